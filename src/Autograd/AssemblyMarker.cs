@@ -1,0 +1,1 @@
+namespace Interp; internal static class AssemblyMarker { }
