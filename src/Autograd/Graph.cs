@@ -1,0 +1,63 @@
+namespace Interp.Autograd;
+
+/// <summary>How ops join the graph: compute the result without grad, then attach a Node holding the backward rule.</summary>
+public static class Graph
+{
+    /// <summary>
+    /// Attaches <paramref name="backward"/> to <paramref name="result"/> when grad mode is on and some input requires
+    /// grad. The rule returns one gradient per input, in order (null where none is needed).
+    /// </summary>
+    public static Tensor Record(string op, Tensor result, Tensor?[] inputs, Func<Tensor, Tensor?[]> backward)
+    {
+        if (Anomaly.IsEnabled) Anomaly.Check(op, result, inputs);
+        if (!GradMode.IsEnabled) return result;
+        bool any = false;
+        foreach (var t in inputs) any |= t is not null && t.RequiresGrad;
+        if (!any) return result;
+        var kept = new Tensor?[inputs.Length];
+        for (int i = 0; i < inputs.Length; i++) kept[i] = inputs[i] is { RequiresGrad: true } t ? t : null;
+        result.SetGradFn(new Node(op, kept, backward));
+        return result;
+    }
+
+    /// <summary>Sums a broadcast gradient back to the shape of the operand it flowed from.</summary>
+    public static Tensor SumToShape(Tensor g, IReadOnlyList<int> shape)
+    {
+        if (ShapeUtil.SameShape(g.shape, shape.ToArray())) return g;
+        int lead = g.Rank - shape.Count;
+        var dims = new List<int>();
+        for (int d = 0; d < g.Rank; d++)
+            if (d < lead || (shape[d - lead] == 1 && g.shape[d] != 1)) dims.Add(d);
+        var s = dims.Count == 0 ? g : g.Sum(dims.ToArray(), keepDim: true);
+        return s.Reshape(shape.ToArray());
+    }
+}
+
+/// <summary>
+/// Anomaly mode (off by default): every op's output is checked for NaN/Inf and the first offender is reported with
+/// the op, its inputs' shapes and the tensor's name (a hook point) when it has one.
+/// </summary>
+public static class Anomaly
+{
+    static volatile bool enabled;
+    public static bool IsEnabled => enabled;
+
+    public static IDisposable Enable()
+    {
+        bool previous = enabled;
+        enabled = true;
+        return new Restore(() => enabled = previous);
+    }
+
+    sealed class Restore(Action undo) : IDisposable { public void Dispose() => undo(); }
+
+    internal static void Check(string op, Tensor result, Tensor?[] inputs)
+    {
+        if (!result.DType.IsFloatingPoint()) return;
+        foreach (var v in result.ToArray<double>())
+            if (!double.IsFinite(v))
+                throw new ArithmeticException(
+                    $"anomaly: {op} produced {(double.IsNaN(v) ? "NaN" : "Inf")} in its output of shape {ShapeUtil.Format(result.shape)}" +
+                    $"; inputs: {string.Join(", ", inputs.Select(i => i is null ? "-" : ShapeUtil.Format(i.shape) + (i.Name is null ? "" : $" ({i.Name})")))}");
+    }
+}

@@ -1,0 +1,136 @@
+using Interp.Autograd;
+using Interp.Backends;
+
+namespace Interp;
+
+/// <summary>Elementwise arithmetic with broadcasting, its operators, and comparisons (which carry no gradient).</summary>
+public static class ArithmeticOps
+{
+    extension(Tensor a)
+    {
+        public Tensor Add(Tensor b) => Binary("add", BinaryOp.Add, a, b, g => [Graph.SumToShape(g, a.Shape), Graph.SumToShape(g, b.Shape)]);
+        public Tensor Sub(Tensor b) => Binary("sub", BinaryOp.Sub, a, b, g => [Graph.SumToShape(g, a.Shape), Graph.SumToShape(-g, b.Shape)]);
+        public Tensor Mul(Tensor b) => Binary("mul", BinaryOp.Mul, a, b, g =>
+            [a.RequiresGrad ? Graph.SumToShape(g * b, a.Shape) : null, b.RequiresGrad ? Graph.SumToShape(g * a, b.Shape) : null]);
+        public Tensor Div(Tensor b) => Binary("div", BinaryOp.Div, a, b, g =>
+            [a.RequiresGrad ? Graph.SumToShape(g / b, a.Shape) : null, b.RequiresGrad ? Graph.SumToShape(-g * a / (b * b), b.Shape) : null]);
+
+        /// <summary>a^b elementwise; d/da = b·a^(b−1), d/db = a^b·ln a.</summary>
+        public Tensor Pow(Tensor b)
+        {
+            Tensor? y = null;
+            y = Binary("pow", BinaryOp.Pow, a, b, g =>
+                [a.RequiresGrad ? Graph.SumToShape(g * b * a.Pow(b - 1.0), a.Shape) : null,
+                 b.RequiresGrad ? Graph.SumToShape(g * y!.Detach() * a.Log(), b.Shape) : null]);
+            return y;
+        }
+
+        /// <summary>a^p for a scalar exponent; d/da = p·a^(p−1).</summary>
+        public Tensor Pow(double p) => Unary.Apply("pow", UnaryOp.PowScalar, a, p, 0, (x, y, g) => g * p * x.Pow(p - 1));
+
+        public Tensor Maximum(Tensor b) => Binary("maximum", BinaryOp.Maximum, a, b, g =>
+        {
+            var pickA = a.Detach().Ge(b.Detach());
+            return [Graph.SumToShape(g * pickA, a.Shape), Graph.SumToShape(g * (1.0 - pickA), b.Shape)];
+        });
+
+        public Tensor Minimum(Tensor b) => Binary("minimum", BinaryOp.Minimum, a, b, g =>
+        {
+            var pickA = a.Detach().Le(b.Detach());
+            return [Graph.SumToShape(g * pickA, a.Shape), Graph.SumToShape(g * (1.0 - pickA), b.Shape)];
+        });
+
+        public Tensor Eq(Tensor b) => Compare("eq", BinaryOp.Eq, a, b);
+        public Tensor Ne(Tensor b) => Compare("ne", BinaryOp.Ne, a, b);
+        public Tensor Lt(Tensor b) => Compare("lt", BinaryOp.Lt, a, b);
+        public Tensor Le(Tensor b) => Compare("le", BinaryOp.Le, a, b);
+        public Tensor Gt(Tensor b) => Compare("gt", BinaryOp.Gt, a, b);
+        public Tensor Ge(Tensor b) => Compare("ge", BinaryOp.Ge, a, b);
+        public Tensor Eq(double b) => a.Eq(a.ScalarLike(b));
+        public Tensor Ne(double b) => a.Ne(a.ScalarLike(b));
+        public Tensor Lt(double b) => a.Lt(a.ScalarLike(b));
+        public Tensor Le(double b) => a.Le(a.ScalarLike(b));
+        public Tensor Gt(double b) => a.Gt(a.ScalarLike(b));
+        public Tensor Ge(double b) => a.Ge(a.ScalarLike(b));
+
+        /// <summary>A 0-d tensor of this tensor's dtype and device.</summary>
+        public Tensor ScalarLike(double v) => Tensor.Scalar(v, a.DType, a.Device);
+
+        public static Tensor operator +(Tensor x, Tensor y) => x.Add(y);
+        public static Tensor operator -(Tensor x, Tensor y) => x.Sub(y);
+        public static Tensor operator *(Tensor x, Tensor y) => x.Mul(y);
+        public static Tensor operator /(Tensor x, Tensor y) => x.Div(y);
+        public static Tensor operator -(Tensor x) => x.Neg();
+        public static Tensor operator +(Tensor x, double y) => x.Add(x.ScalarLike(y));
+        public static Tensor operator +(double x, Tensor y) => y.ScalarLike(x).Add(y);
+        public static Tensor operator -(Tensor x, double y) => x.Sub(x.ScalarLike(y));
+        public static Tensor operator -(double x, Tensor y) => y.ScalarLike(x).Sub(y);
+        public static Tensor operator *(Tensor x, double y) => x.Mul(x.ScalarLike(y));
+        public static Tensor operator *(double x, Tensor y) => y.ScalarLike(x).Mul(y);
+        public static Tensor operator /(Tensor x, double y) => x.Div(x.ScalarLike(y));
+        public static Tensor operator /(double x, Tensor y) => y.ScalarLike(x).Div(y);
+    }
+
+    extension(Tensor)
+    {
+        /// <summary>cond ≠ 0 ? a : b, broadcasting all three; gradients flow to a and b only.</summary>
+        public static Tensor Where(Tensor cond, Tensor a, Tensor b)
+        {
+            Check.SameDevice("where", cond, a, b);
+            var r = a.Backend.Where(cond, a, b);
+            var zero = Tensor.Scalar(0, a.DType, a.Device);
+            return Graph.Record("where", r, [a, b], g =>
+                [a.RequiresGrad ? Graph.SumToShape(a.Backend.Where(cond, g, zero), a.Shape) : null,
+                 b.RequiresGrad ? Graph.SumToShape(a.Backend.Where(cond, zero, g), b.Shape) : null]);
+        }
+    }
+
+    extension(Tensor x)
+    {
+        /// <summary>Replaces the elements where mask ≠ 0 by value (mask broadcasts to x).</summary>
+        public Tensor MaskedFill(Tensor mask, double value) => Tensor.Where(mask, x.ScalarLike(value).Expand(x.ShapeArray), x);
+    }
+
+    static Tensor Binary(string name, BinaryOp op, Tensor a, Tensor b, Func<Tensor, Tensor?[]> backward)
+    {
+        Check.SameDevice(name, a, b);
+        Check.SameDType(name, a, b);
+        return Graph.Record(name, a.Backend.Binary(op, a, b), [a, b], backward);
+    }
+
+    static Tensor Compare(string name, BinaryOp op, Tensor a, Tensor b)
+    {
+        Check.SameDevice(name, a, b);
+        Check.SameDType(name, a, b);
+        return a.Backend.Binary(op, a, b);
+    }
+}
+
+/// <summary>Argument checks shared by the ops, each naming the op and the offending shapes.</summary>
+public static class Check
+{
+    public static void SameDevice(string op, params Tensor[] ts)
+    {
+        foreach (var t in ts)
+            if (t.Device != ts[0].Device)
+                throw new ArgumentException($"{op}: tensors are on different devices ({string.Join(", ", ts.Select(q => q.Device.ToString()))}); move them with .To(device)");
+    }
+
+    public static void SameDType(string op, Tensor a, Tensor b)
+    {
+        if (a.DType != b.DType)
+            throw new ArgumentException($"{op}: dtypes differ: {a.DType.Name()} {ShapeUtil.Format(a.shape)} and {b.DType.Name()} {ShapeUtil.Format(b.shape)}; convert one with .To(dtype)");
+    }
+
+    public static void Float(string op, Tensor t)
+    {
+        if (!t.DType.IsFloatingPoint())
+            throw new ArgumentException($"{op}: expected a float32 or float64 tensor, got {t.DType.Name()} {ShapeUtil.Format(t.shape)}");
+    }
+
+    public static void Rank(string op, Tensor t, int rank, string what = "input")
+    {
+        if (t.Rank != rank)
+            throw new ArgumentException($"{op}: expected {what} of rank {rank}, got shape {ShapeUtil.Format(t.shape)}");
+    }
+}

@@ -1,0 +1,31 @@
+using Interp.Autograd;
+
+namespace Interp;
+
+public static class MatMulOps
+{
+    extension(Tensor a)
+    {
+        /// <summary>
+        /// torch.matmul: 1-d operands are promoted to a row (left) or column (right) and the added dim removed after;
+        /// leading batch dims broadcast. d/dA = G·Bᵀ, d/dB = Aᵀ·G, each summed over the batch dims it was broadcast along.
+        /// </summary>
+        public Tensor MatMul(Tensor b)
+        {
+            Check.SameDevice("matmul", a, b);
+            Check.SameDType("matmul", a, b);
+            Check.Float("matmul", a);
+            if (a.Rank == 0 || b.Rank == 0)
+                throw new ArgumentException($"matmul: both operands need at least one dim, got {ShapeUtil.Format(a.shape)} and {ShapeUtil.Format(b.shape)}");
+            if (a.Rank == 1 && b.Rank == 1) return a.Unsqueeze(0).MatMul(b.Unsqueeze(1)).Reshape();
+            if (a.Rank == 1) return a.Unsqueeze(0).MatMul(b).Squeeze(-2);
+            if (b.Rank == 1) return a.MatMul(b.Unsqueeze(-1)).Squeeze(-1);
+            if (a.shape[^1] != b.shape[^2])
+                throw new ArgumentException($"matmul: shapes {ShapeUtil.Format(a.shape)} and {ShapeUtil.Format(b.shape)} cannot be multiplied ({a.shape[^1]} != {b.shape[^2]})");
+            var y = a.Backend.MatMul(a, b);
+            return Graph.Record("matmul", y, [a, b], g =>
+                [a.RequiresGrad ? Graph.SumToShape(g.MatMul(b.MT), a.Shape) : null,
+                 b.RequiresGrad ? Graph.SumToShape(a.MT.MatMul(g), b.Shape) : null]);
+        }
+    }
+}

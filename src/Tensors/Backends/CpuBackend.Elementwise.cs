@@ -1,0 +1,171 @@
+using System.Numerics;
+using System.Runtime.Intrinsics;
+using Interp.Cpu;
+
+namespace Interp.Backends;
+
+public sealed unsafe partial class CpuBackend
+{
+    public Tensor Unary(UnaryOp op, Tensor x, double p1 = 0, double p2 = 0)
+    {
+        RequireFloat(op.ToString().ToLowerInvariant(), x);
+        var o = Tensor.Empty(x.ShapeArray, x.DType);
+        switch (op)
+        {
+            case UnaryOp.Neg: Unary<UnaryFns.Neg>(x, o, p1, p2); break;
+            case UnaryOp.Exp: Unary<UnaryFns.Exp>(x, o, p1, p2); break;
+            case UnaryOp.Log: Unary<UnaryFns.Log>(x, o, p1, p2); break;
+            case UnaryOp.Sqrt: Unary<UnaryFns.Sqrt>(x, o, p1, p2); break;
+            case UnaryOp.Rsqrt: Unary<UnaryFns.Rsqrt>(x, o, p1, p2); break;
+            case UnaryOp.Abs: Unary<UnaryFns.Abs>(x, o, p1, p2); break;
+            case UnaryOp.Sign: Unary<UnaryFns.Sign>(x, o, p1, p2); break;
+            case UnaryOp.Tanh: Unary<UnaryFns.Tanh>(x, o, p1, p2); break;
+            case UnaryOp.Sigmoid: Unary<UnaryFns.Sigmoid>(x, o, p1, p2); break;
+            case UnaryOp.Relu: Unary<UnaryFns.Relu>(x, o, p1, p2); break;
+            case UnaryOp.Square: Unary<UnaryFns.Square>(x, o, p1, p2); break;
+            case UnaryOp.Reciprocal: Unary<UnaryFns.Reciprocal>(x, o, p1, p2); break;
+            case UnaryOp.Gelu: Unary<UnaryFns.Gelu>(x, o, p1, p2); break;
+            case UnaryOp.GeluTanh: Unary<UnaryFns.GeluTanh>(x, o, p1, p2); break;
+            case UnaryOp.GeluGrad: Unary<UnaryFns.GeluGrad>(x, o, p1, p2); break;
+            case UnaryOp.GeluTanhGrad: Unary<UnaryFns.GeluTanhGrad>(x, o, p1, p2); break;
+            case UnaryOp.Erf: Unary<UnaryFns.Erf>(x, o, p1, p2); break;
+            case UnaryOp.PowScalar: Unary<UnaryFns.PowScalar>(x, o, p1, p2); break;
+            case UnaryOp.Clamp: Unary<UnaryFns.Clamp>(x, o, p1, p2); break;
+            case UnaryOp.InRange: Unary<UnaryFns.InRange>(x, o, p1, p2); break;
+            default: throw new NotSupportedException($"unary op {op} has no CPU kernel");
+        }
+        return o;
+    }
+
+    static void Unary<F>(Tensor x, Tensor o, double p1, double p2) where F : IUnaryFn
+    {
+        if (x.DType == DType.Float32) UnaryTyped<float, F>(x, o, (float)p1, (float)p2);
+        else UnaryTyped<double, F>(x, o, p1, p2);
+    }
+
+    static void UnaryTyped<T, F>(Tensor x, Tensor o, T p1, T p2) where T : unmanaged, IFloatingPointIeee754<T> where F : IUnaryFn
+    {
+        T* px = Ptr<T>(x), po = Ptr<T>(o);
+        new StridedLoop(x.shape, x.strides, o.strides).Run([x.Offset, 0], (off, n, st) =>
+            UnaryRun<T, F>(px + off[0], st[0], po + off[1], n, p1, p2));
+    }
+
+    static void UnaryRun<T, F>(T* x, int sx, T* o, int n, T p1, T p2) where T : unmanaged, IFloatingPointIeee754<T> where F : IUnaryFn
+    {
+        int i = 0;
+        if (F.HasVector && sx == 1 && Vector256.IsHardwareAccelerated)
+        {
+            var v1 = Vector256.Create(p1);
+            var v2 = Vector256.Create(p2);
+            for (; i <= n - Vector256<T>.Count; i += Vector256<T>.Count)
+                Vector256.Store(F.Apply(Vector256.Load(x + i), v1, v2), o + i);
+        }
+        for (; i < n; i++) o[i] = F.Apply(x[i * sx], p1, p2);
+    }
+
+    public Tensor Binary(BinaryOp op, Tensor a, Tensor b)
+    {
+        string name = op.ToString().ToLowerInvariant();
+        if (a.DType != b.DType)
+            throw new ArgumentException($"{name}: dtypes differ ({a.DType.Name()} {ShapeUtil.Format(a.shape)} and {b.DType.Name()} {ShapeUtil.Format(b.shape)})");
+        var shape = ShapeUtil.Broadcast(name, a.shape, b.shape);
+        if (a.DType == DType.Int32)
+        {   // int32 arithmetic and comparisons go through float64, which holds every int32 exactly
+            var r = Binary(op, ToDType(a, DType.Float64), ToDType(b, DType.Float64));
+            return ToDType(r, DType.Int32);   // division truncates toward zero
+        }
+        var o = Tensor.Empty(shape, a.DType);
+        switch (op)
+        {
+            case BinaryOp.Add: Binary<BinaryFns.Add>(a, b, o); break;
+            case BinaryOp.Sub: Binary<BinaryFns.Sub>(a, b, o); break;
+            case BinaryOp.Mul: Binary<BinaryFns.Mul>(a, b, o); break;
+            case BinaryOp.Div: Binary<BinaryFns.Div>(a, b, o); break;
+            case BinaryOp.Pow: Binary<BinaryFns.Pow>(a, b, o); break;
+            case BinaryOp.Maximum: Binary<BinaryFns.Maximum>(a, b, o); break;
+            case BinaryOp.Minimum: Binary<BinaryFns.Minimum>(a, b, o); break;
+            case BinaryOp.Eq: Binary<BinaryFns.Eq>(a, b, o); break;
+            case BinaryOp.Ne: Binary<BinaryFns.Ne>(a, b, o); break;
+            case BinaryOp.Lt: Binary<BinaryFns.Lt>(a, b, o); break;
+            case BinaryOp.Le: Binary<BinaryFns.Le>(a, b, o); break;
+            case BinaryOp.Gt: Binary<BinaryFns.Gt>(a, b, o); break;
+            case BinaryOp.Ge: Binary<BinaryFns.Ge>(a, b, o); break;
+            default: throw new NotSupportedException($"binary op {op} has no CPU kernel");
+        }
+        return o;
+    }
+
+    Tensor ToDType(Tensor t, DType dtype)
+    {
+        var r = Tensor.Empty(t.ShapeArray, dtype);
+        Copy(t, r);
+        return r;
+    }
+
+    static void Binary<F>(Tensor a, Tensor b, Tensor o) where F : IBinaryFn
+    {
+        if (a.DType == DType.Float32) BinaryTyped<float, F>(a, b, o);
+        else BinaryTyped<double, F>(a, b, o);
+    }
+
+    static void BinaryTyped<T, F>(Tensor a, Tensor b, Tensor o) where T : unmanaged, IFloatingPointIeee754<T> where F : IBinaryFn
+    {
+        T* pa = Ptr<T>(a), pb = Ptr<T>(b), po = Ptr<T>(o);
+        var sa = ShapeUtil.BroadcastStrides("binary", a.shape, a.strides, o.shape);
+        var sb = ShapeUtil.BroadcastStrides("binary", b.shape, b.strides, o.shape);
+        new StridedLoop(o.shape, sa, sb, o.strides).Run([a.Offset, b.Offset, 0], (off, n, st) =>
+            BinaryRun<T, F>(pa + off[0], st[0], pb + off[1], st[1], po + off[2], n));
+    }
+
+    /// <summary>o[i] = f(a[i·sa], b[i·sb]); SIMD when each input is contiguous (stride 1) or a broadcast scalar (stride 0).</summary>
+    static void BinaryRun<T, F>(T* a, int sa, T* b, int sb, T* o, int n) where T : unmanaged, IFloatingPointIeee754<T> where F : IBinaryFn
+    {
+        int i = 0, w = Vector256<T>.Count;
+        if (F.HasVector && Vector256.IsHardwareAccelerated && sa <= 1 && sb <= 1)
+        {
+            if (sa == 1 && sb == 1)
+                for (; i <= n - w; i += w) Vector256.Store(F.Apply(Vector256.Load(a + i), Vector256.Load(b + i)), o + i);
+            else if (sa == 0 && sb == 1)
+            {
+                var va = Vector256.Create(*a);
+                for (; i <= n - w; i += w) Vector256.Store(F.Apply(va, Vector256.Load(b + i)), o + i);
+            }
+            else if (sa == 1 && sb == 0)
+            {
+                var vb = Vector256.Create(*b);
+                for (; i <= n - w; i += w) Vector256.Store(F.Apply(Vector256.Load(a + i), vb), o + i);
+            }
+        }
+        for (; i < n; i++) o[i] = F.Apply(a[i * sa], b[i * sb]);
+    }
+
+    public Tensor Where(Tensor cond, Tensor a, Tensor b)
+    {
+        if (a.DType != b.DType)
+            throw new ArgumentException($"where: dtypes differ ({a.DType.Name()} and {b.DType.Name()})");
+        var shape = ShapeUtil.Broadcast("where", ShapeUtil.Broadcast("where", cond.shape, a.shape), b.shape);
+        if (cond.DType != a.DType) cond = ToDType(cond, a.DType);
+        var o = Tensor.Empty(shape, a.DType);
+        switch (a.DType)
+        {
+            case DType.Float32: WhereTyped<float>(cond, a, b, o); break;
+            case DType.Float64: WhereTyped<double>(cond, a, b, o); break;
+            default: WhereTyped<int>(cond, a, b, o); break;
+        }
+        return o;
+    }
+
+    static void WhereTyped<T>(Tensor c, Tensor a, Tensor b, Tensor o) where T : unmanaged, INumberBase<T>
+    {
+        T* pc = Ptr<T>(c), pa = Ptr<T>(a), pb = Ptr<T>(b), po = Ptr<T>(o);
+        var sc = ShapeUtil.BroadcastStrides("where", c.shape, c.strides, o.shape);
+        var sa = ShapeUtil.BroadcastStrides("where", a.shape, a.strides, o.shape);
+        var sb = ShapeUtil.BroadcastStrides("where", b.shape, b.strides, o.shape);
+        new StridedLoop(o.shape, sc, sa, sb, o.strides).Run([c.Offset, a.Offset, b.Offset, 0], (off, n, st) =>
+        {
+            T* cc = pc + off[0], aa = pa + off[1], bb = pb + off[2], oo = po + off[3];
+            for (int i = 0; i < n; i++) oo[i] = cc[i * st[0]] != T.Zero ? aa[i * st[1]] : bb[i * st[2]];
+        });
+    }
+}
+

@@ -1,0 +1,67 @@
+namespace Interp.Backends;
+
+/// <summary>
+/// The kernels of one device. Model, analysis and autograd code call only these (through the differentiable ops),
+/// so they never know which device they run on. Results are new contiguous tensors unless a method says otherwise;
+/// inputs may be any strided view. Split over files by topic (partial interface), one per family of kernels.
+/// </summary>
+public partial interface IBackend
+{
+    Device Device { get; }
+
+    Storage Allocate(DType dtype, int length, bool zeroed);
+
+    /// <summary>Copies a contiguous CPU tensor to this device.</summary>
+    Tensor FromCpu(Tensor cpu);
+
+    /// <summary>Copies a tensor of this device to a new contiguous CPU tensor.</summary>
+    Tensor ToCpu(Tensor t);
+
+    /// <summary>dst[i] = src[i] elementwise over equal shapes; any strides on both sides; converts dtypes.</summary>
+    void Copy(Tensor src, Tensor dst);
+
+    /// <summary>Sets every element of a (possibly strided) tensor.</summary>
+    void Fill(Tensor dst, double value);
+
+    /// <summary>Elementwise f(x) with up to two scalar parameters (clamp bounds, a power, ...).</summary>
+    Tensor Unary(UnaryOp op, Tensor x, double p1 = 0, double p2 = 0);
+
+    /// <summary>Elementwise a ∘ b with broadcasting; comparisons give 1 or 0 in the inputs' dtype.</summary>
+    Tensor Binary(BinaryOp op, Tensor a, Tensor b);
+
+    /// <summary>cond ≠ 0 ? a : b with broadcasting of all three.</summary>
+    Tensor Where(Tensor cond, Tensor a, Tensor b);
+
+    /// <summary>Reduces over the given (normalised, distinct) dims.</summary>
+    Tensor Reduce(ReduceOp op, Tensor x, int[] dims, bool keepDim);
+
+    /// <summary>Index of the max (or min) along one dim, as int32.</summary>
+    Tensor ArgReduce(bool max, Tensor x, int dim, bool keepDim);
+
+    /// <summary>Batched matrix product [..., m, k] · [..., k, n] with broadcast batch dims (both ranks ≥ 2).</summary>
+    Tensor MatMul(Tensor a, Tensor b);
+}
+
+public enum UnaryOp
+{
+    Neg, Exp, Log, Sqrt, Rsqrt, Abs, Sign, Tanh, Sigmoid, Relu, Square, Reciprocal,
+    /// <summary>x·Φ(x) with the exact Gaussian CDF (erf form).</summary>
+    Gelu,
+    /// <summary>GPT-2's 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))).</summary>
+    GeluTanh,
+    /// <summary>d/dx of Gelu.</summary>
+    GeluGrad,
+    /// <summary>d/dx of GeluTanh.</summary>
+    GeluTanhGrad,
+    Erf,
+    /// <summary>x^p1.</summary>
+    PowScalar,
+    /// <summary>min(max(x, p1), p2).</summary>
+    Clamp,
+    /// <summary>1 where p1 ≤ x ≤ p2, else 0 (the gradient mask of Clamp).</summary>
+    InRange,
+}
+
+public enum BinaryOp { Add, Sub, Mul, Div, Pow, Maximum, Minimum, Eq, Ne, Lt, Le, Gt, Ge }
+
+public enum ReduceOp { Sum, Mean, Max, Min }

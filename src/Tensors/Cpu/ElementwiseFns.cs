@@ -1,0 +1,240 @@
+using System.Numerics;
+using System.Runtime.Intrinsics;
+
+namespace Interp.Cpu;
+
+/// <summary>An elementwise function of one value with two scalar parameters, scalar and (optionally) SIMD.</summary>
+internal interface IUnaryFn
+{
+    static abstract T Apply<T>(T x, T p1, T p2) where T : unmanaged, IFloatingPointIeee754<T>;
+    static virtual bool HasVector => false;
+    static virtual Vector256<T> Apply<T>(Vector256<T> x, Vector256<T> p1, Vector256<T> p2) where T : unmanaged, IFloatingPointIeee754<T> =>
+        throw new NotSupportedException();
+}
+
+/// <summary>An elementwise function of two values, scalar and (optionally) SIMD.</summary>
+internal interface IBinaryFn
+{
+    static abstract T Apply<T>(T a, T b) where T : unmanaged, IFloatingPointIeee754<T>;
+    static virtual bool HasVector => false;
+    static virtual Vector256<T> Apply<T>(Vector256<T> a, Vector256<T> b) where T : unmanaged, IFloatingPointIeee754<T> =>
+        throw new NotSupportedException();
+}
+
+internal static class VMath
+{
+    public static Vector256<T> Exp<T>(Vector256<T> x) where T : unmanaged =>
+        typeof(T) == typeof(float) ? Vector256.Exp(x.AsSingle()).As<float, T>() : Vector256.Exp(x.AsDouble()).As<double, T>();
+
+    public static Vector256<T> Log<T>(Vector256<T> x) where T : unmanaged =>
+        typeof(T) == typeof(float) ? Vector256.Log(x.AsSingle()).As<float, T>() : Vector256.Log(x.AsDouble()).As<double, T>();
+
+    public static Vector256<T> Bool<T>(Vector256<T> mask) where T : unmanaged, IFloatingPointIeee754<T> => mask & Vector256.Create(T.One);
+
+    public static T Bool<T>(bool b) where T : IFloatingPointIeee754<T> => b ? T.One : T.Zero;
+
+    public static T C<T>(double v) where T : IFloatingPointIeee754<T> => T.CreateChecked(v);
+}
+
+internal static class UnaryFns
+{
+    public struct Neg : IUnaryFn
+    {
+        public static T Apply<T>(T x, T p1, T p2) where T : unmanaged, IFloatingPointIeee754<T> => -x;
+        public static bool HasVector => true;
+        public static Vector256<T> Apply<T>(Vector256<T> x, Vector256<T> p1, Vector256<T> p2) where T : unmanaged, IFloatingPointIeee754<T> => -x;
+    }
+    public struct Exp : IUnaryFn
+    {
+        public static T Apply<T>(T x, T p1, T p2) where T : unmanaged, IFloatingPointIeee754<T> => T.Exp(x);
+        public static bool HasVector => true;
+        public static Vector256<T> Apply<T>(Vector256<T> x, Vector256<T> p1, Vector256<T> p2) where T : unmanaged, IFloatingPointIeee754<T> => VMath.Exp(x);
+    }
+    public struct Log : IUnaryFn
+    {
+        public static T Apply<T>(T x, T p1, T p2) where T : unmanaged, IFloatingPointIeee754<T> => T.Log(x);
+        public static bool HasVector => true;
+        public static Vector256<T> Apply<T>(Vector256<T> x, Vector256<T> p1, Vector256<T> p2) where T : unmanaged, IFloatingPointIeee754<T> => VMath.Log(x);
+    }
+    public struct Sqrt : IUnaryFn
+    {
+        public static T Apply<T>(T x, T p1, T p2) where T : unmanaged, IFloatingPointIeee754<T> => T.Sqrt(x);
+        public static bool HasVector => true;
+        public static Vector256<T> Apply<T>(Vector256<T> x, Vector256<T> p1, Vector256<T> p2) where T : unmanaged, IFloatingPointIeee754<T> => Vector256.Sqrt(x);
+    }
+    public struct Rsqrt : IUnaryFn
+    {
+        public static T Apply<T>(T x, T p1, T p2) where T : unmanaged, IFloatingPointIeee754<T> => T.One / T.Sqrt(x);
+        public static bool HasVector => true;
+        public static Vector256<T> Apply<T>(Vector256<T> x, Vector256<T> p1, Vector256<T> p2) where T : unmanaged, IFloatingPointIeee754<T> => Vector256.Create(T.One) / Vector256.Sqrt(x);
+    }
+    public struct Abs : IUnaryFn
+    {
+        public static T Apply<T>(T x, T p1, T p2) where T : unmanaged, IFloatingPointIeee754<T> => T.Abs(x);
+        public static bool HasVector => true;
+        public static Vector256<T> Apply<T>(Vector256<T> x, Vector256<T> p1, Vector256<T> p2) where T : unmanaged, IFloatingPointIeee754<T> => Vector256.Abs(x);
+    }
+    public struct Sign : IUnaryFn
+    {
+        public static T Apply<T>(T x, T p1, T p2) where T : unmanaged, IFloatingPointIeee754<T> => x > T.Zero ? T.One : x < T.Zero ? -T.One : x;
+    }
+    public struct Tanh : IUnaryFn
+    {
+        public static T Apply<T>(T x, T p1, T p2) where T : unmanaged, IFloatingPointIeee754<T> => T.Tanh(x);
+    }
+    /// <summary>σ(x) = 1 / (1 + e^(−x)).</summary>
+    public struct Sigmoid : IUnaryFn
+    {
+        public static T Apply<T>(T x, T p1, T p2) where T : unmanaged, IFloatingPointIeee754<T> => T.One / (T.One + T.Exp(-x));
+        public static bool HasVector => true;
+        public static Vector256<T> Apply<T>(Vector256<T> x, Vector256<T> p1, Vector256<T> p2) where T : unmanaged, IFloatingPointIeee754<T> =>
+            Vector256.Create(T.One) / (Vector256.Create(T.One) + VMath.Exp(-x));
+    }
+    public struct Relu : IUnaryFn
+    {
+        public static T Apply<T>(T x, T p1, T p2) where T : unmanaged, IFloatingPointIeee754<T> => x <= T.Zero ? T.Zero : x;
+        public static bool HasVector => true;
+        public static Vector256<T> Apply<T>(Vector256<T> x, Vector256<T> p1, Vector256<T> p2) where T : unmanaged, IFloatingPointIeee754<T> =>
+            Vector256.ConditionalSelect(Vector256.LessThanOrEqual(x, Vector256<T>.Zero), Vector256<T>.Zero, x);
+    }
+    public struct Square : IUnaryFn
+    {
+        public static T Apply<T>(T x, T p1, T p2) where T : unmanaged, IFloatingPointIeee754<T> => x * x;
+        public static bool HasVector => true;
+        public static Vector256<T> Apply<T>(Vector256<T> x, Vector256<T> p1, Vector256<T> p2) where T : unmanaged, IFloatingPointIeee754<T> => x * x;
+    }
+    public struct Reciprocal : IUnaryFn
+    {
+        public static T Apply<T>(T x, T p1, T p2) where T : unmanaged, IFloatingPointIeee754<T> => T.One / x;
+        public static bool HasVector => true;
+        public static Vector256<T> Apply<T>(Vector256<T> x, Vector256<T> p1, Vector256<T> p2) where T : unmanaged, IFloatingPointIeee754<T> => Vector256.Create(T.One) / x;
+    }
+    /// <summary>gelu(x) = x·Φ(x) = x/2 · (1 + erf(x/√2)), computed in double.</summary>
+    public struct Gelu : IUnaryFn
+    {
+        public static T Apply<T>(T x, T p1, T p2) where T : unmanaged, IFloatingPointIeee754<T>
+        {
+            double v = double.CreateChecked(x);
+            return T.CreateChecked(0.5 * v * (1 + SpecialFunctions.Erf(v * 0.70710678118654752)));
+        }
+    }
+    /// <summary>gelu'(x) = Φ(x) + x·φ(x), φ(x) = e^(−x²/2)/√(2π).</summary>
+    public struct GeluGrad : IUnaryFn
+    {
+        public static T Apply<T>(T x, T p1, T p2) where T : unmanaged, IFloatingPointIeee754<T>
+        {
+            double v = double.CreateChecked(x);
+            return T.CreateChecked(0.5 * (1 + SpecialFunctions.Erf(v * 0.70710678118654752)) + v * Math.Exp(-0.5 * v * v) * 0.3989422804014327);
+        }
+    }
+    /// <summary>gelu_tanh(x) = x/2 · (1 + tanh(u)), u = √(2/π)·(x + 0.044715·x³).</summary>
+    public struct GeluTanh : IUnaryFn
+    {
+        public static T Apply<T>(T x, T p1, T p2) where T : unmanaged, IFloatingPointIeee754<T>
+        {
+            T u = VMath.C<T>(0.7978845608028654) * (x + VMath.C<T>(0.044715) * x * x * x);
+            return VMath.C<T>(0.5) * x * (T.One + T.Tanh(u));
+        }
+    }
+    /// <summary>d/dx = (1 + t)/2 + x/2 · (1 − t²) · √(2/π) · (1 + 3·0.044715·x²), t = tanh(u).</summary>
+    public struct GeluTanhGrad : IUnaryFn
+    {
+        public static T Apply<T>(T x, T p1, T p2) where T : unmanaged, IFloatingPointIeee754<T>
+        {
+            T k = VMath.C<T>(0.7978845608028654), c = VMath.C<T>(0.044715), half = VMath.C<T>(0.5);
+            T t = T.Tanh(k * (x + c * x * x * x));
+            return half * (T.One + t) + half * x * (T.One - t * t) * k * (T.One + VMath.C<T>(3) * c * x * x);
+        }
+    }
+    public struct Erf : IUnaryFn
+    {
+        public static T Apply<T>(T x, T p1, T p2) where T : unmanaged, IFloatingPointIeee754<T> =>
+            T.CreateChecked(SpecialFunctions.Erf(double.CreateChecked(x)));
+    }
+    public struct PowScalar : IUnaryFn
+    {
+        public static T Apply<T>(T x, T p1, T p2) where T : unmanaged, IFloatingPointIeee754<T> => p1 == VMath.C<T>(2) ? x * x : T.Pow(x, p1);
+    }
+    public struct Clamp : IUnaryFn
+    {
+        public static T Apply<T>(T x, T p1, T p2) where T : unmanaged, IFloatingPointIeee754<T> => T.IsNaN(x) ? x : x < p1 ? p1 : x > p2 ? p2 : x;
+    }
+    public struct InRange : IUnaryFn
+    {
+        public static T Apply<T>(T x, T p1, T p2) where T : unmanaged, IFloatingPointIeee754<T> => VMath.Bool<T>(x >= p1 && x <= p2);
+    }
+}
+
+internal static class BinaryFns
+{
+    public struct Add : IBinaryFn
+    {
+        public static T Apply<T>(T a, T b) where T : unmanaged, IFloatingPointIeee754<T> => a + b;
+        public static bool HasVector => true;
+        public static Vector256<T> Apply<T>(Vector256<T> a, Vector256<T> b) where T : unmanaged, IFloatingPointIeee754<T> => a + b;
+    }
+    public struct Sub : IBinaryFn
+    {
+        public static T Apply<T>(T a, T b) where T : unmanaged, IFloatingPointIeee754<T> => a - b;
+        public static bool HasVector => true;
+        public static Vector256<T> Apply<T>(Vector256<T> a, Vector256<T> b) where T : unmanaged, IFloatingPointIeee754<T> => a - b;
+    }
+    public struct Mul : IBinaryFn
+    {
+        public static T Apply<T>(T a, T b) where T : unmanaged, IFloatingPointIeee754<T> => a * b;
+        public static bool HasVector => true;
+        public static Vector256<T> Apply<T>(Vector256<T> a, Vector256<T> b) where T : unmanaged, IFloatingPointIeee754<T> => a * b;
+    }
+    public struct Div : IBinaryFn
+    {
+        public static T Apply<T>(T a, T b) where T : unmanaged, IFloatingPointIeee754<T> => a / b;
+        public static bool HasVector => true;
+        public static Vector256<T> Apply<T>(Vector256<T> a, Vector256<T> b) where T : unmanaged, IFloatingPointIeee754<T> => a / b;
+    }
+    public struct Pow : IBinaryFn
+    {
+        public static T Apply<T>(T a, T b) where T : unmanaged, IFloatingPointIeee754<T> => T.Pow(a, b);
+    }
+    public struct Maximum : IBinaryFn
+    {
+        public static T Apply<T>(T a, T b) where T : unmanaged, IFloatingPointIeee754<T> => T.IsNaN(a) || a > b ? a : b;
+    }
+    public struct Minimum : IBinaryFn
+    {
+        public static T Apply<T>(T a, T b) where T : unmanaged, IFloatingPointIeee754<T> => T.IsNaN(a) || a < b ? a : b;
+    }
+    public struct Eq : IBinaryFn
+    {
+        public static T Apply<T>(T a, T b) where T : unmanaged, IFloatingPointIeee754<T> => VMath.Bool<T>(a == b);
+        public static bool HasVector => true;
+        public static Vector256<T> Apply<T>(Vector256<T> a, Vector256<T> b) where T : unmanaged, IFloatingPointIeee754<T> => VMath.Bool(Vector256.Equals(a, b));
+    }
+    public struct Ne : IBinaryFn
+    {
+        public static T Apply<T>(T a, T b) where T : unmanaged, IFloatingPointIeee754<T> => VMath.Bool<T>(a != b);
+    }
+    public struct Lt : IBinaryFn
+    {
+        public static T Apply<T>(T a, T b) where T : unmanaged, IFloatingPointIeee754<T> => VMath.Bool<T>(a < b);
+        public static bool HasVector => true;
+        public static Vector256<T> Apply<T>(Vector256<T> a, Vector256<T> b) where T : unmanaged, IFloatingPointIeee754<T> => VMath.Bool(Vector256.LessThan(a, b));
+    }
+    public struct Le : IBinaryFn
+    {
+        public static T Apply<T>(T a, T b) where T : unmanaged, IFloatingPointIeee754<T> => VMath.Bool<T>(a <= b);
+        public static bool HasVector => true;
+        public static Vector256<T> Apply<T>(Vector256<T> a, Vector256<T> b) where T : unmanaged, IFloatingPointIeee754<T> => VMath.Bool(Vector256.LessThanOrEqual(a, b));
+    }
+    public struct Gt : IBinaryFn
+    {
+        public static T Apply<T>(T a, T b) where T : unmanaged, IFloatingPointIeee754<T> => VMath.Bool<T>(a > b);
+        public static bool HasVector => true;
+        public static Vector256<T> Apply<T>(Vector256<T> a, Vector256<T> b) where T : unmanaged, IFloatingPointIeee754<T> => VMath.Bool(Vector256.GreaterThan(a, b));
+    }
+    public struct Ge : IBinaryFn
+    {
+        public static T Apply<T>(T a, T b) where T : unmanaged, IFloatingPointIeee754<T> => VMath.Bool<T>(a >= b);
+        public static bool HasVector => true;
+        public static Vector256<T> Apply<T>(Vector256<T> a, Vector256<T> b) where T : unmanaged, IFloatingPointIeee754<T> => VMath.Bool(Vector256.GreaterThanOrEqual(a, b));
+    }
+}

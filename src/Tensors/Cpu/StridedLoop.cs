@@ -1,0 +1,101 @@
+namespace Interp.Cpu;
+
+/// <summary>
+/// Walks the elements of one shape through several strided operands at once. Adjacent dims that every operand
+/// stores contiguously are merged first, so most ops end up with a long innermost run that a SIMD loop can take;
+/// the outer rows are split over the cores when the tensor is large.
+/// </summary>
+internal sealed class StridedLoop
+{
+    public readonly int[] OuterShape;
+    public readonly int[][] OuterStrides;   // per operand, for the outer dims
+    public readonly int[] InnerStrides;     // per operand, for the innermost dim
+    public readonly int Inner;              // length of the innermost run
+    public readonly int Rows;               // number of innermost runs
+
+    public StridedLoop(int[] shape, params int[][] strides)
+    {
+        var (s, st) = Coalesce(shape, strides);
+        int rank = s.Length;
+        Inner = rank == 0 ? 1 : s[rank - 1];
+        OuterShape = rank == 0 ? [] : s[..^1];
+        InnerStrides = new int[strides.Length];
+        OuterStrides = new int[strides.Length][];
+        for (int k = 0; k < strides.Length; k++)
+        {
+            InnerStrides[k] = rank == 0 ? 0 : st[k][rank - 1];
+            OuterStrides[k] = rank == 0 ? [] : st[k][..^1];
+        }
+        long rows = 1;
+        foreach (var d in OuterShape) rows *= d;
+        Rows = Inner == 0 ? 0 : (int)rows;
+    }
+
+    /// <summary>Drops size-1 dims and merges dim i into i+1 where every operand has stride[i] == stride[i+1]·size[i+1].</summary>
+    static (int[] shape, int[][] strides) Coalesce(int[] shape, int[][] strides)
+    {
+        var outShape = new List<int>();
+        var outStrides = strides.Select(_ => new List<int>()).ToArray();
+        for (int d = 0; d < shape.Length; d++)
+        {
+            if (shape[d] == 1) continue;
+            int last = outShape.Count - 1;
+            bool merge = last >= 0;
+            for (int k = 0; k < strides.Length && merge; k++)
+                merge = outStrides[k][last] == strides[k][d] * shape[d];
+            if (merge)
+            {
+                outShape[last] *= shape[d];
+                for (int k = 0; k < strides.Length; k++) outStrides[k][last] = strides[k][d];
+            }
+            else
+            {
+                outShape.Add(shape[d]);
+                for (int k = 0; k < strides.Length; k++) outStrides[k].Add(strides[k][d]);
+            }
+        }
+        if (shape.Contains(0)) return ([0], strides.Select(_ => new[] { 0 }).ToArray());
+        return (outShape.ToArray(), outStrides.Select(l => l.ToArray()).ToArray());
+    }
+
+    /// <summary>Calls body(offsets, inner) for every innermost run; offsets[k] is operand k's element offset.</summary>
+    public void Run(int[] baseOffsets, RowBody body)
+    {
+        long work = (long)Rows * Inner;
+        int chunks = work < 1 << 15 || Rows < 2 ? 1 : Math.Min(Rows, Environment.ProcessorCount * 4);
+        if (chunks == 1) { RunRows(0, Rows, baseOffsets, body); return; }
+        Parallel.For(0, chunks, c =>
+        {
+            int start = (int)((long)Rows * c / chunks), end = (int)((long)Rows * (c + 1) / chunks);
+            RunRows(start, end, baseOffsets, body);
+        });
+    }
+
+    public delegate void RowBody(ReadOnlySpan<int> offsets, int inner, ReadOnlySpan<int> innerStrides);
+
+    void RunRows(int start, int end, int[] baseOffsets, RowBody body)
+    {
+        int nOps = baseOffsets.Length, rank = OuterShape.Length;
+        Span<int> idx = stackalloc int[Math.Max(rank, 1)];
+        Span<int> off = stackalloc int[nOps];
+        int rem = start;
+        for (int d = rank - 1; d >= 0; d--) { idx[d] = rem % OuterShape[d]; rem /= OuterShape[d]; }
+        for (int k = 0; k < nOps; k++)
+        {
+            off[k] = baseOffsets[k];
+            for (int d = 0; d < rank; d++) off[k] += idx[d] * OuterStrides[k][d];
+        }
+        for (int row = start; row < end; row++)
+        {
+            body(off, Inner, InnerStrides);
+            for (int d = rank - 1; d >= 0; d--)   // odometer step
+            {
+                idx[d]++;
+                for (int k = 0; k < nOps; k++) off[k] += OuterStrides[k][d];
+                if (idx[d] < OuterShape[d]) break;
+                for (int k = 0; k < nOps; k++) off[k] -= OuterStrides[k][d] * OuterShape[d];
+                idx[d] = 0;
+            }
+        }
+    }
+}

@@ -1,0 +1,75 @@
+namespace Interp;
+
+public sealed partial class Tensor
+{
+    /// <summary>This tensor's values on the CPU, contiguous (the tensor itself when it already is).</summary>
+    public Tensor ToCpuContiguous()
+    {
+        if (Device == Device.Cpu && IsContiguous && Offset == 0 && Storage.Length == Numel) return this;
+        return Device == Device.Cpu ? CpuBackendCopy() : Backend.ToCpu(this);
+    }
+
+    Tensor CpuBackendCopy()
+    {
+        var r = Empty(ShapeArray, DType);
+        Backend.Copy(this, r);
+        return r;
+    }
+
+    /// <summary>Copies the elements in row-major order, converting to T (float, double or int).</summary>
+    public T[] ToArray<T>() where T : unmanaged
+    {
+        var c = ToCpuContiguous();
+        var s = (CpuStorage)c.Storage;
+        if (typeof(T) == typeof(float)) return (T[])(object)Convert(s, x => (float)x, x => x, x => x);
+        if (typeof(T) == typeof(double)) return (T[])(object)Convert(s, x => x, x => x, x => x);
+        if (typeof(T) == typeof(int)) return (T[])(object)Convert(s, x => checked((int)x), x => checked((int)x), x => x);
+        throw new NotSupportedException($"ToArray: element type {typeof(T).Name} is not supported (use float, double or int)");
+    }
+
+    static R[] Convert<R>(CpuStorage s, Func<double, R> fromD, Func<float, R> fromF, Func<int, R> fromI) => s.DType switch
+    {
+        DType.Float64 => Array.ConvertAll(s.As<double>(), x => fromD(x)),
+        DType.Float32 => Array.ConvertAll(s.As<float>(), x => fromF(x)),
+        _ => Array.ConvertAll(s.As<int>(), x => fromI(x)),
+    };
+
+    public float[] ToFloatArray() => ToArray<float>();
+    public double[] ToDoubleArray() => ToArray<double>();
+    public int[] ToIntArray() => ToArray<int>();
+
+    /// <summary>The value of a one-element tensor (as tensor.item()).</summary>
+    public double Item()
+    {
+        if (Numel != 1) throw new InvalidOperationException($"item: the tensor has {Numel} elements ({ShapeUtil.Format(shape)}), expected exactly one");
+        return ToArray<double>()[0];
+    }
+
+    /// <summary>One element by its full index (negative indices count from the end).</summary>
+    public double GetValue(params int[] index)
+    {
+        if (index.Length != Rank)
+            throw new ArgumentException($"get_value: {index.Length} indices for a tensor of rank {Rank} ({ShapeUtil.Format(shape)})");
+        int off = Offset;
+        for (int d = 0; d < Rank; d++)
+        {
+            int i = index[d] < 0 ? index[d] + shape[d] : index[d];
+            if (i < 0 || i >= shape[d])
+                throw new IndexOutOfRangeException($"get_value: index {index[d]} is out of range for dim {d} of size {shape[d]}");
+            off += i * strides[d];
+        }
+        var one = new Tensor(Storage, [], [], off);
+        return one.ToArray<double>()[0];
+    }
+
+    /// <summary>Copies this tensor to another device (not recorded by autograd; use To(device) for that).</summary>
+    internal Tensor CopyToDevice(Device device)
+    {
+        if (device == Device) return this;
+        if (Device == Device.Cpu) return device.Backend.FromCpu(ToCpuContiguous());
+        var cpu = Backend.ToCpu(this);
+        return device == Device.Cpu ? cpu : device.Backend.FromCpu(cpu);
+    }
+
+    public Tensor To(Device device) => CopyToDevice(device);
+}

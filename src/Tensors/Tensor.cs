@@ -1,0 +1,94 @@
+using Interp.Autograd;
+using Interp.Backends;
+
+namespace Interp;
+
+/// <summary>
+/// An n-dimensional array: a view (shape, strides, offset) over a <see cref="Storage"/> on a <see cref="Device"/>,
+/// plus the autograd slots (RequiresGrad, Grad, GradFn). Differentiable operations live in Interp.Autograd as
+/// extension members, so that `a + b`, `x.MatMul(w)` and `x.Softmax(-1)` record the graph.
+/// </summary>
+public sealed partial class Tensor
+{
+    internal readonly int[] shape;
+    internal readonly int[] strides;
+
+    public Storage Storage { get; }
+    public int Offset { get; }
+
+    public Tensor(Storage storage, int[] shape, int[]? strides = null, int offset = 0)
+    {
+        Storage = storage;
+        this.shape = shape;
+        this.strides = strides ?? ShapeUtil.ContiguousStrides(shape);
+        Offset = offset;
+        Numel = ShapeUtil.Numel(shape);
+    }
+
+    public IReadOnlyList<int> Shape => shape;
+    public IReadOnlyList<int> Strides => strides;
+    public int[] ShapeArray => (int[])shape.Clone();
+    public int Rank => shape.Length;
+    public int Numel { get; }
+    public DType DType => Storage.DType;
+    public Device Device => Storage.Device;
+    public IBackend Backend => Storage.Device.Backend;
+
+    /// <summary>Size of one dim; negative dims count from the end as in PyTorch.</summary>
+    public int Size(int dim) => shape[ShapeUtil.NormalizeDim("size", dim, Rank)];
+
+    public bool IsContiguous
+    {
+        get
+        {
+            int expected = 1;
+            for (int i = Rank - 1; i >= 0; i--)
+            {
+                if (shape[i] == 1) continue;
+                if (strides[i] != expected) return false;
+                expected *= shape[i];
+            }
+            return true;
+        }
+    }
+
+    // ---- autograd slots (the engine and the ops are in Interp.Autograd) ----
+
+    bool requiresGrad;
+
+    /// <summary>Whether gradients flow to this tensor. Only leaves may be switched by hand.</summary>
+    public bool RequiresGrad
+    {
+        get => requiresGrad;
+        set
+        {
+            if (GradFn is not null && !value)
+                throw new InvalidOperationException($"RequiresGrad: cannot turn off gradients of a non-leaf tensor (made by {GradFn.Op}); use Detach()");
+            if (value && !DType.IsFloatingPoint())
+                throw new InvalidOperationException($"RequiresGrad: only floating-point tensors can require gradients, not {DType.Name()}");
+            requiresGrad = value;
+        }
+    }
+
+    /// <summary>The accumulated gradient of a leaf (or of a non-leaf after RetainGrad()).</summary>
+    public Tensor? Grad { get; set; }
+
+    /// <summary>The op that produced this tensor, or null for leaves.</summary>
+    public Node? GradFn { get; internal set; }
+
+    public bool IsLeaf => GradFn is null;
+
+    internal bool RetainsGradFlag { get; set; }
+
+    internal List<Func<Tensor, Tensor?>>? GradHooks { get; set; }
+
+    /// <summary>An optional name (a hook point, a parameter) used in error messages and anomaly reports.</summary>
+    public string? Name { get; set; }
+
+    /// <summary>Connects a freshly computed tensor to the graph (used by the differentiable ops).</summary>
+    internal void SetGradFn(Node node)
+    {
+        GradFn = node;
+        requiresGrad = true;
+    }
+}
