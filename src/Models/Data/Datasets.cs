@@ -132,10 +132,13 @@ public static class FashionMnist
 
     /// <summary>The 60,000 training images (train = true) or the 10,000 test images, [N, 28, 28] in [0, 1].</summary>
     /// <exception cref="FileNotFoundException">Not installed; the message names the Debian package.</exception>
-    public static ImageDataset Load(bool train)
+    public static ImageDataset Load(bool train) => Load(train, Directory);
+
+    /// <summary>As <see cref="Load(bool)"/>, from the four standard file names in <paramref name="directory"/>.</summary>
+    public static ImageDataset Load(bool train, string directory)
     {
-        var img = Path.Combine(Directory, train ? TrainImagesFile : TestImagesFile);
-        var lab = Path.Combine(Directory, train ? TrainLabelsFile : TestLabelsFile);
+        var img = Path.Combine(directory, train ? TrainImagesFile : TestImagesFile);
+        var lab = Path.Combine(directory, train ? TrainLabelsFile : TestLabelsFile);
         foreach (var f in new[] { img, lab })
             if (!File.Exists(f))
                 throw new FileNotFoundException(

@@ -97,7 +97,7 @@ public static class Idx
                 throw Bad(name, $"size mismatch: more data than shape [{string.Join(", ", shape)}] ({count} bytes) accounts for");
             return new IdxArray(shape, data);
         }
-        catch (InvalidDataException e) when (!e.Message.Contains(name, StringComparison.Ordinal))
+        catch (InvalidDataException e) when (!e.Message.StartsWith("Invalid IDX file '", StringComparison.Ordinal))
         {
             // GZipStream reports corrupt compressed data with InvalidDataException: add the file name.
             throw Bad(name, $"corrupt gzip data: {e.Message}", e);

@@ -185,6 +185,8 @@ public sealed unsafe class SafeTensorsFile : IDisposable
     {
         if (!System.Text.Unicode.Utf8.IsValid(header))
             throw Fail(path, "header is not valid UTF-8");
+        if (header.Trim(" \t\r\n"u8).IsEmpty)
+            throw Fail(path, "header is empty");
 
         var byName = new Dictionary<string, SafeTensorInfo>(StringComparer.Ordinal);
         var names = new List<string>();
