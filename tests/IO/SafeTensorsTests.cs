@@ -362,6 +362,24 @@ public sealed class SafeTensorsTests : IDisposable
         Assert.True(new FileInfo(OpsPath).Length < 1_000_000);
     }
 
+    [Fact]
+    public void SharedData_TransformerLabels_ReadsExternalFile()
+    {
+        var dir = Interp.Data.DataPaths.SharedData();
+        Assert.NotNull(dir);
+        using var f = SafeTensorsFile.Open(Path.Combine(dir, "eis7", "transformer_labels.safetensors"));
+        foreach (var name in new[] { "labels", "model_labels" })
+        {
+            Assert.Equal("U8", f[name].DType);
+            Assert.Equal([113L, 113], f[name].Shape);
+            Assert.All(f.ReadInt32(name), v => Assert.InRange(v, 0, 1));
+        }
+        var a = f.ReadInt32("labels");
+        var b = f.ReadInt32("model_labels");
+        double agree = a.Zip(b).Count(p => p.First == p.Second) / (double)a.Length;
+        Assert.InRange(agree, 0.95, 1.0); // ~97% on the held-out half, ~100% on the trained half
+    }
+
     // ------------------------------------------------------------------------------------------
     // Malformed files
     // ------------------------------------------------------------------------------------------
