@@ -28,7 +28,11 @@ public static class Reductions
     static Tensor Arg(bool max, Tensor x, int? dim, bool keepDim)
     {
         string name = max ? "argmax" : "argmin";
-        if (dim is null) return x.Detach().Reshape(-1).Backend.ArgReduce(max, x.Detach().Reshape(-1), 0, false);
+        if (dim is null)
+        {
+            var flat = x.Detach().Reshape(-1);
+            return flat.Backend.ArgReduce(max, flat, 0, keepDim: false);
+        }
         return x.Backend.ArgReduce(max, x, ShapeUtil.NormalizeDim(name, dim.Value, x.Rank), keepDim);
     }
 
