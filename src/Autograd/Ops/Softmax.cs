@@ -18,7 +18,7 @@ public static class SoftmaxOps
     static Tensor Apply(string name, Tensor x, int dim, bool log)
     {
         Check.Float(name, x);
-        int d = ShapeUtil.NormalizeDim(name, dim, x.Rank);
+        int d = Statistics.Dim(name, dim, x);
         if (x.Rank == 0) return Apply(name, x.Reshape(1), 0, log).Reshape();
         var y = x.Backend.Softmax(x, d, log);
         var yd = y.Detach();

@@ -12,21 +12,11 @@ public static class Statistics
         /// Σ(x − mean)² / (N − correction) over <paramref name="dims"/> (all when null); correction 1 is the unbiased
         /// estimate, 0 the biased one. A two-pass kernel (mean first), so large offsets cost no accuracy.
         /// </summary>
-        public Tensor Var(int[]? dims = null, bool keepDim = false, int correction = 1)
-        {
-            Check.Float("var", x);
-            var d = AllOr("var", dims, x.Rank);
-            var y = x.Backend.Var(x, d, correction, keepDim);
-            int count = d.Aggregate(1, (acc, i) => acc * x.shape[i]);
-            var keptShape = Kept(x, d);
-            // ∂var/∂x = 2(x − mean) / (N − correction)
-            return Graph.Record("var", y, [x], g =>
-                [g.Reshape(keptShape) * (x - x.Mean(d, keepDim: true)) * (2.0 / Math.Max(0, count - correction))]);
-        }
+        public Tensor Var(int[]? dims = null, bool keepDim = false, int correction = 1) => Variance("var", x, dims, keepDim, correction);
         public Tensor Var(int dim, bool keepDim = false, int correction = 1) => x.Var([dim], keepDim, correction);
 
-        /// <summary>√var (see <see cref="Var(Tensor, int[], bool, int)"/>).</summary>
-        public Tensor Std(int[]? dims = null, bool keepDim = false, int correction = 1) => x.Var(dims, keepDim, correction).Sqrt();
+        /// <summary>√var over the same dims, with the same correction.</summary>
+        public Tensor Std(int[]? dims = null, bool keepDim = false, int correction = 1) => Variance("std", x, dims, keepDim, correction).Sqrt();
         public Tensor Std(int dim, bool keepDim = false, int correction = 1) => x.Std([dim], keepDim, correction);
 
         /// <summary>
@@ -36,7 +26,7 @@ public static class Statistics
         public Tensor Norm(double p = 2, int[]? dims = null, bool keepDim = false)
         {
             Check.Float("norm", x);
-            var d = AllOr("norm", dims, x.Rank);
+            var d = AllOr("norm", dims, x);
             if (p == 2) return Norm2(x, d, keepDim);
             if (p == 1) return x.Abs().Sum(d, keepDim);
             if (double.IsPositiveInfinity(p)) return x.Abs().Max(d, keepDim);
@@ -50,7 +40,7 @@ public static class Statistics
         public Tensor LogSumExp(int[] dims, bool keepDim = false)
         {
             Check.Float("logsumexp", x);
-            var d = ShapeUtil.NormalizeDims("logsumexp", dims, x.Rank);
+            var d = Dims("logsumexp", dims, x);
             var m = x.Detach().Max(d, keepDim: true);
             // an infinite max (a row of −∞, or a +∞) shifts by 0 instead, so −∞ rows give −∞ rather than NaN
             m = Tensor.Where(m.Abs().Eq(double.PositiveInfinity), m.ScalarLike(0), m);
@@ -58,6 +48,18 @@ public static class Statistics
             return keepDim ? y : y.Reshape(Reduced(x, d));
         }
         public Tensor LogSumExp(int dim, bool keepDim = false) => x.LogSumExp([dim], keepDim);
+    }
+
+    static Tensor Variance(string name, Tensor x, int[]? dims, bool keepDim, int correction)
+    {
+        Check.Float(name, x);
+        var d = AllOr(name, dims, x);
+        var y = x.Backend.Var(x, d, correction, keepDim);
+        int count = d.Aggregate(1, (acc, i) => acc * x.shape[i]);
+        var keptShape = Kept(x, d);
+        // ∂var/∂x = 2(x − mean) / (N − correction)
+        return Graph.Record("var", y, [x], g =>
+            [g.Reshape(keptShape) * (x - x.Mean(d, keepDim: true)) * (2.0 / Math.Max(0, count - correction))]);
     }
 
     /// <summary>√Σx² with the backward x·g/‖x‖ (0 where ‖x‖ = 0).</summary>
@@ -74,7 +76,22 @@ public static class Statistics
         });
     }
 
-    static int[] AllOr(string op, int[]? dims, int rank) => dims is null ? Enumerable.Range(0, rank).ToArray() : ShapeUtil.NormalizeDims(op, dims, rank);
+    static int[] AllOr(string op, int[]? dims, Tensor x) => dims is null ? Enumerable.Range(0, x.Rank).ToArray() : Dims(op, dims, x);
+
+    /// <summary>Normalised dims, or an error naming the op, the dim and the input shape.</summary>
+    internal static int[] Dims(string op, int[] dims, Tensor x)
+    {
+        foreach (var dim in dims) Dim(op, dim, x);
+        return ShapeUtil.NormalizeDims(op, dims, x.Rank);
+    }
+
+    internal static int Dim(string op, int dim, Tensor x)
+    {
+        int r = Math.Max(x.Rank, 1);
+        if (dim < -r || dim >= r)
+            throw new ArgumentOutOfRangeException(nameof(dim), $"{op}: dim {dim} is out of range for input of shape {ShapeUtil.Format(x.shape)} (expected {-r}..{r - 1})");
+        return dim < 0 ? dim + r : dim;
+    }
 
     /// <summary>x's shape with the reduced dims kept as size 1.</summary>
     static int[] Kept(Tensor x, int[] d) => x.shape.Select((s, i) => d.Contains(i) ? 1 : s).ToArray();
