@@ -1,0 +1,37 @@
+using System.Numerics;
+
+namespace Interp.Backends;
+
+public sealed unsafe partial class CpuBackend
+{
+    public Tensor Var(Tensor x, int[] dims, int correction, bool keepDim)
+    {
+        RequireFloat("var", x);
+        var reduced = new bool[x.Rank];
+        foreach (var d in dims) reduced[d] = true;
+        var outShape = new List<int>();
+        int rowLen = 1;
+        for (int d = 0; d < x.Rank; d++)
+        {
+            if (reduced[d]) { rowLen *= x.shape[d]; if (keepDim) outShape.Add(1); }
+            else outShape.Add(x.shape[d]);
+        }
+        var rows = AsRows(x, reduced, out int rowCount);
+        var o = Tensor.Empty(outShape.ToArray(), x.DType);
+        if (x.DType == DType.Float32) VarRows<float>(rows, o, rowCount, rowLen, correction);
+        else VarRows<double>(rows, o, rowCount, rowLen, correction);
+        return o;
+    }
+
+    /// <summary>Two passes per row: μ = Σx/N, then Σ(x − μ)² / max(0, N − correction) (as torch.var).</summary>
+    static void VarRows<T>(Tensor rows, Tensor o, int rowCount, int n, int correction) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        T* src = Ptr<T>(rows) + rows.Offset, dst = Ptr<T>(o);
+        T count = T.CreateChecked(n), dof = T.CreateChecked(Math.Max(0, n - correction));
+        ForRows(rowCount, n, r =>
+        {
+            T* row = src + (long)r * n;
+            dst[r] = SumSqDevRow(row, n, SumRow(row, n) / count) / dof;
+        });
+    }
+}
