@@ -20,6 +20,14 @@ public static class Graph
         return result;
     }
 
+    /// <summary>
+    /// Marks a gradient computed by a fused backward kernel: under createGraph its result joins the graph with a rule
+    /// that fails loudly, so a second derivative through this op is an error rather than silently zero.
+    /// </summary>
+    public static Tensor FusedBackward(string op, Tensor grad, params Tensor?[] from) =>
+        Record(op + "_backward", grad, from, _ => throw new NotSupportedException(
+            $"{op}: its backward is a fused kernel and cannot be differentiated again (createGraph: true)"));
+
     /// <summary>Sums a broadcast gradient back to the shape of the operand it flowed from.</summary>
     public static Tensor SumToShape(Tensor g, IReadOnlyList<int> shape)
     {

@@ -118,4 +118,16 @@ public class AutogradTests
         }
         Assert.True(double.IsNaN(x.Sqrt().GetValue(0)));   // off by default
     }
+
+    [Fact]
+    public void ASecondDerivativeThroughAFusedBackwardIsRefusedNotSilentlyZero()
+    {
+        var x = Tensor.FromArray([0.1, 0.7, -0.3], requiresGrad: true);
+        (x.Softmax(0) * Tensor.FromArray([1.0, 2, 3])).Sum().Backward(createGraph: true);
+        var g = x.Grad!;
+        Assert.True(g.RequiresGrad);
+        x.Grad = null;
+        var e = Assert.Throws<NotSupportedException>(() => g.Sum().Backward());
+        Assert.Contains("softmax", e.Message);
+    }
 }

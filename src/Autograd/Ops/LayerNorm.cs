@@ -26,7 +26,7 @@ public static class LayerNormOps
             {
                 bool affine = weight is { RequiresGrad: true } || bias is { RequiresGrad: true };
                 var (dx, dw, db) = x.Backend.LayerNormBackward(g, x.Detach(), mean, rstd, weight?.Detach(), n, affine);
-                return [dx,
+                return [Graph.FusedBackward(name, dx, g, x, weight),
                         weight is { RequiresGrad: true } ? dw!.Reshape(normalizedShape) : null,
                         bias is { RequiresGrad: true } ? db!.Reshape(normalizedShape) : null];
             });

@@ -14,7 +14,7 @@ public static class SoftmaxOps
         public Tensor LogSoftmax(int dim) => Apply("log_softmax", x, dim, log: true);
     }
 
-    // The backward is the fused kernel, not differentiable again (no double-backward through softmax).
+    // The backward is the fused kernel; a second derivative through it is refused (Graph.FusedBackward).
     static Tensor Apply(string name, Tensor x, int dim, bool log)
     {
         Check.Float(name, x);
@@ -22,6 +22,6 @@ public static class SoftmaxOps
         if (x.Rank == 0) return Apply(name, x.Reshape(1), 0, log).Reshape();
         var y = x.Backend.Softmax(x, d, log);
         var yd = y.Detach();
-        return Graph.Record(name, y, [x], g => [x.Backend.SoftmaxBackward(yd, g, d, log)]);
+        return Graph.Record(name, y, [x], g => [Graph.FusedBackward(name, x.Backend.SoftmaxBackward(yd, g, d, log), g, x)]);
     }
 }
