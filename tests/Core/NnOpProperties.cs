@@ -143,6 +143,7 @@ public class NnOpProperties
         for (int i = 0; i < n; i++) Assert.Equal(expect[i], none[i], 1e-12);
         Assert.Equal(expect.Average(), x.CrossEntropy(t).Item(), 1e-12);
         Assert.Equal(expect.Sum(), x.CrossEntropy(t, reduction: "sum").Item(), 1e-12);
+        Assert.Equal(expect[0], x[0].CrossEntropy(t[0]).Item(), 1e-12);   // unbatched: [C] and a 0-d target
     }
 
     [Theory]
@@ -344,6 +345,33 @@ public class NnOpProperties
         Assert.Equal(yv, again);
         Assert.Same(x, x.Dropout(p, training: false));
         Assert.Same(x, x.Dropout(0));
+    }
+
+    // ---- sizes large enough for the kernels' parallel paths ----
+
+    [Fact]
+    public void ParallelKernelsMatchReferences()
+    {
+        var d = new TestData(11);
+        var x = d.Tensor([2, 8, 30, 30]).To(DType.Float32);
+        var w = d.Tensor([4, 8, 3, 3]).To(DType.Float32);
+        var expect = DirectConv(x, w, null, (1, 1), (1, 1), (1, 1), out _, out _);
+        var got = x.Conv2d(w, null, 1, 1).ToDoubleArray();
+        for (int i = 0; i < expect.Length; i++) Assert.True(Math.Abs(expect[i] - got[i]) < 1e-3, $"conv2d element {i}: {got[i]} vs {expect[i]}");
+
+        var pool = new PoolCase([2, 8, 30, 30], (3, 3), (1, 1), (1, 1), (1, 1));
+        Assert.Equal(DirectPool(x, pool, max: true, false), x.MaxPool2d(3, 1, 1).ToDoubleArray());
+
+        var table = d.Tensor([50, 700]);
+        table.RequiresGrad = true;
+        var ids = Ids(d, [100], 50);
+        table.Embedding(ids).Sum().Backward();
+        var counts = ids.ToIntArray();
+        for (int r = 0; r < 50; r++) Assert.Equal(counts.Count(v => v == r), table.Grad!.GetValue(r, 699));
+
+        var logits = d.Tensor([300, 200], -5, 5);
+        var t = Ids(d, [300], 200);
+        Assert.Equal(ComposedNll(logits, t).ToDoubleArray().Average(), logits.CrossEntropy(t).Item(), 1e-10);
     }
 
     // ---- bad inputs ----

@@ -8,8 +8,8 @@ public static class LossOps
     extension(Tensor logits)
     {
         /// <summary>
-        /// torch.nn.functional.cross_entropy with int32 class targets: logits [N, C] with targets [N], or [N, C, d1, ...]
-        /// with targets [N, d1, ...]. One fused row kernel (stable log-softmax + NLL); the backward is
+        /// torch.nn.functional.cross_entropy with int32 class targets: logits [N, C] with targets [N], [N, C, d1, ...]
+        /// with targets [N, d1, ...], or one sample [C] with a 0-d target. One fused row kernel (stable log-softmax + NLL); the backward is
         /// (softmax − smoothed one-hot)·g in one kernel. "mean" divides by the number of non-ignored targets, as PyTorch.
         /// </summary>
         public Tensor CrossEntropy(Tensor targets, int ignoreIndex = -100, string reduction = "mean", double labelSmoothing = 0)
@@ -22,6 +22,11 @@ public static class LossOps
                 throw new ArgumentException($"{op}: label_smoothing must be in [0, 1], got {labelSmoothing}");
             if (targets.DType != DType.Int32)
                 throw new ArgumentException($"{op}: targets must be int32 class indices, got {targets.DType.Name()} {ShapeUtil.Format(targets.shape)}");
+            if (logits.Rank == 1 && targets.Rank == 0)   // one unbatched sample: logits [C], target []
+            {
+                var one = logits.Unsqueeze(0).CrossEntropy(targets.Reshape(1), ignoreIndex, "none", labelSmoothing).Reshape();
+                return reduction == "mean" && targets.Item() == ignoreIndex ? one / 0.0 : one;
+            }
             if (logits.Rank < 2 || targets.Rank != logits.Rank - 1 || targets.shape[0] != logits.shape[0] ||
                 !ShapeUtil.SameShape(targets.shape[1..], logits.shape[2..]))
                 throw new ArgumentException($"{op}: expected logits [N, C, d1...] and targets [N, d1...], got logits {ShapeUtil.Format(logits.shape)} and targets {ShapeUtil.Format(targets.shape)}");
