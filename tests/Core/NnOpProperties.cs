@@ -327,6 +327,33 @@ public class NnOpProperties
         GradCheck.Assert(xs => AsNchw(xs[0], permuted).AvgPool2d(p.Kernel, p.Stride, p.Pad, include), [leaf]);
     }
 
+    /// <summary>d(op)/d(input) at a fixed input as a function of the incoming gradient g (and of the other inputs), recorded with createGraph.</summary>
+    static Tensor InputGrad(Tensor input, Func<Tensor, Tensor> op, Tensor g, Tensor? other = null)
+    {
+        using var _ = Interp.Autograd.GradMode.EnableGrad();
+        var leaf = input.Detach().Clone().RequiresGrad_();
+        op(leaf).Backward(g, createGraph: true);
+        if (other is not null) other.Grad = null;   // this inner backward reached the other input too: not the gradient checked
+        return leaf.Grad!;
+    }
+
+    [Property(MaxTest = 10)]
+    public void DoubleBackwardThroughConvAndPools(int seed)
+    {
+        var d = new TestData(seed);
+        var k = RandomConv(d);
+        var x = d.Tensor(k.XShape);
+        var w = d.Tensor(k.WShape);
+        var gShape = x.Conv2d(w, null, k.Stride, k.Pad, k.Dil).ShapeArray;
+        GradCheck.Assert(xs => InputGrad(x, v => v.Conv2d(xs[1], null, k.Stride, k.Pad, k.Dil), xs[0], xs[1]), [d.Tensor(gShape), w]);
+
+        var p = RandomPool(d, dilate: false);
+        var xp = d.Tensor(p.XShape);
+        var pShape = xp.MaxPool2d(p.Kernel, p.Stride, p.Pad, p.Dil).ShapeArray;
+        GradCheck.Assert(xs => InputGrad(xp, v => v.MaxPool2d(p.Kernel, p.Stride, p.Pad, p.Dil), xs[0]), [d.Tensor(pShape)]);
+        GradCheck.Assert(xs => InputGrad(xp, v => v.AvgPool2d(p.Kernel, p.Stride, p.Pad), xs[0]), [d.Tensor(pShape)]);
+    }
+
     // ---- dropout ----
 
     [Property(MaxTest = 10)]

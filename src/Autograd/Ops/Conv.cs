@@ -6,7 +6,8 @@ namespace Interp;
 /// <summary>
 /// torch.nn.functional.conv2d (NCHW, groups = 1) as im2col + one batched GEMM:
 /// cols = im2col(x) [N, C·KH·KW, L], y = W [O, C·KH·KW] · cols → [N, O, OH, OW] (+ bias).
-/// Backward: dW = Σₙ g·colsᵀ, dcols = Wᵀ·g then col2im → dx, dbias = Σ g over N, OH, OW.
+/// Composed from differentiable pieces, so the backward follows: dW = Σₙ g·colsᵀ (matmul's broadcast batch),
+/// dcols = Wᵀ·g then col2im → dx, dbias = Σ g over N, OH, OW.
 /// </summary>
 public static class ConvOps
 {
@@ -17,26 +18,17 @@ public static class ConvOps
 
         public Tensor Conv2d(Tensor weight, Tensor? bias, (int h, int w) stride, (int h, int w) padding, (int h, int w) dilation)
         {
-            const string op = "conv2d";
             var w = Geometry(x, weight, bias, stride, padding, dilation);
-            int n = x.shape[0], o = weight.shape[0], l = w.OH * w.OW;
-            var be = x.Backend;
-            var cols = be.Im2Col(x, w);                                  // [N, K, L]
-            var w2 = weight.Detach().Reshape(o, -1);                      // [O, K]
-            var y = be.MatMul(w2, cols);                                 // [N, O, L]
-            if (bias is not null) y = be.Binary(BinaryOp.Add, y, bias.Detach().Reshape(o, 1));
-            y = y.Reshape(n, o, w.OH, w.OW);
-            var wShape = weight.ShapeArray;
-            return Graph.Record(op, y, [x, weight, bias], g =>
-            {
-                var g3 = g.Reshape(n, o, l);
-                Tensor? dx = x.RequiresGrad ? be.Col2Im(be.MatMul(w2.MT, g3), w) : null;
-                Tensor? dw = weight.RequiresGrad ? be.Reduce(ReduceOp.Sum, be.MatMul(g3, cols.MT), [0], false).Reshape(wShape) : null;
-                Tensor? db = bias is { RequiresGrad: true } ? be.Reduce(ReduceOp.Sum, g3, [0, 2], false) : null;
-                return [dx, dw, db];
-            });
+            int n = x.shape[0], o = weight.shape[0];
+            var y = weight.Reshape(o, -1).MatMul(Im2Col(x, w));   // [O, K] · [N, K, L] → [N, O, L]
+            if (bias is not null) y += bias.Reshape(o, 1);
+            return y.Reshape(n, o, w.OH, w.OW);
         }
     }
+
+    // im2col and col2im are each other's adjoints, so each one's backward is the other (double backward works too)
+    static Tensor Im2Col(Tensor x, Window2d w) => Graph.Record("im2col", x.Backend.Im2Col(x, w), [x], g => [Col2Im(g, w)]);
+    static Tensor Col2Im(Tensor cols, Window2d w) => Graph.Record("col2im", cols.Backend.Col2Im(cols, w), [cols], g => [Im2Col(g, w)]);
 
     static Window2d Geometry(Tensor x, Tensor weight, Tensor? bias, (int h, int w) stride, (int h, int w) padding, (int h, int w) dilation)
     {

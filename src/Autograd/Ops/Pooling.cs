@@ -17,7 +17,7 @@ public static class Pooling2d
             const string op = "max_pool2d";
             var w = PoolWindow(op, x, kernel, stride, padding, dilation);
             var (y, argmax) = x.Backend.MaxPool2d(x, w);
-            return Graph.Record(op, y, [x], g => [x.Backend.MaxPool2dBackward(g, argmax, w)]);
+            return Graph.Record(op, y, [x], g => [MaxPoolBackward(g, argmax, w)]);
         }
 
         /// <summary>Mean over each window; with countIncludePad the zero padding counts in the divisor (PyTorch's default).</summary>
@@ -28,9 +28,23 @@ public static class Pooling2d
         {
             const string op = "avg_pool2d";
             var w = PoolWindow(op, x, kernel, stride, padding, (1, 1));
-            var y = x.Backend.AvgPool2d(x, w, countIncludePad);
-            return Graph.Record(op, y, [x], g => [x.Backend.AvgPool2dBackward(g, w, countIncludePad)]);
+            return AvgPool(x, w, countIncludePad);
         }
+    }
+
+    // Each backward is recorded too (its own backward being the adjoint), so gradients of gradients work.
+    static Tensor AvgPool(Tensor x, Window2d w, bool countIncludePad) =>
+        Graph.Record("avg_pool2d", x.Backend.AvgPool2d(x, w, countIncludePad), [x], g => [AvgPoolBackward(g, w, countIncludePad)]);
+
+    static Tensor AvgPoolBackward(Tensor g, Window2d w, bool countIncludePad) =>
+        Graph.Record("avg_pool2d_backward", g.Backend.AvgPool2dBackward(g, w, countIncludePad), [g], gg => [AvgPool(gg, w, countIncludePad)]);
+
+    /// <summary>g routed to the argmaxes; its adjoint reads each window's argmax back out of gg (a gather).</summary>
+    static Tensor MaxPoolBackward(Tensor g, Tensor argmax, Window2d w)
+    {
+        var gShape = g.ShapeArray;
+        return Graph.Record("max_pool2d_backward", g.Backend.MaxPool2dBackward(g, argmax, w), [g], gg =>
+            [gg.Flatten(2).Gather(2, argmax.Reshape(gShape[0], gShape[1], -1)).Reshape(gShape)]);
     }
 
     static Window2d PoolWindow(string op, Tensor x, (int h, int w) kernel, (int h, int w)? stride, (int h, int w) padding, (int h, int w) dilation)
