@@ -144,6 +144,12 @@ public class NnOpProperties
         Assert.Equal(expect.Average(), x.CrossEntropy(t).Item(), 1e-12);
         Assert.Equal(expect.Sum(), x.CrossEntropy(t, reduction: "sum").Item(), 1e-12);
         Assert.Equal(expect[0], x[0].CrossEntropy(t[0]).Item(), 1e-12);   // unbatched: [C] and a 0-d target
+        // label smoothing ε: (1 − ε)·nll + ε·mean over classes of −log_softmax
+        var m = x.Max(1, keepDim: true);
+        var logp = x - ((x - m).Exp().Sum(1, keepDim: true).Log() + m);
+        var smoothed = (0.7 * ComposedNll(x, t) - 0.3 * logp.Mean(1)).ToDoubleArray();
+        var got = x.CrossEntropy(t, reduction: "none", labelSmoothing: 0.3).ToDoubleArray();
+        for (int i = 0; i < n; i++) Assert.Equal(smoothed[i], got[i], 1e-12);
     }
 
     [Theory]
