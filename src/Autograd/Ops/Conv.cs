@@ -1,0 +1,52 @@
+using Interp.Autograd;
+using Interp.Backends;
+
+namespace Interp;
+
+/// <summary>
+/// torch.nn.functional.conv2d (NCHW, groups = 1) as im2col + one batched GEMM:
+/// cols = im2col(x) [N, C·KH·KW, L], y = W [O, C·KH·KW] · cols → [N, O, OH, OW] (+ bias).
+/// Composed from differentiable pieces, so the backward follows: dW = Σₙ g·colsᵀ (matmul's broadcast batch),
+/// dcols = Wᵀ·g then col2im → dx, dbias = Σ g over N, OH, OW.
+/// </summary>
+public static class ConvOps
+{
+    extension(Tensor x)
+    {
+        public Tensor Conv2d(Tensor weight, Tensor? bias = null, int stride = 1, int padding = 0, int dilation = 1) =>
+            x.Conv2d(weight, bias, (stride, stride), (padding, padding), (dilation, dilation));
+
+        public Tensor Conv2d(Tensor weight, Tensor? bias, (int h, int w) stride, (int h, int w) padding, (int h, int w) dilation)
+        {
+            var w = Geometry(x, weight, bias, stride, padding, dilation);
+            int n = x.shape[0], o = weight.shape[0];
+            var y = weight.Reshape(o, -1).MatMul(Im2Col(x, w));   // [O, K] · [N, K, L] → [N, O, L]
+            if (bias is not null) y += bias.Reshape(o, 1);
+            return y.Reshape(n, o, w.OH, w.OW);
+        }
+    }
+
+    // im2col and col2im are each other's adjoints, so each one's backward is the other (double backward works too)
+    static Tensor Im2Col(Tensor x, Window2d w) => Graph.Record("im2col", x.Backend.Im2Col(x, w), [x], g => [Col2Im(g, w)]);
+    static Tensor Col2Im(Tensor cols, Window2d w) => Graph.Record("col2im", cols.Backend.Col2Im(cols, w), [cols], g => [Im2Col(g, w)]);
+
+    static Window2d Geometry(Tensor x, Tensor weight, Tensor? bias, (int h, int w) stride, (int h, int w) padding, (int h, int w) dilation)
+    {
+        const string op = "conv2d";
+        Check.SameDevice(op, x, weight);
+        Check.SameDType(op, x, weight);
+        Check.Float(op, x);
+        Check.Rank(op, x, 4, "input [N, C, H, W]");
+        Check.Rank(op, weight, 4, "weight [O, C, KH, KW]");
+        if (weight.shape[1] != x.shape[1])
+            throw new ArgumentException($"{op}: input {ShapeUtil.Format(x.shape)} has {x.shape[1]} channels but weight {ShapeUtil.Format(weight.shape)} expects {weight.shape[1]} (groups = 1)");
+        if (bias is not null)
+        {
+            Check.SameDevice(op, x, bias);
+            Check.SameDType(op, x, bias);
+            if (bias.Rank != 1 || bias.shape[0] != weight.shape[0])
+                throw new ArgumentException($"{op}: bias must be [{weight.shape[0]}] for weight {ShapeUtil.Format(weight.shape)}, got {ShapeUtil.Format(bias.shape)}");
+        }
+        return Pooling2d.Window(op, x, weight.shape[2], weight.shape[3], stride, padding, dilation);
+    }
+}

@@ -1,0 +1,67 @@
+namespace Interp.Backends;
+
+public sealed unsafe partial class CpuBackend
+{
+    public Tensor Im2Col(Tensor x, Window2d w)
+    {
+        RequireFloat("im2col", x);
+        var src = Contig(x);
+        int n = x.shape[0];
+        var o = Tensor.Empty([n, w.C * w.KH * w.KW, w.OH * w.OW], x.DType);
+        if (x.DType == DType.Float32) Im2ColTyped<float>(src, o, n, w, toCols: true);
+        else Im2ColTyped<double>(src, o, n, w, toCols: true);
+        return o;
+    }
+
+    public Tensor Col2Im(Tensor cols, Window2d w)
+    {
+        RequireFloat("col2im", cols);
+        var src = Contig(cols);
+        int n = cols.shape[0];
+        var o = Tensor.Empty([n, w.C, w.H, w.W], cols.DType, zeroed: true);
+        if (cols.DType == DType.Float32) Im2ColTyped<float>(o, src, n, w, toCols: false);
+        else Im2ColTyped<double>(o, src, n, w, toCols: false);
+        return o;
+    }
+
+    /// <summary>
+    /// Walks every (n, c) plane against its KH·KW rows of cols: copies image → cols, or adds cols → image (col2im).
+    /// Each (n, c) task touches only its own plane and rows, so the planes run in parallel without races.
+    /// </summary>
+    static void Im2ColTyped<T>(Tensor image, Tensor cols, int n, Window2d w, bool toCols) where T : unmanaged, System.Numerics.INumberBase<T>
+    {
+        T* img = Ptr<T>(image) + image.Offset, col = Ptr<T>(cols) + cols.Offset;
+        int oh = w.OH, ow = w.OW, plane = w.H * w.W, rows = w.KH * w.KW, l = oh * ow;
+        void Plane(int nc)
+        {
+            T* p = img + (long)nc * plane;
+            T* cbase = col + (long)nc * rows * l;   // (n, c) rows are contiguous: index n·C·rows + c·rows = nc·rows
+            for (int i = 0; i < w.KH; i++)
+                for (int j = 0; j < w.KW; j++)
+                {
+                    T* crow = cbase + (long)(i * w.KW + j) * l;
+                    for (int y = 0; y < oh; y++)
+                    {
+                        int ih = y * w.SH - w.PH + i * w.DH;
+                        T* cr = crow + y * ow;
+                        if ((uint)ih >= (uint)w.H)
+                        {
+                            if (toCols) new Span<T>(cr, ow).Clear();
+                            continue;
+                        }
+                        T* ir = p + ih * w.W;
+                        for (int x = 0; x < ow; x++)
+                        {
+                            int iw = x * w.SW - w.PW + j * w.DW;
+                            if ((uint)iw >= (uint)w.W) { if (toCols) cr[x] = T.Zero; }
+                            else if (toCols) cr[x] = ir[iw];
+                            else ir[iw] += cr[x];
+                        }
+                    }
+                }
+        }
+        int planes = n * w.C;
+        if ((long)planes * rows * l < 1 << 15) for (int t = 0; t < planes; t++) Plane(t);
+        else Parallel.For(0, planes, Plane);
+    }
+}
