@@ -71,7 +71,7 @@ public static class LossOps
     {
         var loss = rows.Backend.CrossEntropyRows(rows, targets, ignoreIndex, eps);
         return Graph.Record("cross_entropy", loss, [rows], g =>
-            [rows.Backend.CrossEntropyRowsBackward(rows.Detach(), targets, g, ignoreIndex, eps)]);
+            [Graph.FusedBackward("cross_entropy", rows.Backend.CrossEntropyRowsBackward(rows.Detach(), targets, g, ignoreIndex, eps), g, rows)]);
     }
 
     static void CheckReduction(string op, string reduction)
