@@ -1,1 +1,101 @@
-Console.WriteLine("interp: under construction");
+using System.Diagnostics;
+using Interp.Cli;
+using Interp.Data;
+
+return CommandLine.Run(args);
+
+static class CommandLine
+{
+    const string Usage = """
+        usage: interp [demo] [--epochs N] [--seed N]
+               interp --help
+
+        demo (the default): trains a 784-256-10 MLP (ReLU) with Adam (lr 1e-3, batch 128) on Fashion-MNIST,
+        shows progress on stderr, then prints the test accuracy and the wall time on stdout.
+          --epochs N   passes over the 60,000 training images (default 2)
+          --seed N     seed of the initialisation and the shuffles (default 0)
+
+        Fashion-MNIST is read from $INTERP_FASHION_MNIST, else /usr/share/datasets/fashion-mnist
+        (Debian package dataset-fashion-mnist).
+        """;
+
+    public static int Run(string[] args)
+    {
+        var options = new TrainingOptions();
+        for (int i = 0; i < args.Length; i++)
+        {
+            switch (args[i])
+            {
+                case "-h" or "--help" or "help": Console.WriteLine(Usage); return 0;
+                case "demo" when i == 0: break;
+                case "--epochs" when i + 1 < args.Length && int.TryParse(args[i + 1], out int e) && e > 0:
+                    options = options with { Epochs = e }; i++; break;
+                case "--seed" when i + 1 < args.Length && ulong.TryParse(args[i + 1], out ulong s):
+                    options = options with { Seed = s }; i++; break;
+                default:
+                    Console.Error.WriteLine($"interp: unexpected argument '{args[i]}'\n\n{Usage}");
+                    return 1;
+            }
+        }
+        return Demo(options);
+    }
+
+    static int Demo(TrainingOptions options)
+    {
+        var wall = Stopwatch.StartNew();
+        if (!FashionMnist.IsAvailable)
+        {
+            Console.Error.WriteLine($"interp: Fashion-MNIST not found in {FashionMnist.Directory}; install it with: apt-get install -y {FashionMnist.DebianPackage} (or set INTERP_FASHION_MNIST)");
+            return 2;
+        }
+        ImageDataset train, test;
+        try
+        {
+            train = FashionMnist.Load(train: true);
+            test = FashionMnist.Load(train: false);
+        }
+        catch (Exception e) when (e is IOException or InvalidDataException or UnauthorizedAccessException)
+        {
+            Console.Error.WriteLine($"interp: cannot read Fashion-MNIST: {e.Message} (package {FashionMnist.DebianPackage})");
+            return 2;
+        }
+        Console.Error.WriteLine($"Fashion-MNIST: {train.Count} training, {test.Count} test images; MLP {train.Height * train.Width}-{options.Hidden}-{MlpClassifier.Classes}, " +
+            $"Adam lr {options.LearningRate}, batch {options.BatchSize}, {options.Epochs} epochs, seed {options.Seed}");
+        var progress = new ProgressLine();
+        var model = MlpClassifier.Train(train, options, progress.Report);
+        progress.Finish();
+        double accuracy = MlpClassifier.Accuracy(model, test);
+        Console.WriteLine($"test accuracy: {accuracy:P2} ({Math.Round(accuracy * test.Count)}/{test.Count})");
+        Console.WriteLine($"wall time: {wall.Elapsed.TotalSeconds:F1} s");
+        return 0;
+    }
+}
+
+/// <summary>Training progress on stderr: one line redrawn with \r on a terminal, else a line every few seconds.</summary>
+sealed class ProgressLine
+{
+    readonly bool terminal = !Console.IsErrorRedirected;
+    TimeSpan? lastShown;
+    bool drawn;
+
+    public void Report(TrainingProgress p)
+    {
+        bool epochEnd = p.Step == p.StepsPerEpoch;
+        var every = terminal ? TimeSpan.FromMilliseconds(100) : TimeSpan.FromSeconds(10);
+        if (!epochEnd && lastShown is { } last && p.Elapsed - last < every) return;
+        lastShown = p.Elapsed;
+        double perSecond = p.ExamplesSeen / Math.Max(1e-9, p.Elapsed.TotalSeconds);
+        var remaining = TimeSpan.FromSeconds(p.Elapsed.TotalSeconds / p.GlobalStep * (p.TotalSteps - p.GlobalStep));
+        string line = $"epoch {p.Epoch}/{p.Epochs}  step {p.Step}/{p.StepsPerEpoch}  loss {p.Loss:F4}  {perSecond:F0} ex/s  " +
+                      $"elapsed {Format(p.Elapsed)}  remaining {Format(remaining)}";
+        if (terminal) { Console.Error.Write($"\r{line}\u001b[K"); drawn = true; if (epochEnd) { Console.Error.WriteLine(); drawn = false; } }
+        else Console.Error.WriteLine(line);
+    }
+
+    public void Finish()
+    {
+        if (drawn) Console.Error.WriteLine();
+    }
+
+    static string Format(TimeSpan t) => t.TotalHours >= 1 ? t.ToString(@"h\:mm\:ss") : t.ToString(@"m\:ss");
+}

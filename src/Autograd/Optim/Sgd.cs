@@ -1,0 +1,33 @@
+namespace Interp.Optim;
+
+/// <summary>torch.optim.SGD: momentum (with dampening, optionally Nesterov) and L2 weight decay.</summary>
+public sealed class Sgd : Optimizer
+{
+    public double Momentum { get; }
+    public double Dampening { get; }
+    public double WeightDecay { get; }
+    public bool Nesterov { get; }
+
+    public Sgd(IEnumerable<Tensor> parameters, double lr, double momentum = 0, double dampening = 0, double weightDecay = 0, bool nesterov = false)
+        : base(parameters, lr, "sgd")
+    {
+        CheckNonNegative("sgd", "lr", lr);
+        CheckNonNegative("sgd", "momentum", momentum);
+        CheckNonNegative("sgd", "weight decay", weightDecay);
+        if (nesterov && (momentum <= 0 || dampening != 0))
+            throw new ArgumentException($"sgd: nesterov momentum requires a momentum > 0 and zero dampening, got momentum {momentum}, dampening {dampening}");
+        (Momentum, Dampening, WeightDecay, Nesterov) = (momentum, dampening, weightDecay, nesterov);
+    }
+
+    protected override void Update(Tensor param, Tensor grad, Dictionary<string, Tensor> state)
+    {
+        Tensor? buffer = null;
+        bool first = false;
+        if (Momentum != 0)
+        {
+            first = !state.ContainsKey("momentum_buffer");
+            buffer = StateLike(state, "momentum_buffer", param);
+        }
+        param.Backend.SgdUpdate(param, grad, buffer, LearningRate, Momentum, Dampening, WeightDecay, Nesterov, first);
+    }
+}
