@@ -37,8 +37,8 @@ public static class MlpClassifier
             for (int step = 0; step < stepsPerEpoch; step++)
             {
                 var rows = order.AsSpan(step * options.BatchSize, Math.Min(options.BatchSize, data.Count - step * options.BatchSize));
-                var (x, oneHot) = Batch(data, rows);
-                var loss = CrossEntropy(model.Forward(x), oneHot);
+                var (x, labels) = Batch(data, rows);
+                var loss = model.Forward(x).CrossEntropy(labels);
                 optimizer.ZeroGrad();
                 loss.Backward();
                 optimizer.Step();
@@ -66,30 +66,18 @@ public static class MlpClassifier
         return (double)correct / data.Count;
     }
 
-    /// <summary>The images of <paramref name="rows"/> as [n, pixels] and their labels as a one-hot [n, 10] mask.</summary>
-    static (Tensor X, Tensor OneHot) Batch(ImageDataset data, ReadOnlySpan<int> rows)
+    /// <summary>The images of <paramref name="rows"/> as [n, pixels] and their labels as int32 [n].</summary>
+    static (Tensor X, Tensor Labels) Batch(ImageDataset data, ReadOnlySpan<int> rows)
     {
         int pixels = data.Height * data.Width;
         var x = new float[rows.Length * pixels];
-        var oneHot = new float[rows.Length * Classes];
+        var labels = new int[rows.Length];
         for (int i = 0; i < rows.Length; i++)
         {
             data.Images.AsSpan(rows[i] * pixels, pixels).CopyTo(x.AsSpan(i * pixels));
-            oneHot[i * Classes + data.Labels[rows[i]]] = 1;
+            labels[i] = data.Labels[rows[i]];
         }
-        return (Tensor.FromArray(x, [rows.Length, pixels]), Tensor.FromArray(oneHot, [rows.Length, Classes]));
-    }
-
-    /// <summary>
-    /// Mean cross-entropy, −mean_i log softmax(logits_i)[label_i], from existing differentiable ops (a stand-in until the
-    /// fused CrossEntropy op lands): subtracting the detached row max keeps exp from overflowing and does not change
-    /// the result; the one-hot mask picks each row's target log-probability.
-    /// </summary>
-    static Tensor CrossEntropy(Tensor logits, Tensor oneHot)
-    {
-        var z = logits - logits.Detach().Max(1, keepDim: true);
-        var logProbs = z - z.Exp().Sum(1, keepDim: true).Log();
-        return -(logProbs * oneHot).Sum() / logits.Size(0);
+        return (Tensor.FromArray(x, [rows.Length, pixels]), Tensor.FromArray(labels));
     }
 
     /// <summary>A uniformly random permutation of 0..n−1 (Fisher–Yates).</summary>
