@@ -33,9 +33,9 @@ internal static class CoreFixtureOps
 
     [FixtureOp("sum")] static Tensor Sum(FixtureCase c) => c.In("x").Sum(Dims(c), KeepDim(c));
     [FixtureOp("mean")] static Tensor Mean(FixtureCase c) => c.In("x").Mean(Dims(c), KeepDim(c));
-    // torch.max(x, dim) returns (values, indices): the fixture keeps the values (and the gradient routed to the index).
-    [FixtureOp("max")] static Tensor Max(FixtureCase c) => c.In("x").Max(Dims(c), KeepDim(c));
-    [FixtureOp("min")] static Tensor Min(FixtureCase c) => c.In("x").Min(Dims(c), KeepDim(c));
+    // torch.max(x, dim) returns (values, indices): the fixture keeps the values, whose gradient goes to the index.
+    [FixtureOp("max")] static Tensor Max(FixtureCase c) => c.HasArg("dim") ? c.In("x").Max(c.Int("dim"), KeepDim(c)) : c.In("x").Max();
+    [FixtureOp("min")] static Tensor Min(FixtureCase c) => c.HasArg("dim") ? c.In("x").Min(c.Int("dim"), KeepDim(c)) : c.In("x").Min();
     [FixtureOp("argmax")] static Tensor ArgMax(FixtureCase c) => c.In("x").ArgMax(c.HasArg("dim") ? c.Int("dim") : null, KeepDim(c));
 
     [FixtureOp("matmul")] static Tensor MatMul(FixtureCase c) => c.In("a").MatMul(c.In("b"));
