@@ -41,6 +41,19 @@ public class PyTorchParityTests
         Assert.Equal([0.0, 0, Math.Log(2)], b.Grad!.ToDoubleArray());       // a^b·ln a, 0 where a = 0 and b ≥ 0
     }
 
+    [Fact]
+    public void ReductionsOfA0dTensorAlongDim0ReturnItLikePyTorch()
+    {
+        var x = Tensor.Scalar(2.5, DType.Float64, requiresGrad: true);
+        Assert.Equal(2.5, x.Sum(0).Item());
+        Assert.Equal(2.5, x.Mean(-1).Item());
+        Assert.Equal(0, x.ArgMax(0).Item());
+        var m = x.Max(0);
+        Assert.Equal(0, m.Rank);
+        m.Backward();
+        Assert.Equal(1.0, x.Grad!.Item());
+    }
+
     [Theory]   // expected: Python's math.erf
     [InlineData(-6.5, -1.0)]
     [InlineData(-5.9, -0.9999999999999999)]

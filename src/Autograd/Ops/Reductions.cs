@@ -30,7 +30,9 @@ public static class Reductions
     {
         string name = max ? "argmax" : "argmin";
         if (dim is null) return x.Detach().Reshape(-1).Backend.ArgReduce(max, x.Detach().Reshape(-1), 0, false);
-        return x.Backend.ArgReduce(max, x, ShapeUtil.NormalizeDim(name, dim.Value, x.Rank), keepDim);
+        int d = ShapeUtil.NormalizeDim(name, dim.Value, x.shape);
+        if (x.Rank == 0) return Arg(max, x.Reshape(1), 0, false);   // torch: argmax of a 0-d tensor along dim 0/-1 is 0
+        return x.Backend.ArgReduce(max, x, d, keepDim);
     }
 
     /// <summary>
@@ -40,7 +42,7 @@ public static class Reductions
     static Tensor AlongDim(bool max, Tensor x, int dim, bool keepDim)
     {
         string name = max ? "max" : "min";
-        int d = ShapeUtil.NormalizeDim(name, dim, x.Rank);
+        int d = ShapeUtil.NormalizeDim(name, dim, x.shape);
         if (x.Rank == 0 || !x.DType.IsFloatingPoint()) return Reduce(name, max ? ReduceOp.Max : ReduceOp.Min, x, [d], keepDim);
         var y = x.Backend.Reduce(max ? ReduceOp.Max : ReduceOp.Min, x, [d], keepDim);
         var index = x.Backend.ArgReduce(max, x.Detach(), d, keepDim: true);
@@ -57,7 +59,8 @@ public static class Reductions
 
     static Tensor Reduce(string name, ReduceOp op, Tensor x, int[]? dims, bool keepDim)
     {
-        var d = dims is null ? Enumerable.Range(0, x.Rank).ToArray() : ShapeUtil.NormalizeDims(name, dims, x.Rank);
+        var d = dims is null ? Enumerable.Range(0, x.Rank).ToArray() : ShapeUtil.NormalizeDims(name, dims, x.shape);
+        if (x.Rank == 0) d = [];   // a 0-d tensor accepts dim 0/-1 (as in PyTorch) but has no dim to reduce
         var y = x.Backend.Reduce(op, x, d, keepDim);
         if (!x.DType.IsFloatingPoint()) return y;
         var inShape = x.ShapeArray;
