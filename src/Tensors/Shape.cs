@@ -54,22 +54,31 @@ public static class ShapeUtil
     }
 
     /// <summary>Turns a possibly negative dim into 0..rank-1, or throws naming the op.</summary>
-    public static int NormalizeDim(string op, int dim, int rank)
+    public static int NormalizeDim(string op, int dim, int rank) => NormalizeDim(op, dim, rank, $"rank {rank}");
+
+    /// <summary>As NormalizeDim(op, dim, rank), naming the tensor's shape in the error.</summary>
+    public static int NormalizeDim(string op, int dim, ReadOnlySpan<int> shape) => NormalizeDim(op, dim, shape.Length, $"shape {Format(shape)}");
+
+    static int NormalizeDim(string op, int dim, int rank, string tensor)
     {
         int r = Math.Max(rank, 1);
         if (dim < -r || dim >= r)
-            throw new ArgumentOutOfRangeException(nameof(dim), $"{op}: dim {dim} is out of range for a tensor of rank {rank} (expected {-r}..{r - 1})");
+            throw new ArgumentOutOfRangeException(nameof(dim), $"{op}: dim {dim} is out of range for a tensor of {tensor} (expected {-r}..{r - 1})");
         return dim < 0 ? dim + r : dim;
     }
 
-    public static int[] NormalizeDims(string op, ReadOnlySpan<int> dims, int rank)
+    public static int[] NormalizeDims(string op, ReadOnlySpan<int> dims, int rank) => NormalizeDims(op, dims, rank, $"rank {rank}");
+
+    public static int[] NormalizeDims(string op, ReadOnlySpan<int> dims, ReadOnlySpan<int> shape) => NormalizeDims(op, dims, shape.Length, $"shape {Format(shape)}");
+
+    static int[] NormalizeDims(string op, ReadOnlySpan<int> dims, int rank, string tensor)
     {
         var r = new int[dims.Length];
         for (int i = 0; i < dims.Length; i++)
         {
-            r[i] = NormalizeDim(op, dims[i], rank);
+            r[i] = NormalizeDim(op, dims[i], rank, tensor);
             for (int j = 0; j < i; j++)
-                if (r[j] == r[i]) throw new ArgumentException($"{op}: dim {dims[i]} appears more than once in {Format(dims)}");
+                if (r[j] == r[i]) throw new ArgumentException($"{op}: dim {dims[i]} appears more than once in {Format(dims)} (tensor of {tensor})");
         }
         return r;
     }

@@ -3,23 +3,35 @@ namespace Interp;
 public sealed partial class Tensor
 {
     /// <summary>A new tensor of the given shape on a device; contents undefined unless <paramref name="zeroed"/>.</summary>
-    public static Tensor Empty(int[] shape, DType dtype = DType.Float32, Device? device = null, bool zeroed = false)
+    public static Tensor Empty(int[] shape, DType dtype = DType.Float32, Device? device = null, bool zeroed = false) =>
+        Allocate("empty", shape, dtype, device, zeroed);
+
+    static Tensor Allocate(string op, int[] shape, DType dtype, Device? device, bool zeroed)
     {
-        foreach (var d in shape)
-            if (d < 0) throw new ArgumentException($"empty: negative size in shape {ShapeUtil.Format(shape)}");
+        CheckSizes(op, shape);
         var dev = device ?? Device.Cpu;
         return new Tensor(dev.Backend.Allocate(dtype, ShapeUtil.Numel(shape), zeroed), (int[])shape.Clone());
     }
 
+    /// <summary>Throws, naming the factory, when a size is negative.</summary>
+    static void CheckSizes(string op, int[] shape)
+    {
+        foreach (var d in shape)
+            if (d < 0) throw new ArgumentException($"{op}: negative size {d} in shape {ShapeUtil.Format(shape)}");
+    }
+
     public static Tensor Zeros(int[] shape, DType dtype = DType.Float32, Device? device = null, bool requiresGrad = false) =>
-        WithGrad(Empty(shape, dtype, device, zeroed: true), requiresGrad);
+        WithGrad(Allocate("zeros", shape, dtype, device, zeroed: true), requiresGrad);
 
     public static Tensor Ones(int[] shape, DType dtype = DType.Float32, Device? device = null, bool requiresGrad = false) =>
-        Full(shape, 1.0, dtype, device, requiresGrad);
+        FullOf("ones", shape, 1.0, dtype, device, requiresGrad);
 
-    public static Tensor Full(int[] shape, double value, DType dtype = DType.Float32, Device? device = null, bool requiresGrad = false)
+    public static Tensor Full(int[] shape, double value, DType dtype = DType.Float32, Device? device = null, bool requiresGrad = false) =>
+        FullOf("full", shape, value, dtype, device, requiresGrad);
+
+    static Tensor FullOf(string op, int[] shape, double value, DType dtype, Device? device, bool requiresGrad)
     {
-        var t = Empty(shape, dtype, device);
+        var t = Allocate(op, shape, dtype, device, zeroed: false);
         t.Backend.Fill(t, value);
         return WithGrad(t, requiresGrad);
     }
@@ -67,6 +79,7 @@ public sealed partial class Tensor
 
     public static Tensor Uniform(int[] shape, double low, double high, Generator? gen = null, DType dtype = DType.Float32, Device? device = null, bool requiresGrad = false)
     {
+        CheckSizes("uniform", shape);
         var g = gen ?? Generator.Default;
         var v = new double[ShapeUtil.Numel(shape)];
         for (int i = 0; i < v.Length; i++) v[i] = low + (high - low) * g.NextDouble();
@@ -76,6 +89,7 @@ public sealed partial class Tensor
     /// <summary>Standard normal samples.</summary>
     public static Tensor Randn(int[] shape, Generator? gen = null, DType dtype = DType.Float32, Device? device = null, bool requiresGrad = false)
     {
+        CheckSizes("randn", shape);
         var g = gen ?? Generator.Default;
         var v = new double[ShapeUtil.Numel(shape)];
         for (int i = 0; i < v.Length; i++) v[i] = g.NextNormal();
@@ -86,6 +100,7 @@ public sealed partial class Tensor
     public static Tensor RandInt(int low, int high, int[] shape, Generator? gen = null, Device? device = null)
     {
         if (high <= low) throw new ArgumentException($"randint: empty range [{low}, {high})");
+        CheckSizes("randint", shape);
         var g = gen ?? Generator.Default;
         var v = new int[ShapeUtil.Numel(shape)];
         for (int i = 0; i < v.Length; i++) v[i] = low + g.NextInt(high - low);
@@ -125,6 +140,7 @@ public sealed partial class Tensor
     static Tensor FromHost<T>(T[] data, int[]? shape, DType dtype, Device? device) where T : unmanaged
     {
         shape ??= [data.Length];
+        CheckSizes("from_array", shape);
         if (ShapeUtil.Numel(shape) != data.Length)
             throw new ArgumentException($"from_array: {data.Length} values do not fill shape {ShapeUtil.Format(shape)} ({ShapeUtil.Numel(shape)} elements)");
         var cpu = CpuStorage.Allocate(dtype, data.Length, zeroed: false);

@@ -35,7 +35,7 @@ public sealed partial class Tensor
     public IBackend Backend => Storage.Device.Backend;
 
     /// <summary>Size of one dim; negative dims count from the end as in PyTorch.</summary>
-    public int Size(int dim) => shape[ShapeUtil.NormalizeDim("size", dim, Rank)];
+    public int Size(int dim) => shape[ShapeUtil.NormalizeDim("size", dim, shape)];
 
     public bool IsContiguous
     {

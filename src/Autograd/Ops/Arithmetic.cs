@@ -15,18 +15,25 @@ public static class ArithmeticOps
         public Tensor Div(Tensor b) => Binary("div", BinaryOp.Div, a, b, g =>
             [a.RequiresGrad ? Graph.SumToShape(g / b, a.Shape) : null, b.RequiresGrad ? Graph.SumToShape(-g * a / (b * b), b.Shape) : null]);
 
-        /// <summary>a^b elementwise; d/da = b·a^(b−1), d/db = a^b·ln a.</summary>
+        /// <summary>
+        /// a^b elementwise; d/da = b·a^(b−1), d/db = a^b·ln a. As in PyTorch, d/da is 0 where b = 0 (not 0·a^(−1) = NaN
+        /// at a = 0) and d/db is 0 where a = 0 and b ≥ 0 (a^b is flat there; a^b·ln a would be 0·(−∞) = NaN).
+        /// </summary>
         public Tensor Pow(Tensor b)
         {
             Tensor? y = null;
             y = Binary("pow", BinaryOp.Pow, a, b, g =>
-                [a.RequiresGrad ? Graph.SumToShape(g * b * a.Pow(b - 1.0), a.Shape) : null,
-                 b.RequiresGrad ? Graph.SumToShape(g * y!.Detach() * a.Log(), b.Shape) : null]);
+            {
+                var zero = a.ScalarLike(0);
+                var (ad, bd) = (a.Detach(), b.Detach());
+                return [a.RequiresGrad ? Graph.SumToShape(Tensor.Where(bd.Eq(0), zero, g * b * a.Pow(b - 1.0)), a.Shape) : null,
+                        b.RequiresGrad ? Graph.SumToShape(Tensor.Where(ad.Eq(0) * bd.Ge(0), zero, g * y!.Detach() * a.Log()), b.Shape) : null];
+            });
             return y;
         }
 
-        /// <summary>a^p for a scalar exponent; d/da = p·a^(p−1).</summary>
-        public Tensor Pow(double p) => Unary.Apply("pow", UnaryOp.PowScalar, a, p, 0, (x, y, g) => g * p * x.Pow(p - 1));
+        /// <summary>a^p for a scalar exponent; d/da = p·a^(p−1), and exactly 0 for p = 0 (PyTorch's rule: no 0·a^(−1) = NaN at a = 0).</summary>
+        public Tensor Pow(double p) => Unary.Apply("pow", UnaryOp.PowScalar, a, p, 0, (x, y, g) => p == 0 ? Tensor.ZerosLike(g) : g * p * x.Pow(p - 1));
 
         public Tensor Maximum(Tensor b) => Binary("maximum", BinaryOp.Maximum, a, b, g =>
         {

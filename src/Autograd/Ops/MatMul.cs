@@ -22,6 +22,9 @@ public static class MatMulOps
             if (b.Rank == 1) return a.MatMul(b.Unsqueeze(-1)).Squeeze(-1);
             if (a.shape[^1] != b.shape[^2])
                 throw new ArgumentException($"matmul: shapes {ShapeUtil.Format(a.shape)} and {ShapeUtil.Format(b.shape)} cannot be multiplied ({a.shape[^1]} != {b.shape[^2]})");
+            for (int i = 1; i <= Math.Min(a.Rank, b.Rank) - 2; i++)
+                if (a.shape[^(i + 2)] != b.shape[^(i + 2)] && a.shape[^(i + 2)] != 1 && b.shape[^(i + 2)] != 1)
+                    throw new ArgumentException($"matmul: batch dims of {ShapeUtil.Format(a.shape)} and {ShapeUtil.Format(b.shape)} cannot be broadcast ({a.shape[^(i + 2)]} vs {b.shape[^(i + 2)]})");
             var y = a.Backend.MatMul(a, b);
             return Graph.Record("matmul", y, [a, b], g =>
                 [a.RequiresGrad ? Graph.SumToShape(g.MatMul(b.MT), a.Shape) : null,

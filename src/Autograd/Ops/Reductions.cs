@@ -16,9 +16,10 @@ public static class Reductions
 
         /// <summary>Maximum over dims (torch.amax); the gradient is shared evenly among tied maxima.</summary>
         public Tensor Max(int[]? dims = null, bool keepDim = false) => Reduce("max", ReduceOp.Max, x, dims, keepDim);
-        public Tensor Max(int dim, bool keepDim = false) => x.Max([dim], keepDim);
+        /// <summary>torch.max(x, dim).values: the gradient goes to the one index torch.max(x, dim) returns, not shared among ties.</summary>
+        public Tensor Max(int dim, bool keepDim = false) => AlongDim(true, x, dim, keepDim);
         public Tensor Min(int[]? dims = null, bool keepDim = false) => Reduce("min", ReduceOp.Min, x, dims, keepDim);
-        public Tensor Min(int dim, bool keepDim = false) => x.Min([dim], keepDim);
+        public Tensor Min(int dim, bool keepDim = false) => AlongDim(false, x, dim, keepDim);
 
         /// <summary>Index of the maximum along a dim (of the flattened tensor when dim is null), as int32.</summary>
         public Tensor ArgMax(int? dim = null, bool keepDim = false) => Arg(true, x, dim, keepDim);
@@ -33,12 +34,37 @@ public static class Reductions
             var flat = x.Detach().Reshape(-1);
             return flat.Backend.ArgReduce(max, flat, 0, keepDim: false);
         }
-        return x.Backend.ArgReduce(max, x, ShapeUtil.NormalizeDim(name, dim.Value, x.Rank), keepDim);
+        int d = ShapeUtil.NormalizeDim(name, dim.Value, x.shape);
+        if (x.Rank == 0) return Arg(max, x.Reshape(1), 0, false);   // torch: argmax of a 0-d tensor along dim 0/-1 is 0
+        return x.Backend.ArgReduce(max, x, d, keepDim);
+    }
+
+    /// <summary>
+    /// Max/min along one dim with PyTorch's max(dim) gradient: dy/dx is 1 at the first extreme of each row (the index
+    /// argmax/argmin returns) and 0 elsewhere, so tied maxima do not share it (amax, Max(int[]), shares it evenly).
+    /// </summary>
+    static Tensor AlongDim(bool max, Tensor x, int dim, bool keepDim)
+    {
+        string name = max ? "max" : "min";
+        int d = ShapeUtil.NormalizeDim(name, dim, x.shape);
+        if (x.Rank == 0 || !x.DType.IsFloatingPoint()) return Reduce(name, max ? ReduceOp.Max : ReduceOp.Min, x, [d], keepDim);
+        var y = x.Backend.Reduce(max ? ReduceOp.Max : ReduceOp.Min, x, [d], keepDim);
+        var index = x.Backend.ArgReduce(max, x.Detach(), d, keepDim: true);
+        var inShape = x.ShapeArray;
+        var keptShape = (int[])inShape.Clone(); keptShape[d] = 1;
+        var posShape = inShape.Select((s, i) => i == d ? s : 1).ToArray();
+        return Graph.Record(name, y, [x], g =>
+        {
+            var position = Tensor.Arange(0, inShape[d], 1, x.DType, x.Device).Reshape(posShape);
+            var pick = position.Eq(index.To(x.DType));   // one-hot along d
+            return [pick * g.Reshape(keptShape)];
+        });
     }
 
     static Tensor Reduce(string name, ReduceOp op, Tensor x, int[]? dims, bool keepDim)
     {
-        var d = dims is null ? Enumerable.Range(0, x.Rank).ToArray() : ShapeUtil.NormalizeDims(name, dims, x.Rank);
+        var d = dims is null ? Enumerable.Range(0, x.Rank).ToArray() : ShapeUtil.NormalizeDims(name, dims, x.shape);
+        if (x.Rank == 0) d = [];   // a 0-d tensor accepts dim 0/-1 (as in PyTorch) but has no dim to reduce
         var y = x.Backend.Reduce(op, x, d, keepDim);
         if (!x.DType.IsFloatingPoint()) return y;
         var inShape = x.ShapeArray;

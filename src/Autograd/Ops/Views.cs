@@ -32,7 +32,7 @@ public static class ViewOps
         public Tensor Flatten(int startDim = 0, int endDim = -1)
         {
             if (x.Rank == 0) return x.Reshape(1);
-            int s = ShapeUtil.NormalizeDim("flatten", startDim, x.Rank), e = ShapeUtil.NormalizeDim("flatten", endDim, x.Rank);
+            int s = ShapeUtil.NormalizeDim("flatten", startDim, x.shape), e = ShapeUtil.NormalizeDim("flatten", endDim, x.shape);
             if (s > e) throw new ArgumentException($"flatten: start dim {startDim} comes after end dim {endDim}");
             var shape = x.shape[..s].Append(x.shape[s..(e + 1)].Aggregate(1, (a, b) => a * b)).Concat(x.shape[(e + 1)..]).ToArray();
             return x.Reshape(shape);
@@ -43,7 +43,7 @@ public static class ViewOps
         {
             if (dims.Length != x.Rank)
                 throw new ArgumentException($"permute: {dims.Length} dims given for a tensor of rank {x.Rank} ({ShapeUtil.Format(x.shape)})");
-            var d = ShapeUtil.NormalizeDims("permute", dims, x.Rank);
+            var d = ShapeUtil.NormalizeDims("permute", dims, x.shape);
             var r = x.ViewRaw(d.Select(i => x.shape[i]).ToArray(), d.Select(i => x.strides[i]).ToArray(), x.Offset);
             var inverse = new int[d.Length];
             for (int i = 0; i < d.Length; i++) inverse[d[i]] = i;
@@ -53,7 +53,7 @@ public static class ViewOps
         public Tensor Transpose(int dim0, int dim1)
         {
             var perm = Enumerable.Range(0, x.Rank).ToArray();
-            int a = ShapeUtil.NormalizeDim("transpose", dim0, x.Rank), b = ShapeUtil.NormalizeDim("transpose", dim1, x.Rank);
+            int a = ShapeUtil.NormalizeDim("transpose", dim0, x.shape), b = ShapeUtil.NormalizeDim("transpose", dim1, x.shape);
             if (x.Rank == 0) return x;
             (perm[a], perm[b]) = (perm[b], perm[a]);
             return x.Permute(perm);
@@ -69,8 +69,8 @@ public static class ViewOps
         /// <summary>Elements start, start+step, … below stop along one dim (python slicing: negatives count from the end, bounds are clamped).</summary>
         public Tensor Slice(int dim, int? start = null, int? stop = null, int step = 1)
         {
-            int d = ShapeUtil.NormalizeDim("slice", dim, x.Rank);
-            if (step <= 0) throw new ArgumentException($"slice: step must be positive, got {step}");
+            int d = ShapeUtil.NormalizeDim("slice", dim, x.shape);
+            if (step <= 0) throw new ArgumentException($"slice: step must be positive, got {step} (dim {dim} of a tensor of shape {ShapeUtil.Format(x.shape)})");
             int n = x.shape[d];
             int s = Clamp(start ?? 0, n), e = Clamp(stop ?? n, n);
             int len = e > s ? (e - s + step - 1) / step : 0;
@@ -84,7 +84,7 @@ public static class ViewOps
 
         public Tensor Narrow(int dim, int start, int length)
         {
-            int d = ShapeUtil.NormalizeDim("narrow", dim, x.Rank);
+            int d = ShapeUtil.NormalizeDim("narrow", dim, x.shape);
             if (start < 0) start += x.shape[d];
             if (start < 0 || length < 0 || start + length > x.shape[d])
                 throw new ArgumentOutOfRangeException(nameof(start), $"narrow: start {start} and length {length} do not fit dim {dim} of size {x.shape[d]}");
@@ -94,7 +94,7 @@ public static class ViewOps
         /// <summary>The slice at one index, with that dim removed (as x[..., i, ...]).</summary>
         public Tensor Select(int dim, int index)
         {
-            int d = ShapeUtil.NormalizeDim("select", dim, x.Rank);
+            int d = ShapeUtil.NormalizeDim("select", dim, x.shape);
             int n = x.shape[d];
             int i = index < 0 ? index + n : index;
             if (i < 0 || i >= n) throw new IndexOutOfRangeException($"select: index {index} is out of range for dim {dim} of size {n}");
@@ -104,7 +104,7 @@ public static class ViewOps
         public Tensor Squeeze(int? dim = null)
         {
             int[] keep = dim is int dd
-                ? Enumerable.Range(0, x.Rank).Where(i => i != ShapeUtil.NormalizeDim("squeeze", dd, x.Rank) || x.shape[i] != 1).ToArray()
+                ? Enumerable.Range(0, x.Rank).Where(i => i != ShapeUtil.NormalizeDim("squeeze", dd, x.shape) || x.shape[i] != 1).ToArray()
                 : Enumerable.Range(0, x.Rank).Where(i => x.shape[i] != 1).ToArray();
             return x.Reshape(keep.Select(i => x.shape[i]).ToArray());
         }
@@ -134,7 +134,7 @@ public static class ViewOps
         /// <summary>Pieces of <paramref name="size"/> along a dim (the last may be smaller).</summary>
         public Tensor[] Split(int size, int dim = 0)
         {
-            int d = ShapeUtil.NormalizeDim("split", dim, x.Rank);
+            int d = ShapeUtil.NormalizeDim("split", dim, x.shape);
             if (size <= 0) throw new ArgumentException($"split: size must be positive, got {size}");
             var parts = new List<Tensor>();
             for (int s = 0; s < x.shape[d] || (s == 0 && x.shape[d] == 0); s += size)
@@ -144,7 +144,7 @@ public static class ViewOps
 
         public Tensor[] Split(int[] sizes, int dim = 0)
         {
-            int d = ShapeUtil.NormalizeDim("split", dim, x.Rank);
+            int d = ShapeUtil.NormalizeDim("split", dim, x.shape);
             if (sizes.Sum() != x.shape[d])
                 throw new ArgumentException($"split: sizes {ShapeUtil.Format(sizes)} add up to {sizes.Sum()}, not the size {x.shape[d]} of dim {dim}");
             var parts = new Tensor[sizes.Length];
@@ -155,7 +155,7 @@ public static class ViewOps
         public Tensor[] Chunk(int chunks, int dim = 0)
         {
             if (chunks <= 0) throw new ArgumentException($"chunk: chunks must be positive, got {chunks}");
-            int n = x.shape[ShapeUtil.NormalizeDim("chunk", dim, x.Rank)];
+            int n = x.shape[ShapeUtil.NormalizeDim("chunk", dim, x.shape)];
             return x.Split(Math.Max(1, (n + chunks - 1) / chunks), dim);
         }
 
@@ -215,7 +215,7 @@ public static class ViewOps
         {
             if (tensors.Count == 0) throw new ArgumentException("cat: expected at least one tensor");
             var first = tensors[0];
-            int d = ShapeUtil.NormalizeDim("cat", dim, first.Rank);
+            int d = ShapeUtil.NormalizeDim("cat", dim, first.shape);
             foreach (var t in tensors)
             {
                 bool ok = t.Rank == first.Rank && t.DType == first.DType && t.Device == first.Device;
@@ -238,8 +238,8 @@ public static class ViewOps
             if (tensors.Count == 0) throw new ArgumentException("stack: expected at least one tensor");
             int d = ShapeUtil.NormalizeDim("stack", dim, tensors[0].Rank + 1);
             foreach (var t in tensors)
-                if (!ShapeUtil.SameShape(t.shape, tensors[0].shape))
-                    throw new ArgumentException($"stack: all tensors must have the same shape; got {string.Join(", ", tensors.Select(q => ShapeUtil.Format(q.shape)))}");
+                if (!ShapeUtil.SameShape(t.shape, tensors[0].shape) || t.DType != tensors[0].DType || t.Device != tensors[0].Device)
+                    throw new ArgumentException($"stack: all tensors must have the same shape, dtype and device; got {string.Join(", ", tensors.Select(q => $"{ShapeUtil.Format(q.shape)} {q.DType.Name()} {q.Device}"))}");
             return Tensor.Cat(tensors.Select(t => t.Unsqueeze(d)).ToArray(), d);
         }
     }

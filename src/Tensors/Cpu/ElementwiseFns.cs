@@ -34,6 +34,42 @@ internal static class VMath
     public static T Bool<T>(bool b) where T : IFloatingPointIeee754<T> => b ? T.One : T.Zero;
 
     public static T C<T>(double v) where T : IFloatingPointIeee754<T> => T.CreateChecked(v);
+
+    /// <summary>tanh of float lanes, evaluated in double (see <see cref="TanhViaExp"/>) and rounded once.</summary>
+    public static Vector256<float> Tanh(Vector256<float> x)
+    {
+        var (lo, hi) = Vector256.Widen(x);
+        return Vector256.Narrow(TanhViaExp(lo), TanhViaExp(hi));
+    }
+
+    /// <summary>
+    /// tanh|x| = 1 − 2/(e^(2|x|) + 1), sign copied from x (e^(2|x|) = ∞ gives exactly 1). Its relative error grows
+    /// like 1e-16/|x| from the cancellation, so below |x| = 1e-3 the odd series x·(1 − x²/3 + 2x⁴/15) is used instead
+    /// (dropped term 17x⁷/315: relative error below 1e-18). Relative error ≤ ~1e-13: plenty for float32 results.
+    /// </summary>
+    static Vector256<double> TanhViaExp(Vector256<double> x)
+    {
+        var one = Vector256<double>.One;
+        var ax = Vector256.Abs(x);
+        var viaExp = (one - Vector256.Create(2.0) / (Vector256.Exp(ax + ax) + one)) | (x & Vector256.Create(-0.0));   // ≥ 0, so OR in x's sign
+        var x2 = x * x;
+        var series = x * (one + x2 * (Vector256.Create(-1.0 / 3) + x2 * Vector256.Create(2.0 / 15)));
+        return Vector256.ConditionalSelect(Vector256.LessThan(ax, Vector256.Create(1e-3)), series, viaExp);
+    }
+
+    /// <summary>gelu_tanh(x) = x·σ(2u) = x / (1 + e^(−2u)) in double lanes (see <see cref="UnaryFns.GeluTanh"/>).</summary>
+    public static Vector256<double> GeluTanh(Vector256<double> x)
+    {
+        var u = Vector256.Create(0.7978845608028654) * (x + Vector256.Create(0.044715) * x * x * x);
+        return x / (Vector256<double>.One + Vector256.Exp(-(u + u)));
+    }
+
+    /// <summary>Float lanes: widened, computed in double, rounded once (as the scalar float path does).</summary>
+    public static Vector256<float> GeluTanh(Vector256<float> x)
+    {
+        var (lo, hi) = Vector256.Widen(x);
+        return Vector256.Narrow(GeluTanh(lo), GeluTanh(hi));
+    }
 }
 
 internal static class UnaryFns
@@ -78,9 +114,17 @@ internal static class UnaryFns
     {
         public static T Apply<T>(T x, T p1, T p2) where T : unmanaged, IFloatingPointIeee754<T> => x > T.Zero ? T.One : x < T.Zero ? -T.One : x;
     }
+    /// <summary>Float32 lanes are vectorised (<see cref="VMath.Tanh(Vector256{float})"/>); float64 stays on the libm tanh, lane by lane.</summary>
     public struct Tanh : IUnaryFn
     {
         public static T Apply<T>(T x, T p1, T p2) where T : unmanaged, IFloatingPointIeee754<T> => T.Tanh(x);
+        public static bool HasVector => true;
+        public static Vector256<T> Apply<T>(Vector256<T> x, Vector256<T> p1, Vector256<T> p2) where T : unmanaged, IFloatingPointIeee754<T>
+        {
+            if (typeof(T) == typeof(float)) return VMath.Tanh(x.AsSingle()).As<float, T>();
+            var d = x.AsDouble();
+            return Vector256.Create(Math.Tanh(d[0]), Math.Tanh(d[1]), Math.Tanh(d[2]), Math.Tanh(d[3])).As<double, T>();
+        }
     }
     /// <summary>σ(x) = 1 / (1 + e^(−x)).</summary>
     public struct Sigmoid : IUnaryFn
@@ -127,14 +171,22 @@ internal static class UnaryFns
             return T.CreateChecked(0.5 * (1 + SpecialFunctions.Erf(v * 0.70710678118654752)) + v * Math.Exp(-0.5 * v * v) * 0.3989422804014327);
         }
     }
-    /// <summary>gelu_tanh(x) = x/2 · (1 + tanh(u)), u = √(2/π)·(x + 0.044715·x³).</summary>
+    /// <summary>
+    /// gelu_tanh(x) = x/2 · (1 + tanh(u)), u = √(2/π)·(x + 0.044715·x³), computed as x·σ(2u) = x / (1 + e^(−2u)) since
+    /// 1 + tanh(u) = 2σ(2u): no cancellation for negative x (where 1 + tanh(u) → 0), and e^(−2u) = ∞ gives −0.
+    /// Float32 is evaluated in double (vector and scalar alike), so both paths round once to the same float.
+    /// </summary>
     public struct GeluTanh : IUnaryFn
     {
         public static T Apply<T>(T x, T p1, T p2) where T : unmanaged, IFloatingPointIeee754<T>
         {
-            T u = VMath.C<T>(0.7978845608028654) * (x + VMath.C<T>(0.044715) * x * x * x);
-            return VMath.C<T>(0.5) * x * (T.One + T.Tanh(u));
+            double v = double.CreateChecked(x);
+            double u = 0.7978845608028654 * (v + 0.044715 * v * v * v);
+            return T.CreateChecked(v / (1 + Math.Exp(-(u + u))));
         }
+        public static bool HasVector => true;
+        public static Vector256<T> Apply<T>(Vector256<T> x, Vector256<T> p1, Vector256<T> p2) where T : unmanaged, IFloatingPointIeee754<T> =>
+            typeof(T) == typeof(float) ? VMath.GeluTanh(x.AsSingle()).As<float, T>() : VMath.GeluTanh(x.AsDouble()).As<double, T>();
     }
     /// <summary>d/dx = (1 + t)/2 + x/2 · (1 − t²) · √(2/π) · (1 + 3·0.044715·x²), t = tanh(u).</summary>
     public struct GeluTanhGrad : IUnaryFn
