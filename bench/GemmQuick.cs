@@ -1,0 +1,70 @@
+using System.Diagnostics;
+using System.Runtime.InteropServices;
+using Interp.Cpu;
+
+namespace Interp.Bench;
+
+/// <summary>
+/// `dotnet run -c Release --project bench -- gemm-quick [n ...] [--path auto|scalar|avx2|avx512] [--ta] [--tb] [--double]`
+/// prints the median GFLOP/s (2 n^3 / time) of square GEMMs over several timed runs after a warm-up.
+/// </summary>
+internal static unsafe class GemmQuick
+{
+    public static void Run(string[] args)
+    {
+        var sizes = args.Where(a => int.TryParse(a, out _)).Select(int.Parse).ToList();
+        if (sizes.Count == 0) sizes = [128, 256, 512, 1024, 2048];
+        bool ta = args.Contains("--ta"), tb = args.Contains("--tb"), dbl = args.Contains("--double");
+        int pathIndex = Array.IndexOf(args, "--path");
+        if (pathIndex >= 0) Gemm.ForcedPath = Enum.Parse<GemmPath>(args[pathIndex + 1], ignoreCase: true);
+        Console.WriteLine($"path={Gemm.ActivePath} threads={Environment.ProcessorCount} transA={ta} transB={tb} {(dbl ? "double" : "float")}");
+        foreach (int n in sizes)
+        {
+            double gflops = dbl ? Measure<double>(n, ta, tb) : Measure<float>(n, ta, tb);
+            Console.WriteLine($"n={n,5}  {gflops,7:F1} GFLOP/s");
+        }
+    }
+
+    private static double Measure<T>(int n, bool ta, bool tb) where T : unmanaged
+    {
+        long count = (long)n * n;
+        T* a = Alloc<T>(count), b = Alloc<T>(count), c = Alloc<T>(count);
+        try
+        {
+            double flop = 2.0 * n * n * n;
+            int reps = (int)Math.Clamp(0.05e12 / flop, 1, 100_000); // ~0.2 s per sample at 250 GFLOP/s
+            Call(n, ta, tb, a, b, c); // warm-up: JIT, packing buffers, thread pool
+            var samples = new List<double>();
+            for (int s = 0; s < 7; s++)
+            {
+                long t0 = Stopwatch.GetTimestamp();
+                for (int r = 0; r < reps; r++) Call(n, ta, tb, a, b, c);
+                double seconds = Stopwatch.GetElapsedTime(t0).TotalSeconds;
+                samples.Add(flop * reps / seconds / 1e9);
+            }
+            samples.Sort();
+            return samples[samples.Count / 2];
+        }
+        finally
+        {
+            NativeMemory.AlignedFree(a); NativeMemory.AlignedFree(b); NativeMemory.AlignedFree(c);
+        }
+    }
+
+    private static void Call<T>(int n, bool ta, bool tb, T* a, T* b, T* c) where T : unmanaged
+    {
+        if (typeof(T) == typeof(float))
+            Gemm.Sgemm(ta, tb, n, n, n, 1f, (float*)a, n, (float*)b, n, 0f, (float*)c, n);
+        else
+            Gemm.Dgemm(ta, tb, n, n, n, 1.0, (double*)a, n, (double*)b, n, 0.0, (double*)c, n);
+    }
+
+    internal static T* Alloc<T>(long count) where T : unmanaged
+    {
+        var p = (T*)NativeMemory.AlignedAlloc((nuint)(count * sizeof(T)), 64);
+        var rng = new Random(42);
+        for (long i = 0; i < count; i++)
+            p[i] = typeof(T) == typeof(float) ? (T)(object)(float)(rng.NextDouble() - 0.5) : (T)(object)(rng.NextDouble() - 0.5);
+        return p;
+    }
+}
