@@ -1,5 +1,7 @@
 using System.Numerics;
 using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace Interp.Cpu;
 
@@ -70,6 +72,11 @@ internal static unsafe class GemmPack<T> where T : unmanaged, INumber<T>
     /// </summary>
     private static void Interleave(T* src, nint stride, int count, int kc, int width, T* dst)
     {
+        if (typeof(T) == typeof(float) && Sse.IsSupported && count == width && width % 4 == 0)
+        {
+            InterleaveFloat((float*)src, stride, kc, width, (float*)dst);
+            return;
+        }
         for (int q = 0; q < count; q++)
         {
             T* line = src + q * stride;
@@ -78,5 +85,35 @@ internal static unsafe class GemmPack<T> where T : unmanaged, INumber<T>
         }
         for (int q = count; q < width; q++)
             for (int p = 0; p < kc; p++) dst[p * width + q] = T.Zero;
+    }
+
+    /// <summary>
+    /// <see cref="Interleave"/> for float and full panels, by 4 x 4 register transposes: four source lines x four
+    /// consecutive p become four panel rows of four consecutive q.
+    /// </summary>
+    private static void InterleaveFloat(float* src, nint stride, int kc, int width, float* dst)
+    {
+        int p = 0;
+        for (; p + 4 <= kc; p += 4)
+            for (int q = 0; q < width; q += 4)
+            {
+                float* line = src + q * stride + p;
+                var r0 = Sse.LoadVector128(line);
+                var r1 = Sse.LoadVector128(line + stride);
+                var r2 = Sse.LoadVector128(line + 2 * stride);
+                var r3 = Sse.LoadVector128(line + 3 * stride);
+                var t0 = Sse.UnpackLow(r0, r1);   // r0p0 r1p0 r0p1 r1p1
+                var t1 = Sse.UnpackLow(r2, r3);   // r2p0 r3p0 r2p1 r3p1
+                var t2 = Sse.UnpackHigh(r0, r1);  // r0p2 r1p2 r0p3 r1p3
+                var t3 = Sse.UnpackHigh(r2, r3);  // r2p2 r3p2 r2p3 r3p3
+                float* o = dst + p * width + q;
+                Sse.Store(o, Sse.MoveLowToHigh(t0, t1));
+                Sse.Store(o + width, Sse.MoveHighToLow(t1, t0));
+                Sse.Store(o + 2 * width, Sse.MoveLowToHigh(t2, t3));
+                Sse.Store(o + 3 * width, Sse.MoveHighToLow(t3, t2));
+            }
+        for (; p < kc; p++)
+            for (int q = 0; q < width; q++)
+                dst[p * width + q] = src[q * stride + p];
     }
 }
