@@ -12,30 +12,37 @@ internal static unsafe class GemmQuick
 {
     public static void Run(string[] args)
     {
-        var sizes = args.Where(a => int.TryParse(a, out _)).Select(int.Parse).ToList();
+        var sizes = args.Where((a, i) => int.TryParse(a, out _) && (i == 0 || args[i - 1] is not ("--path" or "--threads"))).Select(int.Parse).ToList();
         if (sizes.Count == 0) sizes = [128, 256, 512, 1024, 2048];
         bool ta = args.Contains("--ta"), tb = args.Contains("--tb"), dbl = args.Contains("--double");
         int pathIndex = Array.IndexOf(args, "--path");
         if (pathIndex >= 0) Gemm.ForcedPath = Enum.Parse<GemmPath>(args[pathIndex + 1], ignoreCase: true);
-        Console.WriteLine($"path={Gemm.ActivePath} threads={Environment.ProcessorCount} transA={ta} transB={tb} {(dbl ? "double" : "float")}");
+        int threadsIndex = Array.IndexOf(args, "--threads");
+        if (threadsIndex >= 0) s_threads = int.Parse(args[threadsIndex + 1]);
+        if (args.Contains("--kernel"))
+        {
+            KernelOnly();
+            return;
+        }
+        Console.WriteLine($"path={Gemm.ActivePath} threads={s_threads} transA={ta} transB={tb} {(dbl ? "double" : "float")}");
         foreach (int n in sizes)
         {
-            double gflops = dbl ? Measure<double>(n, ta, tb) : Measure<float>(n, ta, tb);
-            Console.WriteLine($"n={n,5}  {gflops,7:F1} GFLOP/s");
+            var (median, max) = dbl ? Measure<double>(n, ta, tb) : Measure<float>(n, ta, tb);
+            Console.WriteLine($"n={n,5}  {median,7:F1} GFLOP/s median  ({max:F1} best)");
         }
     }
 
-    private static double Measure<T>(int n, bool ta, bool tb) where T : unmanaged
+    private static (double Median, double Max) Measure<T>(int n, bool ta, bool tb) where T : unmanaged
     {
         long count = (long)n * n;
         T* a = Alloc<T>(count), b = Alloc<T>(count), c = Alloc<T>(count);
         try
         {
             double flop = 2.0 * n * n * n;
-            int reps = (int)Math.Clamp(0.05e12 / flop, 1, 100_000); // ~0.2 s per sample at 250 GFLOP/s
+            int reps = (int)Math.Clamp(0.02e12 / flop, 1, 100_000); // ~0.07 s per sample at 300 GFLOP/s
             Call(n, ta, tb, a, b, c); // warm-up: JIT, packing buffers, thread pool
             var samples = new List<double>();
-            for (int s = 0; s < 7; s++)
+            for (int s = 0; s < 11; s++)
             {
                 long t0 = Stopwatch.GetTimestamp();
                 for (int r = 0; r < reps; r++) Call(n, ta, tb, a, b, c);
@@ -43,7 +50,7 @@ internal static unsafe class GemmQuick
                 samples.Add(flop * reps / seconds / 1e9);
             }
             samples.Sort();
-            return samples[samples.Count / 2];
+            return (samples[samples.Count / 2], samples[^1]);
         }
         finally
         {
@@ -51,12 +58,32 @@ internal static unsafe class GemmQuick
         }
     }
 
+    private static int s_threads = Environment.ProcessorCount;
+
     private static void Call<T>(int n, bool ta, bool tb, T* a, T* b, T* c) where T : unmanaged
     {
         if (typeof(T) == typeof(float))
-            Gemm.Sgemm(ta, tb, n, n, n, 1f, (float*)a, n, (float*)b, n, 0f, (float*)c, n);
+            Gemm.Run(new GemmProblem<float>(ta, tb, n, n, n, 1f, (float*)a, n, (float*)b, n, 0f, (float*)c, n), s_threads);
         else
-            Gemm.Dgemm(ta, tb, n, n, n, 1.0, (double*)a, n, (double*)b, n, 0.0, (double*)c, n);
+            Gemm.Run(new GemmProblem<double>(ta, tb, n, n, n, 1.0, (double*)a, n, (double*)b, n, 0.0, (double*)c, n), s_threads);
+    }
+
+    /// <summary>The AVX-512 float micro-kernel alone on L1/L2-resident panels: the single-core ceiling.</summary>
+    private static void KernelOnly()
+    {
+        const int kc = 256, tiles = 12;
+        int mr = Avx512Kernel<float>.MR, nr = Avx512Kernel<float>.NR;
+        float* a = Alloc<float>(mr * kc * tiles), b = Alloc<float>(nr * kc), c = Alloc<float>(mr * tiles * nr);
+        for (int s = 0; s < 5; s++)
+        {
+            long t0 = Stopwatch.GetTimestamp();
+            const int reps = 20000;
+            for (int r = 0; r < reps; r++)
+                for (int t = 0; t < tiles; t++)
+                    Avx512Kernel<float>.Run(kc, a + t * mr * kc, b, c + t * mr * nr, nr, 1f, 1f);
+            double sec = Stopwatch.GetElapsedTime(t0).TotalSeconds;
+            Console.WriteLine($"kernel {mr}x{nr} kc={kc}: {2.0 * mr * nr * kc * tiles * reps / sec / 1e9:F1} GFLOP/s (1 core)");
+        }
     }
 
     internal static T* Alloc<T>(long count) where T : unmanaged

@@ -16,14 +16,43 @@ internal static unsafe class GemmParallel<T, TKernel>
         bool byRows = Tiles(p.M, TKernel.MR) >= Tiles(p.N, TKernel.NR) || Tiles(p.M, TKernel.MR) >= maxThreads;
         int tiles = byRows ? Tiles(p.M, TKernel.MR) : Tiles(p.N, TKernel.NR);
         long work = (long)p.M * p.N * p.K;
-        int threads = (int)Math.Clamp(work / Gemm.ParallelGrain, 1, Math.Min(maxThreads, tiles));
+        int threads = (int)Math.Clamp(work / Gemm.ParallelGrain, 1, Math.Min(Math.Min(maxThreads, GemmThreads.MaxParts), tiles));
         if (threads == 1)
         {
             BlockedGemm<T, TKernel>.Run(p);
             return;
         }
-        GemmProblem<T> whole = p;
-        Parallel.For(0, threads, t => BlockedGemm<T, TKernel>.Run(Part(whole, byRows, tiles, t, threads)));
+        if (!GemmThreads.TryEnter())
+        {
+            BlockedGemm<T, TKernel>.Run(p); // another thread holds the cores
+            return;
+        }
+        try
+        {
+            s_task.Set(p, byRows, tiles, threads);
+            GemmThreads.Run(s_task, threads);
+        }
+        finally
+        {
+            GemmThreads.Exit();
+        }
+    }
+
+    /// <summary>Only touched while the pool is held, so one instance serves every call.</summary>
+    private static readonly SliceTask s_task = new();
+
+    private sealed class SliceTask : GemmTask
+    {
+        private GemmProblem<T> _problem;
+        private bool _byRows;
+        private int _tiles, _parts;
+
+        public void Set(in GemmProblem<T> problem, bool byRows, int tiles, int parts)
+        {
+            _problem = problem; _byRows = byRows; _tiles = tiles; _parts = parts;
+        }
+
+        public override void Execute(int part) => BlockedGemm<T, TKernel>.Run(Part(_problem, _byRows, _tiles, part, _parts));
     }
 
     private static GemmProblem<T> Part(in GemmProblem<T> p, bool byRows, int tiles, int t, int threads)
@@ -43,23 +72,47 @@ internal static unsafe class GemmBatch<T> where T : unmanaged, INumber<T>
 {
     public static void Run(in GemmProblem<T> p, long strideA, long strideB, long strideC, int batch)
     {
-        int threads = Environment.ProcessorCount;
         long work = (long)p.M * p.N * p.K;
-        bool spreadBatch = batch > 1 && strideC != 0 && threads > 1
-            && work < 4 * Gemm.ParallelGrain && work * batch >= Gemm.ParallelGrain;
-        if (!spreadBatch)
+        int parts = Math.Min(GemmThreads.MaxParts, batch);
+        bool spreadBatch = parts > 1 && strideC != 0 && work < 4 * Gemm.ParallelGrain && work * batch >= Gemm.ParallelGrain;
+        if (spreadBatch && GemmThreads.TryEnter())
         {
-            for (int i = 0; i < batch; i++)
-                Gemm.Run(p.Offset(i * strideA, i * strideB, i * strideC), threads);
+            try
+            {
+                s_task.Set(p, strideA, strideB, strideC, batch, parts);
+                GemmThreads.Run(s_task, parts);
+            }
+            finally
+            {
+                GemmThreads.Exit();
+            }
             return;
         }
-        GemmProblem<T> first = p;
-        int parts = Math.Min(threads, batch);
-        Parallel.For(0, parts, t =>
+        int threads = spreadBatch ? 1 : Environment.ProcessorCount;
+        for (int i = 0; i < batch; i++)
+            Gemm.Run(p.Offset(i * strideA, i * strideB, i * strideC), threads);
+    }
+
+    /// <summary>Only touched while the pool is held, so one instance serves every call.</summary>
+    private static readonly BatchTask s_task = new();
+
+    /// <summary>Part t multiplies matrices [batch*t/parts, batch*(t+1)/parts) on one thread each.</summary>
+    private sealed class BatchTask : GemmTask
+    {
+        private GemmProblem<T> _first;
+        private long _strideA, _strideB, _strideC;
+        private int _batch, _parts;
+
+        public void Set(in GemmProblem<T> first, long strideA, long strideB, long strideC, int batch, int parts)
         {
-            int end = (int)((long)batch * (t + 1) / parts);
-            for (int i = (int)((long)batch * t / parts); i < end; i++)
-                Gemm.Run(first.Offset(i * strideA, i * strideB, i * strideC), 1);
-        });
+            _first = first; _strideA = strideA; _strideB = strideB; _strideC = strideC; _batch = batch; _parts = parts;
+        }
+
+        public override void Execute(int part)
+        {
+            int end = (int)((long)_batch * (part + 1) / _parts);
+            for (int i = (int)((long)_batch * part / _parts); i < end; i++)
+                Gemm.Run(_first.Offset(i * _strideA, i * _strideB, i * _strideC), 1);
+        }
     }
 }
