@@ -5,7 +5,7 @@ using Interp.Cpu;
 namespace Interp.Bench;
 
 /// <summary>
-/// `dotnet run -c Release --project bench -- gemm-quick [n ...] [--path auto|scalar|avx2|avx512] [--ta] [--tb] [--double]`
+/// `dotnet run -c Release --project bench -- gemm-quick [n ...] [--path auto|scalar|avx2|avx512] [--ta] [--tb] [--double] [--threads t] [--cpu] [--kernel]`
 /// prints the median GFLOP/s (2 n^3 / time) of square GEMMs over several timed runs after a warm-up.
 /// </summary>
 internal static unsafe class GemmQuick
@@ -19,6 +19,7 @@ internal static unsafe class GemmQuick
         if (pathIndex >= 0) Gemm.ForcedPath = Enum.Parse<GemmPath>(args[pathIndex + 1], ignoreCase: true);
         int threadsIndex = Array.IndexOf(args, "--threads");
         if (threadsIndex >= 0) s_threads = int.Parse(args[threadsIndex + 1]);
+        s_cpuTime = args.Contains("--cpu") && s_threads == 1;
         if (args.Contains("--kernel"))
         {
             KernelOnly();
@@ -45,8 +46,9 @@ internal static unsafe class GemmQuick
             for (int s = 0; s < 11; s++)
             {
                 long t0 = Stopwatch.GetTimestamp();
+                double cpu0 = ThreadCpuSeconds();
                 for (int r = 0; r < reps; r++) Call(n, ta, tb, a, b, c);
-                double seconds = Stopwatch.GetElapsedTime(t0).TotalSeconds;
+                double seconds = s_cpuTime ? ThreadCpuSeconds() - cpu0 : Stopwatch.GetElapsedTime(t0).TotalSeconds;
                 samples.Add(flop * reps / seconds / 1e9);
             }
             samples.Sort();
@@ -59,6 +61,20 @@ internal static unsafe class GemmQuick
     }
 
     private static int s_threads = Environment.ProcessorCount;
+    private static bool s_cpuTime;
+
+    /// <summary>CPU time of the calling thread: with --threads 1 --cpu, timings ignore time lost to other processes.</summary>
+    private static double ThreadCpuSeconds()
+    {
+        Timespec t;
+        clock_gettime(3 /* CLOCK_THREAD_CPUTIME_ID */, &t);
+        return t.Seconds + t.Nanoseconds * 1e-9;
+    }
+
+    private struct Timespec { public long Seconds, Nanoseconds; }
+
+    [DllImport("libc", EntryPoint = "clock_gettime")]
+    private static extern int clock_gettime(int clock, Timespec* t);
 
     private static void Call<T>(int n, bool ta, bool tb, T* a, T* b, T* c) where T : unmanaged
     {

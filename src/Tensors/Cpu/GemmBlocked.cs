@@ -42,10 +42,8 @@ internal static unsafe class BlockedGemm<T, TKernel>
 
     public static void Run(in GemmProblem<T> p)
     {
-        var buffers = t_buffers ??= new PackBuffers<T>(
-            RoundUp(TKernel.MC, TKernel.MR) * TKernel.KC,
-            RoundUp(TKernel.NC, TKernel.NR) * TKernel.KC,
-            TKernel.MR * TKernel.NR);
+        var buffers = t_buffers ??= new PackBuffers<T>(RoundUp(TKernel.MC, TKernel.MR) * TKernel.KC, TKernel.MR * TKernel.NR);
+        buffers.EnsureB(RoundUp(Math.Min(TKernel.NC, p.N), TKernel.NR) * Math.Min(TKernel.KC, p.K));
         for (int jc = 0; jc < p.N; jc += TKernel.NC)
         {
             int nc = Math.Min(TKernel.NC, p.N - jc);
@@ -53,11 +51,11 @@ internal static unsafe class BlockedGemm<T, TKernel>
             {
                 int kc = Math.Min(TKernel.KC, p.K - pc);
                 T beta = pc == 0 ? p.Beta : T.One;
-                GemmPack<T>.PackB(p, pc, jc, kc, nc, TKernel.NR, buffers.B);
+                GemmPack<T, TKernel>.PackB(p, pc, jc, kc, nc, buffers.B);
                 for (int ic = 0; ic < p.M; ic += TKernel.MC)
                 {
                     int mc = Math.Min(TKernel.MC, p.M - ic);
-                    GemmPack<T>.PackA(p, ic, pc, mc, kc, TKernel.MR, buffers.A);
+                    GemmPack<T, TKernel>.PackA(p, ic, pc, mc, kc, buffers.A);
                     MacroKernel(buffers, mc, nc, kc, p.C + ic * p.Ldc + jc, p.Ldc, p.Alpha, beta);
                 }
             }
@@ -103,16 +101,28 @@ internal static unsafe class BlockedGemm<T, TKernel>
     private static int RoundUp(int x, int multiple) => (x + multiple - 1) / multiple * multiple;
 }
 
-/// <summary>Per-thread, 64-byte aligned packing buffers; freed when the owning thread dies.</summary>
+/// <summary>
+/// Per-thread, 64-byte aligned packing buffers; freed when the owning thread dies. The B block buffer grows on
+/// demand (up to KC x NC) so that threads which only ever see small matrices stay small.
+/// </summary>
 internal sealed unsafe class PackBuffers<T> where T : unmanaged
 {
-    public readonly T* A, B, Tile;
+    public readonly T* A, Tile;
+    public T* B { get; private set; }
+    private int _bElements;
 
-    public PackBuffers(int aElements, int bElements, int tileElements)
+    public PackBuffers(int aElements, int tileElements)
     {
         A = Alloc(aElements);
-        B = Alloc(bElements);
         Tile = Alloc(tileElements);
+    }
+
+    public void EnsureB(int elements)
+    {
+        if (elements <= _bElements) return;
+        NativeMemory.AlignedFree(B);
+        B = Alloc(elements);
+        _bElements = elements;
     }
 
     private static T* Alloc(int elements) => (T*)NativeMemory.AlignedAlloc((nuint)(elements * sizeof(T)), 64);

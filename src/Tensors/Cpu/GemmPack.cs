@@ -6,18 +6,22 @@ using System.Runtime.Intrinsics.X86;
 namespace Interp.Cpu;
 
 /// <summary>
-/// Packing of op(A) / op(B) blocks into the panel layouts the micro-kernels read. Because op() is expressed
+/// Packing of op(A) / op(B) blocks into the panel layouts the micro-kernels read (panel widths MR / NR are JIT-time
+/// constants of <typeparamref name="TKernel"/>). Because op() is expressed
 /// through strides in <see cref="GemmProblem{T}"/>, all four transpose combinations pack without ever
 /// materialising a transpose; each side has a fast path for the orientation where a panel row is contiguous.
 /// </summary>
-internal static unsafe class GemmPack<T> where T : unmanaged, INumber<T>
+internal static unsafe class GemmPack<T, TKernel>
+    where T : unmanaged, INumber<T>
+    where TKernel : struct, IMicroKernel<T>
 {
     /// <summary>
     /// Packs op(A)[i0 .. i0+mc, p0 .. p0+kc] as consecutive MR x kc panels; inside a panel element (i, p) sits at
     /// p*MR + i. Rows past mc are zero.
     /// </summary>
-    public static void PackA(in GemmProblem<T> g, int i0, int p0, int mc, int kc, int mr, T* dst)
+    public static void PackA(in GemmProblem<T> g, int i0, int p0, int mc, int kc, T* dst)
     {
+        int mr = TKernel.MR;
         for (int ir = 0; ir < mc; ir += mr, dst += mr * kc)
         {
             int rows = Math.Min(mr, mc - ir);
@@ -33,8 +37,9 @@ internal static unsafe class GemmPack<T> where T : unmanaged, INumber<T>
     /// Packs op(B)[p0 .. p0+kc, j0 .. j0+nc] as consecutive kc x NR panels; inside a panel element (p, j) sits at
     /// p*NR + j. Columns past nc are zero.
     /// </summary>
-    public static void PackB(in GemmProblem<T> g, int p0, int j0, int kc, int nc, int nr, T* dst)
+    public static void PackB(in GemmProblem<T> g, int p0, int j0, int kc, int nc, T* dst)
     {
+        int nr = TKernel.NR;
         for (int jr = 0; jr < nc; jr += nr, dst += nr * kc)
         {
             int cols = Math.Min(nr, nc - jr);
@@ -49,6 +54,7 @@ internal static unsafe class GemmPack<T> where T : unmanaged, INumber<T>
     /// <summary>
     /// Panel row p = the <paramref name="count"/> contiguous elements at src + p*stride, zero-padded to width.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] // so that width, always MR or NR, is a constant
     private static void CopyRows(T* src, nint stride, int count, int kc, int width, T* dst)
     {
         if (count == width)
