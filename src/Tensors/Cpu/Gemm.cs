@@ -1,41 +1,131 @@
+using System.Numerics;
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+
 namespace Interp.Cpu;
 
-// PLACEHOLDER (replaced by the packed SIMD GEMM on branch `gemm`): the reference triple loop with the final API.
+/// <summary>
+/// Row-major general matrix multiply, C[m, n] = alpha * op(A)[m, k] * op(B)[k, n] + beta * C.
+/// op(A) = A with element (i, p) at a[i*lda + p], or with transA its transpose, element (i, p) at a[p*lda + i];
+/// likewise for B with ldb. beta == 0 overwrites C without reading it; k == 0 gives beta * C; m or n == 0 is a no-op.
+/// Large problems run a packed, cache-blocked kernel split across all cores (see <see cref="BlockedGemm{T, TKernel}"/>).
+/// </summary>
 public static unsafe class Gemm
 {
-    public static void Sgemm(bool transA, bool transB, int m, int n, int k, float alpha, float* a, int lda, float* b, int ldb, float beta, float* c, int ldc) =>
-        SgemmBatched(transA, transB, m, n, k, alpha, a, lda, 0, b, ldb, 0, beta, c, ldc, 0, 1);
+    /// <summary>
+    /// At or below this many multiply-adds the direct loops beat packing. Measured on Zen 5: the single-threaded
+    /// blocked path already wins from about 10^3 (at 32^3 it is 4-7x faster than the direct loops).
+    /// </summary>
+    internal const long DirectThreshold = 1024;
 
-    public static void Dgemm(bool transA, bool transB, int m, int n, int k, double alpha, double* a, int lda, double* b, int ldb, double beta, double* c, int ldc) =>
-        DgemmBatched(transA, transB, m, n, k, alpha, a, lda, 0, b, ldb, 0, beta, c, ldc, 0, 1);
+    /// <summary>Multiply-adds per thread below which splitting a problem does not pay for the hand-off.</summary>
+    internal const long ParallelGrain = 64 * 64 * 64;
 
-    public static void SgemmBatched(bool transA, bool transB, int m, int n, int k, float alpha, float* a, int lda, long strideA,
-        float* b, int ldb, long strideB, float beta, float* c, int ldc, long strideC, int batch)
+    /// <summary>Tests set this to pin a kernel family; Auto picks the widest the CPU supports.
+    /// Any forced path also disables the direct small-matrix loop so that the kernels see every size.</summary>
+    internal static GemmPath ForcedPath { get; set; } = GemmPath.Auto;
+
+    internal static bool IsSupported(GemmPath path) => path switch
     {
-        for (int t = 0; t < batch; t++)
-            for (int i = 0; i < m; i++)
-                for (int j = 0; j < n; j++)
-                {
-                    double s = 0;
-                    for (int p = 0; p < k; p++)
-                        s += (double)a[t * strideA + (transA ? p * lda + i : i * lda + p)] * b[t * strideB + (transB ? j * ldb + p : p * ldb + j)];
-                    float* cij = c + t * strideC + i * ldc + j;
-                    *cij = (float)(alpha * s + (beta == 0 ? 0 : beta * *cij));
-                }
+        GemmPath.Avx512 => Avx512F.IsSupported && Vector512.IsHardwareAccelerated,
+        GemmPath.Avx2 => Avx2.IsSupported && Fma.IsSupported,
+        _ => true,
+    };
+
+    /// <summary>The kernel family the next call will use.</summary>
+    internal static GemmPath ActivePath =>
+        ForcedPath != GemmPath.Auto ? ForcedPath
+        : IsSupported(GemmPath.Avx512) ? GemmPath.Avx512
+        : IsSupported(GemmPath.Avx2) ? GemmPath.Avx2
+        : GemmPath.Scalar;
+
+    public static void Sgemm(bool transA, bool transB, int m, int n, int k, float alpha, float* a, int lda,
+                             float* b, int ldb, float beta, float* c, int ldc)
+    {
+        Validate(transA, transB, m, n, k, lda, ldb, ldc);
+        Run(new GemmProblem<float>(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc), Environment.ProcessorCount);
+    }
+
+    public static void Dgemm(bool transA, bool transB, int m, int n, int k, double alpha, double* a, int lda,
+                             double* b, int ldb, double beta, double* c, int ldc)
+    {
+        Validate(transA, transB, m, n, k, lda, ldb, ldc);
+        Run(new GemmProblem<double>(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc), Environment.ProcessorCount);
+    }
+
+    /// <summary>
+    /// <paramref name="batch"/> independent GEMMs; matrix i uses a + i*strideA, b + i*strideB, c + i*strideC.
+    /// A stride of 0 broadcasts that operand (strideC == 0 makes the calls run in order, each seeing the last).
+    /// </summary>
+    public static void SgemmBatched(bool transA, bool transB, int m, int n, int k, float alpha, float* a, int lda, long strideA,
+                                    float* b, int ldb, long strideB, float beta, float* c, int ldc, long strideC, int batch)
+    {
+        Validate(transA, transB, m, n, k, lda, ldb, ldc);
+        ArgumentOutOfRangeException.ThrowIfNegative(batch);
+        var p = new GemmProblem<float>(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+        GemmBatch<float>.Run(p, strideA, strideB, strideC, batch);
     }
 
     public static void DgemmBatched(bool transA, bool transB, int m, int n, int k, double alpha, double* a, int lda, long strideA,
-        double* b, int ldb, long strideB, double beta, double* c, int ldc, long strideC, int batch)
+                                    double* b, int ldb, long strideB, double beta, double* c, int ldc, long strideC, int batch)
     {
-        for (int t = 0; t < batch; t++)
-            for (int i = 0; i < m; i++)
-                for (int j = 0; j < n; j++)
-                {
-                    double s = 0;
-                    for (int p = 0; p < k; p++)
-                        s += a[t * strideA + (transA ? p * lda + i : i * lda + p)] * b[t * strideB + (transB ? j * ldb + p : p * ldb + j)];
-                    double* cij = c + t * strideC + i * ldc + j;
-                    *cij = alpha * s + (beta == 0 ? 0 : beta * *cij);
-                }
+        Validate(transA, transB, m, n, k, lda, ldb, ldc);
+        ArgumentOutOfRangeException.ThrowIfNegative(batch);
+        var p = new GemmProblem<double>(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+        GemmBatch<double>.Run(p, strideA, strideB, strideC, batch);
+    }
+
+    /// <summary>One GEMM on at most <paramref name="maxThreads"/> threads.</summary>
+    internal static void Run<T>(in GemmProblem<T> p, int maxThreads) where T : unmanaged, INumber<T>
+    {
+        if (p.M == 0 || p.N == 0) return;
+        if (p.K == 0 || p.Alpha == T.Zero)
+        {
+            GemmDirect<T>.ScaleC(p);
+            return;
+        }
+        GemmPath path = ActivePath;
+        if (ForcedPath == GemmPath.Auto && (long)p.M * p.N * p.K <= DirectThreshold)
+        {
+            GemmDirect<T>.Run(p);
+            return;
+        }
+        if (typeof(T) == typeof(float))
+            RunFloat(Unsafe.As<GemmProblem<T>, GemmProblem<float>>(ref Unsafe.AsRef(in p)), path, maxThreads);
+        else if (typeof(T) == typeof(double))
+            RunDouble(Unsafe.As<GemmProblem<T>, GemmProblem<double>>(ref Unsafe.AsRef(in p)), path, maxThreads);
+        else
+            GemmParallel<T, ScalarKernel<T>>.Run(p, maxThreads);
+    }
+
+    private static void RunFloat(in GemmProblem<float> p, GemmPath path, int maxThreads)
+    {
+        switch (path)
+        {
+            case GemmPath.Avx512: GemmParallel<float, Avx512Kernel<float>>.Run(p, maxThreads); break;
+            case GemmPath.Avx2: GemmParallel<float, Avx2Kernel<float>>.Run(p, maxThreads); break;
+            default: GemmParallel<float, ScalarKernel<float>>.Run(p, maxThreads); break;
+        }
+    }
+
+    private static void RunDouble(in GemmProblem<double> p, GemmPath path, int maxThreads)
+    {
+        switch (path)
+        {
+            case GemmPath.Avx512: GemmParallel<double, Avx512Kernel<double>>.Run(p, maxThreads); break;
+            case GemmPath.Avx2: GemmParallel<double, Avx2Kernel<double>>.Run(p, maxThreads); break;
+            default: GemmParallel<double, ScalarKernel<double>>.Run(p, maxThreads); break;
+        }
+    }
+
+    private static void Validate(bool transA, bool transB, int m, int n, int k, int lda, int ldb, int ldc)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(m);
+        ArgumentOutOfRangeException.ThrowIfNegative(n);
+        ArgumentOutOfRangeException.ThrowIfNegative(k);
+        ArgumentOutOfRangeException.ThrowIfLessThan(lda, Math.Max(1, transA ? m : k));
+        ArgumentOutOfRangeException.ThrowIfLessThan(ldb, Math.Max(1, transB ? k : n));
+        ArgumentOutOfRangeException.ThrowIfLessThan(ldc, Math.Max(1, n));
     }
 }

@@ -1,0 +1,113 @@
+using System.Diagnostics;
+using System.Runtime.InteropServices;
+using Interp.Cpu;
+
+namespace Interp.Bench;
+
+/// <summary>
+/// `dotnet run -c Release --project bench -- gemm-quick [n ...] [--path auto|scalar|avx2|avx512] [--ta] [--tb] [--double] [--threads t] [--cpu] [--kernel]`
+/// prints the median GFLOP/s (2 n^3 / time) of square GEMMs over several timed runs after a warm-up.
+/// </summary>
+internal static unsafe class GemmQuick
+{
+    public static void Run(string[] args)
+    {
+        var sizes = args.Where((a, i) => int.TryParse(a, out _) && (i == 0 || args[i - 1] is not ("--path" or "--threads"))).Select(int.Parse).ToList();
+        if (sizes.Count == 0) sizes = [128, 256, 512, 1024, 2048];
+        bool ta = args.Contains("--ta"), tb = args.Contains("--tb"), dbl = args.Contains("--double");
+        int pathIndex = Array.IndexOf(args, "--path");
+        if (pathIndex >= 0) Gemm.ForcedPath = Enum.Parse<GemmPath>(args[pathIndex + 1], ignoreCase: true);
+        int threadsIndex = Array.IndexOf(args, "--threads");
+        if (threadsIndex >= 0) s_threads = int.Parse(args[threadsIndex + 1]);
+        s_cpuTime = args.Contains("--cpu") && s_threads == 1;
+        if (args.Contains("--kernel"))
+        {
+            KernelOnly();
+            return;
+        }
+        Console.WriteLine($"path={Gemm.ActivePath} threads={s_threads} transA={ta} transB={tb} {(dbl ? "double" : "float")}");
+        foreach (int n in sizes)
+        {
+            var (median, max) = dbl ? Measure<double>(n, ta, tb) : Measure<float>(n, ta, tb);
+            Console.WriteLine($"n={n,5}  {median,7:F1} GFLOP/s median  ({max:F1} best)");
+        }
+    }
+
+    private static (double Median, double Max) Measure<T>(int n, bool ta, bool tb) where T : unmanaged
+    {
+        long count = (long)n * n;
+        T* a = Alloc<T>(count), b = Alloc<T>(count), c = Alloc<T>(count);
+        try
+        {
+            double flop = 2.0 * n * n * n;
+            int reps = (int)Math.Clamp(0.02e12 / flop, 1, 100_000); // ~0.07 s per sample at 300 GFLOP/s
+            Call(n, ta, tb, a, b, c); // warm-up: JIT, packing buffers, thread pool
+            var samples = new List<double>();
+            for (int s = 0; s < 11; s++)
+            {
+                long t0 = Stopwatch.GetTimestamp();
+                double cpu0 = ThreadCpuSeconds();
+                for (int r = 0; r < reps; r++) Call(n, ta, tb, a, b, c);
+                double seconds = s_cpuTime ? ThreadCpuSeconds() - cpu0 : Stopwatch.GetElapsedTime(t0).TotalSeconds;
+                samples.Add(flop * reps / seconds / 1e9);
+            }
+            samples.Sort();
+            return (samples[samples.Count / 2], samples[^1]);
+        }
+        finally
+        {
+            NativeMemory.AlignedFree(a); NativeMemory.AlignedFree(b); NativeMemory.AlignedFree(c);
+        }
+    }
+
+    private static int s_threads = Environment.ProcessorCount;
+    private static bool s_cpuTime;
+
+    /// <summary>CPU time of the calling thread: with --threads 1 --cpu, timings ignore time lost to other processes.</summary>
+    private static double ThreadCpuSeconds()
+    {
+        Timespec t;
+        clock_gettime(3 /* CLOCK_THREAD_CPUTIME_ID */, &t);
+        return t.Seconds + t.Nanoseconds * 1e-9;
+    }
+
+    private struct Timespec { public long Seconds, Nanoseconds; }
+
+    [DllImport("libc", EntryPoint = "clock_gettime")]
+    private static extern int clock_gettime(int clock, Timespec* t);
+
+    private static void Call<T>(int n, bool ta, bool tb, T* a, T* b, T* c) where T : unmanaged
+    {
+        if (typeof(T) == typeof(float))
+            Gemm.Run(new GemmProblem<float>(ta, tb, n, n, n, 1f, (float*)a, n, (float*)b, n, 0f, (float*)c, n), s_threads);
+        else
+            Gemm.Run(new GemmProblem<double>(ta, tb, n, n, n, 1.0, (double*)a, n, (double*)b, n, 0.0, (double*)c, n), s_threads);
+    }
+
+    /// <summary>The AVX-512 float micro-kernel alone on L1/L2-resident panels: the single-core ceiling.</summary>
+    private static void KernelOnly()
+    {
+        const int kc = 256, tiles = 12;
+        int mr = Avx512Kernel<float>.MR, nr = Avx512Kernel<float>.NR;
+        float* a = Alloc<float>(mr * kc * tiles), b = Alloc<float>(nr * kc), c = Alloc<float>(mr * tiles * nr);
+        for (int s = 0; s < 5; s++)
+        {
+            long t0 = Stopwatch.GetTimestamp();
+            const int reps = 20000;
+            for (int r = 0; r < reps; r++)
+                for (int t = 0; t < tiles; t++)
+                    Avx512Kernel<float>.Run(kc, a + t * mr * kc, b, c + t * mr * nr, nr, 1f, 1f);
+            double sec = Stopwatch.GetElapsedTime(t0).TotalSeconds;
+            Console.WriteLine($"kernel {mr}x{nr} kc={kc}: {2.0 * mr * nr * kc * tiles * reps / sec / 1e9:F1} GFLOP/s (1 core)");
+        }
+    }
+
+    internal static T* Alloc<T>(long count) where T : unmanaged
+    {
+        var p = (T*)NativeMemory.AlignedAlloc((nuint)(count * sizeof(T)), 64);
+        var rng = new Random(42);
+        for (long i = 0; i < count; i++)
+            p[i] = typeof(T) == typeof(float) ? (T)(object)(float)(rng.NextDouble() - 0.5) : (T)(object)(rng.NextDouble() - 0.5);
+        return p;
+    }
+}

@@ -1,0 +1,125 @@
+using System.Numerics;
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+
+namespace Interp.Cpu;
+
+/// <summary>
+/// Packing of op(A) / op(B) blocks into the panel layouts the micro-kernels read (panel widths MR / NR are JIT-time
+/// constants of <typeparamref name="TKernel"/>). Because op() is expressed
+/// through strides in <see cref="GemmProblem{T}"/>, all four transpose combinations pack without ever
+/// materialising a transpose; each side has a fast path for the orientation where a panel row is contiguous.
+/// </summary>
+internal static unsafe class GemmPack<T, TKernel>
+    where T : unmanaged, INumber<T>
+    where TKernel : struct, IMicroKernel<T>
+{
+    /// <summary>
+    /// Packs op(A)[i0 .. i0+mc, p0 .. p0+kc] as consecutive MR x kc panels; inside a panel element (i, p) sits at
+    /// p*MR + i. Rows past mc are zero.
+    /// </summary>
+    public static void PackA(in GemmProblem<T> g, int i0, int p0, int mc, int kc, T* dst)
+    {
+        int mr = TKernel.MR;
+        for (int ir = 0; ir < mc; ir += mr, dst += mr * kc)
+        {
+            int rows = Math.Min(mr, mc - ir);
+            T* src = g.A + (i0 + ir) * g.ARow + p0 * g.ACol;
+            if (g.AContiguousAlongK)
+                Interleave(src, g.ARow, rows, kc, mr, dst);
+            else
+                CopyRows(src, g.ACol, rows, kc, mr, dst);
+        }
+    }
+
+    /// <summary>
+    /// Packs op(B)[p0 .. p0+kc, j0 .. j0+nc] as consecutive kc x NR panels; inside a panel element (p, j) sits at
+    /// p*NR + j. Columns past nc are zero.
+    /// </summary>
+    public static void PackB(in GemmProblem<T> g, int p0, int j0, int kc, int nc, T* dst)
+    {
+        int nr = TKernel.NR;
+        for (int jr = 0; jr < nc; jr += nr, dst += nr * kc)
+        {
+            int cols = Math.Min(nr, nc - jr);
+            T* src = g.B + p0 * g.BRow + (j0 + jr) * g.BCol;
+            if (g.BContiguousAlongN)
+                CopyRows(src, g.BRow, cols, kc, nr, dst);
+            else
+                Interleave(src, g.BCol, cols, kc, nr, dst);
+        }
+    }
+
+    /// <summary>
+    /// Panel row p = the <paramref name="count"/> contiguous elements at src + p*stride, zero-padded to width.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] // so that width, always MR or NR, is a constant
+    private static void CopyRows(T* src, nint stride, int count, int kc, int width, T* dst)
+    {
+        if (count == width)
+        {
+            uint bytes = (uint)(width * sizeof(T));
+            for (int p = 0; p < kc; p++, src += stride, dst += width)
+                Unsafe.CopyBlockUnaligned(dst, src, bytes);
+            return;
+        }
+        for (int p = 0; p < kc; p++, src += stride, dst += width)
+        {
+            int j = 0;
+            for (; j < count; j++) dst[j] = src[j];
+            for (; j < width; j++) dst[j] = T.Zero;
+        }
+    }
+
+    /// <summary>
+    /// Panel element (p, q) = src[q*stride + p] for q &lt; count (each source line is contiguous along p),
+    /// zero for count &lt;= q &lt; width.
+    /// </summary>
+    private static void Interleave(T* src, nint stride, int count, int kc, int width, T* dst)
+    {
+        if (typeof(T) == typeof(float) && Sse.IsSupported && count == width && width % 4 == 0)
+        {
+            InterleaveFloat((float*)src, stride, kc, width, (float*)dst);
+            return;
+        }
+        for (int q = 0; q < count; q++)
+        {
+            T* line = src + q * stride;
+            T* col = dst + q;
+            for (int p = 0; p < kc; p++) col[p * width] = line[p];
+        }
+        for (int q = count; q < width; q++)
+            for (int p = 0; p < kc; p++) dst[p * width + q] = T.Zero;
+    }
+
+    /// <summary>
+    /// <see cref="Interleave"/> for float and full panels, by 4 x 4 register transposes: four source lines x four
+    /// consecutive p become four panel rows of four consecutive q.
+    /// </summary>
+    private static void InterleaveFloat(float* src, nint stride, int kc, int width, float* dst)
+    {
+        int p = 0;
+        for (; p + 4 <= kc; p += 4)
+            for (int q = 0; q < width; q += 4)
+            {
+                float* line = src + q * stride + p;
+                var r0 = Sse.LoadVector128(line);
+                var r1 = Sse.LoadVector128(line + stride);
+                var r2 = Sse.LoadVector128(line + 2 * stride);
+                var r3 = Sse.LoadVector128(line + 3 * stride);
+                var t0 = Sse.UnpackLow(r0, r1);   // r0p0 r1p0 r0p1 r1p1
+                var t1 = Sse.UnpackLow(r2, r3);   // r2p0 r3p0 r2p1 r3p1
+                var t2 = Sse.UnpackHigh(r0, r1);  // r0p2 r1p2 r0p3 r1p3
+                var t3 = Sse.UnpackHigh(r2, r3);  // r2p2 r3p2 r2p3 r3p3
+                float* o = dst + p * width + q;
+                Sse.Store(o, Sse.MoveLowToHigh(t0, t1));
+                Sse.Store(o + width, Sse.MoveHighToLow(t1, t0));
+                Sse.Store(o + 2 * width, Sse.MoveLowToHigh(t2, t3));
+                Sse.Store(o + 3 * width, Sse.MoveHighToLow(t3, t2));
+            }
+        for (; p < kc; p++)
+            for (int q = 0; q < width; q++)
+                dst[p * width + q] = src[q * stride + p];
+    }
+}

@@ -1,0 +1,118 @@
+using System.Numerics;
+
+namespace Interp.Cpu;
+
+/// <summary>
+/// Splits one GEMM into independent blocks of C, one per thread: by rows (in whole MR tiles) when there are
+/// enough, otherwise by columns (in whole NR tiles). Each block runs the full blocked algorithm with its own
+/// per-thread packing buffers, so threads never synchronise inside the multiply.
+/// </summary>
+internal static unsafe class GemmParallel<T, TKernel>
+    where T : unmanaged, INumber<T>
+    where TKernel : struct, IMicroKernel<T>
+{
+    public static void Run(in GemmProblem<T> p, int maxThreads)
+    {
+        bool byRows = Tiles(p.M, TKernel.MR) >= Tiles(p.N, TKernel.NR) || Tiles(p.M, TKernel.MR) >= maxThreads;
+        int tiles = byRows ? Tiles(p.M, TKernel.MR) : Tiles(p.N, TKernel.NR);
+        long work = (long)p.M * p.N * p.K;
+        int threads = (int)Math.Clamp(work / Gemm.ParallelGrain, 1, Math.Min(Math.Min(maxThreads, GemmThreads.MaxParts), tiles));
+        if (threads == 1)
+        {
+            BlockedGemm<T, TKernel>.Run(p);
+            return;
+        }
+        if (!GemmThreads.TryEnter())
+        {
+            BlockedGemm<T, TKernel>.Run(p); // another thread holds the cores
+            return;
+        }
+        try
+        {
+            s_task.Set(p, byRows, tiles, threads);
+            GemmThreads.Run(s_task, threads);
+        }
+        finally
+        {
+            GemmThreads.Exit();
+        }
+    }
+
+    /// <summary>Only touched while the pool is held, so one instance serves every call.</summary>
+    private static readonly SliceTask s_task = new();
+
+    private sealed class SliceTask : GemmTask
+    {
+        private GemmProblem<T> _problem;
+        private bool _byRows;
+        private int _tiles, _parts;
+
+        public void Set(in GemmProblem<T> problem, bool byRows, int tiles, int parts)
+        {
+            _problem = problem; _byRows = byRows; _tiles = tiles; _parts = parts;
+        }
+
+        public override void Execute(int part) => BlockedGemm<T, TKernel>.Run(Part(_problem, _byRows, _tiles, part, _parts));
+    }
+
+    private static GemmProblem<T> Part(in GemmProblem<T> p, bool byRows, int tiles, int t, int threads)
+    {
+        int tile = byRows ? TKernel.MR : TKernel.NR;
+        int extent = byRows ? p.M : p.N;
+        int start = (int)((long)tiles * t / threads) * tile;
+        int end = Math.Min(extent, (int)((long)tiles * (t + 1) / threads) * tile);
+        return byRows ? p.Slice(start, end - start, 0, p.N) : p.Slice(0, p.M, start, end - start);
+    }
+
+    private static int Tiles(int extent, int tile) => (extent + tile - 1) / tile;
+}
+
+/// <summary>Batched GEMM: small matrices are spread over threads whole; big ones are split internally.</summary>
+internal static unsafe class GemmBatch<T> where T : unmanaged, INumber<T>
+{
+    public static void Run(in GemmProblem<T> p, long strideA, long strideB, long strideC, int batch)
+    {
+        long work = (long)p.M * p.N * p.K;
+        int parts = Math.Min(GemmThreads.MaxParts, batch);
+        bool spreadBatch = parts > 1 && strideC != 0 && work < 4 * Gemm.ParallelGrain && work * batch >= Gemm.ParallelGrain;
+        if (spreadBatch && GemmThreads.TryEnter())
+        {
+            try
+            {
+                s_task.Set(p, strideA, strideB, strideC, batch, parts);
+                GemmThreads.Run(s_task, parts);
+            }
+            finally
+            {
+                GemmThreads.Exit();
+            }
+            return;
+        }
+        int threads = spreadBatch ? 1 : Environment.ProcessorCount;
+        for (int i = 0; i < batch; i++)
+            Gemm.Run(p.Offset(i * strideA, i * strideB, i * strideC), threads);
+    }
+
+    /// <summary>Only touched while the pool is held, so one instance serves every call.</summary>
+    private static readonly BatchTask s_task = new();
+
+    /// <summary>Part t multiplies matrices [batch*t/parts, batch*(t+1)/parts) on one thread each.</summary>
+    private sealed class BatchTask : GemmTask
+    {
+        private GemmProblem<T> _first;
+        private long _strideA, _strideB, _strideC;
+        private int _batch, _parts;
+
+        public void Set(in GemmProblem<T> first, long strideA, long strideB, long strideC, int batch, int parts)
+        {
+            _first = first; _strideA = strideA; _strideB = strideB; _strideC = strideC; _batch = batch; _parts = parts;
+        }
+
+        public override void Execute(int part)
+        {
+            int end = (int)((long)_batch * (part + 1) / _parts);
+            for (int i = (int)((long)_batch * part / _parts); i < end; i++)
+                Gemm.Run(_first.Offset(i * _strideA, i * _strideB, i * _strideC), 1);
+        }
+    }
+}

@@ -1,0 +1,130 @@
+using System.Diagnostics;
+using System.Runtime.ExceptionServices;
+
+namespace Interp.Cpu;
+
+/// <summary>One parallel GEMM step: <see cref="Execute"/> is called once for each part 0 .. parts-1.</summary>
+internal abstract class GemmTask
+{
+    private const int Closed = int.MaxValue / 2;
+
+    // Claim state lives with the task: a worker that wakes late still holds a task whose counter is Closed,
+    // so it can never run a part of a job it was not counted in.
+    private int _nextPart = Closed, _parts, _unfinished;
+
+    public abstract void Execute(int part);
+
+    internal void Open(int parts)
+    {
+        _parts = parts;
+        _unfinished = parts;
+        Interlocked.Exchange(ref _nextPart, 0);
+    }
+
+    internal void Close() => Interlocked.Exchange(ref _nextPart, Closed);
+
+    internal bool Finished => Volatile.Read(ref _unfinished) == 0;
+
+    /// <summary>Claims and runs parts until none are left.</summary>
+    internal void ExecuteClaimed(ref ExceptionDispatchInfo? error)
+    {
+        int part;
+        while ((part = Interlocked.Increment(ref _nextPart) - 1) < _parts)
+        {
+            try { Execute(part); }
+            catch (Exception e) { Interlocked.CompareExchange(ref error, ExceptionDispatchInfo.Capture(e), null); }
+            Interlocked.Decrement(ref _unfinished);
+        }
+    }
+}
+
+/// <summary>
+/// A tiny fork-join pool for GEMM: ProcessorCount - 1 persistent background workers plus the calling thread.
+/// Workers spin briefly after each job (back-to-back GEMMs then start in well under a microsecond) before
+/// blocking, and nothing is allocated per call. One job runs at a time: a caller first claims the pool with
+/// <see cref="TryEnter"/> (false when another thread is mid-GEMM: run on your own thread instead), may then
+/// fill a cached task object, calls <see cref="Run"/> and finally <see cref="Exit"/>.
+/// </summary>
+internal static class GemmThreads
+{
+    private static readonly Worker[] s_workers = CreateWorkers(Environment.ProcessorCount - 1);
+    private static int s_busy;
+    private static GemmTask? s_task;
+    private static ExceptionDispatchInfo? s_error;
+
+    /// <summary>Threads available to one job, the caller included.</summary>
+    public static int MaxParts => s_workers.Length + 1;
+
+    public static bool TryEnter() => Interlocked.CompareExchange(ref s_busy, 1, 0) == 0;
+
+    public static void Exit() => Volatile.Write(ref s_busy, 0);
+
+    /// <summary>
+    /// Runs task.Execute(0 .. parts-1) on the caller (which must hold the pool) and up to parts-1 workers. Parts
+    /// are claimed, not assigned: if a worker is slow to wake (say the machine is oversubscribed) the caller
+    /// simply runs its part too, so a late worker costs nothing.
+    /// </summary>
+    public static void Run(GemmTask task, int parts)
+    {
+        parts = Math.Clamp(parts, 1, MaxParts);
+        s_error = null;
+        task.Open(parts);
+        s_task = task;
+        for (int w = 0; w < parts - 1; w++) s_workers[w].Start();
+        task.ExecuteClaimed(ref s_error);
+        var spin = new SpinWait();
+        while (!task.Finished) spin.SpinOnce(sleep1Threshold: -1);
+        task.Close();
+        s_task = null;
+        s_error?.Throw();
+    }
+
+    private static Worker[] CreateWorkers(int count)
+    {
+        var workers = new Worker[Math.Max(0, count)];
+        for (int i = 0; i < workers.Length; i++) workers[i] = new Worker(i);
+        return workers;
+    }
+
+    private sealed class Worker
+    {
+        private const long SpinMicroseconds = 50;
+        private readonly ManualResetEventSlim _wake = new(false, spinCount: 1);
+        private int _generation;
+
+        public Worker(int index) =>
+            new Thread(Loop) { IsBackground = true, Name = $"gemm-worker-{index}" }.Start();
+
+        public void Start()
+        {
+            Interlocked.Increment(ref _generation);
+            _wake.Set();
+        }
+
+        private void Loop()
+        {
+            int seen = 0;
+            while (true)
+            {
+                WaitForWork(seen);
+                seen = Volatile.Read(ref _generation);
+                s_task?.ExecuteClaimed(ref s_error);
+            }
+        }
+
+        private void WaitForWork(int seen)
+        {
+            long deadline = Stopwatch.GetTimestamp() + SpinMicroseconds * Stopwatch.Frequency / 1_000_000;
+            while (Volatile.Read(ref _generation) == seen)
+            {
+                if (Stopwatch.GetTimestamp() < deadline)
+                {
+                    Thread.SpinWait(20);
+                    continue;
+                }
+                _wake.Wait();
+                _wake.Reset();
+            }
+        }
+    }
+}
