@@ -32,6 +32,16 @@ public sealed class Gpt2TokenizerTests
     }
 
     [Fact]
+    public void StrTokensOfSplitCharactersAreReplacementCharacters()
+    {
+        // 😀 is two byte-level tokens, neither valid UTF-8 alone: Hugging Face decodes each to U+FFFD.
+        var ids = Tok.ToTokens("😀");
+        Assert.Equal(2, ids.Length);
+        Assert.Equal(["\uFFFD", "\uFFFD"], Tok.ToStrTokens("😀"));
+        Assert.Equal("😀", Tok.ToString(ids));
+    }
+
+    [Fact]
     public void OutOfVocabularyIdsAreRefused()
     {
         var e = Assert.Throws<ArgumentOutOfRangeException>(() => Tok.ToString([15496, 50257]));
