@@ -1,0 +1,210 @@
+using System.Buffers.Binary;
+using System.IO.Compression;
+using System.Text;
+using static Interp.IO.TorchPickle;
+
+namespace Interp.IO;
+
+/// <summary>
+/// Reads a PyTorch state dict written by torch.save (the zip format of PyTorch 1.6+, as in `.pt` files and
+/// `pytorch_model.bin`): PREFIX/data.pkl, a pickle of a dict of tensors whose storages are the records
+/// PREFIX/data/KEY, plus PREFIX/version and, in newer files, PREFIX/byteorder. The pickle runs on a
+/// restricted machine (<see cref="TorchPickle"/>) that never executes anything from the file.
+/// </summary>
+public static class TorchStateDict
+{
+    /// <summary>
+    /// Loads every tensor, in the file's order. Floating-point tensors (float32/64/16, bfloat16) come out as
+    /// <paramref name="floatDType"/>; integer and bool tensors as Int32 (int64 values are range-checked).
+    /// Saved views keep their values: storage offset, size and stride are honoured, shared storages are read
+    /// once, and every tensor comes out contiguous and independent. A nested dict's entries are named
+    /// "outer.inner".
+    /// </summary>
+    /// <exception cref="TorchPickleException">The file is not a readable torch zip checkpoint, or its pickle
+    /// uses an opcode or global outside the allow-list (named with its byte offset).</exception>
+    public static IReadOnlyDictionary<string, Tensor> Load(string path, DType floatDType = DType.Float32)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        if (!floatDType.IsFloatingPoint())
+            throw new ArgumentException($"torch load: floatDType must be Float32 or Float64, not {floatDType.Name()}", nameof(floatDType));
+        string full = Path.GetFullPath(path);
+        using var fs = new FileStream(full, FileMode.Open, FileAccess.Read, FileShare.Read);
+        Span<byte> magic = stackalloc byte[4];
+        if (fs.ReadAtLeast(magic, 4, throwOnEndOfStream: false) < 4 || !magic.SequenceEqual("PK\x03\x04"u8))
+            throw Fail(full, "not a zip archive (torch.save's legacy format from before PyTorch 1.6 is not supported)");
+        fs.Position = 0;
+
+        ZipArchive zip;
+        try { zip = new ZipArchive(fs, ZipArchiveMode.Read); }
+        catch (InvalidDataException e) { throw Fail(full, $"damaged or truncated zip archive: {e.Message}", e); }
+        using (zip)
+        {
+            var reader = new Reader(full, zip, floatDType);
+            object? root = TorchPickle.Run(full, reader.ReadRecord("data.pkl"));
+            if (root is not PyDict dict) throw Fail(full, "the pickle does not hold a dict of tensors");
+            var result = new OrderedDictionary<string, Tensor>(StringComparer.Ordinal);
+            reader.Collect(dict, "", result);
+            return result;
+        }
+    }
+
+    static TorchPickleException Fail(string path, string problem, Exception? inner = null) =>
+        new($"Invalid torch file '{path}': {problem}", inner);
+
+    sealed class Reader
+    {
+        readonly string path;
+        readonly ZipArchive zip;
+        readonly DType floatDType;
+        readonly string prefix;
+        readonly Dictionary<string, byte[]> storages = [];
+
+        public Reader(string path, ZipArchive zip, DType floatDType)
+        {
+            this.path = path;
+            this.zip = zip;
+            this.floatDType = floatDType;
+            // The archive folder is the file's stem in older torch and "archive" in newer: take whichever holds data.pkl.
+            var pkl = zip.Entries.Where(e => e.FullName.EndsWith("/data.pkl", StringComparison.Ordinal) && e.FullName.Count(c => c == '/') == 1).ToList();
+            if (pkl.Count != 1)
+                throw Fail(path, pkl.Count == 0 ? "no PREFIX/data.pkl record in the zip archive" : $"{pkl.Count} data.pkl records in the zip archive");
+            prefix = pkl[0].FullName[..^"data.pkl".Length];
+            var order = zip.GetEntry(prefix + "byteorder");
+            if (order is not null)
+            {
+                string o = Encoding.ASCII.GetString(Read(order)).Trim();
+                if (o != "little") throw Fail(path, $"byteorder is '{o}'; only little-endian checkpoints are supported");
+            }
+        }
+
+        public byte[] ReadRecord(string name) =>
+            Read(zip.GetEntry(prefix + name) ?? throw Fail(path, $"the zip archive has no record '{prefix}{name}'"));
+
+        byte[] Read(ZipArchiveEntry e)
+        {
+            try
+            {
+                using var s = e.Open();
+                var buf = new byte[e.Length];
+                s.ReadExactly(buf);
+                return buf;
+            }
+            catch (Exception ex) when (ex is InvalidDataException or EndOfStreamException or IOException)
+            {
+                throw Fail(path, $"cannot read record '{e.FullName}': {ex.Message}", ex);
+            }
+        }
+
+        public void Collect(PyDict dict, string namePrefix, OrderedDictionary<string, Tensor> into)
+        {
+            foreach (var (key, value) in dict.Items)
+            {
+                string name = namePrefix + (key as string ?? throw Fail(path, $"state dict key {key} is not a string"));
+                switch (value)
+                {
+                    case TensorRef t: into.Add(name, Materialize(name, t)); break;
+                    case PyDict inner: Collect(inner, name + ".", into); break;
+                    default: throw Fail(path, $"entry '{name}' is a {value?.GetType().Name ?? "None"}, not a tensor");
+                }
+            }
+        }
+
+        Tensor Materialize(string name, TensorRef t)
+        {
+            var (size, elem) = ElementOf(t.Storage.Type);
+            if (!storages.TryGetValue(t.Storage.Key, out var bytes))
+            {
+                bytes = ReadRecord("data/" + t.Storage.Key);
+                if (bytes.LongLength < t.Storage.Numel * size)
+                    throw Fail(path, $"storage '{t.Storage.Key}' has {bytes.LongLength} bytes, fewer than its {t.Storage.Numel} {t.Storage.Type} elements need");
+                storages[t.Storage.Key] = bytes;
+            }
+            int[] shape = CheckView(name, t, bytes.LongLength / size);
+            int numel = ShapeUtil.Numel(shape);
+            if (elem == Elem.Float || elem == Elem.Double || elem == Elem.Half || elem == Elem.BFloat16)
+            {
+                if (floatDType == DType.Float64)
+                    return Tensor.FromArray(Gather(t, numel, i => ReadFloat(bytes, elem, i)), shape);
+                return Tensor.FromArray(Gather(t, numel, i => (float)ReadFloat(bytes, elem, i)), shape);
+            }
+            return Tensor.FromArray(Gather(t, numel, i => ReadInt(name, bytes, elem, i)), shape);
+        }
+
+        /// <summary>Checks that the view stays inside the storage; returns its shape.</summary>
+        int[] CheckView(string name, TensorRef t, long storageNumel)
+        {
+            string view = $"size [{string.Join(", ", t.Size)}], stride [{string.Join(", ", t.Stride)}], offset {t.Offset}";
+            if (t.Size.Length != t.Stride.Length || t.Offset < 0 || t.Size.Any(d => d < 0) || t.Stride.Any(s => s < 0))
+                throw Fail(path, $"tensor '{name}' has an invalid view ({view})");
+            long numel = 1, last = t.Offset;
+            foreach (var (d, s) in t.Size.Zip(t.Stride))
+            {
+                numel = checked(numel * d);
+                last += (d - 1) * s;
+            }
+            if (numel > int.MaxValue) throw Fail(path, $"tensor '{name}' has {numel} elements, more than Interp's int32 indexing allows");
+            if (numel > 0 && last >= storageNumel)
+                throw Fail(path, $"tensor '{name}' ({view}) reaches element {last} of a storage of {storageNumel}");
+            return Array.ConvertAll(t.Size, d => (int)d);
+        }
+
+        /// <summary>Reads a strided view in logical (row-major) order.</summary>
+        static T[] Gather<T>(TensorRef t, int numel, Func<long, T> read)
+        {
+            var r = new T[numel];
+            int rank = t.Size.Length;
+            var idx = new long[rank];
+            long at = t.Offset;
+            for (int n = 0; n < numel; n++)
+            {
+                r[n] = read(at);
+                for (int d = rank - 1; d >= 0; d--)
+                {
+                    at += t.Stride[d];
+                    if (++idx[d] < t.Size[d]) break;
+                    at -= t.Stride[d] * t.Size[d];
+                    idx[d] = 0;
+                }
+            }
+            return r;
+        }
+
+        static double ReadFloat(byte[] b, Elem e, long i) => e switch
+        {
+            Elem.Float => BinaryPrimitives.ReadSingleLittleEndian(b.AsSpan((int)(4 * i))),
+            Elem.Double => BinaryPrimitives.ReadDoubleLittleEndian(b.AsSpan((int)(8 * i))),
+            Elem.Half => (double)BinaryPrimitives.ReadHalfLittleEndian(b.AsSpan((int)(2 * i))),
+            _ => SafeTensorsFile.BF16ToFloat(BinaryPrimitives.ReadUInt16LittleEndian(b.AsSpan((int)(2 * i)))),
+        };
+
+        int ReadInt(string name, byte[] b, Elem e, long i)
+        {
+            switch (e)
+            {
+                case Elem.Long:
+                    long v = BinaryPrimitives.ReadInt64LittleEndian(b.AsSpan((int)(8 * i)));
+                    if (v is < int.MinValue or > int.MaxValue)
+                        throw Fail(path, $"int64 tensor '{name}' holds {v} (storage element {i}), outside the int32 range");
+                    return (int)v;
+                case Elem.Int: return BinaryPrimitives.ReadInt32LittleEndian(b.AsSpan((int)(4 * i)));
+                case Elem.Byte: return b[i];
+                default: return b[i] != 0 ? 1 : 0;
+            }
+        }
+
+        (int Size, Elem Elem) ElementOf(string storageType) => storageType switch
+        {
+            "FloatStorage" => (4, Elem.Float),
+            "DoubleStorage" => (8, Elem.Double),
+            "HalfStorage" => (2, Elem.Half),
+            "BFloat16Storage" => (2, Elem.BFloat16),
+            "LongStorage" => (8, Elem.Long),
+            "IntStorage" => (4, Elem.Int),
+            "ByteStorage" => (1, Elem.Byte),
+            "BoolStorage" => (1, Elem.Bool),
+            _ => throw Fail(path, $"storage type {storageType} is not supported"),
+        };
+    }
+
+    enum Elem { Float, Double, Half, BFloat16, Long, Int, Byte, Bool }
+}
