@@ -30,7 +30,7 @@ public sealed partial class HookedTransformer
         if (foldLn && cfg.Normalization == "LN")
         {
             if (cfg.Shortformer)
-                throw new InvalidOperationException("process_weights: cannot fold LN in a shortformer model: the positional embedding is added after ln1, so ln1's w cannot move into W_Q/W_K");
+                throw new InvalidOperationException("process_weights: cannot fold LN in a shortformer model: the positional embedding is added after ln1, so ln1's w cannot move into W_Q/W_K; pass foldLn: false (TransformerLens skips it with a warning)");
             FoldLayerNorm(sd, cfg);
             cfg = cfg with { Normalization = "LNPre", UseAttnBias = true, UseUnembedBias = true };
         }
