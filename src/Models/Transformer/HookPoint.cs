@@ -86,19 +86,16 @@ public abstract class HookedModule : Module
         return h;
     }
 
-    /// <summary>Every hook point of this module and its descendants with its full name set, depth first.</summary>
-    internal IEnumerable<HookPoint> NameHooks(string prefix = "")
+    /// <summary>Every hook point of <paramref name="module"/> and its descendants with its full name set, depth first.</summary>
+    internal static IEnumerable<HookPoint> NameHooks(Module module, string prefix = "")
     {
-        foreach (var h in hooks)
-        {
-            h.Name = prefix + h.LocalName;
-            yield return h;
-        }
-        foreach (var (name, child) in NamedChildren())
-            if (child is HookedModule hm)
-                foreach (var h in hm.NameHooks(prefix + name + ".")) yield return h;
-            else if (child is ModuleList<TransformerBlock> list)
-                for (int i = 0; i < list.Count; i++)
-                    foreach (var h in list[i].NameHooks($"{prefix}{name}.{i}.")) yield return h;
+        if (module is HookedModule hooked)
+            foreach (var h in hooked.hooks)
+            {
+                h.Name = prefix + h.LocalName;
+                yield return h;
+            }
+        foreach (var (name, child) in module.NamedChildren())
+            foreach (var h in NameHooks(child, prefix + name + ".")) yield return h;
     }
 }

@@ -34,7 +34,7 @@ public sealed partial class HookedTransformer : HookedModule
             Enumerable.Range(0, config.NLayers).Select(_ => new TransformerBlock(config, gen))));
         if (config.HasNorm) LnFinal = RegisterModule("ln_final", new TransformerNorm(config));
         Unembed = RegisterModule("unembed", new Unembed(config, gen));
-        hookPoints = NameHooks().ToDictionary(h => h.Name);
+        hookPoints = NameHooks(this).ToDictionary(h => h.Name);
     }
 
     /// <summary>Every hook point by its full name, in the order they were built.</summary>

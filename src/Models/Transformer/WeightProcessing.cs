@@ -11,7 +11,7 @@ public sealed partial class HookedTransformer
     /// <item>foldLn: each LN's w, b folded into the weights that read its output (W_Q/W_K/W_V, W_in, W_U), whose
     /// input-side means are then removed; the norms become LNPre.</item>
     /// <item>centerWritingWeights: W_E, W_pos, W_O, b_O, W_out, b_out lose their mean along d_model (every reader of the
-    /// residual stream is a norm that removes it anyway).</item>
+    /// residual stream is a norm that removes it anyway). A shortformer W_pos is left alone: it is added after ln1.</item>
     /// <item>centerUnembed: W_U, b_U lose their mean over the vocabulary (softmax is shift-invariant).</item>
     /// <item>foldValueBiases: b_V moves into b_O as b_O + Σ_h b_V[h]·W_O[h] (attention patterns sum to 1).</item>
     /// </list>
