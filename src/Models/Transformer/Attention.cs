@@ -1,0 +1,88 @@
+namespace Interp.Transformers;
+
+/// <summary>
+/// Causal multi-head attention with TransformerLens's parameters and hooks. Per head h:
+/// q = x_qk·W_Q[h] + b_Q[h], k = x_qk·W_K[h] + b_K[h], v = x_v·W_V[h] + b_V[h]   ([batch, pos, head, d_head]);
+/// scores = q·kᵀ/√d_head with future keys masked (hook_attn_scores), pattern = softmax over keys (hook_pattern),
+/// z = pattern·v (hook_z), result[h] = z[h]·W_O[h] (hook_result), out = Σ_h result[h] + b_O.
+/// </summary>
+public sealed class Attention : HookedModule
+{
+    /// <summary>Masked scores: finite (not −∞) so anomaly mode stays quiet; exp underflows to exactly 0 all the same.</summary>
+    public const double MaskValue = -1e30;
+
+    readonly TransformerConfig cfg;
+    readonly HookPoint hookQ, hookK, hookV, hookScores, hookPattern, hookZ;
+    readonly HookPoint? hookResult;
+
+    public Tensor W_Q { get; }
+    public Tensor W_K { get; }
+    public Tensor W_V { get; }
+    public Tensor W_O { get; }
+    public Tensor? b_Q { get; }
+    public Tensor? b_K { get; }
+    public Tensor? b_V { get; }
+    public Tensor? b_O { get; }
+
+    public Attention(TransformerConfig cfg, Generator gen)
+    {
+        this.cfg = cfg;
+        int h = cfg.NHeads, d = cfg.DModel, e = cfg.DHead;
+        W_Q = RegisterParameter("W_Q", Init.Normal([h, d, e], cfg, gen));
+        W_K = RegisterParameter("W_K", Init.Normal([h, d, e], cfg, gen));
+        W_V = RegisterParameter("W_V", Init.Normal([h, d, e], cfg, gen));
+        W_O = RegisterParameter("W_O", Init.Normal([h, e, d], cfg, gen));
+        if (cfg.UseAttnBias)
+        {
+            b_Q = RegisterParameter("b_Q", Init.Zeros([h, e], cfg));
+            b_K = RegisterParameter("b_K", Init.Zeros([h, e], cfg));
+            b_V = RegisterParameter("b_V", Init.Zeros([h, e], cfg));
+            b_O = RegisterParameter("b_O", Init.Zeros([d], cfg));
+        }
+        hookK = AddHook("hook_k");
+        hookQ = AddHook("hook_q");
+        hookV = AddHook("hook_v");
+        hookZ = AddHook("hook_z");
+        hookScores = AddHook("hook_attn_scores");
+        hookPattern = AddHook("hook_pattern");
+        if (cfg.UseAttnResult) hookResult = AddHook("hook_result");
+    }
+
+    /// <summary>
+    /// qkInput and vInput are [batch, pos, d_model] (they differ only for shortformer models). With a cache entry,
+    /// the new positions attend to the cached keys/values too and are appended to them.
+    /// </summary>
+    public Tensor Forward(Tensor qkInput, Tensor vInput, KeyValueCacheEntry? past = null)
+    {
+        var q = hookQ.Run(Project(qkInput, W_Q, b_Q));
+        var k = hookK.Run(Project(qkInput, W_K, b_K));
+        var v = hookV.Run(Project(vInput, W_V, b_V));
+        int offset = past?.Length ?? 0;
+        if (past is not null) (k, v) = past.Append(k, v);
+
+        var scores = Tensor.Einsum("bqhe,bkhe->bhqk", q, k) * (1 / Math.Sqrt(cfg.DHead));
+        scores = hookScores.Run(scores.MaskedFill(CausalMask(q.Size(1), k.Size(1), offset), MaskValue));
+        var pattern = hookPattern.Run(scores.Softmax(-1));
+        var z = hookZ.Run(Tensor.Einsum("bhqk,bkhe->bqhe", pattern, v));
+
+        var output = hookResult is null
+            ? Tensor.Einsum("bqhe,hem->bqm", z, W_O)
+            : hookResult.Run(Tensor.Einsum("bqhe,hem->bqhm", z, W_O)).Sum(2);
+        return b_O is null ? output : output + b_O;
+    }
+
+    static Tensor Project(Tensor x, Tensor w, Tensor? b)
+    {
+        var y = Tensor.Einsum("bpd,hde->bphe", x, w);
+        return b is null ? y : y + b;
+    }
+
+    /// <summary>[queries, keys] with 1 where key j lies after query i (at absolute position offset + i).</summary>
+    static Tensor CausalMask(int queries, int keys, int offset)
+    {
+        var mask = new int[queries * keys];
+        for (int i = 0; i < queries; i++)
+            for (int j = offset + i + 1; j < keys; j++) mask[i * keys + j] = 1;
+        return Tensor.FromArray(mask, [queries, keys]);
+    }
+}

@@ -1,0 +1,32 @@
+using Interp.Autograd;
+
+namespace Interp.Transformers;
+
+public sealed partial class HookedTransformer
+{
+    /// <summary>The parameters by TransformerLens state_dict name (the live tensors, not copies).</summary>
+    public Dictionary<string, Tensor> StateDict() => NamedParameters().ToDictionary(p => p.Name, p => p.Param);
+
+    /// <summary>
+    /// Copies values into the parameters (converting dtype). Every parameter must be given with its exact shape;
+    /// with <paramref name="strict"/>, names the model does not have are an error too.
+    /// </summary>
+    public void LoadStateDict(IReadOnlyDictionary<string, Tensor> stateDict, bool strict = true)
+    {
+        var parameters = StateDict();
+        var missing = parameters.Keys.Where(k => !stateDict.ContainsKey(k)).ToList();
+        if (missing.Count > 0)
+            throw new ArgumentException($"load_state_dict: missing {missing.Count} parameter(s): {string.Join(", ", missing.Take(8))}{(missing.Count > 8 ? ", ..." : "")}");
+        var unexpected = stateDict.Keys.Where(k => !parameters.ContainsKey(k)).ToList();
+        if (strict && unexpected.Count > 0)
+            throw new ArgumentException($"load_state_dict: unexpected parameter(s): {string.Join(", ", unexpected.Take(8))}{(unexpected.Count > 8 ? ", ..." : "")}");
+        foreach (var (name, p) in parameters)
+        {
+            var v = stateDict[name];
+            if (!ShapeUtil.SameShape(v.ShapeArray, p.ShapeArray))
+                throw new ArgumentException($"load_state_dict: {name} has shape {ShapeUtil.Format(v.ShapeArray)}, the model expects {ShapeUtil.Format(p.ShapeArray)}");
+        }
+        using var _ = GradMode.NoGrad();
+        foreach (var (name, p) in parameters) p.Backend.Copy(stateDict[name], p);
+    }
+}

@@ -1,0 +1,36 @@
+namespace Interp.Transformers;
+
+/// <summary>
+/// TransformerLens's LayerNorm / LayerNormPre, written out so the scale can be hooked:
+/// x ← x − mean(x); scale = √(mean(x²) + ε) (hook_scale, [batch, pos, 1]); y = x / scale, then y·w + b for "LN"
+/// (hook_normalized). "LNPre" has no w, b: a model whose LN weights were folded into the next layer.
+/// </summary>
+public sealed class TransformerNorm : HookedModule
+{
+    readonly double eps;
+    readonly HookPoint hookScale, hookNormalized;
+
+    public Tensor? W { get; }
+    public Tensor? B { get; }
+
+    public TransformerNorm(TransformerConfig cfg)
+    {
+        eps = cfg.Eps;
+        hookScale = AddHook("hook_scale");
+        hookNormalized = AddHook("hook_normalized");
+        if (cfg.Normalization == "LN")
+        {
+            W = RegisterParameter("w", Init.Ones([cfg.DModel], cfg));
+            B = RegisterParameter("b", Init.Zeros([cfg.DModel], cfg));
+        }
+    }
+
+    public Tensor Forward(Tensor x)
+    {
+        x = x - x.Mean(-1, keepDim: true);
+        var scale = hookScale.Run((x.Square().Mean(-1, keepDim: true) + eps).Sqrt());
+        var y = x / scale;
+        if (W is not null) y = y * W + B!;
+        return hookNormalized.Run(y);
+    }
+}
