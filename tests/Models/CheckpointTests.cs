@@ -123,6 +123,37 @@ public sealed class CheckpointTests : IDisposable
     }
 
     [Fact]
+    public void ScheduleSetsTheLearningRateOfEachStep()
+    {
+        var gen = new Generator(1);
+        var cnn = new Cnn(Config, gen);
+        var adam = new Adam(cnn.Parameters(), 0.1);
+        var rates = new List<double>();
+        var trainer = new Trainer(cnn, adam, Data.Count, rows =>
+        {
+            rates.Add(adam.LearningRate);
+            var (x, y) = ImageClassification.Batch(Data, rows);
+            return cnn.Forward(x).CrossEntropy(y);
+        }, new TrainerOptions(Epochs: 1, BatchSize: 8, Seed: 7, Schedule: LrSchedule.WarmupLinear(0, 4)), gen);
+        trainer.Run();
+        Assert.Equal([0.1, 0.075, 0.05, 0.025, 0.0], rates.Select(r => Math.Round(r, 12)));
+    }
+
+    [Fact]
+    public void ProgressLinesShowStepLossSpeedAndTimes()
+    {
+        var text = new StringWriter();
+        var progress = new Progress(output: text);
+        NewTrainer().Run(report: progress.Report);
+        string last = text.ToString().TrimEnd().Split('\n')[^1];
+        Assert.Matches(@"^epoch 2/2  step 10/10  loss \d+\.\d{4}  \d+ ex/s  elapsed \d+:\d\d  remaining 0:00$", last);
+
+        var quiet = new StringWriter();
+        NewTrainer().Run(report: new Progress(quiet: true, output: quiet).Report);
+        Assert.Equal("", quiet.ToString());
+    }
+
+    [Fact]
     public void BatchesCoverEachEpochOnceAndDependOnlyOnTheStep()
     {
         var t = NewTrainer();

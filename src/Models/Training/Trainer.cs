@@ -4,13 +4,15 @@ using Interp.Optim;
 
 namespace Interp.Training;
 
-public sealed record TrainerOptions(int Epochs = 1, int BatchSize = 64, ulong Seed = 0);
+/// <param name="Schedule">learning-rate factor by step (see Interp.Optim.LrSchedule); null for a constant rate</param>
+public sealed record TrainerOptions(int Epochs = 1, int BatchSize = 64, ulong Seed = 0, Func<int, double>? Schedule = null);
 
 /// <summary>Where training is after a step, for progress displays.</summary>
-public readonly record struct StepReport(int Step, int TotalSteps, int Epoch, int Epochs, double Loss, long ExamplesSeen, TimeSpan Elapsed)
+/// <param name="StepsRun">steps run by this trainer object (fewer than Step after resuming), over <paramref name="Elapsed"/></param>
+public readonly record struct StepReport(int Step, int TotalSteps, int Epoch, int Epochs, double Loss, long ExamplesSeen, int StepsRun, TimeSpan Elapsed)
 {
     public double ExamplesPerSecond => ExamplesSeen / Math.Max(1e-9, Elapsed.TotalSeconds);
-    public TimeSpan Remaining => TimeSpan.FromSeconds(Elapsed.TotalSeconds / Math.Max(1, Step) * (TotalSteps - Step));
+    public TimeSpan Remaining => TimeSpan.FromSeconds(Elapsed.TotalSeconds / Math.Max(1, StepsRun) * (TotalSteps - Step));
 }
 
 /// <summary>
@@ -22,6 +24,10 @@ public readonly record struct StepReport(int Step, int TotalSteps, int Epoch, in
 public sealed class Trainer
 {
     readonly Func<int[], Tensor> lossOf;
+    readonly double baseRate;
+    readonly Stopwatch clock = new();
+    long seen;
+    int stepsRun;
     int[]? order;
     int orderEpoch = -1;
 
@@ -33,6 +39,7 @@ public sealed class Trainer
             throw new ArgumentException($"trainer: epochs and batch size must be positive, got {options.Epochs} and {options.BatchSize}");
         (Model, Optimizer, ExampleCount, this.lossOf, Options) = (model, optimizer, exampleCount, lossOf, options);
         Rng = rng ?? new Generator(options.Seed);
+        baseRate = optimizer.LearningRate;
     }
 
     public Module Model { get; }
@@ -61,6 +68,7 @@ public sealed class Trainer
     {
         if (Done) throw new InvalidOperationException($"trainer: all {TotalSteps} steps are done");
         Model.Train();
+        if (Options.Schedule is { } schedule) Optimizer.LearningRate = baseRate * schedule(Step);
         var loss = lossOf(BatchRows(Step));
         Optimizer.ZeroGrad();
         loss.Backward();
@@ -72,19 +80,21 @@ public sealed class Trainer
     /// <summary>
     /// Trains until done, <paramref name="maxSteps"/> more steps, or <paramref name="stop"/> says so (checked before
     /// each step, so a stop request ends the run after the current step). Returns the losses of the steps run.
+    /// Reports count time and examples over all runs of this trainer.
     /// </summary>
     public List<double> Run(int? maxSteps = null, Func<bool>? stop = null, Action<StepReport>? report = null)
     {
         var losses = new List<double>();
-        var clock = Stopwatch.StartNew();
-        long seen = 0;
+        clock.Start();
         while (!Done && (maxSteps is not int m || losses.Count < m) && stop?.Invoke() != true)
         {
             int batch = Math.Min(Options.BatchSize, ExampleCount - Step % StepsPerEpoch * Options.BatchSize);
             losses.Add(TrainStep());
             seen += batch;
-            report?.Invoke(new(Step, TotalSteps, (Step - 1) / StepsPerEpoch + 1, Options.Epochs, losses[^1], seen, clock.Elapsed));
+            stepsRun++;
+            report?.Invoke(new(Step, TotalSteps, (Step - 1) / StepsPerEpoch + 1, Options.Epochs, losses[^1], seen, stepsRun, clock.Elapsed));
         }
+        clock.Stop();
         return losses;
     }
 
