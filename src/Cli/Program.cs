@@ -8,6 +8,7 @@ static class CommandLine
 {
     const string Usage = """
         usage: interp [demo] [--epochs N] [--seed N]
+               interp train cnn [options]   (see interp train cnn --help)
                interp --help
 
         demo (the default): trains a 784-256-10 MLP (ReLU) with Adam (lr 1e-3, batch 128) on Fashion-MNIST,
@@ -21,6 +22,7 @@ static class CommandLine
 
     public static int Run(string[] args)
     {
+        if (args is ["train", "cnn", .. var rest]) return TrainCnn.Run(rest);
         var options = new TrainingOptions();
         for (int i = 0; i < args.Length; i++)
         {

@@ -1,0 +1,50 @@
+namespace Interp.Data.Tasks;
+
+/// <summary>
+/// The induction task: each sequence is [BOS] + L uniformly random tokens + the same L tokens again, so from position
+/// (prefix + L) on, every next token is predictable by looking back one repeat (induction heads).
+/// </summary>
+public sealed class RepeatedTokens
+{
+    readonly Generator gen;
+
+    /// <param name="bos">the beginning-of-sequence token, never drawn among the random ones; null for none</param>
+    public RepeatedTokens(int vocabSize, int length, int? bos = null, ulong seed = 0)
+    {
+        if (length <= 0) throw new ArgumentException($"repeated_tokens: length must be positive, got {length}");
+        if (bos is int b && (b < 0 || b >= vocabSize))
+            throw new ArgumentException($"repeated_tokens: bos {b} is outside the vocabulary [0, {vocabSize})");
+        if (vocabSize < (bos is null ? 1 : 2)) throw new ArgumentException($"repeated_tokens: vocabulary of {vocabSize} is too small");
+        (VocabSize, Length, Bos, gen) = (vocabSize, length, bos, new Generator(seed));
+    }
+
+    public int VocabSize { get; }
+    public int Length { get; }
+    public int? Bos { get; }
+
+    /// <summary>Tokens per sequence: 2L, plus one for BOS.</summary>
+    public int SequenceLength => 2 * Length + (Bos is null ? 0 : 1);
+
+    /// <summary>Position of the first token of the repeat.</summary>
+    public int RepeatStart => Length + (Bos is null ? 0 : 1);
+
+    /// <summary>The next batch, int32 [batch, SequenceLength]; successive calls continue the seeded stream.</summary>
+    public Tensor Batch(int batchSize)
+    {
+        if (batchSize <= 0) throw new ArgumentException($"repeated_tokens: batch size must be positive, got {batchSize}");
+        int t = SequenceLength, prefix = Bos is null ? 0 : 1;
+        var tokens = new int[batchSize * t];
+        for (int b = 0; b < batchSize; b++)
+        {
+            var row = tokens.AsSpan(b * t, t);
+            if (Bos is int bos) row[0] = bos;
+            for (int i = 0; i < Length; i++)
+            {
+                int token = gen.NextInt(Bos is null ? VocabSize : VocabSize - 1);
+                if (Bos is int bb && token >= bb) token++;   // skip the BOS id
+                row[prefix + i] = row[prefix + Length + i] = token;
+            }
+        }
+        return Tensor.FromArray(tokens, [batchSize, t]);
+    }
+}

@@ -1,0 +1,43 @@
+namespace Interp.Training;
+
+/// <summary>
+/// Training progress on stderr: step/total, loss, examples/s, elapsed and remaining time. On a terminal one line is
+/// redrawn (at most every 100 ms), otherwise a line is written every 10 s; quiet writes nothing.
+/// </summary>
+public sealed class Progress(bool quiet = false, TextWriter? output = null)
+{
+    readonly TextWriter output = output ?? Console.Error;
+    readonly bool terminal = output is null && !Console.IsErrorRedirected;
+    TimeSpan? lastShown;
+    bool drawn;
+
+    public void Report(StepReport r)
+    {
+        if (quiet) return;
+        bool last = r.Step == r.TotalSteps;
+        var every = terminal ? TimeSpan.FromMilliseconds(100) : TimeSpan.FromSeconds(10);
+        if (!last && lastShown is { } shown && r.Elapsed - shown < every) return;
+        lastShown = r.Elapsed;
+        string line = $"epoch {r.Epoch}/{r.Epochs}  step {r.Step}/{r.TotalSteps}  loss {r.Loss:F4}  {r.ExamplesPerSecond:F0} ex/s  " +
+                      $"elapsed {Format(r.Elapsed)}  remaining {Format(r.Remaining)}";
+        if (terminal) { output.Write($"\r{line}\u001b[K"); drawn = true; }
+        else output.WriteLine(line);
+    }
+
+    /// <summary>Ends a redrawn line (call once training stops).</summary>
+    public void Finish()
+    {
+        if (drawn) output.WriteLine();
+        drawn = false;
+    }
+
+    /// <summary>A note on its own line (unless quiet).</summary>
+    public void Note(string message)
+    {
+        if (quiet) return;
+        Finish();
+        output.WriteLine(message);
+    }
+
+    static string Format(TimeSpan t) => t.TotalHours >= 1 ? t.ToString(@"h\:mm\:ss") : t.ToString(@"m\:ss");
+}
