@@ -31,14 +31,32 @@ public sealed partial class IlgpuBackend : IBackend
     public string AcceleratorName => accelerator.Name;
 
     /// <summary>A kernel compiled on first use and cached under <paramref name="key"/> (which names the element types).</summary>
-    TKernel Kernel<TKernel>(string key, Func<Accelerator, TKernel> load) where TKernel : class =>
-        (TKernel)kernels.GetOrAdd(key, _ => load(accelerator));
+    TKernel Kernel<TKernel>(string key, Func<Accelerator, TKernel> load) where TKernel : class
+    {
+        Bind();
+        return (TKernel)kernels.GetOrAdd(key, _ => load(accelerator));
+    }
+
+    [ThreadStatic] static IlgpuBackend? boundHere;
+
+    /// <summary>Makes this accelerator current on the calling thread (CUDA contexts are per thread) before any device call.</summary>
+    void Bind()
+    {
+        if (ReferenceEquals(boundHere, this)) return;
+        accelerator.Bind();
+        boundHere = this;
+    }
 
     /// <summary>Waits for every queued kernel (timing, tests).</summary>
-    public void Synchronize() => stream.Synchronize();
+    public void Synchronize()
+    {
+        Bind();
+        stream.Synchronize();
+    }
 
     public Storage Allocate(DType dtype, int length, bool zeroed)
     {
+        Bind();
         var s = new IlgpuStorage(this, dtype, length);
         if (zeroed && length > 0) s.View<byte>().SubView(0, (long)length * dtype.ElementSize()).MemSetToZero(stream);
         return s;
@@ -63,6 +81,7 @@ public sealed partial class IlgpuBackend : IBackend
 
     public Tensor ToCpu(Tensor t)
     {
+        Bind();
         var src = Contig("to_cpu", t);
         var r = Tensor.Empty(t.ShapeArray, t.DType);
         if (r.Numel > 0)
