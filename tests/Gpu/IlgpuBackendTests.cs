@@ -167,6 +167,19 @@ public class IlgpuBackendTests
                 Same(dev, t => t[0].Backend.CrossEntropyRowsBackward(t[0].MT, t[1], t[2], -100, 0.1), R(dt, 31, 6, 5), targets, Positive(dt, 32, 5));
             }
         },
+        ["long_rows"] = dev =>   // rows longer than a group: threads stride over the row
+        {
+            foreach (var dt in Floats)
+            {
+                Same(dev, t => [t[0].Backend.Softmax(t[0], 1, false), t[0].Backend.Softmax(t[0], 1, true)], R(dt, 61, 3, 700));
+                Same(dev, t => t[0].Backend.SoftmaxBackward(t[0].Backend.Softmax(t[0], 1, false), t[1], 1, false), R(dt, 62, 2, 700), R(dt, 63, 2, 700));
+                Same(dev, t => { var (y, m, r) = t[0].Backend.LayerNorm(t[0], 700, t[1], null, 1e-5); var (dx, _, _) = y.Backend.LayerNormBackward(t[2], t[0], m, r, t[1], 700, false); return [y, dx]; },
+                    R(dt, 64, 2, 700), R(dt, 65, 700), R(dt, 66, 2, 700));
+                var targets = Tensor.FromArray(new[] { 5, 699 });
+                Same(dev, t => [t[0].Backend.CrossEntropyRows(t[0], t[1], -100, 0.0), t[0].Backend.CrossEntropyRowsBackward(t[0], t[1], t[2], -100, 0.2)],
+                    R(dt, 67, 2, 700), targets, Positive(dt, 68, 2));
+            }
+        },
         ["matmul"] = dev =>
         {
             foreach (var dt in Floats)

@@ -1,14 +1,32 @@
 using ILGPU;
+using ILGPU.Algorithms;
+using ILGPU.Algorithms.ScanReduceOperations;
 using ILGPU.Runtime;
 
 namespace Interp.Gpu;
 
 /// <summary>
 /// Fused row kernels: softmax / log_softmax (+ backward), layer norm (+ backward), cross entropy (+ backward).
-/// One thread owns one row (contiguous after AsRows), keeping sums in double; the math is in each kernel's comment.
+/// One group of threads owns one row (contiguous after AsRows): each thread strides over the row, and the row's max
+/// and sums are combined across the group (all-reduce), kept in double. The math is in each kernel's comment.
 /// </summary>
 public sealed partial class IlgpuBackend
 {
+    /// <summary>
+    /// One group per row, as wide as the row up to 256 threads (a warp at least). ILGPU's CPU accelerator runs each
+    /// group thread as a host thread meeting at barriers, so there groups stay at 16 threads.
+    /// </summary>
+    KernelConfig RowConfig(int rowCount, int len)
+    {
+        int cap = accelerator.AcceleratorType == AcceleratorType.CPU ? 16 : 256;
+        int max = Math.Min(cap, accelerator.MaxNumThreadsPerGroup), g = Math.Min(accelerator.WarpSize, max);
+        while (g < len && g * 2 <= max) g *= 2;
+        return new KernelConfig(rowCount, g);
+    }
+
+    static double GroupSum(double v) => GroupExtensions.AllReduce<double, AddDouble>(v);
+    static double GroupMax(double v) => GroupExtensions.AllReduce<double, MaxDouble>(v);
+
     /// <summary>Back from rows along <paramref name="dim"/> (dim moved innermost) to a contiguous tensor of <paramref name="shape"/>.</summary>
     Tensor FromRows(Tensor rows, int[] shape, int dim)
     {
@@ -35,20 +53,22 @@ public sealed partial class IlgpuBackend
     void SoftmaxTyped<T, E>(Tensor x, Tensor y, int rowCount, int len, bool log) where T : unmanaged where E : struct, IElem<T>
     {
         var k = Kernel($"softmax/{typeof(T).Name}", a =>
-            a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<T>, ArrayView<T>, int, int>(SoftmaxKernel<T, E>));
-        k(rowCount, Dense<T>(x), Dense<T>(y), len, log ? 1 : 0);
+            a.LoadStreamKernel<ArrayView<T>, ArrayView<T>, int, int>(SoftmaxKernel<T, E>));
+        k(RowConfig(rowCount, len), Dense<T>(x), Dense<T>(y), len, log ? 1 : 0);
     }
 
     /// <summary>m = max x, s = Σ exp(x − m); softmax y = exp(x − m)/s, log_softmax y = x − m − log s.</summary>
-    static void SoftmaxKernel<T, E>(Index1D r, ArrayView<T> x, ArrayView<T> y, int len, int log) where T : unmanaged where E : struct, IElem<T>
+    static void SoftmaxKernel<T, E>(ArrayView<T> x, ArrayView<T> y, int len, int log) where T : unmanaged where E : struct, IElem<T>
     {
         E e = default;
-        long s0 = (long)r.X * len;
+        int t0 = Group.IdxX, step = Group.DimX;
+        long s0 = (long)Grid.IdxX * len;
         double m = double.NegativeInfinity, s = 0;
-        for (int i = 0; i < len; i++) m = Math.Max(m, e.Load(x[s0 + i]));
-        for (int i = 0; i < len; i++) s += Math.Exp(e.Load(x[s0 + i]) - m);
-        double shift = m + Math.Log(s);
-        for (int i = 0; i < len; i++)
+        for (int i = t0; i < len; i += step) { double v = e.Load(x[s0 + i]); m = v > m ? v : m; }
+        m = GroupMax(m);
+        for (int i = t0; i < len; i += step) s += Math.Exp(e.Load(x[s0 + i]) - m);
+        double shift = m + Math.Log(GroupSum(s));
+        for (int i = t0; i < len; i += step)
         {
             double v = e.Load(x[s0 + i]) - shift;
             y[s0 + i] = e.Store(log != 0 ? v : Math.Exp(v));
@@ -72,19 +92,21 @@ public sealed partial class IlgpuBackend
     void SoftmaxBackTyped<T, E>(Tensor y, Tensor g, Tensor gx, int rowCount, int len, bool log) where T : unmanaged where E : struct, IElem<T>
     {
         var k = Kernel($"softmax_backward/{typeof(T).Name}", a =>
-            a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<T>, ArrayView<T>, ArrayView<T>, int, int>(SoftmaxBackKernel<T, E>));
-        k(rowCount, Dense<T>(y), Dense<T>(g), Dense<T>(gx), len, log ? 1 : 0);
+            a.LoadStreamKernel<ArrayView<T>, ArrayView<T>, ArrayView<T>, int, int>(SoftmaxBackKernel<T, E>));
+        k(RowConfig(rowCount, len), Dense<T>(y), Dense<T>(g), Dense<T>(gx), len, log ? 1 : 0);
     }
 
     /// <summary>softmax: gx = y ⊙ (g − Σ g⊙y); log_softmax: gx = g − exp(y)·Σ g.</summary>
-    static void SoftmaxBackKernel<T, E>(Index1D r, ArrayView<T> y, ArrayView<T> g, ArrayView<T> gx, int len, int log)
+    static void SoftmaxBackKernel<T, E>(ArrayView<T> y, ArrayView<T> g, ArrayView<T> gx, int len, int log)
         where T : unmanaged where E : struct, IElem<T>
     {
         E e = default;
-        long s0 = (long)r.X * len;
+        int t0 = Group.IdxX, step = Group.DimX;
+        long s0 = (long)Grid.IdxX * len;
         double s = 0;
-        for (int i = 0; i < len; i++) s += log != 0 ? e.Load(g[s0 + i]) : e.Load(g[s0 + i]) * e.Load(y[s0 + i]);
-        for (int i = 0; i < len; i++)
+        for (int i = t0; i < len; i += step) s += log != 0 ? e.Load(g[s0 + i]) : e.Load(g[s0 + i]) * e.Load(y[s0 + i]);
+        s = GroupSum(s);
+        for (int i = t0; i < len; i += step)
         {
             double yi = e.Load(y[s0 + i]), gi = e.Load(g[s0 + i]);
             gx[s0 + i] = e.Store(log != 0 ? gi - Math.Exp(yi) * s : yi * (gi - s));
@@ -114,24 +136,25 @@ public sealed partial class IlgpuBackend
         where T : unmanaged where E : struct, IElem<T>
     {
         var k = Kernel($"layer_norm/{typeof(T).Name}", a =>
-            a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<T>, ArrayView<T>, ArrayView<T>, int, ArrayView<T>, ArrayView<T>, ArrayView<T>, int, double>(LayerNormKernel<T, E>));
+            a.LoadStreamKernel<ArrayView<T>, ArrayView<T>, ArrayView<T>, int, ArrayView<T>, ArrayView<T>, ArrayView<T>, int, double>(LayerNormKernel<T, E>));
         int flags = (w is null ? 0 : 1) | (b is null ? 0 : 2);
-        k(rowCount, Dense<T>(x), DenseOr<T>(w, x), DenseOr<T>(b, x), flags, Dense<T>(y), Dense<T>(mean), Dense<T>(rstd), n, eps);
+        k(RowConfig(rowCount, n), Dense<T>(x), DenseOr<T>(w, x), DenseOr<T>(b, x), flags, Dense<T>(y), Dense<T>(mean), Dense<T>(rstd), n, eps);
     }
 
     /// <summary>μ = Σx/n, σ² = Σ(x − μ)²/n, rstd = 1/√(σ² + eps), y = (x − μ)·rstd·w + b (flags: 1 weight, 2 bias).</summary>
-    static void LayerNormKernel<T, E>(Index1D r, ArrayView<T> x, ArrayView<T> w, ArrayView<T> b, int flags,
+    static void LayerNormKernel<T, E>(ArrayView<T> x, ArrayView<T> w, ArrayView<T> b, int flags,
         ArrayView<T> y, ArrayView<T> mean, ArrayView<T> rstd, int n, double eps) where T : unmanaged where E : struct, IElem<T>
     {
         E e = default;
-        long s0 = (long)r.X * n;
+        int r = Grid.IdxX, t0 = Group.IdxX, step = Group.DimX;
+        long s0 = (long)r * n;
         double mu = 0, ss = 0;
-        for (int i = 0; i < n; i++) mu += e.Load(x[s0 + i]);
-        mu /= n;
-        for (int i = 0; i < n; i++) { double d = e.Load(x[s0 + i]) - mu; ss += d * d; }
-        double rs = 1 / Math.Sqrt(ss / n + eps);
-        mean[r] = e.Store(mu); rstd[r] = e.Store(rs);
-        for (int i = 0; i < n; i++)
+        for (int i = t0; i < n; i += step) mu += e.Load(x[s0 + i]);
+        mu = GroupSum(mu) / n;
+        for (int i = t0; i < n; i += step) { double d = e.Load(x[s0 + i]) - mu; ss += d * d; }
+        double rs = 1 / Math.Sqrt(GroupSum(ss) / n + eps);
+        if (t0 == 0) { mean[r] = e.Store(mu); rstd[r] = e.Store(rs); }
+        for (int i = t0; i < n; i += step)
         {
             double v = (e.Load(x[s0 + i]) - mu) * rs;
             if ((flags & 1) != 0) v *= e.Load(w[i]);
@@ -162,8 +185,8 @@ public sealed partial class IlgpuBackend
         if (rowCount > 0)
         {
             var k = Kernel($"layer_norm_backward/{typeof(T).Name}", a =>
-                a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<T>, ArrayView<T>, ArrayView<T>, ArrayView<T>, ArrayView<T>, int, ArrayView<T>, int>(LayerNormBackKernel<T, E>));
-            k(rowCount, Dense<T>(g), Dense<T>(x), Dense<T>(mean), Dense<T>(rstd), DenseOr<T>(w, x), w is null ? 0 : 1, Dense<T>(dx), n);
+                a.LoadStreamKernel<ArrayView<T>, ArrayView<T>, ArrayView<T>, ArrayView<T>, ArrayView<T>, int, ArrayView<T>, int>(LayerNormBackKernel<T, E>));
+            k(RowConfig(rowCount, n), Dense<T>(g), Dense<T>(x), Dense<T>(mean), Dense<T>(rstd), DenseOr<T>(w, x), w is null ? 0 : 1, Dense<T>(dx), n);
         }
         if (dw is null || db is null || n == 0) return;
         var ka = Kernel($"layer_norm_affine/{typeof(T).Name}", a =>
@@ -172,19 +195,20 @@ public sealed partial class IlgpuBackend
     }
 
     /// <summary>x̂ = (x − μ)·rstd, ĝ = g⊙w: dx = rstd·(ĝ − mean(ĝ) − x̂·mean(ĝ⊙x̂)).</summary>
-    static void LayerNormBackKernel<T, E>(Index1D r, ArrayView<T> g, ArrayView<T> x, ArrayView<T> mean, ArrayView<T> rstd,
+    static void LayerNormBackKernel<T, E>(ArrayView<T> g, ArrayView<T> x, ArrayView<T> mean, ArrayView<T> rstd,
         ArrayView<T> w, int hasWeight, ArrayView<T> dx, int n) where T : unmanaged where E : struct, IElem<T>
     {
         E e = default;
-        long s0 = (long)r.X * n;
+        int r = Grid.IdxX, t0 = Group.IdxX, step = Group.DimX;
+        long s0 = (long)r * n;
         double mu = e.Load(mean[r]), rs = e.Load(rstd[r]), sg = 0, sgx = 0;
-        for (int i = 0; i < n; i++)
+        for (int i = t0; i < n; i += step)
         {
             double gh = e.Load(g[s0 + i]) * (hasWeight != 0 ? e.Load(w[i]) : 1);
             sg += gh; sgx += gh * (e.Load(x[s0 + i]) - mu) * rs;
         }
-        sg /= n; sgx /= n;
-        for (int i = 0; i < n; i++)
+        sg = GroupSum(sg) / n; sgx = GroupSum(sgx) / n;
+        for (int i = t0; i < n; i += step)
         {
             double gh = e.Load(g[s0 + i]) * (hasWeight != 0 ? e.Load(w[i]) : 1);
             dx[s0 + i] = e.Store(rs * (gh - sg - (e.Load(x[s0 + i]) - mu) * rs * sgx));
@@ -236,37 +260,39 @@ public sealed partial class IlgpuBackend
     void CrossEntropyTyped<T, E>(Tensor x, Tensor targets, Tensor? scale, Tensor o, int ignoreIndex, double eps) where T : unmanaged where E : struct, IElem<T>
     {
         var k = Kernel($"cross_entropy/{typeof(T).Name}", a =>
-            a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<T>, ArrayView<int>, ArrayView<T>, int, ArrayView<T>, int, int, double>(CrossEntropyKernel<T, E>));
-        k(x.shape[0], Dense<T>(x), Dense<int>(targets), DenseOr<T>(scale, x), scale is null ? 0 : 1, Dense<T>(o), x.shape[1], ignoreIndex, eps);
+            a.LoadStreamKernel<ArrayView<T>, ArrayView<int>, ArrayView<T>, int, ArrayView<T>, int, int, double>(CrossEntropyKernel<T, E>));
+        k(RowConfig(x.shape[0], x.shape[1]), Dense<T>(x), Dense<int>(targets), DenseOr<T>(scale, x), scale is null ? 0 : 1, Dense<T>(o), x.shape[1], ignoreIndex, eps);
     }
 
     /// <summary>
     /// lse = m + log Σ exp(x − m). Forward: loss = (1−ε)(lse − x[t]) + ε(lse − mean x). Backward (hasScale):
     /// gx = (exp(x − lse) − q)·scale[r] with q = (1−ε)·onehot(t) + ε/C. Ignored rows give 0.
     /// </summary>
-    static void CrossEntropyKernel<T, E>(Index1D r, ArrayView<T> x, ArrayView<int> targets, ArrayView<T> scale, int hasScale,
+    static void CrossEntropyKernel<T, E>(ArrayView<T> x, ArrayView<int> targets, ArrayView<T> scale, int hasScale,
         ArrayView<T> o, int c, int ignoreIndex, double eps) where T : unmanaged where E : struct, IElem<T>
     {
         E e = default;
-        long s0 = (long)r.X * c;
+        int r = Grid.IdxX, t0 = Group.IdxX, step = Group.DimX;
+        long s0 = (long)r * c;
         int t = targets[r];
-        if (t == ignoreIndex)
+        if (t == ignoreIndex)   // the whole group takes this branch
         {
-            if (hasScale == 0) o[r] = e.Store(0);
-            else for (int j = 0; j < c; j++) o[s0 + j] = e.Store(0);
+            if (hasScale == 0) { if (t0 == 0) o[r] = e.Store(0); }
+            else for (int j = t0; j < c; j += step) o[s0 + j] = e.Store(0);
             return;
         }
         double m = double.NegativeInfinity, sumX = 0, s = 0;
-        for (int j = 0; j < c; j++) { double v = e.Load(x[s0 + j]); m = v > m ? v : m; sumX += v; }
-        for (int j = 0; j < c; j++) s += Math.Exp(e.Load(x[s0 + j]) - m);
-        double lse = m + Math.Log(s);
+        for (int j = t0; j < c; j += step) { double v = e.Load(x[s0 + j]); m = v > m ? v : m; sumX += v; }
+        m = GroupMax(m); sumX = GroupSum(sumX);
+        for (int j = t0; j < c; j += step) s += Math.Exp(e.Load(x[s0 + j]) - m);
+        double lse = m + Math.Log(GroupSum(s));
         if (hasScale == 0)
         {
-            o[r] = e.Store((1 - eps) * (lse - e.Load(x[s0 + t])) + eps * (lse - sumX / c));
+            if (t0 == 0) o[r] = e.Store((1 - eps) * (lse - e.Load(x[s0 + t])) + eps * (lse - sumX / c));
             return;
         }
         double g = e.Load(scale[r]);
-        for (int j = 0; j < c; j++)
+        for (int j = t0; j < c; j += step)
         {
             double q = (j == t ? 1 - eps : 0) + eps / c;
             o[s0 + j] = e.Store((Math.Exp(e.Load(x[s0 + j]) - lse) - q) * g);
