@@ -18,6 +18,8 @@ public sealed class IlgpuStorage : Storage
         Backend = backend; DType = dtype; Length = length;
         pool = backend.Pool;
         buffer = pool.Rent(ByteLength);
+        // The GC sees only a small object; tell it about the device memory so dropped tensors are collected in time.
+        GC.AddMemoryPressure(buffer.Length);
     }
 
     internal IlgpuBackend Backend { get; }
@@ -36,15 +38,18 @@ public sealed class IlgpuStorage : Storage
     /// <summary>Gives the device memory back to the pool now rather than at finalization.</summary>
     public void Release()
     {
-        var b = Interlocked.Exchange(ref buffer, null);
-        if (b is not null) pool.Return(b);
+        GiveBack();
         GC.SuppressFinalize(this);
     }
 
-    ~IlgpuStorage()
+    ~IlgpuStorage() => GiveBack();
+
+    void GiveBack()
     {
         var b = Interlocked.Exchange(ref buffer, null);
-        if (b is not null) pool.Return(b);
+        if (b is null) return;
+        GC.RemoveMemoryPressure(b.Length);
+        pool.Return(b);
     }
 }
 
@@ -74,14 +79,26 @@ public sealed class BufferPool(Accelerator accelerator)
     internal MemoryBuffer1D<byte, Stride1D.Dense> Rent(long bytes)
     {
         long size = SizeClass(bytes);
+        if (TryRent(size, out var buffer)) return buffer;
+        // Out of device memory: dropped tensors not yet finalized still hold buffers. Collect them and retry once
+        // (outside the lock, which their finalizers take).
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+        if (TryRent(size, out buffer)) return buffer;
+        throw new OutOfMemoryException($"gpu: cannot allocate {size} bytes on {accelerator.Name}; the pool holds {BytesAllocated} bytes");
+    }
+
+    bool TryRent(long size, out MemoryBuffer1D<byte, Stride1D.Dense> buffer)
+    {
         lock (free)
         {
-            if (free.TryGetValue(size, out var stack) && stack.Count > 0) return stack.Pop();
+            if (free.TryGetValue(size, out var stack) && stack.Count > 0) { buffer = stack.Pop(); return true; }
+            try { buffer = accelerator.Allocate1D<byte>(size); }
+            catch (Exception e) when (e is OutOfMemoryException or AcceleratorException) { buffer = null!; return false; }
+            all.Add(buffer);
             BytesAllocated += size;
             DeviceAllocations++;
-            var buffer = accelerator.Allocate1D<byte>(size);
-            all.Add(buffer);
-            return buffer;
+            return true;
         }
     }
 
