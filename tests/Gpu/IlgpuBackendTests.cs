@@ -119,6 +119,8 @@ public class IlgpuBackendTests
                     Same(dev, t => t[0].Backend.Reduce(op, t[0], [0, 1], false), R(dt, 17, 2, 5000));   // two-stage: few long rows
                 }
             Same(dev, t => t[0].Backend.Reduce(ReduceOp.Sum, t[0], [1], true), Ids(10, 18, 3, 4));
+            var withNaN = Tensor.FromArray(new[] { 1, double.NaN, 3, -4, 5, 6 }, [2, 3]);
+            Same(dev, t => [t[0].Backend.Reduce(ReduceOp.Max, t[0], [1], false), t[0].Backend.Reduce(ReduceOp.Min, t[0], [1], false)], withNaN);
         },
         ["argreduce"] = dev =>
         {

@@ -35,7 +35,7 @@ public class PtxCompileTests
         {
             var args = method.GetGenericArguments().Length == 4 ? [.. types, typeof(float), typeof(F32)] : types;
             var kernel = method.MakeGenericMethod(args);
-            var entry = name is "GemmKernel" or "SoftmaxKernel" or "SoftmaxBackKernel" or "LayerNormKernel" or "LayerNormBackKernel" or "CrossEntropyKernel"
+            var entry = name is "GemmKernel" or "SoftmaxKernel" or "SoftmaxBackKernel" or "LayerNormKernel" or "LayerNormBackKernel" or "CrossEntropyKernel" or "ReduceKernel" or "VarKernel"
                 ? EntryPointDescription.FromExplicitlyGroupedKernel(kernel)
                 : EntryPointDescription.FromImplicitlyGroupedKernel(kernel);
             var compiled = (PTXCompiledKernel)backend.Compile(entry, default(KernelSpecialization));

@@ -6,8 +6,9 @@ namespace Interp.Gpu;
 
 /// <summary>
 /// Reductions over rows: the reduced dims are moved innermost (one strided copy when that is not already contiguous),
-/// then one thread reduces one row, accumulating in double. Long rows with few outputs (a full sum) are split in two
-/// stages so that many threads share a row: partial results per chunk, then a reduction of the partials.
+/// then one thread group reduces one row (threads stride over it, then a group all-reduce), accumulating in double.
+/// Long rows with few outputs (a full sum) are split in two stages so that the whole device shares them: partial
+/// results per chunk (one thread each), then a reduction of the partials. Argmax/argmin use one thread per row.
 /// </summary>
 public sealed partial class IlgpuBackend
 {
@@ -76,16 +77,35 @@ public sealed partial class IlgpuBackend
         where TI : unmanaged where EI : struct, IElem<TI> where TO : unmanaged where EO : struct, IElem<TO>
     {
         var k = Kernel($"reduce/{typeof(TI).Name}/{typeof(TO).Name}", a =>
-            a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<TI>, int, ArrayView<TO>, int, double>(ReduceKernel<TI, EI, TO, EO>));
-        k(rowCount, x, rowLen, o, op, div);
+            a.LoadStreamKernel<ArrayView<TI>, int, ArrayView<TO>, int, double>(ReduceKernel<TI, EI, TO, EO>));
+        k(RowConfig(rowCount, rowLen), x, rowLen, o, op, div);
     }
 
-    /// <summary>o[r] = (op over x[r·len .. r·len + len)) / div; max/min propagate NaN.</summary>
-    static void ReduceKernel<TI, EI, TO, EO>(Index1D r, ArrayView<TI> x, int len, ArrayView<TO> o, int op, double div)
+    /// <summary>o[r] = (op over x[r·len .. r·len + len)) / div for the group's row r; max/min propagate NaN.</summary>
+    static void ReduceKernel<TI, EI, TO, EO>(ArrayView<TI> x, int len, ArrayView<TO> o, int op, double div)
         where TI : unmanaged where EI : struct, IElem<TI> where TO : unmanaged where EO : struct, IElem<TO>
     {
-        long start = (long)r.X * len;
-        o[r] = default(EO).Store(ReduceRange<TI, EI>(x, start, start + len, op) / div);
+        EI e = default;
+        int r = Grid.IdxX, t0 = Group.IdxX, step = Group.DimX;
+        long s0 = (long)r * len;
+        double result;
+        if (op == (int)ReduceOp.Sum)
+        {
+            double s = 0;
+            for (int i = t0; i < len; i += step) s += e.Load(x[s0 + i]);
+            result = GroupSum(s);
+        }
+        else
+        {
+            double sign = op == (int)ReduceOp.Max ? 1 : -1, best = double.NegativeInfinity, nan = 0;   // min(x) = −max(−x)
+            for (int i = t0; i < len; i += step)
+            {
+                double v = sign * e.Load(x[s0 + i]);
+                if (double.IsNaN(v)) nan = 1; else if (v > best) best = v;
+            }
+            result = GroupSum(nan) > 0 ? double.NaN : sign * GroupMax(best);
+        }
+        if (t0 == 0) o[r] = default(EO).Store(result / div);
     }
 
     /// <summary>Thread t reduces chunk t % chunks of row t / chunks into partial[t].</summary>
@@ -172,19 +192,21 @@ public sealed partial class IlgpuBackend
     void VarTyped<T, E>(Tensor rows, int rowCount, int len, Tensor o, int correction) where T : unmanaged where E : struct, IElem<T>
     {
         var k = Kernel($"var/{typeof(T).Name}", a =>
-            a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<T>, int, ArrayView<T>, double>(VarKernel<T, E>));
-        k(rowCount, Dense<T>(rows), len, Dense<T>(o), Math.Max(0, len - correction));
+            a.LoadStreamKernel<ArrayView<T>, int, ArrayView<T>, double>(VarKernel<T, E>));
+        k(RowConfig(rowCount, len), Dense<T>(rows), len, Dense<T>(o), Math.Max(0, len - correction));
     }
 
     /// <summary>Two passes: μ = Σx/n, then Σ(x − μ)²/dof.</summary>
-    static void VarKernel<T, E>(Index1D r, ArrayView<T> x, int len, ArrayView<T> o, double dof) where T : unmanaged where E : struct, IElem<T>
+    static void VarKernel<T, E>(ArrayView<T> x, int len, ArrayView<T> o, double dof) where T : unmanaged where E : struct, IElem<T>
     {
         E e = default;
-        long start = (long)r.X * len;
+        int r = Grid.IdxX, t0 = Group.IdxX, step = Group.DimX;
+        long start = (long)r * len;
         double mu = 0, ss = 0;
-        for (int i = 0; i < len; i++) mu += e.Load(x[start + i]);
-        mu /= len;
-        for (int i = 0; i < len; i++) { double d = e.Load(x[start + i]) - mu; ss += d * d; }
-        o[r] = e.Store(ss / dof);
+        for (int i = t0; i < len; i += step) mu += e.Load(x[start + i]);
+        mu = GroupSum(mu) / len;
+        for (int i = t0; i < len; i += step) { double d = e.Load(x[start + i]) - mu; ss += d * d; }
+        ss = GroupSum(ss);
+        if (t0 == 0) o[r] = e.Store(ss / dof);
     }
 }
