@@ -9,6 +9,12 @@ public sealed record Device(DeviceKind Kind, int Index = 0)
 {
     public static readonly Device Cpu = new(DeviceKind.Cpu);
 
+    /// <summary>CUDA GPU n through ILGPU; throws "no CUDA device: ..." when there is none (see Gpu.Gpu.CudaAvailable).</summary>
+    public static Device Cuda(int n = 0) => Gpu.Gpu.BackendFor(new Device(DeviceKind.Cuda, n)).Device;
+
+    /// <summary>ILGPU's CPU accelerator: the GPU kernels run on host threads (tests without a GPU).</summary>
+    public static Device IlgpuCpu => Gpu.Gpu.BackendFor(new Device(DeviceKind.IlgpuCpu)).Device;
+
     /// <summary>The kernels for this device; GPU backends register themselves here when they are created.</summary>
     public IBackend Backend => Kind == DeviceKind.Cpu ? CpuBackend.Instance : BackendRegistry.Get(this);
 

@@ -1,0 +1,301 @@
+using ILGPU;
+using ILGPU.Algorithms;
+using ILGPU.Algorithms.ScanReduceOperations;
+using ILGPU.Runtime;
+
+namespace Interp.Gpu;
+
+/// <summary>
+/// Fused row kernels: softmax / log_softmax (+ backward), layer norm (+ backward), cross entropy (+ backward).
+/// One group of threads owns one row (contiguous after AsRows): each thread strides over the row, and the row's max
+/// and sums are combined across the group (all-reduce), kept in double. The math is in each kernel's comment.
+/// </summary>
+public sealed partial class IlgpuBackend
+{
+    /// <summary>
+    /// One group per row, as wide as the row up to 256 threads (a warp at least). ILGPU's CPU accelerator runs each
+    /// group thread as a host thread meeting at barriers, so there groups stay at 16 threads.
+    /// </summary>
+    KernelConfig RowConfig(int rowCount, int len)
+    {
+        int cap = accelerator.AcceleratorType == AcceleratorType.CPU ? 16 : 256;
+        int max = Math.Min(cap, accelerator.MaxNumThreadsPerGroup), g = Math.Min(accelerator.WarpSize, max);
+        while (g < len && g * 2 <= max) g *= 2;
+        return new KernelConfig(rowCount, g);
+    }
+
+    static double GroupSum(double v) => GroupExtensions.AllReduce<double, AddDouble>(v);
+    static double GroupMax(double v) => GroupExtensions.AllReduce<double, MaxDouble>(v);
+
+    /// <summary>Back from rows along <paramref name="dim"/> (dim moved innermost) to a contiguous tensor of <paramref name="shape"/>.</summary>
+    Tensor FromRows(Tensor rows, int[] shape, int dim)
+    {
+        if (dim == shape.Length - 1) return rows;
+        var strides = new int[shape.Length];
+        for (int d = 0, p = 0; d < shape.Length; d++)
+            strides[d] = d == dim ? rows.strides[^1] : rows.strides[p++];
+        return Contig("rows", new Tensor(rows.Storage, (int[])shape.Clone(), strides, rows.Offset));
+    }
+
+    public Tensor Softmax(Tensor x, int dim, bool log)
+    {
+        string name = log ? "log_softmax" : "softmax";
+        RequireFloat(name, x);
+        StorageOf(name, x);
+        var rows = AsRows(x, [dim], out int rowCount);
+        var y = New(rows.ShapeArray, x.DType);
+        if (x.Numel == 0) return New(x.ShapeArray, x.DType);
+        if (x.DType == DType.Float32) SoftmaxTyped<float, F32>(rows, y, rowCount, x.shape[dim], log);
+        else SoftmaxTyped<double, F64>(rows, y, rowCount, x.shape[dim], log);
+        return FromRows(y, x.shape, dim);
+    }
+
+    void SoftmaxTyped<T, E>(Tensor x, Tensor y, int rowCount, int len, bool log) where T : unmanaged where E : struct, IElem<T>
+    {
+        var k = Kernel($"softmax/{typeof(T).Name}", a =>
+            a.LoadStreamKernel<ArrayView<T>, ArrayView<T>, int, int>(SoftmaxKernel<T, E>));
+        k(RowConfig(rowCount, len), Dense<T>(x), Dense<T>(y), len, log ? 1 : 0);
+    }
+
+    /// <summary>m = max x, s = Σ exp(x − m); softmax y = exp(x − m)/s, log_softmax y = x − m − log s.</summary>
+    static void SoftmaxKernel<T, E>(ArrayView<T> x, ArrayView<T> y, int len, int log) where T : unmanaged where E : struct, IElem<T>
+    {
+        E e = default;
+        int t0 = Group.IdxX, step = Group.DimX;
+        long s0 = (long)Grid.IdxX * len;
+        double m = double.NegativeInfinity, s = 0;
+        for (int i = t0; i < len; i += step) { double v = e.Load(x[s0 + i]); m = v > m ? v : m; }
+        m = GroupMax(m);
+        for (int i = t0; i < len; i += step) s += Math.Exp(e.Load(x[s0 + i]) - m);
+        double shift = m + Math.Log(GroupSum(s));
+        for (int i = t0; i < len; i += step)
+        {
+            double v = e.Load(x[s0 + i]) - shift;
+            y[s0 + i] = e.Store(log != 0 ? v : Math.Exp(v));
+        }
+    }
+
+    public Tensor SoftmaxBackward(Tensor y, Tensor g, int dim, bool log)
+    {
+        string name = log ? "log_softmax_backward" : "softmax_backward";
+        RequireFloat(name, y);
+        StorageOf(name, y); StorageOf(name, g);
+        var yr = AsRows(y, [dim], out int rowCount);
+        var gr = AsRows(ToDType(g, y.DType), [dim], out _);
+        var gx = New(yr.ShapeArray, y.DType);
+        if (y.Numel == 0) return New(y.ShapeArray, y.DType);
+        if (y.DType == DType.Float32) SoftmaxBackTyped<float, F32>(yr, gr, gx, rowCount, y.shape[dim], log);
+        else SoftmaxBackTyped<double, F64>(yr, gr, gx, rowCount, y.shape[dim], log);
+        return FromRows(gx, y.shape, dim);
+    }
+
+    void SoftmaxBackTyped<T, E>(Tensor y, Tensor g, Tensor gx, int rowCount, int len, bool log) where T : unmanaged where E : struct, IElem<T>
+    {
+        var k = Kernel($"softmax_backward/{typeof(T).Name}", a =>
+            a.LoadStreamKernel<ArrayView<T>, ArrayView<T>, ArrayView<T>, int, int>(SoftmaxBackKernel<T, E>));
+        k(RowConfig(rowCount, len), Dense<T>(y), Dense<T>(g), Dense<T>(gx), len, log ? 1 : 0);
+    }
+
+    /// <summary>softmax: gx = y ⊙ (g − Σ g⊙y); log_softmax: gx = g − exp(y)·Σ g.</summary>
+    static void SoftmaxBackKernel<T, E>(ArrayView<T> y, ArrayView<T> g, ArrayView<T> gx, int len, int log)
+        where T : unmanaged where E : struct, IElem<T>
+    {
+        E e = default;
+        int t0 = Group.IdxX, step = Group.DimX;
+        long s0 = (long)Grid.IdxX * len;
+        double s = 0;
+        for (int i = t0; i < len; i += step) s += log != 0 ? e.Load(g[s0 + i]) : e.Load(g[s0 + i]) * e.Load(y[s0 + i]);
+        s = GroupSum(s);
+        for (int i = t0; i < len; i += step)
+        {
+            double yi = e.Load(y[s0 + i]), gi = e.Load(g[s0 + i]);
+            gx[s0 + i] = e.Store(log != 0 ? gi - Math.Exp(yi) * s : yi * (gi - s));
+        }
+    }
+
+    public (Tensor y, Tensor mean, Tensor rstd) LayerNorm(Tensor x, int normSize, Tensor? weight, Tensor? bias, double eps)
+    {
+        RequireFloat("layer_norm", x);
+        x = Contig("layer_norm", x);
+        int rowCount = normSize == 0 ? 0 : x.Numel / normSize;
+        var y = New(x.ShapeArray, x.DType);
+        var mean = New([rowCount], x.DType);
+        var rstd = New([rowCount], x.DType);
+        if (rowCount == 0) return (y, mean, rstd);
+        var w = weight is null ? null : Contig("layer_norm", weight);
+        var b = bias is null ? null : Contig("layer_norm", bias);
+        if (x.DType == DType.Float32) LayerNormTyped<float, F32>(x, w, b, y, mean, rstd, rowCount, normSize, eps);
+        else LayerNormTyped<double, F64>(x, w, b, y, mean, rstd, rowCount, normSize, eps);
+        return (y, mean, rstd);
+    }
+
+    /// <summary>Optional operands are passed with a flag and any valid view in their place.</summary>
+    ArrayView<T> DenseOr<T>(Tensor? t, Tensor fallback) where T : unmanaged => Dense<T>(t ?? fallback);
+
+    void LayerNormTyped<T, E>(Tensor x, Tensor? w, Tensor? b, Tensor y, Tensor mean, Tensor rstd, int rowCount, int n, double eps)
+        where T : unmanaged where E : struct, IElem<T>
+    {
+        var k = Kernel($"layer_norm/{typeof(T).Name}", a =>
+            a.LoadStreamKernel<ArrayView<T>, ArrayView<T>, ArrayView<T>, int, ArrayView<T>, ArrayView<T>, ArrayView<T>, int, double>(LayerNormKernel<T, E>));
+        int flags = (w is null ? 0 : 1) | (b is null ? 0 : 2);
+        k(RowConfig(rowCount, n), Dense<T>(x), DenseOr<T>(w, x), DenseOr<T>(b, x), flags, Dense<T>(y), Dense<T>(mean), Dense<T>(rstd), n, eps);
+    }
+
+    /// <summary>μ = Σx/n, σ² = Σ(x − μ)²/n, rstd = 1/√(σ² + eps), y = (x − μ)·rstd·w + b (flags: 1 weight, 2 bias).</summary>
+    static void LayerNormKernel<T, E>(ArrayView<T> x, ArrayView<T> w, ArrayView<T> b, int flags,
+        ArrayView<T> y, ArrayView<T> mean, ArrayView<T> rstd, int n, double eps) where T : unmanaged where E : struct, IElem<T>
+    {
+        E e = default;
+        int r = Grid.IdxX, t0 = Group.IdxX, step = Group.DimX;
+        long s0 = (long)r * n;
+        double mu = 0, ss = 0;
+        for (int i = t0; i < n; i += step) mu += e.Load(x[s0 + i]);
+        mu = GroupSum(mu) / n;
+        for (int i = t0; i < n; i += step) { double d = e.Load(x[s0 + i]) - mu; ss += d * d; }
+        double rs = 1 / Math.Sqrt(GroupSum(ss) / n + eps);
+        if (t0 == 0) { mean[r] = e.Store(mu); rstd[r] = e.Store(rs); }
+        for (int i = t0; i < n; i += step)
+        {
+            double v = (e.Load(x[s0 + i]) - mu) * rs;
+            if ((flags & 1) != 0) v *= e.Load(w[i]);
+            if ((flags & 2) != 0) v += e.Load(b[i]);
+            y[s0 + i] = e.Store(v);
+        }
+    }
+
+    public (Tensor dx, Tensor? dweight, Tensor? dbias) LayerNormBackward(Tensor g, Tensor x, Tensor mean, Tensor rstd, Tensor? weight, int normSize, bool affineGrads)
+    {
+        RequireFloat("layer_norm_backward", x);
+        x = Contig("layer_norm_backward", x);
+        g = Contig("layer_norm_backward", ToDType(g, x.DType));
+        mean = Contig("layer_norm_backward", mean); rstd = Contig("layer_norm_backward", rstd);
+        var w = weight is null ? null : Contig("layer_norm_backward", weight);
+        int rowCount = normSize == 0 ? 0 : x.Numel / normSize;
+        var dx = New(x.ShapeArray, x.DType);
+        var dw = affineGrads ? New([normSize], x.DType) : null;
+        var db = affineGrads ? New([normSize], x.DType) : null;
+        if (x.DType == DType.Float32) LayerNormBackTyped<float, F32>(g, x, mean, rstd, w, dx, dw, db, rowCount, normSize);
+        else LayerNormBackTyped<double, F64>(g, x, mean, rstd, w, dx, dw, db, rowCount, normSize);
+        return (dx, dw, db);
+    }
+
+    void LayerNormBackTyped<T, E>(Tensor g, Tensor x, Tensor mean, Tensor rstd, Tensor? w, Tensor dx, Tensor? dw, Tensor? db, int rowCount, int n)
+        where T : unmanaged where E : struct, IElem<T>
+    {
+        if (rowCount > 0)
+        {
+            var k = Kernel($"layer_norm_backward/{typeof(T).Name}", a =>
+                a.LoadStreamKernel<ArrayView<T>, ArrayView<T>, ArrayView<T>, ArrayView<T>, ArrayView<T>, int, ArrayView<T>, int>(LayerNormBackKernel<T, E>));
+            k(RowConfig(rowCount, n), Dense<T>(g), Dense<T>(x), Dense<T>(mean), Dense<T>(rstd), DenseOr<T>(w, x), w is null ? 0 : 1, Dense<T>(dx), n);
+        }
+        if (dw is null || db is null || n == 0) return;
+        var ka = Kernel($"layer_norm_affine/{typeof(T).Name}", a =>
+            a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<T>, ArrayView<T>, ArrayView<T>, ArrayView<T>, ArrayView<T>, ArrayView<T>, int>(LayerNormAffineKernel<T, E>));
+        ka(n, Dense<T>(g), Dense<T>(x), Dense<T>(mean), Dense<T>(rstd), Dense<T>(dw), Dense<T>(db), rowCount);
+    }
+
+    /// <summary>x̂ = (x − μ)·rstd, ĝ = g⊙w: dx = rstd·(ĝ − mean(ĝ) − x̂·mean(ĝ⊙x̂)).</summary>
+    static void LayerNormBackKernel<T, E>(ArrayView<T> g, ArrayView<T> x, ArrayView<T> mean, ArrayView<T> rstd,
+        ArrayView<T> w, int hasWeight, ArrayView<T> dx, int n) where T : unmanaged where E : struct, IElem<T>
+    {
+        E e = default;
+        int r = Grid.IdxX, t0 = Group.IdxX, step = Group.DimX;
+        long s0 = (long)r * n;
+        double mu = e.Load(mean[r]), rs = e.Load(rstd[r]), sg = 0, sgx = 0;
+        for (int i = t0; i < n; i += step)
+        {
+            double gh = e.Load(g[s0 + i]) * (hasWeight != 0 ? e.Load(w[i]) : 1);
+            sg += gh; sgx += gh * (e.Load(x[s0 + i]) - mu) * rs;
+        }
+        sg = GroupSum(sg) / n; sgx = GroupSum(sgx) / n;
+        for (int i = t0; i < n; i += step)
+        {
+            double gh = e.Load(g[s0 + i]) * (hasWeight != 0 ? e.Load(w[i]) : 1);
+            dx[s0 + i] = e.Store(rs * (gh - sg - (e.Load(x[s0 + i]) - mu) * rs * sgx));
+        }
+    }
+
+    /// <summary>One thread per column j: dw[j] = Σ_rows g⊙x̂, db[j] = Σ_rows g (deterministic, no atomics).</summary>
+    static void LayerNormAffineKernel<T, E>(Index1D j, ArrayView<T> g, ArrayView<T> x, ArrayView<T> mean, ArrayView<T> rstd,
+        ArrayView<T> dw, ArrayView<T> db, int rowCount) where T : unmanaged where E : struct, IElem<T>
+    {
+        E e = default;
+        int n = (int)dw.Length;
+        double sw = 0, sb = 0;
+        for (int r = 0; r < rowCount; r++)
+        {
+            long at = (long)r * n + j;
+            double gi = e.Load(g[at]);
+            sw += gi * (e.Load(x[at]) - e.Load(mean[r])) * e.Load(rstd[r]);
+            sb += gi;
+        }
+        dw[j] = e.Store(sw); db[j] = e.Store(sb);
+    }
+
+    public Tensor CrossEntropyRows(Tensor logits, Tensor targets, int ignoreIndex, double labelSmoothing)
+    {
+        RequireFloat("cross_entropy", logits);
+        var x = Contig("cross_entropy", logits);
+        var o = New([x.shape[0]], x.DType);
+        CrossEntropy(x, Contig("cross_entropy", targets), null, o, ignoreIndex, labelSmoothing);
+        return o;
+    }
+
+    public Tensor CrossEntropyRowsBackward(Tensor logits, Tensor targets, Tensor scale, int ignoreIndex, double labelSmoothing)
+    {
+        RequireFloat("cross_entropy", logits);
+        var x = Contig("cross_entropy", logits);
+        var o = New(x.ShapeArray, x.DType);
+        CrossEntropy(x, Contig("cross_entropy", targets), Contig("cross_entropy", ToDType(scale, x.DType)), o, ignoreIndex, labelSmoothing);
+        return o;
+    }
+
+    void CrossEntropy(Tensor x, Tensor targets, Tensor? scale, Tensor o, int ignoreIndex, double eps)
+    {
+        if (x.shape[0] == 0) return;
+        if (x.DType == DType.Float32) CrossEntropyTyped<float, F32>(x, targets, scale, o, ignoreIndex, eps);
+        else CrossEntropyTyped<double, F64>(x, targets, scale, o, ignoreIndex, eps);
+    }
+
+    void CrossEntropyTyped<T, E>(Tensor x, Tensor targets, Tensor? scale, Tensor o, int ignoreIndex, double eps) where T : unmanaged where E : struct, IElem<T>
+    {
+        var k = Kernel($"cross_entropy/{typeof(T).Name}", a =>
+            a.LoadStreamKernel<ArrayView<T>, ArrayView<int>, ArrayView<T>, int, ArrayView<T>, int, int, double>(CrossEntropyKernel<T, E>));
+        k(RowConfig(x.shape[0], x.shape[1]), Dense<T>(x), Dense<int>(targets), DenseOr<T>(scale, x), scale is null ? 0 : 1, Dense<T>(o), x.shape[1], ignoreIndex, eps);
+    }
+
+    /// <summary>
+    /// lse = m + log Σ exp(x − m). Forward: loss = (1−ε)(lse − x[t]) + ε(lse − mean x). Backward (hasScale):
+    /// gx = (exp(x − lse) − q)·scale[r] with q = (1−ε)·onehot(t) + ε/C. Ignored rows give 0.
+    /// </summary>
+    static void CrossEntropyKernel<T, E>(ArrayView<T> x, ArrayView<int> targets, ArrayView<T> scale, int hasScale,
+        ArrayView<T> o, int c, int ignoreIndex, double eps) where T : unmanaged where E : struct, IElem<T>
+    {
+        E e = default;
+        int r = Grid.IdxX, t0 = Group.IdxX, step = Group.DimX;
+        long s0 = (long)r * c;
+        int t = targets[r];
+        if (t == ignoreIndex)   // the whole group takes this branch
+        {
+            if (hasScale == 0) { if (t0 == 0) o[r] = e.Store(0); }
+            else for (int j = t0; j < c; j += step) o[s0 + j] = e.Store(0);
+            return;
+        }
+        double m = double.NegativeInfinity, sumX = 0, s = 0;
+        for (int j = t0; j < c; j += step) { double v = e.Load(x[s0 + j]); m = v > m ? v : m; sumX += v; }
+        m = GroupMax(m); sumX = GroupSum(sumX);
+        for (int j = t0; j < c; j += step) s += Math.Exp(e.Load(x[s0 + j]) - m);
+        double lse = m + Math.Log(GroupSum(s));
+        if (hasScale == 0)
+        {
+            if (t0 == 0) o[r] = e.Store((1 - eps) * (lse - e.Load(x[s0 + t])) + eps * (lse - sumX / c));
+            return;
+        }
+        double g = e.Load(scale[r]);
+        for (int j = t0; j < c; j += step)
+        {
+            double q = (j == t ? 1 - eps : 0) + eps / c;
+            o[s0 + j] = e.Store((Math.Exp(e.Load(x[s0 + j]) - lse) - q) * g);
+        }
+    }
+}
