@@ -84,4 +84,26 @@ public static class ShapeUtil
     }
 
     public static bool SameShape(ReadOnlySpan<int> a, ReadOnlySpan<int> b) => a.SequenceEqual(b);
+
+    /// <summary>A shape seen around one dim: (product of the dims before it, its size, product of the dims after it).</summary>
+    public static (int outer, int n, int inner) AroundDim(int[] shape, int dim)
+    {
+        int outer = 1, inner = 1;
+        for (int d = 0; d < dim; d++) outer *= shape[d];
+        for (int d = dim + 1; d < shape.Length; d++) inner *= shape[d];
+        return (outer, shape[dim], inner);
+    }
+
+    /// <summary>The shape left after reducing <paramref name="reduced"/> dims (kept as 1s with keepDim), and the reduced element count.</summary>
+    public static (int[] shape, int reducedCount) ReducedShape(int[] shape, bool[] reduced, bool keepDim)
+    {
+        var outShape = new List<int>();
+        int count = 1;
+        for (int d = 0; d < shape.Length; d++)
+        {
+            if (reduced[d]) { count *= shape[d]; if (keepDim) outShape.Add(1); }
+            else outShape.Add(shape[d]);
+        }
+        return (outShape.ToArray(), count);
+    }
 }

@@ -7,14 +7,6 @@ public sealed unsafe partial class CpuBackend
     /// <summary>The tensor itself when contiguous, else a contiguous copy (kernels then index it with plain offsets).</summary>
     Tensor Contig(Tensor t) => t.IsContiguous ? t : ToCpu(t);
 
-    static (int outer, int n, int inner) AroundDim(int[] shape, int dim)
-    {
-        int outer = 1, inner = 1;
-        for (int d = 0; d < dim; d++) outer *= shape[d];
-        for (int d = dim + 1; d < shape.Length; d++) inner *= shape[d];
-        return (outer, shape[dim], inner);
-    }
-
     public Tensor IndexSelect(Tensor x, int dim, Tensor index)
     {
         RequireFloat("index_select", x);
@@ -27,7 +19,7 @@ public sealed unsafe partial class CpuBackend
 
     static void IndexSelectTyped<T>(Tensor x, int dim, Tensor index, Tensor o) where T : unmanaged
     {
-        var (outer, n, inner) = AroundDim(x.shape, dim);
+        var (outer, n, inner) = ShapeUtil.AroundDim(x.shape, dim);
         int m = index.Numel;
         T* src = Ptr<T>(x) + x.Offset, dst = Ptr<T>(o);
         int* ix = Ptr<int>(index) + index.Offset;
@@ -56,7 +48,7 @@ public sealed unsafe partial class CpuBackend
     /// </summary>
     static void IndexAddTyped<T>(Tensor o, int dim, Tensor index, Tensor src) where T : unmanaged, INumberBase<T>
     {
-        var (outer, n, inner) = AroundDim(o.shape, dim);
+        var (outer, n, inner) = ShapeUtil.AroundDim(o.shape, dim);
         int m = index.Numel;
         T* dst = Ptr<T>(o), s = Ptr<T>(src) + src.Offset;
         int* ix = Ptr<int>(index) + index.Offset;

@@ -10,13 +10,7 @@ public sealed unsafe partial class CpuBackend
         string name = op.ToString().ToLowerInvariant();
         var reduced = new bool[x.Rank];
         foreach (var d in dims) reduced[d] = true;
-        var outShape = new List<int>();
-        int rowLen = 1;
-        for (int d = 0; d < x.Rank; d++)
-        {
-            if (reduced[d]) { rowLen *= x.shape[d]; if (keepDim) outShape.Add(1); }
-            else outShape.Add(x.shape[d]);
-        }
+        var (outShape, rowLen) = ShapeUtil.ReducedShape(x.shape, reduced, keepDim);
         if (rowLen == 0 && op is ReduceOp.Max or ReduceOp.Min)
             throw new ArgumentException($"{name}: cannot reduce over a dim of size 0 (shape {ShapeUtil.Format(x.shape)}, dims {ShapeUtil.Format(dims)})");
         if (x.DType == DType.Int32)
@@ -26,7 +20,7 @@ public sealed unsafe partial class CpuBackend
         }
         // rows: the reduced elements of one output element, laid out contiguously in [kept..., reduced...] order
         var rows = AsRows(x, reduced, out int rowCount);
-        var o = Tensor.Empty(outShape.ToArray(), x.DType);
+        var o = Tensor.Empty(outShape, x.DType);
         if (x.DType == DType.Float32) ReduceRows<float>(op, rows, o, rowCount, rowLen);
         else ReduceRows<double>(op, rows, o, rowCount, rowLen);
         return o;

@@ -9,15 +9,9 @@ public sealed unsafe partial class CpuBackend
         RequireFloat("var", x);
         var reduced = new bool[x.Rank];
         foreach (var d in dims) reduced[d] = true;
-        var outShape = new List<int>();
-        int rowLen = 1;
-        for (int d = 0; d < x.Rank; d++)
-        {
-            if (reduced[d]) { rowLen *= x.shape[d]; if (keepDim) outShape.Add(1); }
-            else outShape.Add(x.shape[d]);
-        }
+        var (outShape, rowLen) = ShapeUtil.ReducedShape(x.shape, reduced, keepDim);
         var rows = AsRows(x, reduced, out int rowCount);
-        var o = Tensor.Empty(outShape.ToArray(), x.DType);
+        var o = Tensor.Empty(outShape, x.DType);
         if (x.DType == DType.Float32) VarRows<float>(rows, o, rowCount, rowLen, correction);
         else VarRows<double>(rows, o, rowCount, rowLen, correction);
         return o;

@@ -10,14 +10,6 @@ namespace Interp.Gpu;
 /// </summary>
 public sealed partial class IlgpuBackend
 {
-    static (int outer, int n, int inner) AroundDim(int[] shape, int dim)
-    {
-        int outer = 1, inner = 1;
-        for (int d = 0; d < dim; d++) outer *= shape[d];
-        for (int d = dim + 1; d < shape.Length; d++) inner *= shape[d];
-        return (outer, shape[dim], inner);
-    }
-
     public Tensor IndexSelect(Tensor x, int dim, Tensor index)
     {
         RequireFloat("index_select", x);
@@ -26,7 +18,7 @@ public sealed partial class IlgpuBackend
         var shape = x.ShapeArray; shape[dim] = index.Numel;
         var o = New(shape, x.DType);
         if (o.Numel == 0) return o;
-        var (_, n, inner) = AroundDim(x.shape, dim);
+        var (_, n, inner) = ShapeUtil.AroundDim(x.shape, dim);
         if (x.DType == DType.Float32) IndexSelectTyped<float, F32>(src, ix, o, n, inner);
         else IndexSelectTyped<double, F64>(src, ix, o, n, inner);
         return o;
@@ -54,7 +46,7 @@ public sealed partial class IlgpuBackend
         Copy(x, o);
         var s = Contig("index_add", ToDType(src, x.DType));
         if (s.Numel == 0) return o;
-        var (_, n, inner) = AroundDim(x.shape, dim);
+        var (_, n, inner) = ShapeUtil.AroundDim(x.shape, dim);
         if (x.DType == DType.Float32) IndexAddTyped<float, F32>(o, Contig("index_add", index), s, n, inner);
         else IndexAddTyped<double, F64>(o, Contig("index_add", index), s, n, inner);
         return o;
