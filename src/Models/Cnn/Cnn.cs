@@ -1,3 +1,4 @@
+using System.Text.Json.Serialization;
 using Interp.Nn;
 
 namespace Interp.Models;
@@ -17,6 +18,7 @@ public sealed record CnnConfig(
     public static CnnConfig Eis7 => new(Conv1Channels: 8, Conv2Channels: 16, PoolAfterConv1: true, Hidden: 200, Classes: 2);
 
     /// <summary>Side of the feature map after conv2's pool (valid convolutions, floor pooling).</summary>
+    [JsonIgnore]
     public int PooledSize
     {
         get
@@ -28,6 +30,7 @@ public sealed record CnnConfig(
     }
 
     /// <summary>Inputs of fc1: conv2's channels × the pooled map.</summary>
+    [JsonIgnore]
     public int FlatFeatures => Conv2Channels * PooledSize * PooledSize;
 }
 
