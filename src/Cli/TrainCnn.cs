@@ -22,7 +22,7 @@ public static class TrainCnn
 
         Trains a CNN (conv 3x3 C1 -> relu -> maxpool 2 -> conv 3x3 C2 -> relu -> maxpool 2 -> fc hidden -> relu -> fc 10)
         with Adam on Fashion-MNIST and prints the test accuracy and the wall time.
-          --epochs N        passes over the 60,000 training images (default 3)
+          --epochs N        passes over the 60,000 training images (default 8)
           --batch N         minibatch size (default 64)
           --lr X            Adam learning rate, decayed to 0 along a cosine (default 3e-3)
           --constant-lr     keep the learning rate constant instead
@@ -38,7 +38,7 @@ public static class TrainCnn
 
     public static int Run(string[] args)
     {
-        var run = new CnnRun(new CnnConfig(Conv1Channels: 16, Conv2Channels: 32, PoolAfterConv1: true), Epochs: 3, BatchSize: 64, LearningRate: 3e-3, Seed: 0, Cosine: true);
+        var run = new CnnRun(new CnnConfig(Conv1Channels: 16, Conv2Channels: 32, PoolAfterConv1: true), Epochs: 8, BatchSize: 64, LearningRate: 3e-3, Seed: 0, Cosine: true);
         string outDir = Path.Combine("runs", "cnn");
         bool quiet = false, resume = false;
         for (int i = 0; i < args.Length; i++)
