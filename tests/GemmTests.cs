@@ -171,7 +171,7 @@ public sealed unsafe class GemmTests(ITestOutputHelper output)
 
         public Mat(int rows, int cols, int pad, int seed, int nanPad)
         {
-            Rows = rows; Cols = cols; Ld = cols + pad;
+            Rows = rows; Cols = cols; Ld = Math.Max(1, cols + pad); // BLAS wants ld >= 1 even for 0 columns
             Data = new T[Math.Max(1, rows * Ld)];
             var rng = new Random(seed);
             for (int i = 0; i < Data.Length; i++)

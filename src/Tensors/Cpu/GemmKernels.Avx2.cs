@@ -18,8 +18,8 @@ internal unsafe struct Avx2Kernel<T> : IMicroKernel<T> where T : unmanaged, INum
 {
     public static int MR => 6;
     public static int NR => 2 * Vector256<T>.Count;
-    public static int KC => 256;
-    public static int MC => 120;
+    public static int KC => 256;  // B panel 256 x 2V x 4 B = 16 KB, L1
+    public static int MC => 120;  // A block 120 x 256 x 4 B = 120 KB, L2
     public static int NC => 4096;
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -28,6 +28,7 @@ internal unsafe struct Avx2Kernel<T> : IMicroKernel<T> where T : unmanaged, INum
         Vector256<T> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default,
             c30 = default, c31 = default, c40 = default, c41 = default, c50 = default, c51 = default;
         nint v = Vector256<T>.Count;
+        PrefetchTile(c, ldc);
         for (nint p = 0; p < kc; p++, a += 6, b += 2 * v)
         {
             var b0 = Vector256.Load(b);
@@ -48,6 +49,17 @@ internal unsafe struct Avx2Kernel<T> : IMicroKernel<T> where T : unmanaged, INum
         Store(c + 3 * ldc, c30, c31, va, vb, readC);
         Store(c + 4 * ldc, c40, c41, va, vb, readC);
         Store(c + 5 * ldc, c50, c51, va, vb, readC);
+    }
+
+    /// <summary>Starts pulling the C tile into L1 while the k loop runs, so the epilogue does not stall on it.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void PrefetchTile(T* c, nint ldc)
+    {
+        for (int i = 0; i < 6; i++, c += ldc)
+        {
+            Sse.Prefetch0(c);
+            Sse.Prefetch0((byte*)c + 63);
+        }
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
