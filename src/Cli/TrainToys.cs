@@ -42,7 +42,8 @@ public static class TrainToys
 
     public static int Induction(string[] args)
     {
-        if (Parse("induction", args, InductionUsage) is not { } c) return args.Any(a => a is "-h" or "--help") ? 0 : 1;
+        var (c, exit) = Parse("induction", args, InductionUsage);
+        if (c is null) return exit;
         var options = new InductionOptions(Seed: c.Seed);
         if (c.Steps is int s) options = options with { Steps = s };
         string outDir = c.Out ?? Path.Combine("runs", "induction");
@@ -61,7 +62,8 @@ public static class TrainToys
 
     public static int ModAdd(string[] args)
     {
-        if (Parse("modadd", args, ModAddUsage) is not { } c) return args.Any(a => a is "-h" or "--help") ? 0 : 1;
+        var (c, exit) = Parse("modadd", args, ModAddUsage);
+        if (c is null) return exit;
         var options = new ModAddOptions(Seed: c.Seed);
         if (c.Steps is int s) options = options with { MaxSteps = s };
         string outDir = c.Out ?? Path.Combine("runs", "modadd");
@@ -90,7 +92,8 @@ public static class TrainToys
         return result.Reached || stopRequested ? 0 : 3;
     }
 
-    static Common? Parse(string verb, string[] args, string usage)
+    /// <summary>The options, or null and the exit code (0 after --help, 1 after a bad argument).</summary>
+    static (Common? Options, int Exit) Parse(string verb, string[] args, string usage)
     {
         var c = new Common(null, 0, null, false);
         for (int i = 0; i < args.Length; i++)
@@ -98,20 +101,20 @@ public static class TrainToys
             string? value = i + 1 < args.Length ? args[i + 1] : null;
             switch (args[i])
             {
-                case "-h" or "--help": Console.WriteLine(usage); return null;
+                case "-h" or "--help": Console.WriteLine(usage); return (null, 0);
                 case "--steps" when int.TryParse(value, out int n) && n > 0: c = c with { Steps = n }; i++; break;
                 case "--seed" when ulong.TryParse(value, out ulong s): c = c with { Seed = s }; i++; break;
                 case "--out" when !string.IsNullOrEmpty(value): c = c with { Out = value }; i++; break;
                 case "--quiet": c = c with { Quiet = true }; break;
                 case "--steps" or "--seed" or "--out":
                     Console.Error.WriteLine($"interp train {verb}: {args[i]} needs {(args[i] == "--out" ? "a folder" : args[i] == "--steps" ? "a positive integer" : "a non-negative integer")}, got {(value is null ? "nothing" : $"'{value}'")}");
-                    return null;
+                    return (null, 1);
                 default:
                     Console.Error.WriteLine($"interp train {verb}: unexpected argument '{args[i]}' (see interp train {verb} --help)");
-                    return null;
+                    return (null, 1);
             }
         }
-        return c;
+        return (c, 0);
     }
 
     static void Save(string outDir, HookedTransformer model, object options, object final)
