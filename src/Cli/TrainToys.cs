@@ -31,7 +31,8 @@ public static class TrainToys
         Trains a 1-layer transformer (d_model 128, 4 heads of 32, ReLU MLP 512, no LayerNorm) on a + b mod 113
         (tokens "a b =", 30% of the pairs for training) with full-batch AdamW (lr 1e-3, weight decay 1, betas 0.9/0.98),
         as Nanda et al.'s grokking setup, until the test accuracy stays >= 99% for 3 evaluations (every 100 steps)
-        or the steps run out; prints train/test accuracy and wall time. Ctrl-C stops after the current step.
+        or the steps run out (exit status 3 then); prints train/test accuracy and wall time. Ctrl-C stops after the
+        current step and saves the model as it is.
           --steps N   most optimizer steps (default 20000)
           --seed S    seed of the initialisation and the train/test split (default 0)
           --out DIR   model.safetensors, config.json and run.json go here (default runs/modadd)
@@ -47,6 +48,7 @@ public static class TrainToys
         var options = new InductionOptions(Seed: c.Seed);
         if (c.Steps is int s) options = options with { Steps = s };
         string outDir = c.Out ?? Path.Combine("runs", "induction");
+        if (!CanWrite("induction", outDir)) return 2;
         var progress = new Progress(c.Quiet);
         progress.Note($"induction: {options.ModelConfig.NLayers}-layer attn-only, d_model {options.DModel}, {options.NHeads}x{options.DHead} heads, " +
             $"vocab {options.VocabSize}, L {options.Length}; AdamW lr {options.LearningRate}, batch {options.BatchSize}, {options.Steps} steps, seed {options.Seed}");
@@ -67,6 +69,7 @@ public static class TrainToys
         var options = new ModAddOptions(Seed: c.Seed);
         if (c.Steps is int s) options = options with { MaxSteps = s };
         string outDir = c.Out ?? Path.Combine("runs", "modadd");
+        if (!CanWrite("modadd", outDir)) return 2;
         var progress = new Progress(c.Quiet);
         progress.Note($"modadd: p {options.P}, train fraction {options.TrainFraction}, d_model {options.DModel}, d_mlp {options.DMlp}; " +
             $"full-batch AdamW lr {options.LearningRate}, wd {options.WeightDecay}, at most {options.MaxSteps} steps, seed {options.Seed}");
@@ -115,6 +118,21 @@ public static class TrainToys
             }
         }
         return (c, 0);
+    }
+
+    // fail before training, not after it
+    static bool CanWrite(string verb, string outDir)
+    {
+        try
+        {
+            Directory.CreateDirectory(outDir);
+            return true;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
+        {
+            Console.Error.WriteLine($"interp train {verb}: cannot create the output folder '{outDir}': {e.Message}");
+            return false;
+        }
     }
 
     static void Save(string outDir, HookedTransformer model, object options, object final)

@@ -80,6 +80,21 @@ public class ToyCliTests
     }
 
     [Fact]
+    public void AnUnwritableOutputFolderIsRefusedBeforeTraining()
+    {
+        string file = Path.GetTempFileName();   // a file where the folder should go
+        try
+        {
+            Assert.Equal(2, Interp.Cli.TrainToys.Induction(["--out", Path.Combine(file, "sub"), "--quiet"]));
+            Assert.Equal(2, Interp.Cli.TrainToys.ModAdd(["--out", Path.Combine(file, "sub"), "--quiet"]));
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
+
+    [Fact]
     public void HelpExitsWithZero()
     {
         Assert.Equal(0, Interp.Cli.TrainToys.Induction(["--help"]));
