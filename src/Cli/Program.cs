@@ -9,6 +9,8 @@ static class CommandLine
     const string Usage = """
         usage: interp [demo] [--epochs N] [--seed N]
                interp train cnn [options]   (see interp train cnn --help)
+               interp train induction [options]   (see interp train induction --help)
+               interp train modadd [options]   (see interp train modadd --help)
                interp --help
 
         demo (the default): trains a 784-256-10 MLP (ReLU) with Adam (lr 1e-3, batch 128) on Fashion-MNIST,
@@ -23,6 +25,8 @@ static class CommandLine
     public static int Run(string[] args)
     {
         if (args is ["train", "cnn", .. var rest]) return TrainCnn.Run(rest);
+        if (args is ["train", "induction", .. var ind]) return TrainToys.Induction(ind);
+        if (args is ["train", "modadd", .. var mod]) return TrainToys.ModAdd(mod);
         var options = new TrainingOptions();
         for (int i = 0; i < args.Length; i++)
         {

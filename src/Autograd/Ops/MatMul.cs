@@ -28,7 +28,14 @@ public static class MatMulOps
             var y = a.Backend.MatMul(a, b);
             return Graph.Record("matmul", y, [a, b], g =>
                 [a.RequiresGrad ? Graph.SumToShape(g.MatMul(b.MT), a.Shape) : null,
-                 b.RequiresGrad ? Graph.SumToShape(a.MT.MatMul(g), b.Shape) : null]);
+                 b.RequiresGrad ? WeightGrad(a, b, g) : null]);
         }
     }
+
+    // Aᵀ·G for B broadcast over A's batch dims. For a matrix B (a weight applied to [batch..., k] inputs) fold the
+    // batch into the rows: one [k, rows]·[rows, n] product instead of a [batch, k, n] stack summed afterwards.
+    static Tensor WeightGrad(Tensor a, Tensor b, Tensor g) =>
+        b.Rank == 2 && a.Rank > 2
+            ? a.Reshape(-1, a.shape[^1]).MT.MatMul(g.Reshape(-1, g.shape[^1]))
+            : Graph.SumToShape(a.MT.MatMul(g), b.Shape);
 }
