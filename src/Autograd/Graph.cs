@@ -43,11 +43,12 @@ public static class Graph
 
 /// <summary>
 /// Anomaly mode (off by default): every op's output is checked for NaN/Inf and the first offender is reported with
-/// the op, its inputs' shapes and the tensor's name (a hook point) when it has one.
+/// the op, its inputs' shapes and the tensor's name (a hook point) when it has one. Like no-grad, it is a setting of
+/// the calling thread (the ops record their graph there), so one thread's checks never fire in another's work.
 /// </summary>
 public static class Anomaly
 {
-    static volatile bool enabled;
+    [ThreadStatic] static bool enabled;
     public static bool IsEnabled => enabled;
 
     public static IDisposable Enable()
