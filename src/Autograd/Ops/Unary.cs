@@ -33,7 +33,8 @@ public static class Unary
         public Tensor Tanh() => Apply("tanh", UnaryOp.Tanh, x, 0, 0, (x, y, g) => g * (1.0 - y * y));
         /// <summary>σ' = σ·(1 − σ).</summary>
         public Tensor Sigmoid() => Apply("sigmoid", UnaryOp.Sigmoid, x, 0, 0, (x, y, g) => g * y * (1.0 - y));
-        public Tensor Relu() => Apply("relu", UnaryOp.Relu, x, 0, 0, (x, y, g) => g * K(x, UnaryOp.Sign).Relu());
+        // y = relu(x) is 0 or positive (or NaN), so sign(y) is the step mask 1[x > 0] in one pass
+        public Tensor Relu() => Apply("relu", UnaryOp.Relu, x, 0, 0, (x, y, g) => g * K(y, UnaryOp.Sign));
         /// <summary>GELU; approximate "tanh" is GPT-2's gelu_new, "none" the exact erf form (as torch's gelu).</summary>
         public Tensor Gelu(string approximate = "none") => approximate switch
         {

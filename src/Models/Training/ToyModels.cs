@@ -40,6 +40,7 @@ public sealed record ModAddOptions(
     {
         NLayers = 1, DModel = DModel, NHeads = NHeads, DHead = DHead, DMlp = DMlp, DVocab = P + 1, NCtx = 3,
         ActFn = "relu", Normalization = "none", UseAttnBias = false, UseUnembedBias = false, Seed = Seed,
+        UseAttnResult = false,   // TransformerLens's default: no per-head hook_result, one [batch·pos, h·e]·[h·e, d] product
     };
 }
 

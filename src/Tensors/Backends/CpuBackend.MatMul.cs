@@ -24,6 +24,10 @@ public sealed unsafe partial class CpuBackend
         if (o.Numel == 0 || k == 0) return o;
         var (ma, ta, lda, sa) = AsGemmOperand(a, batchShape);
         var (mb, tb, ldb, sb) = AsGemmOperand(b, batchShape);
+        // B shared by every batch element and A's matrices stacked row after row: one GEMM with the batch folded
+        // into the rows ([batch·m, k]·[k, n]) instead of many small ones; C's layout is the same either way.
+        if (batch > 1 && sb == 0 && !ta && sa == (long)m * lda)
+            (m, batch) = (m * batch, 1);
         if (a.DType == DType.Float32)
             Gemm.SgemmBatched(ta, tb, m, n, k, 1f, Ptr<float>(ma) + ma.Offset, lda, sa, Ptr<float>(mb) + mb.Offset, ldb, sb, 0f, Ptr<float>(o), n, (long)m * n, batch);
         else
