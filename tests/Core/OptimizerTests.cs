@@ -12,13 +12,9 @@ namespace Interp.Tests.Core;
 /// </summary>
 public class OptimizerTests
 {
-    static readonly string FixturePath = Path.Combine(AppContext.BaseDirectory, "fixtures", "optim.safetensors");
+    static readonly string FixturePath = FixtureFiles.PathOf("optim.safetensors");
 
-    public static IEnumerable<object[]> Cases()
-    {
-        using var f = SafeTensorsFile.Open(FixturePath);
-        return JsonSerializer.Deserialize<string[]>(f.Metadata["__cases__"])!.Select(c => new object[] { c });
-    }
+    public static IEnumerable<object[]> Cases() => FixtureFiles.CaseRows(FixturePath);
 
     sealed class Problem
     {

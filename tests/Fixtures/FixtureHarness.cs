@@ -59,18 +59,14 @@ public sealed class FixtureCase
 /// <summary>Every case of ops.safetensors: Interp's output and input gradients against PyTorch's.</summary>
 public class PyTorchFixtureTests
 {
-    static readonly string Path = System.IO.Path.Combine(AppContext.BaseDirectory, "fixtures", "ops.safetensors");
+    static readonly string Path = FixtureFiles.PathOf("ops.safetensors");
 
     static readonly Dictionary<string, Func<FixtureCase, Tensor>> Ops = typeof(PyTorchFixtureTests).Assembly.GetTypes()
         .SelectMany(t => t.GetMethods(BindingFlags.Static | BindingFlags.Public | BindingFlags.NonPublic))
         .SelectMany(m => m.GetCustomAttributes<FixtureOpAttribute>().Select(a => (a.Op, m)))
         .ToDictionary(p => p.Op, p => (Func<FixtureCase, Tensor>)p.m.CreateDelegate(typeof(Func<FixtureCase, Tensor>)));
 
-    public static IEnumerable<object[]> Cases()
-    {
-        using var f = SafeTensorsFile.Open(Path);
-        return JsonSerializer.Deserialize<string[]>(f.Metadata["__cases__"])!.Select(c => new object[] { c });
-    }
+    public static IEnumerable<object[]> Cases() => FixtureFiles.CaseRows(Path);
 
     [Theory, MemberData(nameof(Cases))]
     public void MatchesPyTorch(string name)

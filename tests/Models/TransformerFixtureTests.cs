@@ -9,13 +9,9 @@ namespace Interp.Tests.Models;
 /// <summary>The model against tests/fixtures/transformer.safetensors (a PyTorch transcription of TransformerLens's forward pass).</summary>
 public class TransformerFixtureTests
 {
-    static readonly string FixturePath = Path.Combine(AppContext.BaseDirectory, "fixtures", "transformer.safetensors");
+    static readonly string FixturePath = FixtureFiles.PathOf("transformer.safetensors");
 
-    public static IEnumerable<object[]> Cases()
-    {
-        using var f = SafeTensorsFile.Open(FixturePath);
-        return JsonSerializer.Deserialize<string[]>(f.Metadata["__cases__"])!.Select(c => new object[] { c });
-    }
+    public static IEnumerable<object[]> Cases() => FixtureFiles.CaseRows(FixturePath);
 
     [Theory]
     [MemberData(nameof(Cases))]
