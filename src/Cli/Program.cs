@@ -35,6 +35,8 @@ static class CommandLine
         if (args is ["train", "cnn", .. var rest]) return TrainCnn.Run(rest);
         if (args is ["train", "induction", .. var ind]) return TrainToys.Induction(ind);
         if (args is ["train", "modadd", .. var mod]) return TrainToys.ModAdd(mod);
+        if (args is ["tokens", .. var tok]) return TokensCommand.Run(tok);
+        if (args is ["generate", .. var gen]) return GenerateCommand.Run(gen);
         var options = new TrainingOptions();
         for (int i = 0; i < args.Length; i++)
         {

@@ -8,11 +8,15 @@ namespace Interp.Training;
 
 /// <summary>
 /// The induction toy: a 2-layer attention-only transformer with shortformer positions trained on
-/// [BOS] + L random tokens + the same L tokens (<see cref="RepeatedTokens"/>), next-token cross-entropy at every position.
+/// [BOS] + L random tokens + the same L tokens (<see cref="RepeatedTokens"/>; in training the repeat period varies), next-token
+/// cross-entropy at every position.
 /// </summary>
+/// <param name="MinLength">when set, training sequences repeat a block of random period in [MinLength, Length], so that a
+/// fixed-offset positional head cannot solve the task; held-out sequences always repeat after Length</param>
 public sealed record InductionOptions(
     int Steps = 1500, ulong Seed = 0, int VocabSize = 64, int Length = 24, int DModel = 64, int NHeads = 4, int DHead = 16,
-    int BatchSize = 32, double LearningRate = 1e-3, double WeightDecay = 0.01, int EvalBatch = 256, int EvalEvery = 100)
+    int BatchSize = 32, double LearningRate = 1e-3, double WeightDecay = 0.01, int EvalBatch = 256, int EvalEvery = 100,
+    int? MinLength = null)
 {
     public TransformerConfig ModelConfig => new()
     {
@@ -56,7 +60,7 @@ public static class ToyModels
         if (o.Steps <= 0) throw new ArgumentException($"induction: steps must be positive, got {o.Steps}");
         var wall = Stopwatch.StartNew();
         var model = new HookedTransformer(o.ModelConfig);
-        var task = new RepeatedTokens(o.VocabSize, o.Length, bos: 0, seed: o.Seed + 1);
+        var task = new RepeatedTokens(o.VocabSize, o.Length, bos: 0, seed: o.Seed + 1, minLength: o.MinLength);
         var heldOut = new RepeatedTokens(o.VocabSize, o.Length, bos: 0, seed: o.Seed ^ 0xE7A1UL).Batch(o.EvalBatch);
         // every step draws a fresh batch: the trainer's example indices only count steps
         var trainer = new Trainer(model, new AdamW(model.Parameters(), o.LearningRate, weightDecay: o.WeightDecay),
