@@ -13,7 +13,8 @@ namespace Interp.Cli;
 public static class TrainToys
 {
     public const string InductionUsage = """
-        usage: interp train induction [--steps N] [--seed S] [--out DIR] [--checkpoint-every N] [--resume DIR] [--quiet]
+        usage: interp train induction [--steps N] [--seed S] [--out DIR] [--checkpoint-every N] [--resume DIR]
+                                  [--detect-anomaly] [--quiet]
 
         Trains a 2-layer attention-only transformer (shortformer positions, LayerNorm, d_model 64, 4 heads of 16,
         vocabulary 64, n_ctx 49) with AdamW (lr 1e-3, batch 32) on fresh batches of [BOS] + 24 random tokens + the same
@@ -24,12 +25,14 @@ public static class TrainToys
           --out DIR   model.safetensors, config.json, run.json and the checkpoints go here (default runs/induction)
           --checkpoint-every N   save a checkpoint (atomically) every N steps (default 500)
           --resume DIR           continue the run checkpointed in DIR (same options; --steps may be raised), writing there
+          --detect-anomaly       check every op's output for NaN/Inf and stop at the first, naming it (slower)
           --quiet     no progress lines
         Ctrl-C stops after the current step and saves a checkpoint (exit status 130; continue with --resume).
         """;
 
     public const string ModAddUsage = """
-        usage: interp train modadd [--steps N] [--seed S] [--out DIR] [--checkpoint-every N] [--resume DIR] [--quiet]
+        usage: interp train modadd [--steps N] [--seed S] [--out DIR] [--checkpoint-every N] [--resume DIR]
+                                  [--detect-anomaly] [--quiet]
 
         Trains a 1-layer transformer (d_model 128, 4 heads of 32, ReLU MLP 512, no LayerNorm) on a + b mod 113
         (tokens "a b =", 30% of the pairs for training) with full-batch AdamW (lr 1e-3, weight decay 1, betas 0.9/0.98),
@@ -41,10 +44,11 @@ public static class TrainToys
           --out DIR   model.safetensors, config.json, run.json and the checkpoints go here (default runs/modadd)
           --checkpoint-every N   save a checkpoint (atomically) every N steps (default 1000)
           --resume DIR           continue the run checkpointed in DIR (same options; --steps may be raised), writing there
+          --detect-anomaly       check every op's output for NaN/Inf and stop at the first, naming it (slower)
           --quiet     no progress lines
         """;
 
-    sealed record Common(int? Steps, ulong Seed, string? Out, bool Quiet, int? CheckpointEvery = null, string? Resume = null);
+    sealed record Common(int? Steps, ulong Seed, string? Out, bool Quiet, int? CheckpointEvery = null, string? Resume = null, bool DetectAnomaly = false);
 
     public static int Induction(string[] args)
     {
@@ -53,6 +57,11 @@ public static class TrainToys
         var options = new InductionOptions(Seed: c.Seed);
         if (c.Steps is int s) options = options with { Steps = s };
         string outDir = c.Resume ?? c.Out ?? Path.Combine("runs", "induction");
+        if (c.Resume is not null && !Checkpoint.Exists(c.Resume))
+        {
+            Console.Error.WriteLine($"interp train induction: --resume: no checkpoint in '{c.Resume}' (no {Checkpoint.RecordFile})");
+            return 2;
+        }
         if (!CanWrite("induction", outDir)) return 2;
         var checkpoints = new ToyCheckpoints(outDir, c.CheckpointEvery ?? 500, Resume: c.Resume is not null);
         var progress = new Progress(c.Quiet);
@@ -60,6 +69,7 @@ public static class TrainToys
             $"vocab {options.VocabSize}, L {options.Length}; AdamW lr {options.LearningRate}, batch {options.BatchSize}, {options.Steps} steps, seed {options.Seed}" +
             (checkpoints.Resume ? $"; resuming from '{outDir}'" : ""));
         using var stop = new StopOnCtrlC();
+        using var anomaly = c.DetectAnomaly ? Interp.Autograd.Anomaly.Enable() : null;
         InductionResult result;
         try
         {
@@ -71,6 +81,11 @@ public static class TrainToys
         {
             Console.Error.WriteLine($"interp train induction: {e.Message}");
             return 2;
+        }
+        catch (ArithmeticException e)
+        {
+            Console.Error.WriteLine($"interp train induction: {e.Message} (the last checkpoint in '{outDir}' is intact)");
+            return 4;
         }
         finally
         {
@@ -95,6 +110,11 @@ public static class TrainToys
         var options = new ModAddOptions(Seed: c.Seed);
         if (c.Steps is int s) options = options with { MaxSteps = s };
         string outDir = c.Resume ?? c.Out ?? Path.Combine("runs", "modadd");
+        if (c.Resume is not null && !Checkpoint.Exists(c.Resume))
+        {
+            Console.Error.WriteLine($"interp train modadd: --resume: no checkpoint in '{c.Resume}' (no {Checkpoint.RecordFile})");
+            return 2;
+        }
         if (!CanWrite("modadd", outDir)) return 2;
         var checkpoints = new ToyCheckpoints(outDir, c.CheckpointEvery ?? 1000, Resume: c.Resume is not null);
         var progress = new Progress(c.Quiet);
@@ -102,6 +122,7 @@ public static class TrainToys
             $"full-batch AdamW lr {options.LearningRate}, wd {options.WeightDecay}, at most {options.MaxSteps} steps, seed {options.Seed}" +
             (checkpoints.Resume ? $"; resuming from '{outDir}'" : ""));
         using var stop = new StopOnCtrlC();
+        using var anomaly = c.DetectAnomaly ? Interp.Autograd.Anomaly.Enable() : null;
         ModAddResult result;
         try
         {
@@ -113,6 +134,11 @@ public static class TrainToys
         {
             Console.Error.WriteLine($"interp train modadd: {e.Message}");
             return 2;
+        }
+        catch (ArithmeticException e)
+        {
+            Console.Error.WriteLine($"interp train modadd: {e.Message} (the last checkpoint in '{outDir}' is intact)");
+            return 4;
         }
         finally
         {
@@ -162,6 +188,7 @@ public static class TrainToys
                 case "--resume" when !string.IsNullOrEmpty(value): c = c with { Resume = value }; i++; break;
                 case "--checkpoint-every" when int.TryParse(value, out int k) && k > 0: c = c with { CheckpointEvery = k }; i++; break;
                 case "--quiet": c = c with { Quiet = true }; break;
+                case "--detect-anomaly": c = c with { DetectAnomaly = true }; break;
                 case "--steps" or "--seed" or "--out" or "--resume" or "--checkpoint-every":
                     string needs = args[i] switch { "--out" or "--resume" => "a folder", "--seed" => "a non-negative integer", _ => "a positive integer" };
                     Console.Error.WriteLine($"interp train {verb}: {args[i]} needs {needs}, got {(value is null ? "nothing" : $"'{value}'")}");
