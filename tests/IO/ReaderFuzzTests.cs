@@ -70,7 +70,7 @@ public sealed class ReaderFuzzTests(ITestOutputHelper output) : IDisposable
         int headerEnd = 8 + (int)System.Buffers.Binary.BinaryPrimitives.ReadUInt64LittleEndian(base_);
         var fuzz = new Fuzz();
         var failures = new List<string>();
-        for (int seed = 0; seed < 1500; seed++)
+        for (int seed = 0; seed < 800; seed++)
         {
             var (bytes, what) = Fuzz.Mutate(base_, seed, ..headerEnd);
             string path = Write($"st-{seed}.safetensors", bytes);
@@ -144,7 +144,7 @@ public sealed class ReaderFuzzTests(ITestOutputHelper output) : IDisposable
             if (failure is not null) failures.Add(failure);
             return failure is null;
         });
-        FsCheck.Check.One(Config.QuickThrowOnFailure.WithMaxTest(1500).WithEndSize(60).WithQuietOnSuccess(true), property);
+        FsCheck.Check.One(Config.QuickThrowOnFailure.WithMaxTest(300).WithEndSize(60).WithQuietOnSuccess(true), property);
         fuzz.Report(output, "safetensors, FsCheck-generated headers");
         Fuzz.AssertNoFailures(failures);
     }
@@ -235,7 +235,7 @@ public sealed class ReaderFuzzTests(ITestOutputHelper output) : IDisposable
         var records = Records("basic.pt");
         var bytes = Rezip(records, "", []);
         int cd = bytes.AsSpan().LastIndexOf("PK\u0001\u0002"u8);
-        while (cd >= 0 && !Encoding.ASCII.GetString(bytes, cd + 46, 13).StartsWith("basic/data.pkl", StringComparison.Ordinal))
+        while (cd >= 0 && !Encoding.ASCII.GetString(bytes, cd + 46, 14).StartsWith("basic/data.pkl", StringComparison.Ordinal))
             cd = bytes.AsSpan(0, cd).LastIndexOf("PK\u0001\u0002"u8);
         Assert.True(cd >= 0);
         System.Buffers.Binary.BinaryPrimitives.WriteUInt32LittleEndian(bytes.AsSpan(cd + 24), 1u << 30);   // uncompressed size
@@ -280,7 +280,7 @@ public sealed class ReaderFuzzTests(ITestOutputHelper output) : IDisposable
             var records = Records(file);
             var pickle = records.Single(r => r.Name.EndsWith("/data.pkl", StringComparison.Ordinal));
             var storages = records.Where(r => r.Name.Contains("/data/", StringComparison.Ordinal)).ToList();
-            for (int seed = 0; seed < 800; seed++)
+            for (int seed = 0; seed < 600; seed++)
             {
                 // mostly the pickle (the header of a .pt); sometimes a storage record (cut, grown)
                 var target = seed % 8 == 7 && storages.Count > 0 ? storages[seed / 8 % storages.Count] : pickle;

@@ -95,6 +95,21 @@ public sealed class ToyResumeTests : IDisposable
     }
 
     [Fact]
+    public void TheInductionVerbCheckpointsAndResumes()
+    {
+        string dir = Dir("cli");
+        // the verb's default model (the CLI has no size options): as few steps as show the wiring
+        Assert.Equal(0, Interp.Cli.TrainToys.Induction(["--steps", "1", "--checkpoint-every", "1", "--out", dir, "--quiet"]));
+        Assert.Equal(1, Checkpoint.ReadRecord(dir).Step);
+        Assert.Equal(0, Interp.Cli.TrainToys.Induction(["--steps", "2", "--resume", dir, "--quiet"]));
+        Assert.Equal(2, Checkpoint.ReadRecord(dir).Step);
+        Assert.Single(Directory.GetFiles(dir, "weights-*.safetensors"));   // the older checkpoint's tensors are gone
+        using var run = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(dir, "run.json")));
+        Assert.Equal(2, run.RootElement.GetProperty("final").GetProperty("Step").GetInt32());
+        Assert.Empty(Directory.GetFiles(dir, "*.tmp"));
+    }
+
+    [Fact]
     public void AnotherNetworkUnderTheSameOptionsIsRefusedByTensorName()
     {
         // the record says the options match but the tensors are of a wider model: the mismatching tensor is named
