@@ -130,6 +130,11 @@ public static class TrainCnn
                 Checkpoint.Save(outDir, trainer, run);
             }
         }
+        catch (ArithmeticException e)   // a NaN/Inf loss: the trainer stopped before the update
+        {
+            Console.Error.WriteLine($"interp train cnn: {e.Message} (the last checkpoint in '{outDir}' is intact)");
+            return 4;
+        }
         finally
         {
             Console.CancelKeyPress -= onCancel;
