@@ -25,6 +25,9 @@ public sealed class RepeatedTokens
         (VocabSize, Length, Bos, gen) = (vocabSize, length, bos, new Generator(seed));
     }
 
+    /// <summary>The stream's generator: a checkpoint saves its state so a resumed run draws the same batches.</summary>
+    public Generator Rng => gen;
+
     public int VocabSize { get; }
     public int Length { get; }
     public int? Bos { get; }
