@@ -1,7 +1,7 @@
-// Walkthrough 2: find induction heads from attention patterns on repeated random tokens.
-// On [BOS] + L random tokens + the same L again, a token in the second copy can be predicted by finding its earlier
-// occurrence and copying the token that came next. An induction head at query position q attends to key q - L + 1
-// (the token after the earlier copy); a previous-token head attends to q - 1. We read both off the patterns.
+// Walkthrough 2: find induction heads from attention patterns on repeated random tokens, then test what they key on.
+// On [BOS] + L random tokens + the same L again, a token of the second copy is predictable: find its earlier
+// occurrence and copy the token that came next. An induction head at query q attends to key q - L + 1 (the token after
+// the earlier copy); a previous-token head attends to q - 1. We read both scores off the cached patterns.
 using Interp;
 using Interp.Data.Tasks;
 using Interp.Plots;
@@ -9,33 +9,39 @@ using Interp.Transformers;
 
 string dir = args.Length > 0 ? args[0] : "runs/induction", outDir = args.Length > 1 ? args[1] : ".";
 var model = HookedTransformer.Load(dir);
-int L = (model.Config.NCtx - 1) / 2;
-var tokens = new RepeatedTokens(model.Config.DVocab, L, bos: 0, seed: 7).Batch(32);   // [32, 2L + 1]
-var (_, cache) = model.RunWithCache(tokens, name => name.EndsWith("hook_pattern"));
+int trainedL = (model.Config.NCtx - 1) / 2;
 
-var heads = new List<(string Name, double Induction, double PrevToken)>();
-for (int layer = 0; layer < model.Config.NLayers; layer++)
+// [layer, head] -> (induction, previous-token) score on repeated sequences of length L
+(double Induction, double Prev)[,] Scores(int L, out Tensor[] firstPatterns)
 {
-    var pattern = cache.Pattern(layer);                                  // [batch, head, query, key]
-    for (int h = 0; h < model.Config.NHeads; h++)
-    {
-        var p = pattern.Select(1, h);                                    // [batch, query, key]
-        // diagonal(offset -k) holds pattern[q, q - k]; queries of the second copy are L + 1 .. 2L
-        double induction = p.Diagonal(-(L - 1), 1, 2).Narrow(-1, 2, L).Mean().Item();
-        double prevToken = p.Diagonal(-1, 1, 2).Mean().Item();
-        heads.Add(($"L{layer}H{h}", induction, prevToken));
-    }
+    var tokens = new RepeatedTokens(model.Config.DVocab, L, bos: 0, seed: 7).Batch(32);   // [32, 2L + 1]
+    var (_, cache) = model.RunWithCache(tokens, name => name.EndsWith("hook_pattern"));
+    var s = new (double, double)[model.Config.NLayers, model.Config.NHeads];
+    for (int layer = 0; layer < model.Config.NLayers; layer++)
+        for (int h = 0; h < model.Config.NHeads; h++)
+        {
+            var p = cache.Pattern(layer).Select(1, h);                                   // [batch, query, key]
+            // diagonal(offset -k) holds pattern[q, q - k]; the second copy's queries are L + 1 .. 2L
+            s[layer, h] = (p.Diagonal(-(L - 1), 1, 2).Narrow(-1, 2, L).Mean().Item(), p.Diagonal(-1, 1, 2).Mean().Item());
+        }
+    firstPatterns = [.. Enumerable.Range(0, model.Config.NLayers).Select(l => cache.Pattern(l)[0])];   // [head, q, k]
+    return s;
 }
 
-Console.WriteLine("head   induction  prev-token");
-foreach (var (name, ind, prev) in heads.OrderByDescending(x => x.Induction))
-    Console.WriteLine($"{name,-6} {ind,9:F3} {prev,11:F3}");
-var best = heads.MaxBy(x => x.Induction);
-var prevHead = heads.MaxBy(x => x.PrevToken);
-Console.WriteLine($"induction head: {best.Name} ({best.Induction:F3}); previous-token head: {prevHead.Name} ({prevHead.PrevToken:F3})");
+var atTrained = Scores(trainedL, out var patterns);
+var atShorter = Scores(trainedL / 2 + 1, out _);
+var heads = from l in Enumerable.Range(0, model.Config.NLayers) from h in Enumerable.Range(0, model.Config.NHeads) select (l, h);
+Console.WriteLine($"head   induction@L={trainedL}  induction@L={trainedL / 2 + 1}  prev-token");
+foreach (var (l, h) in heads.OrderByDescending(x => atTrained[x.l, x.h].Induction))
+    Console.WriteLine($"L{l}H{h}  {atTrained[l, h].Induction,16:F3} {atShorter[l, h].Induction,16:F3} {atTrained[l, h].Prev,11:F3}");
 
-// the best induction head's pattern on the first sequence: a stripe L - 1 below the diagonal in the second half
-int bl = best.Name[1] - '0', bh = int.Parse(best.Name[3..]);
+var (bl, bh) = heads.MaxBy(x => atTrained[x.l, x.h].Induction);
+var (pl, ph) = heads.MaxBy(x => atTrained[x.l, x.h].Prev);
+// a token-based induction head keeps its stripe at any repeat length; one that only counts back a fixed number of
+// positions (a shortcut when training always repeats after exactly L tokens) loses it at another length
+string kind = atShorter[bl, bh].Induction >= 0.5 * atTrained[bl, bh].Induction ? "token-based" : "positional";
+Console.WriteLine($"induction head: L{bl}H{bh} ({atTrained[bl, bh].Induction:F3}, {kind}); previous-token head: L{pl}H{ph} ({atTrained[pl, ph].Prev:F3})");
+
 string png = Path.Combine(outDir, "induction-pattern.png");
-Heatmap.Save(png, cache.Pattern(bl)[0, bh], new HeatmapOptions(CellSize: 8));
+Heatmap.Save(png, patterns[bl][bh], new HeatmapOptions(CellSize: 8));   // the stripe L - 1 below the diagonal
 Console.WriteLine($"wrote {png}");
