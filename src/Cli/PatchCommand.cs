@@ -8,7 +8,7 @@ public static class PatchCommand
 {
     public const string Usage = """
         usage: interp patch MODEL [--direction denoising|noising|both] [--prompts N] [--length L] [--bos ID]
-                                  [--heads-by-pos] [--out DIR] [--seed S] [--device cpu|cuda] [--quiet]
+                                  [--heads-by-pos] [--path L.H] [--out DIR] [--seed S] [--device cpu|cuda] [--quiet]
 
         Activation patching on MODEL (a folder from `interp train induction`, or a GPT-2 checkpoint) with induction
         prompts: clean = BOS + L random tokens + the same tokens again, cut before the last; corrupted = the same with
@@ -23,6 +23,8 @@ public static class PatchCommand
           --length L      random tokens per half (default min(24, n_ctx / 2))
           --bos ID        the first token (default 0; 50256 for GPT-2's vocabulary)
           --heads-by-pos  also patch every head at every position ([layer, head, pos]; n_layers*n_heads*pos runs)
+          --path L.H      also path patching from every head of the layers below L into head H of layer L, into its
+                          query, key and value input separately ([layer, head] each; NaN where not upstream)
           --out DIR       heatmap PNGs, patch.csv and patch.json go here (default runs/patch)
           --seed S        seed of the prompts (default 0)
           --device D      cpu or cuda (default cpu)
@@ -33,9 +35,10 @@ public static class PatchCommand
 
     public static int Run(string[] args)
     {
-        var a = CliArgs.Parse("interp patch", args, PatchSetup.Options, ["--heads-by-pos", "--quiet"]);
+        var a = CliArgs.Parse("interp patch", args, [.. PatchSetup.Options, "--path"], ["--heads-by-pos", "--quiet"]);
         if (a.HelpRequested) { Console.WriteLine(Usage); return 0; }
         var s = PatchSetup.Load("interp patch", a, Path.Combine("runs", "patch"), "both", a.Has("--quiet"));
+        var receiver = a.Get("--path") is { } text ? ParseHead(text, s.Model.Config) : ((int, int)?)null;
         s.PrintBaselines(Console.Out);
         var files = new List<string>();
         var rows = new List<(string, Tensor, string)>();
@@ -60,6 +63,12 @@ public static class PatchCommand
             if (!m.Config.AttnOnly) Patch("mlp_out", "layer,pos", () => ActivationPatching.MlpOutByPosition(m, clean, corrupted, metric, direction));
             Patch("heads", "layer,head", () => ActivationPatching.HeadsAllPositions(m, clean, corrupted, metric, direction));
             if (a.Has("--heads-by-pos")) Patch("heads_by_pos", "layer,head,pos", () => ActivationPatching.HeadsByPosition(m, clean, corrupted, metric, direction));
+            if (receiver is var (rl, rh))
+                foreach (var input in new[] { "q", "k", "v" })
+                    Patch($"path_to_L{rl}H{rh}_{input}", "layer,head",
+                        () => PathPatching.AllSenderHeads(m, clean, corrupted, [new Receiver(rl, rh, input)], metric, direction));
+            foreach (var (name, values, _) in results.Where(r => r.Name.StartsWith("path_to_")))
+                Console.WriteLine($"{d} {name}: senders that move the metric most: {PatchSetup.TopHeads(values, baseline)}");
             var heads = results.Single(r => r.Name == "heads").Values;
             Console.WriteLine($"{d} (base {baseline}): heads that move the metric most: {PatchSetup.TopHeads(heads, baseline)}");
             rows.AddRange(results.Select(r => ($"{d}.{r.Name}", r.Values, r.Dims)));
@@ -72,6 +81,16 @@ public static class PatchCommand
         files.AddRange([csv, s.File("patch.json")]);
         Console.WriteLine("wrote: " + string.Join(", ", files));
         return 0;
+    }
+
+    static (int, int) ParseHead(string text, Interp.Transformers.TransformerConfig cfg)
+    {
+        var parts = text.Split('.');
+        if (parts.Length != 2 || !int.TryParse(parts[0], out int l) || !int.TryParse(parts[1], out int h))
+            throw new CliError($"interp patch: --path needs LAYER.HEAD (e.g. 1.3), got '{text}'");
+        if (l < 1 || l >= cfg.NLayers || h < 0 || h >= cfg.NHeads)
+            throw new CliError($"interp patch: --path {text}: the receiver must be a head of layers 1..{cfg.NLayers - 1} (heads 0..{cfg.NHeads - 1})");
+        return (l, h);
     }
 
     /// <summary>A tensor as nested arrays for JSON.</summary>

@@ -76,7 +76,7 @@ internal sealed class PatchSetup
     {
         int h = heads.Size(1);
         var v = heads.ToDoubleArray();
-        return string.Join(", ", v.Select((x, i) => (x, i)).OrderByDescending(p => Math.Abs(p.x - baseline)).Take(count)
+        return string.Join(", ", v.Select((x, i) => (x, i)).Where(p => double.IsFinite(p.x)).OrderByDescending(p => Math.Abs(p.x - baseline)).Take(count)
             .Select(p => $"L{p.i / h}H{p.i % h} {p.x:F3}"));
     }
 

@@ -36,7 +36,7 @@ public class PatchCliTests
             Console.SetOut(stdout);
             try
             {
-                Assert.Equal(0, PatchCommand.Run([model, "--out", outDir, "--prompts", "2", "--length", "3", "--heads-by-pos", "--quiet"]));
+                Assert.Equal(0, PatchCommand.Run([model, "--out", outDir, "--prompts", "2", "--length", "3", "--heads-by-pos", "--path", "1.2", "--quiet"]));
                 Assert.Equal(0, AttribCommand.Run([model, "--out", outDir, "--prompts", "2", "--length", "3", "--quiet"]));
             }
             finally
@@ -44,7 +44,7 @@ public class PatchCliTests
                 Console.SetOut(old);
             }
             string text = stdout.ToString();
-            foreach (var f in new[] { "denoising_resid_pre.png", "noising_attn_out.png", "noising_heads.png", "denoising_heads_by_pos.png",
+            foreach (var f in new[] { "denoising_resid_pre.png", "noising_attn_out.png", "noising_heads.png", "denoising_heads_by_pos.png", "noising_path_to_L1H2_k.png",
                                       "patch.csv", "patch.json", "attrib_denoising_heads.png", "attrib_denoising_resid_pre_vs_activation.svg",
                                       "attrib.csv", "attrib.json" })
             {
@@ -54,8 +54,8 @@ public class PatchCliTests
             }
             var heads = Png.Decode(File.ReadAllBytes(Path.Combine(outDir, "noising_heads.png")));
             Assert.Equal(2, heads.Width / heads.Height);   // [2 layers, 4 heads]: twice as wide as high
-            // per direction: resid_pre and attn_out [2, 6], heads [2, 4], heads by position [2, 4, 6]
-            Assert.Equal(1 + 2 * (12 + 12 + 8 + 48), File.ReadAllLines(Path.Combine(outDir, "patch.csv")).Length);
+            // per direction: resid_pre and attn_out [2, 6], heads [2, 4], heads by position [2, 4, 6], path to q, k, v [2, 4]
+            Assert.Equal(1 + 2 * (12 + 12 + 8 + 48 + 3 * 8), File.ReadAllLines(Path.Combine(outDir, "patch.csv")).Length);
             Assert.Contains("correlation", text);
         }
         finally
@@ -70,6 +70,9 @@ public class PatchCliTests
     [InlineData("--length", "7")]
     [InlineData("--bos", "16")]
     [InlineData("--bogus")]
+    [InlineData("--path", "0.1")]
+    [InlineData("--path", "1.4")]
+    [InlineData("--path", "one")]
     public void BadArgumentsAreCliErrors(params string[] extra)
     {
         string model = ModelFolder();
