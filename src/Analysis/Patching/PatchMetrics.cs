@@ -21,8 +21,8 @@ public static class PatchMetrics
         if (position < -pos || position >= pos)
             throw new ArgumentException($"logit_diff: position {position} is outside a sequence of {pos} tokens");
         var last = logits.Select(1, position < 0 ? pos + position : position);   // [batch, d_vocab]
-        var right = last.Gather(1, AnswerColumn("answers", answers, batch, vocab));
-        var other = last.Gather(1, AnswerColumn("wrong", wrong, batch, vocab));
+        var right = last.Gather(1, AnswerColumn("answers", answers, batch, vocab).To(logits.Device));
+        var other = last.Gather(1, AnswerColumn("wrong", wrong, batch, vocab).To(logits.Device));
         return (right - other).Mean();
     }
 
@@ -47,8 +47,9 @@ public static class PatchMetrics
     {
         ArgumentNullException.ThrowIfNull(model);
         using var _ = Interp.Autograd.GradMode.NoGrad();
-        double c = LogitDiff(model.Forward(clean), answers, wrong, position).Item();
-        double k = LogitDiff(model.Forward(corrupted), answers, wrong, position).Item();
+        var device = PatchRun.ModelDevice(model);
+        double c = LogitDiff(model.Forward(clean.To(device)), answers, wrong, position).Item();
+        double k = LogitDiff(model.Forward(corrupted.To(device)), answers, wrong, position).Item();
         return NormalizedLogitDiff(answers, wrong, c, k, position);
     }
 

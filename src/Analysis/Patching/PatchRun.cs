@@ -31,10 +31,13 @@ internal sealed class PatchRun
         corrupted = AsBatch(op, "corrupted", corrupted);
         if (!ShapeUtil.SameShape(clean.ShapeArray, corrupted.ShapeArray))
             throw new ArgumentException($"{op}: clean tokens {ShapeUtil.Format(clean.ShapeArray)} and corrupted tokens {ShapeUtil.Format(corrupted.ShapeArray)} must have the same [batch, pos] shape");
-        (Model, Clean, Corrupted, Metric, Direction, this.op) = (model, clean, corrupted, metric, direction, op);
+        var device = ModelDevice(model);   // the tokens go where the model is; results come back as tensors there or on the CPU
+        (Model, Clean, Corrupted, Metric, Direction, this.op) = (model, clean.To(device), corrupted.To(device), metric, direction, op);
     }
 
     readonly string op;
+
+    public static Device ModelDevice(HookedTransformer model) => model.Parameters().FirstOrDefault()?.Device ?? Device.Cpu;
 
     static Tensor AsBatch(string op, string what, Tensor tokens)
     {

@@ -134,7 +134,7 @@ public static class PathPatching
             var heads = senders.Where(s => s.Hook == z).Select(s => new[] { 0, 0, s.Head!.Value, 0 }).ToList();
             var mask = PatchRun.Mask([1, 1, run.Heads, 1], heads);
             // every head frozen at its base value, except the senders, which take the source value
-            var frozen = Tensor.Where(mask, caches.Source[z], caches.Base[z]);
+            var frozen = Tensor.Where(mask.To(caches.Base[z].Device), caches.Source[z], caches.Base[z]);
             hooks.Add((z, PatchRun.Replace(frozen, null)));
             string mlp = $"blocks.{l}.hook_mlp_out";
             if (senders.Any(s => s.Hook == mlp)) hooks.Add((mlp, PatchRun.Replace(caches.Source[mlp], null)));
