@@ -39,7 +39,7 @@ public static class PatchCommand
         if (a.HelpRequested) { Console.WriteLine(Usage); return 0; }
         var s = PatchSetup.Load("interp patch", a, Path.Combine("runs", "patch"), "both", a.Has("--quiet"));
         var receiver = a.Get("--path") is { } text ? ParseHead(text, s.Model.Config) : ((int, int)?)null;
-        s.PrintBaselines(Console.Out);
+        s.PrintBaselines(Console.Out);   // after every argument is checked: a refused command prints nothing on stdout
         var files = new List<string>();
         var rows = new List<(string, Tensor, string)>();
         var summary = new Dictionary<string, object>();

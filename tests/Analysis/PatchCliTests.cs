@@ -7,6 +7,7 @@ using Xunit;
 
 namespace Interp.Tests.Analysis;
 
+[Collection("Console")]
 public class PatchCliTests
 {
     static string TempDir() => Path.Combine(Path.GetTempPath(), "interp-patch-" + Guid.NewGuid().ToString("N"));
@@ -31,19 +32,12 @@ public class PatchCliTests
         string model = ModelFolder(), outDir = TempDir();
         try
         {
-            var stdout = new StringWriter();
-            var old = Console.Out;
-            Console.SetOut(stdout);
-            try
-            {
-                Assert.Equal(0, PatchCommand.Run([model, "--out", outDir, "--prompts", "2", "--length", "3", "--heads-by-pos", "--path", "1.2", "--quiet"]));
-                Assert.Equal(0, AttribCommand.Run([model, "--out", outDir, "--prompts", "2", "--length", "3", "--quiet"]));
-            }
-            finally
-            {
-                Console.SetOut(old);
-            }
-            string text = stdout.ToString();
+            var (patchExit, patchOut, _) = ConsoleCapture.Run(() =>
+                PatchCommand.Run([model, "--out", outDir, "--prompts", "2", "--length", "3", "--heads-by-pos", "--path", "1.2", "--quiet"]));
+            var (attribExit, attribOut, _) = ConsoleCapture.Run(() =>
+                AttribCommand.Run([model, "--out", outDir, "--prompts", "2", "--length", "3", "--quiet"]));
+            Assert.Equal((0, 0), (patchExit, attribExit));
+            string text = patchOut + attribOut;
             foreach (var f in new[] { "denoising_resid_pre.png", "noising_attn_out.png", "noising_heads.png", "denoising_heads_by_pos.png", "noising_path_to_L1H2_k.png",
                                       "patch.csv", "patch.json", "attrib_denoising_heads.png", "attrib_denoising_resid_pre_vs_activation.svg",
                                       "attrib.csv", "attrib.json" })
@@ -78,8 +72,9 @@ public class PatchCliTests
         string model = ModelFolder();
         try
         {
-            Assert.Throws<CliError>(() => PatchCommand.Run([model, .. extra, "--quiet"]));
-            Assert.Throws<CliError>(() => AttribCommand.Run([model, .. extra, "--quiet"]));
+            string outDir = Path.Combine(model, "out");
+            Assert.Throws<CliError>(() => PatchCommand.Run([model, .. extra, "--out", outDir, "--quiet"]));
+            Assert.Throws<CliError>(() => AttribCommand.Run([model, .. extra, "--out", outDir, "--quiet"]));
         }
         finally
         {
@@ -92,6 +87,6 @@ public class PatchCliTests
     {
         Assert.Contains("no model", Assert.Throws<CliError>(() => PatchCommand.Run([TempDir()])).Message);
         Assert.Contains("one MODEL", Assert.Throws<CliError>(() => AttribCommand.Run([])).Message);
-        Assert.Equal(0, PatchCommand.Run(["--help"]));
+        Assert.Equal(0, ConsoleCapture.Run(() => PatchCommand.Run(["--help"])).Exit);
     }
 }

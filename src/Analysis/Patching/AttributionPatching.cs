@@ -14,7 +14,9 @@ namespace Interp.Analysis.Patching;
 public static class AttributionPatching
 {
     /// <summary>
-    /// Runs attribution patching over every hook point. The model's parameter gradients are left untouched.
+    /// Runs attribution patching over every hook point. The model's parameter gradients are left untouched: the
+    /// parameters' RequiresGrad is switched off for the base run and restored after it, so do not train or back-propagate
+    /// through the same model on another thread meanwhile (inference under no-grad elsewhere is unaffected).
     /// </summary>
     public static AttributionResult Run(HookedTransformer model, Tensor clean, Tensor corrupted, Func<Tensor, Tensor> metric,
         PatchDirection direction = PatchDirection.Denoising)
