@@ -25,6 +25,8 @@ public static class CommandLine
                interp train cnn [options]   (see interp train cnn --help)
                interp train induction [options]   (see interp train induction --help)
                interp train modadd [options]   (see interp train modadd --help)
+               interp patch MODEL [options]   activation patching heatmaps (see interp patch --help)
+               interp attrib MODEL [options]   attribution patching vs activation patching (see interp attrib --help)
                interp --help
 
         demo (the default): trains a 784-256-10 MLP (ReLU) with Adam (lr 1e-3, batch 128) on Fashion-MNIST,
@@ -43,6 +45,8 @@ public static class CommandLine
         if (args is ["train", "modadd", .. var mod]) return TrainToys.ModAdd(mod);
         if (args is ["tokens", .. var tok]) return TokensCommand.Run(tok);
         if (args is ["generate", .. var gen]) return GenerateCommand.Run(gen);
+        if (args is ["patch", .. var patch]) return PatchCommand.Run(patch);
+        if (args is ["attrib", .. var attrib]) return AttribCommand.Run(attrib);
         var options = new TrainingOptions();
         for (int i = 0; i < args.Length; i++)
         {

@@ -39,6 +39,12 @@ public class BadCommandLineTests
         "train modadd --out | 1 | --out needs a folder, got nothing",
         "train modadd --checkpoint-every many | 1 | --checkpoint-every needs a positive integer, got 'many'",
         "train modadd --resume {tmp}/none --quiet | 2 | no checkpoint in '{tmp}/none'",
+        // patch, attrib
+        "patch | 1 | needs one MODEL",
+        "patch {tmp}/none | 1 | no model at '{tmp}/none'",
+        "patch {tmp}/none --direction up | 1 | no model at",
+        "attrib --bogus x | 1 | unknown option '--bogus'",
+        "attrib a b | 1 | needs one MODEL",
     };
 
     [Theory, MemberData(nameof(Rows))]

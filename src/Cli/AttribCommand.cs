@@ -1,0 +1,84 @@
+using Interp.Analysis.Patching;
+using Interp.Plots;
+
+namespace Interp.Cli;
+
+/// <summary><c>interp attrib</c>: attribution patching, compared with activation patching.</summary>
+public static class AttribCommand
+{
+    public const string Usage = """
+        usage: interp attrib MODEL [--direction denoising|noising|both] [--prompts N] [--length L] [--bos ID]
+                                   [--no-compare] [--out DIR] [--seed S] [--device cpu|cuda] [--quiet]
+
+        Attribution patching on MODEL with the induction prompts and metric of `interp patch` (see interp patch --help):
+        from one forward and backward pass on the base prompt and one forward pass on the other, the linear estimate
+        metric(base) + (a_source - a_base) . dmetric/da of patching hook_resid_pre, hook_attn_out, hook_mlp_out (each
+        layer and position) and each head's hook_z (all positions, and each position). Unless --no-compare, also runs
+        activation patching of the same activations and prints the correlation of the two, with a scatter plot.
+          --direction D   denoising, noising or both (default denoising)
+          --prompts N     prompts in the batch (default 8)
+          --length L      random tokens per half (default min(24, n_ctx / 2))
+          --bos ID        the first token (default 0; 50256 for GPT-2's vocabulary)
+          --no-compare    attribution only (no activation patching runs)
+          --out DIR       heatmap PNGs, scatter SVGs, attrib.csv and attrib.json go here (default runs/attrib)
+          --seed S        seed of the prompts (default 0)
+          --device D      cpu or cuda (default cpu)
+          --quiet         no progress lines
+        """;
+
+    public static int Run(string[] args)
+    {
+        var a = CliArgs.Parse("interp attrib", args, PatchSetup.Options, ["--no-compare", "--quiet"]);
+        if (a.HelpRequested) { Console.WriteLine(Usage); return 0; }
+        var s = PatchSetup.Load("interp attrib", a, Path.Combine("runs", "attrib"), "denoising", a.Has("--quiet"));
+        s.PrintBaselines(Console.Out);
+        bool compare = !a.Has("--no-compare");
+        var files = new List<string>();
+        var rows = new List<(string, Tensor, string)>();
+        var summary = new Dictionary<string, object>();
+        var (m, clean, corrupted, metric) = (s.Model, s.Clean, s.Corrupted, s.Metric);
+        foreach (var direction in s.Directions)
+        {
+            string d = PatchSetup.Name(direction);
+            s.Progress.Note($"{d}: attribution patching (one forward and backward pass)");
+            var attribution = AttributionPatching.Run(m, clean, corrupted, metric, direction);
+            var kinds = new List<(string Name, string Dims, Tensor Attribution, Func<Tensor> Activation)>
+            {
+                ("resid_pre", "layer,pos", attribution.ResidPreByPosition, () => ActivationPatching.ResidPreByPosition(m, clean, corrupted, metric, direction)),
+                ("attn_out", "layer,pos", attribution.AttnOutByPosition, () => ActivationPatching.AttnOutByPosition(m, clean, corrupted, metric, direction)),
+            };
+            if (!m.Config.AttnOnly)
+                kinds.Add(("mlp_out", "layer,pos", attribution.MlpOutByPosition, () => ActivationPatching.MlpOutByPosition(m, clean, corrupted, metric, direction)));
+            kinds.Add(("heads", "layer,head", attribution.HeadsAllPositions, () => ActivationPatching.HeadsAllPositions(m, clean, corrupted, metric, direction)));
+            kinds.Add(("heads_by_pos", "layer,head,pos", attribution.HeadsByPosition, () => ActivationPatching.HeadsByPosition(m, clean, corrupted, metric, direction)));
+            var results = new Dictionary<string, object>();
+            foreach (var (name, dims, attr, activation) in kinds)
+            {
+                string png = s.File($"attrib_{d}_{name}.png");
+                PatchPlots.SaveHeatmap(png, attr, centre: attribution.Baseline);
+                files.Add(png);
+                rows.Add(($"attribution.{d}.{name}", attr, dims));
+                if (!compare) { results[name] = new { attribution = PatchCommand.Nested(attr) }; continue; }
+                s.Progress.Note($"{d}: activation patching {name} for comparison");
+                var act = activation();
+                double r = PatchStats.Correlation(attr, act);
+                Console.WriteLine($"{d} {name}: correlation of attribution with activation patching r = {r:F3} " +
+                                  $"({act.Numel} patches; max |difference| {PatchStats.MaxAbsDifference(attr, act):F3})");
+                string svg = s.File($"attrib_{d}_{name}_vs_activation.svg");
+                PatchPlots.SaveScatter(svg, act, attr, $"{name} ({d}): r = {r:F3}", "activation patching", "attribution patching");
+                files.Add(svg);
+                rows.Add(($"activation.{d}.{name}", act, dims));
+                results[name] = new { correlation = double.IsFinite(r) ? (double?)r : null, attribution = PatchCommand.Nested(attr), activation = PatchCommand.Nested(act) };
+            }
+            Console.WriteLine($"{d} (base {attribution.Baseline:F3}): heads with the largest attribution: {PatchSetup.TopHeads(attribution.HeadsAllPositions, attribution.Baseline)}");
+            summary[d] = new { baseline = attribution.Baseline, results };
+        }
+        s.Progress.Finish();
+        string csv = s.File("attrib.csv");
+        AtomicFile.WriteAllText(csv, PatchPlots.ToCsv(rows));
+        s.WriteJson("attrib.json", new { settings = s.Settings, results = summary });
+        files.AddRange([csv, s.File("attrib.json")]);
+        Console.WriteLine("wrote: " + string.Join(", ", files));
+        return 0;
+    }
+}
