@@ -19,6 +19,8 @@ static class CommandLine
                interp train cnn [options]   (see interp train cnn --help)
                interp train induction [options]   (see interp train induction --help)
                interp train modadd [options]   (see interp train modadd --help)
+               interp heads|norms|lens --model PATH [options]   (see interp heads --help, ...)
+               interp case norms --model PATH [--model PATH ...]   (see interp case norms --help)
                interp --help
 
         demo (the default): trains a 784-256-10 MLP (ReLU) with Adam (lr 1e-3, batch 128) on Fashion-MNIST,
@@ -35,6 +37,10 @@ static class CommandLine
         if (args is ["train", "cnn", .. var rest]) return TrainCnn.Run(rest);
         if (args is ["train", "induction", .. var ind]) return TrainToys.Induction(ind);
         if (args is ["train", "modadd", .. var mod]) return TrainToys.ModAdd(mod);
+        if (args is ["heads", .. var heads]) return HeadsCommand.Run(heads);
+        if (args is ["norms", .. var norms]) return NormsCommand.Run(norms);
+        if (args is ["lens", .. var lens]) return LensCommand.Run(lens);
+        if (args is ["case", "norms", .. var caseNorms]) return CaseNormsCommand.Run(caseNorms);
         var options = new TrainingOptions();
         for (int i = 0; i < args.Length; i++)
         {
