@@ -23,8 +23,11 @@ public sealed record HeadScan(Tensor PreviousToken, Tensor DuplicateToken, Tenso
     public int NLayers => PreviousToken.Size(0);
     public int NHeads => PreviousToken.Size(1);
 
-    /// <summary>Runs <paramref name="tokens"/> [batch, pos] and scores every head.</summary>
-    public static HeadScan Run(HookedTransformer model, Tensor tokens)
+    /// <summary>
+    /// Runs <paramref name="tokens"/> [batch, pos] and scores every head; the duplicate and induction scores count the
+    /// queries from <paramref name="firstQuery"/> on (the start of the repeat for repeated sequences).
+    /// </summary>
+    public static HeadScan Run(HookedTransformer model, Tensor tokens, int firstQuery = 0)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(tokens);
@@ -34,8 +37,8 @@ public sealed record HeadScan(Tensor PreviousToken, Tensor DuplicateToken, Tenso
         Tensor Stack(Func<Tensor, Tensor> score) => Tensor.Stack(patterns.Select(p => score(p).To(DType.Float64).To(Device.Cpu)).ToList());
         return new HeadScan(
             Stack(HeadScores.PreviousToken),
-            Stack(p => HeadScores.DuplicateToken(p, tokens)),
-            Stack(p => HeadScores.Induction(p, tokens)),
+            Stack(p => HeadScores.DuplicateToken(p, tokens, firstQuery)),
+            Stack(p => HeadScores.Induction(p, tokens, firstQuery)),
             tokens, patterns);
     }
 
@@ -49,7 +52,7 @@ public sealed record HeadScan(Tensor PreviousToken, Tensor DuplicateToken, Tenso
         var task = new RepeatedTokens(model.Config.DVocab, length, bos, seed);
         if (task.SequenceLength > model.Config.NCtx)
             throw new ArgumentException($"head scan: {task.SequenceLength} tokens ({(bos is null ? "" : "BOS + ")}2 × {length}) exceed the model's context n_ctx = {model.Config.NCtx}");
-        return Run(model, task.Batch(batch));
+        return Run(model, task.Batch(batch), task.RepeatStart);
     }
 
     public Tensor Scores(HeadScoreKind kind) => kind switch

@@ -12,6 +12,8 @@ namespace Interp.Analysis.Heads;
 /// <item>induction: attention from q to the positions k just after an earlier copy (tok[k−1] = tok[q], k &lt; q),
 /// averaged over the queries that have one. On [BOS] + L random tokens repeated, that is the key L−1 behind q.</item>
 /// </list>
+/// The token scores count only queries from <c>firstQuery</c> on: on repeated random sequences pass the start of the
+/// repeat, so chance repeats in the random half (frequent with a small vocabulary) do not dilute them.
 /// </summary>
 public static class HeadScores
 {
@@ -23,20 +25,21 @@ public static class HeadScores
         return pattern.Diagonal(-1, 2, 3).Mean([0, 2]);   // [batch, head, q−1]: pattern[b, h, i+1, i]
     }
 
-    public static Tensor DuplicateToken(Tensor pattern, Tensor tokens) =>
-        MaskedScore("duplicate-token", pattern, tokens, (t, q, k) => k < q && t[k] == t[q]);
+    public static Tensor DuplicateToken(Tensor pattern, Tensor tokens, int firstQuery = 0) =>
+        MaskedScore("duplicate-token", pattern, tokens, firstQuery, (t, q, k) => k < q && t[k] == t[q]);
 
-    public static Tensor Induction(Tensor pattern, Tensor tokens) =>
-        MaskedScore("induction", pattern, tokens, (t, q, k) => k >= 1 && k < q && t[k - 1] == t[q]);
+    public static Tensor Induction(Tensor pattern, Tensor tokens, int firstQuery = 0) =>
+        MaskedScore("induction", pattern, tokens, firstQuery, (t, q, k) => k >= 1 && k < q && t[k - 1] == t[q]);
 
     /// <summary>
     /// Σ_{b,q valid} Σ_k A[b,h,q,k]·M[b,q,k] / #valid, where M marks the keys the score counts and a query is valid
     /// when it has at least one such key.
     /// </summary>
-    static Tensor MaskedScore(string name, Tensor pattern, Tensor tokens, Func<int[], int, int, bool> counts)
+    static Tensor MaskedScore(string name, Tensor pattern, Tensor tokens, int firstQuery, Func<int[], int, int, bool> counts)
     {
         CheckPattern(pattern, tokens);
         int batch = pattern.Size(0), pos = pattern.Size(2);
+        if (firstQuery < 0 || firstQuery >= pos) throw new ArgumentOutOfRangeException(nameof(firstQuery), $"{name} score: first query {firstQuery} is outside the {pos} positions");
         var ids = tokens.ToIntArray();
         var mask = new float[batch * pos * pos];
         var valid = new float[batch * pos];
@@ -44,7 +47,7 @@ public static class HeadScores
         for (int b = 0; b < batch; b++)
         {
             Array.Copy(ids, b * pos, row, 0, pos);
-            for (int q = 0; q < pos; q++)
+            for (int q = firstQuery; q < pos; q++)
                 for (int k = 0; k < pos; k++)
                     if (counts(row, q, k)) mask[(b * pos + q) * pos + k] = valid[b * pos + q] = 1;
         }
