@@ -31,8 +31,12 @@ static class AnalysisInputs
         return model;
     }
 
-    /// <summary>The tokens to run and whether they are repeated random sequences (with the repeat's start).</summary>
-    public static (Tensor Tokens, int? RepeatStart, string Description) Tokens(CliArgs a, HookedTransformer model, string command)
+    /// <summary>
+    /// The tokens to run and whether they are repeated random sequences (with the repeat's start). A context too short
+    /// for a repeat (the modular-addition model's n_ctx is 3) gets plain random sequences filling it when
+    /// <paramref name="plainIfShort"/>, else a CliError.
+    /// </summary>
+    public static (Tensor Tokens, int? RepeatStart, string Description) Tokens(CliArgs a, HookedTransformer model, string command, bool plainIfShort = false)
     {
         var cfg = model.Config;
         if (a.Get("--tokens") is { } text)
@@ -46,6 +50,7 @@ static class AnalysisInputs
         int? bos = Bos(a, cfg, command);
         int prefix = bos is null ? 0 : 1;
         int maxLength = (cfg.NCtx - prefix) / 2;
+        if (maxLength < 2 && plainIfShort && !a.Has("--length")) return PlainRandom(a, cfg, bos);
         if (maxLength < 2) throw new CliError($"{command}: the context n_ctx = {cfg.NCtx} is too short for repeated sequences");
         int length = a.GetInt("--length", Math.Min(50, maxLength), min: 2);
         if (length > maxLength) throw new CliError($"{command}: --length {length} does not fit twice in n_ctx = {cfg.NCtx} (at most {maxLength})");
@@ -53,6 +58,16 @@ static class AnalysisInputs
         var task = new RepeatedTokens(cfg.DVocab, length, bos, a.GetSeed());
         return (task.Batch(batch), task.RepeatStart,
             $"{batch} sequences of {(bos is null ? "" : $"BOS {bos} + ")}{length} random tokens repeated once (seed {a.GetSeed()})");
+    }
+
+    static (Tensor, int?, string) PlainRandom(CliArgs a, TransformerConfig cfg, int? bos)
+    {
+        int batch = a.GetInt("--batch", 16, min: 1);
+        var ids = Tensor.RandInt(0, cfg.DVocab, [batch, cfg.NCtx], new Generator(a.GetSeed())).ToIntArray();
+        if (bos is int b)
+            for (int i = 0; i < batch; i++) ids[i * cfg.NCtx] = b;
+        return (Tensor.FromArray(ids, [batch, cfg.NCtx]), null,
+            $"{batch} sequences of {(bos is null ? "" : $"BOS {bos} + ")}uniformly random tokens filling n_ctx = {cfg.NCtx} (too short to repeat; seed {a.GetSeed()})");
     }
 
     static int? Bos(CliArgs a, TransformerConfig cfg, string command)

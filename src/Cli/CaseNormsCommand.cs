@@ -44,7 +44,7 @@ public static class CaseNormsCommand
         {
             var model = ModelFiles.LoadTransformer(path, a.GetDevice());
             model.Eval();
-            var (tokens, _, description) = AnalysisInputs.Tokens(a, model, command);
+            var (tokens, _, description) = AnalysisInputs.Tokens(a, model, command, plainIfShort: true);
             string name = Path.GetFileName(Path.TrimEndingDirectorySeparator(path));
             if (results.Any(r => r.ModelName == name)) name = path;
             var norms = ResidualNorms.Measure(model, tokens, excludeBos: !a.Has("--keep-bos"), modelName: name);

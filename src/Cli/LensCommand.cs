@@ -26,7 +26,7 @@ public static class LensCommand
         var a = CliArgs.Parse(command, args, AnalysisInputs.Options).NoPositionals();
         if (a.HelpRequested) { Console.WriteLine(Usage); return 0; }
         var model = AnalysisInputs.Model(a, command);
-        var (tokens, repeatStart, description) = AnalysisInputs.Tokens(a, model, command);
+        var (tokens, repeatStart, description) = AnalysisInputs.Tokens(a, model, command, plainIfShort: true);
         string dir = AnalysisInputs.OutDir(a, Path.Combine("runs", "lens"), command);
         var scan = LensScan.Run(model, tokens);
         Console.WriteLine($"{command}: {description}");

@@ -25,7 +25,7 @@ public static class NormsCommand
         var a = CliArgs.Parse(command, args, AnalysisInputs.Options, ["--keep-bos"]).NoPositionals();
         if (a.HelpRequested) { Console.WriteLine(Usage); return 0; }
         var model = AnalysisInputs.Model(a, command);
-        var (tokens, _, description) = AnalysisInputs.Tokens(a, model, command);
+        var (tokens, _, description) = AnalysisInputs.Tokens(a, model, command, plainIfShort: true);
         string dir = AnalysisInputs.OutDir(a, Path.Combine("runs", "norms"), command);
         var norms = ResidualNorms.Measure(model, tokens, excludeBos: !a.Has("--keep-bos"), modelName: Path.GetFileName(Path.TrimEndingDirectorySeparator(a.Get("--model")!)));
         Console.WriteLine($"{command}: {description}");

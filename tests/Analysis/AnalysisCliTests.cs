@@ -1,5 +1,7 @@
 using Interp.Cli;
+using Interp.Nn;
 using Interp.Plots;
+using Interp.Transformers;
 using Xunit;
 
 namespace Interp.Tests.Analysis;
@@ -67,6 +69,23 @@ public class AnalysisCliTests : IDisposable
         Assert.Equal(0, exit);
         Assert.Equal(1 + 2 * 3, File.ReadAllLines(Path.Combine(outDir, "norms.csv")).Length);
         Assert.Equal(2, stdout.Split('\n').Count(l => l.Contains("fit ")));
+    }
+
+    [Fact]
+    public void AModelTooShortToRepeatGetsPlainRandomSequences()
+    {
+        // the modular-addition toy: n_ctx 3, no LayerNorm, no per-head hook_result
+        var toy = new HookedTransformer(new Interp.Training.ModAddOptions(P: 7, DModel: 16, NHeads: 2, DHead: 8, DMlp: 32).ModelConfig);
+        string folder = Path.Combine(dir, "modadd");
+        Directory.CreateDirectory(folder);
+        toy.SaveSafeTensors(Path.Combine(folder, "model.safetensors"));
+        File.WriteAllText(Path.Combine(folder, "config.json"), System.Text.Json.JsonSerializer.Serialize(toy.Config));
+        var (exit, stdout) = Run(CaseNormsCommand.Run, "--model", folder, "--model", model, "--out", Path.Combine(dir, "mixed"), "--batch", "2");
+        Assert.Equal(0, exit);
+        Assert.Contains("too short to repeat", stdout);
+        // header, layers 0..1 of the 1-layer toy, layers 0..2 of the 2-layer GPT-2
+        Assert.Equal(1 + 2 + 3, File.ReadAllLines(Path.Combine(dir, "mixed", "norms.csv")).Length);
+        Assert.Contains("too short", Assert.Throws<CliError>(() => HeadsCommand.Run(["--model", folder, "--out", Path.Combine(dir, "h")])).Message);
     }
 
     [Theory]
