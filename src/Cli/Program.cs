@@ -27,6 +27,8 @@ public static class CommandLine
                interp train modadd [options]   (see interp train modadd --help)
                interp patch MODEL [options]   activation patching heatmaps (see interp patch --help)
                interp attrib MODEL [options]   attribution patching vs activation patching (see interp attrib --help)
+               interp heads|norms|lens --model PATH [options]   (see interp heads --help, ...)
+               interp case norms --model PATH [--model PATH ...]   (see interp case norms --help)
                interp --help
 
         demo (the default): trains a 784-256-10 MLP (ReLU) with Adam (lr 1e-3, batch 128) on Fashion-MNIST,
@@ -47,6 +49,10 @@ public static class CommandLine
         if (args is ["generate", .. var gen]) return GenerateCommand.Run(gen);
         if (args is ["patch", .. var patch]) return PatchCommand.Run(patch);
         if (args is ["attrib", .. var attrib]) return AttribCommand.Run(attrib);
+        if (args is ["heads", .. var heads]) return HeadsCommand.Run(heads);
+        if (args is ["norms", .. var norms]) return NormsCommand.Run(norms);
+        if (args is ["lens", .. var lens]) return LensCommand.Run(lens);
+        if (args is ["case", "norms", .. var caseNorms]) return CaseNormsCommand.Run(caseNorms);
         var options = new TrainingOptions();
         for (int i = 0; i < args.Length; i++)
         {

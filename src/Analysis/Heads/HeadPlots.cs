@@ -1,0 +1,44 @@
+using Interp.Plots;
+
+namespace Interp.Analysis.Heads;
+
+/// <summary>Attention patterns and head scores as PNG heatmaps.</summary>
+public static class HeadPlots
+{
+    /// <summary>
+    /// One sequence's patterns as a grid, a row per layer and a column per head, each [query, key] cell viridis on
+    /// [0, 1] (query 0 at the top).
+    /// </summary>
+    public static RgbImage Patterns(IReadOnlyList<Tensor> patterns, int sequence = 0, int cellSize = 0, int pad = 4)
+    {
+        ArgumentNullException.ThrowIfNull(patterns);
+        if (patterns.Count == 0) throw new ArgumentException("head plots: no patterns to draw");
+        int batch = patterns[0].Size(0), heads = patterns[0].Size(1), pos = patterns[0].Size(2);
+        if (sequence < 0 || sequence >= batch) throw new ArgumentOutOfRangeException(nameof(sequence), $"head plots: sequence {sequence} is outside the batch of {batch}");
+        int cell = cellSize > 0 ? cellSize : Math.Max(1, 160 / pos);
+        int side = pos * cell;
+        var image = new RgbImage(heads * (side + pad) + pad, patterns.Count * (side + pad) + pad, (255, 255, 255));
+        var options = new HeatmapOptions(cell, Diverging: false, Min: 0, Max: 1);
+        for (int l = 0; l < patterns.Count; l++)
+            for (int h = 0; h < heads; h++)
+                image.Paste(Heatmap.Render(patterns[l].Select(0, sequence).Select(0, h), options), pad + h * (side + pad), pad + l * (side + pad));
+        return image;
+    }
+
+    /// <summary>The three score tables [layer, head] side by side (previous-token, duplicate-token, induction), viridis on [0, 1].</summary>
+    public static RgbImage Scores(HeadScan scan, int cellSize = 0, int pad = 8)
+    {
+        ArgumentNullException.ThrowIfNull(scan);
+        int cell = cellSize > 0 ? cellSize : Math.Max(4, 240 / Math.Max(scan.NLayers, scan.NHeads));
+        var options = new HeatmapOptions(cell, Diverging: false, Min: 0, Max: 1);
+        var panels = Enum.GetValues<HeadScoreKind>().Select(k => Heatmap.Render(scan.Scores(k), options)).ToList();
+        var image = new RgbImage(panels.Sum(p => p.Width + pad) + pad, panels[0].Height + 2 * pad, (255, 255, 255));
+        int x = pad;
+        foreach (var p in panels)
+        {
+            image.Paste(p, x, pad);
+            x += p.Width + pad;
+        }
+        return image;
+    }
+}

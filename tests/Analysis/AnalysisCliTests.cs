@@ -1,0 +1,103 @@
+using Interp.Cli;
+using Interp.Nn;
+using Interp.Plots;
+using Interp.Transformers;
+using Xunit;
+
+namespace Interp.Tests.Analysis;
+
+/// <summary>interp heads|norms|lens|case norms on the tiny GPT-2 fixture (2 layers, 4 heads, n_ctx 32).</summary>
+public class AnalysisCliTests : IDisposable
+{
+    readonly string dir = Directory.CreateTempSubdirectory("interp-analysis-cli-").FullName;
+    readonly string model;
+
+    public AnalysisCliTests()
+    {
+        model = Path.Combine(dir, "gpt2", "model.safetensors");
+        Directory.CreateDirectory(Path.GetDirectoryName(model)!);
+        File.Copy(FixtureFiles.PathOf("tiny_gpt2.safetensors"), model);
+        File.WriteAllText(Path.Combine(dir, "gpt2", "config.json"), """{"n_head": 4}""");
+    }
+
+    public void Dispose() => Directory.Delete(dir, recursive: true);
+
+    static (int Exit, string Stdout) Run(Func<string[], int> verb, params string[] args)
+    {
+        var saved = Console.Out;
+        var sw = new StringWriter();
+        Console.SetOut(sw);
+        try { return (verb(args), sw.ToString()); }
+        finally { Console.SetOut(saved); }
+    }
+
+    [Fact]
+    public void EachVerbWritesTheFilesItNames()
+    {
+        var verbs = new (Func<string[], int> Verb, string Name, string[] Files)[]
+        {
+            (HeadsCommand.Run, "heads", ["heads.csv", "head_scores.png", "patterns.png"]),
+            (NormsCommand.Run, "norms", ["norms.svg", "norms.csv", "norms_heads.csv"]),
+            (LensCommand.Run, "lens", ["lens_logprob.png", "lens_dla.png", "lens.csv"]),
+            (CaseNormsCommand.Run, "case", ["norms.svg", "norms.csv", "norms_heads.csv", "index.html"]),
+        };
+        foreach (var (verb, name, files) in verbs)
+        {
+            string outDir = Path.Combine(dir, name);
+            var (exit, stdout) = Run(verb, "--model", model, "--out", outDir, "--batch", "2", "--length", "6");
+            Assert.Equal(0, exit);
+            foreach (var f in files)
+            {
+                string path = Path.Combine(outDir, f);
+                Assert.True(File.Exists(path), $"{name}: {f} missing");
+                if (f.EndsWith(".png")) Assert.True(Png.Decode(File.ReadAllBytes(path)).Width > 0);
+                if (f != "index.html") Assert.Contains(path, stdout);
+            }
+        }
+        var heads = File.ReadAllLines(Path.Combine(dir, "heads", "heads.csv"));
+        Assert.Equal(1 + 2 * 4, heads.Length);
+        var norms = File.ReadAllLines(Path.Combine(dir, "norms", "norms.csv"));
+        Assert.Equal(1 + 3, norms.Length);   // layers 0, 1 and the final residual
+        Assert.Contains("Residual stream norms", File.ReadAllText(Path.Combine(dir, "case", "index.html")));
+    }
+
+    [Fact]
+    public void CaseNormsTakesSeveralModelsIntoOnePlot()
+    {
+        string outDir = Path.Combine(dir, "two");
+        var (exit, stdout) = Run(CaseNormsCommand.Run, "--model", model, "--model", model, "--out", outDir, "--batch", "2", "--length", "4");
+        Assert.Equal(0, exit);
+        Assert.Equal(1 + 2 * 3, File.ReadAllLines(Path.Combine(outDir, "norms.csv")).Length);
+        Assert.Equal(2, stdout.Split('\n').Count(l => l.Contains("fit ")));
+    }
+
+    [Fact]
+    public void AModelTooShortToRepeatGetsPlainRandomSequences()
+    {
+        // the modular-addition toy: n_ctx 3, no LayerNorm, no per-head hook_result
+        var toy = new HookedTransformer(new Interp.Training.ModAddOptions(P: 7, DModel: 16, NHeads: 2, DHead: 8, DMlp: 32).ModelConfig);
+        string folder = Path.Combine(dir, "modadd");
+        Directory.CreateDirectory(folder);
+        toy.SaveSafeTensors(Path.Combine(folder, "model.safetensors"));
+        File.WriteAllText(Path.Combine(folder, "config.json"), System.Text.Json.JsonSerializer.Serialize(toy.Config));
+        var (exit, stdout) = Run(CaseNormsCommand.Run, "--model", folder, "--model", model, "--out", Path.Combine(dir, "mixed"), "--batch", "2");
+        Assert.Equal(0, exit);
+        Assert.Contains("too short to repeat", stdout);
+        // header, layers 0..1 of the 1-layer toy, layers 0..2 of the 2-layer GPT-2
+        Assert.Equal(1 + 2 + 3, File.ReadAllLines(Path.Combine(dir, "mixed", "norms.csv")).Length);
+        Assert.Contains("too short", Assert.Throws<CliError>(() => HeadsCommand.Run(["--model", folder, "--out", Path.Combine(dir, "h")])).Message);
+    }
+
+    [Theory]
+    [InlineData("--length", "40")]      // 2 × 40 + 1 > n_ctx 32
+    [InlineData("--bos", "1000")]
+    [InlineData("--tokens", "1,2,x")]
+    [InlineData("--top", "0")]
+    public void BadArgumentsAreCliErrors(string option, string value)
+    {
+        var e = Assert.Throws<CliError>(() => HeadsCommand.Run(["--model", model, "--out", Path.Combine(dir, "bad"), option, value]));
+        Assert.Contains(option, e.Message);
+        Assert.Contains("--model", Assert.Throws<CliError>(() => NormsCommand.Run([])).Message);
+        Assert.Contains("--model", Assert.Throws<CliError>(() => CaseNormsCommand.Run(["--out", dir])).Message);
+    }
+}
