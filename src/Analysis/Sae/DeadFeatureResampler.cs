@@ -21,7 +21,7 @@ public sealed class DeadFeatureResampler(SparseAutoencoder sae, Optimizer optimi
         var deadIds = Indices(dead);
         if (deadIds.Length == 0) return 0;
         using var _ = GradMode.NoGrad();
-        rows = rows.To(sae.Config.DType);
+        rows = rows.To(sae.Config.DType).To(sae.Device);
         var chosen = Choose(LossPerRow(rows), deadIds.Length);
         var index = Tensor.FromArray(deadIds, device: rows.Device);
         var directions = rows.IndexSelect(0, Tensor.FromArray(chosen, device: rows.Device)) - sae.b_dec.Detach();
@@ -33,7 +33,7 @@ public sealed class DeadFeatureResampler(SparseAutoencoder sae, Optimizer optimi
         double aliveCount = alive.Sum().Item();
         double meanAliveNorm = aliveCount > 0 ? (encoderNorms * alive).Sum().Item() / aliveCount : 1.0;
 
-        var newDecoderRows = Tensor.Zeros([sae.DSae, sae.DIn], sae.Config.DType).IndexAdd(0, index, directions);
+        var newDecoderRows = Tensor.Zeros([sae.DSae, sae.DIn], sae.Config.DType, sae.Device).IndexAdd(0, index, directions);
         sae.Assign(
             ("W_dec", sae.W_dec.Detach() * alive.Unsqueeze(1) + newDecoderRows),
             ("W_enc", sae.W_enc.Detach() * alive + newDecoderRows.Transpose(0, 1) * (EncoderScale * meanAliveNorm)),

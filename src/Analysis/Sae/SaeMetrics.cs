@@ -23,12 +23,12 @@ public sealed record SaeMetrics(int Rows, double L0, double Mse, double MsePerRo
         if (!(denseThreshold >= 0 && denseThreshold <= 1)) throw new ArgumentException($"sae metrics: dense threshold must lie in [0, 1], got {denseThreshold}");
         using var _ = GradMode.NoGrad();
         var dt = sae.Config.DType;
-        Tensor fired = Tensor.Zeros([sae.DSae], dt), sum = Tensor.Zeros([sae.DIn], dt);
+        Tensor fired = Tensor.Zeros([sae.DSae], dt, sae.Device), sum = Tensor.Zeros([sae.DIn], dt, sae.Device);
         double active = 0, residSquares = 0, squares = 0;
         int rows = 0;
         foreach (var batch in batches)
         {
-            var x = batch.To(dt);
+            var x = batch.To(dt).To(sae.Device);
             if (x.Rank != 2) throw new ArgumentException($"sae metrics: batches must be rows [n, {sae.DIn}], got {ShapeUtil.Format(x.ShapeArray)}");
             var f = sae.Encode(x);
             var xHat = sae.Decode(f);
@@ -95,7 +95,7 @@ public sealed record CeLossRecovered(double Clean, double Spliced, double ZeroAb
         var rows = activation.Contiguous().Reshape(shape[0] * shape[1], -1);
         if (rows.Size(1) != sae.DIn)
             throw new ArgumentException($"sae splice: the hook's activation {ShapeUtil.Format(shape)} has {rows.Size(1)} features per position, the SAE's d_in is {sae.DIn}");
-        return sae.Forward(rows.To(sae.Config.DType)).To(activation.DType).Reshape(shape);
+        return sae.Forward(rows.To(sae.Config.DType).To(sae.Device)).To(activation.DType).To(activation.Device).Reshape(shape);
     }
 
     static Tensor Splice(Tensor act, int firstPosition, Func<Tensor, Tensor> replace)

@@ -63,7 +63,7 @@ public sealed class SaeTrainer
         var losses = new List<double>(Options.Steps);
         var resamplings = new List<(int, int)>();
         var resampler = new DeadFeatureResampler(sae, Optimizer, gen);
-        Tensor fired = Tensor.Zeros([sae.DSae], sae.Config.DType);
+        Tensor fired = Tensor.Zeros([sae.DSae], sae.Config.DType, sae.Device);
         long seen = 0;
         for (int step = 1; step <= Options.Steps; step++)
         {
@@ -77,7 +77,7 @@ public sealed class SaeTrainer
                 int n = resampler.Resample(fired.Eq(0), sampleRows(Options.ResampleRows));
                 resamplings.Add((step, n));
                 note?.Invoke($"step {step}: resampled {n} dead features of {sae.DSae}");
-                fired = Tensor.Zeros([sae.DSae], sae.Config.DType);
+                fired = Tensor.Zeros([sae.DSae], sae.Config.DType, sae.Device);
             }
             report?.Invoke(new StepReport(step, Options.Steps, 1, 1, loss, seen, step, clock.Elapsed));
         }
@@ -88,7 +88,7 @@ public sealed class SaeTrainer
     public (double Loss, Tensor Features) Step(Tensor x)
     {
         sae.Train();
-        var loss = sae.Loss(x.To(sae.Config.DType));
+        var loss = sae.Loss(x.To(sae.Config.DType).To(sae.Device));
         Optimizer.ZeroGrad();
         loss.Total.Backward();
         sae.RemoveGradientParallelToDecoderDirections();
@@ -100,7 +100,7 @@ public sealed class SaeTrainer
     void InitializeDecoderBias(Action<string>? note)
     {
         if (Options.DecoderBiasInit == "zeros") return;
-        var rows = sampleRows(Options.InitRows).To(sae.Config.DType);
+        var rows = sampleRows(Options.InitRows).To(sae.Config.DType).To(sae.Device);
         if (Options.DecoderBiasInit == "mean")
         {
             sae.InitializeDecoderBias(rows.Mean(0));

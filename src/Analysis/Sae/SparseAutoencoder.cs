@@ -42,6 +42,7 @@ public sealed class SparseAutoencoder : Module
     }
 
     public int DIn => Config.DIn;
+    public Device Device => W_enc.Device;
     public int DSae => Config.DSae;
 
     /// <summary>The pre-activations (x − b_dec)·W_enc + b_enc, [.., d_sae].</summary>
@@ -116,7 +117,7 @@ public sealed class SparseAutoencoder : Module
     {
         if (value.Rank != 1 || value.Size(0) != DIn)
             throw new ArgumentException($"sae: decoder bias must be [{DIn}], got {ShapeUtil.Format(value.ShapeArray)}");
-        Assign("b_dec", value.Detach().To(Config.DType));
+        Assign("b_dec", value.Detach().To(Config.DType).To(Device));
     }
 
     /// <summary>Replaces parameters by name in place (values are copied; the others are kept).</summary>
