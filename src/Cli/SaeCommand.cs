@@ -89,7 +89,9 @@ public static class SaeCommand
         progress.Finish();
 
         progress.Note("evaluating ...");
-        var evalTokens = Enumerable.Range(0, EvalBatches).Select(_ => nextTokens()).ToList();
+        // held-out sequences from their own stream, the same for every run with this seed whatever the training consumed
+        var (nextEvalTokens, _, _) = TokenSource(model, a.Get("--data", "repeated"), seed ^ 0xE7A1);
+        var evalTokens = Enumerable.Range(0, EvalBatches).Select(_ => nextEvalTokens()).ToList();
         var metrics = SaeMetrics.Compute(sae, evalTokens.Select(t => ActivationStore.Rows(model, hook, t, firstPosition)));
         var ce = CeLossRecovered.Compute(model, sae, hook, evalTokens, firstPosition);
         var examples = FeatureAnalysis.TopActivatingExamples(model, sae, hook, evalTokens, topN: 5, contextBefore: 8, firstPosition);
