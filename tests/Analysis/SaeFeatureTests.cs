@@ -7,6 +7,7 @@ using Xunit;
 
 namespace Interp.Tests.Analysis;
 
+[Collection("Console")]   // the CLI test captures Console
 public sealed class SaeFeatureTests : IDisposable
 {
     readonly string dir = Path.Combine(Path.GetTempPath(), $"interp-saef-{Guid.NewGuid():N}");
@@ -89,18 +90,9 @@ public sealed class SaeFeatureTests : IDisposable
         model.SaveSafeTensors(Path.Combine(modelDir, "model.safetensors"));
         File.WriteAllText(Path.Combine(modelDir, "config.json"), JsonSerializer.Serialize(model.Config));
         string outDir = Path.Combine(dir, "sae");
-        var stdout = new StringWriter();
-        var saved = Console.Out;
-        Console.SetOut(stdout);
-        int code;
-        try
-        {
-            code = SaeCommand.Run(["--model", modelDir, "--arch", "topk", "--k", "3", "--d-sae", "16", "--steps", "20", "--batch", "64",
-                "--resample-every", "10", "--features", "4", "--out", outDir, "--quiet"]);
-        }
-        finally { Console.SetOut(saved); }
+        var (code, text, _) = ConsoleCapture.Run(() => SaeCommand.Run(["--model", modelDir, "--arch", "topk", "--k", "3", "--d-sae", "16",
+            "--steps", "20", "--batch", "64", "--resample-every", "10", "--features", "4", "--out", outDir, "--quiet"]));
         Assert.Equal(0, code);
-        string text = stdout.ToString();
         Assert.Contains("blocks.0.hook_resid_post", text);
         Assert.Contains("explained variance", text);
         Assert.Contains("recovered", text);
