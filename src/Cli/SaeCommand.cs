@@ -24,11 +24,11 @@ public static class SaeCommand
           --hook NAME        hook point (default blocks.0.hook_resid_post, else the last block's hook_resid_post)
           --arch A           standard (ReLU, L1 penalty weighted by decoder norms; default) or topk
           --d-sae N          features (default 8 x d_in)
-          --l1 X             L1 coefficient of the standard SAE (default 3)
+          --l1 X             L1 coefficient of the standard SAE (default 0.5, for activations of squared norm ~5)
           --k N              active features of the topk SAE (default 8)
           --steps N          optimizer steps (default 1000)
           --batch N          activation rows per step (default 1024)
-          --lr X             Adam learning rate (default 1e-3)
+          --lr X             Adam learning rate (default 3e-3)
           --resample-every N resample features dead for N steps (default 250; 0 = never)
           --data D           token source: repeated ([BOS] + L random tokens + the same L again, the induction task,
                              L = (n_ctx - 1) / 2; default) or random (n_ctx uniform tokens)
@@ -48,6 +48,12 @@ public static class SaeCommand
              "--features", "--seed", "--out", "--device"], ["--quiet"]).NoPositionals();
         if (a.HelpRequested) { Console.WriteLine(Usage); return 0; }
         var wall = Stopwatch.StartNew();
+        string arch = a.Get("--arch", "standard");
+        if (arch is not ("standard" or "topk")) throw new CliError($"interp sae: --arch must be standard or topk, got '{arch}'");
+        double lr = a.GetDouble("--lr", 3e-3);
+        if (!(lr > 0)) throw new CliError($"interp sae: --lr must be positive, got {lr}");
+        int steps = a.GetInt("--steps", 1000, min: 1), resampleEvery = a.GetInt("--resample-every", 250, min: 0);
+        int shownCount = a.GetInt("--features", 24, min: 0);
         var device = a.GetDevice();
         string modelPath = a.Get("--model", Path.Combine("runs", "induction"));
         var model = ModelFiles.LoadTransformer(modelPath, device);
@@ -55,8 +61,6 @@ public static class SaeCommand
         string hook = a.Get("--hook") ?? DefaultHook(model);
         if (!model.HookPoints.ContainsKey(hook))
             throw new CliError($"interp sae: the model has no hook point '{hook}' (e.g. {string.Join(", ", model.HookPoints.Keys.Where(k => k.Contains("resid")).Take(6))})");
-        string arch = a.Get("--arch", "standard");
-        if (arch is not ("standard" or "topk")) throw new CliError($"interp sae: --arch must be standard or topk, got '{arch}'");
         ulong seed = a.GetSeed();
         string outDir = a.Get("--out", Path.Combine("runs", "sae"));
         try { Directory.CreateDirectory(outDir); }
@@ -67,20 +71,20 @@ public static class SaeCommand
 
         var (nextTokens, firstPosition, dataName) = TokenSource(model, a.Get("--data", "repeated"), seed);
         int batch = a.GetInt("--batch", 1024, min: 1);
+        if (a.Has("--l1") && !(a.GetDouble("--l1", 0) >= 0)) throw new CliError($"interp sae: --l1 must be >= 0, got {a.Get("--l1")}");
         var store = new ActivationStore(model, hook, nextTokens, batch, Math.Max(16 * batch, 2 * batch), seed, firstPosition);
         int dIn = store.DIn;
         var config = new SaeConfig
         {
             Architecture = arch, DIn = dIn, DSae = a.GetInt("--d-sae", 8 * dIn, min: 1), HookName = hook,
-            K = arch == "topk" ? a.GetInt("--k", 8, min: 1) : 0, L1Coefficient = arch == "topk" ? 0 : a.GetDouble("--l1", 3.0),
+            K = arch == "topk" ? a.GetInt("--k", 8, min: 1) : 0, L1Coefficient = arch == "topk" ? 0 : a.GetDouble("--l1", 0.5),
             ModelName = Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(modelPath))), ContextSize = model.Config.NCtx, Seed = seed,
         };
         SparseAutoencoder sae;
         try { sae = new SparseAutoencoder(config); }
         catch (ArgumentException e) { throw new CliError($"interp sae: {e.Message}"); }
         sae.To(device);
-        var options = new SaeTrainingOptions(Steps: a.GetInt("--steps", 1000, min: 1), LearningRate: a.GetDouble("--lr", 1e-3),
-            ResampleEvery: a.GetInt("--resample-every", 250, min: 0), ResampleRows: 8 * batch, InitRows: 8192);
+        var options = new SaeTrainingOptions(Steps: steps, LearningRate: lr, ResampleEvery: resampleEvery, ResampleRows: 8 * batch, InitRows: 8192);
         var progress = new Progress(a.Has("--quiet"));
         progress.Note($"sae: {arch} d_in {dIn} -> d_sae {config.DSae} on {hook} of {modelPath} ({dataName} tokens); " +
             (arch == "topk" ? $"k {config.K}" : $"l1 {config.L1Coefficient}") + $", Adam lr {options.LearningRate}, {options.Steps} steps of {batch} rows, seed {seed}");
@@ -96,7 +100,7 @@ public static class SaeCommand
         var ce = CeLossRecovered.Compute(model, sae, hook, evalTokens, firstPosition);
         var examples = FeatureAnalysis.TopActivatingExamples(model, sae, hook, evalTokens, topN: 5, contextBefore: 8, firstPosition);
         var effects = dIn == model.Config.DModel ? FeatureAnalysis.DirectLogitEffects(model, sae) : null;
-        var shown = ShownFeatures(metrics.FeatureDensity, a.GetInt("--features", 24, min: 0));
+        var shown = ShownFeatures(metrics.FeatureDensity, shownCount);
 
         var (weights, cfg) = sae.Save(outDir);
         string metricsPath = Path.Combine(outDir, "metrics.json");

@@ -39,6 +39,12 @@ public class BadCommandLineTests
         "train modadd --out | 1 | --out needs a folder, got nothing",
         "train modadd --checkpoint-every many | 1 | --checkpoint-every needs a positive integer, got 'many'",
         "train modadd --resume {tmp}/none --quiet | 2 | no checkpoint in '{tmp}/none'",
+        // sae
+        "sae --bogus | 1 | unknown option '--bogus'",
+        "sae --steps 0 | 1 | --steps must be at least 1, got 0",
+        "sae --lr 0 | 1 | --lr must be positive",
+        "sae --arch gated | 1 | --arch must be standard or topk, got 'gated'",
+        "sae --model {tmp}/none | 1 | no model at '{tmp}/none'",
     };
 
     [Theory, MemberData(nameof(Rows))]
