@@ -29,6 +29,7 @@ public static class CommandLine
                interp attrib MODEL [options]   attribution patching vs activation patching (see interp attrib --help)
                interp heads|norms|lens --model PATH [options]   (see interp heads --help, ...)
                interp case norms --model PATH [--model PATH ...]   (see interp case norms --help)
+               interp sae [options]   (sparse autoencoder on a hook point; see interp sae --help)
                interp --help
 
         demo (the default): trains a 784-256-10 MLP (ReLU) with Adam (lr 1e-3, batch 128) on Fashion-MNIST,
@@ -53,6 +54,7 @@ public static class CommandLine
         if (args is ["norms", .. var norms]) return NormsCommand.Run(norms);
         if (args is ["lens", .. var lens]) return LensCommand.Run(lens);
         if (args is ["case", "norms", .. var caseNorms]) return CaseNormsCommand.Run(caseNorms);
+        if (args is ["sae", .. var sae]) return SaeCommand.Run(sae);
         var options = new TrainingOptions();
         for (int i = 0; i < args.Length; i++)
         {

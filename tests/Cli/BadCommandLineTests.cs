@@ -45,6 +45,12 @@ public class BadCommandLineTests
         "patch {tmp}/none --direction up | 1 | no model at",
         "attrib --bogus x | 1 | unknown option '--bogus'",
         "attrib a b | 1 | needs one MODEL",
+        // sae
+        "sae --bogus | 1 | unknown option '--bogus'",
+        "sae --steps 0 | 1 | --steps must be at least 1, got 0",
+        "sae --lr 0 | 1 | --lr must be positive",
+        "sae --arch gated | 1 | --arch must be standard or topk, got 'gated'",
+        "sae --model {tmp}/none | 1 | no model at '{tmp}/none'",
     };
 
     [Theory, MemberData(nameof(Rows))]
