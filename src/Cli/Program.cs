@@ -19,6 +19,8 @@ static class CommandLine
                interp train cnn [options]   (see interp train cnn --help)
                interp train induction [options]   (see interp train induction --help)
                interp train modadd [options]   (see interp train modadd --help)
+               interp featviz --model PATH [options]   (see interp featviz --help)
+               interp unspeakable --model PATH [options]   (see interp unspeakable --help)
                interp --help
 
         demo (the default): trains a 784-256-10 MLP (ReLU) with Adam (lr 1e-3, batch 128) on Fashion-MNIST,
@@ -35,6 +37,8 @@ static class CommandLine
         if (args is ["train", "cnn", .. var rest]) return TrainCnn.Run(rest);
         if (args is ["train", "induction", .. var ind]) return TrainToys.Induction(ind);
         if (args is ["train", "modadd", .. var mod]) return TrainToys.ModAdd(mod);
+        if (args is ["featviz", .. var fv]) return FeatvizCommand.Run(fv);
+        if (args is ["unspeakable", .. var un]) return UnspeakableCommand.Run(un);
         var options = new TrainingOptions();
         for (int i = 0; i < args.Length; i++)
         {

@@ -14,7 +14,8 @@ public sealed record TopExamples(int Channel, int[] Rows, double[] Values);
 /// </summary>
 public static class TopActivating
 {
-    public static TopExamples[] Find(Func<Tensor, Activations> model, ImageDataset data, string layer, int k = 8, int batchSize = 500)
+    /// <param name="device">where the model runs (the batches are moved there)</param>
+    public static TopExamples[] Find(Func<Tensor, Activations> model, ImageDataset data, string layer, int k = 8, int batchSize = 500, Device? device = null)
     {
         if (k <= 0 || batchSize <= 0) throw new ArgumentException($"top activating: k and batch size must be positive, got {k} and {batchSize}");
         if (data.Count == 0) throw new ArgumentException("top activating: the dataset is empty");
@@ -24,7 +25,8 @@ public static class TopActivating
         for (int start = 0; start < data.Count; start += batchSize)
         {
             var rows = all.AsSpan(start, Math.Min(batchSize, data.Count - start));
-            var a = model(ImageClassification.Batch(data, rows).X)(layer);
+            var x = ImageClassification.Batch(data, rows).X;
+            var a = model(device is { } d ? x.To(d) : x)(layer);
             if (a.Rank is not (2 or 4)) throw new ArgumentException($"top activating: {layer} must be [N, C, H, W] or [N, F], got {ShapeUtil.Format(a.ShapeArray)}");
             var perChannel = (a.Rank == 4 ? a.Mean([2, 3]) : a).ToDoubleArrayOf();
             int c = a.Size(1);
