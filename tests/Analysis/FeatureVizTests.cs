@@ -183,6 +183,13 @@ public class FeatureVizTests
         GradCheck.Assert(xs => Resample.Scale(xs[0], 1.1), [Images(7, n: 2, c: 1, h: 5, w: 5)]);
         var x = Images(8, n: 1, c: 1, h: 5, w: 5);
         Assert.Equal(x.GetValue(0, 0, 2, 2), Resample.Rotate(x, 37).GetValue(0, 0, 2, 2), 12);
+        // the sparse application is the dense interpolation matrix's map
+        var y = Images(9, n: 2, c: 2, h: 4, w: 6);
+        Func<double, double, (double, double)> warp = (r, c) => (0.8 * r + 0.3 * c - 0.4, -0.2 * r + 1.1 * c + 0.7);
+        var dense = Tensor.FromDoubles(Resample.SamplingMatrix(4, 6, warp), [24, 24], DType.Float64);
+        var expected = y.Reshape(4, 24).MatMul(dense).ToDoubleArray();
+        var sparse = Resample.Apply(y, warp).ToDoubleArray();
+        for (int i = 0; i < expected.Length; i++) Assert.Equal(expected[i], sparse[i], 12);
         Assert.Equal(x.GetValue(0, 0, 2, 2), Resample.Scale(x, 0.93).GetValue(0, 0, 2, 2), 12);
     }
 
