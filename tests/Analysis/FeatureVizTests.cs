@@ -15,7 +15,7 @@ namespace Interp.Tests.Analysis;
 /// </summary>
 public class FeatureVizTests
 {
-    static Cnn Eis7()
+    internal static Cnn Eis7()
     {
         string? dir = DataPaths.SharedData();
         Assert.True(dir is not null && File.Exists(Path.Combine(dir, "eis7", "mnist_model.pt")),

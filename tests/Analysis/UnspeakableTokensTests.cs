@@ -14,7 +14,7 @@ public class UnspeakableTokensTests
 {
     const int Hull = 5;
 
-    static HookedTransformer HullModel(string norm)
+    internal static HookedTransformer HullModel(string norm)
     {
         var model = new HookedTransformer(new TransformerConfig
         {
