@@ -74,6 +74,21 @@ public class FeatureVizTests
             Assert.True(values[c, c] > top[c].Values[0], $"channel {c}: visualization {values[c, c]:F3} vs best of 2,000 digits {top[c].Values[0]:F3}");
     }
 
+    [Fact]
+    public void DiversityTermMakesTheImagesOfOneChannelDiffer()
+    {
+        var cnn = Eis7();
+        var channel = Objective.Channel("conv2", 6);
+        var diversity = Objective.Diversity("hook_relu1");   // post-ReLU maps, as Lucid's diversity layers
+        var options = new RenderOptions { Steps = 60, LearningRate = 0.1 };
+        var plain = FeatureViz.Render(cnn, channel, new PixelImage(3, 1, 28, 28, gen: new Generator(14)), options);
+        var diverse = FeatureViz.Render(cnn, channel + 100 * diversity, new PixelImage(3, 1, 28, 28, gen: new Generator(14)), options);
+        double Diversity(Tensor images) => diversity.Evaluate(CnnActivations.Of(cnn)(images)).Item();
+        double plainDiversity = Diversity(plain.Images), diverseDiversity = Diversity(diverse.Images);
+        Assert.True(diverseDiversity > plainDiversity + 0.1, $"diversity with the term {diverseDiversity:F3}, without {plainDiversity:F3}");
+        Assert.True(plainDiversity < -1.9, $"without the term the three images converge to one pattern: diversity {plainDiversity:F3} (−2 = identical)");
+    }
+
     /// <summary>[image, channel] mean activation, computed directly from the cache.</summary>
     static double[,] ChannelMeans(Cnn cnn, Tensor images, string layer)
     {
