@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Installs what Interp needs from Debian's packages (idempotent; quiet when everything is there).
 #   dataset-fashion-mnist  real Fashion-MNIST for the main job and its tests (/usr/share/datasets/fashion-mnist)
-# With --dev also: python3-torch (regenerates the PyTorch fixtures, side-by-side benchmarks), chromium (report test).
+# With --tests also: chromium (the test that opens the HTML report in a headless browser).
+# With --dev also: python3-torch (regenerates the PyTorch fixtures, side-by-side benchmarks) and chromium.
 set -euo pipefail
 packages=(dataset-fashion-mnist)
+[ "${1:-}" = "--tests" ] && packages+=(chromium)
 [ "${1:-}" = "--dev" ] && packages+=(python3-torch libopenblas0-pthread chromium)
 missing=()
 for p in "${packages[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done

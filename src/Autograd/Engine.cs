@@ -35,7 +35,8 @@ public static class Engine
             if (t.IsLeaf || t.RetainsGradFlag)
                 t.Grad = t.Grad is null ? (createGraph ? g : g.Detach().Contiguous().Clone()) : t.Grad + g;
             if (t.GradFn is not { } node) continue;
-            var inputGrads = node.Apply(g);
+            Tensor?[] inputGrads;
+            using (Anomaly.InBackwardOf(node.Op)) inputGrads = node.Apply(g);
             if (inputGrads.Length != node.Inputs.Length)
                 throw new InvalidOperationException($"{node.Op}: backward returned {inputGrads.Length} gradients for {node.Inputs.Length} inputs");
             for (int k = 0; k < node.Inputs.Length; k++)

@@ -43,19 +43,36 @@ public static class Graph
 
 /// <summary>
 /// Anomaly mode (off by default): every op's output is checked for NaN/Inf and the first offender is reported with
-/// the op, its inputs' shapes and the tensor's name (a hook point) when it has one. Like no-grad, it is a setting of
-/// the calling thread (the ops record their graph there), so one thread's checks never fire in another's work.
+/// the op, its inputs' shapes (and names), the last hook point the forward pass went through and, in a backward pass,
+/// the op whose backward was running. Like no-grad, it is a setting of the calling thread (the ops record their graph
+/// there), so one thread's checks never fire in another's work.
 /// </summary>
 public static class Anomaly
 {
     [ThreadStatic] static bool enabled;
+    [ThreadStatic] static string? lastHookPoint, backwardOf;
     public static bool IsEnabled => enabled;
 
     public static IDisposable Enable()
     {
-        bool previous = enabled;
-        enabled = true;
-        return new Restore(() => enabled = previous);
+        var previous = (enabled, lastHookPoint, backwardOf);
+        (enabled, lastHookPoint, backwardOf) = (true, null, null);
+        return new Restore(() => (enabled, lastHookPoint, backwardOf) = previous);
+    }
+
+    /// <summary>Notes that the forward pass reached hook point <paramref name="name"/> (reported with an anomaly after it).</summary>
+    public static void AtHookPoint(string name)
+    {
+        if (enabled) lastHookPoint = name;
+    }
+
+    /// <summary>While disposed-of-later, the ops run are those of <paramref name="op"/>'s backward (the engine sets it).</summary>
+    internal static IDisposable? InBackwardOf(string op)
+    {
+        if (!enabled) return null;
+        string? previous = backwardOf;
+        backwardOf = op;
+        return new Restore(() => backwardOf = previous);
     }
 
     sealed class Restore(Action undo) : IDisposable { public void Dispose() => undo(); }
@@ -67,6 +84,8 @@ public static class Anomaly
             if (!double.IsFinite(v))
                 throw new ArithmeticException(
                     $"anomaly: {op} produced {(double.IsNaN(v) ? "NaN" : "Inf")} in its output of shape {ShapeUtil.Format(result.shape)}" +
-                    $"; inputs: {string.Join(", ", inputs.Select(i => i is null ? "-" : ShapeUtil.Format(i.shape) + (i.Name is null ? "" : $" ({i.Name})")))}");
+                    $"; inputs: {string.Join(", ", inputs.Select(i => i is null ? "-" : ShapeUtil.Format(i.shape) + (i.Name is null ? "" : $" ({i.Name})")))}" +
+                    (backwardOf is null ? "" : $"; in the backward of {backwardOf}") +
+                    (lastHookPoint is null ? "" : $"; after hook point {lastHookPoint}"));
     }
 }

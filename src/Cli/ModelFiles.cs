@@ -20,14 +20,9 @@ public static class ModelFiles
         {
             if (Directory.Exists(path))
             {
-                string weights = Path.Combine(path, "model.safetensors"), config = Path.Combine(path, "config.json");
-                if (!File.Exists(weights)) throw new CliError($"'{path}' has no model.safetensors (train one with: interp train induction --out {path})");
-                if (!File.Exists(config)) throw new CliError($"'{path}' has model.safetensors but no config.json beside it");
-                var cfg = JsonSerializer.Deserialize<TransformerConfig>(File.ReadAllText(config))
-                    ?? throw new CliError($"'{config}' is empty");
-                var m = new HookedTransformer(cfg);
-                m.LoadSafeTensors(weights);
-                return m;
+                if (!File.Exists(Path.Combine(path, "model.safetensors")))
+                    throw new CliError($"'{path}' has no model.safetensors (train one with: interp train induction --out {path})");
+                return HookedTransformer.Load(path);
             }
             if (!File.Exists(path)) throw new CliError($"no model at '{path}' (a folder from `interp train induction`, or a GPT-2 .safetensors file)");
             return Pretrained.LoadGpt2(path);

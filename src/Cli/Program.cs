@@ -2,18 +2,24 @@ using System.Diagnostics;
 using Interp.Cli;
 using Interp.Data;
 
-try
-{
-    return CommandLine.Run(args);
-}
-catch (CliError e)
-{
-    Console.Error.WriteLine($"interp: {e.Message}");
-    return 1;
-}
+return CommandLine.Execute(args);
 
-static class CommandLine
+public static class CommandLine
 {
+    /// <summary>The whole program, callable in-process (tests): a bad argument (CliError) is one line on stderr, exit 1.</summary>
+    public static int Execute(string[] args)
+    {
+        try
+        {
+            return Run(args);
+        }
+        catch (CliError e)
+        {
+            Console.Error.WriteLine($"interp: {e.Message}");
+            return 1;
+        }
+    }
+
     const string Usage = """
         usage: interp [demo] [--epochs N] [--seed N]
                interp train cnn [options]   (see interp train cnn --help)
@@ -37,6 +43,8 @@ static class CommandLine
         if (args is ["train", "cnn", .. var rest]) return TrainCnn.Run(rest);
         if (args is ["train", "induction", .. var ind]) return TrainToys.Induction(ind);
         if (args is ["train", "modadd", .. var mod]) return TrainToys.ModAdd(mod);
+        if (args is ["tokens", .. var tok]) return TokensCommand.Run(tok);
+        if (args is ["generate", .. var gen]) return GenerateCommand.Run(gen);
         if (args is ["featviz", .. var fv]) return FeatvizCommand.Run(fv);
         if (args is ["unspeakable", .. var un]) return UnspeakableCommand.Run(un);
         var options = new TrainingOptions();
@@ -51,7 +59,7 @@ static class CommandLine
                 case "--seed" when i + 1 < args.Length && ulong.TryParse(args[i + 1], out ulong s):
                     options = options with { Seed = s }; i++; break;
                 default:
-                    Console.Error.WriteLine($"interp: unexpected argument '{args[i]}'\n\n{Usage}");
+                    Console.Error.WriteLine($"interp: unexpected argument '{args[i]}' (see interp --help)");
                     return 1;
             }
         }

@@ -60,12 +60,25 @@ public static class TrainCnn
                 case "--resume": resume = true; break;
                 case "--quiet": quiet = true; break;
                 default:
-                    Console.Error.WriteLine($"interp train cnn: unexpected argument '{args[i]}'\n\n{Usage}");
+                    Console.Error.WriteLine(NeedsOf(args[i]) is { } needs
+                        ? $"interp train cnn: {args[i]} needs {needs}, got {(value is null ? "nothing" : $"'{value}'")}"
+                        : $"interp train cnn: unexpected argument '{args[i]}' (see interp train cnn --help)");
                     return 1;
             }
         }
         return Train(run, outDir, resume, quiet);
     }
+
+    // what an option that takes a value needs (null: not such an option), for the one-line error
+    static string? NeedsOf(string option) => option switch
+    {
+        "--epochs" or "--batch" or "--hidden" => "a positive integer",
+        "--lr" => "a positive number",
+        "--seed" => "a non-negative integer",
+        "--channels" => "two positive integers C1,C2",
+        "--out" => "a folder",
+        _ => null,
+    };
 
     static Func<int, double>? Schedule(CnnRun run, int examples) =>
         run.Cosine ? LrSchedule.WarmupCosine(0, run.Epochs * ((examples + run.BatchSize - 1) / run.BatchSize)) : null;
@@ -116,6 +129,11 @@ public static class TrainCnn
                 trainer.Run(maxSteps: epochEnd - trainer.Step, stop: () => stopRequested, report: progress.Report);
                 Checkpoint.Save(outDir, trainer, run);
             }
+        }
+        catch (ArithmeticException e)   // a NaN/Inf loss: the trainer stopped before the update
+        {
+            Console.Error.WriteLine($"interp train cnn: {e.Message} (the last checkpoint in '{outDir}' is intact)");
+            return 4;
         }
         finally
         {

@@ -562,7 +562,7 @@ public sealed class SafeTensorsTests : IDisposable
         return total;
     }
 
-    [Property(MaxTest = 400)]
+    [Property(MaxTest = 100)]
     public bool MutatedOrTruncatedFile_ReadsOrThrowsFormatException(NonNegativeInt position, byte value, NonNegativeInt cut, byte mode)
     {
         byte[] bytes = (byte[])FuzzBase.Value.Clone();

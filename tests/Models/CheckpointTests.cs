@@ -78,11 +78,13 @@ public sealed class CheckpointTests : IDisposable
         trainer.Run(maxSteps: 3);
         Checkpoint.Save(dir, trainer, Config);
         var saved = Weights(trainer);
+        var files = Directory.GetFiles(dir).ToDictionary(f => f, File.ReadAllBytes);
         trainer.Run(maxSteps: 2);
 
         var crash = new IOException("simulated crash");
         var thrown = Assert.Throws<IOException>(() => Checkpoint.Save(dir, trainer, Config, s => { if (s == stage) throw crash; }));
         Assert.Same(crash, thrown);
+        foreach (var (path, bytes) in files) Assert.Equal(bytes, File.ReadAllBytes(path));   // the previous checkpoint, byte for byte
 
         var restored = NewTrainer(initSeed: 5);
         Checkpoint.Load(dir, restored);

@@ -23,6 +23,23 @@ public class TaskTests
     }
 
     [Fact]
+    public void RepeatedTokensWithVaryingPeriodsArePeriodicWithEveryPeriodInRange()
+    {
+        var task = new RepeatedTokens(vocabSize: 1000, length: 8, bos: 0, seed: 3, minLength: 4);
+        var t = task.Batch(400).ToIntArray();
+        var periods = new HashSet<int>();
+        for (int b = 0; b < 400; b++)
+        {
+            var row = t.AsSpan(b * 17 + 1, 16).ToArray();
+            // the smallest shift under which the row repeats is its period (1000 tokens make accidental repeats rare)
+            int period = Enumerable.Range(1, 16).First(m => Enumerable.Range(m, 16 - m).All(i => row[i] == row[i - m]));
+            periods.Add(period);
+        }
+        Assert.Equal([4, 5, 6, 7, 8], periods.Order());
+        Assert.Throws<ArgumentException>(() => new RepeatedTokens(10, 8, minLength: 9));
+    }
+
+    [Fact]
     public void RepeatedTokensAreDeterministicPerSeed()
     {
         int[] Draw(ulong seed) => new RepeatedTokens(100, 10, seed: seed).Batch(3).ToIntArray();

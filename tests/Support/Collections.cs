@@ -8,3 +8,7 @@ namespace Interp.Tests;
 /// </summary>
 [CollectionDefinition("Gemm", DisableParallelization = true)]
 public sealed class GemmCollection;
+
+/// <summary>Tests that capture Console (the walkthroughs, the CLI verbs): one at a time, never beside another test.</summary>
+[CollectionDefinition("Console", DisableParallelization = true)]
+public sealed class ConsoleCollection;

@@ -81,7 +81,14 @@ public static class IndexingOps
                 throw new ArgumentException($"embedding: weight must be [num_embeddings, dim], got shape {ShapeUtil.Format(x.shape)}");
             if (ids.DType != DType.Int32)
                 throw new ArgumentException($"embedding: ids must be int32, got {ids.DType.Name()} {ShapeUtil.Format(ids.shape)}");
-            return x.IndexSelect(0, ids.Reshape(-1)).Reshape([.. ids.shape, x.shape[1]]);
+            try
+            {
+                return x.IndexSelect(0, ids.Reshape(-1)).Reshape([.. ids.shape, x.shape[1]]);
+            }
+            catch (IndexOutOfRangeException e)
+            {
+                throw new IndexOutOfRangeException($"embedding: an id is outside the table of {x.shape[0]} rows ({e.Message})", e);
+            }
         }
     }
 

@@ -214,6 +214,7 @@ public static class ViewOps
         public static Tensor Cat(IReadOnlyList<Tensor> tensors, int dim = 0)
         {
             if (tensors.Count == 0) throw new ArgumentException("cat: expected at least one tensor");
+            Check.SameDevice("cat", [.. tensors]);
             var first = tensors[0];
             int d = ShapeUtil.NormalizeDim("cat", dim, first.shape);
             foreach (var t in tensors)

@@ -35,7 +35,11 @@ public static class TorchStateDict
         fs.Position = 0;
 
         ZipArchive zip;
-        try { zip = new ZipArchive(fs, ZipArchiveMode.Read); }
+        try
+        {
+            zip = new ZipArchive(fs, ZipArchiveMode.Read);
+            _ = zip.Entries.Count;   // the central directory is read lazily: find its damage here
+        }
         catch (InvalidDataException e) { throw Fail(full, $"damaged or truncated zip archive: {e.Message}", e); }
         using (zip)
         {
@@ -82,6 +86,9 @@ public static class TorchStateDict
 
         byte[] Read(ZipArchiveEntry e)
         {
+            // A deflated record expands at most ~1032-fold: a larger declared size is damage, not a reason to allocate it.
+            if (e.Length < 0 || e.Length > Array.MaxLength || e.Length > 1032 * Math.Max(e.CompressedLength, 1) + 64)
+                throw Fail(path, $"record '{e.FullName}' declares {e.Length} bytes from {e.CompressedLength} compressed");
             try
             {
                 using var s = e.Open();
@@ -115,7 +122,7 @@ public static class TorchStateDict
             if (!storages.TryGetValue(t.Storage.Key, out var bytes))
             {
                 bytes = ReadRecord("data/" + t.Storage.Key);
-                if (bytes.LongLength < t.Storage.Numel * size)
+                if (t.Storage.Numel < 0 || bytes.LongLength / size < t.Storage.Numel)
                     throw Fail(path, $"storage '{t.Storage.Key}' has {bytes.LongLength} bytes, fewer than its {t.Storage.Numel} {t.Storage.Type} elements need");
                 storages[t.Storage.Key] = bytes;
             }
@@ -137,10 +144,17 @@ public static class TorchStateDict
             if (t.Size.Length != t.Stride.Length || t.Offset < 0 || t.Size.Any(d => d < 0) || t.Stride.Any(s => s < 0))
                 throw Fail(path, $"tensor '{name}' has an invalid view ({view})");
             long numel = 1, last = t.Offset;
-            foreach (var (d, s) in t.Size.Zip(t.Stride))
+            try
             {
-                numel = checked(numel * d);
-                last += (d - 1) * s;
+                foreach (var (d, s) in t.Size.Zip(t.Stride))
+                {
+                    numel = checked(numel * d);
+                    if (d > 0) last = checked(last + (d - 1) * s);
+                }
+            }
+            catch (OverflowException)
+            {
+                throw Fail(path, $"tensor '{name}' has a view whose size overflows ({view})");
             }
             if (numel > int.MaxValue) throw Fail(path, $"tensor '{name}' has {numel} elements, more than Interp's int32 indexing allows");
             if (numel > 0 && last >= storageNumel)

@@ -8,11 +8,15 @@ namespace Interp.Training;
 
 /// <summary>
 /// The induction toy: a 2-layer attention-only transformer with shortformer positions trained on
-/// [BOS] + L random tokens + the same L tokens (<see cref="RepeatedTokens"/>), next-token cross-entropy at every position.
+/// [BOS] + L random tokens + the same L tokens (<see cref="RepeatedTokens"/>; in training the repeat period varies), next-token
+/// cross-entropy at every position.
 /// </summary>
+/// <param name="MinLength">when set, training sequences repeat a block of random period in [MinLength, Length], so that a
+/// fixed-offset positional head cannot solve the task; held-out sequences always repeat after Length</param>
 public sealed record InductionOptions(
     int Steps = 1500, ulong Seed = 0, int VocabSize = 64, int Length = 24, int DModel = 64, int NHeads = 4, int DHead = 16,
-    int BatchSize = 32, double LearningRate = 1e-3, double WeightDecay = 0.01, int EvalBatch = 256, int EvalEvery = 100)
+    int BatchSize = 32, double LearningRate = 1e-3, double WeightDecay = 0.01, int EvalBatch = 256, int EvalEvery = 100,
+    int? MinLength = null)
 {
     public TransformerConfig ModelConfig => new()
     {
@@ -24,7 +28,8 @@ public sealed record InductionOptions(
 /// <summary>Held-out mean next-token loss over the random first half and over the repeated second half.</summary>
 public readonly record struct InductionEval(int Step, double FirstHalfLoss, double SecondHalfLoss);
 
-public sealed record InductionResult(HookedTransformer Model, InductionEval Final, IReadOnlyList<InductionEval> Curve, TimeSpan Wall);
+/// <param name="Stopped">the stop request ended the run before its last step</param>
+public sealed record InductionResult(HookedTransformer Model, InductionEval Final, IReadOnlyList<InductionEval> Curve, TimeSpan Wall, bool Stopped = false);
 
 /// <summary>
 /// The grokking toy of Nanda et al. (2023): a 1-layer transformer (ReLU MLP, no LayerNorm, no biases but the MLP's)
@@ -46,31 +51,42 @@ public sealed record ModAddOptions(
 
 public readonly record struct ModAddEval(int Step, double TrainLoss, double TestLoss, double TrainAccuracy, double TestAccuracy);
 
-public sealed record ModAddResult(HookedTransformer Model, ModAddEval Final, IReadOnlyList<ModAddEval> Curve, bool Reached, TimeSpan Wall);
+public sealed record ModAddResult(HookedTransformer Model, ModAddEval Final, IReadOnlyList<ModAddEval> Curve, bool Reached, TimeSpan Wall, bool Stopped = false);
+
+/// <summary>
+/// Checkpoints of a toy run in <paramref name="Dir"/> (see <see cref="Checkpoint"/>): saved atomically every
+/// <paramref name="Every"/> steps, when a stop request ends the run and at its end. With <paramref name="Resume"/> the
+/// run continues from the checkpoint there — the same weights, optimizer and data-stream state, so it computes the
+/// same losses, bit for bit, as a run that never stopped; only the number of steps may differ from the saved run's.
+/// </summary>
+public sealed record ToyCheckpoints(string Dir, int Every = 500, bool Resume = false);
+
+/// <summary>What a toy checkpoint records beside its tensors: the run's options and its evaluations so far.</summary>
+public sealed record ToyRunState<TOptions, TEval>(TOptions Options, List<TEval> Curve, int Streak);
 
 public static class ToyModels
 {
-    /// <summary>Trains the induction toy; <paramref name="onEval"/> sees each held-out evaluation.</summary>
-    public static InductionResult TrainInduction(InductionOptions o, Action<StepReport>? report = null, Action<InductionEval>? onEval = null)
+    /// <summary>
+    /// Trains the induction toy; <paramref name="onEval"/> sees each held-out evaluation, <paramref name="stop"/> (checked
+    /// before each step) ends the run early, <paramref name="checkpoints"/> saves and resumes it.
+    /// </summary>
+    public static InductionResult TrainInduction(InductionOptions o, Action<StepReport>? report = null, Action<InductionEval>? onEval = null,
+        Func<bool>? stop = null, ToyCheckpoints? checkpoints = null)
     {
         if (o.Steps <= 0) throw new ArgumentException($"induction: steps must be positive, got {o.Steps}");
         var wall = Stopwatch.StartNew();
         var model = new HookedTransformer(o.ModelConfig);
-        var task = new RepeatedTokens(o.VocabSize, o.Length, bos: 0, seed: o.Seed + 1);
+        var task = new RepeatedTokens(o.VocabSize, o.Length, bos: 0, seed: o.Seed + 1, minLength: o.MinLength);
         var heldOut = new RepeatedTokens(o.VocabSize, o.Length, bos: 0, seed: o.Seed ^ 0xE7A1UL).Batch(o.EvalBatch);
-        // every step draws a fresh batch: the trainer's example indices only count steps
+        // every step draws a fresh batch: the trainer's example indices only count steps; the task's generator is the
+        // trainer's Rng, so checkpoints keep the data stream's place
         var trainer = new Trainer(model, new AdamW(model.Parameters(), o.LearningRate, weightDecay: o.WeightDecay),
             o.Steps * o.BatchSize, _ => NextTokenLoss(model, task.Batch(o.BatchSize)),
-            new TrainerOptions(1, o.BatchSize, o.Seed));
-        var curve = new List<InductionEval>();
-        while (!trainer.Done)
-        {
-            trainer.Run(maxSteps: Math.Min(o.EvalEvery, trainer.TotalSteps - trainer.Step), report: report);
-            var e = EvaluateInduction(model, heldOut, task.RepeatStart, trainer.Step);
-            curve.Add(e);
-            onEval?.Invoke(e);
-        }
-        return new InductionResult(model, curve[^1], curve, wall.Elapsed);
+            new TrainerOptions(1, o.BatchSize, o.Seed), task.Rng);
+        var run = new ToyLoop<InductionOptions, InductionEval>("induction", trainer, o, o.EvalEvery,
+            step => EvaluateInduction(model, heldOut, task.RepeatStart, step), _ => false, int.MaxValue);
+        var (curve, final, _, stopped) = run.Run(report, onEval, stop, checkpoints, saved => saved with { Steps = 0 });
+        return new InductionResult(model, final, curve, wall.Elapsed, stopped);
     }
 
     /// <summary>Mean cross-entropy of predicting token t+1 from tokens ≤ t, over every position.</summary>
@@ -100,9 +116,12 @@ public static class ToyModels
         return new InductionEval(step, first, second);
     }
 
-    /// <summary>Trains the modular-addition toy; <paramref name="onEval"/> sees each evaluation.</summary>
+    /// <summary>
+    /// Trains the modular-addition toy; <paramref name="onEval"/> sees each evaluation, <paramref name="stop"/> (checked
+    /// before each step) ends the run early, <paramref name="checkpoints"/> saves and resumes it.
+    /// </summary>
     public static ModAddResult TrainModularAddition(ModAddOptions o, Action<StepReport>? report = null, Action<ModAddEval>? onEval = null,
-        Func<bool>? stop = null)
+        Func<bool>? stop = null, ToyCheckpoints? checkpoints = null)
     {
         if (o.MaxSteps <= 0) throw new ArgumentException($"modadd: steps must be positive, got {o.MaxSteps}");
         var wall = Stopwatch.StartNew();
@@ -114,17 +133,10 @@ public static class ToyModels
         // full batch: one "epoch" of one step per step; the rows' order does not change the mean loss
         var trainer = new Trainer(model, optimizer, data.TrainPairs.Length, _ => AnswerLogits(model, trainX, o.P).CrossEntropy(trainY),
             new TrainerOptions(o.MaxSteps, data.TrainPairs.Length, o.Seed));
-        var curve = new List<ModAddEval>();
-        int streak = 0;
-        while (!trainer.Done && streak < o.Patience && stop?.Invoke() != true)
-        {
-            trainer.Run(maxSteps: Math.Min(o.EvalEvery, trainer.TotalSteps - trainer.Step), stop: stop, report: report);
-            var e = EvaluateModAdd(model, o.P, trainX, trainY, testX, testY, trainer.Step);
-            curve.Add(e);
-            onEval?.Invoke(e);
-            streak = e.TestAccuracy >= o.TargetAccuracy ? streak + 1 : 0;
-        }
-        return new ModAddResult(model, curve[^1], curve, streak >= o.Patience, wall.Elapsed);
+        var run = new ToyLoop<ModAddOptions, ModAddEval>("modadd", trainer, o, o.EvalEvery,
+            step => EvaluateModAdd(model, o.P, trainX, trainY, testX, testY, step), e => e.TestAccuracy >= o.TargetAccuracy, o.Patience);
+        var (curve, final, streak, stopped) = run.Run(report, onEval, stop, checkpoints, saved => saved with { MaxSteps = 0 });
+        return new ModAddResult(model, final, curve, streak >= o.Patience, wall.Elapsed, stopped);
     }
 
     /// <summary>Logits over the p answers at the <c>=</c> position, [n, p].</summary>

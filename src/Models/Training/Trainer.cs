@@ -5,7 +5,8 @@ using Interp.Optim;
 namespace Interp.Training;
 
 /// <param name="Schedule">learning-rate factor by step (see Interp.Optim.LrSchedule); null for a constant rate</param>
-public sealed record TrainerOptions(int Epochs = 1, int BatchSize = 64, ulong Seed = 0, Func<int, double>? Schedule = null);
+/// <param name="DetectAnomaly">run each step in anomaly mode (<see cref="Interp.Autograd.Anomaly"/>): the first op making a NaN/Inf stops training with its name</param>
+public sealed record TrainerOptions(int Epochs = 1, int BatchSize = 64, ulong Seed = 0, Func<int, double>? Schedule = null, bool DetectAnomaly = false);
 
 /// <summary>Where training is after a step, for progress displays.</summary>
 /// <param name="StepsRun">steps run by this trainer object (fewer than Step after resuming), over <paramref name="Elapsed"/></param>
@@ -63,18 +64,27 @@ public sealed class Trainer
         return order!.AsSpan(start, Math.Min(Options.BatchSize, ExampleCount - start)).ToArray();
     }
 
-    /// <summary>Runs the next step and returns its loss.</summary>
+    /// <summary>
+    /// Runs the next step and returns its loss. A NaN or infinite loss stops training (ArithmeticException) before the
+    /// optimizer would spread it into the weights; with <see cref="TrainerOptions.DetectAnomaly"/> the error names the
+    /// first op that made a NaN/Inf, in the forward or the backward pass.
+    /// </summary>
     public double TrainStep()
     {
         if (Done) throw new InvalidOperationException($"trainer: all {TotalSteps} steps are done");
         Model.Train();
         if (Options.Schedule is { } schedule) Optimizer.LearningRate = baseRate * schedule(Step);
+        using var anomaly = Options.DetectAnomaly ? Interp.Autograd.Anomaly.Enable() : null;
         var loss = lossOf(BatchRows(Step));
+        double value = loss.Item();
+        if (!double.IsFinite(value))
+            throw new ArithmeticException($"trainer: the loss is {value} at step {Step + 1}; training stopped before the update " +
+                "(the weights are those of the previous step; enable anomaly detection to find the op that made it)");
         Optimizer.ZeroGrad();
         loss.Backward();
         Optimizer.Step();
         Step++;
-        return loss.Item();
+        return value;
     }
 
     /// <summary>

@@ -15,38 +15,66 @@ public delegate Tensor? BackwardHook(Tensor gradient, HookPoint hook);
 /// </summary>
 public sealed class HookPoint(string localName)
 {
-    readonly List<ForwardHook> forward = [];
-    readonly List<BackwardHook> backward = [];
+    /// <summary>A hook and the thread it is scoped to (null: every thread).</summary>
+    sealed record Entry<T>(T Hook, int? Thread);
+
+    // copy-on-write arrays: a forward pass on one thread reads a snapshot while another thread adds or removes hooks
+    readonly Lock gate = new();
+    Entry<ForwardHook>[] forward = [];
+    Entry<BackwardHook>[] backward = [];
 
     /// <summary>The full dotted name, e.g. <c>blocks.0.attn.hook_pattern</c>.</summary>
     public string Name { get; internal set; } = localName;
     internal string LocalName { get; } = localName;
 
-    public bool HasHooks => forward.Count > 0 || backward.Count > 0;
+    /// <summary>Whether hooks that fire on the calling thread are registered.</summary>
+    public bool HasHooks => Visible(forward).Any() || Visible(backward).Any();
 
-    public IDisposable AddForwardHook(ForwardHook hook)
-    {
-        forward.Add(hook);
-        return new Handle(() => forward.Remove(hook));
-    }
+    /// <summary>A hook for every forward pass, on any thread, until the handle is disposed.</summary>
+    public IDisposable AddForwardHook(ForwardHook hook) => Add(ref forward, new(hook, null));
 
-    public IDisposable AddBackwardHook(BackwardHook hook)
-    {
-        backward.Add(hook);
-        return new Handle(() => backward.Remove(hook));
-    }
+    public IDisposable AddBackwardHook(BackwardHook hook) => Add(ref backward, new(hook, null));
+
+    /// <summary>
+    /// A hook for the forward passes of the calling thread only (what RunWithHooks and RunWithCache use), so runs on
+    /// other threads at the same time neither see it nor feed it their activations.
+    /// </summary>
+    public IDisposable AddForwardHookForThisThread(ForwardHook hook) => Add(ref forward, new(hook, Environment.CurrentManagedThreadId));
+
+    public IDisposable AddBackwardHookForThisThread(BackwardHook hook) => Add(ref backward, new(hook, Environment.CurrentManagedThreadId));
 
     public void RemoveHooks()
     {
-        forward.Clear();
-        backward.Clear();
+        lock (gate) (forward, backward) = ([], []);
+    }
+
+    IDisposable Add<T>(ref Entry<T>[] list, Entry<T> entry)
+    {
+        lock (gate) list = [.. list, entry];
+        bool isForward = typeof(T) == typeof(ForwardHook);
+        return new Handle(() =>
+        {
+            lock (gate)
+            {
+                if (isForward) forward = [.. forward.Where(e => !ReferenceEquals(e, entry))];
+                else backward = [.. backward.Where(e => !ReferenceEquals(e, entry))];
+            }
+        });
+    }
+
+    static IEnumerable<T> Visible<T>(Entry<T>[] entries)
+    {
+        int thread = Environment.CurrentManagedThreadId;
+        foreach (var e in entries)
+            if (e.Thread is null || e.Thread == thread) yield return e.Hook;
     }
 
     /// <summary>Passes <paramref name="activation"/> through the hooks and returns what the model should use.</summary>
     public Tensor Run(Tensor activation)
     {
+        Interp.Autograd.Anomaly.AtHookPoint(Name);
         activation.Name = Name;
-        foreach (var hook in forward.ToArray())
+        foreach (var hook in Visible(forward))
         {
             if (hook(activation, this) is not { } replaced) continue;
             if (!ShapeUtil.SameShape(replaced.ShapeArray, activation.ShapeArray) || replaced.DType != activation.DType)
@@ -56,11 +84,12 @@ public sealed class HookPoint(string localName)
             activation = replaced;
             activation.Name = Name;
         }
-        if (backward.Count > 0)
+        var backwardHooks = Visible(backward).ToList();
+        if (backwardHooks.Count > 0)
         {
             if (!activation.RequiresGrad)
                 throw new InvalidOperationException($"hook {Name}: backward hooks are registered but the activation does not require grad (is grad mode off?)");
-            foreach (var hook in backward.ToArray()) activation.RegisterHook(g => hook(g, this));
+            foreach (var hook in backwardHooks) activation.RegisterHook(g => hook(g, this));
         }
         return activation;
     }

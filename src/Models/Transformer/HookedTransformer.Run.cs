@@ -13,7 +13,8 @@ public readonly record struct HookFilter(Func<string, bool> Matches)
 public sealed partial class HookedTransformer
 {
     /// <summary>
-    /// Forward pass with the given hooks attached; the hooks are removed afterwards, also when the run throws.
+    /// Forward pass with the given hooks attached; the hooks are removed afterwards, also when the run throws. They are
+    /// attached for the calling thread only: other threads running this model at the same time do not see them.
     /// Backward hooks are attached to this run's activations, so they fire in a later backward from its logits.
     /// </summary>
     public Tensor RunWithHooks(Tensor tokens,
@@ -24,9 +25,9 @@ public sealed partial class HookedTransformer
         try
         {
             foreach (var (filter, hook) in fwdHooks ?? [])
-                handles.AddRange(Matching(filter).Select(h => h.AddForwardHook(hook)));
+                handles.AddRange(Matching(filter).Select(h => h.AddForwardHookForThisThread(hook)));
             foreach (var (filter, hook) in bwdHooks ?? [])
-                handles.AddRange(Matching(filter).Select(h => h.AddBackwardHook(hook)));
+                handles.AddRange(Matching(filter).Select(h => h.AddBackwardHookForThisThread(hook)));
             return Forward(tokens);
         }
         finally

@@ -31,6 +31,7 @@ public sealed unsafe partial class CpuBackend
     static void Im2ColTyped<T>(Tensor image, Tensor cols, int n, Window2d w, bool toCols) where T : unmanaged, System.Numerics.INumberBase<T>
     {
         T* img = Ptr<T>(image) + image.Offset, col = Ptr<T>(cols) + cols.Offset;
+        using var alive = new KeepAlive(image, cols);
         int oh = w.OH, ow = w.OW, plane = w.H * w.W, rows = w.KH * w.KW, l = oh * ow;
         void Plane(int nc)
         {

@@ -46,6 +46,7 @@ public sealed unsafe partial class CpuBackend
     static void UnaryTyped<T, F>(Tensor x, Tensor o, T p1, T p2) where T : unmanaged, IFloatingPointIeee754<T> where F : IUnaryFn
     {
         T* px = Ptr<T>(x), po = Ptr<T>(o);
+        using var alive = new KeepAlive(x, o);
         new StridedLoop(x.shape, x.strides, o.strides).Run([x.Offset, 0], (off, n, st) =>
             UnaryRun<T, F>(px + off[0], st[0], po + off[1], n, p1, p2));
     }
@@ -111,6 +112,7 @@ public sealed unsafe partial class CpuBackend
     static void BinaryTyped<T, F>(Tensor a, Tensor b, Tensor o) where T : unmanaged, IFloatingPointIeee754<T> where F : IBinaryFn
     {
         T* pa = Ptr<T>(a), pb = Ptr<T>(b), po = Ptr<T>(o);
+        using var alive = new KeepAlive(a, b, o);
         var sa = ShapeUtil.BroadcastStrides("binary", a.shape, a.strides, o.shape);
         var sb = ShapeUtil.BroadcastStrides("binary", b.shape, b.strides, o.shape);
         new StridedLoop(o.shape, sa, sb, o.strides).Run([a.Offset, b.Offset, 0], (off, n, st) =>
@@ -158,6 +160,7 @@ public sealed unsafe partial class CpuBackend
     static void WhereTyped<T>(Tensor c, Tensor a, Tensor b, Tensor o) where T : unmanaged, INumberBase<T>
     {
         T* pc = Ptr<T>(c), pa = Ptr<T>(a), pb = Ptr<T>(b), po = Ptr<T>(o);
+        using var alive = new KeepAlive(c, a, b, o);
         var sc = ShapeUtil.BroadcastStrides("where", c.shape, c.strides, o.shape);
         var sa = ShapeUtil.BroadcastStrides("where", a.shape, a.strides, o.shape);
         var sb = ShapeUtil.BroadcastStrides("where", b.shape, b.strides, o.shape);

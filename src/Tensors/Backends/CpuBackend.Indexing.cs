@@ -23,6 +23,7 @@ public sealed unsafe partial class CpuBackend
         int m = index.Numel;
         T* src = Ptr<T>(x) + x.Offset, dst = Ptr<T>(o);
         int* ix = Ptr<int>(index) + index.Offset;
+        using var alive = new KeepAlive(x, o, index);
         void Row(int r)   // one output row: (o, j) = (r / m, r % m)
         {
             int oi = r / m, j = r % m;
@@ -52,6 +53,7 @@ public sealed unsafe partial class CpuBackend
         int m = index.Numel;
         T* dst = Ptr<T>(o), s = Ptr<T>(src) + src.Offset;
         int* ix = Ptr<int>(index) + index.Offset;
+        using var alive = new KeepAlive(o, src, index);
         const int Block = 256;
         int blocks = (inner + Block - 1) / Block;
         void Task(int t)
@@ -92,6 +94,7 @@ public sealed unsafe partial class CpuBackend
     {
         T* src = Ptr<T>(x), dst = Ptr<T>(o);
         int* ix = Ptr<int>(index) + index.Offset;
+        using var alive = new KeepAlive(x, o, index);
         var ishape = index.shape;
         void Body(int p) => dst[p] = src[OffsetAt(ishape, x.strides, x.Offset, p, dim, ix[p])];
         if (o.Numel < 1 << 15) for (int p = 0; p < o.Numel; p++) Body(p);
@@ -112,6 +115,7 @@ public sealed unsafe partial class CpuBackend
     {
         T* dst = Ptr<T>(o), s = Ptr<T>(src);
         int* ix = Ptr<int>(index) + index.Offset;
+        using var alive = new KeepAlive(o, src, index);
         var ishape = index.shape;
         for (long p = 0; p < index.Numel; p++)
         {

@@ -35,6 +35,7 @@ public sealed unsafe partial class CpuBackend
         T* px = Ptr<T>(x) + x.Offset, po = Ptr<T>(o);
         int* pt = Ptr<int>(targets) + targets.Offset;
         T* ps = scale is null ? null : Ptr<T>(scale) + scale.Offset;
+        using var alive = new KeepAlive(x, o, targets, scale);
         void Row(int r)
         {
             T* row = px + (long)r * c;

@@ -28,6 +28,7 @@ public sealed unsafe partial class CpuBackend
         // into the rows ([batch·m, k]·[k, n]) instead of many small ones; C's layout is the same either way.
         if (batch > 1 && sb == 0 && !ta && sa == (long)m * lda)
             (m, batch) = (m * batch, 1);
+        using var alive = new KeepAlive(ma, mb, o);
         if (a.DType == DType.Float32)
             Gemm.SgemmBatched(ta, tb, m, n, k, 1f, Ptr<float>(ma) + ma.Offset, lda, sa, Ptr<float>(mb) + mb.Offset, ldb, sb, 0f, Ptr<float>(o), n, (long)m * n, batch);
         else

@@ -27,6 +27,7 @@ public sealed unsafe partial class CpuBackend
         T* px = Ptr<T>(x) + x.Offset, py = Ptr<T>(y), pm = Ptr<T>(mean), ps = Ptr<T>(rstd);
         T* pw = weight is null ? null : Ptr<T>(weight) + weight.Offset;
         T* pb = bias is null ? null : Ptr<T>(bias) + bias.Offset;
+        using var alive = new KeepAlive(x, y, mean, rstd, weight, bias);
         int w = Vector256<T>.Count;
         ForRows(rowCount, n, r =>
         {
@@ -78,6 +79,7 @@ public sealed unsafe partial class CpuBackend
         T* pg = Ptr<T>(g) + g.Offset, px = Ptr<T>(x) + x.Offset, pm = Ptr<T>(mean) + mean.Offset, ps = Ptr<T>(rstd) + rstd.Offset;
         T* pw = weight is null ? null : Ptr<T>(weight) + weight.Offset;
         T* po = Ptr<T>(dx);
+        using var alive = new KeepAlive(g, x, mean, rstd, weight, dx);
         bool affine = dweight is not null;
         int chunks = (long)rowCount * n < 1 << 15 ? 1 : Math.Min(rowCount, 4 * Environment.ProcessorCount);
         var partial = new T[affine ? 2 * chunks * n : 0];   // [chunk][dw | db][n]
@@ -129,6 +131,7 @@ public sealed unsafe partial class CpuBackend
             if (chunks == 1) Chunk(0); else Parallel.For(0, chunks, Chunk);
             if (!affine) return;
             T* dw = Ptr<T>(dweight!), db = Ptr<T>(dbias!);
+            using var aliveGrads = new KeepAlive(dweight, dbias);
             for (int i = 0; i < n; i++)
             {
                 T sw = T.Zero, sb = T.Zero;

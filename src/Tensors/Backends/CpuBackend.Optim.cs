@@ -20,6 +20,7 @@ public sealed unsafe partial class CpuBackend
     {
         T* p = Ptr<T>(param) + param.Offset, g = Ptr<T>(grad) + grad.Offset;
         T* b = buffer is null ? null : Ptr<T>(buffer) + buffer.Offset;
+        using var alive = new KeepAlive(param, grad, buffer);
         ForChunks(param.Numel, (lo, hi) =>
         {
             for (int i = lo; i < hi; i++)
@@ -50,6 +51,7 @@ public sealed unsafe partial class CpuBackend
     {
         T* p = Ptr<T>(param) + param.Offset, g = Ptr<T>(grad) + grad.Offset;
         T* pm = Ptr<T>(m) + m.Offset, pv = Ptr<T>(v) + v.Offset;
+        using var alive = new KeepAlive(param, grad, m, v);
         double stepSize = lr / (1 - Math.Pow(beta1, step));
         double correction2Sqrt = Math.Sqrt(1 - Math.Pow(beta2, step));
         double decay = decoupled ? 1 - lr * wd : 1, l2 = decoupled ? 0 : wd;
@@ -78,6 +80,7 @@ public sealed unsafe partial class CpuBackend
     static double SumSq<T>(Tensor x) where T : unmanaged, IFloatingPointIeee754<T>
     {
         T* p = Ptr<T>(x) + x.Offset;
+        using var alive = new KeepAlive(x);
         double s = 0;
         for (int i = 0; i < x.Numel; i++) { double v = double.CreateTruncating(p[i]); s += v * v; }
         return s;
@@ -93,6 +96,7 @@ public sealed unsafe partial class CpuBackend
     static void Scale<T>(Tensor x, T factor) where T : unmanaged, IFloatingPointIeee754<T>
     {
         T* p = Ptr<T>(x);
+        using var alive = new KeepAlive(x);
         new StridedLoop(x.shape, x.strides).Run([x.Offset], (off, n, st) =>
         {
             for (int i = 0; i < n; i++) p[off[0] + i * st[0]] *= factor;

@@ -20,6 +20,7 @@ public sealed unsafe partial class CpuBackend
     {
         T* px = Ptr<T>(x) + x.Offset, po = Ptr<T>(o);
         int* pa = Ptr<int>(arg);
+        using var alive = new KeepAlive(x, o, arg);
         int oh = w.OH, ow = w.OW;
         void Plane(int nc)
         {
@@ -65,6 +66,7 @@ public sealed unsafe partial class CpuBackend
     {
         T* pg = Ptr<T>(g) + g.Offset, po = Ptr<T>(o);
         int* pa = Ptr<int>(arg) + arg.Offset;
+        using var alive = new KeepAlive(g, o, arg);
         int l = w.OH * w.OW;
         void Plane(int nc)
         {
@@ -102,6 +104,7 @@ public sealed unsafe partial class CpuBackend
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         T* pi = Ptr<T>(image) + image.Offset, pp = Ptr<T>(pooled) + pooled.Offset;
+        using var alive = new KeepAlive(image, pooled);
         int oh = w.OH, ow = w.OW;
         void Plane(int nc)
         {

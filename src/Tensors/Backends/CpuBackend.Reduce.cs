@@ -44,6 +44,7 @@ public sealed unsafe partial class CpuBackend
     static void ReduceRows<T>(ReduceOp op, Tensor rows, Tensor o, int rowCount, int rowLen) where T : unmanaged, IFloatingPointIeee754<T>
     {
         T* src = Ptr<T>(rows) + rows.Offset, dst = Ptr<T>(o);
+        using var alive = new KeepAlive(rows, o);
         void Body(int r)
         {
             T* row = src + (long)r * rowLen;
@@ -105,6 +106,7 @@ public sealed unsafe partial class CpuBackend
         var o = Tensor.Empty(outShape, DType.Int32);
         double* p = Ptr<double>(src);
         int* q = Ptr<int>(o);
+        using var alive = new KeepAlive(src, o);
         int len = x.shape[dim];
         for (int r = 0; r < rowCount; r++)
         {

@@ -32,6 +32,7 @@ public sealed unsafe partial class CpuBackend
     static void SoftmaxRows<T>(Tensor rows, Tensor y, int rowCount, int len, bool log) where T : unmanaged, IFloatingPointIeee754<T>
     {
         T* src = Ptr<T>(rows) + rows.Offset, dst = Ptr<T>(y);
+        using var alive = new KeepAlive(rows, y);
         ForRows(rowCount, len, r =>
         {
             T* xr = src + (long)r * len, yr = dst + (long)r * len;
@@ -93,6 +94,7 @@ public sealed unsafe partial class CpuBackend
     static void SoftmaxBackwardRows<T>(Tensor yRows, Tensor gRows, Tensor gx, int rowCount, int len, bool log) where T : unmanaged, IFloatingPointIeee754<T>
     {
         T* py = Ptr<T>(yRows) + yRows.Offset, pg = Ptr<T>(gRows) + gRows.Offset, po = Ptr<T>(gx);
+        using var alive = new KeepAlive(yRows, gRows, gx);
         int w = Vector256<T>.Count;
         ForRows(rowCount, len, r =>
         {

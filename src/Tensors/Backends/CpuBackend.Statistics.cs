@@ -21,6 +21,7 @@ public sealed unsafe partial class CpuBackend
     static void VarRows<T>(Tensor rows, Tensor o, int rowCount, int n, int correction) where T : unmanaged, IFloatingPointIeee754<T>
     {
         T* src = Ptr<T>(rows) + rows.Offset, dst = Ptr<T>(o);
+        using var alive = new KeepAlive(rows, o);
         T count = T.CreateChecked(n), dof = T.CreateChecked(Math.Max(0, n - correction));
         ForRows(rowCount, n, r =>
         {

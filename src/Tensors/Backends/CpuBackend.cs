@@ -22,7 +22,19 @@ public sealed unsafe partial class CpuBackend : IBackend
         return r;
     }
 
+    /// <summary>
+    /// Element 0 of a CPU tensor's pinned storage. Valid only while the storage is reachable: the JIT may treat a tensor
+    /// as dead right after its last managed use, before the loops that read through the pointer have run, and the GC
+    /// then frees the pinned array under them. Every kernel therefore holds its tensors in a <see cref="KeepAlive"/>
+    /// scope that lasts as long as its pointers.
+    /// </summary>
     internal static T* Ptr<T>(Tensor t) where T : unmanaged => ((CpuStorage)t.Storage).Ptr<T>();
+
+    /// <summary>Keeps tensors (and so their storages) reachable until the end of the enclosing scope.</summary>
+    internal readonly struct KeepAlive(params Tensor?[] tensors) : IDisposable
+    {
+        public void Dispose() => GC.KeepAlive(tensors);
+    }
 
     public void Copy(Tensor src, Tensor dst)
     {
@@ -47,6 +59,7 @@ public sealed unsafe partial class CpuBackend : IBackend
     {
         TS* ps = Ptr<TS>(src);
         TD* pd = Ptr<TD>(dst);
+        using var alive = new KeepAlive(src, dst);
         var loop = new StridedLoop(src.shape, src.strides, dst.strides);
         loop.Run([src.Offset, dst.Offset], (off, n, st) =>
         {
@@ -74,6 +87,7 @@ public sealed unsafe partial class CpuBackend : IBackend
     static void FillTyped<T>(Tensor dst, T value) where T : unmanaged
     {
         T* p = Ptr<T>(dst);
+        using var alive = new KeepAlive(dst);
         new StridedLoop(dst.shape, dst.strides).Run([dst.Offset], (off, n, st) =>
         {
             if (st[0] == 1) new Span<T>(p + off[0], n).Fill(value);

@@ -1,0 +1,79 @@
+using Xunit;
+
+namespace Interp.Tests.Cli;
+
+/// <summary>
+/// Every verb refuses a bad argument with one line on stderr naming the problem, nothing on stdout, and a non-zero
+/// exit status — run in-process through the program's entry (<see cref="CommandLine.Execute"/>), so the table covers
+/// the dispatch too. A new verb adds its rows here: one line each, "command line | expected exit | text in the message".
+/// </summary>
+[Collection("Console")]
+public class BadCommandLineTests
+{
+    public static TheoryData<string> Rows => new()
+    {
+        // the demo (default verb)
+        "--bogus | 1 | unexpected argument '--bogus'",
+        "nosuchverb | 1 | unexpected argument 'nosuchverb'",
+        "demo --epochs 0 | 1 | '--epochs'",
+        "demo --seed | 1 | '--seed'",
+        // train cnn
+        "train cnn --bogus | 1 | unexpected argument '--bogus'",
+        "train cnn --epochs ten | 1 | --epochs needs a positive integer, got 'ten'",
+        "train cnn --batch -4 | 1 | --batch needs a positive integer, got '-4'",
+        "train cnn --lr 0 | 1 | --lr needs a positive number, got '0'",
+        "train cnn --channels 3 | 1 | --channels needs two positive integers C1,C2, got '3'",
+        "train cnn --seed -1 | 1 | --seed needs a non-negative integer, got '-1'",
+        "train cnn --out | 1 | --out needs a folder, got nothing",
+        // train induction
+        "train induction --bogus | 1 | unexpected argument '--bogus'",
+        "train induction --steps 0 | 1 | --steps needs a positive integer, got '0'",
+        "train induction --seed x | 1 | --seed needs a non-negative integer, got 'x'",
+        "train induction --checkpoint-every 0 | 1 | --checkpoint-every needs a positive integer, got '0'",
+        "train induction --resume | 1 | --resume needs a folder, got nothing",
+        "train induction --resume {tmp}/a --out {tmp}/b | 1 | drop --out",
+        "train induction --resume {tmp}/none --quiet | 2 | no checkpoint in '{tmp}/none'",
+        // train modadd
+        "train modadd --bogus | 1 | unexpected argument '--bogus'",
+        "train modadd --steps -5 | 1 | --steps needs a positive integer, got '-5'",
+        "train modadd --out | 1 | --out needs a folder, got nothing",
+        "train modadd --checkpoint-every many | 1 | --checkpoint-every needs a positive integer, got 'many'",
+        "train modadd --resume {tmp}/none --quiet | 2 | no checkpoint in '{tmp}/none'",
+        // featviz
+        "featviz --bogus | 1 | unknown option '--bogus'",
+        "featviz --steps 3 | 1 | --model is required",
+        "featviz --model {tmp}/none.pt | 1 | no CNN at '{tmp}/none.pt'",
+        "featviz --model {tmp}/none.pt --layer conv9 | 1 | --layer must be all, conv1, conv2, fc1, logits; got 'conv9'",
+        "featviz --model {tmp}/none.pt --param wavelet | 1 | --param must be pixel or fourier, got 'wavelet'",
+        "featviz --model {tmp}/none.pt --steps -1 | 1 | --steps must be at least 0, got -1",
+        // unspeakable
+        "unspeakable --bogus | 1 | unknown option '--bogus'",
+        "unspeakable --via resid | 1 | --model is required",
+        "unspeakable --model {tmp}/none --via sideways | 1 | --via must be resid or embed, got 'sideways'",
+        "unspeakable --model {tmp}/none --prompt 1 | 1 | --prompt only applies to --via embed",
+        "unspeakable --model {tmp}/none | 1 | no model at '{tmp}/none'",
+    };
+
+    [Theory, MemberData(nameof(Rows))]
+    public void IsRefusedInOneLine(string row)
+    {
+        string tmp = Path.Combine(Path.GetTempPath(), $"interp-cli-{Guid.NewGuid():N}");
+        var parts = row.Replace("{tmp}", tmp).Split(" | ");
+        var (args, exit, phrase) = (parts[0].Split(' ', StringSplitOptions.RemoveEmptyEntries), int.Parse(parts[1]), parts[2]);
+        try
+        {
+            var (code, stdout, stderr) = ConsoleCapture.Run(() => CommandLine.Execute(args));
+            Assert.Equal(exit, code);
+            Assert.Equal("", stdout);
+            var lines = stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+            Assert.True(lines.Length == 1, $"expected one line on stderr, got {lines.Length}:\n{stderr}");
+            Assert.StartsWith("interp", lines[0]);
+            Assert.Contains(phrase, lines[0]);
+            Assert.False(Directory.Exists(Path.Combine(tmp, "none")), "a refused --resume must not create its folder");
+        }
+        finally
+        {
+            if (Directory.Exists(tmp)) Directory.Delete(tmp, recursive: true);
+        }
+    }
+}
