@@ -30,6 +30,8 @@ public static class CommandLine
                interp heads|norms|lens --model PATH [options]   (see interp heads --help, ...)
                interp case norms --model PATH [--model PATH ...]   (see interp case norms --help)
                interp sae [options]   (sparse autoencoder on a hook point; see interp sae --help)
+               interp featviz --model PATH [options]   (see interp featviz --help)
+               interp unspeakable --model PATH [options]   (see interp unspeakable --help)
                interp --help
 
         demo (the default): trains a 784-256-10 MLP (ReLU) with Adam (lr 1e-3, batch 128) on Fashion-MNIST,
@@ -55,6 +57,8 @@ public static class CommandLine
         if (args is ["lens", .. var lens]) return LensCommand.Run(lens);
         if (args is ["case", "norms", .. var caseNorms]) return CaseNormsCommand.Run(caseNorms);
         if (args is ["sae", .. var sae]) return SaeCommand.Run(sae);
+        if (args is ["featviz", .. var fv]) return FeatvizCommand.Run(fv);
+        if (args is ["unspeakable", .. var un]) return UnspeakableCommand.Run(un);
         var options = new TrainingOptions();
         for (int i = 0; i < args.Length; i++)
         {

@@ -51,6 +51,19 @@ public class BadCommandLineTests
         "sae --lr 0 | 1 | --lr must be positive",
         "sae --arch gated | 1 | --arch must be standard or topk, got 'gated'",
         "sae --model {tmp}/none | 1 | no model at '{tmp}/none'",
+        // featviz
+        "featviz --bogus | 1 | unknown option '--bogus'",
+        "featviz --steps 3 | 1 | --model is required",
+        "featviz --model {tmp}/none.pt | 1 | no CNN at '{tmp}/none.pt'",
+        "featviz --model {tmp}/none.pt --layer conv9 | 1 | --layer must be all, conv1, conv2, fc1, logits; got 'conv9'",
+        "featviz --model {tmp}/none.pt --param wavelet | 1 | --param must be pixel or fourier, got 'wavelet'",
+        "featviz --model {tmp}/none.pt --steps -1 | 1 | --steps must be at least 0, got -1",
+        // unspeakable
+        "unspeakable --bogus | 1 | unknown option '--bogus'",
+        "unspeakable --via resid | 1 | --model is required",
+        "unspeakable --model {tmp}/none --via sideways | 1 | --via must be resid or embed, got 'sideways'",
+        "unspeakable --model {tmp}/none --prompt 1 | 1 | --prompt only applies to --via embed",
+        "unspeakable --model {tmp}/none | 1 | no model at '{tmp}/none'",
     };
 
     [Theory, MemberData(nameof(Rows))]
