@@ -17,12 +17,12 @@ internal static class SideBySideRunner
           WORKLOAD   matmul-128 matmul-256 matmul-512 matmul-1024 matmul-2048 gpt cnn sae (default: all)
           --rounds   processes per side and workload, run alternately Interp, PyTorch, Interp, ... (default 2)
           --samples  timed samples per process (default 5); medians over all rounds' samples
-          --warmup   untimed calls per phase before sampling (default 2)
+          --warmup   untimed calls per phase before sampling, and at least 2 s of them (default 2; 0: none)
           --threads  threads for both sides: DOTNET_PROCESSOR_COUNT and torch.set_num_threads (default 2)
           --python   the interpreter with torch (default /usr/bin/python3, Debian's python3-torch)
         """;
 
-    sealed record Side(Dictionary<string, List<double>> Ms, long PeakKb, int Threads, string Version);
+    sealed record Side(Dictionary<string, List<double>> Ms, Dictionary<string, List<double>> CpuMs, long PeakKb, int Threads, string Version);
 
     public static int Run(string[] args)
     {
@@ -56,7 +56,7 @@ internal static class SideBySideRunner
         }
         Console.WriteLine($"# PyTorch {torchVersion}; load after: {LoadAverage()}");
         Console.WriteLine();
-        PrintTable(["workload", "metric", "Interp", "PyTorch", "Interp / PyTorch time", "peak RSS Interp", "peak RSS PyTorch"], rows);
+        PrintTable(["workload", "metric", "Interp", "PyTorch", "Interp / PyTorch time", "Interp / PyTorch CPU time", "peak RSS Interp", "peak RSS PyTorch"], rows);
         return 0;
     }
 
@@ -66,15 +66,16 @@ internal static class SideBySideRunner
         foreach (var phase in interp[0].Ms.Keys)
         {
             double mi = Median(interp.SelectMany(s => s.Ms[phase])), mt = Median(torch.SelectMany(s => s.Ms[phase]));
-            string ratio = (mi / mt).ToString("F2", CultureInfo.InvariantCulture);
+            string ratio = Ratio(mi, mt);
+            string cpuRatio = Ratio(Median(interp.SelectMany(s => s.CpuMs[phase])), Median(torch.SelectMany(s => s.CpuMs[phase])));
             if (name.StartsWith("matmul-"))
             {
                 int n = int.Parse(name["matmul-".Length..]);
                 double flop = 2.0 * n * n * n;
-                yield return [name, "GFLOP/s", Gflops(flop, mi), Gflops(flop, mt), ratio, peakI, peakT];
+                yield return [name, "GFLOP/s", Gflops(flop, mi), Gflops(flop, mt), ratio, cpuRatio, peakI, peakT];
             }
             else
-                yield return [name, phase + " ms", Ms(mi), Ms(mt), ratio, peakI, peakT];
+                yield return [name, phase + " ms", Ms(mi), Ms(mt), ratio, cpuRatio, peakI, peakT];
         }
     }
 
@@ -92,11 +93,14 @@ internal static class SideBySideRunner
             throw new InvalidOperationException($"side-by-side: {exe} {string.Join(' ', args)} failed (exit {p.ExitCode}): {stderr.Result.Trim()} {stdout.Trim()}");
         using var doc = JsonDocument.Parse(line);
         var root = doc.RootElement;
-        var ms = root.GetProperty("ms").EnumerateObject()
-            .ToDictionary(ph => ph.Name, ph => ph.Value.EnumerateArray().Select(v => v.GetDouble()).ToList());
+        var ms = Samples(root.GetProperty("ms"));
+        var cpuMs = Samples(root.GetProperty("cpu_ms"));
         string version = root.TryGetProperty("version", out var ver) ? ver.GetString() ?? "" : "";
-        return new Side(ms, root.GetProperty("vmhwm_kb").GetInt64(), root.GetProperty("threads").GetInt32(), version);
+        return new Side(ms, cpuMs, root.GetProperty("vmhwm_kb").GetInt64(), root.GetProperty("threads").GetInt32(), version);
     }
+
+    static Dictionary<string, List<double>> Samples(JsonElement phases) => phases.EnumerateObject()
+        .ToDictionary(ph => ph.Name, ph => ph.Value.EnumerateArray().Select(v => v.GetDouble()).ToList());
 
     /// <summary>The same thread count for both runtimes: .NET's processor count (Interp's GEMM pool and loops size
     /// themselves by it) and OpenMP/OpenBLAS for torch (the script also calls torch.set_num_threads).</summary>
@@ -163,6 +167,8 @@ internal static class SideBySideRunner
         var s = xs.Order().ToArray();
         return s.Length % 2 == 1 ? s[s.Length / 2] : (s[s.Length / 2 - 1] + s[s.Length / 2]) / 2;
     }
+
+    static string Ratio(double interp, double torch) => (interp / torch).ToString("F2", CultureInfo.InvariantCulture);
 
     static string Ms(double ms) => ms.ToString(ms < 10 ? "F2" : "F1", CultureInfo.InvariantCulture);
     static string Gflops(double flop, double ms) => (flop / (ms * 1e6)).ToString("F1", CultureInfo.InvariantCulture);

@@ -7,7 +7,8 @@ namespace Interp.Bench.SideBySide;
 /// <summary>
 /// `Interp.Bench workload NAME [--warmup W] [--samples S]`: one side of one workload in a process of its own, so its
 /// peak resident memory (VmHWM) is its own. Prints one JSON line, the same format torch_workloads.py prints:
-/// {"side": "interp", "workload": NAME, "ms": {PHASE: [ms per call, one per sample]}, "vmhwm_kb": K, "threads": T}.
+/// {"side": "interp", "workload": NAME, "ms": {PHASE: [wall ms per call, one per sample]}, "cpu_ms": {PHASE: [process CPU
+/// ms per call]}, "vmhwm_kb": K, "threads": T}.
 /// </summary>
 internal static class WorkloadProcess
 {
@@ -21,25 +22,44 @@ internal static class WorkloadProcess
         int warmup = IntOption(args, "--warmup", 2), samples = IntOption(args, "--samples", 5);
         var phases = Workloads.Create(name);
         var ms = new Dictionary<string, List<double>>();
+        var cpuMs = new Dictionary<string, List<double>>();
         foreach (var (phase, run) in phases)
         {
-            for (int i = 0; i < warmup; i++) run();
+            Warm(run, warmup);
             int reps = RepsFor(run);
             var list = ms[phase] = [];
+            var cpuList = cpuMs[phase] = [];
             for (int s = 0; s < samples; s++)
             {
                 long t0 = Stopwatch.GetTimestamp();
+                double c0 = CpuMs();
                 for (int r = 0; r < reps; r++) run();
                 list.Add(Stopwatch.GetElapsedTime(t0).TotalMilliseconds / reps);
+                cpuList.Add((CpuMs() - c0) / reps);
             }
         }
         var result = new Dictionary<string, object>
         {
-            ["side"] = "interp", ["workload"] = name, ["ms"] = ms,
+            ["side"] = "interp", ["workload"] = name, ["ms"] = ms, ["cpu_ms"] = cpuMs,
             ["vmhwm_kb"] = PeakResidentKb(), ["threads"] = Environment.ProcessorCount,
         };
         Console.WriteLine(JsonSerializer.Serialize(result));
     }
+
+    /// <summary>
+    /// At least <paramref name="calls"/> calls and at least WarmupMs of running: .NET compiles hot methods again,
+    /// optimised, after some 30 calls and a short delay, and a training run is in that state after its first second.
+    /// </summary>
+    static void Warm(Action run, int calls)
+    {
+        long t0 = Stopwatch.GetTimestamp();
+        for (int i = 0; i < calls || (calls > 0 && Stopwatch.GetElapsedTime(t0).TotalMilliseconds < WarmupMs); i++) run();
+    }
+
+    const double WarmupMs = 2000;
+
+    /// <summary>CPU time of the whole process, all threads (Python's time.process_time() on the other side).</summary>
+    static double CpuMs() => CpuClock.ProcessMs();
 
     /// <summary>How many calls make one sample of at least MinSampleMs (one call for anything slower).</summary>
     static int RepsFor(Action run)
