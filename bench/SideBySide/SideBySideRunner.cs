@@ -52,7 +52,9 @@ internal static class SideBySideRunner
                 Console.Error.WriteLine($"side-by-side: {name} round {r + 1}/{rounds} done");
             }
             torchVersion ??= torch[0].Version;
-            rows.AddRange(Rows(name, interp, torch));
+            var done = Rows(name, interp, torch).ToList();
+            foreach (var row in done) Console.Error.WriteLine("side-by-side: " + string.Join(" | ", row));
+            rows.AddRange(done);
         }
         Console.WriteLine($"# PyTorch {torchVersion}; load after: {LoadAverage()}");
         Console.WriteLine();
@@ -126,6 +128,8 @@ internal static class SideBySideRunner
                 names.Add(a);
                 continue;
             }
+            if (a is not ("--rounds" or "--samples" or "--warmup" or "--threads" or "--python"))
+                throw new ArgumentException($"side-by-side: unknown option {a}\n{Usage}");
             if (i + 1 >= args.Length) throw new ArgumentException($"side-by-side: {a} needs a value\n{Usage}");
             string v = args[++i];
             switch (a)
