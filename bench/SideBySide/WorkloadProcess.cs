@@ -8,7 +8,8 @@ namespace Interp.Bench.SideBySide;
 /// `Interp.Bench workload NAME [--warmup W] [--samples S]`: one side of one workload in a process of its own, so its
 /// peak resident memory (VmHWM) is its own. Prints one JSON line, the same format torch_workloads.py prints:
 /// {"side": "interp", "workload": NAME, "ms": {PHASE: [wall ms per call, one per sample]}, "cpu_ms": {PHASE: [process CPU
-/// ms per call]}, "vmhwm_kb": K, "threads": T}.
+/// ms per call]}, "vmhwm_kb": K, "threads": T, "gc_collections": [gen0, gen1, gen2], "gc_pause_ms": P} (the GC fields
+/// are Interp's only).
 /// </summary>
 internal static class WorkloadProcess
 {
@@ -42,6 +43,8 @@ internal static class WorkloadProcess
         {
             ["side"] = "interp", ["workload"] = name, ["ms"] = ms, ["cpu_ms"] = cpuMs,
             ["vmhwm_kb"] = PeakResidentKb(), ["threads"] = Environment.ProcessorCount,
+            ["gc_collections"] = new[] { GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2) },
+            ["gc_pause_ms"] = GC.GetTotalPauseDuration().TotalMilliseconds,
         };
         Console.WriteLine(JsonSerializer.Serialize(result));
     }
