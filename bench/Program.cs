@@ -1,11 +1,32 @@
 if (args.Length > 0 && args[0] == "modadd-step")
 {
     Interp.Bench.ModAddStep.Run(args[1..]);
-    return;
+    return 0;
 }
 if (args.Length > 0 && args[0] == "gemm-quick")
 {
     Interp.Bench.GemmQuick.Run(args[1..]);
-    return;
+    return 0;
+}
+if (args.Length > 0 && args[0] == "cnn-step")
+{
+    Interp.Bench.CnnStep.Run(args[1..]);
+    return 0;
+}
+try
+{
+    if (args.Length > 0 && args[0] == "side-by-side")
+        return Interp.Bench.SideBySide.SideBySideRunner.Run(args[1..]);
+    if (args.Length > 0 && args[0] == "workload")
+    {
+        Interp.Bench.SideBySide.WorkloadProcess.Run(args[1..]);
+        return 0;
+    }
+}
+catch (Exception e) when (e is ArgumentException or FileNotFoundException)
+{
+    Console.Error.WriteLine(e.Message);
+    return 2;
 }
 BenchmarkDotNet.Running.BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
+return 0;
