@@ -2,7 +2,15 @@ using System.Diagnostics;
 using Interp.Cli;
 using Interp.Data;
 
-return CommandLine.Run(args);
+try
+{
+    return CommandLine.Run(args);
+}
+catch (CliError e)
+{
+    Console.Error.WriteLine($"interp: {e.Message}");
+    return 1;
+}
 
 static class CommandLine
 {

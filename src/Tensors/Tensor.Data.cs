@@ -72,4 +72,19 @@ public sealed partial class Tensor
     }
 
     public Tensor To(Device device) => CopyToDevice(device);
+
+    /// <summary>
+    /// Moves a contiguous leaf's data to <paramref name="device"/> in place (as PyTorch's <c>module.to(device)</c> does
+    /// to parameters): the same Tensor object, so every module field that holds it follows. Its gradient is dropped.
+    /// </summary>
+    public void MoveDataTo(Device device)
+    {
+        if (device == Device) return;
+        if (!IsLeaf) throw new InvalidOperationException($"MoveDataTo: only leaf tensors can move in place; this one was made by {GradFn!.Op}");
+        if (!IsContiguous || Offset != 0) throw new InvalidOperationException($"MoveDataTo: the tensor [{string.Join(", ", shape)}] is a non-contiguous view; move its base instead");
+        var moved = CopyToDevice(device);
+        Storage = moved.Storage;
+        Offset = moved.Offset;
+        Grad = null;
+    }
 }

@@ -13,8 +13,8 @@ public sealed partial class Tensor
     internal readonly int[] shape;
     internal readonly int[] strides;
 
-    public Storage Storage { get; }
-    public int Offset { get; }
+    public Storage Storage { get; private set; }
+    public int Offset { get; private set; }
 
     public Tensor(Storage storage, int[] shape, int[]? strides = null, int offset = 0)
     {

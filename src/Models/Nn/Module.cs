@@ -48,6 +48,13 @@ public abstract class Module
 
     public IEnumerable<Tensor> Parameters() => NamedParameters().Select(p => p.Param);
 
+    /// <summary>Moves every parameter to <paramref name="device"/> in place, as torch's <c>module.to(device)</c>; returns this.</summary>
+    public Module To(Device device)
+    {
+        foreach (var p in Parameters()) p.MoveDataTo(device);
+        return this;
+    }
+
     public IEnumerable<(string Name, Module Child)> NamedChildren() => children;
 
     /// <summary>Sets training mode on this module and all descendants; returns this.</summary>

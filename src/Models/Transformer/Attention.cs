@@ -61,7 +61,7 @@ public sealed class Attention : HookedModule
         if (past is not null) (k, v) = past.Append(k, v);
 
         var scores = Tensor.Einsum("bqhe,bkhe->bhqk", q, k) * (1 / Math.Sqrt(cfg.DHead));
-        scores = hookScores.Run(scores.MaskedFill(CausalMask(q.Size(1), k.Size(1), offset), MaskValue));
+        scores = hookScores.Run(scores.MaskedFill(CausalMask(q.Size(1), k.Size(1), offset, scores.Device), MaskValue));
         var pattern = hookPattern.Run(scores.Softmax(-1));
         var z = hookZ.Run(Tensor.Einsum("bhqk,bkhe->bqhe", pattern, v));
 
@@ -78,11 +78,11 @@ public sealed class Attention : HookedModule
     }
 
     /// <summary>[queries, keys] with 1 where key j lies after query i (at absolute position offset + i).</summary>
-    static Tensor CausalMask(int queries, int keys, int offset)
+    static Tensor CausalMask(int queries, int keys, int offset, Device device)
     {
         var mask = new int[queries * keys];
         for (int i = 0; i < queries; i++)
             for (int j = offset + i + 1; j < keys; j++) mask[i * keys + j] = 1;
-        return Tensor.FromArray(mask, [queries, keys]);
+        return Tensor.FromArray(mask, [queries, keys], device);
     }
 }

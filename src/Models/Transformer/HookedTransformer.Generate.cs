@@ -35,7 +35,7 @@ public sealed partial class HookedTransformer
                 next[b] = Sample(last.AsSpan(b * Config.DVocab, Config.DVocab), temperature, topK, gen);
                 sequences[b].Add(next[b]);
             }
-            if (step + 1 < maxNewTokens) logits = Forward(Tensor.FromArray(next, [batch, 1]), cache);
+            if (step + 1 < maxNewTokens) logits = Forward(Tensor.FromArray(next, [batch, 1], tokens.Device), cache);
         }
         var result = Tensor.FromArray(sequences.SelectMany(s => s).ToArray(), [batch, pos + maxNewTokens]);
         return flat ? result.Squeeze(0) : result;

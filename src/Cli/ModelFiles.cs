@@ -1,0 +1,91 @@
+using System.Text.Json;
+using Interp.IO;
+using Interp.Nn;
+using Interp.Models;
+using Interp.Training;
+using Interp.Transformers;
+
+namespace Interp.Cli;
+
+/// <summary>Loads the models a verb works on from what the user names, with one clear line when it cannot.</summary>
+public static class ModelFiles
+{
+    /// <summary>
+    /// A folder with model.safetensors + config.json (as <c>interp train induction|modadd</c> writes), or a Hugging Face
+    /// GPT-2 checkpoint (.safetensors or torch zip; config.json beside it gives n_head).
+    /// </summary>
+    public static HookedTransformer LoadTransformer(string path, Device? device = null)
+    {
+        var model = Guard(path, () =>
+        {
+            if (Directory.Exists(path))
+            {
+                string weights = Path.Combine(path, "model.safetensors"), config = Path.Combine(path, "config.json");
+                if (!File.Exists(weights)) throw new CliError($"'{path}' has no model.safetensors (train one with: interp train induction --out {path})");
+                if (!File.Exists(config)) throw new CliError($"'{path}' has model.safetensors but no config.json beside it");
+                var cfg = JsonSerializer.Deserialize<TransformerConfig>(File.ReadAllText(config))
+                    ?? throw new CliError($"'{config}' is empty");
+                var m = new HookedTransformer(cfg);
+                m.LoadSafeTensors(weights);
+                return m;
+            }
+            if (!File.Exists(path)) throw new CliError($"no model at '{path}' (a folder from `interp train induction`, or a GPT-2 .safetensors file)");
+            return Pretrained.LoadGpt2(path);
+        });
+        if (device is { } d && d != Device.Cpu) model.To(d);
+        return model;
+    }
+
+    /// <summary>
+    /// A folder from <c>interp train cnn</c> (model.safetensors and its checkpoint config), or a PyTorch .pt / safetensors
+    /// state dict whose layout is <paramref name="config"/> or, when null, inferred from the tensor shapes.
+    /// </summary>
+    public static Cnn LoadCnn(string path, CnnConfig? config = null) => Guard(path, () =>
+    {
+        if (Directory.Exists(path))
+        {
+            string weights = Path.Combine(path, "model.safetensors");
+            if (!File.Exists(weights)) throw new CliError($"'{path}' has no model.safetensors (train one with: interp train cnn --out {path})");
+            var cfg = config ?? (Checkpoint.Exists(path) ? Checkpoint.ReadConfig<CnnRun>(path).Model : null);
+            var state = TensorIO.ReadAll(SafeTensorsFile.Open(weights));
+            return Build(state, cfg ?? InferCnnConfig(state, weights));
+        }
+        if (!File.Exists(path)) throw new CliError($"no CNN at '{path}' (a folder from `interp train cnn`, or a PyTorch .pt state dict)");
+        var dict = path.EndsWith(".safetensors", StringComparison.OrdinalIgnoreCase)
+            ? TensorIO.ReadAll(SafeTensorsFile.Open(path)) : TorchStateDict.Load(path);
+        return Build(dict, config ?? InferCnnConfig(dict, path));
+    });
+
+    static Cnn Build(IReadOnlyDictionary<string, Tensor> state, CnnConfig cfg)
+    {
+        var cnn = new Cnn(cfg, new Generator(0));
+        cnn.LoadStateDict(state);
+        return cnn;
+    }
+
+    /// <summary>conv1 [c1, in, k, k], conv2 [c2, c1, k, k], fc1 [hidden, flat], fc2 [classes, hidden]; the pool after conv1 from flat.</summary>
+    public static CnnConfig InferCnnConfig(IReadOnlyDictionary<string, Tensor> state, string file)
+    {
+        Tensor Get(string name, int rank) => state.TryGetValue(name, out var t) && t.Rank == rank ? t
+            : throw new CliError($"'{file}' is not a CNN state dict of conv1/conv2/fc1/fc2: '{name}' is missing or not {rank}-D");
+        var (c1, c2, fc1, fc2) = (Get("conv1.weight", 4), Get("conv2.weight", 4), Get("fc1.weight", 2), Get("fc2.weight", 2));
+        foreach (bool pool in new[] { false, true })
+            foreach (int size in new[] { 28, 32, 64 })
+            {
+                var cfg = new CnnConfig(InChannels: c1.Size(1), ImageSize: size, Conv1Channels: c1.Size(0), Conv2Channels: c2.Size(0),
+                    Kernel: c1.Size(2), PoolAfterConv1: pool, Hidden: fc1.Size(0), Classes: fc2.Size(0));
+                if (cfg.FlatFeatures == fc1.Size(1)) return cfg;
+            }
+        throw new CliError($"'{file}': cannot infer the CNN layout (fc1 takes {fc1.Size(1)} inputs, conv2 has {c2.Size(0)} channels)");
+    }
+
+    static T Guard<T>(string path, Func<T> load)
+    {
+        try { return load(); }
+        catch (CliError) { throw; }
+        catch (Exception e) when (e is IOException or InvalidDataException or ArgumentException or JsonException or UnauthorizedAccessException or NotSupportedException or KeyNotFoundException)
+        {
+            throw new CliError($"cannot load '{path}': {e.Message}");
+        }
+    }
+}

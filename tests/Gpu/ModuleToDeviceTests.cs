@@ -1,0 +1,42 @@
+using Interp.Nn;
+using Interp.Transformers;
+using Xunit;
+
+namespace Interp.Tests.Gpu;
+
+/// <summary>module.To(device): the same model object computes the same logits on another device.</summary>
+public class ModuleToDeviceTests
+{
+    [Fact]
+    public void A_transformer_moved_to_ilgpu_cpu_gives_the_cpu_logits() => SameLogits(Device.IlgpuCpu);
+
+    [CudaFact]
+    public void A_transformer_moved_to_cuda_gives_the_cpu_logits() => SameLogits(Device.Cuda());
+
+    static void SameLogits(Device dev)
+    {
+        var cfg = new TransformerConfig { NLayers = 2, DModel = 16, NHeads = 2, DHead = 8, DMlp = 32, DVocab = 11, NCtx = 8, Seed = 3 };
+        var model = new HookedTransformer(cfg);
+        var tokens = Tensor.FromArray(new[] { 1, 5, 2, 9, 3, 3, 0, 7 }, [2, 4]);
+        var expected = model.Forward(tokens).ToFloatArray();
+        var w = model.Parameters().First();
+        model.To(dev);
+        Assert.Same(w, model.Parameters().First());
+        Assert.All(model.Parameters(), p => Assert.Equal(dev, p.Device));
+        var actual = model.Forward(tokens.To(dev));
+        Assert.Equal(dev, actual.Device);
+        var a = actual.ToFloatArray();
+        for (int i = 0; i < a.Length; i++) Assert.True(Math.Abs(a[i] - expected[i]) <= 1e-4, $"logit {i}: {a[i]} vs {expected[i]}");
+        model.To(Device.Cpu);
+        Assert.Equal(expected, model.Forward(tokens).ToFloatArray());
+    }
+
+    [Fact]
+    public void Only_leaves_move_in_place()
+    {
+        var x = Tensor.Randn([3, 4], requiresGrad: true);
+        var y = x * 2.0;
+        Assert.Contains("leaf", Assert.Throws<InvalidOperationException>(() => y.MoveDataTo(Device.IlgpuCpu)).Message);
+        Assert.Contains("non-contiguous", Assert.Throws<InvalidOperationException>(() => x.Detach().T.MoveDataTo(Device.IlgpuCpu)).Message);
+    }
+}
