@@ -19,6 +19,7 @@ static class CommandLine
                interp train cnn [options]   (see interp train cnn --help)
                interp train induction [options]   (see interp train induction --help)
                interp train modadd [options]   (see interp train modadd --help)
+               interp case eis7-cnn|eis7-transformer [options]   (see interp case --help)
                interp --help
 
         demo (the default): trains a 784-256-10 MLP (ReLU) with Adam (lr 1e-3, batch 128) on Fashion-MNIST,
@@ -35,6 +36,7 @@ static class CommandLine
         if (args is ["train", "cnn", .. var rest]) return TrainCnn.Run(rest);
         if (args is ["train", "induction", .. var ind]) return TrainToys.Induction(ind);
         if (args is ["train", "modadd", .. var mod]) return TrainToys.ModAdd(mod);
+        if (args is ["case", .. var caseArgs]) return CaseCommand.Run(caseArgs);
         var options = new TrainingOptions();
         for (int i = 0; i < args.Length; i++)
         {

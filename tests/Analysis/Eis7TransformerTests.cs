@@ -47,7 +47,7 @@ public class Eis7TransformerTests
     public void LogitDecompositionPartsSumToTheLogitDifference()
     {
         const int p = 11;
-        var model = RandomModel(p);
+        var model = RandomModel(p, dtype: DType.Float64);
         var d = Eis7TransformerAnalysis.DecomposeLogitDifference(model);
         var direct = Eis7Transformer.LogitDifference(model, Eis7Transformer.Tokens(Eis7Transformer.AllPairs(p), p));
         Assert.Equal(p * p, d.Total.Length);
@@ -55,13 +55,13 @@ public class Eis7TransformerTests
         Assert.True(scale > 0.1, "the random model should have a non-trivial logit difference");
         for (int i = 0; i < p * p; i++)
         {
-            Assert.Equal(direct[i], d.Total[i], 4);
-            Assert.Equal(d.Total[i], d.Direct[i] + d.AttnX[i] + d.AttnY[i] + d.AttnEq[i] + d.Mlp[i], 4);
-            Assert.Equal(d.Mlp[i], d.MlpViaX[i] + d.MlpViaY[i] + d.MlpViaEq[i] + d.MlpViaDirect[i] + d.MlpBias[i], 4);
-            Assert.Equal(d.Total[i], d.XPath[i] + d.YPath[i] + d.Rest[i], 4);
+            Assert.Equal(direct[i], d.Total[i], 9);
+            Assert.Equal(d.Total[i], d.Direct[i] + d.AttnX[i] + d.AttnY[i] + d.AttnEq[i] + d.Mlp[i], 9);
+            Assert.Equal(d.Mlp[i], d.MlpViaX[i] + d.MlpViaY[i] + d.MlpViaEq[i] + d.MlpViaDirect[i] + d.MlpBias[i], 9);
+            Assert.Equal(d.Total[i], d.XPath[i] + d.YPath[i] + d.Rest[i], 9);
         }
         // every part varies the way its input does: the direct term of `=` is the same for every pair
-        Assert.All(d.Direct, v => Assert.Equal(d.Direct[0], v, 5));
+        Assert.All(d.Direct, v => Assert.Equal(d.Direct[0], v, 12));
         Assert.True(d.AttnX.Max() - d.AttnX.Min() > 1e-3 && d.MlpViaY.Max() - d.MlpViaY.Min() > 1e-3);
     }
 
@@ -111,15 +111,16 @@ public class Eis7TransformerTests
     public void ShortTrainingRunOnASubsetBeatsTheMajorityClass()
     {
         var labels = SharedLabels();
-        var o = new Eis7TransformerOptions(Steps: 300, Seed: 0, DModel: 32, NHeads: 4, DHead: 8, DMlp: 128, LearningRate: 3e-3,
-            WeightDecay: 0.1, WarmupSteps: 10, EvalEvery: 150, MaxPairs: 3000);
+        // 1,500 training pairs, a small model, 100 steps: ~82% on the held-out 1,500 (majority class ~57%)
+        var o = new Eis7TransformerOptions(Steps: 100, Seed: 0, DModel: 32, NHeads: 4, DHead: 8, DMlp: 64, LearningRate: 1e-2,
+            WeightDecay: 0.1, WarmupSteps: 10, EvalEvery: 50, MaxPairs: 3000);
         var run = Eis7Transformer.Train(labels, o);
-        Assert.Equal([150, 300], run.Curve.Select(e => e.Step));
+        Assert.Equal([50, 100], run.Curve.Select(e => e.Step));
         int p = labels.Size;
         double ones = run.TestPairs.Average(i => (double)labels[i / p, i % p]);
         double majority = Math.Max(ones, 1 - ones);
-        Assert.True(run.Final.TestAccuracy > majority + 0.05, $"test accuracy {run.Final.TestAccuracy:P1} vs majority class {majority:P1}");
-        Assert.True(run.Final.TrainAccuracy >= run.Final.TestAccuracy - 0.02);
+        Assert.True(run.Final.TestAccuracy > majority + 0.1, $"test accuracy {run.Final.TestAccuracy:P1} vs majority class {majority:P1}");
+        Assert.True(run.Final.TrainAccuracy >= run.Final.TestAccuracy);
         // the grid of predictions agrees with the evaluation's test accuracy
         var grid = Eis7Transformer.PredictGrid(run.Model);
         Assert.Equal(run.Final.TestAccuracy, run.TestPairs.Average(i => grid[i / p, i % p] == labels[i / p, i % p] ? 1.0 : 0.0), 6);
