@@ -191,7 +191,7 @@ public sealed class Eis7Cnn
             (logits.Select(1, 1) - logits.Select(1, 0)).Sum().Backward();
         }
         var saliency = (x.Grad! * x.Detach()).Reshape(indices.Length, Digits.Height, Digits.Width);
-        x.RequiresGrad = false;
+        foreach (var p in Model.Parameters()) p.Grad = null;   // only the input's gradient is wanted
         return saliency;
     }
 
