@@ -32,6 +32,7 @@ public static class CommandLine
                interp sae [options]   (sparse autoencoder on a hook point; see interp sae --help)
                interp featviz --model PATH [options]   (see interp featviz --help)
                interp unspeakable --model PATH [options]   (see interp unspeakable --help)
+               interp case eis7-cnn|eis7-transformer [options]   (see interp case --help)
                interp --help
 
         demo (the default): trains a 784-256-10 MLP (ReLU) with Adam (lr 1e-3, batch 128) on Fashion-MNIST,
@@ -59,6 +60,7 @@ public static class CommandLine
         if (args is ["sae", .. var sae]) return SaeCommand.Run(sae);
         if (args is ["featviz", .. var fv]) return FeatvizCommand.Run(fv);
         if (args is ["unspeakable", .. var un]) return UnspeakableCommand.Run(un);
+        if (args is ["case", .. var caseArgs]) return CaseCommand.Run(caseArgs);
         var options = new TrainingOptions();
         for (int i = 0; i < args.Length; i++)
         {

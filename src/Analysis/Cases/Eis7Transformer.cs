@@ -1,0 +1,149 @@
+using System.Diagnostics;
+using Interp.Autograd;
+using Interp.Optim;
+using Interp.Training;
+using Interp.Transformers;
+
+namespace Interp.Analysis.Cases;
+
+/// <summary>
+/// How to retrain the EIS VII challenge-2 transformer. The defaults are the challenge's model and recipe: 1 layer,
+/// d_model 128, 8 heads of 16, ReLU MLP 1024, no LayerNorm, no attention or unembed biases, learned positions, causal
+/// attention, vocabulary p + 1 (token p is <c>=</c>); full-batch AdamW (lr 5e-4, betas 0.9/0.98, weight decay 1) with a
+/// linear warm-up over <see cref="WarmupSteps"/>, on a seeded random <see cref="TrainFraction"/> of the p² pairs.
+/// <see cref="MaxPairs"/> restricts the run to that many randomly chosen pairs (for quick checks).
+/// </summary>
+public sealed record Eis7TransformerOptions(
+    int Steps = 5000, ulong Seed = 0, double TrainFraction = 0.5, int DModel = 128, int NHeads = 8, int DHead = 16, int DMlp = 1024,
+    double LearningRate = 5e-4, double WeightDecay = 1.0, int WarmupSteps = 10, int EvalEvery = 500, int? MaxPairs = null)
+{
+    public TransformerConfig ModelConfig(int p) => new()
+    {
+        NLayers = 1, DModel = DModel, NHeads = NHeads, DHead = DHead, DMlp = DMlp, DVocab = p + 1, NCtx = 3,
+        ActFn = "relu", Normalization = "none", PositionalEmbedding = "standard", UseAttnBias = false, UseUnembedBias = false,
+        UseAttnResult = false, Seed = Seed,
+    };
+
+    public void Validate()
+    {
+        if (Steps <= 0) throw new ArgumentException($"eis7 transformer: steps must be positive, got {Steps}");
+        if (!(TrainFraction > 0 && TrainFraction < 1)) throw new ArgumentException($"eis7 transformer: train fraction must lie in (0, 1), got {TrainFraction}");
+        if (WarmupSteps < 0 || WarmupSteps > Steps) throw new ArgumentException($"eis7 transformer: warm-up must lie in [0, steps = {Steps}], got {WarmupSteps}");
+        if (EvalEvery <= 0) throw new ArgumentException($"eis7 transformer: eval interval must be positive, got {EvalEvery}");
+        if (MaxPairs is int m && m < 4) throw new ArgumentException($"eis7 transformer: max pairs must be at least 4, got {m}");
+    }
+}
+
+public readonly record struct Eis7Eval(int Step, double TrainLoss, double TrainAccuracy, double TestLoss, double TestAccuracy);
+
+/// <summary>A trained model, its split (pair indices x·p + y), its accuracy curve and the wall time of the training.</summary>
+public sealed record Eis7TransformerRun(
+    HookedTransformer Model, Eis7TransformerOptions Options, int[] TrainPairs, int[] TestPairs, IReadOnlyList<Eis7Eval> Curve, TimeSpan Wall)
+{
+    public Eis7Eval Final => Curve[^1];
+}
+
+/// <summary>
+/// EIS VII challenge 2 (Casper, 2023): a 1-layer transformer reads <c>x y =</c> and predicts, at <c>=</c>, a secret
+/// binary label of the pair as the token 0 or 1. The model's label is the token with the larger logit of the two; the
+/// training loss is the cross-entropy over the p answer tokens 0..p−1 (as in Nanda's grokking setup, which the
+/// challenge adapts).
+/// </summary>
+public static class Eis7Transformer
+{
+    /// <summary>Tokens int32 [n, 3] (x, y, =) of the given pair indices x·p + y.</summary>
+    public static Tensor Tokens(int[] pairs, int p)
+    {
+        var t = new int[pairs.Length * 3];
+        for (int i = 0; i < pairs.Length; i++) (t[3 * i], t[3 * i + 1], t[3 * i + 2]) = (pairs[i] / p, pairs[i] % p, p);
+        return Tensor.FromArray(t, [pairs.Length, 3]);
+    }
+
+    /// <summary>Every pair x·p + y in order, 0..p²−1.</summary>
+    public static int[] AllPairs(int p) => Enumerable.Range(0, p * p).ToArray();
+
+    /// <summary>The seeded split: a random permutation of the pairs (or of MaxPairs of them), the first fraction for training.</summary>
+    public static (int[] Train, int[] Test) Split(int p, Eis7TransformerOptions o)
+    {
+        var order = Trainer.Permutation(p * p, new Generator(o.Seed ^ 0x5EED_E157UL));
+        if (o.MaxPairs is int m && m < order.Length) order = order[..m];
+        int nTrain = Math.Clamp((int)Math.Round(o.TrainFraction * order.Length), 1, order.Length - 1);
+        return (order[..nTrain], order[nTrain..]);
+    }
+
+    /// <summary>Logits at the <c>=</c> position over the p answer tokens, [n, p].</summary>
+    public static Tensor AnswerLogits(HookedTransformer model, Tensor tokens)
+    {
+        int p = model.Config.DVocab - 1;
+        return AnswerPositionForward.Logits(model, tokens).Narrow(1, 0, p);
+    }
+
+    /// <summary>Trains the model on the labels; <paramref name="report"/> sees each step, <paramref name="onEval"/> each evaluation.</summary>
+    public static Eis7TransformerRun Train(Eis7Labels labels, Eis7TransformerOptions o, Action<StepReport>? report = null,
+        Action<Eis7Eval>? onEval = null, Func<bool>? stop = null)
+    {
+        ArgumentNullException.ThrowIfNull(labels);
+        o.Validate();
+        var wall = Stopwatch.StartNew();
+        int p = labels.Size;
+        var (train, test) = Split(p, o);
+        var (trainX, trainY) = (Tokens(train, p), Targets(labels, train));
+        var (testX, testY) = (Tokens(test, p), Targets(labels, test));
+        var model = new HookedTransformer(o.ModelConfig(p));
+        var optimizer = new AdamW(model.Parameters(), o.LearningRate, betas: (0.9, 0.98), weightDecay: o.WeightDecay);
+        // full batch: one "epoch" per step over all training rows (their order does not change the mean loss)
+        var trainer = new Trainer(model, optimizer, train.Length, _ => AnswerLogits(model, trainX).CrossEntropy(trainY),
+            new TrainerOptions(o.Steps, train.Length, o.Seed, LrSchedule.WarmupLinear(o.WarmupSteps, o.Steps, minFactor: 1)));
+        var curve = new List<Eis7Eval>();
+        while (!trainer.Done && stop?.Invoke() != true)
+        {
+            trainer.Run(maxSteps: Math.Min(o.EvalEvery, trainer.TotalSteps - trainer.Step), stop: stop, report: report);
+            var e = Evaluate(model, trainX, trainY, testX, testY, trainer.Step);
+            curve.Add(e);
+            onEval?.Invoke(e);
+        }
+        model.Eval();
+        return new Eis7TransformerRun(model, o, train, test, curve, wall.Elapsed);
+    }
+
+    /// <summary>The model's label (1 where logit[1] &gt; logit[0]) for every pair, [p, p].</summary>
+    public static int[,] PredictGrid(HookedTransformer model)
+    {
+        int p = model.Config.DVocab - 1;
+        var diff = LogitDifference(model, Tokens(AllPairs(p), p));
+        var grid = new int[p, p];
+        for (int i = 0; i < diff.Length; i++) grid[i / p, i % p] = diff[i] > 0 ? 1 : 0;
+        return grid;
+    }
+
+    /// <summary>logit[1] − logit[0] at <c>=</c> for each row of tokens [n, 3].</summary>
+    public static double[] LogitDifference(HookedTransformer model, Tensor tokens)
+    {
+        using var _ = GradMode.NoGrad();
+        var logits = model.Forward(tokens).Select(1, 2);
+        return (logits.Select(1, 1) - logits.Select(1, 0)).To(DType.Float64).ToDoubleArray();
+    }
+
+    static Tensor Targets(Eis7Labels labels, int[] pairs)
+    {
+        int p = labels.Size;
+        return Tensor.FromArray(pairs.Select(i => labels[i / p, i % p]).ToArray());
+    }
+
+    static Eis7Eval Evaluate(HookedTransformer model, Tensor trainX, Tensor trainY, Tensor testX, Tensor testY, int step)
+    {
+        using var _ = GradMode.NoGrad();
+        var (trainLoss, trainAcc) = LossAndAccuracy(model, trainX, trainY);
+        var (testLoss, testAcc) = testX.Size(0) == 0 ? (double.NaN, double.NaN) : LossAndAccuracy(model, testX, testY);
+        return new Eis7Eval(step, trainLoss, trainAcc, testLoss, testAcc);
+    }
+
+    static (double Loss, double Accuracy) LossAndAccuracy(HookedTransformer model, Tensor x, Tensor y)
+    {
+        var logits = AnswerLogits(model, x);
+        var diff = (logits.Select(1, 1) - logits.Select(1, 0)).ToCpuContiguous().To(DType.Float64).ToDoubleArray();
+        var labels = y.ToIntArray();
+        int correct = labels.Where((l, i) => (diff[i] > 0 ? 1 : 0) == l).Count();
+        return (logits.CrossEntropy(y).Item(), (double)correct / labels.Length);
+    }
+}

@@ -1,0 +1,184 @@
+using System.Globalization;
+using Interp.Plots;
+
+namespace Interp.Analysis.Cases;
+
+/// <summary>
+/// The challenge-2 report: accuracy and wall time of the retrained model, the true and learned 113 x 113 label grids,
+/// the Fourier spectrum of the embedding, the attention of <c>=</c> to x and y, the residual stream before the MLP in
+/// its top principal directions, and the split of the label logit difference over the inputs. Writes index.html and
+/// its images into a folder.
+/// </summary>
+public static class Eis7TransformerReport
+{
+    public static HtmlReport Build(Eis7TransformerRun run, Eis7Labels labels, string folder, string? command = null)
+    {
+        Directory.CreateDirectory(folder);
+        var model = run.Model;
+        int p = labels.Size;
+        var learned = Eis7Transformer.PredictGrid(model);
+        var report = new HtmlReport("EIS VII challenge 2: the retrained transformer");
+        Summary(report, run, labels, learned, command);
+        Curve(report, run, folder);
+        LabelGrids(report, run, labels, learned, folder);
+        Fourier(report, Eis7TransformerAnalysis.EmbeddingFourierNorms(model), folder);
+        Attention(report, Eis7TransformerAnalysis.AttentionFromEquals(model), folder);
+        Residual(report, Eis7TransformerAnalysis.ResidMidAtEquals(model), labels, folder);
+        Logits(report, Eis7TransformerAnalysis.DecomposeLogitDifference(model), p, folder);
+        report.Save(folder);
+        return report;
+    }
+
+    static string Pct(double v) => (100 * v).ToString("F2", CultureInfo.InvariantCulture) + " %";
+    static string F(double v, string format = "F3") => v.ToString(format, CultureInfo.InvariantCulture);
+
+    static void Summary(HtmlReport report, Eis7TransformerRun run, Eis7Labels labels, int[,] learned, string? command)
+    {
+        var o = run.Options;
+        var f = run.Final;
+        report.Paragraph($"A 1-layer transformer (d_model {o.DModel}, {o.NHeads} heads of {o.DHead}, ReLU MLP {o.DMlp}, no LayerNorm, no attention or " +
+            $"unembed biases, learned positions) reads \"x y =\" and predicts the secret label of (x, y) as the token 0 or 1 at \"=\". It was trained " +
+            $"with full-batch AdamW (lr {F(o.LearningRate, "G3")}, betas 0.9/0.98, weight decay {F(o.WeightDecay, "G3")}, {o.WarmupSteps} warm-up steps) " +
+            $"for {f.Step} steps on {run.TrainPairs.Length} pairs (seed {o.Seed}) and tested on the other {run.TestPairs.Length}.");
+        var rows = new List<IReadOnlyList<string>>
+        {
+            new[] { "test accuracy (held-out pairs)", Pct(f.TestAccuracy) },
+            new[] { "train accuracy", Pct(f.TrainAccuracy) },
+            new[] { "train / test loss", $"{F(f.TrainLoss, "F4")} / {F(f.TestLoss, "F4")}" },
+            new[] { "wall time of training", $"{F(run.Wall.TotalSeconds, "F1")} s" },
+            new[] { "pairs labelled 1", Pct(labels.FractionOnes) },
+            new[] { "majority-class accuracy on the test pairs", Pct(Majority(labels, run.TestPairs)) },
+        };
+        if (labels.ModelLabels is { } theirs)
+        {
+            rows.Add(new[] { "the challenge's model vs the true labels, all pairs", Pct(Eis7Labels.Agreement(theirs, labels.Labels)) });
+            rows.Add(new[] { "this model vs the challenge's model, all pairs", Pct(Eis7Labels.Agreement(learned, theirs)) });
+        }
+        report.Table(["measure", "value"], rows);
+        report.Paragraph("The challenge's model scores 97.27 % on its own held-out half (its README); its split is not published, so the " +
+            "comparable figure here is this model's accuracy on its own held-out half.");
+        if (command is not null) report.Code(command);
+    }
+
+    static double Majority(Eis7Labels labels, int[] pairs)
+    {
+        int p = labels.Size;
+        double ones = pairs.Average(i => (double)labels[i / p, i % p]);
+        return Math.Max(ones, 1 - ones);
+    }
+
+    static void Curve(HtmlReport report, Eis7TransformerRun run, string folder)
+    {
+        if (run.Curve.Count == 0) return;
+        var steps = run.Curve.Select(e => (double)e.Step).ToArray();
+        new LinePlot("accuracy during training", "step", "accuracy")
+            .Line("train", steps, run.Curve.Select(e => e.TrainAccuracy).ToArray())
+            .Line("test", steps, run.Curve.Select(e => e.TestAccuracy).ToArray(), dashed: true)
+            .Save(Path.Combine(folder, "accuracy.svg"));
+        report.Image("accuracy.svg", "Train and test accuracy at each evaluation.");
+    }
+
+    static void LabelGrids(HtmlReport report, Eis7TransformerRun run, Eis7Labels labels, int[,] learned, string folder)
+    {
+        int p = labels.Size;
+        var split = new int[p * p];                    // 0 unused (--max-pairs), 1 train, 2 test
+        foreach (int i in run.TrainPairs) split[i] = 1;
+        foreach (int i in run.TestPairs) split[i] = 2;
+        var errors = ReportImages.BinaryGrid(learned, 3, (x, y) => learned[x, y] == labels[x, y] ? null : split[x * p + y] switch
+        {
+            2 => ((byte)220, (byte)30, (byte)30),
+            1 => ((byte)250, (byte)160, (byte)0),
+            _ => ((byte)240, (byte)170, (byte)200),
+        });
+        var panels = new List<RgbImage> { ReportImages.BinaryGrid(labels.Labels), ReportImages.BinaryGrid(learned), errors };
+        ReportImages.Grid(panels, 3, pad: 8).SavePng(Path.Combine(folder, "label_grids.png"));
+        report.Heading("Label grids");
+        report.Image("label_grids.png", "Left: the true labels (row x, column y; dark = 1). Middle: this model's labels. Right: its labels with " +
+            "the mistakes marked (red on held-out pairs, orange on training pairs, pink on pairs the run did not use).");
+    }
+
+    static void Fourier(HtmlReport report, double[] norms, string folder)
+    {
+        new LinePlot("embedding W_E[:p] by Fourier frequency", "frequency k", "norm")
+            .Line("norm of frequency k", norms).Save(Path.Combine(folder, "fourier.svg"));
+        report.Heading("Fourier spectrum of the embedding");
+        double total = Math.Sqrt(norms.Sum(v => v * v));
+        var top = norms.Select((v, k) => (v, k)).OrderByDescending(t => t.v).Take(5)
+            .Select(t => new[] { t.k.ToString(CultureInfo.InvariantCulture), F(t.v), Pct(t.v * t.v / (total * total)) }).ToList();
+        report.Paragraph("W_E[:113] projected on the cos/sin basis of Z_113; the squared norms of the frequencies sum to ‖W_E‖². " +
+            "A model that computes with modular arithmetic concentrates on a few frequencies; a spread spectrum means it does not.");
+        report.Image("fourier.svg", "Norm of each frequency's component of the token embedding.");
+        report.Table(["frequency", "norm", "share of ‖W_E‖²"], top);
+    }
+
+    static void Attention(HtmlReport report, EqualsAttention attention, string folder)
+    {
+        int heads = attention.Pattern.Size(0);
+        var panels = new List<RgbImage>();
+        for (int h = 0; h < heads; h++)
+            for (int s = 0; s < 3; s++)
+                panels.Add(Heatmap.Render(attention.Pattern.Select(0, h).Select(0, s), new HeatmapOptions(CellSize: 1, Diverging: false, Min: 0, Max: 1)));
+        ReportImages.Grid(panels, 3).SavePng(Path.Combine(folder, "attention.png"));
+        report.Heading("Attention from =");
+        report.Paragraph("The attention of the \"=\" query to x, y and itself, for every pair (row x, column y), one row of panels per head; " +
+            "colour from 0 (dark) to 1 (yellow).");
+        report.Image("attention.png", "Head h (rows) attending to x, y and = (columns).");
+        report.Table(["head", "mean to x", "mean to y", "mean to ="],
+            Enumerable.Range(0, heads).Select(h => (IReadOnlyList<string>)[h.ToString(CultureInfo.InvariantCulture),
+                F(attention.MeanBySource[h, 0]), F(attention.MeanBySource[h, 1]), F(attention.MeanBySource[h, 2])]));
+    }
+
+    static void Residual(HtmlReport report, Tensor residMid, Eis7Labels labels, string folder)
+    {
+        int p = labels.Size, k = Math.Min(4, residMid.Size(1));
+        var pca = Pca.Fit(residMid, k);
+        var coords = pca.Project(residMid).ToDoubleArray();
+        var plot = new LinePlot("blocks.0.hook_resid_mid at = in its top two principal directions", "PC 1", "PC 2");
+        for (int label = 0; label <= 1; label++)
+        {
+            // every 4th pair keeps the SVG small; the two classes keep their proportions
+            var rows = Enumerable.Range(0, p * p).Where(i => i % 4 == 0 && labels[i / p, i % p] == label).ToArray();
+            plot.Points($"label {label}", rows.Select(i => coords[i * k]).ToArray(), rows.Select(i => coords[i * k + 1]).ToArray());
+        }
+        plot.Save(Path.Combine(folder, "resid_pca.svg"));
+        var maps = new List<RgbImage>();
+        for (int c = 0; c < k; c++)
+            maps.Add(Heatmap.Render(ReportImages.PairGrid(Enumerable.Range(0, p * p).Select(i => coords[i * k + c]).ToArray(), p),
+                new HeatmapOptions(CellSize: 2, Diverging: true)));
+        ReportImages.Grid(maps, k).SavePng(Path.Combine(folder, "resid_pca_grids.png"));
+        report.Heading("Residual stream before the MLP");
+        report.Paragraph("Principal components of blocks.0.hook_resid_mid at the \"=\" position over all pairs (eigenvectors of its covariance, " +
+            "Jacobi method).");
+        report.Table(["component", "variance", "share of the total variance"],
+            Enumerable.Range(0, k).Select(c => (IReadOnlyList<string>)[(c + 1).ToString(CultureInfo.InvariantCulture), F(pca.Variances[c]), Pct(pca.ExplainedRatio[c])]));
+        report.Image("resid_pca.svg", "PC 1 against PC 2, coloured by the true label (every 4th pair).");
+        report.Image("resid_pca_grids.png", "PC 1 to PC 4 of each pair's residual as 113 x 113 maps (row x, column y; blue negative, red positive).");
+    }
+
+    static void Logits(HtmlReport report, LogitDecomposition d, int p, string folder)
+    {
+        (string Name, double[] Values)[] parts = [("x path", d.XPath), ("y path", d.YPath), ("rest", d.Rest), ("total", d.Total)];
+        double bound = parts.Max(t => t.Values.Max(Math.Abs));
+        var maps = parts.Select(t => Heatmap.Render(ReportImages.PairGrid(t.Values, p), new HeatmapOptions(CellSize: 2, Diverging: true, Min: -bound, Max: bound))).ToList();
+        ReportImages.Grid(maps, 4).SavePng(Path.Combine(folder, "logit_paths.png"));
+        report.Heading("Logit contribution of each input");
+        report.Paragraph("The logit difference u·resid (u = W_U[:, 1] − W_U[:, 0]) at \"=\" splits exactly into: the direct term of \"=\" " +
+            "(W_E[=] + W_pos[2]), the attention output read from each source position (x, y, =), and the MLP; the ReLU MLP splits further, " +
+            "with its active neurons fixed, into the share of each of those inputs plus its biases. The x path is x's attention term plus its " +
+            "MLP share, likewise y; the rest is everything of \"=\" and the biases. The parts sum to the logit difference.");
+        (string, double[])[] rows = [
+            ("direct: W_E[=] + W_pos[2]", d.Direct), ("attention from x", d.AttnX), ("attention from y", d.AttnY), ("attention from =", d.AttnEq),
+            ("MLP (all)", d.Mlp), ("  MLP via x", d.MlpViaX), ("  MLP via y", d.MlpViaY), ("  MLP via = attention", d.MlpViaEq),
+            ("  MLP via the direct term", d.MlpViaDirect), ("  MLP biases", d.MlpBias),
+            ("x path", d.XPath), ("y path", d.YPath), ("rest", d.Rest), ("total logit difference", d.Total)];
+        report.Table(["part", "mean", "std over pairs", "mean |value|"],
+            rows.Select(r => (IReadOnlyList<string>)[r.Item1, F(r.Item2.Average()), F(Std(r.Item2)), F(r.Item2.Average(Math.Abs))]));
+        report.Image("logit_paths.png", "x path, y path, rest and total as 113 x 113 maps (row x, column y), one colour scale: red pushes to label 1.");
+    }
+
+    static double Std(double[] v)
+    {
+        double m = v.Average();
+        return Math.Sqrt(v.Sum(x => (x - m) * (x - m)) / Math.Max(1, v.Length - 1));
+    }
+}

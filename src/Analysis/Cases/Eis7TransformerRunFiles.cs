@@ -1,0 +1,43 @@
+using System.Text.Json;
+using Interp.Nn;
+using Interp.Plots;
+using Interp.Transformers;
+
+namespace Interp.Analysis.Cases;
+
+/// <summary>
+/// A trained challenge-2 run on disk, so the report can be rebuilt without retraining: model.safetensors
+/// (TransformerLens names), config.json (the <see cref="TransformerConfig"/>, as `interp train` writes it) and run.json
+/// (the options, which fix the split through the seed, the accuracy curve and the wall time).
+/// </summary>
+public static class Eis7TransformerRunFiles
+{
+    sealed record RunFile(Eis7TransformerOptions Options, List<Eis7Eval> Curve, double WallSeconds);
+
+    static readonly JsonSerializerOptions Indented = new() { WriteIndented = true };
+
+    public static void Save(Eis7TransformerRun run, string folder)
+    {
+        Directory.CreateDirectory(folder);
+        run.Model.SaveSafeTensors(Path.Combine(folder, "model.safetensors"));
+        AtomicFile.WriteAllText(Path.Combine(folder, "config.json"), JsonSerializer.Serialize(run.Model.Config, Indented));
+        AtomicFile.WriteAllText(Path.Combine(folder, "run.json"),
+            JsonSerializer.Serialize(new RunFile(run.Options, run.Curve.ToList(), run.Wall.TotalSeconds), Indented));
+    }
+
+    /// <summary>The run saved in <paramref name="folder"/>; its split is recomputed from the saved options for a p x p grid.</summary>
+    public static Eis7TransformerRun Load(string folder, int p)
+    {
+        string weights = Path.Combine(folder, "model.safetensors"), config = Path.Combine(folder, "config.json"), runFile = Path.Combine(folder, "run.json");
+        foreach (var f in new[] { weights, config, runFile })
+            if (!File.Exists(f)) throw new FileNotFoundException($"eis7 transformer run: '{folder}' has no {Path.GetFileName(f)} (save a run with --save)", f);
+        var cfg = JsonSerializer.Deserialize<TransformerConfig>(File.ReadAllText(config)) ?? throw new InvalidDataException($"'{config}' is empty");
+        var run = JsonSerializer.Deserialize<RunFile>(File.ReadAllText(runFile)) ?? throw new InvalidDataException($"'{runFile}' is empty");
+        if (cfg.DVocab != p + 1) throw new InvalidDataException($"eis7 transformer run: the model in '{folder}' has vocabulary {cfg.DVocab}, the labels need {p + 1}");
+        var model = new HookedTransformer(cfg);
+        model.LoadSafeTensors(weights);
+        model.Eval();
+        var (train, test) = Eis7Transformer.Split(p, run.Options);
+        return new Eis7TransformerRun(model, run.Options, train, test, run.Curve, TimeSpan.FromSeconds(run.WallSeconds));
+    }
+}

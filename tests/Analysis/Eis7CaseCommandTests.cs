@@ -1,0 +1,92 @@
+using Interp.Analysis.Cases;
+using Interp.Cli;
+using Interp.Plots;
+using Xunit;
+
+namespace Interp.Tests.Analysis;
+
+/// <summary>`interp case eis7-cnn|eis7-transformer` at small size: the report folders they write.</summary>
+public class Eis7CaseCommandTests
+{
+    static string TempDir()
+    {
+        var d = Path.Combine(Path.GetTempPath(), "interp-eis7-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(d);
+        return d;
+    }
+
+    static void AssertPng(string path)
+    {
+        Assert.True(File.Exists(path), $"{path} missing");
+        var img = Png.Decode(File.ReadAllBytes(path));
+        Assert.True(img.Width > 10 && img.Height > 10);
+    }
+
+    [Fact]
+    public void CnnCaseWritesItsReport()
+    {
+        var dir = TempDir();
+        try
+        {
+            Assert.Equal(0, CaseCommand.Run(["eis7-cnn", "--stride", "50", "--examples", "3", "--out", dir]));
+            var html = File.ReadAllText(Path.Combine(dir, "index.html"));
+            Assert.Contains("Fraction of each digit class labelled 1", html);
+            Assert.Contains("always 1", html);
+            Assert.Contains("Feature visualizations", html);
+            foreach (var f in new[] { "relu1_top.png", "relu2_confusing.png", "logits_top.png", "saliency_label1_top.png" }) AssertPng(Path.Combine(dir, f));
+            Assert.Contains("relu1_top.png", html);
+        }
+        finally { Directory.Delete(dir, recursive: true); }
+    }
+
+    [Fact]
+    public void CnnReportCallsTheFeatureVisualizerForEveryUnit()
+    {
+        var dir = TempDir();
+        try
+        {
+            var cnn = Eis7Cnn.Load(digits: Eis7Cnn.EveryNth(Interp.Data.Mnist.Load10k(), 100));
+            var seen = new List<(string, int)>();
+            Eis7CnnReport.Build(cnn, dir, examples: 2, featureVisualizer: (_, hook, unit) => { seen.Add((hook, unit)); return Tensor.Rand([1, 28, 28]); });
+            Assert.Equal(8 + 16 + 2, seen.Count);
+            Assert.Contains(("hook_relu2", 15), seen);
+            AssertPng(Path.Combine(dir, "featviz_hook_logits.png"));
+        }
+        finally { Directory.Delete(dir, recursive: true); }
+    }
+
+    [Fact]
+    public void TransformerCaseReportsOnASavedRun()
+    {
+        var dir = TempDir();
+        try
+        {
+            var labels = Eis7Labels.Load(Eis7Labels.DefaultPath!);
+            var run = Eis7Transformer.Train(labels, new Eis7TransformerOptions(Steps: 10, DModel: 16, NHeads: 2, DHead: 8, DMlp: 32, EvalEvery: 5, MaxPairs: 200));
+            string saved = Path.Combine(dir, "run");
+            Eis7TransformerRunFiles.Save(run, saved);
+            var loaded = Eis7TransformerRunFiles.Load(saved, labels.Size);
+            Assert.Equal(run.TrainPairs, loaded.TrainPairs);
+            Assert.Equal(run.Curve, loaded.Curve);
+            Assert.Equal(Eis7Transformer.PredictGrid(run.Model), Eis7Transformer.PredictGrid(loaded.Model));
+
+            string report = Path.Combine(dir, "report");
+            Assert.Equal(0, CaseCommand.Run(["eis7-transformer", "--model", saved, "--out", report, "--quiet"]));
+            var html = File.ReadAllText(Path.Combine(report, "index.html"));
+            foreach (var s in new[] { "test accuracy", "Fourier spectrum", "Attention from =", "Residual stream before the MLP", "Logit contribution" })
+                Assert.Contains(s, html);
+            foreach (var f in new[] { "label_grids.png", "attention.png", "resid_pca_grids.png", "logit_paths.png" }) AssertPng(Path.Combine(report, f));
+            var grids = Png.Decode(File.ReadAllBytes(Path.Combine(report, "label_grids.png")));
+            Assert.True(grids.Width > 3 * 113 * 3, "three 113 x 113 panels side by side");
+        }
+        finally { Directory.Delete(dir, recursive: true); }
+    }
+
+    [Fact]
+    public void BadArgumentsAreNamed()
+    {
+        Assert.Contains("no case named", Assert.Throws<CliError>(() => CaseCommand.Run(["eis8"])).Message);
+        Assert.Contains("--steps", Assert.Throws<CliError>(() => CaseCommand.Run(["eis7-transformer", "--steps", "x"])).Message);
+        Assert.Contains("not found", Assert.Throws<CliError>(() => CaseCommand.Run(["eis7-cnn", "--model", "/nonexistent/model.pt"])).Message);
+    }
+}
