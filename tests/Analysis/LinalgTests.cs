@@ -105,7 +105,7 @@ public class LinalgTests
     [InlineData(113)]
     public void FourierBasisIsOrthonormalAndFindsAPureFrequency(int p)
     {
-        var (basis, names, _) = FourierBasis.Of(p);
+        var (basis, names, _) = CyclicFourierBasis.Of(p);
         var gram = basis.MatMul(basis.T).ToDoubleArray();
         for (int i = 0; i < p; i++)
             for (int j = 0; j < p; j++) Assert.Equal(i == j ? 1 : 0, gram[i * p + j], 10);
@@ -113,7 +113,7 @@ public class LinalgTests
         // a table whose columns are cos(2π·3x/p) and sin(2π·3x/p + 1) lives in frequency 3 only
         var table = new double[p * 2];
         for (int x = 0; x < p; x++) (table[2 * x], table[2 * x + 1]) = (Math.Cos(2 * Math.PI * 3 * x / p), Math.Sin(2 * Math.PI * 3 * x / p + 1));
-        var norms = FourierBasis.FrequencyNorms(Tensor.FromArray(table, [p, 2]));
+        var norms = CyclicFourierBasis.FrequencyNorms(Tensor.FromArray(table, [p, 2]));
         Assert.Equal(p / 2 + 1, norms.Length);
         double fro = Math.Sqrt(table.Sum(v => v * v));
         for (int k = 0; k < norms.Length; k++) Assert.Equal(k == 3 ? fro : 0, norms[k], 9);

@@ -37,7 +37,7 @@ public static class Eis7TransformerAnalysis
     {
         int p = model.Config.DVocab - 1;
         using var _ = GradMode.NoGrad();
-        return FourierBasis.FrequencyNorms(model.Embed.W_E.Narrow(0, 0, p));
+        return CyclicFourierBasis.FrequencyNorms(model.Embed.W_E.Narrow(0, 0, p));
     }
 
     /// <summary>The attention pattern of query <c>=</c> (position 2) over every pair, from hook_pattern.</summary>

@@ -5,7 +5,7 @@ namespace Interp.Analysis;
 /// k = 1..⌊(p−1)/2⌋ the pair √(2/p)·cos(2πkx/p), √(2/p)·sin(2πkx/p), and for even p the alternating cos(πx)/√p.
 /// Projecting a table indexed by x ∈ Z_p (an embedding W_E[:p]) on it shows which frequencies the table uses.
 /// </summary>
-public static class FourierBasis
+public static class CyclicFourierBasis
 {
     /// <summary>Basis rows [p, p] (float64) and each row's name ("const", "cos 1", "sin 1", ...).</summary>
     public static (Tensor Basis, string[] Names, int[] Frequency) Of(int p)

@@ -1,0 +1,103 @@
+using System.Text.Json;
+using Interp.Cli;
+using Interp.Data;
+using Interp.Nn;
+using Interp.Plots;
+using Xunit;
+
+namespace Interp.Tests.Analysis;
+
+/// <summary>The featviz and unspeakable verbs end to end on small runs, and their argument errors (console captured).</summary>
+[Collection("Console")]
+public class FeatvizCliTests
+{
+    static int Featviz(string[] args) => ConsoleCapture.Run(() => FeatvizCommand.Run(args)).Exit;
+    static int Unspeakable(string[] args) => ConsoleCapture.Run(() => UnspeakableCommand.Run(args)).Exit;
+
+    static string TempDir()
+    {
+        var dir = Path.Combine(Path.GetTempPath(), "interp-analysis-cli-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(dir);
+        return dir;
+    }
+
+    static string EisPath()
+    {
+        FeatureVizTests.Eis7();   // asserts the file is there, with the path in the message
+        return Path.Combine(DataPaths.SharedData()!, "eis7", "mnist_model.pt");
+    }
+
+    [Fact]
+    public void FeatvizWritesTheGridOfVisualizationsNextToTopExamplesAndAReport()
+    {
+        var dir = TempDir();
+        try
+        {
+            var (exit, stdout, _) = ConsoleCapture.Run(() => FeatvizCommand.Run(["--model", EisPath(), "--layer", "logits", "--steps", "3", "--top", "2", "--data", "mnist", "--out", dir, "--quiet"]));
+            Assert.Equal(0, exit);
+            Assert.Contains(Path.Combine(dir, "featviz_logits.png"), stdout);
+            var png = Png.Decode(File.ReadAllBytes(Path.Combine(dir, "featviz_logits.png")));
+            // left: 1 column of 28·3 px images with 2 px padding; 10 px gap; right: 2 columns; 2 rows (the 2 logits)
+            Assert.Equal((2 + 84 + 2) + 10 + (2 + 2 * 86), png.Width);
+            Assert.Equal(2 + 2 * 86, png.Height);
+            var html = File.ReadAllText(Path.Combine(dir, "index.html"));
+            Assert.Contains("featviz_logits.png", html);
+        }
+        finally { Directory.Delete(dir, recursive: true); }
+    }
+
+    [Theory]
+    [InlineData("--layer", "conv9", "conv9")]
+    [InlineData("--param", "wavelet", "wavelet")]
+    [InlineData("--transforms", "some", "some")]
+    [InlineData("--data", "cifar", "cifar")]
+    [InlineData("--steps", "many", "--steps")]
+    public void FeatvizNamesTheBadArgument(string option, string value, string expected)
+    {
+        var e = Assert.Throws<CliError>(() => Featviz(["--model", EisPath(), option, value, "--quiet"]));
+        Assert.Contains(expected, e.Message);
+        Assert.Contains("--model", Assert.Throws<CliError>(() => Featviz(["--steps", "3"])).Message);
+        Assert.Contains("no-such-model", Assert.Throws<CliError>(() => Featviz(["--model", "no-such-model.pt"])).Message);
+    }
+
+    static string SavedHullModel(string dir)
+    {
+        var model = UnspeakableTokensTests.HullModel("LN");
+        model.SaveSafeTensors(Path.Combine(dir, "model.safetensors"));
+        File.WriteAllText(Path.Combine(dir, "config.json"), JsonSerializer.Serialize(model.Config));
+        return dir;
+    }
+
+    [Fact]
+    public void UnspeakableWritesOneLinePerTokenAndFindsTheHullToken()
+    {
+        var dir = TempDir();
+        try
+        {
+            string tsv = Path.Combine(dir, "out", "tokens.tsv");
+            Assert.Equal(0, Unspeakable(["--model", SavedHullModel(dir), "--steps", "150", "--out", tsv, "--quiet"]));
+            var lines = File.ReadAllLines(tsv);
+            Assert.Equal("token\targmax\tprobability\tmargin", lines[0]);
+            Assert.Equal(["1", "1", "1", "1", "1", "0"], lines.Skip(1).Select(l => l.Split('\t')[1]));
+            Assert.Equal(0, Unspeakable(["--model", dir, "--via", "embed", "--prompt", "1,2", "--tokens", "4-5", "--steps", "250", "--out", tsv, "--quiet"]));
+            Assert.Equal(["4\t1", "5\t0"], File.ReadAllLines(tsv).Skip(1).Select(l => string.Join('\t', l.Split('\t')[..2])));
+        }
+        finally { Directory.Delete(dir, recursive: true); }
+    }
+
+    [Fact]
+    public void UnspeakableNamesTheBadArgument()
+    {
+        var dir = TempDir();
+        try
+        {
+            SavedHullModel(dir);
+            Assert.Contains("sideways", Assert.Throws<CliError>(() => Unspeakable(["--model", dir, "--via", "sideways"])).Message);
+            Assert.Contains("3-99", Assert.Throws<CliError>(() => Unspeakable(["--model", dir, "--tokens", "3-99"])).Message);
+            Assert.Contains("--prompt", Assert.Throws<CliError>(() => Unspeakable(["--model", dir, "--prompt", "1"])).Message);
+            Assert.Contains("x,y", Assert.Throws<CliError>(() => Unspeakable(["--model", dir, "--via", "embed", "--prompt", "x,y"])).Message);
+            Assert.Contains("n_ctx", Assert.Throws<CliError>(() => Unspeakable(["--model", dir, "--via", "embed", "--prompt", "1,2,3,4", "--quiet"])).Message);
+        }
+        finally { Directory.Delete(dir, recursive: true); }
+    }
+}
