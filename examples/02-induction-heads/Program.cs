@@ -39,8 +39,7 @@ var (bl, bh) = heads.MaxBy(x => atTrained[x.l, x.h].Induction);
 var (pl, ph) = heads.MaxBy(x => atTrained[x.l, x.h].Prev);
 // a token-based induction head keeps its stripe at any repeat length; one that only counts back a fixed number of
 // positions (a shortcut when training always repeats after exactly L tokens) loses it at another length
-string kind = atShorter[bl, bh].Induction >= 0.5 * atTrained[bl, bh].Induction ? "token-based" : "positional";
-Console.WriteLine($"induction head: L{bl}H{bh} ({atTrained[bl, bh].Induction:F3}, {kind}); previous-token head: L{pl}H{ph} ({atTrained[pl, ph].Prev:F3})");
+Console.WriteLine($"induction head: L{bl}H{bh} ({atTrained[bl, bh].Induction:F3} at L = {trainedL}, {atShorter[bl, bh].Induction:F3} at L = {trainedL / 2 + 1}); previous-token head: L{pl}H{ph} ({atTrained[pl, ph].Prev:F3})");
 
 string png = Path.Combine(outDir, "induction-pattern.png");
 Heatmap.Save(png, patterns[bl][bh], new HeatmapOptions(CellSize: 8));   // the stripe L - 1 below the diagonal

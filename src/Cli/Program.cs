@@ -21,7 +21,10 @@ public static class CommandLine
     }
 
     const string Usage = """
-        usage: interp [demo] [--epochs N] [--seed N]
+        usage: interp [demo] [options]   the main job: train the induction toy, take it apart, write report/index.html (see interp demo --help)
+               interp train mlp [--epochs N] [--seed N]   784-256-10 MLP on Fashion-MNIST
+               interp tokens TEXT | --decode IDS   GPT-2 tokenization (see interp tokens --help)
+               interp generate --model PATH ...   sample from a model (see interp generate --help)
                interp train cnn [options]   (see interp train cnn --help)
                interp train induction [options]   (see interp train induction --help)
                interp train modadd [options]   (see interp train modadd --help)
@@ -35,7 +38,7 @@ public static class CommandLine
                interp case eis7-cnn|eis7-transformer [options]   (see interp case --help)
                interp --help
 
-        demo (the default): trains a 784-256-10 MLP (ReLU) with Adam (lr 1e-3, batch 128) on Fashion-MNIST,
+        train mlp: trains a 784-256-10 MLP (ReLU) with Adam (lr 1e-3, batch 128) on Fashion-MNIST,
         shows progress on stderr, then prints the test accuracy and the wall time on stdout.
           --epochs N   passes over the 60,000 training images (default 2)
           --seed N     seed of the initialisation and the shuffles (default 0)
@@ -46,6 +49,8 @@ public static class CommandLine
 
     public static int Run(string[] args)
     {
+        if (args is [] or ["demo", ..]) return DemoCommand.Run(args is [] ? [] : args[1..]);
+        if (args is ["-h" or "--help" or "help"]) { Console.WriteLine(Usage); return 0; }
         if (args is ["train", "cnn", .. var rest]) return TrainCnn.Run(rest);
         if (args is ["train", "induction", .. var ind]) return TrainToys.Induction(ind);
         if (args is ["train", "modadd", .. var mod]) return TrainToys.ModAdd(mod);
@@ -61,13 +66,18 @@ public static class CommandLine
         if (args is ["featviz", .. var fv]) return FeatvizCommand.Run(fv);
         if (args is ["unspeakable", .. var un]) return UnspeakableCommand.Run(un);
         if (args is ["case", .. var caseArgs]) return CaseCommand.Run(caseArgs);
+        if (args is not ["train", "mlp", ..])
+        {
+            Console.Error.WriteLine($"interp: unexpected argument '{args[0]}' (see interp --help)");
+            return 1;
+        }
+        args = args[2..];
         var options = new TrainingOptions();
         for (int i = 0; i < args.Length; i++)
         {
             switch (args[i])
             {
                 case "-h" or "--help" or "help": Console.WriteLine(Usage); return 0;
-                case "demo" when i == 0: break;
                 case "--epochs" when i + 1 < args.Length && int.TryParse(args[i + 1], out int e) && e > 0:
                     options = options with { Epochs = e }; i++; break;
                 case "--seed" when i + 1 < args.Length && ulong.TryParse(args[i + 1], out ulong s):
@@ -77,10 +87,10 @@ public static class CommandLine
                     return 1;
             }
         }
-        return Demo(options);
+        return TrainMlp(options);
     }
 
-    static int Demo(TrainingOptions options)
+    static int TrainMlp(TrainingOptions options)
     {
         var wall = Stopwatch.StartNew();
         if (!FashionMnist.IsAvailable)

@@ -15,8 +15,11 @@ public class BadCommandLineTests
         // the demo (default verb)
         "--bogus | 1 | unexpected argument '--bogus'",
         "nosuchverb | 1 | unexpected argument 'nosuchverb'",
-        "demo --epochs 0 | 1 | '--epochs'",
-        "demo --seed | 1 | '--seed'",
+        "train mlp --epochs 0 | 1 | '--epochs'",
+        "train mlp --seed | 1 | '--seed'",
+        "demo --steps 0 | 1 | --steps must be at least 1, got 0",
+        "demo --size huge | 1 | --size must be full or small, got 'huge'",
+        "demo extra | 1 | unexpected argument 'extra'",
         // train cnn
         "train cnn --bogus | 1 | unexpected argument '--bogus'",
         "train cnn --epochs ten | 1 | --epochs needs a positive integer, got 'ten'",
