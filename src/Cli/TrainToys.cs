@@ -70,27 +70,10 @@ public static class TrainToys
             (checkpoints.Resume ? $"; resuming from '{outDir}'" : ""));
         using var stop = new StopOnCtrlC();
         using var anomaly = c.DetectAnomaly ? Interp.Autograd.Anomaly.Enable() : null;
-        InductionResult result;
-        try
-        {
-            result = ToyModels.TrainInduction(options, progress.Report,
-                e => progress.Note($"step {e.Step}: held-out loss first half {e.FirstHalfLoss:F3}, repeated half {e.SecondHalfLoss:F3}"),
-                stop.Requested, checkpoints);
-        }
-        catch (Exception e) when (IsCheckpointProblem(e))
-        {
-            Console.Error.WriteLine($"interp train induction: {e.Message}");
-            return 2;
-        }
-        catch (ArithmeticException e)
-        {
-            Console.Error.WriteLine($"interp train induction: {e.Message} (the last checkpoint in '{outDir}' is intact)");
-            return 4;
-        }
-        finally
-        {
-            progress.Finish();
-        }
+        var (result, failure) = Guarded("induction", outDir, progress, () => ToyModels.TrainInduction(options, progress.Report,
+            e => progress.Note($"step {e.Step}: held-out loss first half {e.FirstHalfLoss:F3}, repeated half {e.SecondHalfLoss:F3}"),
+            stop.Requested, checkpoints));
+        if (result is null) return failure;
         if (result.Stopped)
         {
             Console.Error.WriteLine($"interrupted: checkpoint at step {result.Final.Step}/{options.Steps} saved in '{outDir}' (continue with --resume {outDir})");
@@ -123,33 +106,36 @@ public static class TrainToys
             (checkpoints.Resume ? $"; resuming from '{outDir}'" : ""));
         using var stop = new StopOnCtrlC();
         using var anomaly = c.DetectAnomaly ? Interp.Autograd.Anomaly.Enable() : null;
-        ModAddResult result;
-        try
-        {
-            result = ToyModels.TrainModularAddition(options, progress.Report,
-                e => progress.Note($"step {e.Step}: train loss {e.TrainLoss:F4} acc {e.TrainAccuracy:P1}, test loss {e.TestLoss:F4} acc {e.TestAccuracy:P1}"),
-                stop.Requested, checkpoints);
-        }
-        catch (Exception e) when (IsCheckpointProblem(e))
-        {
-            Console.Error.WriteLine($"interp train modadd: {e.Message}");
-            return 2;
-        }
-        catch (ArithmeticException e)
-        {
-            Console.Error.WriteLine($"interp train modadd: {e.Message} (the last checkpoint in '{outDir}' is intact)");
-            return 4;
-        }
-        finally
-        {
-            progress.Finish();
-        }
+        var (result, failure) = Guarded("modadd", outDir, progress, () => ToyModels.TrainModularAddition(options, progress.Report,
+            e => progress.Note($"step {e.Step}: train loss {e.TrainLoss:F4} acc {e.TrainAccuracy:P1}, test loss {e.TestLoss:F4} acc {e.TestAccuracy:P1}"),
+            stop.Requested, checkpoints));
+        if (result is null) return failure;
         Save(outDir, result.Model, options, result.Final);
         var f = result.Final;
         Console.WriteLine($"train accuracy: {f.TrainAccuracy:P2}, test accuracy: {f.TestAccuracy:P2} (loss {f.TrainLoss:F4} / {f.TestLoss:F4})");
         Console.WriteLine($"steps: {f.Step}{(result.Reached ? "" : $" (did not reach {options.TargetAccuracy:P0} test accuracy)")}, wall time: {result.Wall.TotalSeconds:F1} s, saved to {outDir}");
         if (result.Stopped) Console.Error.WriteLine($"interrupted: checkpoint at step {f.Step}/{options.MaxSteps} saved in '{outDir}' (continue with --resume {outDir})");
         return result.Reached || result.Stopped ? 0 : 3;
+    }
+
+    /// <summary>
+    /// Runs a toy training: a checkpoint problem is one line and exit 2, a NaN/Inf loss (anomaly) one line and exit 4;
+    /// the progress line is always closed.
+    /// </summary>
+    static (T? Result, int Exit) Guarded<T>(string verb, string outDir, Progress progress, Func<T> train) where T : class
+    {
+        try { return (train(), 0); }
+        catch (Exception e) when (IsCheckpointProblem(e))
+        {
+            Console.Error.WriteLine($"interp train {verb}: {e.Message}");
+            return (null, 2);
+        }
+        catch (ArithmeticException e)
+        {
+            Console.Error.WriteLine($"interp train {verb}: {e.Message} (the last checkpoint in '{outDir}' is intact)");
+            return (null, 4);
+        }
+        finally { progress.Finish(); }
     }
 
     // a checkpoint that is missing, damaged or of another run: reported in one line, not as a stack trace
