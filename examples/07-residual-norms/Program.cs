@@ -19,7 +19,7 @@ var norms = ResidualNorms.Measure(model, tokens, excludeBos: true, modelName: Pa
 var fit = norms.Fit;
 
 Console.WriteLine($"{cfg.NLayers} layers, {batch} sequences of {tokens.Size(1)} tokens, position 0 excluded");
-Console.WriteLine("layer  stream                 mean norm   fit A·G^layer");
+Console.WriteLine($"layer  {"stream",-24} {"mean norm",9}  {"fit A·G^layer",12}");
 for (int l = 0; l < norms.ResidNorm.Count; l++)
 {
     string where = l < cfg.NLayers ? $"blocks.{l}.hook_resid_pre" : $"blocks.{l - 1}.hook_resid_post";
