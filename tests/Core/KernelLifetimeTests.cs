@@ -28,7 +28,7 @@ public class KernelLifetimeTests
         ];
         var expected = ops.Select(Run).ToArray();
         using var stop = new CancellationTokenSource();
-        var noise = Task.Run(() =>
+        var noise = Task.Factory.StartNew(() =>
         {
             var keep = new List<float[]>();
             while (!stop.IsCancellationRequested)
@@ -38,8 +38,10 @@ public class KernelLifetimeTests
                 keep.Add(a);
                 if (keep.Count > 8) keep.Clear();
                 GC.Collect();
+                // back-to-back blocking collections can starve the kernels' threads on 2 cores: leave them room to run
+                Thread.Sleep(1);
             }
-        });
+        }, TaskCreationOptions.LongRunning);
         try
         {
             for (int round = 0; round < 40; round++)
