@@ -51,16 +51,7 @@ internal static class Workloads
         var input = tokens.Narrow(1, 0, cfg.NCtx).Contiguous();
         var target = tokens.Narrow(1, 1, cfg.NCtx).Contiguous().Reshape(-1);
         Tensor Loss() => model.Forward(input).Reshape(-1, cfg.DVocab).CrossEntropy(target);
-        return
-        [
-            ("forward", () => Loss()),
-            ("step", () =>
-            {
-                opt.ZeroGrad();
-                Loss().Backward();
-                opt.Step();
-            }),
-        ];
+        return ForwardAndStep(Loss, opt);
     }
 
     /// <summary>PyTorch's MNIST CNN without dropout (conv 1→32 3×3, conv 32→64 3×3, maxpool 2, 9216→128→10), batch 64, Adam.</summary>
@@ -71,16 +62,7 @@ internal static class Workloads
         var opt = new Adam(model.Parameters(), lr: 1e-3);
         var x = Tensor.Randn([64, 1, 28, 28], gen);
         var y = Tensor.RandInt(0, 10, [64], gen);
-        return
-        [
-            ("forward", () => model.Forward(x).CrossEntropy(y)),
-            ("step", () =>
-            {
-                opt.ZeroGrad();
-                model.Forward(x).CrossEntropy(y).Backward();
-                opt.Step();
-            }),
-        ];
+        return ForwardAndStep(() => model.Forward(x).CrossEntropy(y), opt);
     }
 
     /// <summary>
@@ -106,15 +88,18 @@ internal static class Workloads
             var xHat = f.MatMul(wDec) + bDec;
             return (xHat - x).Square().Mean() + l1 * f.Abs().Sum(1).Mean();
         }
-        return
-        [
-            ("forward", () => Loss()),
-            ("step", () =>
-            {
-                opt.ZeroGrad();
-                Loss().Backward();
-                opt.Step();
-            }),
-        ];
+        return ForwardAndStep(Loss, opt);
     }
+
+    /// <summary>"forward": the loss with its graph recorded; "step": zero_grad, loss, backward, optimizer step.</summary>
+    static IReadOnlyList<(string, Action)> ForwardAndStep(Func<Tensor> loss, Optimizer opt) =>
+    [
+        ("forward", () => loss()),
+        ("step", () =>
+        {
+            opt.ZeroGrad();
+            loss().Backward();
+            opt.Step();
+        }),
+    ];
 }

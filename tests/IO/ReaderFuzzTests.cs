@@ -21,23 +21,6 @@ public sealed class ReaderFuzzTests(ITestOutputHelper output) : IDisposable
 
     // ---------------------------------------------------------------- safetensors
 
-    static readonly Lazy<byte[]> SafeTensorsBase = new(() =>
-    {
-        using var dir = new TempDir();
-        string p = dir.File("base.safetensors");
-        SafeTensorsWriter.Write(p,
-        [
-            SafeTensorsWriter.F32("w", [2, 3], [1, 2, 3, 4, 5, 6]),
-            SafeTensorsWriter.F64("d", [2], [0.5, -0.5]),
-            SafeTensorsWriter.F16("h", [3], [1, 2, 3]),
-            SafeTensorsWriter.BF16("bf", [1], [7]),
-            SafeTensorsWriter.I64("ids", [2], [1, -1]),
-            SafeTensorsWriter.I32("n", [], [9]),
-            ("u", "U8", [4], new byte[] { 1, 2, 3, 4 }),
-            ("e", "F32", [0], Array.Empty<byte>()),
-        ], new Dictionary<string, string> { ["format"] = "pt", ["k"] = "[1,2]" });
-        return File.ReadAllBytes(p);
-    });
 
     /// <summary>Opens the file and reads every tensor in every way; a successful read must honour the header.</summary>
     static void ReadSafeTensors(string path)
@@ -66,7 +49,7 @@ public sealed class ReaderFuzzTests(ITestOutputHelper output) : IDisposable
     [Fact]
     public void SafeTensorsMutatedFiles()
     {
-        var base_ = SafeTensorsBase.Value;
+        var base_ = SafeTensorsTests.FuzzBase.Value;
         int headerEnd = 8 + (int)System.Buffers.Binary.BinaryPrimitives.ReadUInt64LittleEndian(base_);
         var fuzz = new Fuzz();
         var failures = new List<string>();

@@ -523,7 +523,8 @@ public sealed class SafeTensorsTests : IDisposable
     // Fuzzing: mutated / truncated files either read fine or throw SafeTensorsFormatException
     // ------------------------------------------------------------------------------------------
 
-    private static readonly Lazy<byte[]> FuzzBase = new(() =>
+    /// <summary>A small valid file with every dtype, an empty and a scalar tensor and metadata: the seed of the fuzzers.</summary>
+    internal static readonly Lazy<byte[]> FuzzBase = new(() =>
     {
         string dir = Path.Combine(Path.GetTempPath(), "interp-io-fuzzbase-" + Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(dir);
