@@ -11,7 +11,11 @@ public abstract class Storage
     public abstract Device Device { get; }
 }
 
-/// <summary>Host memory: a pinned managed array, so kernels may take raw pointers into it at any time.</summary>
+/// <summary>
+/// Host memory: a pinned managed array, so kernels may take raw pointers into it at any time. Large arrays come from
+/// and go back to <see cref="PinnedArrayPool"/>: whoever reads <see cref="Data"/> or a pointer keeps the storage alive
+/// meanwhile (its finalizer hands the array to the next allocation).
+/// </summary>
 public sealed unsafe class CpuStorage : Storage
 {
     public Array Data { get; }
@@ -19,7 +23,13 @@ public sealed unsafe class CpuStorage : Storage
     public override int Length { get; }
     public override Device Device => Device.Cpu;
 
-    CpuStorage(Array data, DType dtype) { Data = data; DType = dtype; Length = data.Length; }
+    CpuStorage(Array data, DType dtype)
+    {
+        Data = data; DType = dtype; Length = data.Length;
+        if ((long)Length * dtype.ElementSize() < PinnedArrayPool.MinBytes) GC.SuppressFinalize(this);
+    }
+
+    ~CpuStorage() => PinnedArrayPool.Return(Data, DType.ElementSize());
 
     public static CpuStorage Allocate(DType dtype, int length, bool zeroed) => dtype switch
     {
@@ -28,8 +38,15 @@ public sealed unsafe class CpuStorage : Storage
         _ => new(Alloc<int>(length, zeroed), dtype),
     };
 
-    static T[] Alloc<T>(int n, bool zeroed) where T : unmanaged =>
-        zeroed ? GC.AllocateArray<T>(n, pinned: true) : GC.AllocateUninitializedArray<T>(n, pinned: true);
+    static T[] Alloc<T>(int n, bool zeroed) where T : unmanaged
+    {
+        if (PinnedArrayPool.Worth<T>(n) && PinnedArrayPool.Rent<T>(n) is { } reused)
+        {
+            if (zeroed) Array.Clear(reused);
+            return reused;
+        }
+        return zeroed ? GC.AllocateArray<T>(n, pinned: true) : GC.AllocateUninitializedArray<T>(n, pinned: true);
+    }
 
     public T[] As<T>() where T : unmanaged => (T[])Data;
 

@@ -27,12 +27,17 @@ public sealed partial class Tensor
         throw new NotSupportedException($"ToArray: element type {typeof(T).Name} is not supported (use float, double or int)");
     }
 
-    static R[] Convert<R>(CpuStorage s, Func<double, R> fromD, Func<float, R> fromF, Func<int, R> fromI) => s.DType switch
+    static R[] Convert<R>(CpuStorage s, Func<double, R> fromD, Func<float, R> fromF, Func<int, R> fromI)
     {
-        DType.Float64 => Array.ConvertAll(s.As<double>(), x => fromD(x)),
-        DType.Float32 => Array.ConvertAll(s.As<float>(), x => fromF(x)),
-        _ => Array.ConvertAll(s.As<int>(), x => fromI(x)),
-    };
+        var converted = s.DType switch
+        {
+            DType.Float64 => Array.ConvertAll(s.As<double>(), x => fromD(x)),
+            DType.Float32 => Array.ConvertAll(s.As<float>(), x => fromF(x)),
+            _ => Array.ConvertAll(s.As<int>(), x => fromI(x)),
+        };
+        GC.KeepAlive(s);   // the array goes back to the pool when the storage dies
+        return converted;
+    }
 
     public float[] ToFloatArray() => ToArray<float>();
     public double[] ToDoubleArray() => ToArray<double>();

@@ -76,6 +76,7 @@ public sealed partial class IlgpuBackend : IBackend
             case DType.Float64: Raw<double>(o).CopyFromCPU(stream, s.As<double>()); break;
             default: Raw<int>(o).CopyFromCPU(stream, s.As<int>()); break;
         }
+        GC.KeepAlive(c);   // its array goes back to the CPU pool when the storage dies
         return o;
     }
 
