@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace Interp;
 
 /// <summary>
@@ -23,14 +25,12 @@ static class PinnedArrayPool
     static readonly object gate = new();
     static long pooledBytes, sinceCollect;
 
-    internal static long PooledBytes { get { lock (gate) return pooledBytes; } }
-
-    internal static bool Worth<T>(int length) where T : unmanaged => (long)length * SizeOf<T>() >= MinBytes;
+    internal static bool Worth(long bytes) => bytes >= MinBytes;
 
     /// <summary>A free array of exactly <paramref name="length"/> elements, or null; collects now and then first.</summary>
     internal static T[]? Rent<T>(int length) where T : unmanaged
     {
-        long bytes = (long)length * SizeOf<T>();
+        long bytes = (long)length * Unsafe.SizeOf<T>();
         if (Interlocked.Add(ref sinceCollect, bytes) >= CollectEveryBytes)
         {
             Interlocked.Exchange(ref sinceCollect, 0);
@@ -45,9 +45,9 @@ static class PinnedArrayPool
         }
     }
 
-    internal static void Return(Array array, int elementSize)
+    internal static void Return(Array array)
     {
-        long bytes = (long)array.Length * elementSize;
+        long bytes = Buffer.ByteLength(array);
         lock (gate)
         {
             if (pooledBytes + bytes > CapacityBytes) return;
@@ -63,6 +63,4 @@ static class PinnedArrayPool
     {
         lock (gate) { free.Clear(); pooledBytes = 0; }
     }
-
-    static unsafe int SizeOf<T>() where T : unmanaged => sizeof(T);
 }

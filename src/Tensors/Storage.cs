@@ -26,10 +26,10 @@ public sealed unsafe class CpuStorage : Storage
     CpuStorage(Array data, DType dtype)
     {
         Data = data; DType = dtype; Length = data.Length;
-        if ((long)Length * dtype.ElementSize() < PinnedArrayPool.MinBytes) GC.SuppressFinalize(this);
+        if (!PinnedArrayPool.Worth(Buffer.ByteLength(data))) GC.SuppressFinalize(this);
     }
 
-    ~CpuStorage() => PinnedArrayPool.Return(Data, DType.ElementSize());
+    ~CpuStorage() => PinnedArrayPool.Return(Data);
 
     public static CpuStorage Allocate(DType dtype, int length, bool zeroed) => dtype switch
     {
@@ -40,7 +40,7 @@ public sealed unsafe class CpuStorage : Storage
 
     static T[] Alloc<T>(int n, bool zeroed) where T : unmanaged
     {
-        if (PinnedArrayPool.Worth<T>(n) && PinnedArrayPool.Rent<T>(n) is { } reused)
+        if (PinnedArrayPool.Worth((long)n * Unsafe.SizeOf<T>()) && PinnedArrayPool.Rent<T>(n) is { } reused)
         {
             if (zeroed) Array.Clear(reused);
             return reused;
