@@ -88,11 +88,14 @@ public sealed class CliArgs
         return v;
     }
 
-    /// <summary><c>--device cpu|cuda|cuda:N</c>, default cpu.</summary>
-    public Device GetDevice()
+    /// <summary><c>--device cpu|cuda|cuda:N|ilgpu-cpu</c>, default cpu.</summary>
+    public Device GetDevice() => ParseDevice(command, Get("--device", "cpu"));
+
+    /// <summary>A device named as <c>cpu</c>, <c>cuda</c> or <c>cuda:N</c>; a CliError naming <paramref name="command"/> otherwise.</summary>
+    public static Device ParseDevice(string command, string text)
     {
-        string text = Get("--device", "cpu");
         if (text == "cpu") return Device.Cpu;
+        if (text == "ilgpu-cpu") return Device.IlgpuCpu;   // the GPU kernels on host threads: for tests without a GPU
         if (text == "cuda" || text.StartsWith("cuda:"))
         {
             int n = 0;

@@ -18,7 +18,7 @@ namespace Interp.Cli;
 public static class DemoCommand
 {
     public const string Usage = """
-        usage: interp [demo] [--steps N] [--sae-steps N] [--seed S] [--out DIR] [--quiet]
+        usage: interp [demo] [--steps N] [--sae-steps N] [--seed S] [--out DIR] [--device cpu|cuda] [--quiet]
 
         The main job, with no downloads: trains the 2-layer attention-only transformer (LayerNorm, shortformer positions,
         d_model 64, 4 heads, vocabulary 64) on [BOS] + 24 random tokens + the same 24 again, then
@@ -33,17 +33,19 @@ public static class DemoCommand
           --sae-steps N   SAE training steps (default 300)
           --seed S        seed of the model, data and SAE (default 0)
           --out DIR       report folder (default report); the model is saved in DIR/model
+          --device D      cpu (default) or cuda (cuda:N for the N-th GPU): where the model trains and runs
           --quiet         no progress lines
         """;
 
     public static int Run(string[] args)
     {
-        var a = CliArgs.Parse("interp demo", args, ["--steps", "--sae-steps", "--seed", "--out", "--size"], ["--quiet"]).NoPositionals();
+        var a = CliArgs.Parse("interp demo", args, ["--steps", "--sae-steps", "--seed", "--out", "--size", "--device"], ["--quiet"]).NoPositionals();
         if (a.HelpRequested) { Console.WriteLine(Usage); return 0; }
         int steps = a.GetInt("--steps", 1000, min: 1), saeSteps = a.GetInt("--sae-steps", 300, min: 1);
         ulong seed = a.GetSeed();
         string outDir = a.Get("--out", "report");
         bool quiet = a.Has("--quiet");
+        var device = a.GetDevice();
         // --size small: the test-sized model (vocabulary 16, L 8, 2 heads of 16), for the test that runs the demo
         var options = a.Get("--size", "full") switch
         {
@@ -60,9 +62,9 @@ public static class DemoCommand
 
         var wall = Stopwatch.StartNew();
         var progress = new Progress(quiet);
-        progress.Note($"demo 1/5: training the induction toy ({options.Steps} steps; 2 layers, {options.NHeads} heads, d_model {options.DModel}, vocab {options.VocabSize}, L {options.Length})");
+        progress.Note($"demo 1/5: training the induction toy ({options.Steps} steps; 2 layers, {options.NHeads} heads, d_model {options.DModel}, vocab {options.VocabSize}, L {options.Length}, on {device})");
         var run = ToyModels.TrainInduction(options, progress.Report,
-            e => progress.Note($"step {e.Step}: held-out loss first half {e.FirstHalfLoss:F3}, repeated half {e.SecondHalfLoss:F3}"));
+            e => progress.Note($"step {e.Step}: held-out loss first half {e.FirstHalfLoss:F3}, repeated half {e.SecondHalfLoss:F3}"), device: device);
         progress.Finish();
         var model = run.Model;
         model.Eval();
@@ -122,7 +124,8 @@ public static class DemoCommand
         // 4. SAE, through the verb so the demo and `interp sae` cannot drift apart
         progress.Note($"demo 4/5: a sparse autoencoder on blocks.0.hook_resid_post ({saeSteps} steps)");
         string saeDir = Path.Combine(outDir, "sae");
-        var saeArgs = new List<string> { "--model", modelDir, "--steps", saeSteps.ToString(CultureInfo.InvariantCulture), "--seed", seed.ToString(CultureInfo.InvariantCulture), "--out", saeDir };
+        var saeArgs = new List<string> { "--model", modelDir, "--steps", saeSteps.ToString(CultureInfo.InvariantCulture), "--seed", seed.ToString(CultureInfo.InvariantCulture), "--out", saeDir,
+            "--device", a.Get("--device", "cpu") };
         if (quiet) saeArgs.Add("--quiet");
         var saeOut = Console.Out;
         Console.SetOut(TextWriter.Null);   // its summary is read back from metrics.json

@@ -18,7 +18,7 @@ public static class TrainCnn
 {
     public const string Usage = """
         usage: interp train cnn [--epochs N] [--batch N] [--lr X] [--constant-lr] [--seed N] [--channels C1,C2]
-                                [--one-pool] [--hidden N] [--out DIR] [--resume] [--quiet]
+                                [--one-pool] [--hidden N] [--out DIR] [--resume] [--device cpu|cuda] [--quiet]
 
         Trains a CNN (conv 3x3 C1 -> relu -> maxpool 2 -> conv 3x3 C2 -> relu -> maxpool 2 -> fc hidden -> relu -> fc 10)
         with Adam on Fashion-MNIST and prints the test accuracy and the wall time.
@@ -32,6 +32,7 @@ public static class TrainCnn
           --hidden N        width of the hidden linear layer (default 128)
           --out DIR         checkpoints and the final weights (model.safetensors) go here (default runs/cnn)
           --resume          continue from the checkpoint in DIR (same network; the epochs may be raised)
+          --device D        cpu (default) or cuda (cuda:N for the N-th GPU)
           --quiet           no progress lines
         Ctrl-C stops after the current step and saves a checkpoint (resume it with --resume).
         """;
@@ -41,6 +42,7 @@ public static class TrainCnn
         var run = new CnnRun(new CnnConfig(Conv1Channels: 16, Conv2Channels: 32, PoolAfterConv1: true), Epochs: 8, BatchSize: 64, LearningRate: 3e-3, Seed: 0, Cosine: true);
         string outDir = Path.Combine("runs", "cnn");
         bool quiet = false, resume = false;
+        var device = Device.Cpu;
         for (int i = 0; i < args.Length; i++)
         {
             string? value = i + 1 < args.Length ? args[i + 1] : null;
@@ -57,6 +59,10 @@ public static class TrainCnn
                 case "--one-pool": run = run with { Model = run.Model with { PoolAfterConv1 = false } }; break;
                 case "--constant-lr": run = run with { Cosine = false }; break;
                 case "--out" when value is not null: outDir = value; i++; break;
+                case "--device" when value is not null:
+                    try { device = CliArgs.ParseDevice("interp train cnn", value); }
+                    catch (CliError e) { Console.Error.WriteLine(e.Message); return 1; }
+                    i++; break;
                 case "--resume": resume = true; break;
                 case "--quiet": quiet = true; break;
                 default:
@@ -66,7 +72,7 @@ public static class TrainCnn
                     return 1;
             }
         }
-        return Train(run, outDir, resume, quiet);
+        return Train(run, outDir, resume, quiet, device);
     }
 
     // what an option that takes a value needs (null: not such an option), for the one-line error
@@ -77,13 +83,14 @@ public static class TrainCnn
         "--seed" => "a non-negative integer",
         "--channels" => "two positive integers C1,C2",
         "--out" => "a folder",
+        "--device" => "cpu or cuda",
         _ => null,
     };
 
     static Func<int, double>? Schedule(CnnRun run, int examples) =>
         run.Cosine ? LrSchedule.WarmupCosine(0, run.Epochs * ((examples + run.BatchSize - 1) / run.BatchSize)) : null;
 
-    static int Train(CnnRun run, string outDir, bool resume, bool quiet)
+    static int Train(CnnRun run, string outDir, bool resume, bool quiet, Device device)
     {
         var wall = Stopwatch.StartNew();
         if (!FashionMnist.IsAvailable)
@@ -95,10 +102,11 @@ public static class TrainCnn
         var test = FashionMnist.Load(train: false);
         var gen = new Generator(run.Seed);
         var model = new Cnn(run.Model, gen);
+        model.To(device);
         var trainer = new Trainer(model, new Adam(model.Parameters(), run.LearningRate), train.Count, rows =>
         {
             var (x, labels) = ImageClassification.Batch(train, rows);
-            return model.Forward(x).CrossEntropy(labels);
+            return model.Forward(x.To(device)).CrossEntropy(labels.To(device));
         }, new TrainerOptions(run.Epochs, run.BatchSize, run.Seed, Schedule(run, train.Count)), gen);
 
         var progress = new Progress(quiet);
@@ -116,7 +124,7 @@ public static class TrainCnn
         }
         progress.Note($"Fashion-MNIST: {train.Count} training, {test.Count} test images; CNN {run.Model.Conv1Channels}/{run.Model.Conv2Channels} channels, " +
             $"{run.Model.FlatFeatures}-{run.Model.Hidden}-{run.Model.Classes}, {model.Parameters().Sum(p => p.Numel)} parameters; Adam lr {run.LearningRate}, " +
-            $"{(run.Cosine ? "cosine decay, " : "")}batch {run.BatchSize}, {run.Epochs} epochs, seed {run.Seed}");
+            $"{(run.Cosine ? "cosine decay, " : "")}batch {run.BatchSize}, {run.Epochs} epochs, seed {run.Seed}, on {device}");
 
         bool stopRequested = false;
         ConsoleCancelEventHandler onCancel = (_, e) => { e.Cancel = true; stopRequested = true; };
@@ -147,7 +155,7 @@ public static class TrainCnn
         }
         model.SaveSafeTensors(Path.Combine(outDir, "model.safetensors"));
         model.Eval();
-        double accuracy = ImageClassification.Accuracy(model.Forward, test);
+        double accuracy = ImageClassification.Accuracy(x => model.Forward(x.To(device)), test);
         Console.WriteLine($"test accuracy: {accuracy:P2} ({Math.Round(accuracy * test.Count)}/{test.Count})");
         Console.WriteLine($"wall time: {wall.Elapsed.TotalSeconds:F1} s");
         return 0;

@@ -14,7 +14,7 @@ public static class TrainToys
 {
     public const string InductionUsage = """
         usage: interp train induction [--steps N] [--seed S] [--out DIR] [--checkpoint-every N] [--resume DIR]
-                                  [--detect-anomaly] [--quiet]
+                                  [--device cpu|cuda] [--detect-anomaly] [--quiet]
 
         Trains a 2-layer attention-only transformer (shortformer positions, LayerNorm, d_model 64, 4 heads of 16,
         vocabulary 64, n_ctx 49) with AdamW (lr 1e-3, batch 32) on fresh batches of [BOS] + 24 random tokens + the same
@@ -25,6 +25,7 @@ public static class TrainToys
           --out DIR   model.safetensors, config.json, run.json and the checkpoints go here (default runs/induction)
           --checkpoint-every N   save a checkpoint (atomically) every N steps (default 500)
           --resume DIR           continue the run checkpointed in DIR (same options; --steps may be raised), writing there
+          --device D             cpu (default) or cuda (cuda:N for the N-th GPU)
           --detect-anomaly       check every op's output for NaN/Inf and stop at the first, naming it (slower)
           --quiet     no progress lines
         Ctrl-C stops after the current step and saves a checkpoint (exit status 130; continue with --resume).
@@ -32,7 +33,7 @@ public static class TrainToys
 
     public const string ModAddUsage = """
         usage: interp train modadd [--steps N] [--seed S] [--out DIR] [--checkpoint-every N] [--resume DIR]
-                                  [--detect-anomaly] [--quiet]
+                                  [--device cpu|cuda] [--detect-anomaly] [--quiet]
 
         Trains a 1-layer transformer (d_model 128, 4 heads of 32, ReLU MLP 512, no LayerNorm) on a + b mod 113
         (tokens "a b =", 30% of the pairs for training) with full-batch AdamW (lr 1e-3, weight decay 1, betas 0.9/0.98),
@@ -44,11 +45,13 @@ public static class TrainToys
           --out DIR   model.safetensors, config.json, run.json and the checkpoints go here (default runs/modadd)
           --checkpoint-every N   save a checkpoint (atomically) every N steps (default 1000)
           --resume DIR           continue the run checkpointed in DIR (same options; --steps may be raised), writing there
+          --device D             cpu (default) or cuda (cuda:N for the N-th GPU)
           --detect-anomaly       check every op's output for NaN/Inf and stop at the first, naming it (slower)
           --quiet     no progress lines
         """;
 
-    sealed record Common(int? Steps, ulong Seed, string? Out, bool Quiet, int? CheckpointEvery = null, string? Resume = null, bool DetectAnomaly = false);
+    sealed record Common(int? Steps, ulong Seed, string? Out, bool Quiet, int? CheckpointEvery = null, string? Resume = null, bool DetectAnomaly = false,
+        Device? Device = null);
 
     public static int Induction(string[] args)
     {
@@ -67,12 +70,12 @@ public static class TrainToys
         var progress = new Progress(c.Quiet);
         progress.Note($"induction: {options.ModelConfig.NLayers}-layer attn-only, d_model {options.DModel}, {options.NHeads}x{options.DHead} heads, " +
             $"vocab {options.VocabSize}, L {options.Length}; AdamW lr {options.LearningRate}, batch {options.BatchSize}, {options.Steps} steps, seed {options.Seed}" +
-            (checkpoints.Resume ? $"; resuming from '{outDir}'" : ""));
+            $" on {c.Device}" + (checkpoints.Resume ? $"; resuming from '{outDir}'" : ""));
         using var stop = new StopOnCtrlC();
         using var anomaly = c.DetectAnomaly ? Interp.Autograd.Anomaly.Enable() : null;
         var (result, failure) = Guarded("induction", outDir, progress, () => ToyModels.TrainInduction(options, progress.Report,
             e => progress.Note($"step {e.Step}: held-out loss first half {e.FirstHalfLoss:F3}, repeated half {e.SecondHalfLoss:F3}"),
-            stop.Requested, checkpoints));
+            stop.Requested, checkpoints, c.Device));
         if (result is null) return failure;
         if (result.Stopped)
         {
@@ -103,12 +106,12 @@ public static class TrainToys
         var progress = new Progress(c.Quiet);
         progress.Note($"modadd: p {options.P}, train fraction {options.TrainFraction}, d_model {options.DModel}, d_mlp {options.DMlp}; " +
             $"full-batch AdamW lr {options.LearningRate}, wd {options.WeightDecay}, at most {options.MaxSteps} steps, seed {options.Seed}" +
-            (checkpoints.Resume ? $"; resuming from '{outDir}'" : ""));
+            $" on {c.Device}" + (checkpoints.Resume ? $"; resuming from '{outDir}'" : ""));
         using var stop = new StopOnCtrlC();
         using var anomaly = c.DetectAnomaly ? Interp.Autograd.Anomaly.Enable() : null;
         var (result, failure) = Guarded("modadd", outDir, progress, () => ToyModels.TrainModularAddition(options, progress.Report,
             e => progress.Note($"step {e.Step}: train loss {e.TrainLoss:F4} acc {e.TrainAccuracy:P1}, test loss {e.TestLoss:F4} acc {e.TestAccuracy:P1}"),
-            stop.Requested, checkpoints));
+            stop.Requested, checkpoints, c.Device));
         if (result is null) return failure;
         Save(outDir, result.Model, options, result.Final);
         var f = result.Final;
@@ -161,7 +164,7 @@ public static class TrainToys
     /// <summary>The options, or null and the exit code (0 after --help, 1 after a bad argument).</summary>
     static (Common? Options, int Exit) Parse(string verb, string[] args, string usage)
     {
-        var c = new Common(null, 0, null, false);
+        var c = new Common(null, 0, null, false, Device: Device.Cpu);
         for (int i = 0; i < args.Length; i++)
         {
             string? value = i + 1 < args.Length ? args[i + 1] : null;
@@ -175,8 +178,15 @@ public static class TrainToys
                 case "--checkpoint-every" when int.TryParse(value, out int k) && k > 0: c = c with { CheckpointEvery = k }; i++; break;
                 case "--quiet": c = c with { Quiet = true }; break;
                 case "--detect-anomaly": c = c with { DetectAnomaly = true }; break;
-                case "--steps" or "--seed" or "--out" or "--resume" or "--checkpoint-every":
-                    string needs = args[i] switch { "--out" or "--resume" => "a folder", "--seed" => "a non-negative integer", _ => "a positive integer" };
+                case "--device" when value is not null:
+                    try { c = c with { Device = CliArgs.ParseDevice($"interp train {verb}", value) }; }
+                    catch (CliError e) { Console.Error.WriteLine(e.Message); return (null, 1); }
+                    i++; break;
+                case "--steps" or "--seed" or "--out" or "--resume" or "--checkpoint-every" or "--device":
+                    string needs = args[i] switch
+                    {
+                        "--out" or "--resume" => "a folder", "--seed" => "a non-negative integer", "--device" => "cpu or cuda", _ => "a positive integer",
+                    };
                     Console.Error.WriteLine($"interp train {verb}: {args[i]} needs {needs}, got {(value is null ? "nothing" : $"'{value}'")}");
                     return (null, 1);
                 default:

@@ -42,6 +42,10 @@ public class BadCommandLineTests
         "train modadd --out | 1 | --out needs a folder, got nothing",
         "train modadd --checkpoint-every many | 1 | --checkpoint-every needs a positive integer, got 'many'",
         "train modadd --resume {tmp}/none --quiet | 2 | no checkpoint in '{tmp}/none'",
+        "train modadd --device tpu | 1 | --device must be cpu or cuda, got 'tpu'",
+        "train induction --device cuda:x | 1 | --device: bad CUDA index in 'cuda:x'",
+        "train cnn --device | 1 | --device needs cpu or cuda, got nothing",
+        "demo --device gpu | 1 | --device must be cpu or cuda, got 'gpu'",
         // patch, attrib
         "patch | 1 | needs one MODEL",
         "patch {tmp}/none | 1 | no model at '{tmp}/none'",

@@ -68,20 +68,23 @@ public static class ToyModels
 {
     /// <summary>
     /// Trains the induction toy; <paramref name="onEval"/> sees each held-out evaluation, <paramref name="stop"/> (checked
-    /// before each step) ends the run early, <paramref name="checkpoints"/> saves and resumes it.
+    /// before each step) ends the run early, <paramref name="checkpoints"/> saves and resumes it. The model and its batches
+    /// live on <paramref name="device"/> (default the CPU); the initialisation and the data are the same on every device.
     /// </summary>
     public static InductionResult TrainInduction(InductionOptions o, Action<StepReport>? report = null, Action<InductionEval>? onEval = null,
-        Func<bool>? stop = null, ToyCheckpoints? checkpoints = null)
+        Func<bool>? stop = null, ToyCheckpoints? checkpoints = null, Device? device = null)
     {
         if (o.Steps <= 0) throw new ArgumentException($"induction: steps must be positive, got {o.Steps}");
         var wall = Stopwatch.StartNew();
+        device ??= Device.Cpu;
         var model = new HookedTransformer(o.ModelConfig);
+        model.To(device);
         var task = new RepeatedTokens(o.VocabSize, o.Length, bos: 0, seed: o.Seed + 1, minLength: o.MinLength);
-        var heldOut = new RepeatedTokens(o.VocabSize, o.Length, bos: 0, seed: o.Seed ^ 0xE7A1UL).Batch(o.EvalBatch);
+        var heldOut = new RepeatedTokens(o.VocabSize, o.Length, bos: 0, seed: o.Seed ^ 0xE7A1UL).Batch(o.EvalBatch).To(device);
         // every step draws a fresh batch: the trainer's example indices only count steps; the task's generator is the
         // trainer's Rng, so checkpoints keep the data stream's place
         var trainer = new Trainer(model, new AdamW(model.Parameters(), o.LearningRate, weightDecay: o.WeightDecay),
-            o.Steps * o.BatchSize, _ => NextTokenLoss(model, task.Batch(o.BatchSize)),
+            o.Steps * o.BatchSize, _ => NextTokenLoss(model, task.Batch(o.BatchSize).To(device)),
             new TrainerOptions(1, o.BatchSize, o.Seed), task.Rng);
         var run = new ToyLoop<InductionOptions, InductionEval>("induction", trainer, o, o.EvalEvery,
             step => EvaluateInduction(model, heldOut, task.RepeatStart, step), _ => false, int.MaxValue);
@@ -118,17 +121,20 @@ public static class ToyModels
 
     /// <summary>
     /// Trains the modular-addition toy; <paramref name="onEval"/> sees each evaluation, <paramref name="stop"/> (checked
-    /// before each step) ends the run early, <paramref name="checkpoints"/> saves and resumes it.
+    /// before each step) ends the run early, <paramref name="checkpoints"/> saves and resumes it; the model and the data
+    /// live on <paramref name="device"/> (default the CPU).
     /// </summary>
     public static ModAddResult TrainModularAddition(ModAddOptions o, Action<StepReport>? report = null, Action<ModAddEval>? onEval = null,
-        Func<bool>? stop = null, ToyCheckpoints? checkpoints = null)
+        Func<bool>? stop = null, ToyCheckpoints? checkpoints = null, Device? device = null)
     {
         if (o.MaxSteps <= 0) throw new ArgumentException($"modadd: steps must be positive, got {o.MaxSteps}");
         var wall = Stopwatch.StartNew();
+        device ??= Device.Cpu;
         var data = new ModularAddition(o.P, o.TrainFraction, o.Seed);
-        var (trainX, trainY) = data.Train;
-        var (testX, testY) = data.Test;
+        var (trainX, trainY) = (data.Train.Tokens.To(device), data.Train.Labels.To(device));
+        var (testX, testY) = (data.Test.Tokens.To(device), data.Test.Labels.To(device));
         var model = new HookedTransformer(o.ModelConfig);
+        model.To(device);
         var optimizer = new AdamW(model.Parameters(), o.LearningRate, betas: (0.9, 0.98), weightDecay: o.WeightDecay);
         // full batch: one "epoch" of one step per step; the rows' order does not change the mean loss
         var trainer = new Trainer(model, optimizer, data.TrainPairs.Length, _ => AnswerLogits(model, trainX, o.P).CrossEntropy(trainY),
