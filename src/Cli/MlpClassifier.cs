@@ -5,7 +5,7 @@ using Interp.Optim;
 
 namespace Interp.Cli;
 
-public sealed record TrainingOptions(int Epochs = 2, int BatchSize = 128, double LearningRate = 1e-3, int Hidden = 256, ulong Seed = 0);
+public sealed record TrainingOptions(int Epochs = 2, int BatchSize = 128, double LearningRate = 1e-3, int Hidden = 256, ulong Seed = 0, Device? Device = null);
 
 /// <summary>Where training is, after a step: for progress displays.</summary>
 public readonly record struct TrainingProgress(int Epoch, int Epochs, int Step, int StepsPerEpoch, double Loss, long ExamplesSeen, TimeSpan Elapsed)
@@ -26,7 +26,9 @@ public static class MlpClassifier
     {
         var gen = new Generator(options.Seed);
         int pixels = data.Height * data.Width;
+        var device = options.Device ?? Device.Cpu;
         var model = new Mlp([pixels, options.Hidden, Classes], gen);
+        model.To(device);
         var optimizer = new Adam(model.Parameters(), options.LearningRate);
         int stepsPerEpoch = (data.Count + options.BatchSize - 1) / options.BatchSize;
         var clock = System.Diagnostics.Stopwatch.StartNew();
@@ -38,7 +40,7 @@ public static class MlpClassifier
             {
                 var rows = order.AsSpan(step * options.BatchSize, Math.Min(options.BatchSize, data.Count - step * options.BatchSize));
                 var (x, labels) = Batch(data, rows);
-                var loss = model.Forward(x).CrossEntropy(labels);
+                var loss = model.Forward(x.To(device)).CrossEntropy(labels.To(device));
                 optimizer.ZeroGrad();
                 loss.Backward();
                 optimizer.Step();
@@ -59,7 +61,7 @@ public static class MlpClassifier
         for (int start = 0; start < data.Count; start += batchSize)
         {
             var rows = all.AsSpan(start, Math.Min(batchSize, data.Count - start));
-            var predicted = model.Forward(Batch(data, rows).X).ArgMax(1).ToIntArray();
+            var predicted = model.Forward(Batch(data, rows).X.To(model.Parameters().First().Device)).ArgMax(1).ToIntArray();
             for (int i = 0; i < rows.Length; i++) correct += predicted[i] == data.Labels[rows[i]] ? 1 : 0;
         }
         model.Train();

@@ -22,7 +22,7 @@ public static class CommandLine
 
     const string Usage = """
         usage: interp [demo] [options]   the main job: train the induction toy, take it apart, write report/index.html (see interp demo --help)
-               interp train mlp [--epochs N] [--seed N]   784-256-10 MLP on Fashion-MNIST
+               interp train mlp [--epochs N] [--seed N] [--device cpu|cuda]   784-256-10 MLP on Fashion-MNIST
                interp tokens TEXT | --decode IDS   GPT-2 tokenization (see interp tokens --help)
                interp generate --model PATH ...   sample from a model (see interp generate --help)
                interp train cnn [options]   (see interp train cnn --help)
@@ -42,6 +42,7 @@ public static class CommandLine
         shows progress on stderr, then prints the test accuracy and the wall time on stdout.
           --epochs N   passes over the 60,000 training images (default 2)
           --seed N     seed of the initialisation and the shuffles (default 0)
+          --device D   cpu (default) or cuda (cuda:N for the N-th GPU)
 
         Fashion-MNIST is read from $INTERP_FASHION_MNIST, else /usr/share/datasets/fashion-mnist
         (Debian package dataset-fashion-mnist).
@@ -82,6 +83,8 @@ public static class CommandLine
                     options = options with { Epochs = e }; i++; break;
                 case "--seed" when i + 1 < args.Length && ulong.TryParse(args[i + 1], out ulong s):
                     options = options with { Seed = s }; i++; break;
+                case "--device" when i + 1 < args.Length:
+                    options = options with { Device = CliArgs.ParseDevice("interp train mlp", args[i + 1]) }; i++; break;
                 default:
                     Console.Error.WriteLine($"interp: unexpected argument '{args[i]}' (see interp --help)");
                     return 1;
@@ -110,7 +113,7 @@ public static class CommandLine
             return 2;
         }
         Console.Error.WriteLine($"Fashion-MNIST: {train.Count} training, {test.Count} test images; MLP {train.Height * train.Width}-{options.Hidden}-{MlpClassifier.Classes}, " +
-            $"Adam lr {options.LearningRate}, batch {options.BatchSize}, {options.Epochs} epochs, seed {options.Seed}");
+            $"Adam lr {options.LearningRate}, batch {options.BatchSize}, {options.Epochs} epochs, seed {options.Seed}, on {options.Device ?? Interp.Device.Cpu}");
         var progress = new ProgressLine();
         var model = MlpClassifier.Train(train, options, progress.Report);
         progress.Finish();

@@ -17,6 +17,7 @@ public class BadCommandLineTests
         "nosuchverb | 1 | unexpected argument 'nosuchverb'",
         "train mlp --epochs 0 | 1 | '--epochs'",
         "train mlp --seed | 1 | '--seed'",
+        "train mlp --device tpu | 1 | --device must be cpu or cuda, got 'tpu'",
         "demo --steps 0 | 1 | --steps must be at least 1, got 0",
         "demo --size huge | 1 | --size must be full or small, got 'huge'",
         "demo extra | 1 | unexpected argument 'extra'",
