@@ -119,4 +119,39 @@ public class TaskTests
         Assert.NotEqual(c1.ToIntArray(), new DocstringTask(seed: 10).Batch(8).Clean.ToIntArray());
         Assert.Throws<ArgumentException>(() => new DocstringTask().ToTokens("def unknownword"));
     }
+
+    [Fact]
+    public void DocstringCanListFewerNamesSoTheAnswerIsNotTheLastParameter()
+    {
+        var task = new DocstringTask(seed: 6);
+        var p = task.Next(parameters: 4, descriptionLength: 1, listed: 1);
+        Assert.Equal(DocstringTask.PromptLengthOf(4, 1, 1), p.Clean.Length);
+        var lines = task.ToString(p.Clean).Split('\n');
+        var defNames = lines[0].Split(' ').Where((_, i) => i is 5 or 7 or 9 or 11).ToArray();
+        Assert.Equal(4, lines.Length);   // def, """, one :param line, the final :param
+        Assert.StartsWith($":param {defNames[0]} : ", lines[2]);
+        Assert.Equal(task.TokenId(defNames[1]), p.Answer);
+        Assert.Equal(task.TokenId(defNames[0]), p.LastListed);
+        Assert.Equal(new[] { defNames[0], defNames[2], defNames[3] }.Select(task.TokenId), p.Distractors);
+        Assert.Throws<ArgumentException>(() => task.Next(parameters: 3, listed: 3));
+    }
+
+    [Fact]
+    public void DocstringPromptsWithTheirOwnDescriptionLengthsPadOnTheLeftToOneLength()
+    {
+        var task = new DocstringTask(seed: 7);
+        var prompts = task.Prompts(16, parameters: 3, descriptionLength: 3, listed: 2, varyDescriptions: true);
+        Assert.True(prompts.Select(p => p.Clean.Length).Distinct().Count() > 1, "the description lengths should vary");
+        var padded = task.PadLeft(prompts);
+        int length = prompts.Max(p => p.Clean.Length), newline = task.TokenId("\n");
+        for (int i = 0; i < prompts.Length; i++)
+        {
+            int pad = length - prompts[i].Clean.Length;
+            Assert.Equal(length, padded[i].Clean.Length);
+            Assert.All(padded[i].Clean[..pad], t => Assert.Equal(newline, t));
+            Assert.Equal(prompts[i].Clean, padded[i].Clean[pad..]);
+            Assert.Equal(prompts[i].Corrupted, padded[i].Corrupted[pad..]);
+            Assert.Equal(prompts[i].Answer, padded[i].Answer);
+        }
+    }
 }

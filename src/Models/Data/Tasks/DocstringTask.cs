@@ -2,8 +2,15 @@ using System.Text;
 
 namespace Interp.Data.Tasks;
 
-/// <summary>One docstring prompt: token ids of the clean and corrupted prompts, the answer and the distractors.</summary>
-public sealed record DocstringPrompt(int[] Clean, int[] Corrupted, int Answer, int[] Distractors);
+/// <summary>
+/// One docstring prompt: token ids of the clean and corrupted prompts, the answer and the distractors (the def's other
+/// parameters: first those the docstring listed, in order, so <c>Distractors[Listed − 1]</c> is the last listed name).
+/// </summary>
+public sealed record DocstringPrompt(int[] Clean, int[] Corrupted, int Answer, int[] Distractors, int Listed = 0)
+{
+    /// <summary>The name the docstring listed last (the tempting wrong answer).</summary>
+    public int LastListed => Distractors[Listed - 1];
+}
 
 /// <summary>
 /// The docstring task (Heimersheim and Janiak's docstring circuit), word level, with its own vocabulary:
@@ -14,7 +21,8 @@ public sealed record DocstringPrompt(int[] Clean, int[] Corrupted, int Answer, i
 /// :param beta : a list
 /// :param
 /// </code>
-/// The next token is the next parameter of the def (here <c>gamma</c>). The corrupted prompt has the def's parameter
+/// The next token is the next parameter of the def (here <c>gamma</c>). The docstring lists the first <c>listed</c>
+/// parameters (default all but the last), so the answer is the def's parameter after the last one listed. The corrupted prompt has the def's parameter
 /// names replaced by other random names (the docstring is unchanged), so only the def positions differ and the answer
 /// is no longer supported by the def: patching between the two finds what carries the parameter names.
 /// </summary>
@@ -42,24 +50,40 @@ public sealed class DocstringTask
     /// <param name="descriptionLength">words after <c>"""</c> and after each <c>:param name :</c></param>
     public DocstringTask(int parameters = 3, int descriptionLength = 2, ulong seed = 0)
     {
-        if (parameters < 2 || 2 * parameters > ParameterNames.Length)
-            throw new ArgumentException($"docstring: parameters must be in [2, {ParameterNames.Length / 2}], got {parameters}");
-        if (descriptionLength < 0) throw new ArgumentException($"docstring: description length must be non-negative, got {descriptionLength}");
+        CheckLayout(parameters, descriptionLength);
         (Parameters, DescriptionLength, gen) = (parameters, descriptionLength, new Generator(seed));
         words = [.. Specials, .. FunctionNames, .. ParameterNames, .. DescriptionWords];
         ids = words.Select((w, i) => (w, i)).ToDictionary(p => p.w, p => p.i);
     }
 
+    static void CheckLayout(int parameters, int descriptionLength)
+    {
+        if (parameters < 2 || 2 * parameters > ParameterNames.Length)
+            throw new ArgumentException($"docstring: parameters must be in [2, {ParameterNames.Length / 2}], got {parameters}");
+        if (descriptionLength < 0) throw new ArgumentException($"docstring: description length must be non-negative, got {descriptionLength}");
+    }
+
+    /// <summary>The default layout: parameters of the def after self (the docstring lists all but the last).</summary>
     public int Parameters { get; }
+    /// <summary>The default layout: words after <c>"""</c> and after each <c>:param name :</c>.</summary>
     public int DescriptionLength { get; }
     public int VocabSize => words.Length;
     public IReadOnlyList<string> Vocabulary => words;
 
-    /// <summary>Tokens per prompt.</summary>
-    public int PromptLength => 4 + 2 * Parameters + 1 + 2 + DescriptionLength + (Parameters - 1) * (4 + DescriptionLength) + 2;
+    /// <summary>The stream's generator (a checkpoint saves its state to resume the stream where it was).</summary>
+    public Generator Rng => gen;
+
+    /// <summary>Tokens per prompt of the default layout.</summary>
+    public int PromptLength => PromptLengthOf(Parameters, DescriptionLength);
+
+    /// <summary>Tokens per prompt of a layout (the docstring lists <paramref name="listed"/> names, default all but one).</summary>
+    public static int PromptLengthOf(int parameters, int descriptionLength, int? listed = null) =>
+        4 + 2 * parameters + 1 + 2 + descriptionLength + (listed ?? parameters - 1) * (4 + descriptionLength) + 2;
 
     /// <summary>Positions of the def's parameter names (the only positions where clean and corrupted differ).</summary>
-    public int[] DefParameterPositions => Enumerable.Range(0, Parameters).Select(i => 5 + 2 * i).ToArray();
+    public int[] DefParameterPositions => DefParameterPositionsOf(Parameters);
+
+    public static int[] DefParameterPositionsOf(int parameters) => Enumerable.Range(0, parameters).Select(i => 5 + 2 * i).ToArray();
 
     public int TokenId(string word) =>
         ids.TryGetValue(word, out int id) ? id : throw new ArgumentException($"docstring: '{word}' is not in the vocabulary");
@@ -93,26 +117,51 @@ public sealed class DocstringTask
         return sb.ToString();
     }
 
-    /// <summary>The next prompt of the seeded stream.</summary>
-    public DocstringPrompt Next()
+    /// <summary>
+    /// The next prompt of the seeded stream, in the default layout or the one given; with <paramref name="varyDescriptions"/>
+    /// each line's description has its own length, drawn from 1 to the description length.
+    /// </summary>
+    public DocstringPrompt Next(int? parameters = null, int? descriptionLength = null, int? listed = null, bool varyDescriptions = false)
     {
-        var names = Pick(ParameterNames.Length, 2 * Parameters);
-        var clean = names[..Parameters].Select(i => ParameterNames[i]).ToArray();
-        var other = names[Parameters..].Select(i => ParameterNames[i]).ToArray();
+        int n = parameters ?? Parameters, d = descriptionLength ?? DescriptionLength, k = listed ?? n - 1;
+        CheckLayout(n, d);
+        if (k < 1 || k >= n) throw new ArgumentException($"docstring: the docstring lists 1 to {n - 1} of {n} parameters, got {k}");
+        var names = Pick(ParameterNames.Length, 2 * n);
+        var clean = names[..n].Select(i => ParameterNames[i]).ToArray();
+        var other = names[n..].Select(i => ParameterNames[i]).ToArray();
         string function = FunctionNames[gen.NextInt(FunctionNames.Length)];
-        var descriptions = Enumerable.Range(0, Parameters).Select(_ => Description()).ToArray();
-        int[] Prompt(string[] defNames) => ToTokens(Render(function, defNames, clean, descriptions));
-        return new DocstringPrompt(Prompt(clean), Prompt(other), TokenId(clean[^1]), clean[..^1].Select(TokenId).ToArray());
+        var descriptions = Enumerable.Range(0, n).Select(_ => Description(varyDescriptions && d > 0 ? 1 + gen.NextInt(d) : d)).ToArray();
+        int[] Prompt(string[] defNames) => ToTokens(Render(function, defNames, clean[..(k + 1)], descriptions));
+        return new DocstringPrompt(Prompt(clean), Prompt(other), TokenId(clean[k]), [.. clean[..k].Select(TokenId), .. clean[(k + 1)..].Select(TokenId)], k);
     }
 
     /// <summary>A batch: clean and corrupted prompts int32 [n, PromptLength] and the answers int32 [n].</summary>
     public (Tensor Clean, Tensor Corrupted, Tensor Answers) Batch(int n)
     {
-        if (n <= 0) throw new ArgumentException($"docstring: batch size must be positive, got {n}");
-        var prompts = Enumerable.Range(0, n).Select(_ => Next()).ToArray();
+        var prompts = Prompts(n);
         return (Tensor.FromArray(prompts.SelectMany(p => p.Clean).ToArray(), [n, PromptLength]),
                 Tensor.FromArray(prompts.SelectMany(p => p.Corrupted).ToArray(), [n, PromptLength]),
                 Tensor.FromArray(prompts.Select(p => p.Answer).ToArray()));
+    }
+
+    /// <summary>The next <paramref name="n"/> prompts of the stream, all in one layout (default: this task's).</summary>
+    public DocstringPrompt[] Prompts(int n, int? parameters = null, int? descriptionLength = null, int? listed = null, bool varyDescriptions = false)
+    {
+        if (n <= 0) throw new ArgumentException($"docstring: batch size must be positive, got {n}");
+        return Enumerable.Range(0, n).Select(_ => Next(parameters, descriptionLength, listed, varyDescriptions)).ToArray();
+    }
+
+    /// <summary>
+    /// The prompts padded on the left with newlines (blank lines before the def) to <paramref name="length"/> (default
+    /// the longest one's), so that they stack into one [n, pos] batch whose last position is every prompt's final <c>:param</c>.
+    /// </summary>
+    public DocstringPrompt[] PadLeft(DocstringPrompt[] prompts, int? length = null)
+    {
+        int longest = prompts.Max(p => p.Clean.Length), newline = ids["\n"];
+        if (length < longest) throw new ArgumentException($"docstring: cannot pad prompts of {longest} tokens to {length}");
+        int total = length ?? longest;
+        int[] Pad(int[] t) => [.. Enumerable.Repeat(newline, total - t.Length), .. t];
+        return prompts.Select(p => p with { Clean = Pad(p.Clean), Corrupted = Pad(p.Corrupted) }).ToArray();
     }
 
     string Render(string function, string[] defNames, string[] docNames, string[] descriptions)
@@ -124,7 +173,7 @@ public sealed class DocstringTask
         return sb.Append("\n:param").ToString();
     }
 
-    string Description() => string.Join(' ', Enumerable.Range(0, DescriptionLength).Select(_ => DescriptionWords[gen.NextInt(DescriptionWords.Length)]));
+    string Description(int length) => string.Join(' ', Enumerable.Range(0, length).Select(_ => DescriptionWords[gen.NextInt(DescriptionWords.Length)]));
 
     /// <summary>k distinct indices of [0, n), in random order (a partial Fisher–Yates shuffle).</summary>
     int[] Pick(int n, int k)

@@ -1,0 +1,40 @@
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using Interp.Cli;
+using Interp.Plots;
+using Xunit;
+
+namespace Interp.Tests.Analysis;
+
+/// <summary>`interp case docstring` at small size: it trains, patches and writes a report whose images all exist.</summary>
+[Collection("Console")]
+public class DocstringCaseCommandTests
+{
+    [Fact]
+    public void DocstringCaseTrainsFindsHeadsAndWritesItsReport()
+    {
+        var dir = Path.Combine(Path.GetTempPath(), "interp-docstring-" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            var (exit, output, _) = ConsoleCapture.Run(() => CaseCommand.Run(["docstring", "--steps", "20", "--prompts", "4", "--out", dir, "--quiet"]));
+            Assert.Equal(0, exit);
+            Assert.Contains("circuit:", output);
+            Assert.True(File.Exists(Path.Combine(dir, "model", "model.safetensors")));
+            var html = File.ReadAllText(Path.Combine(dir, "index.html"));
+            var images = Regex.Matches(html, "src=\"([^\"]+)\"").Select(m => m.Groups[1].Value).ToArray();
+            Assert.Contains("heads_noising.png", images);
+            Assert.Contains(images, i => i.StartsWith("path_L3H"));
+            foreach (var png in images.Where(i => i.EndsWith(".png")))
+                Assert.True(Png.Decode(File.ReadAllBytes(Path.Combine(dir, png))).Width > 10, png);
+            using var json = JsonDocument.Parse(File.ReadAllText(Path.Combine(dir, "circuit.json")));
+            Assert.Equal(4, json.RootElement.GetProperty("heads_denoising").GetArrayLength());
+
+            // the saved model is analysed again without training
+            var (again, output2, _) = ConsoleCapture.Run(() => CaseCommand.Run(["docstring", "--model", Path.Combine(dir, "model"), "--prompts", "4", "--out", dir, "--quiet"]));
+            Assert.Equal(0, again);
+            Assert.DoesNotContain("model:", output2);
+            Assert.Contains("circuit:", output2);
+        }
+        finally { if (Directory.Exists(dir)) Directory.Delete(dir, recursive: true); }
+    }
+}
