@@ -19,9 +19,9 @@ static class PinnedArrayPool
     /// <summary>Arrays smaller than this many bytes are not worth the finalizer.</summary>
     internal const int MinBytes = 16 * 1024;
     /// <summary>Most bytes kept for reuse; <c>INTERP_POOL_CAP_MB</c> overrides it (as PYTORCH_CUDA_ALLOC_CONF tunes PyTorch's).</summary>
-    internal static readonly long CapacityBytes = Megabytes("INTERP_POOL_CAP_MB", 1024);
+    internal static readonly long CapacityBytes = Megabytes("INTERP_POOL_CAP_MB", 512);
     /// <summary>Large allocations between collections; <c>INTERP_POOL_COLLECT_MB</c> overrides it.</summary>
-    internal static readonly long CollectEveryBytes = Megabytes("INTERP_POOL_COLLECT_MB", 256);
+    internal static readonly long CollectEveryBytes = Megabytes("INTERP_POOL_COLLECT_MB", 64);
 
     static long Megabytes(string variable, long fallback) =>
         long.TryParse(Environment.GetEnvironmentVariable(variable), out long mb) && mb >= 0 ? mb << 20 : fallback << 20;

@@ -58,17 +58,52 @@ internal sealed class StridedLoop
         return (outShape.ToArray(), outStrides.Select(l => l.ToArray()).ToArray());
     }
 
-    /// <summary>Calls body(offsets, inner) for every innermost run; offsets[k] is operand k's element offset.</summary>
+    /// <summary>
+    /// Calls body(offsets, n, strides) for every innermost run, or for pieces of it; offsets[k] is operand k's element
+    /// offset. Large work is split over the cores: by rows when there are enough of them, otherwise each row in pieces
+    /// (a contiguous tensor coalesces into one row, which alone would keep one core busy).
+    /// </summary>
     public void Run(int[] baseOffsets, RowBody body)
     {
         long work = (long)Rows * Inner;
-        int chunks = work < 1 << 15 || Rows < 2 ? 1 : Math.Min(Rows, Environment.ProcessorCount * 4);
-        if (chunks == 1) { RunRows(0, Rows, baseOffsets, body); return; }
-        Parallel.For(0, chunks, c =>
+        int target = Environment.ProcessorCount * 4;
+        if (work < 1 << 15 || Rows == 0) { RunRows(0, Rows, baseOffsets, body); return; }
+        if (Rows >= target)
         {
-            int start = (int)((long)Rows * c / chunks), end = (int)((long)Rows * (c + 1) / chunks);
-            RunRows(start, end, baseOffsets, body);
+            Parallel.For(0, target, c =>
+            {
+                int start = (int)((long)Rows * c / target), end = (int)((long)Rows * (c + 1) / target);
+                RunRows(start, end, baseOffsets, body);
+            });
+            return;
+        }
+        int pieces = (int)Math.Clamp(Inner / MinPiece, 1, (target + Rows - 1) / Rows);
+        if (Rows == 1 && pieces == 1) { RunRows(0, 1, baseOffsets, body); return; }
+        Parallel.For(0, Rows * pieces, c =>
+        {
+            int row = c / pieces, piece = c % pieces;
+            // piece boundaries on multiples of 16 elements, so the SIMD loops see whole vectors
+            int start = (int)((long)Inner * piece / pieces) & ~15, end = piece == pieces - 1 ? Inner : (int)((long)Inner * (piece + 1) / pieces) & ~15;
+            Span<int> off = stackalloc int[baseOffsets.Length];
+            RowOffsets(row, baseOffsets, off);
+            for (int k = 0; k < off.Length; k++) off[k] += start * InnerStrides[k];
+            body(off, end - start, InnerStrides);
         });
+    }
+
+    /// <summary>Elements a piece of a split row has at least.</summary>
+    const int MinPiece = 8192;
+
+    void RowOffsets(int row, int[] baseOffsets, Span<int> off)
+    {
+        int rank = OuterShape.Length;
+        for (int k = 0; k < off.Length; k++) off[k] = baseOffsets[k];
+        for (int d = rank - 1; d >= 0; d--)
+        {
+            int i = row % OuterShape[d];
+            row /= OuterShape[d];
+            for (int k = 0; k < off.Length; k++) off[k] += i * OuterStrides[k][d];
+        }
     }
 
     public delegate void RowBody(ReadOnlySpan<int> offsets, int inner, ReadOnlySpan<int> innerStrides);
