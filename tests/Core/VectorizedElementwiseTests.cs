@@ -59,4 +59,16 @@ public class VectorizedElementwiseTests
         AssertClose("gelu_tanh vs scalar", x, scalar, simd, 1e-6, 1e-37);
         AssertClose("gelu_tanh vs float64", x, reference, simd, 1e-6, 1e-37);
     }
+
+    [Fact]
+    public void SignSimdIsTheScalarPathToTheBit()
+    {
+        var x = Values();
+        var (simd, scalar) = BothPaths(x, t => t.Sign());
+        for (int i = 0; i < x.Length; i++)
+            Assert.True(BitConverter.SingleToInt32Bits(simd[i]) == BitConverter.SingleToInt32Bits(scalar[i]) || (float.IsNaN(simd[i]) && float.IsNaN(scalar[i])),
+                $"sign({x[i]:G9}): {simd[i]:G9} vs {scalar[i]:G9}");
+        Assert.Equal([1f, -1f, 0f], new[] { simd[12], simd[13], simd[0] });   // 9, -9, 0
+        Assert.True(float.IsNegative(simd[1]) && simd[1] == 0);                // -0 stays -0
+    }
 }
