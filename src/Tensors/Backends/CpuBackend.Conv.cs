@@ -1,3 +1,5 @@
+using System.Runtime.Intrinsics;
+
 namespace Interp.Backends;
 
 public sealed unsafe partial class CpuBackend
@@ -51,6 +53,19 @@ public sealed unsafe partial class CpuBackend
                             continue;
                         }
                         T* ir = p + ih * w.W;
+                        if (w.SW == 1)
+                        {
+                            // stride 1: the columns inside the image are one contiguous run, iw = x + shift
+                            int shift = j * w.DW - w.PW, xs = Math.Clamp(-shift, 0, ow), xe = Math.Clamp(w.W - shift, xs, ow);
+                            if (toCols)
+                            {
+                                new Span<T>(cr, xs).Clear();
+                                new Span<T>(ir + xs + shift, xe - xs).CopyTo(new Span<T>(cr + xs, xe - xs));
+                                new Span<T>(cr + xe, ow - xe).Clear();
+                            }
+                            else AddRun(ir + xs + shift, cr + xs, xe - xs);
+                            continue;
+                        }
                         for (int x = 0; x < ow; x++)
                         {
                             int iw = x * w.SW - w.PW + j * w.DW;
@@ -64,5 +79,15 @@ public sealed unsafe partial class CpuBackend
         int planes = n * w.C;
         if ((long)planes * rows * l < 1 << 15) for (int t = 0; t < planes; t++) Plane(t);
         else Parallel.For(0, planes, Plane);
+    }
+
+    /// <summary>dst[i] += src[i] for i &lt; n.</summary>
+    static void AddRun<T>(T* dst, T* src, int n) where T : unmanaged, System.Numerics.INumberBase<T>
+    {
+        int i = 0;
+        if (Vector256<T>.IsSupported)
+            for (; i <= n - Vector256<T>.Count; i += Vector256<T>.Count)
+                Vector256.Store(Vector256.Load(dst + i) + Vector256.Load(src + i), dst + i);
+        for (; i < n; i++) dst[i] += src[i];
     }
 }
