@@ -71,4 +71,22 @@ public class VectorizedElementwiseTests
         Assert.Equal([1f, -1f, 0f], new[] { simd[12], simd[13], simd[0] });   // 9, -9, 0
         Assert.True(float.IsNegative(simd[1]) && simd[1] == 0);                // -0 stays -0
     }
+
+    [Fact]
+    public void Float32GeluAndItsGradientAreTheFloat64OnesToTwoUlps()
+    {
+        // float32 exact GELU takes Φ from a fit of erfc (relative error < 1.2e-7); float64 keeps 1 + erf(x/√2), which
+        // cancels to 0 below x ≈ −8.5 (where the fit still gives the right −1e-18-sized value), so the comparison
+        // stops at −5.5, where the float64 reference is still good to 1e-9
+        var x = Values().Where(v => float.IsFinite(v) && v > -5.5f && v < 1e6f).ToArray();
+        var x32 = Tensor.FromArray(x).RequiresGrad_();
+        var x64 = Tensor.FromArray(x.Select(v => (double)v).ToArray(), [x.Length]).RequiresGrad_();
+        var (y32, y64) = (x32.Gelu(), x64.Gelu());
+        y32.Sum().Backward();
+        y64.Sum().Backward();
+        var expected = y64.ToDoubleArray().Select(v => (float)v).ToArray();
+        AssertClose("gelu f32 vs f64", x, expected, y32.ToFloatArray(), 3e-7, 1e-30);
+        var g64 = x64.Grad!.ToDoubleArray().Select(v => (float)v).ToArray();
+        AssertClose("gelu' f32 vs f64", x, g64, x32.Grad!.ToFloatArray(), 3e-7, 1e-7);
+    }
 }
