@@ -35,14 +35,9 @@ public static class DocstringCase
         var device = a.GetDevice();
         ulong seed = a.GetSeed();
         int promptCount = a.GetInt("--prompts", 64, min: 2);
-        string outDir = a.Get("--out", Path.Combine("report", "docstring"));
         var options = new DocstringOptions(Steps: a.GetInt("--steps", 4000, min: 1), Seed: seed);
         var progress = new Progress(a.Has("--quiet"));
-        try { Directory.CreateDirectory(outDir); }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
-        {
-            throw new CliError($"interp case docstring: cannot create the report folder '{outDir}': {e.Message}");
-        }
+        string outDir = AnalysisInputs.OutDir(a, Path.Combine("report", "docstring"), "interp case docstring");
 
         Interp.Transformers.HookedTransformer model;
         string summary;

@@ -61,7 +61,7 @@ public static class MlpClassifier
         for (int start = 0; start < data.Count; start += batchSize)
         {
             var rows = all.AsSpan(start, Math.Min(batchSize, data.Count - start));
-            var predicted = model.Forward(Batch(data, rows).X.To(model.Parameters().First().Device)).ArgMax(1).ToIntArray();
+            var predicted = model.Forward(Batch(data, rows).X.To(model.Device)).ArgMax(1).ToIntArray();
             for (int i = 0; i < rows.Length; i++) correct += predicted[i] == data.Labels[rows[i]] ? 1 : 0;
         }
         model.Train();

@@ -41,11 +41,9 @@ public static class DocstringCircuit
     public static DocstringCircuitResult Analyse(HookedTransformer model, DocstringTask task, DocstringPrompt[] prompts, double threshold = 0.1, int receivers = 2)
     {
         ArgumentNullException.ThrowIfNull(model);
-        if (prompts.Length == 0 || prompts.Any(p => p.Clean.Length != prompts[0].Clean.Length))
-            throw new ArgumentException("docstring circuit: needs a non-empty batch of prompts of one layout");
-        int n = prompts.Length, length = prompts[0].Clean.Length, layers = model.Config.NLayers, heads = model.Config.NHeads;
-        var clean = Tensor.FromArray(prompts.SelectMany(p => p.Clean).ToArray(), [n, length]);
-        var corrupted = Tensor.FromArray(prompts.SelectMany(p => p.Corrupted).ToArray(), [n, length]);
+        if (prompts.Length == 0) throw new ArgumentException("docstring circuit: needs a non-empty batch of prompts of one layout");
+        int layers = model.Config.NLayers, heads = model.Config.NHeads;
+        var (clean, corrupted) = (DocstringTask.Stack(prompts), DocstringTask.Stack(prompts, corrupted: true));
         var answers = Tensor.FromArray(prompts.Select(p => p.Answer).ToArray());
         var wrong = Tensor.FromArray(prompts.Select(p => p.LastListed).ToArray());
         var device = PatchRun.ModelDevice(model);

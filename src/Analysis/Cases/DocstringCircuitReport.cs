@@ -60,7 +60,7 @@ public static class DocstringCircuitReport
         double best = 0;
         foreach (var grid in r.PathPatching.Values)
         {
-            double v = grid.ToDoubleArray()[c.Layer * grid.Size(1) + c.Head];
+            double v = grid.GetValue(c.Layer, c.Head);
             if (!double.IsNaN(v) && Math.Abs(1 - v) > Math.Abs(best)) best = 1 - v;
         }
         return best;
@@ -70,11 +70,7 @@ public static class DocstringCircuitReport
         string.Join(", ", r.LastPositionAttention[label].Select((w, i) => (w, i)).OrderByDescending(x => x.w).Take(3)
             .Select(x => $"{x.i} {r.PositionLabels[x.i]}: {F(x.w)}"));
 
-    static string PromptText(DocstringCircuitResult r)
-    {
-        var task = new Interp.Data.Tasks.DocstringTask();
-        return task.ToString(r.Prompts[0].Clean);
-    }
+    static string PromptText(DocstringCircuitResult r) => new Interp.Data.Tasks.DocstringTask().ToString(r.Prompts[0].Clean);
 
     static string F(double v) => v.ToString("0.###", CultureInfo.InvariantCulture);
 }

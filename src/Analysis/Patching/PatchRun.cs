@@ -37,7 +37,7 @@ internal sealed class PatchRun
 
     readonly string op;
 
-    public static Device ModelDevice(HookedTransformer model) => model.Parameters().FirstOrDefault()?.Device ?? Device.Cpu;
+    public static Device ModelDevice(HookedTransformer model) => model.Device;
 
     static Tensor AsBatch(string op, string what, Tensor tokens)
     {

@@ -42,7 +42,6 @@ public sealed class SparseAutoencoder : Module
     }
 
     public int DIn => Config.DIn;
-    public Device Device => W_enc.Device;
     public int DSae => Config.DSae;
 
     /// <summary>The pre-activations (x − b_dec)·W_enc + b_enc, [.., d_sae].</summary>

@@ -48,6 +48,9 @@ public abstract class Module
 
     public IEnumerable<Tensor> Parameters() => NamedParameters().Select(p => p.Param);
 
+    /// <summary>Where the parameters live (the first one's device; the CPU for a module without parameters).</summary>
+    public Device Device => Parameters().FirstOrDefault()?.Device ?? Device.Cpu;
+
     /// <summary>Moves every parameter to <paramref name="device"/> in place, as torch's <c>module.to(device)</c>; returns this.</summary>
     public Module To(Device device)
     {

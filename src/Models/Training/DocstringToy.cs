@@ -88,7 +88,7 @@ public static class DocstringToy
                     rows.Add(b * length + t);
                     targets.Add(t + 1 < length ? prompts[b].Clean[t + 1] : prompts[b].Answer);
                 }
-        return (Tensor.FromArray(prompts.SelectMany(p => p.Clean).ToArray(), [n, length]), [.. rows], Tensor.FromArray(targets.ToArray()));
+        return (DocstringTask.Stack(prompts), [.. rows], Tensor.FromArray(targets.ToArray()));
     }
 
     /// <summary>
@@ -107,8 +107,8 @@ public static class DocstringToy
         bool training = model.Training;
         model.Eval();
         int n = prompts.Length, length = prompts[0].Clean.Length;
-        var device = model.Parameters().First().Device;
-        var tokens = Tensor.FromArray(prompts.SelectMany(p => p.Clean).ToArray(), [n, length]).To(device);
+        var device = model.Device;
+        var tokens = DocstringTask.Stack(prompts).To(device);
         var last = model.Forward(tokens).Select(1, length - 1);                            // [n, vocab]
         var answers = Tensor.FromArray(prompts.Select(p => p.Answer).ToArray());
         double loss = last.CrossEntropy(answers.To(device)).Item();

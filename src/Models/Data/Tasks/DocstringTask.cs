@@ -81,9 +81,7 @@ public sealed class DocstringTask
         4 + 2 * parameters + 1 + 2 + descriptionLength + (listed ?? parameters - 1) * (4 + descriptionLength) + 2;
 
     /// <summary>Positions of the def's parameter names (the only positions where clean and corrupted differ).</summary>
-    public int[] DefParameterPositions => DefParameterPositionsOf(Parameters);
-
-    public static int[] DefParameterPositionsOf(int parameters) => Enumerable.Range(0, parameters).Select(i => 5 + 2 * i).ToArray();
+    public int[] DefParameterPositions => Enumerable.Range(0, Parameters).Select(i => 5 + 2 * i).ToArray();
 
     public int TokenId(string word) =>
         ids.TryGetValue(word, out int id) ? id : throw new ArgumentException($"docstring: '{word}' is not in the vocabulary");
@@ -139,9 +137,16 @@ public sealed class DocstringTask
     public (Tensor Clean, Tensor Corrupted, Tensor Answers) Batch(int n)
     {
         var prompts = Prompts(n);
-        return (Tensor.FromArray(prompts.SelectMany(p => p.Clean).ToArray(), [n, PromptLength]),
-                Tensor.FromArray(prompts.SelectMany(p => p.Corrupted).ToArray(), [n, PromptLength]),
-                Tensor.FromArray(prompts.Select(p => p.Answer).ToArray()));
+        return (Stack(prompts), Stack(prompts, corrupted: true), Tensor.FromArray(prompts.Select(p => p.Answer).ToArray()));
+    }
+
+    /// <summary>The clean (or corrupted) prompts, all of one length, as int32 [n, pos].</summary>
+    public static Tensor Stack(IReadOnlyList<DocstringPrompt> prompts, bool corrupted = false)
+    {
+        int length = prompts[0].Clean.Length;
+        if (prompts.Any(p => p.Clean.Length != length))
+            throw new ArgumentException($"docstring: prompts of {string.Join(", ", prompts.Select(p => p.Clean.Length).Distinct())} tokens cannot stack into one batch (pad them with PadLeft)");
+        return Tensor.FromArray(prompts.SelectMany(p => corrupted ? p.Corrupted : p.Clean).ToArray(), [prompts.Count, length]);
     }
 
     /// <summary>The next <paramref name="n"/> prompts of the stream, all in one layout (default: this task's).</summary>
