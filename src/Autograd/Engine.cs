@@ -24,70 +24,82 @@ public static class Engine
             throw new ArgumentException($"backward: gradient shape {ShapeUtil.Format(gradient.shape)} does not match the output shape {ShapeUtil.Format(root.shape)}");
 
         retainGraph |= createGraph;   // as in PyTorch: a graph built to be differentiated again must stay
-        var order = TopologicalOrder(root);
-        var grads = new Dictionary<Tensor, Tensor>(ReferenceEqualityComparer.Instance) { [root] = gradient };
+        // Vertices are nodes and leaves; a tensor is kept alive only by the rules that saved it, and each node's rule
+        // (with its saved tensors) goes as soon as it has run, so memory falls as the pass proceeds.
+        object start = root.GradFn ?? (object)root;
+        var order = TopologicalOrder(start);
+        var grads = new Dictionary<object, Tensor>(ReferenceEqualityComparer.Instance) { [start] = gradient };
         using var mode = createGraph ? GradMode.EnableGrad() : GradMode.NoGrad();
         for (int i = order.Count - 1; i >= 0; i--)
         {
-            var t = order[i];
-            if (!grads.Remove(t, out var g)) continue;
-            g = RunHooks(t, g);
-            if (t.IsLeaf || t.RetainsGradFlag)
-                t.Grad = t.Grad is null ? (createGraph ? g : g.Detach().Contiguous().Clone()) : t.Grad + g;
-            if (t.GradFn is not { } node) continue;
+            var vertex = order[i];
+            order[i] = null!;
+            if (!grads.Remove(vertex, out var g)) continue;
+            if (vertex is Tensor leaf)
+            {
+                g = RunHooks(leaf.GradHooks, leaf.Name, g);
+                leaf.Grad = leaf.Grad is null ? (createGraph ? g : g.Detach().Contiguous().Clone()) : leaf.Grad + g;
+                continue;
+            }
+            var node = (Node)vertex;
+            g = RunHooks(node.OutputHooks, node.OutputName, g);
+            if (node.RetainedOutput is { } weak && weak.TryGetTarget(out var output))
+                output.Grad = output.Grad is null ? (createGraph ? g : g.Detach().Contiguous().Clone()) : output.Grad + g;
             Tensor?[] inputGrads;
             using (Anomaly.InBackwardOf(node.Op)) inputGrads = node.Apply(g);
-            if (inputGrads.Length != node.Inputs.Length)
-                throw new InvalidOperationException($"{node.Op}: backward returned {inputGrads.Length} gradients for {node.Inputs.Length} inputs");
-            for (int k = 0; k < node.Inputs.Length; k++)
+            if (inputGrads.Length != node.Next.Length)
+                throw new InvalidOperationException($"{node.Op}: backward returned {inputGrads.Length} gradients for {node.Next.Length} inputs");
+            for (int k = 0; k < node.Next.Length; k++)
             {
-                if (node.Inputs[k] is not { } input || inputGrads[k] is not { } ig) continue;
-                if (!ShapeUtil.SameShape(ig.shape, input.shape))
-                    throw new InvalidOperationException($"{node.Op}: backward gave a gradient of shape {ShapeUtil.Format(ig.shape)} for input {k} of shape {ShapeUtil.Format(input.shape)}");
-                grads[input] = grads.TryGetValue(input, out var acc) ? acc + ig : ig;
+                var edge = node.Next[k];
+                if (edge.IsNone || inputGrads[k] is not { } ig) continue;
+                if (!ShapeUtil.SameShape(ig.shape, edge.Shape))
+                    throw new InvalidOperationException($"{node.Op}: backward gave a gradient of shape {ShapeUtil.Format(ig.shape)} for input {k} of shape {ShapeUtil.Format(edge.Shape)}");
+                object target = edge.Node ?? (object)edge.Leaf!;
+                grads[target] = grads.TryGetValue(target, out var acc) ? acc + ig : ig;
             }
             if (!retainGraph) node.Free();
         }
     }
 
-    static Tensor RunHooks(Tensor t, Tensor g)
+    static Tensor RunHooks(List<Func<Tensor, Tensor?>>? hooks, string? name, Tensor g)
     {
-        if (t.GradHooks is null) return g;
-        foreach (var hook in t.GradHooks.ToArray())
+        if (hooks is null) return g;
+        foreach (var hook in hooks.ToArray())
             if (hook(g) is { } replaced)
             {
                 if (!ShapeUtil.SameShape(replaced.shape, g.shape))
-                    throw new InvalidOperationException($"gradient hook{(t.Name is null ? "" : $" on {t.Name}")}: returned shape {ShapeUtil.Format(replaced.shape)}, expected {ShapeUtil.Format(g.shape)}");
+                    throw new InvalidOperationException($"gradient hook{(name is null ? "" : $" on {name}")}: returned shape {ShapeUtil.Format(replaced.shape)}, expected {ShapeUtil.Format(g.shape)}");
                 g = replaced;
             }
         return g;
     }
 
-    /// <summary>Tensors reachable from root through grad_fn edges, each after all of its inputs (iterative DFS).</summary>
-    static List<Tensor> TopologicalOrder(Tensor root)
+    /// <summary>Nodes and leaves reachable from start through the edges, each after all of its inputs (iterative DFS).</summary>
+    static List<object> TopologicalOrder(object start)
     {
-        var order = new List<Tensor>();
-        var visited = new HashSet<Tensor>(ReferenceEqualityComparer.Instance);
-        var stack = new Stack<(Tensor t, int next)>();
-        stack.Push((root, 0));
-        visited.Add(root);
+        var order = new List<object>();
+        var visited = new HashSet<object>(ReferenceEqualityComparer.Instance);
+        var stack = new Stack<(object v, int next)>();
+        stack.Push((start, 0));
+        visited.Add(start);
         while (stack.Count > 0)
         {
-            var (t, next) = stack.Pop();
-            var inputs = t.GradFn?.Inputs ?? [];
-            if (next < inputs.Length)
+            var (v, next) = stack.Pop();
+            var edges = v is Node n ? n.Next : [];
+            if (next < edges.Length)
             {
-                stack.Push((t, next + 1));
-                if (inputs[next] is { } child && visited.Add(child)) stack.Push((child, 0));
+                stack.Push((v, next + 1));
+                var e = edges[next];
+                if (!e.IsNone && (e.Node ?? (object)e.Leaf!) is var child && visited.Add(child)) stack.Push((child, 0));
             }
-            else order.Add(t);
+            else order.Add(v);
         }
         return order;
     }
 }
 
 }
-
 namespace Interp
 {
 using Interp.Autograd;
@@ -104,7 +116,7 @@ public static class AutogradTensorExtensions
         public Tensor RetainGrad()
         {
             if (!t.RequiresGrad) throw new InvalidOperationException("retain_grad: the tensor does not require grad");
-            t.RetainsGradFlag = true;
+            if (t.GradFn is { } node) node.RetainedOutput = new WeakReference<Tensor>(t);   // a leaf keeps its grad anyway
             return t;
         }
 
@@ -112,6 +124,12 @@ public static class AutogradTensorExtensions
         public IDisposable RegisterHook(Func<Tensor, Tensor?> hook)
         {
             if (!t.RequiresGrad) throw new InvalidOperationException("register_hook: cannot register a hook on a tensor that does not require grad");
+            if (t.GradFn is { } node)
+            {
+                (node.OutputHooks ??= []).Add(hook);
+                node.OutputName ??= t.Name;
+                return new HookHandle(() => node.OutputHooks?.Remove(hook));
+            }
             (t.GradHooks ??= []).Add(hook);
             return new HookHandle(() => t.GradHooks?.Remove(hook));
         }

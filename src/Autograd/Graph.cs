@@ -14,9 +14,7 @@ public static class Graph
         bool any = false;
         foreach (var t in inputs) any |= t is not null && t.RequiresGrad;
         if (!any) return result;
-        var kept = new Tensor?[inputs.Length];
-        for (int i = 0; i < inputs.Length; i++) kept[i] = inputs[i] is { RequiresGrad: true } t ? t : null;
-        result.SetGradFn(new Node(op, kept, backward));
+        result.SetGradFn(new Node(op, Node.EdgesTo(inputs), backward));
         return result;
     }
 
@@ -25,8 +23,19 @@ public static class Graph
     /// that fails loudly, so a second derivative through this op is an error rather than silently zero.
     /// </summary>
     public static Tensor FusedBackward(string op, Tensor grad, params Tensor?[] from) =>
-        Record(op + "_backward", grad, from, _ => throw new NotSupportedException(
-            $"{op}: its backward is a fused kernel and cannot be differentiated again (createGraph: true)"));
+        Record(op + "_backward", grad, from, Refuse(op));
+
+    /// <summary>As above, from edges: an op that saved no input can still name the input's producer.</summary>
+    public static Tensor FusedBackward(string op, Tensor grad, Edge[] from)
+    {
+        if (Anomaly.IsEnabled) Anomaly.Check(op + "_backward", grad, []);
+        if (!GradMode.IsEnabled || from.All(e => e.IsNone)) return grad;
+        grad.SetGradFn(new Node(op + "_backward", from, Refuse(op)));
+        return grad;
+    }
+
+    static Func<Tensor, Tensor?[]> Refuse(string op) => _ => throw new NotSupportedException(
+        $"{op}: its backward is a fused kernel and cannot be differentiated again (createGraph: true)");
 
     /// <summary>Sums a broadcast gradient back to the shape of the operand it flowed from.</summary>
     public static Tensor SumToShape(Tensor g, IReadOnlyList<int> shape)

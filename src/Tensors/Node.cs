@@ -1,22 +1,50 @@
 namespace Interp.Autograd;
 
 /// <summary>
-/// One recorded operation of the autograd graph: the op's name, the inputs that need gradients, and its backward
+/// Where one input's gradient goes: the node that produced the input, or the leaf that accumulates it (both null
+/// where the input needs no gradient), and the input's shape, which its gradient must have.
+/// </summary>
+public readonly record struct Edge(Node? Node, Tensor? Leaf, int[] Shape)
+{
+    public bool IsNone => Node is null && Leaf is null;
+}
+
+/// <summary>
+/// One recorded operation of the autograd graph: the op's name, where each input's gradient goes, and its backward
 /// rule, which maps the gradient of the output to the gradients of the inputs (null where an input needs none).
-/// The rule (and the tensors it saved) is dropped after a backward pass unless the graph is retained.
+/// As in PyTorch, a node points at the nodes that made its inputs, not at the input tensors: an intermediate result
+/// stays alive only while some backward rule saved it, so (x·W + b).Relu() keeps the ReLU's output, not also the
+/// product and the sum. The rule (and the tensors it saved) is dropped after a backward pass unless the graph is retained.
 /// </summary>
 public sealed class Node
 {
     Func<Tensor, Tensor?[]>? backward;
 
     public string Op { get; }
-    public Tensor?[] Inputs { get; }
+    public Edge[] Next { get; }
 
-    public Node(string op, Tensor?[] inputs, Func<Tensor, Tensor?[]> backward)
+    /// <summary>Gradient hooks registered on the tensor this node produced.</summary>
+    internal List<Func<Tensor, Tensor?>>? OutputHooks { get; set; }
+    /// <summary>The output's name, for the hooks' error messages.</summary>
+    internal string? OutputName { get; set; }
+    /// <summary>The output, when it called RetainGrad() (weak: retaining its gradient must not keep it alive).</summary>
+    internal WeakReference<Tensor>? RetainedOutput { get; set; }
+
+    public Node(string op, Edge[] next, Func<Tensor, Tensor?[]> backward)
     {
         Op = op;
-        Inputs = inputs;
+        Next = next;
         this.backward = backward;
+    }
+
+    /// <summary>The edges to <paramref name="inputs"/>' producers (none where an input does not require grad).</summary>
+    public static Edge[] EdgesTo(Tensor?[] inputs)
+    {
+        var edges = new Edge[inputs.Length];
+        for (int i = 0; i < inputs.Length; i++)
+            if (inputs[i] is { RequiresGrad: true } t)
+                edges[i] = new Edge(t.GradFn, t.GradFn is null ? t : null, t.ShapeArray);
+        return edges;
     }
 
     public bool IsFreed => backward is null;

@@ -78,8 +78,7 @@ public sealed partial class Tensor
 
     public bool IsLeaf => GradFn is null;
 
-    internal bool RetainsGradFlag { get; set; }
-
+    /// <summary>Gradient hooks of a leaf (a non-leaf's live on its GradFn, so they do not keep it alive).</summary>
     internal List<Func<Tensor, Tensor?>>? GradHooks { get; set; }
 
     /// <summary>An optional name (a hook point, a parameter) used in error messages and anomaly reports.</summary>

@@ -8,12 +8,12 @@ public static class ArithmeticOps
 {
     extension(Tensor a)
     {
-        public Tensor Add(Tensor b) => Binary("add", BinaryOp.Add, a, b, g => [Graph.SumToShape(g, a.Shape), Graph.SumToShape(g, b.Shape)]);
-        public Tensor Sub(Tensor b) => Binary("sub", BinaryOp.Sub, a, b, g => [Graph.SumToShape(g, a.Shape), Graph.SumToShape(-g, b.Shape)]);
-        public Tensor Mul(Tensor b) => Binary("mul", BinaryOp.Mul, a, b, g =>
-            [a.RequiresGrad ? Graph.SumToShape(g * b, a.Shape) : null, b.RequiresGrad ? Graph.SumToShape(g * a, b.Shape) : null]);
-        public Tensor Div(Tensor b) => Binary("div", BinaryOp.Div, a, b, g =>
-            [a.RequiresGrad ? Graph.SumToShape(g / b, a.Shape) : null, b.RequiresGrad ? Graph.SumToShape(-g * a / (b * b), b.Shape) : null]);
+        // The backward rules capture only what they read (shapes, or an operand the other's gradient needs): a captured
+        // operand stays alive until backward, as in PyTorch's saved tensors.
+        public Tensor Add(Tensor b) => Binary("add", BinaryOp.Add, a, b, AddBackward(a.ShapeArray, b.ShapeArray, 1));
+        public Tensor Sub(Tensor b) => Binary("sub", BinaryOp.Sub, a, b, AddBackward(a.ShapeArray, b.ShapeArray, -1));
+        public Tensor Mul(Tensor b) => Binary("mul", BinaryOp.Mul, a, b, MulBackward(a.RequiresGrad ? b : null, b.RequiresGrad ? a : null, a.ShapeArray, b.ShapeArray));
+        public Tensor Div(Tensor b) => Binary("div", BinaryOp.Div, a, b, DivBackward(b.RequiresGrad ? a : null, b, a.RequiresGrad, a.ShapeArray));
 
         /// <summary>
         /// a^b elementwise; d/da = b·a^(b−1), d/db = a^b·ln a. As in PyTorch, d/da is 0 where b = 0 (not 0·a^(−1) = NaN
@@ -33,7 +33,7 @@ public static class ArithmeticOps
         }
 
         /// <summary>a^p for a scalar exponent; d/da = p·a^(p−1), and exactly 0 for p = 0 (PyTorch's rule: no 0·a^(−1) = NaN at a = 0).</summary>
-        public Tensor Pow(double p) => Unary.Apply("pow", UnaryOp.PowScalar, a, p, 0, (x, y, g) => p == 0 ? Tensor.ZerosLike(g) : g * p * x.Pow(p - 1));
+        public Tensor Pow(double p) => Unary.Apply("pow", UnaryOp.PowScalar, a, p, 0, Unary.Saves.Input, (x, y, g) => p == 0 ? Tensor.ZerosLike(g) : g * p * x.Pow(p - 1));
 
         public Tensor Maximum(Tensor b) => Binary("maximum", BinaryOp.Maximum, a, b, g =>
         {
@@ -86,9 +86,10 @@ public static class ArithmeticOps
             Check.SameDevice("where", cond, a, b);
             var r = a.Backend.Where(cond, a, b);
             var zero = Tensor.Scalar(0, a.DType, a.Device);
+            var (aShape, bShape, aNeeds, bNeeds) = (a.ShapeArray, b.ShapeArray, a.RequiresGrad, b.RequiresGrad);
             return Graph.Record("where", r, [a, b], g =>
-                [a.RequiresGrad ? Graph.SumToShape(a.Backend.Where(cond, g, zero), a.Shape) : null,
-                 b.RequiresGrad ? Graph.SumToShape(a.Backend.Where(cond, zero, g), b.Shape) : null]);
+                [aNeeds ? Graph.SumToShape(g.Backend.Where(cond, g, zero), aShape) : null,
+                 bNeeds ? Graph.SumToShape(g.Backend.Where(cond, zero, g), bShape) : null]);
         }
     }
 
@@ -97,6 +98,17 @@ public static class ArithmeticOps
         /// <summary>Replaces the elements where mask ≠ 0 by value (mask broadcasts to x).</summary>
         public Tensor MaskedFill(Tensor mask, double value) => Tensor.Where(mask, x.ScalarLike(value).Expand(x.ShapeArray), x);
     }
+
+    static Func<Tensor, Tensor?[]> AddBackward(int[] aShape, int[] bShape, int bSign) =>
+        g => [Graph.SumToShape(g, aShape), Graph.SumToShape(bSign > 0 ? g : -g, bShape)];
+
+    // d(a·b) = g·b for a, g·a for b; each operand is saved only when the other needs its gradient
+    static Func<Tensor, Tensor?[]> MulBackward(Tensor? bForA, Tensor? aForB, int[] aShape, int[] bShape) =>
+        g => [bForA is null ? null : Graph.SumToShape(g * bForA, aShape), aForB is null ? null : Graph.SumToShape(g * aForB, bShape)];
+
+    // d(a/b) = g/b for a, −g·a/b² for b
+    static Func<Tensor, Tensor?[]> DivBackward(Tensor? aForB, Tensor b, bool aNeeds, int[] aShape) =>
+        g => [aNeeds ? Graph.SumToShape(g / b, aShape) : null, aForB is null ? null : Graph.SumToShape(-g * aForB / (b * b), b.Shape)];
 
     static Tensor Binary(string name, BinaryOp op, Tensor a, Tensor b, Func<Tensor, Tensor?[]> backward)
     {

@@ -26,16 +26,19 @@ public static class MatMulOps
                 if (a.shape[^(i + 2)] != b.shape[^(i + 2)] && a.shape[^(i + 2)] != 1 && b.shape[^(i + 2)] != 1)
                     throw new ArgumentException($"matmul: batch dims of {ShapeUtil.Format(a.shape)} and {ShapeUtil.Format(b.shape)} cannot be broadcast ({a.shape[^(i + 2)]} vs {b.shape[^(i + 2)]})");
             var y = a.Backend.MatMul(a, b);
-            return Graph.Record("matmul", y, [a, b], g =>
-                [a.RequiresGrad ? Graph.SumToShape(g.MatMul(b.MT), a.Shape) : null,
-                 b.RequiresGrad ? WeightGrad(a, b, g) : null]);
+            return Graph.Record("matmul", y, [a, b], Backward(b.RequiresGrad ? a : null, a.RequiresGrad ? b : null, a.ShapeArray, b.ShapeArray));
         }
     }
 
+    // dA = G·Bᵀ, dB = Aᵀ·G: each operand is saved only when the other one needs its gradient
+    static Func<Tensor, Tensor?[]> Backward(Tensor? aForB, Tensor? bForA, int[] aShape, int[] bShape) => g =>
+        [bForA is null ? null : Graph.SumToShape(g.MatMul(bForA.MT), aShape),
+         aForB is null ? null : WeightGrad(aForB, bShape, g)];
+
     // Aᵀ·G for B broadcast over A's batch dims. For a matrix B (a weight applied to [batch..., k] inputs) fold the
     // batch into the rows: one [k, rows]·[rows, n] product instead of a [batch, k, n] stack summed afterwards.
-    static Tensor WeightGrad(Tensor a, Tensor b, Tensor g) =>
-        b.Rank == 2 && a.Rank > 2
+    static Tensor WeightGrad(Tensor a, int[] bShape, Tensor g) =>
+        bShape.Length == 2 && a.Rank > 2
             ? a.Reshape(-1, a.shape[^1]).MT.MatMul(g.Reshape(-1, g.shape[^1]))
-            : Graph.SumToShape(a.MT.MatMul(g), b.Shape);
+            : Graph.SumToShape(a.MT.MatMul(g), bShape);
 }

@@ -70,18 +70,19 @@ public static class Reductions
         var inShape = x.ShapeArray;
         var keptShape = inShape.Select((s, i) => d.Contains(i) ? 1 : s).ToArray();
         int count = d.Aggregate(1, (acc, i) => acc * inShape[i]);
-        var yd = y.Detach();
-        return Graph.Record(name, y, [x], g =>
+        return Graph.Record(name, y, [x], op switch
         {
-            var gk = g.Reshape(keptShape);
-            switch (op)
-            {
-                case ReduceOp.Sum: return [gk.Expand(inShape)];
-                case ReduceOp.Mean: return [(gk / count).Expand(inShape)];
-                default:
-                    var hit = x.Detach().Eq(yd.Reshape(keptShape));   // 1 at the extremes
-                    return [hit * (gk / hit.Sum(d, keepDim: true))];
-            }
+            // a sum or mean needs no saved tensor (only shapes), so none is captured
+            ReduceOp.Sum => g => [g.Reshape(keptShape).Expand(inShape)],
+            ReduceOp.Mean => g => [(g.Reshape(keptShape) / count).Expand(inShape)],
+            _ => ExtremeBackward(x.Detach(), y.Detach().Reshape(keptShape), keptShape, d),
         });
     }
+
+    /// <summary>max/min: the gradient is shared equally among the elements that attain the extreme.</summary>
+    static Func<Tensor, Tensor?[]> ExtremeBackward(Tensor x, Tensor yKept, int[] keptShape, int[] d) => g =>
+    {
+        var hit = x.Eq(yKept);   // 1 at the extremes
+        return [hit * (g.Reshape(keptShape) / hit.Sum(d, keepDim: true))];
+    };
 }

@@ -21,7 +21,14 @@ public static class SoftmaxOps
         int d = Statistics.Dim(name, dim, x);
         if (x.Rank == 0) return Apply(name, x.Reshape(1), 0, log).Reshape();
         var y = x.Backend.Softmax(x, d, log);
-        var yd = y.Detach();
-        return Graph.Record(name, y, [x], g => [Graph.FusedBackward(name, x.Backend.SoftmaxBackward(yd, g, d, log), g, x)]);
+        return Graph.Record(name, y, [x], Backward(name, y.Detach(), Node.EdgesTo([x])[0], d, log));
     }
+
+    // dx = y ⊙ (g − Σ g⊙y) (softmax) or g − softmax·Σg (log-softmax): only the output is saved; x's edge is kept
+    // so that differentiating this backward again fails loudly
+    static Func<Tensor, Tensor?[]> Backward(string name, Tensor y, Edge xEdge, int d, bool log) => g =>
+    {
+        var dx = y.Backend.SoftmaxBackward(y, g, d, log);
+        return [Graph.FusedBackward(name, dx, [Node.EdgesTo([g])[0], xEdge])];
+    };
 }

@@ -6,48 +6,56 @@ namespace Interp;
 /// <summary>Elementwise functions of one tensor and their derivatives.</summary>
 public static class Unary
 {
-    /// <summary>Runs a unary kernel and records backward(x, y, g) → dx, where y is the detached output.</summary>
-    public static Tensor Apply(string name, UnaryOp op, Tensor x, double p1, double p2, Func<Tensor, Tensor, Tensor, Tensor> backward)
+    /// <summary>What a unary op's backward reads, so only that stays alive until backward (as PyTorch's saved tensors).</summary>
+    [Flags]
+    public enum Saves { Nothing = 0, Input = 1, Output = 2 }
+
+    /// <summary>
+    /// Runs a unary kernel and records backward(x, y, g) → dx, where y is the detached output. Only what
+    /// <paramref name="saves"/> names is kept; the other argument is null in backward.
+    /// </summary>
+    public static Tensor Apply(string name, UnaryOp op, Tensor x, double p1, double p2, Saves saves, Func<Tensor, Tensor, Tensor, Tensor> backward)
     {
         Check.Float(name, x);
         var y = x.Backend.Unary(op, x, p1, p2);
-        var yd = new Tensor(y.Storage, y.ShapeArray);
-        return Graph.Record(name, y, [x], g => [backward(x, yd, g)]);
+        var xSaved = saves.HasFlag(Saves.Input) ? x : null;
+        var ySaved = saves.HasFlag(Saves.Output) ? new Tensor(y.Storage, y.ShapeArray) : null;
+        return Graph.Record(name, y, [x], g => [backward(xSaved!, ySaved!, g)]);
     }
 
     static Tensor K(Tensor x, UnaryOp op, double p1 = 0, double p2 = 0) => x.Backend.Unary(op, x.Detach(), p1, p2);
 
     extension(Tensor x)
     {
-        public Tensor Neg() => Apply("neg", UnaryOp.Neg, x, 0, 0, (x, y, g) => -g);
-        public Tensor Exp() => Apply("exp", UnaryOp.Exp, x, 0, 0, (x, y, g) => g * y);
-        public Tensor Log() => Apply("log", UnaryOp.Log, x, 0, 0, (x, y, g) => g / x);
-        public Tensor Sqrt() => Apply("sqrt", UnaryOp.Sqrt, x, 0, 0, (x, y, g) => g / (2.0 * y));
+        public Tensor Neg() => Apply("neg", UnaryOp.Neg, x, 0, 0, Saves.Nothing, (x, y, g) => -g);
+        public Tensor Exp() => Apply("exp", UnaryOp.Exp, x, 0, 0, Saves.Output, (x, y, g) => g * y);
+        public Tensor Log() => Apply("log", UnaryOp.Log, x, 0, 0, Saves.Input, (x, y, g) => g / x);
+        public Tensor Sqrt() => Apply("sqrt", UnaryOp.Sqrt, x, 0, 0, Saves.Output, (x, y, g) => g / (2.0 * y));
         /// <summary>1/√x; d/dx = −½·x^(−3/2) = −½·y³.</summary>
-        public Tensor Rsqrt() => Apply("rsqrt", UnaryOp.Rsqrt, x, 0, 0, (x, y, g) => g * -0.5 * y * y * y);
-        public Tensor Abs() => Apply("abs", UnaryOp.Abs, x, 0, 0, (x, y, g) => g * K(x, UnaryOp.Sign));
-        public Tensor Sign() => Apply("sign", UnaryOp.Sign, x, 0, 0, (x, y, g) => g * 0.0);
-        public Tensor Square() => Apply("square", UnaryOp.Square, x, 0, 0, (x, y, g) => g * 2.0 * x);
-        public Tensor Reciprocal() => Apply("reciprocal", UnaryOp.Reciprocal, x, 0, 0, (x, y, g) => -g * y * y);
+        public Tensor Rsqrt() => Apply("rsqrt", UnaryOp.Rsqrt, x, 0, 0, Saves.Output, (x, y, g) => g * -0.5 * y * y * y);
+        public Tensor Abs() => Apply("abs", UnaryOp.Abs, x, 0, 0, Saves.Input, (x, y, g) => g * K(x, UnaryOp.Sign));
+        public Tensor Sign() => Apply("sign", UnaryOp.Sign, x, 0, 0, Saves.Nothing, (x, y, g) => g * 0.0);
+        public Tensor Square() => Apply("square", UnaryOp.Square, x, 0, 0, Saves.Input, (x, y, g) => g * 2.0 * x);
+        public Tensor Reciprocal() => Apply("reciprocal", UnaryOp.Reciprocal, x, 0, 0, Saves.Output, (x, y, g) => -g * y * y);
         /// <summary>tanh' = 1 − tanh².</summary>
-        public Tensor Tanh() => Apply("tanh", UnaryOp.Tanh, x, 0, 0, (x, y, g) => g * (1.0 - y * y));
+        public Tensor Tanh() => Apply("tanh", UnaryOp.Tanh, x, 0, 0, Saves.Output, (x, y, g) => g * (1.0 - y * y));
         /// <summary>σ' = σ·(1 − σ).</summary>
-        public Tensor Sigmoid() => Apply("sigmoid", UnaryOp.Sigmoid, x, 0, 0, (x, y, g) => g * y * (1.0 - y));
+        public Tensor Sigmoid() => Apply("sigmoid", UnaryOp.Sigmoid, x, 0, 0, Saves.Output, (x, y, g) => g * y * (1.0 - y));
         // y = relu(x) is 0 or positive (or NaN), so sign(y) is the step mask 1[x > 0] in one pass
-        public Tensor Relu() => Apply("relu", UnaryOp.Relu, x, 0, 0, (x, y, g) => g * K(y, UnaryOp.Sign));
+        public Tensor Relu() => Apply("relu", UnaryOp.Relu, x, 0, 0, Saves.Output, (x, y, g) => g * K(y, UnaryOp.Sign));
         /// <summary>GELU; approximate "tanh" is GPT-2's gelu_new, "none" the exact erf form (as torch's gelu).</summary>
         public Tensor Gelu(string approximate = "none") => approximate switch
         {
-            "none" => Apply("gelu", UnaryOp.Gelu, x, 0, 0, (x, y, g) => g * K(x, UnaryOp.GeluGrad)),
-            "tanh" => Apply("gelu_tanh", UnaryOp.GeluTanh, x, 0, 0, (x, y, g) => g * K(x, UnaryOp.GeluTanhGrad)),
+            "none" => Apply("gelu", UnaryOp.Gelu, x, 0, 0, Saves.Input, (x, y, g) => g * K(x, UnaryOp.GeluGrad)),
+            "tanh" => Apply("gelu_tanh", UnaryOp.GeluTanh, x, 0, 0, Saves.Input, (x, y, g) => g * K(x, UnaryOp.GeluTanhGrad)),
             _ => throw new ArgumentException($"gelu: approximate must be \"none\" or \"tanh\", got \"{approximate}\""),
         };
-        public Tensor Erf() => Apply("erf", UnaryOp.Erf, x, 0, 0, (x, y, g) => g * 1.1283791670955126 * (-(x * x)).Exp());
+        public Tensor Erf() => Apply("erf", UnaryOp.Erf, x, 0, 0, Saves.Input, (x, y, g) => g * 1.1283791670955126 * (-(x * x)).Exp());
         /// <summary>min(max(x, min), max); the gradient passes where min ≤ x ≤ max.</summary>
         public Tensor Clamp(double min = double.NegativeInfinity, double max = double.PositiveInfinity)
         {
             if (min > max) throw new ArgumentException($"clamp: min {min} is greater than max {max}");
-            return Apply("clamp", UnaryOp.Clamp, x, min, max, (x, y, g) => g * K(x, UnaryOp.InRange, min, max));
+            return Apply("clamp", UnaryOp.Clamp, x, min, max, Saves.Input, (x, y, g) => g * K(x, UnaryOp.InRange, min, max));
         }
     }
 }
