@@ -320,6 +320,35 @@ public class NnOpProperties
         GradCheck.Assert(xs => AsNchw(xs[0], permuted).MaxPool2d(p.Kernel, p.Stride, p.Pad, p.Dil), [leaf]);
     }
 
+    /// <summary>
+    /// The float32 2×2 stride-2 pool (a SIMD kernel, eight windows at a time, the last eight overlapping) picks what the
+    /// float64 loop picks — the first NaN, else the first maximum — on widths below and above eight, with many ties and
+    /// some NaNs; the gradient goes to the same element.
+    /// </summary>
+    [Property(MaxTest = Runs)]
+    public void MaxPool2x2Float32MatchesTheLoopWithTiesAndNaNs(int seed)
+    {
+        var d = new TestData(seed);
+        int[] shape = [d.Int(1, 2), d.Int(1, 3), d.Int(2, 9), d.Int(2, 40)];
+        var values = Enumerable.Range(0, ShapeUtil.Numel(shape))
+            .Select(_ => d.Int(0, 30) == 0 ? double.NaN : d.Int(-3, 3)).ToArray();   // small integers: ties everywhere
+        var x64 = Tensor.FromArray(values, shape).RequiresGrad_();
+        var x32 = Tensor.FromArray(values.Select(v => (float)v).ToArray(), shape).RequiresGrad_();
+        var y64 = x64.MaxPool2d(2);
+        var y32 = x32.MaxPool2d(2);
+        Assert.Equal(y64.ToDoubleArray(), y32.ToDoubleArray());
+        var g = d.Tensor(y64.ShapeArray);
+        y64.Backward(g);
+        y32.Backward(g.To(DType.Float32));
+        Assert.Equal(x64.Grad!.ToDoubleArray(), x32.Grad!.ToDoubleArray().Select(v => (double)(float)v), new Float32Close());
+    }
+
+    sealed class Float32Close : IEqualityComparer<double>
+    {
+        public bool Equals(double a, double b) => Math.Abs(a - b) <= 1e-6 * Math.Max(1, Math.Abs(a));
+        public int GetHashCode(double v) => 0;
+    }
+
     [Property(MaxTest = Runs)]
     public void AvgPool2dMatchesLoopsAndGradient(int seed)
     {
