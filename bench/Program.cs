@@ -8,6 +8,11 @@ if (args.Length > 0 && args[0] == "gemm-quick")
     Interp.Bench.GemmQuick.Run(args[1..]);
     return 0;
 }
+if (args.Length > 0 && args[0] == "conv-parts")
+{
+    Interp.Bench.ConvParts.Run(args[1..]);
+    return 0;
+}
 if (args.Length > 0 && args[0] == "cnn-step")
 {
     Interp.Bench.CnnStep.Run(args[1..]);

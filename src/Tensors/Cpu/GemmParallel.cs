@@ -67,14 +67,18 @@ internal static unsafe class GemmParallel<T, TKernel>
     private static int Tiles(int extent, int tile) => (extent + tile - 1) / tile;
 }
 
-/// <summary>Batched GEMM: small matrices are spread over threads whole; big ones are split internally.</summary>
+/// <summary>
+/// Batched GEMM: matrices are spread over threads whole when they are small or there are at least four per thread
+/// (a conv's 64 per-image products: splitting each one between threads had both pack the same B and cost the conv2d
+/// forward+backward ~10 %); a few big ones are each split internally.
+/// </summary>
 internal static unsafe class GemmBatch<T> where T : unmanaged, INumber<T>
 {
     public static void Run(in GemmProblem<T> p, long strideA, long strideB, long strideC, int batch)
     {
         long work = (long)p.M * p.N * p.K;
         int parts = Math.Min(GemmThreads.MaxParts, batch);
-        bool spreadBatch = parts > 1 && strideC != 0 && work < 4 * Gemm.ParallelGrain && work * batch >= Gemm.ParallelGrain;
+        bool spreadBatch = parts > 1 && strideC != 0 && (work < 4 * Gemm.ParallelGrain || batch >= 4 * parts) && work * batch >= Gemm.ParallelGrain;
         if (spreadBatch && GemmThreads.TryEnter())
         {
             try
