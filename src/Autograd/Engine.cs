@@ -37,14 +37,12 @@ public static class Engine
             if (!grads.Remove(vertex, out var g)) continue;
             if (vertex is Tensor leaf)
             {
-                g = RunHooks(leaf.GradHooks, leaf.Name, g);
-                leaf.Grad = leaf.Grad is null ? (createGraph ? g : g.Detach().Contiguous().Clone()) : leaf.Grad + g;
+                Accumulate(leaf, RunHooks(leaf.GradHooks, leaf.Name, g), createGraph);
                 continue;
             }
             var node = (Node)vertex;
             g = RunHooks(node.OutputHooks, node.OutputName, g);
-            if (node.RetainedOutput is { } weak && weak.TryGetTarget(out var output))
-                output.Grad = output.Grad is null ? (createGraph ? g : g.Detach().Contiguous().Clone()) : output.Grad + g;
+            if (node.RetainedOutput is { } weak && weak.TryGetTarget(out var output)) Accumulate(output, g, createGraph);
             Tensor?[] inputGrads;
             using (Anomaly.InBackwardOf(node.Op)) inputGrads = node.Apply(g);
             if (inputGrads.Length != node.Next.Length)
@@ -52,15 +50,18 @@ public static class Engine
             for (int k = 0; k < node.Next.Length; k++)
             {
                 var edge = node.Next[k];
-                if (edge.IsNone || inputGrads[k] is not { } ig) continue;
+                if (edge.Target is not { } target || inputGrads[k] is not { } ig) continue;
                 if (!ShapeUtil.SameShape(ig.shape, edge.Shape))
                     throw new InvalidOperationException($"{node.Op}: backward gave a gradient of shape {ShapeUtil.Format(ig.shape)} for input {k} of shape {ShapeUtil.Format(edge.Shape)}");
-                object target = edge.Node ?? (object)edge.Leaf!;
                 grads[target] = grads.TryGetValue(target, out var acc) ? acc + ig : ig;
             }
             if (!retainGraph) node.Free();
         }
     }
+
+    /// <summary>t.Grad += g (a detached copy unless the backward pass is itself recorded).</summary>
+    static void Accumulate(Tensor t, Tensor g, bool createGraph) =>
+        t.Grad = t.Grad is null ? (createGraph ? g : g.Detach().Contiguous().Clone()) : t.Grad + g;
 
     static Tensor RunHooks(List<Func<Tensor, Tensor?>>? hooks, string? name, Tensor g)
     {
@@ -90,8 +91,7 @@ public static class Engine
             if (next < edges.Length)
             {
                 stack.Push((v, next + 1));
-                var e = edges[next];
-                if (!e.IsNone && (e.Node ?? (object)e.Leaf!) is var child && visited.Add(child)) stack.Push((child, 0));
+                if (edges[next].Target is { } child && visited.Add(child)) stack.Push((child, 0));
             }
             else order.Add(v);
         }
@@ -100,6 +100,7 @@ public static class Engine
 }
 
 }
+
 namespace Interp
 {
 using Interp.Autograd;

@@ -6,7 +6,9 @@ namespace Interp.Autograd;
 /// </summary>
 public readonly record struct Edge(Node? Node, Tensor? Leaf, int[] Shape)
 {
-    public bool IsNone => Node is null && Leaf is null;
+    /// <summary>The node or the leaf, whichever the gradient goes to (null where none).</summary>
+    public object? Target => (object?)Node ?? Leaf;
+    public bool IsNone => Target is null;
 }
 
 /// <summary>
