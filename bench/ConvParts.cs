@@ -1,7 +1,7 @@
 namespace Interp.Bench;
 
 /// <summary>
-/// `Interp.Bench conv-parts`: the CNN's conv2 (32→64, 3×3, batch 64) piece by piece — im2col, the forward GEMM, the
+/// `Interp.Bench conv-parts [conv1|conv2]`: one of the CNN's convolutions (default conv2, 32→64, 3×3, batch 64) piece by piece — im2col, the forward GEMM, the
 /// weight- and column-gradient GEMMs, col2im, then the whole conv forward and forward+backward — in wall ms after 40
 /// warm-up calls (so the JIT's optimised code is what is timed), mean of 30.
 /// </summary>
@@ -9,10 +9,13 @@ public static class ConvParts
 {
     public static void Run(string[] args)
     {
+        // conv1 (1→32 on 28×28) or conv2 (32→64 on 26×26), batch 64, 3×3, stride 1, no padding
+        bool first = args.Length > 0 && args[0] == "conv1";
+        int c = first ? 1 : 32, o = first ? 32 : 64, h = first ? 28 : 26, k = c * 9, l = (h - 2) * (h - 2);
         var gen = new Generator(1);
-        var x = Tensor.Randn([64, 32, 26, 26], gen);
-        var w = (Tensor.Randn([64, 32, 3, 3], gen) * 0.05).Detach().RequiresGrad_();
-        var b = Tensor.Zeros([64], requiresGrad: true);
+        var x = Tensor.Randn([64, c, h, h], gen);
+        var w = (Tensor.Randn([o, c, 3, 3], gen) * 0.05).Detach().RequiresGrad_();
+        var b = Tensor.Zeros([o], requiresGrad: true);
         var xg = x.Detach().RequiresGrad_();
         void T(string name, Action f)
         {
@@ -21,17 +24,18 @@ public static class ConvParts
             for (int i = 0; i < 30; i++) f();
             Console.WriteLine($"{name,-40} {sw.Elapsed.TotalMilliseconds / 30:F2} ms");
         }
-        var win = new Interp.Backends.Window2d(32, 26, 26, 3, 3, 1, 1, 0, 0, 1, 1);
+        var win = new Interp.Backends.Window2d(c, h, h, 3, 3, 1, 1, 0, 0, 1, 1);
         var cols = x.Backend.Im2Col(x, win);
-        var g = Tensor.Randn([64, 64, 576], gen);
-        var wm = w.Detach().Reshape(64, 288);
-        T("im2col [64,288,576]", () => x.Backend.Im2Col(x, win));
+        var g = Tensor.Randn([64, o, l], gen);
+        var wm = w.Detach().Reshape(o, k);
+        T($"im2col [64,{k},{l}]", () => x.Backend.Im2Col(x, win));
         T("W·cols (forward GEMM)", () => wm.MatMul(cols));
         T("g·colsT (dW, batched + sum)", () => g.MatMul(cols.MT).Sum(0));
         T("WT·g (dcols)", () => wm.MT.MatMul(g));
         var dcols = wm.MT.MatMul(g);
         T("col2im", () => x.Backend.Col2Im(dcols, win));
         T("conv2d forward (no grad)", () => { using var _ = Interp.Autograd.GradMode.NoGrad(); x.Conv2d(w, b); });
+        T("conv2d fwd+bwd (w, b)", () => x.Conv2d(w, b).Sum().Backward());
         T("conv2d fwd+bwd (w, b, x)", () => xg.Conv2d(w, b).Sum().Backward());
     }
 }
