@@ -13,8 +13,12 @@ public static class Graph
         if (!GradMode.IsEnabled) return result;
         bool any = false;
         foreach (var t in inputs) any |= t is not null && t.RequiresGrad;
-        if (!any) return result;
-        result.SetGradFn(new Node(op, Node.EdgesTo(inputs), backward));
+        return any ? Attach(op, result, Node.EdgesTo(inputs), backward) : result;
+    }
+
+    static Tensor Attach(string op, Tensor result, Edge[] next, Func<Tensor, Tensor?[]> backward)
+    {
+        result.SetGradFn(new Node(op, next, backward));
         return result;
     }
 
@@ -29,9 +33,7 @@ public static class Graph
     public static Tensor FusedBackward(string op, Tensor grad, Edge[] from)
     {
         if (Anomaly.IsEnabled) Anomaly.Check(op + "_backward", grad, []);
-        if (!GradMode.IsEnabled || from.All(e => e.IsNone)) return grad;
-        grad.SetGradFn(new Node(op + "_backward", from, Refuse(op)));
-        return grad;
+        return GradMode.IsEnabled && from.Any(e => !e.IsNone) ? Attach(op + "_backward", grad, from, Refuse(op)) : grad;
     }
 
     static Func<Tensor, Tensor?[]> Refuse(string op) => _ => throw new NotSupportedException(

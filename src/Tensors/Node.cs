@@ -9,6 +9,10 @@ public readonly record struct Edge(Node? Node, Tensor? Leaf, int[] Shape)
     /// <summary>The node or the leaf, whichever the gradient goes to (null where none).</summary>
     public object? Target => (object?)Node ?? Leaf;
     public bool IsNone => Target is null;
+
+    /// <summary>The edge to t's producer (none where t is null or does not require grad).</summary>
+    public static Edge To(Tensor? t) =>
+        t is { RequiresGrad: true } ? new Edge(t.GradFn, t.GradFn is null ? t : null, t.ShapeArray) : default;
 }
 
 /// <summary>
@@ -43,9 +47,7 @@ public sealed class Node
     public static Edge[] EdgesTo(Tensor?[] inputs)
     {
         var edges = new Edge[inputs.Length];
-        for (int i = 0; i < inputs.Length; i++)
-            if (inputs[i] is { RequiresGrad: true } t)
-                edges[i] = new Edge(t.GradFn, t.GradFn is null ? t : null, t.ShapeArray);
+        for (int i = 0; i < inputs.Length; i++) edges[i] = Edge.To(inputs[i]);
         return edges;
     }
 

@@ -21,7 +21,7 @@ public static class SoftmaxOps
         int d = Statistics.Dim(name, dim, x);
         if (x.Rank == 0) return Apply(name, x.Reshape(1), 0, log).Reshape();
         var y = x.Backend.Softmax(x, d, log);
-        return Graph.Record(name, y, [x], Backward(name, y.Detach(), Node.EdgesTo([x])[0], d, log));
+        return Graph.Record(name, y, [x], Backward(name, y.Detach(), Edge.To(x), d, log));
     }
 
     // dx = y ⊙ (g − Σ g⊙y) (softmax) or g − softmax·Σg (log-softmax): only the output is saved; x's edge is kept
@@ -29,6 +29,6 @@ public static class SoftmaxOps
     static Func<Tensor, Tensor?[]> Backward(string name, Tensor y, Edge xEdge, int d, bool log) => g =>
     {
         var dx = y.Backend.SoftmaxBackward(y, g, d, log);
-        return [Graph.FusedBackward(name, dx, [Node.EdgesTo([g])[0], xEdge])];
+        return [Graph.FusedBackward(name, dx, [Edge.To(g), xEdge])];
     };
 }

@@ -30,20 +30,20 @@ public sealed unsafe partial class CpuBackend
         void Plane(int nc)
         {
             if (twoByTwo) MaxPool2x2Plane((float*)(px + nc * inPlane), (float*)(po + nc * outPlane), pa + nc * outPlane, w);
-            else MaxPoolPlane(px + nc * inPlane, po + nc * outPlane, pa + nc * outPlane, w, 0, w.OH);
+            else MaxPoolPlane(px + nc * inPlane, po + nc * outPlane, pa + nc * outPlane, w);
         }
         if (planes * outPlane * w.KH * w.KW < 1 << 15) for (int t = 0; t < planes; t++) Plane(t);
         else Parallel.For(0, planes, Plane);
     }
 
     /// <summary>
-    /// Output rows y0..y1 of one plane: o[y, x] = max over the window of p, a[y, x] its flat index (the first NaN wins,
+    /// One plane: o[y, x] = max over the window of p, a[y, x] its flat index (the first NaN wins,
     /// as in PyTorch; otherwise the first maximum).
     /// </summary>
-    static void MaxPoolPlane<T>(T* p, T* o, int* a, Window2d w, int y0, int y1) where T : unmanaged, IFloatingPointIeee754<T>
+    static void MaxPoolPlane<T>(T* p, T* o, int* a, Window2d w) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        int H = w.H, W = w.W, OW = w.OW, KH = w.KH, KW = w.KW, SH = w.SH, SW = w.SW, PH = w.PH, PW = w.PW, DH = w.DH, DW = w.DW;
-        for (int y = y0; y < y1; y++)
+        int H = w.H, W = w.W, OH = w.OH, OW = w.OW, KH = w.KH, KW = w.KW, SH = w.SH, SW = w.SW, PH = w.PH, PW = w.PW, DH = w.DH, DW = w.DW;
+        for (int y = 0; y < OH; y++)
             for (int xo = 0; xo < OW; xo++)
             {
                 T best = T.NegativeInfinity;
@@ -77,7 +77,7 @@ public sealed unsafe partial class CpuBackend
         int W = w.W, OH = w.OH, OW = w.OW;
         if (OW < 8)
         {
-            MaxPoolPlane(p, o, a, w, 0, OH);
+            MaxPoolPlane(p, o, a, w);
             return;
         }
         var lane2 = Vector256.Create(0, 2, 4, 6, 8, 10, 12, 14);
