@@ -61,6 +61,24 @@ public class VectorizedElementwiseTests
     }
 
     [Fact]
+    public void GeluFloat32SimdMatchesTheScalarPath()
+    {
+        // both evaluate the same erfc fit in double and round once; only the double exp may differ in its last bit
+        var x = Values();
+        var (simd, scalar) = BothPaths(x, t => t.Gelu());
+        AssertClose("gelu vs scalar", x, scalar, simd, 2e-7, 1e-37);
+        var (gradSimd, gradScalar) = BothPaths(x, t => GeluGradOf(t));
+        AssertClose("gelu' vs scalar", x, gradScalar, gradSimd, 2e-7, 1e-37);
+    }
+
+    static Tensor GeluGradOf(Tensor t)
+    {
+        var leaf = t.Detach().RequiresGrad_();
+        leaf.Gelu().Sum().Backward();
+        return leaf.Grad!;
+    }
+
+    [Fact]
     public void SignSimdIsTheScalarPathToTheBit()
     {
         var x = Values();

@@ -70,6 +70,35 @@ internal static class VMath
         var (lo, hi) = Vector256.Widen(x);
         return Vector256.Narrow(GeluTanh(lo), GeluTanh(hi));
     }
+
+    /// <summary>Φ(v) in double lanes: <see cref="SpecialFunctions.NormalCdfForSingle"/>'s erfc fit, branch-free.</summary>
+    public static Vector256<double> NormalCdfForSingle(Vector256<double> v)
+    {
+        var z = Vector256.Abs(v) * Vector256.Create(0.70710678118654752);
+        var t = Vector256<double>.One / (Vector256<double>.One + Vector256.Create(0.5) * z);
+        var poly = Vector256.Create(1.00002368) + t * (Vector256.Create(0.37409196) + t * (Vector256.Create(0.09678418)
+            + t * (Vector256.Create(-0.18628806) + t * (Vector256.Create(0.27886807) + t * (Vector256.Create(-1.13520398)
+            + t * (Vector256.Create(1.48851587) + t * (Vector256.Create(-0.82215223) + t * Vector256.Create(0.17087277))))))));
+        var halfErfc = Vector256.Create(0.5) * t * Vector256.Exp(-z * z - Vector256.Create(1.26551223) + t * poly);
+        return Vector256.ConditionalSelect(Vector256.GreaterThanOrEqual(v, Vector256<double>.Zero), Vector256<double>.One - halfErfc, halfErfc);
+    }
+
+    /// <summary>gelu(v) = v·Φ(v) in float lanes, computed in double and rounded once (the scalar float path's formula).</summary>
+    public static Vector256<float> Gelu(Vector256<float> x)
+    {
+        var (lo, hi) = Vector256.Widen(x);
+        return Vector256.Narrow(lo * NormalCdfForSingle(lo), hi * NormalCdfForSingle(hi));
+    }
+
+    /// <summary>gelu'(v) = Φ(v) + v·φ(v) in float lanes, computed in double and rounded once.</summary>
+    public static Vector256<float> GeluGrad(Vector256<float> x)
+    {
+        var (lo, hi) = Vector256.Widen(x);
+        return Vector256.Narrow(GeluGrad(lo), GeluGrad(hi));
+    }
+
+    static Vector256<double> GeluGrad(Vector256<double> v) =>
+        NormalCdfForSingle(v) + v * Vector256.Exp(Vector256.Create(-0.5) * v * v) * Vector256.Create(0.3989422804014327);
 }
 
 internal static class UnaryFns
@@ -168,6 +197,13 @@ internal static class UnaryFns
             if (typeof(T) == typeof(float)) return T.CreateChecked(v * SpecialFunctions.NormalCdfForSingle(v));
             return T.CreateChecked(0.5 * v * (1 + SpecialFunctions.Erf(v * 0.70710678118654752)));
         }
+        public static bool HasVector => true;
+        public static Vector256<T> Apply<T>(Vector256<T> x, Vector256<T> p1, Vector256<T> p2) where T : unmanaged, IFloatingPointIeee754<T>
+        {
+            if (typeof(T) == typeof(float)) return VMath.Gelu(x.AsSingle()).As<float, T>();
+            var d = x.AsDouble();   // float64 keeps the series erf, lane by lane
+            return Vector256.Create(Apply(d[0], 0.0, 0), Apply(d[1], 0.0, 0), Apply(d[2], 0.0, 0), Apply(d[3], 0.0, 0)).As<double, T>();
+        }
     }
     /// <summary>gelu'(x) = Φ(x) + x·φ(x), φ(x) = e^(−x²/2)/√(2π).</summary>
     public struct GeluGrad : IUnaryFn
@@ -177,6 +213,13 @@ internal static class UnaryFns
             double v = double.CreateChecked(x);
             double cdf = typeof(T) == typeof(float) ? SpecialFunctions.NormalCdfForSingle(v) : 0.5 * (1 + SpecialFunctions.Erf(v * 0.70710678118654752));
             return T.CreateChecked(cdf + v * Math.Exp(-0.5 * v * v) * 0.3989422804014327);
+        }
+        public static bool HasVector => true;
+        public static Vector256<T> Apply<T>(Vector256<T> x, Vector256<T> p1, Vector256<T> p2) where T : unmanaged, IFloatingPointIeee754<T>
+        {
+            if (typeof(T) == typeof(float)) return VMath.GeluGrad(x.AsSingle()).As<float, T>();
+            var d = x.AsDouble();
+            return Vector256.Create(Apply(d[0], 0.0, 0), Apply(d[1], 0.0, 0), Apply(d[2], 0.0, 0), Apply(d[3], 0.0, 0)).As<double, T>();
         }
     }
     /// <summary>
