@@ -6,86 +6,110 @@ namespace Interp.Bench.SideBySide;
 
 /// <summary>
 /// `dotnet run -c Release --project bench -- side-by-side [WORKLOAD ...] [--rounds R] [--samples S] [--warmup W]
-/// [--threads T] [--python PATH]`: runs each workload in Interp and in PyTorch (bench/peers/torch_workloads.py under
-/// Debian's python3-torch), alternating one process per side per round, and prints a markdown table of medians, the
-/// ratio Interp time / PyTorch time and each side's peak resident memory. Installs nothing.
+/// [--threads T] [--peers NAME,...] [--python PATH]`: runs each workload in Interp and in PyTorch
+/// (bench/peers/torch_workloads.py under Debian's python3-torch) in each of its configurations
+/// (<see cref="PeerSetting"/>), one process per side and configuration per round, alternately, and prints a markdown
+/// table of medians with every configuration's time, the fastest one, the ratio Interp time / fastest PyTorch time and
+/// both sides' peak resident memory. Installs nothing.
 /// </summary>
 internal static class SideBySideRunner
 {
     const string Usage = """
-        usage: side-by-side [WORKLOAD ...] [--rounds R] [--samples S] [--warmup W] [--threads T] [--python PATH]
+        usage: side-by-side [WORKLOAD ...] [--rounds R] [--samples S] [--warmup W] [--threads T] [--peers NAME,...] [--python PATH]
           WORKLOAD   matmul-128 matmul-256 matmul-512 matmul-1024 matmul-2048 gpt cnn sae (default: all)
           --rounds   processes per side and workload, run alternately Interp, PyTorch, Interp, ... (default 2)
           --samples  timed samples per process (default 5); medians over all rounds' samples
           --warmup   untimed calls per phase before sampling, and at least 2 s of them (default 2; 0: none)
-          --threads  threads for both sides: DOTNET_PROCESSOR_COUNT and torch.set_num_threads (default 2)
+          --threads  threads for both sides: DOTNET_PROCESSOR_COUNT, and PyTorch's threads as each configuration sets them (default 2)
+          --peers    PyTorch configurations to run (default: all): {0}
           --python   the interpreter with torch (default /usr/bin/python3, Debian's python3-torch)
         """;
 
-    sealed record Side(Dictionary<string, List<double>> Ms, Dictionary<string, List<double>> CpuMs, long PeakKb, int Threads, string Version);
+    sealed record Side(Dictionary<string, List<double>> Ms, Dictionary<string, List<double>> CpuMs, long PeakKb, int Threads, string Version,
+                       string BlasCore, double GemmRelErr);
+
+    static string UsageText => string.Format(Usage, string.Join(", ", PeerSetting.Names));
 
     public static int Run(string[] args)
     {
         if (args.Contains("-h") || args.Contains("--help"))
         {
-            Console.WriteLine(Usage);
+            Console.WriteLine(UsageText);
             return 0;
         }
-        var (names, rounds, samples, warmup, threads, python) = Parse(args);
+        var (names, rounds, samples, warmup, threads, python, peers) = Parse(args);
         string script = FindPeerScript();
         if (!File.Exists(python))
             throw new ArgumentException($"side-by-side: no python at {python}; install Debian's python3-torch (bash scripts/setup.sh --dev) or pass --python");
 
+        var settings = PeerSetting.All(threads).Where(p => peers.Contains(p.Name)).ToList();
+        settings.ForEach(p => p.CheckInstalled());
         Console.WriteLine($"# side-by-side: {threads} threads each side, {rounds} rounds x {samples} samples, {warmup} warm-up calls per phase");
         Console.WriteLine($"# machine: {Environment.ProcessorCount} logical CPUs, {CpuModel()}; load before: {LoadAverage()}");
+        foreach (var p in settings) Console.WriteLine($"# PyTorch `{p.Name}`: {p.What}");
         var rows = new List<string[]>();
+        var notes = new SortedSet<string>();
         string? torchVersion = null;
         foreach (var name in names)
         {
             var interp = new List<Side>();
-            var torch = new List<Side>();
+            var torch = settings.ToDictionary(p => p.Name, _ => new List<Side>());
             for (int r = 0; r < rounds; r++)
             {
                 var sideArgs = new[] { name, "--warmup", warmup.ToString(), "--samples", samples.ToString() };
-                interp.Add(Launch(Environment.ProcessPath!, ["workload", .. sideArgs], Env(threads)));
-                torch.Add(Launch(python, [script, .. sideArgs, "--threads", threads.ToString()], Env(threads)));
+                interp.Add(Launch(Environment.ProcessPath!, ["workload", .. sideArgs], InterpEnv(threads)));
+                foreach (var p in settings)
+                    torch[p.Name].Add(Launch(python, [script, .. sideArgs, "--threads", p.TorchThreads.ToString()], p.Env));
                 Console.Error.WriteLine($"side-by-side: {name} round {r + 1}/{rounds} done");
             }
-            torchVersion ??= torch[0].Version;
-            var done = Rows(name, interp, torch).ToList();
+            foreach (var p in settings)
+            {
+                var s0 = torch[p.Name][0];
+                torchVersion ??= s0.Version;
+                notes.Add($"`{p.Name}`: OpenBLAS kernel {s0.BlasCore}, float32 GEMM check {s0.GemmRelErr:E1}" +
+                          (Trusted(s0) ? "" : " — WRONG RESULTS, left out of the comparison"));
+            }
+            var done = Rows(name, interp, settings, torch).ToList();
             foreach (var row in done) Console.Error.WriteLine("side-by-side: " + string.Join(" | ", row));
             rows.AddRange(done);
         }
         Console.WriteLine($"# PyTorch {torchVersion}; load after: {LoadAverage()}");
+        foreach (var n in notes) Console.WriteLine("# " + n);
         Console.WriteLine();
-        PrintTable(["workload", "metric", "Interp", "PyTorch", "Interp / PyTorch time", "Interp / PyTorch CPU time", "peak RSS Interp", "peak RSS PyTorch"], rows);
+        PrintTable(["workload", "metric", "Interp", .. settings.Select(p => "PyTorch " + p.Name), "fastest PyTorch",
+                    "Interp / fastest time", "Interp / fastest CPU time", "peak RSS Interp", "peak RSS PyTorch (fastest)"], rows);
         return 0;
     }
 
-    static IEnumerable<string[]> Rows(string name, List<Side> interp, List<Side> torch)
+    /// <summary>A configuration whose float32 GEMM is off by more than float32 rounding can explain is not compared.</summary>
+    static bool Trusted(Side s) => s.GemmRelErr < 1e-4;
+
+    /// <summary>One row per phase: Interp, every PyTorch configuration, and Interp against the fastest trusted one.</summary>
+    static IEnumerable<string[]> Rows(string name, List<Side> interp, List<PeerSetting> settings, Dictionary<string, List<Side>> torch)
     {
-        string peakI = Mib(interp.Max(s => s.PeakKb)), peakT = Mib(torch.Max(s => s.PeakKb));
+        bool matmul = name.StartsWith("matmul-");
+        double flop = matmul ? 2.0 * Math.Pow(int.Parse(name["matmul-".Length..]), 3) : 0;
+        string Show(double ms) => matmul ? Gflops(flop, ms) : Ms(ms);
         foreach (var phase in interp[0].Ms.Keys)
         {
-            double mi = Median(interp.SelectMany(s => s.Ms[phase])), mt = Median(torch.SelectMany(s => s.Ms[phase]));
-            string ratio = Ratio(mi, mt);
-            string cpuRatio = Ratio(Median(interp.SelectMany(s => s.CpuMs[phase])), Median(torch.SelectMany(s => s.CpuMs[phase])));
-            if (name.StartsWith("matmul-"))
-            {
-                int n = int.Parse(name["matmul-".Length..]);
-                double flop = 2.0 * n * n * n;
-                yield return [name, "GFLOP/s", Gflops(flop, mi), Gflops(flop, mt), ratio, cpuRatio, peakI, peakT];
-            }
-            else
-                yield return [name, phase + " ms", Ms(mi), Ms(mt), ratio, cpuRatio, peakI, peakT];
+            double mi = Median(interp.SelectMany(s => s.Ms[phase]));
+            var medians = settings.ToDictionary(p => p.Name, p => Median(torch[p.Name].SelectMany(s => s.Ms[phase])));
+            var best = settings.Where(p => torch[p.Name].All(Trusted)).MinBy(p => medians[p.Name])
+                ?? throw new InvalidOperationException($"side-by-side: no PyTorch configuration computed {name} correctly");
+            var bestSides = torch[best.Name];
+            double cpuI = Median(interp.SelectMany(s => s.CpuMs[phase])), cpuT = Median(bestSides.SelectMany(s => s.CpuMs[phase]));
+            yield return [name, matmul ? "GFLOP/s" : phase + " ms", Show(mi), .. settings.Select(p => Show(medians[p.Name])),
+                          $"{Show(medians[best.Name])} (`{best.Name}`)", Ratio(mi, medians[best.Name]), Ratio(cpuI, cpuT),
+                          Mib(interp.Max(s => s.PeakKb)), Mib(bestSides.Max(s => s.PeakKb))];
         }
     }
 
-    static Side Launch(string exe, string[] args, Dictionary<string, string> env)
+    static Side Launch(string exe, string[] args, IReadOnlyDictionary<string, string?> env)
     {
         var psi = new ProcessStartInfo(exe) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         foreach (var a in args) psi.ArgumentList.Add(a);
-        foreach (var (k, v) in env) psi.Environment[k] = v;
+        foreach (var (k, v) in env)
+            if (v is null) psi.Environment.Remove(k); else psi.Environment[k] = v;
         using var p = Process.Start(psi) ?? throw new InvalidOperationException($"side-by-side: could not start {exe}");
         var stderr = p.StandardError.ReadToEndAsync();
         string stdout = p.StandardOutput.ReadToEnd();
@@ -98,25 +122,21 @@ internal static class SideBySideRunner
         var ms = Samples(root.GetProperty("ms"));
         var cpuMs = Samples(root.GetProperty("cpu_ms"));
         string version = root.TryGetProperty("version", out var ver) ? ver.GetString() ?? "" : "";
-        return new Side(ms, cpuMs, root.GetProperty("vmhwm_kb").GetInt64(), root.GetProperty("threads").GetInt32(), version);
+        string core = root.TryGetProperty("blas_core", out var bc) ? bc.GetString() ?? "?" : "";
+        double err = root.TryGetProperty("gemm_rel_err", out var ge) ? ge.GetDouble() : 0;
+        return new Side(ms, cpuMs, root.GetProperty("vmhwm_kb").GetInt64(), root.GetProperty("threads").GetInt32(), version, core, err);
     }
 
     static Dictionary<string, List<double>> Samples(JsonElement phases) => phases.EnumerateObject()
         .ToDictionary(ph => ph.Name, ph => ph.Value.EnumerateArray().Select(v => v.GetDouble()).ToList());
 
-    /// <summary>The same thread count for both runtimes: .NET's processor count (Interp's GEMM pool and loops size
-    /// themselves by it) and OpenMP/OpenBLAS for torch (the script also calls torch.set_num_threads).</summary>
-    static Dictionary<string, string> Env(int threads) => new()
-    {
-        ["DOTNET_PROCESSOR_COUNT"] = threads.ToString(),
-        ["OMP_NUM_THREADS"] = threads.ToString(),
-        ["OPENBLAS_NUM_THREADS"] = threads.ToString(),
-        ["MKL_NUM_THREADS"] = threads.ToString(),
-    };
+    /// <summary>Interp's threads: .NET's processor count, by which its GEMM pool and parallel loops size themselves.</summary>
+    static Dictionary<string, string?> InterpEnv(int threads) => new() { ["DOTNET_PROCESSOR_COUNT"] = threads.ToString() };
 
-    static (List<string> Names, int Rounds, int Samples, int Warmup, int Threads, string Python) Parse(string[] args)
+    static (List<string> Names, int Rounds, int Samples, int Warmup, int Threads, string Python, HashSet<string> Peers) Parse(string[] args)
     {
         var names = new List<string>();
+        var peers = PeerSetting.Names.ToHashSet();
         int rounds = 2, samples = 5, warmup = 2, threads = 2;
         string python = "/usr/bin/python3";
         for (int i = 0; i < args.Length; i++)
@@ -124,13 +144,13 @@ internal static class SideBySideRunner
             string a = args[i];
             if (!a.StartsWith("--"))
             {
-                if (!Workloads.Names.Contains(a)) throw new ArgumentException($"side-by-side: unknown workload '{a}'\n{Usage}");
+                if (!Workloads.Names.Contains(a)) throw new ArgumentException($"side-by-side: unknown workload '{a}'\n{UsageText}");
                 names.Add(a);
                 continue;
             }
-            if (a is not ("--rounds" or "--samples" or "--warmup" or "--threads" or "--python"))
-                throw new ArgumentException($"side-by-side: unknown option {a}\n{Usage}");
-            if (i + 1 >= args.Length) throw new ArgumentException($"side-by-side: {a} needs a value\n{Usage}");
+            if (a is not ("--rounds" or "--samples" or "--warmup" or "--threads" or "--python" or "--peers"))
+                throw new ArgumentException($"side-by-side: unknown option {a}\n{UsageText}");
+            if (i + 1 >= args.Length) throw new ArgumentException($"side-by-side: {a} needs a value\n{UsageText}");
             string v = args[++i];
             switch (a)
             {
@@ -139,10 +159,15 @@ internal static class SideBySideRunner
                 case "--warmup": warmup = int.TryParse(v, out int w) && w >= 0 ? w : throw new ArgumentException($"side-by-side: {a} needs an integer >= 0, got '{v}'"); break;
                 case "--threads": threads = PositiveInt(a, v); break;
                 case "--python": python = v; break;
-                default: throw new ArgumentException($"side-by-side: unknown option {a}\n{Usage}");
+                case "--peers":
+                    peers = v.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToHashSet();
+                    if (peers.Count == 0 || !peers.All(PeerSetting.Names.Contains))
+                        throw new ArgumentException($"side-by-side: --peers takes names from {string.Join(", ", PeerSetting.Names)}, got '{v}'");
+                    break;
+                default: throw new ArgumentException($"side-by-side: unknown option {a}\n{UsageText}");
             }
         }
-        return (names.Count > 0 ? names : [.. Workloads.Names], rounds, samples, warmup, threads, python);
+        return (names.Count > 0 ? names : [.. Workloads.Names], rounds, samples, warmup, threads, python, peers);
     }
 
     static int PositiveInt(string option, string v) =>

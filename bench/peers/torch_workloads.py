@@ -5,11 +5,14 @@
 
 Runs one workload in this process and prints one JSON line, the format `Interp.Bench workload` prints:
 {"side": "torch", "workload": NAME, "ms": {PHASE: [wall ms per call, one per sample]}, "cpu_ms": {PHASE: [process CPU ms
-per call]}, "vmhwm_kb": K, "threads": T,
- "version": torch.__version__}. Written the way a PyTorch user would write these models (nn.Linear, nn.LayerNorm,
+per call]}, "vmhwm_kb": K, "threads": T, "version": torch.__version__, "blas_core": the OpenBLAS kernel in use,
+"gemm_rel_err": a 256x256 float32 product's largest error against float64, relative to its largest entry}; the last two
+let the runner drop a configuration whose BLAS kernel computes wrong results. Written the way a PyTorch user would write these models (nn.Linear, nn.LayerNorm,
 F.gelu, masked_fill + softmax attention, torch.optim.Adam/AdamW with their defaults). Needs Debian's python3-torch.
 """
 import argparse
+import ctypes
+import ctypes.util
 import json
 import math
 import time
@@ -140,6 +143,25 @@ def create(name):
     return workloads[name]()
 
 
+def blas_core():
+    """The kernel OpenBLAS chose (OPENBLAS_CORETYPE overrides its own detection), or '?' where that is not OpenBLAS."""
+    for name in ("libopenblas.so.0", ctypes.util.find_library("openblas")):
+        try:
+            lib = ctypes.CDLL(name)
+            lib.openblas_get_corename.restype = ctypes.c_char_p
+            return lib.openblas_get_corename().decode()
+        except (OSError, AttributeError, TypeError):
+            continue
+    return "?"
+
+
+def gemm_rel_err(n=256):
+    g = torch.Generator().manual_seed(3)
+    a, b = torch.randn(n, n, generator=g), torch.randn(n, n, generator=g)
+    ref = a.double() @ b.double()
+    return ((a @ b).double() - ref).abs().max().item() / ref.abs().max().item()
+
+
 def peak_resident_kb():
     with open("/proc/self/status") as f:
         for line in f:
@@ -183,7 +205,8 @@ def main():
             ms[phase].append((time.perf_counter() - t0) * 1e3 / reps)
             cpu_ms[phase].append((time.process_time() - c0) * 1e3 / reps)
     print(json.dumps({"side": "torch", "workload": a.name, "ms": ms, "cpu_ms": cpu_ms, "vmhwm_kb": peak_resident_kb(),
-                      "threads": torch.get_num_threads(), "version": torch.__version__}))
+                      "threads": torch.get_num_threads(), "version": torch.__version__,
+                      "blas_core": blas_core(), "gemm_rel_err": gemm_rel_err()}))
 
 
 if __name__ == "__main__":
