@@ -5,7 +5,7 @@ using System.Text.Json;
 namespace Interp.Bench.SideBySide;
 
 /// <summary>
-/// `Interp.Bench workload NAME [--warmup W] [--samples S]`: one side of one workload in a process of its own, so its
+/// `Interp.Bench workload NAME [--warmup W] [--samples S] [--phase P]`: one side of one workload in a process of its own, so its
 /// peak resident memory (VmHWM) is its own. Prints one JSON line, the same format torch_workloads.py prints:
 /// {"side": "interp", "workload": NAME, "ms": {PHASE: [wall ms per call, one per sample]}, "cpu_ms": {PHASE: [process CPU
 /// ms per call]}, "vmhwm_kb": K, "threads": T, "gc_collections": [gen0, gen1, gen2], "gc_pause_ms": P} (the GC fields
@@ -21,7 +21,9 @@ internal static class WorkloadProcess
         if (args.Length == 0) throw new ArgumentException("workload: name a workload: " + string.Join(", ", Workloads.Names));
         string name = args[0];
         int warmup = IntOption(args, "--warmup", 2), samples = IntOption(args, "--samples", 5);
-        var phases = Workloads.Create(name);
+        int only = Array.IndexOf(args, "--phase");
+        var phases = Workloads.Create(name).Where(p => only < 0 || only + 1 < args.Length && p.Phase == args[only + 1]).ToList();
+        if (phases.Count == 0) throw new ArgumentException($"workload: {name} has no phase '{args[only + 1]}'");
         var ms = new Dictionary<string, List<double>>();
         var cpuMs = new Dictionary<string, List<double>>();
         foreach (var (phase, run) in phases)

@@ -60,15 +60,27 @@ public sealed class Attention : HookedModule
         int offset = past?.Length ?? 0;
         if (past is not null) (k, v) = past.Append(k, v);
 
-        var scores = Tensor.Einsum("bqhe,bkhe->bhqk", q, k) * (1 / Math.Sqrt(cfg.DHead));
-        scores = hookScores.Run(scores.MaskedFill(CausalMask(q.Size(1), k.Size(1), offset, scores.Device), MaskValue));
-        var pattern = hookPattern.Run(scores.Softmax(-1));
-        var z = hookZ.Run(Tensor.Einsum("bhqk,bkhe->bqhe", pattern, v));
+        double scale = 1 / Math.Sqrt(cfg.DHead);
+        var z = hookZ.Run(hookScores.HasHooks || hookPattern.HasHooks
+            ? HookedCore(q, k, v, scale, offset)
+            : Tensor.CausalAttention(q, k, v, scale, offset));
 
         var output = hookResult is null
             ? Tensor.Einsum("bqhe,hem->bqm", z, W_O)
             : hookResult.Run(Tensor.Einsum("bqhe,hem->bqhm", z, W_O)).Sum(2);
         return b_O is null ? output : output + b_O;
+    }
+
+    /// <summary>
+    /// The attention core op by op, so that hook_attn_scores and hook_pattern see (and may replace) the scores and the
+    /// pattern. Without hooks there, the fused <c>CausalAttention</c> computes the same z without materialising them.
+    /// </summary>
+    Tensor HookedCore(Tensor q, Tensor k, Tensor v, double scale, int offset)
+    {
+        var scores = Tensor.Einsum("bqhe,bkhe->bhqk", q, k) * scale;
+        scores = hookScores.Run(scores.MaskedFill(CausalMask(q.Size(1), k.Size(1), offset, scores.Device), MaskValue));
+        var pattern = hookPattern.Run(scores.Softmax(-1));
+        return Tensor.Einsum("bhqk,bkhe->bqhe", pattern, v);
     }
 
     static Tensor Project(Tensor x, Tensor w, Tensor? b)

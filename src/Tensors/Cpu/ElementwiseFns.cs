@@ -71,34 +71,81 @@ internal static class VMath
         return Vector256.Narrow(GeluTanh(lo), GeluTanh(hi));
     }
 
-    /// <summary>Φ(v) in double lanes: <see cref="SpecialFunctions.NormalCdfForSingle"/>'s erfc fit, branch-free.</summary>
-    public static Vector256<double> NormalCdfForSingle(Vector256<double> v)
+    /// <summary>
+    /// e^(a + c) in float lanes for a ≤ 0 and |c| ≪ ulp(a) (a's rounding error, carried along), about 1 ulp:
+    /// a = k·ln2 + r with |r| ≤ ln2/2 (ln2 split in two so k·ln2_hi is exact), r += c, e^r from its Taylor series to r⁷
+    /// (truncation &lt; 5.2e-9), times 2^k put into the exponent bits. Below a = −87.3 (where 2^k would leave the normal
+    /// range) the result is 0, also where c is NaN (x² overflowed).
+    /// </summary>
+    static Vector256<float> ExpNonPositive(Vector256<float> a, Vector256<float> c)
     {
-        var z = Vector256.Abs(v) * Vector256.Create(0.70710678118654752);
-        var t = Vector256<double>.One / (Vector256<double>.One + Vector256.Create(0.5) * z);
-        var poly = Vector256.Create(1.00002368) + t * (Vector256.Create(0.37409196) + t * (Vector256.Create(0.09678418)
-            + t * (Vector256.Create(-0.18628806) + t * (Vector256.Create(0.27886807) + t * (Vector256.Create(-1.13520398)
-            + t * (Vector256.Create(1.48851587) + t * (Vector256.Create(-0.82215223) + t * Vector256.Create(0.17087277))))))));
-        var halfErfc = Vector256.Create(0.5) * t * Vector256.Exp(-z * z - Vector256.Create(1.26551223) + t * poly);
-        return Vector256.ConditionalSelect(Vector256.GreaterThanOrEqual(v, Vector256<double>.Zero), Vector256<double>.One - halfErfc, halfErfc);
+        var k = Vector256.Round(a * Vector256.Create(1.44269504f));
+        var r = Vector256.FusedMultiplyAdd(k, Vector256.Create(-0.693145751953125f), a);
+        r = Vector256.FusedMultiplyAdd(k, Vector256.Create(-1.428606765330187e-6f), r) + c;
+        var p = Vector256.Create(1f / 5040);
+        p = Vector256.FusedMultiplyAdd(p, r, Vector256.Create(1f / 720));
+        p = Vector256.FusedMultiplyAdd(p, r, Vector256.Create(1f / 120));
+        p = Vector256.FusedMultiplyAdd(p, r, Vector256.Create(1f / 24));
+        p = Vector256.FusedMultiplyAdd(p, r, Vector256.Create(1f / 6));
+        p = Vector256.FusedMultiplyAdd(p, r, Vector256.Create(0.5f));
+        p = Vector256.FusedMultiplyAdd(p, r, Vector256<float>.One);
+        p = Vector256.FusedMultiplyAdd(p, r, Vector256<float>.One);
+        var twoK = (Vector256.ConvertToInt32(Vector256.Max(k, Vector256.Create(-126f))) + Vector256.Create(127) << 23).AsSingle();
+        return Vector256.ConditionalSelect(Vector256.GreaterThanOrEqual(a, Vector256.Create(-87.3f)), p * twoK, Vector256<float>.Zero);
     }
 
-    /// <summary>gelu(v) = v·Φ(v) in float lanes, computed in double and rounded once (the scalar float path's formula).</summary>
-    public static Vector256<float> Gelu(Vector256<float> x)
+    /// <summary>
+    /// Φ(x) = P(N(0,1) ≤ x) and g = e^(−x²/2) in float lanes, each within a few ulps over the whole float range, tails
+    /// included (what exact GELU and its gradient need). With y = |x|/√2:
+    /// |x| &lt; 1/√2: Φ = ½ ± ½·erf(y), erf(y) = y·P(y²) (P fitted, relative error 1.5e-9);
+    /// otherwise erfc(y) = e^(−y²)·t·G(t), t = 1/(1 + y/2), G fitted to erfc(y)·e^(y²)/t over y ∈ [0.5, 10.5] (relative
+    /// error 2.8e-9; Horner in t − 0.4), and Φ = ½·erfc(y) for x &lt; 0 (no cancellation in the negative tail), 1 − ½·erfc(y) for x &gt; 0.
+    /// e^(−x²/2) takes x² as hi + lo (lo from a fused multiply-add), so the exponent is exact even where x² is large.
+    /// </summary>
+    public static (Vector256<float> Cdf, Vector256<float> Gauss) NormalCdf(Vector256<float> x)
     {
-        var (lo, hi) = Vector256.Widen(x);
-        return Vector256.Narrow(lo * NormalCdfForSingle(lo), hi * NormalCdfForSingle(hi));
+        var ax = Vector256.Abs(x);
+        var y = ax * Vector256.Create(0.70710678f);
+        var hi = x * x;
+        var lo = Vector256.FusedMultiplyAdd(x, x, -hi);
+        var gauss = ExpNonPositive(Vector256.Create(-0.5f) * hi, Vector256.Create(-0.5f) * lo);
+
+        var y2 = y * y;
+        var erfSmall = Vector256.Create(0.004728139991432755f);
+        erfSmall = Vector256.FusedMultiplyAdd(erfSmall, y2, Vector256.Create(-0.026762659492292576f));
+        erfSmall = Vector256.FusedMultiplyAdd(erfSmall, y2, Vector256.Create(0.11282918951188681f));
+        erfSmall = Vector256.FusedMultiplyAdd(erfSmall, y2, Vector256.Create(-0.3761261450147678f));
+        erfSmall = Vector256.FusedMultiplyAdd(erfSmall, y2, Vector256.Create(1.1283791663964498f)) * y;
+        var half = Vector256.Create(0.5f);
+        var small = half + (half * erfSmall ^ (x & Vector256.Create(-0f)));   // ½ ± ½·erf(y), the sign of x
+
+        var t = Vector256<float>.One / Vector256.FusedMultiplyAdd(ax, Vector256.Create(0.353553391f), Vector256<float>.One);   // y/2 from x: one rounding
+        var s = t - Vector256.Create(0.4f);   // exact for t in [0.2, 0.8]; Horner in t − 0.4 loses less than in t
+        var g = Vector256.Create(-0.0319506161f);
+        g = Vector256.FusedMultiplyAdd(g, s, Vector256.Create(-0.0410611158f));
+        g = Vector256.FusedMultiplyAdd(g, s, Vector256.Create(0.101842523f));
+        g = Vector256.FusedMultiplyAdd(g, s, Vector256.Create(0.0406489462f));
+        g = Vector256.FusedMultiplyAdd(g, s, Vector256.Create(-0.146987975f));
+        g = Vector256.FusedMultiplyAdd(g, s, Vector256.Create(-0.107889469f));
+        g = Vector256.FusedMultiplyAdd(g, s, Vector256.Create(0.202485679f));
+        g = Vector256.FusedMultiplyAdd(g, s, Vector256.Create(0.506060235f));
+        g = Vector256.FusedMultiplyAdd(g, s, Vector256.Create(0.580375964f));
+        g = Vector256.FusedMultiplyAdd(g, s, Vector256.Create(0.447502877f));
+        var halfErfc = half * (gauss * (t * g));
+        var tail = Vector256.ConditionalSelect(Vector256.LessThan(x, Vector256<float>.Zero), halfErfc, Vector256<float>.One - halfErfc);
+        var cdf = Vector256.ConditionalSelect(Vector256.LessThan(ax, Vector256.Create(0.70710678f)), small, tail);
+        return (cdf, gauss);
     }
 
-    /// <summary>gelu'(v) = Φ(v) + v·φ(v) in float lanes, computed in double and rounded once.</summary>
+    /// <summary>gelu(x) = x·Φ(x) in float lanes.</summary>
+    public static Vector256<float> Gelu(Vector256<float> x) => x * NormalCdf(x).Cdf;
+
+    /// <summary>gelu'(x) = Φ(x) + x·φ(x), φ(x) = e^(−x²/2)/√(2π), in float lanes.</summary>
     public static Vector256<float> GeluGrad(Vector256<float> x)
     {
-        var (lo, hi) = Vector256.Widen(x);
-        return Vector256.Narrow(GeluGrad(lo), GeluGrad(hi));
+        var (cdf, gauss) = NormalCdf(x);
+        return Vector256.FusedMultiplyAdd(x * Vector256.Create(0.398942280f), gauss, cdf);
     }
-
-    static Vector256<double> GeluGrad(Vector256<double> v) =>
-        NormalCdfForSingle(v) + v * Vector256.Exp(Vector256.Create(-0.5) * v * v) * Vector256.Create(0.3989422804014327);
 }
 
 internal static class UnaryFns
@@ -188,13 +235,16 @@ internal static class UnaryFns
         public static bool HasVector => true;
         public static Vector256<T> Apply<T>(Vector256<T> x, Vector256<T> p1, Vector256<T> p2) where T : unmanaged, IFloatingPointIeee754<T> => Vector256.Create(T.One) / x;
     }
-    /// <summary>gelu(x) = x·Φ(x) = x/2 · (1 + erf(x/√2)), computed in double; float32 takes Φ from a fit good to 1.2e-7.</summary>
+    /// <summary>
+    /// gelu(x) = x·Φ(x) = x/2 · (1 + erf(x/√2)): float64 in double with the series erf, float32 in float lanes
+    /// (<see cref="VMath.NormalCdf"/>; a lone element goes through the same lanes, so both paths agree to the bit).
+    /// </summary>
     public struct Gelu : IUnaryFn
     {
         public static T Apply<T>(T x, T p1, T p2) where T : unmanaged, IFloatingPointIeee754<T>
         {
+            if (typeof(T) == typeof(float)) return VMath.Gelu(Vector256.Create(x).AsSingle()).As<float, T>()[0];
             double v = double.CreateChecked(x);
-            if (typeof(T) == typeof(float)) return T.CreateChecked(v * SpecialFunctions.NormalCdfForSingle(v));
             return T.CreateChecked(0.5 * v * (1 + SpecialFunctions.Erf(v * 0.70710678118654752)));
         }
         public static bool HasVector => true;
@@ -210,8 +260,9 @@ internal static class UnaryFns
     {
         public static T Apply<T>(T x, T p1, T p2) where T : unmanaged, IFloatingPointIeee754<T>
         {
+            if (typeof(T) == typeof(float)) return VMath.GeluGrad(Vector256.Create(x).AsSingle()).As<float, T>()[0];
             double v = double.CreateChecked(x);
-            double cdf = typeof(T) == typeof(float) ? SpecialFunctions.NormalCdfForSingle(v) : 0.5 * (1 + SpecialFunctions.Erf(v * 0.70710678118654752));
+            double cdf = 0.5 * (1 + SpecialFunctions.Erf(v * 0.70710678118654752));
             return T.CreateChecked(cdf + v * Math.Exp(-0.5 * v * v) * 0.3989422804014327);
         }
         public static bool HasVector => true;

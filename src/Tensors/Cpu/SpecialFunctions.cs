@@ -41,18 +41,4 @@ public static class SpecialFunctions
         }
         return Math.Exp(-x * x) / Math.Sqrt(Math.PI) / f;
     }
-
-    /// <summary>
-    /// Φ(v) = P(N(0, 1) ≤ v) for float32 results: relative error below 1.2e-7 (two float32 ulps) from the Chebyshev fit
-    /// of erfc in Numerical Recipes (§6.2, erfcc), evaluated in double — about a fifth of <see cref="Erf"/>'s cost,
-    /// which exact GELU pays for every element. The negative tail comes from erfc directly, so it has no cancellation.
-    /// </summary>
-    public static double NormalCdfForSingle(double v)
-    {
-        if (double.IsNaN(v)) return v;
-        double z = Math.Abs(v) * 0.70710678118654752, t = 1 / (1 + 0.5 * z);
-        double erfc = t * Math.Exp(-z * z - 1.26551223 + t * (1.00002368 + t * (0.37409196 + t * (0.09678418 + t * (-0.18628806
-            + t * (0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277)))))))));
-        return v >= 0 ? 1 - 0.5 * erfc : 0.5 * erfc;
-    }
 }

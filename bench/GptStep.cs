@@ -1,0 +1,81 @@
+using System.Diagnostics;
+using Interp.Optim;
+using Interp.Transformers;
+
+namespace Interp.Bench;
+
+/// <summary>
+/// `Interp.Bench gpt-step [reps]`: where the side-by-side toy GPT's step (4 layers, d_model 256, batch 8 x 128) spends
+/// its time, piece by piece: one block's LayerNorm, attention, MLP and GELU, the unembedding and the loss, forward and
+/// backward alone (wall ms, min of reps after 40 warm-up calls), then the whole forward, backward and AdamW step.
+/// </summary>
+public static class GptStep
+{
+    public static void Run(string[] args)
+    {
+        int reps = args.Length > 0 ? int.Parse(args[0]) : 10;
+        var cfg = new TransformerConfig
+        {
+            NLayers = 4, DModel = 256, NHeads = 4, DHead = 64, DMlp = 1024, DVocab = 512, NCtx = 128,
+            ActFn = "gelu", Normalization = "LN", UseAttnResult = false, Seed = 1,
+        };
+        var model = new HookedTransformer(cfg);
+        var gen = new Generator(2);
+        var tokens = Tensor.RandInt(0, cfg.DVocab, [8, cfg.NCtx + 1], gen);
+        var input = tokens.Narrow(1, 0, cfg.NCtx).Contiguous();
+        var target = tokens.Narrow(1, 1, cfg.NCtx).Contiguous().Reshape(-1);
+        var block = model.Blocks[0];
+        var resid = (Tensor.Randn([8, cfg.NCtx, cfg.DModel], gen)).RequiresGrad_();
+        var normed = block.Ln1!.Forward(resid).Detach().RequiresGrad_();
+        var pre = (Tensor.Randn([8, cfg.NCtx, cfg.DMlp], gen)).RequiresGrad_();
+        var logits = model.Forward(input).Detach().Reshape(-1, cfg.DVocab).RequiresGrad_();
+        Time("layer norm", () => block.Ln1.Forward(resid), reps);
+        Time("attention", () => block.Attn.Forward(normed, normed), reps);
+        Time("mlp", () => block.Mlp!.Forward(normed), reps);
+        Time("gelu [8,128,1024]", () => pre.Gelu(), reps);
+        Time("unembed", () => model.Unembed.Forward(normed, model.Embed), reps);
+        Time("cross-entropy", () => logits.CrossEntropy(target), reps);
+
+        var opt = new AdamW(model.Parameters(), lr: 1e-3);
+        Tensor Loss() => model.Forward(input).Reshape(-1, cfg.DVocab).CrossEntropy(target);
+        // a no-op hook on every hook_pattern makes attention take its op-by-op path (scores and pattern materialised)
+        IDisposable[] Hooked() => Enumerable.Range(0, cfg.NLayers)
+            .Select(l => model.HookPoints[$"blocks.{l}.attn.hook_pattern"].AddForwardHook((a, _) => null)).ToArray();
+        foreach (var path in new[] { "fused attention", "hooked attention", "fused attention" })
+        {
+            var hooks = path.StartsWith("hooked") ? Hooked() : [];
+            for (int r = 0; r < 40; r++) { opt.ZeroGrad(); Loss().Backward(); opt.Step(); }
+            double fwd = double.MaxValue, bwd = double.MaxValue, step = double.MaxValue;
+            for (int r = 0; r < reps; r++)
+            {
+                opt.ZeroGrad();
+                long t0 = Stopwatch.GetTimestamp();
+                var loss = Loss();
+                double f = Ms(t0);
+                loss.Backward();
+                double b = Ms(t0) - f;
+                opt.Step();
+                (fwd, bwd, step) = (Math.Min(fwd, f), Math.Min(bwd, b), Math.Min(step, Ms(t0) - f - b));
+            }
+            foreach (var h in hooks) h.Dispose();
+            Console.WriteLine($"{"model, " + path,-26} forward {fwd,7:F2} ms, backward {bwd,7:F2} ms, adamw {step,6:F2} ms (min of {reps})");
+        }
+    }
+
+    static double Ms(long t0) => Stopwatch.GetElapsedTime(t0).TotalMilliseconds;
+
+    static void Time(string name, Func<Tensor> f, int reps)
+    {
+        for (int r = 0; r < 40; r++) f().Sum().Backward();   // the JIT optimises a method after ~30 calls
+        double bf = double.MaxValue, bb = double.MaxValue;
+        for (int r = 0; r < reps; r++)
+        {
+            long t0 = Stopwatch.GetTimestamp();
+            var y = f();
+            double fw = Ms(t0);
+            y.Sum().Backward();
+            (bf, bb) = (Math.Min(bf, fw), Math.Min(bb, Ms(t0) - fw));
+        }
+        Console.WriteLine($"{name,-20} forward {bf,7:F2} ms, backward {bb,7:F2} ms (min of {reps})");
+    }
+}

@@ -1,0 +1,49 @@
+using Interp.Autograd;
+
+namespace Interp;
+
+/// <summary>
+/// Causal scaled dot-product attention as one op (torch.nn.functional.scaled_dot_product_attention with is_causal), on
+/// TransformerLens's [batch, pos, head, d_head] layout, with a fused backward. It saves q, k, v and the pattern, as
+/// PyTorch's math path does.
+/// </summary>
+public static class CausalAttentionOps
+{
+    extension(Tensor)
+    {
+        /// <summary>
+        /// z[b, i, h] = Σ_j P[b, h, i, j]·v[b, j, h] with P = softmax_j(scale·q[b, i, h]·k[b, j, h]) over the keys
+        /// j ≤ i + <paramref name="offset"/> (later keys get weight 0; offset is the number of cached positions before the
+        /// first query). q [batch, q, head, d_head], k [batch, k, head, d_head], v [batch, k, head, d_v] → [batch, q, head, d_v].
+        /// </summary>
+        public static Tensor CausalAttention(Tensor q, Tensor k, Tensor v, double scale, int offset = 0)
+        {
+            const string name = "causal_attention";
+            Validate(q, k, v, offset);
+            var (z, pattern) = q.Backend.CausalAttention(q, k, v, scale, offset);
+            return Graph.Record(name, z, [q, k, v], g =>
+            {
+                var (dq, dk, dv) = q.Backend.CausalAttentionBackward(g, q.Detach(), k.Detach(), v.Detach(), pattern, scale);
+                return [Graph.FusedBackward(name, dq, g, q, k, v), Graph.FusedBackward(name, dk, g, q, k, v), Graph.FusedBackward(name, dv, g, q, k, v)];
+            });
+        }
+    }
+
+    static void Validate(Tensor q, Tensor k, Tensor v, int offset)
+    {
+        const string name = "causal_attention";
+        Check.Float(name, q);
+        Check.SameDevice(name, q, k, v);
+        Check.SameDType(name, q, k);
+        Check.SameDType(name, q, v);
+        string shapes = $"q {ShapeUtil.Format(q.shape)}, k {ShapeUtil.Format(k.shape)}, v {ShapeUtil.Format(v.shape)}";
+        if (q.Rank != 4 || k.Rank != 4 || v.Rank != 4)
+            throw new ArgumentException($"{name}: q, k and v must be [batch, pos, head, d_head], got {shapes}");
+        if (k.shape[0] != q.shape[0] || v.shape[0] != q.shape[0] || k.shape[2] != q.shape[2] || v.shape[2] != q.shape[2])
+            throw new ArgumentException($"{name}: batch and head dims differ: {shapes}");
+        if (k.shape[3] != q.shape[3]) throw new ArgumentException($"{name}: q and k have different d_head: {shapes}");
+        if (v.shape[1] != k.shape[1]) throw new ArgumentException($"{name}: k and v have different numbers of positions: {shapes}");
+        if (offset < 0) throw new ArgumentException($"{name}: offset must be >= 0 (cached positions before the first query), got {offset}");
+        if (k.shape[1] == 0 && q.shape[1] > 0) throw new ArgumentException($"{name}: no keys to attend to: {shapes}");
+    }
+}

@@ -1,0 +1,68 @@
+namespace Interp.Backends;
+
+public partial interface IBackend
+{
+    /// <summary>
+    /// Causal scaled dot-product attention on TransformerLens's layout: q [batch, q, head, d_head], k [batch, k, head,
+    /// d_head], v [batch, k, head, d_v]. Per batch b and head h: S = scale·q_bh·k_bhᵀ, key j hidden from query i when
+    /// j &gt; i + offset (its weight exactly 0), P = softmax of S over the visible keys, z_bh = P·v_bh.
+    /// Returns z [batch, q, head, d_v] and the pattern P [batch, head, q, k], which the backward reads.
+    /// This default composes the other kernels (two permuted batched matmuls, a mask and a softmax); a backend may fuse it.
+    /// </summary>
+    (Tensor z, Tensor pattern) CausalAttention(Tensor q, Tensor k, Tensor v, double scale, int offset)
+    {
+        var scores = Binary(BinaryOp.Mul, MatMul(Heads(q), HeadsTransposed(k)), Tensor.Scalar(scale, q.DType, q.Device));
+        var pattern = Softmax(Where(FutureKeys(q.shape[1], k.shape[1], offset, q), Tensor.Scalar(-1e30, q.DType, q.Device), scores), 3, log: false);
+        return (BackToPositions(MatMul(pattern, Heads(v))), pattern);
+    }
+
+    /// <summary>
+    /// The gradients of <see cref="CausalAttention"/> from dz and the saved pattern P: dV = Pᵀ·dZ, dP = dZ·Vᵀ,
+    /// dS = P ⊙ (dP − Σ_keys dP⊙P), dQ = scale·dS·K, dK = scale·dSᵀ·Q (each in the inputs' layout).
+    /// </summary>
+    (Tensor dq, Tensor dk, Tensor dv) CausalAttentionBackward(Tensor dz, Tensor q, Tensor k, Tensor v, Tensor pattern, double scale)
+    {
+        var dzHeads = Heads(dz);
+        var dv = MatMul(Transposed(pattern), dzHeads);
+        var ds = SoftmaxBackward(pattern, MatMul(dzHeads, HeadsTransposed(v)), 3, log: false);
+        ds = Binary(BinaryOp.Mul, ds, Tensor.Scalar(scale, q.DType, q.Device));
+        return (BackToPositions(MatMul(ds, Heads(k))), BackToPositions(MatMul(Transposed(ds), Heads(q))), BackToPositions(dv));
+    }
+
+    /// <summary>[batch, pos, head, d] viewed as [batch, head, pos, d] (no copy).</summary>
+    private static Tensor Heads(Tensor x) =>
+        new(x.Storage, [x.shape[0], x.shape[2], x.shape[1], x.shape[3]], [x.strides[0], x.strides[2], x.strides[1], x.strides[3]], x.Offset);
+
+    /// <summary>[batch, pos, head, d] viewed as [batch, head, d, pos].</summary>
+    private static Tensor HeadsTransposed(Tensor x) =>
+        new(x.Storage, [x.shape[0], x.shape[2], x.shape[3], x.shape[1]], [x.strides[0], x.strides[2], x.strides[3], x.strides[1]], x.Offset);
+
+    /// <summary>The last two dims swapped (a view).</summary>
+    private static Tensor Transposed(Tensor x) =>
+        new(x.Storage, [x.shape[0], x.shape[1], x.shape[3], x.shape[2]], [x.strides[0], x.strides[1], x.strides[3], x.strides[2]], x.Offset);
+
+    /// <summary>[batch, head, pos, d] as a new contiguous [batch, pos, head, d].</summary>
+    private Tensor BackToPositions(Tensor x)
+    {
+        var o = Tensor.Empty([x.shape[0], x.shape[2], x.shape[1], x.shape[3]], x.DType, x.Device);
+        Copy(Heads(x), o);   // Heads swaps dims 1 and 2, so it views [b, h, p, d] as [b, p, h, d]
+        return o;
+    }
+
+    /// <summary>[queries, keys]: 1 where key j lies after query i + offset.</summary>
+    private static Tensor FutureKeys(int queries, int keys, int offset, Tensor like)
+    {
+        var mask = new double[queries * keys];
+        for (int i = 0; i < queries; i++)
+            for (int j = offset + i + 1; j < keys; j++) mask[i * keys + j] = 1;
+        return like.Device.Backend.FromCpu(ToDType(Tensor.FromArray(mask, [queries, keys]), like.DType));
+    }
+
+    private static Tensor ToDType(Tensor cpu, DType dtype)
+    {
+        if (cpu.DType == dtype) return cpu;
+        var o = Tensor.Empty(cpu.ShapeArray, dtype);
+        cpu.Backend.Copy(cpu, o);
+        return o;
+    }
+}
