@@ -1,10 +1,12 @@
 namespace Interp.Tests.Fixtures;
 
-/// <summary>The fixture ops of softmax, layer norm and the statistics (var, std, norm, logsumexp).</summary>
+/// <summary>The fixture ops of softmax, causal attention, layer norm and the statistics (var, std, norm, logsumexp).</summary>
 internal static class NormFixtureOps
 {
     [FixtureOp("softmax")] static Tensor Softmax(FixtureCase c) => c.In("x").Softmax(c.Int("dim"));
     [FixtureOp("log_softmax")] static Tensor LogSoftmax(FixtureCase c) => c.In("x").LogSoftmax(c.Int("dim"));
+    [FixtureOp("causal_attention")]
+    static Tensor CausalAttention(FixtureCase c) => Tensor.CausalAttention(c.In("q"), c.In("k"), c.In("v"), c.Double("scale"), c.Int("offset"));
 
     [FixtureOp("layer_norm")]
     static Tensor LayerNorm(FixtureCase c) => c.In("x").LayerNorm(c.Ints("normalized_shape"),
