@@ -40,4 +40,25 @@ public class LargeElementwiseTests
             for (int c = 0; c < 70_001; c++)
                 Assert.Equal(2.0 * c + r, t[r * 70_001 + c]);
     }
+    [Theory]
+    [InlineData(new[] { 1024, 1024 }, new[] { 0 })]
+    [InlineData(new[] { 8, 128, 259 }, new[] { 0, 1 })]
+    [InlineData(new[] { 3, 700, 37 }, new[] { 0, 1 })]
+    public void Sums_over_leading_dims_match_a_float64_loop(int[] shape, int[] dims)
+    {
+        // reduced dims before kept ones (a bias gradient) take the column kernel, split over the cores when large
+        var x = Tensor.Randn(shape, new Generator(12));
+        var v = x.ToFloatArray();
+        int cols = shape[dims.Length..].Aggregate(1, (p, d) => p * d), rows = v.Length / cols;
+        var expected = new double[cols];
+        for (int r = 0; r < rows; r++) for (int j = 0; j < cols; j++) expected[j] += v[(long)r * cols + j];
+        var sum = x.Sum(dims).ToFloatArray();
+        var mean = x.Mean(dims).ToFloatArray();
+        Assert.Equal(shape[dims.Length..], x.Sum(dims).ShapeArray);
+        for (int j = 0; j < cols; j++)
+        {
+            Assert.Equal(expected[j], sum[j], 2e-6 * Math.Sqrt(rows));
+            Assert.Equal(expected[j] / rows, mean[j], 2e-6);
+        }
+    }
 }

@@ -18,6 +18,14 @@ public sealed unsafe partial class CpuBackend
             if (op == ReduceOp.Mean) throw new ArgumentException($"mean: int32 input (shape {ShapeUtil.Format(x.shape)}); convert it with .To(DType.Float32) first");
             return ToDType(Reduce(op, ToDType(x, DType.Float64), dims, keepDim), DType.Int32);
         }
+        if (op is ReduceOp.Sum or ReduceOp.Mean && AsColumns(x, reduced) is { } cols)
+        {   // the reduced dims lead (a bias gradient: Σ over batch and positions): sum whole rows into the output
+            var oc = Tensor.Empty(outShape, x.DType);
+            int colCount = oc.Numel, colLen = colCount == 0 ? 0 : cols.Numel / colCount;
+            if (x.DType == DType.Float32) SumColumns<float>(cols, oc, colLen, colCount, op == ReduceOp.Mean);
+            else SumColumns<double>(cols, oc, colLen, colCount, op == ReduceOp.Mean);
+            return oc;
+        }
         // rows: the reduced elements of one output element, laid out contiguously in [kept..., reduced...] order
         var rows = AsRows(x, reduced, out int rowCount);
         var o = Tensor.Empty(outShape, x.DType);
@@ -39,6 +47,53 @@ public sealed unsafe partial class CpuBackend
         rowCount = 1;
         for (int d = 0; d < x.Rank; d++) if (!reduced[d]) rowCount *= x.shape[d];
         return view.IsContiguous ? view : ToCpu(view);
+    }
+
+    /// <summary>x itself when it is contiguous and every reduced dim comes before every kept one, else null.</summary>
+    static Tensor? AsColumns(Tensor x, bool[] reduced)
+    {
+        int firstKept = Array.IndexOf(reduced, false);
+        if (firstKept <= 0 || !x.IsContiguous) return null;
+        for (int d = firstKept; d < reduced.Length; d++) if (reduced[d]) return null;
+        return x;
+    }
+
+    /// <summary>
+    /// o[j] = Σ_r x[r, j] over a contiguous [rows, cols] x (÷ rows for the mean): whole rows added with SIMD into float
+    /// partial sums of up to 256 rows, which go into double totals (close to pairwise accuracy, as <see cref="SumRow"/>);
+    /// columns split over the cores when large.
+    /// </summary>
+    static void SumColumns<T>(Tensor x, Tensor o, int rows, int cols, bool mean) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        T* src = Ptr<T>(x) + x.Offset, dst = Ptr<T>(o);
+        using var alive = new KeepAlive(x, o);
+        const int Block = 256;
+        int chunks = (long)rows * cols < 1 << 16 ? 1 : Math.Clamp(cols / 64, 1, 4 * Environment.ProcessorCount);
+        void Chunk(int c)
+        {
+            int c0 = (int)((long)cols * c / chunks) & ~15, c1 = c == chunks - 1 ? cols : (int)((long)cols * (c + 1) / chunks) & ~15, n = c1 - c0;
+            var partial = new T[n];
+            var total = new double[n];
+            int w = Vector256<T>.Count;
+            fixed (T* part = partial)
+            {
+                for (int r0 = 0; r0 < rows; r0 += Block)
+                {
+                    new Span<T>(part, n).Clear();
+                    for (int r = r0; r < Math.Min(rows, r0 + Block); r++)
+                    {
+                        T* row = src + (long)r * cols + c0;
+                        int j = 0;
+                        for (; j <= n - w; j += w) (Vector256.Load(part + j) + Vector256.Load(row + j)).Store(part + j);
+                        for (; j < n; j++) part[j] += row[j];
+                    }
+                    for (int j = 0; j < n; j++) total[j] += double.CreateChecked(part[j]);
+                }
+            }
+            double scale = mean ? 1.0 / rows : 1.0;
+            for (int j = 0; j < n; j++) dst[c0 + j] = T.CreateChecked(total[j] * scale);
+        }
+        if (chunks == 1) Chunk(0); else Parallel.For(0, chunks, Chunk);
     }
 
     static void ReduceRows<T>(ReduceOp op, Tensor rows, Tensor o, int rowCount, int rowLen) where T : unmanaged, IFloatingPointIeee754<T>
