@@ -1,4 +1,6 @@
 using System.Numerics;
+using System.Runtime.Intrinsics;
+using Interp.Cpu;
 
 namespace Interp.Backends;
 
@@ -25,8 +27,8 @@ public sealed unsafe partial class CpuBackend
     }
 
     /// <summary>
-    /// One pass per row: m = max x, s = Σ exp(x − m), lse = m + log s. Forward (scale null) writes the row's loss;
-    /// backward writes (exp(x − lse) − q)·scale[n] with q the smoothed one-hot target. Sums are kept in double.
+    /// Per row (SIMD): m = max x, s = Σ exp(x − m), lse = m + log s. Forward (scale null) writes the row's loss;
+    /// backward writes (exp(x − lse) − q)·scale[n] with q the smoothed one-hot target. Sums are added in double.
     /// </summary>
     static void CrossEntropyTyped<T>(Tensor x, Tensor targets, Tensor? scale, Tensor o, int ignoreIndex, double eps)
         where T : unmanaged, IFloatingPointIeee754<T>
@@ -46,11 +48,9 @@ public sealed unsafe partial class CpuBackend
                 else new Span<T>(po + (long)r * c, c).Clear();
                 return;
             }
-            double m = double.NegativeInfinity, sumX = 0;
-            for (int j = 0; j < c; j++) { double v = double.CreateChecked(row[j]); if (v > m) m = v; sumX += v; }
-            double s = 0;
-            for (int j = 0; j < c; j++) s += Math.Exp(double.CreateChecked(row[j]) - m);
-            double lse = m + Math.Log(s);
+            T mT = MaxRow(row, c);
+            double m = double.CreateChecked(mT), sumX = eps == 0 ? 0 : double.CreateChecked(SumRow(row, c));
+            double lse = m + Math.Log(double.CreateChecked(ExpSumRow(row, null, c, mT)));
             if (ps is null)
             {
                 po[r] = T.CreateChecked((1 - eps) * (lse - double.CreateChecked(row[t])) + eps * (lse - sumX / c));
@@ -58,11 +58,13 @@ public sealed unsafe partial class CpuBackend
             }
             double g = double.CreateChecked(ps[r]);
             T* dst = po + (long)r * c;
-            for (int j = 0; j < c; j++)
-            {
-                double q = (j == t ? 1 - eps : 0) + eps / c;
-                dst[j] = T.CreateChecked((Math.Exp(double.CreateChecked(row[j]) - lse) - q) * g);
-            }
+            var vLse = Vector256.Create(T.CreateChecked(lse));
+            var vQ = Vector256.Create(T.CreateChecked(eps / c));
+            var vG = Vector256.Create(T.CreateChecked(g));
+            int j = 0, w = Vector256<T>.Count;
+            for (; j <= c - w; j += w) ((VMath.Exp(Vector256.Load(row + j) - vLse) - vQ) * vG).Store(dst + j);
+            for (; j < c; j++) dst[j] = (T.Exp(row[j] - vLse[0]) - vQ[0]) * vG[0];
+            if ((uint)t < (uint)c) dst[t] -= T.CreateChecked((1 - eps) * g);   // the op checked the targets; a direct call must not write outside the row
         }
         if ((long)n * c < 1 << 15) for (int r = 0; r < n; r++) Row(r);
         else Parallel.For(0, n, Row);
