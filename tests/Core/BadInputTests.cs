@@ -165,6 +165,10 @@ public class BadInputTests(ITestOutputHelper output)
         ["einsum with mismatched sizes"] = new(Arg, () => Tensor.Einsum("ij,jk->ik", F(2, 3), F(4, 5)), "einsum", "'j'", "3", "4"),
         ["einsum with subscripts that do not match the rank"] = new(Arg, () => Tensor.Einsum("ij->i", F(2)), "einsum", "ij", "[2]"),
         ["einsum with an output letter not in the inputs"] = new(Arg, () => Tensor.Einsum("ij->k", F(2, 2)), "einsum", "k"),
+        ["matmul with a bias of the wrong size"] = new(Arg, () => F(2, 3).MatMul(F(3, 4), F(5)), "add", "[2, 4]", "[5]"),
+        ["causal_attention with a rank-3 q"] = new(Arg, () => Tensor.CausalAttention(F(2, 3, 4), F(2, 3, 1, 4), F(2, 3, 1, 4), 1), "causal_attention", "[2, 3, 4]"),
+        ["causal_attention with a negative offset"] = new(Arg, () => Tensor.CausalAttention(F(1, 2, 1, 4), F(1, 2, 1, 4), F(1, 2, 1, 4), 1, -1), "causal_attention", "offset", "-1"),
+        ["causal_attention with keys and values of different lengths"] = new(Arg, () => Tensor.CausalAttention(F(1, 2, 1, 4), F(1, 3, 1, 4), F(1, 2, 1, 4), 1), "causal_attention", "[1, 3, 1, 4]", "[1, 2, 1, 4]"),
         // normalisation, softmax, losses, statistics
         ["layer_norm with a shape that is not the input's end"] = new(Arg, () => F(2, 3).LayerNorm([4]), "layer_norm", "[4]", "[2, 3]"),
         ["layer_norm with a weight of the wrong shape"] = new(Arg, () => F(2, 3).LayerNorm([3], F(2)), "layer_norm", "[2]", "[3]"),

@@ -97,6 +97,24 @@ public class GradientProperties
     }
 
     [Property(MaxTest = Runs)]
+    public void MatMulWithABiasInTheGemm(int seed)
+    {
+        // a·b + bias with the bias written by the GEMM: the gradients of all three, and the same values as the plain sum
+        var d = new TestData(seed);
+        int m = d.Int(1, 4), k = d.Int(1, 4), n = d.Int(1, 4);
+        var batchA = d.Shape(0, 2, 3);
+        var batchB = d.Int(0, 1) == 1 ? [] : d.BroadcastPartner(batchA);
+        bool ta = d.Int(0, 1) == 1;
+        var a = d.Tensor(ta ? [.. batchA, k, m] : [.. batchA, m, k]);
+        var (b, bias) = (d.Tensor([.. batchB, k, n]), d.Tensor([n]));
+        GradCheck.Assert(xs => (ta ? xs[0].MT : xs[0]).MatMul(xs[1], xs[2]), [a, b, bias]);
+        var av = ta ? a.MT : a;
+        var (fused, plain) = (av.MatMul(b, bias).ToDoubleArray(), (av.MatMul(b) + bias).ToDoubleArray());
+        for (int i = 0; i < plain.Length; i++) Assert.Equal(plain[i], fused[i], 1e-12);
+        Assert.Equal(bias.Expand(m, n).ToDoubleArray(), Tensor.Zeros([m, 0], DType.Float64).MatMul(Tensor.Zeros([0, n], DType.Float64), bias).ToDoubleArray());
+    }
+
+    [Property(MaxTest = Runs)]
     public void MatMulVectorCases(int seed)
     {
         var d = new TestData(seed);

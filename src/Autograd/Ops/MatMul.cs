@@ -20,14 +20,45 @@ public static class MatMulOps
             if (a.Rank == 1 && b.Rank == 1) return a.Unsqueeze(0).MatMul(b.Unsqueeze(1)).Reshape();
             if (a.Rank == 1) return a.Unsqueeze(0).MatMul(b).Squeeze(-2);
             if (b.Rank == 1) return a.MatMul(b.Unsqueeze(-1)).Squeeze(-1);
-            if (a.shape[^1] != b.shape[^2])
-                throw new ArgumentException($"matmul: shapes {ShapeUtil.Format(a.shape)} and {ShapeUtil.Format(b.shape)} cannot be multiplied ({a.shape[^1]} != {b.shape[^2]})");
-            for (int i = 1; i <= Math.Min(a.Rank, b.Rank) - 2; i++)
-                if (a.shape[^(i + 2)] != b.shape[^(i + 2)] && a.shape[^(i + 2)] != 1 && b.shape[^(i + 2)] != 1)
-                    throw new ArgumentException($"matmul: batch dims of {ShapeUtil.Format(a.shape)} and {ShapeUtil.Format(b.shape)} cannot be broadcast ({a.shape[^(i + 2)]} vs {b.shape[^(i + 2)]})");
+            CheckMatrices(a, b);
             var y = a.Backend.MatMul(a, b);
             return Graph.Record("matmul", y, [a, b], Backward(b.RequiresGrad ? a : null, a.RequiresGrad ? b : null, a.ShapeArray, b.ShapeArray));
         }
+    }
+
+    extension(Tensor a)
+    {
+        /// <summary>
+        /// a·b + bias (torch.addmm, batched as <see cref="MatMul(Tensor, Tensor)"/>), bias [n] added to every row of the
+        /// product. The GEMM starts from the bias, so the product is not read again to add it (a linear layer's epilogue).
+        /// d/dbias = G summed over every dim but the last.
+        /// </summary>
+        public Tensor MatMul(Tensor b, Tensor bias)
+        {
+            if (a.Rank < 2 || b.Rank < 2 || bias.Rank != 1 || bias.shape[0] != b.shape[^1] || !bias.DType.IsFloatingPoint() || bias.DType != a.DType)
+                return a.MatMul(b) + bias;   // the general broadcasting add (and its errors)
+            Check.SameDevice("matmul", a, b, bias);
+            Check.SameDType("matmul", a, b);
+            Check.Float("matmul", a);
+            CheckMatrices(a, b);
+            var y = a.Backend.AddMatMul(bias, a, b);
+            var product = Backward(b.RequiresGrad ? a : null, a.RequiresGrad ? b : null, a.ShapeArray, b.ShapeArray);
+            var (biasShape, biasGrad) = (bias.ShapeArray, bias.RequiresGrad);   // the bias itself is not saved
+            return Graph.Record("addmm", y, [a, b, bias], g =>
+            {
+                var grads = product(g);
+                return [grads[0], grads[1], biasGrad ? Graph.SumToShape(g, biasShape) : null];
+            });
+        }
+    }
+
+    static void CheckMatrices(Tensor a, Tensor b)
+    {
+        if (a.shape[^1] != b.shape[^2])
+            throw new ArgumentException($"matmul: shapes {ShapeUtil.Format(a.shape)} and {ShapeUtil.Format(b.shape)} cannot be multiplied ({a.shape[^1]} != {b.shape[^2]})");
+        for (int i = 1; i <= Math.Min(a.Rank, b.Rank) - 2; i++)
+            if (a.shape[^(i + 2)] != b.shape[^(i + 2)] && a.shape[^(i + 2)] != 1 && b.shape[^(i + 2)] != 1)
+                throw new ArgumentException($"matmul: batch dims of {ShapeUtil.Format(a.shape)} and {ShapeUtil.Format(b.shape)} cannot be broadcast ({a.shape[^(i + 2)]} vs {b.shape[^(i + 2)]})");
     }
 
     // dA = G·Bᵀ, dB = Aᵀ·G: each operand is saved only when the other one needs its gradient

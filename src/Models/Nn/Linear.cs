@@ -26,7 +26,6 @@ public sealed class Linear : Module
     {
         if (x.Rank == 0 || x.Size(-1) != InFeatures)
             throw new ArgumentException($"linear: expected input [..., {InFeatures}], got {ShapeUtil.Format(x.ShapeArray)}");
-        var y = x.MatMul(Weight.MT);
-        return Bias is null ? y : y + Bias;
+        return Bias is null ? x.MatMul(Weight.MT) : x.MatMul(Weight.MT, Bias);
     }
 }

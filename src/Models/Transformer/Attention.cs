@@ -65,10 +65,15 @@ public sealed class Attention : HookedModule
             ? HookedCore(q, k, v, scale, offset)
             : Tensor.CausalAttention(q, k, v, scale, offset));
 
-        var output = hookResult is null
-            ? Tensor.Einsum("bqhe,hem->bqm", z, W_O)
-            : hookResult.Run(Tensor.Einsum("bqhe,hem->bqhm", z, W_O)).Sum(2);
-        return b_O is null ? output : output + b_O;
+        if (hookResult is not null)
+        {
+            var result = hookResult.Run(Tensor.Einsum("bqhe,hem->bqhm", z, W_O)).Sum(2);
+            return b_O is null ? result : result + b_O;
+        }
+        // Σ_h z[h]·W_O[h] is one [b·q, h·e]·[h·e, m] product (z is contiguous from either path)
+        var zFlat = z.Reshape(z.Size(0), z.Size(1), -1);
+        var wFlat = W_O.Reshape(-1, W_O.Size(2));
+        return b_O is null ? zFlat.MatMul(wFlat) : zFlat.MatMul(wFlat, b_O);
     }
 
     /// <summary>
@@ -83,10 +88,13 @@ public sealed class Attention : HookedModule
         return Tensor.Einsum("bhqk,bkhe->bqhe", pattern, v);
     }
 
+    /// <summary>x [b, p, d]·W [h, d, e] + b [h, e] → [b, p, h, e], as one [b·p, d]·[d, h·e] product with the bias in the GEMM.</summary>
     static Tensor Project(Tensor x, Tensor w, Tensor? b)
     {
-        var y = Tensor.Einsum("bpd,hde->bphe", x, w);
-        return b is null ? y : y + b;
+        int h = w.Size(0), e = w.Size(2);
+        var wFlat = w.Permute(1, 0, 2).Reshape(w.Size(1), h * e);
+        var y = b is null ? x.MatMul(wFlat) : x.MatMul(wFlat, b.Reshape(h * e));
+        return y.Reshape(x.Size(0), x.Size(1), h, e);
     }
 
     /// <summary>[queries, keys] with 1 where key j lies after query i (at absolute position offset + i).</summary>

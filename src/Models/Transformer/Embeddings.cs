@@ -37,7 +37,7 @@ public sealed class Unembed : HookedModule
 
     public Tensor Forward(Tensor x, Embed embed)
     {
-        var logits = x.MatMul(W_U ?? embed.W_E.MT);
-        return b_U is null ? logits : logits + b_U;
+        var w = W_U ?? embed.W_E.MT;
+        return b_U is null ? x.MatMul(w) : x.MatMul(w, b_U);
     }
 }

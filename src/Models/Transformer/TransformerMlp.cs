@@ -24,9 +24,9 @@ public sealed class TransformerMlp : HookedModule
 
     public Tensor Forward(Tensor x)
     {
-        var pre = hookPre.Run(x.MatMul(W_in) + b_in);
+        var pre = hookPre.Run(x.MatMul(W_in, b_in));
         var post = hookPost.Run(Activation(pre));
-        return post.MatMul(W_out) + b_out;
+        return post.MatMul(W_out, b_out);
     }
 
     Tensor Activation(Tensor x) => actFn switch

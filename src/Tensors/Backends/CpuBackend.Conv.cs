@@ -1,5 +1,7 @@
 using System.Runtime.Intrinsics;
 
+using Interp.Cpu;
+
 namespace Interp.Backends;
 
 public sealed unsafe partial class CpuBackend
@@ -78,7 +80,7 @@ public sealed unsafe partial class CpuBackend
         }
         int planes = n * w.C;
         if ((long)planes * rows * l < 1 << 15) for (int t = 0; t < planes; t++) Plane(t);
-        else Parallel.For(0, planes, Plane);
+        else CpuParallel.For(planes, Plane);
     }
 
     /// <summary>dst[i] += src[i] for i &lt; n.</summary>

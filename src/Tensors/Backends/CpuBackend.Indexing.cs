@@ -1,5 +1,7 @@
 using System.Numerics;
 
+using Interp.Cpu;
+
 namespace Interp.Backends;
 
 public sealed unsafe partial class CpuBackend
@@ -30,7 +32,7 @@ public sealed unsafe partial class CpuBackend
             new ReadOnlySpan<T>(src + ((long)oi * n + ix[j]) * inner, inner).CopyTo(new Span<T>(dst + (long)r * inner, inner));
         }
         if ((long)outer * m * inner < 1 << 15) for (int r = 0; r < outer * m; r++) Row(r);
-        else Parallel.For(0, outer * m, Row);
+        else CpuParallel.For(outer * m, Row);
     }
 
     public Tensor IndexAdd(Tensor x, int dim, Tensor index, Tensor src)
@@ -66,7 +68,7 @@ public sealed unsafe partial class CpuBackend
             }
         }
         if ((long)outer * m * inner < 1 << 15 || outer * blocks == 1) for (int t = 0; t < outer * blocks; t++) Task(t);
-        else Parallel.For(0, outer * blocks, Task);
+        else CpuParallel.For(outer * blocks, Task);
     }
 
     public Tensor Gather(Tensor x, int dim, Tensor index)
@@ -98,7 +100,7 @@ public sealed unsafe partial class CpuBackend
         var ishape = index.shape;
         void Body(int p) => dst[p] = src[OffsetAt(ishape, x.strides, x.Offset, p, dim, ix[p])];
         if (o.Numel < 1 << 15) for (int p = 0; p < o.Numel; p++) Body(p);
-        else Parallel.For(0, o.Numel, Body);
+        else CpuParallel.For(o.Numel, Body);
     }
 
     public Tensor ScatterAdd(Tensor x, int dim, Tensor index, Tensor src)

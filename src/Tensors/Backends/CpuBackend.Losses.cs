@@ -67,6 +67,6 @@ public sealed unsafe partial class CpuBackend
             if ((uint)t < (uint)c) dst[t] -= T.CreateChecked((1 - eps) * g);   // the op checked the targets; a direct call must not write outside the row
         }
         if ((long)n * c < 1 << 15) for (int r = 0; r < n; r++) Row(r);
-        else Parallel.For(0, n, Row);
+        else CpuParallel.For(n, Row);
     }
 }

@@ -9,7 +9,17 @@ public sealed unsafe partial class CpuBackend
     /// flag rather than copied; batch dims are passed as one stride when they collapse to one (0 when broadcast).
     /// Only operands that are neither are copied.
     /// </summary>
-    public Tensor MatMul(Tensor a, Tensor b)
+    public Tensor MatMul(Tensor a, Tensor b) => MatMul(a, b, null);
+
+    /// <summary>bias + a·b: every row of C starts as the bias and the GEMM adds the product onto it (beta = 1).</summary>
+    public Tensor AddMatMul(Tensor bias, Tensor a, Tensor b)
+    {
+        if (bias.Rank != 1 || bias.shape[0] != b.shape[^1] || bias.DType != a.DType)
+            throw new ArgumentException($"addmm: bias {ShapeUtil.Format(bias.shape)} ({bias.DType.Name()}) must be [{b.shape[^1]}] of the operands' dtype {a.DType.Name()}");
+        return MatMul(a, b, bias);
+    }
+
+    Tensor MatMul(Tensor a, Tensor b, Tensor? bias)
     {
         if (a.Rank < 2 || b.Rank < 2)
             throw new ArgumentException($"matmul: both operands need rank >= 2 here, got {ShapeUtil.Format(a.shape)} and {ShapeUtil.Format(b.shape)}");
@@ -20,7 +30,8 @@ public sealed unsafe partial class CpuBackend
             throw new ArgumentException($"matmul: shapes {ShapeUtil.Format(a.shape)} and {ShapeUtil.Format(b.shape)} do not match (inner dims {k} and {b.shape[^2]})");
         var batchShape = ShapeUtil.Broadcast("matmul", a.shape[..^2], b.shape[..^2]);
         int batch = ShapeUtil.Numel(batchShape);
-        var o = Tensor.Empty([.. batchShape, m, n], a.DType, zeroed: k == 0);
+        var o = Tensor.Empty([.. batchShape, m, n], a.DType, zeroed: k == 0 && bias is null);
+        if (bias is not null) FillRows(bias, o);
         if (o.Numel == 0 || k == 0) return o;
         var (ma, ta, lda, sa) = AsGemmOperand(a, batchShape);
         var (mb, tb, ldb, sb) = AsGemmOperand(b, batchShape);
@@ -29,11 +40,25 @@ public sealed unsafe partial class CpuBackend
         if (batch > 1 && sb == 0 && !ta && sa == (long)m * lda)
             (m, batch) = (m * batch, 1);
         using var alive = new KeepAlive(ma, mb, o);
+        double beta = bias is null ? 0 : 1;
         if (a.DType == DType.Float32)
-            Gemm.SgemmBatched(ta, tb, m, n, k, 1f, Ptr<float>(ma) + ma.Offset, lda, sa, Ptr<float>(mb) + mb.Offset, ldb, sb, 0f, Ptr<float>(o), n, (long)m * n, batch);
+            Gemm.SgemmBatched(ta, tb, m, n, k, 1f, Ptr<float>(ma) + ma.Offset, lda, sa, Ptr<float>(mb) + mb.Offset, ldb, sb, (float)beta, Ptr<float>(o), n, (long)m * n, batch);
         else
-            Gemm.DgemmBatched(ta, tb, m, n, k, 1.0, Ptr<double>(ma) + ma.Offset, lda, sa, Ptr<double>(mb) + mb.Offset, ldb, sb, 0.0, Ptr<double>(o), n, (long)m * n, batch);
+            Gemm.DgemmBatched(ta, tb, m, n, k, 1.0, Ptr<double>(ma) + ma.Offset, lda, sa, Ptr<double>(mb) + mb.Offset, ldb, sb, beta, Ptr<double>(o), n, (long)m * n, batch);
         return o;
+    }
+
+    /// <summary>Copies the [n] vector into every row of the contiguous [..., n] tensor o.</summary>
+    void FillRows(Tensor row, Tensor o)
+    {
+        int n = o.shape[^1];
+        if (n == 0 || o.Numel == 0) return;
+        var r = Dense(row);
+        int elem = o.DType == DType.Float32 ? 4 : 8;
+        byte* src = (byte*)((CpuStorage)r.Storage).Pointer + (long)r.Offset * elem, dst = (byte*)((CpuStorage)o.Storage).Pointer;
+        using var alive = new KeepAlive(r, o);
+        long rows = o.Numel / n, bytes = (long)n * elem;
+        ForRows((int)rows, n, i => Buffer.MemoryCopy(src, dst + i * bytes, bytes, bytes));
     }
 
     /// <summary>The operand as (tensor, transposed?, leading dim, batch stride) for the batched GEMM.</summary>

@@ -1,6 +1,8 @@
 using System.Numerics;
 using System.Runtime.Intrinsics;
 
+using Interp.Cpu;
+
 namespace Interp.Backends;
 
 public sealed unsafe partial class CpuBackend
@@ -128,7 +130,7 @@ public sealed unsafe partial class CpuBackend
                     for (; i < n; i++) dr[i] = rs[0] * (gh[i] - a[0] - (xr[i] - mu[0]) * rs[0] * b[0]);
                 }
             }
-            if (chunks == 1) Chunk(0); else Parallel.For(0, chunks, Chunk);
+            if (chunks == 1) Chunk(0); else CpuParallel.For(chunks, Chunk);
             if (!affine) return;
             T* dw = Ptr<T>(dweight!), db = Ptr<T>(dbias!);
             using var aliveGrads = new KeepAlive(dweight, dbias);

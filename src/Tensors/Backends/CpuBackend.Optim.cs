@@ -134,7 +134,7 @@ public sealed unsafe partial class CpuBackend
     static void ForChunks(int n, Action<int, int> body)
     {
         if (n <= OptimChunk) { body(0, n); return; }
-        Parallel.For(0, (n + OptimChunk - 1) / OptimChunk, c => body(c * OptimChunk, Math.Min(n, (c + 1) * OptimChunk)));
+        CpuParallel.For((n + OptimChunk - 1) / OptimChunk, c => body(c * OptimChunk, Math.Min(n, (c + 1) * OptimChunk)));
     }
 
     static void CheckOptimOperands(string op, Tensor param, params Tensor?[] others)

@@ -2,6 +2,8 @@ using System.Numerics;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 
+using Interp.Cpu;
+
 namespace Interp.Backends;
 
 public sealed unsafe partial class CpuBackend
@@ -33,7 +35,7 @@ public sealed unsafe partial class CpuBackend
             else MaxPoolPlane(px + nc * inPlane, po + nc * outPlane, pa + nc * outPlane, w);
         }
         if (planes * outPlane * w.KH * w.KW < 1 << 15) for (int t = 0; t < planes; t++) Plane(t);
-        else Parallel.For(0, planes, Plane);
+        else CpuParallel.For(planes, Plane);
     }
 
     /// <summary>
@@ -136,7 +138,7 @@ public sealed unsafe partial class CpuBackend
                 if (pa[k] >= 0) dst[pa[k]] += pg[k];
         }
         if ((long)planes * l < 1 << 15) for (int t = 0; t < planes; t++) Plane(t);
-        else Parallel.For(0, planes, Plane);
+        else CpuParallel.For(planes, Plane);
     }
 
     public Tensor AvgPool2d(Tensor x, Window2d w, bool countIncludePad)
@@ -191,6 +193,6 @@ public sealed unsafe partial class CpuBackend
                 }
         }
         if ((long)planes * oh * ow * w.KH * w.KW < 1 << 15) for (int t = 0; t < planes; t++) Plane(t);
-        else Parallel.For(0, planes, Plane);
+        else CpuParallel.For(planes, Plane);
     }
 }

@@ -1,6 +1,8 @@
 using System.Numerics;
 using System.Runtime.Intrinsics;
 
+using Interp.Cpu;
+
 namespace Interp.Backends;
 
 public sealed unsafe partial class CpuBackend
@@ -93,7 +95,7 @@ public sealed unsafe partial class CpuBackend
             double scale = mean ? 1.0 / rows : 1.0;
             for (int j = 0; j < n; j++) dst[c0 + j] = T.CreateChecked(total[j] * scale);
         }
-        if (chunks == 1) Chunk(0); else Parallel.For(0, chunks, Chunk);
+        if (chunks == 1) Chunk(0); else CpuParallel.For(chunks, Chunk);
     }
 
     static void ReduceRows<T>(ReduceOp op, Tensor rows, Tensor o, int rowCount, int rowLen) where T : unmanaged, IFloatingPointIeee754<T>
@@ -112,7 +114,7 @@ public sealed unsafe partial class CpuBackend
             };
         }
         if ((long)rowCount * rowLen < 1 << 15 || rowCount == 1) for (int r = 0; r < rowCount; r++) Body(r);
-        else Parallel.For(0, rowCount, Body);
+        else CpuParallel.For(rowCount, Body);
     }
 
     /// <summary>Σ row: four SIMD accumulators per block of 4096, blocks added in double (close to pairwise accuracy).</summary>

@@ -1,6 +1,8 @@
 using System.Numerics;
 using System.Runtime.Intrinsics;
 
+using Interp.Cpu;
+
 namespace Interp.Backends;
 
 /// <summary>Helpers of the row kernels (softmax, layer norm, variance): moving a dim innermost and SIMD row reductions.</summary>
@@ -29,7 +31,7 @@ public sealed unsafe partial class CpuBackend
     static void ForRows(int rowCount, int rowLen, Action<int> body)
     {
         if ((long)rowCount * rowLen < 1 << 15 || rowCount == 1) for (int r = 0; r < rowCount; r++) body(r);
-        else Parallel.For(0, rowCount, body);
+        else CpuParallel.For(rowCount, body);
     }
 
     /// <summary>max of a row (NaN if any element is NaN); −∞ for an empty row.</summary>

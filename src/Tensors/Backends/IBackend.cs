@@ -40,6 +40,12 @@ public partial interface IBackend
 
     /// <summary>Batched matrix product [..., m, k] · [..., k, n] with broadcast batch dims (both ranks ≥ 2).</summary>
     Tensor MatMul(Tensor a, Tensor b);
+
+    /// <summary>
+    /// bias + a·b (torch.addmm, batched as <see cref="MatMul"/>) for a bias of shape [n], added to every row. This default
+    /// adds it afterwards; a backend may have its GEMM start from the bias, so the product is not read a second time.
+    /// </summary>
+    Tensor AddMatMul(Tensor bias, Tensor a, Tensor b) => Binary(BinaryOp.Add, MatMul(a, b), bias);
 }
 
 public enum UnaryOp

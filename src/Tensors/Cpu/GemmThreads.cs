@@ -66,11 +66,11 @@ internal static class GemmThreads
     /// </summary>
     public static void Run(GemmTask task, int parts)
     {
-        parts = Math.Clamp(parts, 1, MaxParts);
+        parts = Math.Max(parts, 1);   // more parts than threads: each thread claims the next part when done
         s_error = null;
         task.Open(parts);
         s_task = task;
-        for (int w = 0; w < parts - 1; w++) s_workers[w].Start();
+        for (int w = 0; w < Math.Min(parts, MaxParts) - 1; w++) s_workers[w].Start();
         task.ExecuteClaimed(ref s_error);
         var spin = new SpinWait();
         while (!task.Finished) spin.SpinOnce(sleep1Threshold: -1);

@@ -70,7 +70,7 @@ internal sealed class StridedLoop
         if (work < 1 << 15 || Rows == 0) { RunRows(0, Rows, baseOffsets, body); return; }
         if (Rows >= target)
         {
-            Parallel.For(0, target, c =>
+            CpuParallel.For(target, c =>
             {
                 int start = (int)((long)Rows * c / target), end = (int)((long)Rows * (c + 1) / target);
                 RunRows(start, end, baseOffsets, body);
@@ -79,7 +79,7 @@ internal sealed class StridedLoop
         }
         int pieces = (int)Math.Clamp(Inner / MinPiece, 1, (target + Rows - 1) / Rows);
         if (Rows == 1 && pieces == 1) { RunRows(0, 1, baseOffsets, body); return; }
-        Parallel.For(0, Rows * pieces, c =>
+        CpuParallel.For(Rows * pieces, c =>
         {
             int row = c / pieces, piece = c % pieces;
             // piece boundaries on multiples of 16 elements, so the SIMD loops see whole vectors
