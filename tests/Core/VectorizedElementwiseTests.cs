@@ -71,6 +71,23 @@ public class VectorizedElementwiseTests
         AssertSameBits("gelu'", x, gradSimd, gradScalar);
     }
 
+    [Fact]
+    public void FusedBackwardOpsAreTheTwoPassCompositionToTheBit()
+    {
+        // g·sign(x) (ReLU's and abs's backward) and g·gelu'(x) (GELU's) in one pass: the same bits as the two ops,
+        // on the SIMD path and the strided scalar path, special values included
+        var x = Values();
+        var g = x.Select((v, i) => i % 7 == 0 ? float.NaN : (float)Math.Cos(i)).ToArray();
+        var (tx, tg) = (Tensor.FromArray(x), Tensor.FromArray(g));
+        var backend = tx.Backend;
+        AssertSameBits("g·sign(x)", x, backend.Binary(Backends.BinaryOp.MulSign, tg, tx).ToFloatArray(), (tg * backend.Unary(Backends.UnaryOp.Sign, tx)).ToFloatArray());
+        AssertSameBits("g·gelu'(x)", x, backend.Binary(Backends.BinaryOp.GeluBackward, tg, tx).ToFloatArray(), (tg * backend.Unary(Backends.UnaryOp.GeluGrad, tx)).ToFloatArray());
+        var strided = Tensor.Stack([tx, tx], 1).Select(1, 0);
+        AssertSameBits("g·gelu'(x) strided", x, backend.Binary(Backends.BinaryOp.GeluBackward, tg, strided).ToFloatArray(), (tg * backend.Unary(Backends.UnaryOp.GeluGrad, tx)).ToFloatArray());
+        var (dx, dg) = (tx.To(DType.Float64), tg.To(DType.Float64));
+        Assert.Equal((dg * backend.Unary(Backends.UnaryOp.GeluGrad, dx)).ToDoubleArray(), backend.Binary(Backends.BinaryOp.GeluBackward, dg, dx).ToDoubleArray());
+    }
+
     static void AssertSameBits(string what, float[] x, float[] a, float[] b)
     {
         for (int i = 0; i < x.Length; i++)

@@ -25,6 +25,11 @@ public static class Unary
 
     static Tensor K(Tensor x, UnaryOp op, double p1 = 0, double p2 = 0) => x.Backend.Unary(op, x.Detach(), p1, p2);
 
+    /// <summary>g ∘ x in one fused kernel (g·sign(x), g·gelu'(x)); differentiable again through the composition it stands for.</summary>
+    static Tensor Fused(Tensor g, Tensor x, BinaryOp op, UnaryOp factor) => GradMode.IsEnabled && g.RequiresGrad
+        ? g * K(x, factor)
+        : g.Backend.Binary(op, g, x.Detach());
+
     extension(Tensor x)
     {
         public Tensor Neg() => Apply("neg", UnaryOp.Neg, x, 0, 0, Saves.Nothing, (x, y, g) => -g);
@@ -33,7 +38,7 @@ public static class Unary
         public Tensor Sqrt() => Apply("sqrt", UnaryOp.Sqrt, x, 0, 0, Saves.Output, (x, y, g) => g / (2.0 * y));
         /// <summary>1/√x; d/dx = −½·x^(−3/2) = −½·y³.</summary>
         public Tensor Rsqrt() => Apply("rsqrt", UnaryOp.Rsqrt, x, 0, 0, Saves.Output, (x, y, g) => g * -0.5 * y * y * y);
-        public Tensor Abs() => Apply("abs", UnaryOp.Abs, x, 0, 0, Saves.Input, (x, y, g) => g * K(x, UnaryOp.Sign));
+        public Tensor Abs() => Apply("abs", UnaryOp.Abs, x, 0, 0, Saves.Input, (x, y, g) => Fused(g, x, BinaryOp.MulSign, UnaryOp.Sign));
         public Tensor Sign() => Apply("sign", UnaryOp.Sign, x, 0, 0, Saves.Nothing, (x, y, g) => g * 0.0);
         public Tensor Square() => Apply("square", UnaryOp.Square, x, 0, 0, Saves.Input, (x, y, g) => g * 2.0 * x);
         public Tensor Reciprocal() => Apply("reciprocal", UnaryOp.Reciprocal, x, 0, 0, Saves.Output, (x, y, g) => -g * y * y);
@@ -42,11 +47,11 @@ public static class Unary
         /// <summary>σ' = σ·(1 − σ).</summary>
         public Tensor Sigmoid() => Apply("sigmoid", UnaryOp.Sigmoid, x, 0, 0, Saves.Output, (x, y, g) => g * y * (1.0 - y));
         // y = relu(x) is 0 or positive (or NaN), so sign(y) is the step mask 1[x > 0] in one pass
-        public Tensor Relu() => Apply("relu", UnaryOp.Relu, x, 0, 0, Saves.Output, (x, y, g) => g * K(y, UnaryOp.Sign));
+        public Tensor Relu() => Apply("relu", UnaryOp.Relu, x, 0, 0, Saves.Output, (x, y, g) => Fused(g, y, BinaryOp.MulSign, UnaryOp.Sign));
         /// <summary>GELU; approximate "tanh" is GPT-2's gelu_new, "none" the exact erf form (as torch's gelu).</summary>
         public Tensor Gelu(string approximate = "none") => approximate switch
         {
-            "none" => Apply("gelu", UnaryOp.Gelu, x, 0, 0, Saves.Input, (x, y, g) => g * K(x, UnaryOp.GeluGrad)),
+            "none" => Apply("gelu", UnaryOp.Gelu, x, 0, 0, Saves.Input, (x, y, g) => Fused(g, x, BinaryOp.GeluBackward, UnaryOp.GeluGrad)),
             "tanh" => Apply("gelu_tanh", UnaryOp.GeluTanh, x, 0, 0, Saves.Input, (x, y, g) => g * K(x, UnaryOp.GeluTanhGrad)),
             _ => throw new ArgumentException($"gelu: approximate must be \"none\" or \"tanh\", got \"{approximate}\""),
         };

@@ -91,6 +91,8 @@ public sealed unsafe partial class CpuBackend
             case BinaryOp.Le: Binary<BinaryFns.Le>(a, b, o); break;
             case BinaryOp.Gt: Binary<BinaryFns.Gt>(a, b, o); break;
             case BinaryOp.Ge: Binary<BinaryFns.Ge>(a, b, o); break;
+            case BinaryOp.MulSign: Binary<BinaryFns.MulSign>(a, b, o); break;
+            case BinaryOp.GeluBackward: Binary<BinaryFns.GeluBackward>(a, b, o); break;
             default: throw new NotSupportedException($"binary op {op} has no CPU kernel");
         }
         return o;

@@ -68,6 +68,13 @@ public enum UnaryOp
     InRange,
 }
 
-public enum BinaryOp { Add, Sub, Mul, Div, Pow, Maximum, Minimum, Eq, Ne, Lt, Le, Gt, Ge }
+public enum BinaryOp
+{
+    Add, Sub, Mul, Div, Pow, Maximum, Minimum, Eq, Ne, Lt, Le, Gt, Ge,
+    /// <summary>a·sign(b): the backward of ReLU (b its output) and of abs (b its input) in one pass.</summary>
+    MulSign,
+    /// <summary>a·gelu'(b): the backward of exact GELU (a the output gradient, b the input) in one pass.</summary>
+    GeluBackward,
+}
 
 public enum ReduceOp { Sum, Mean, Max, Min }

@@ -321,6 +321,20 @@ internal static class UnaryFns
 
 internal static class BinaryFns
 {
+    /// <summary>a·sign(b), sign as <see cref="UnaryFns.Sign"/> (sign(±0) = ±0, sign(NaN) = NaN).</summary>
+    public struct MulSign : IBinaryFn
+    {
+        public static T Apply<T>(T a, T b) where T : unmanaged, IFloatingPointIeee754<T> => a * UnaryFns.Sign.Apply(b, b, b);
+        public static bool HasVector => true;
+        public static Vector256<T> Apply<T>(Vector256<T> a, Vector256<T> b) where T : unmanaged, IFloatingPointIeee754<T> => a * UnaryFns.Sign.Apply(b, b, b);
+    }
+    /// <summary>a·gelu'(b), gelu' as <see cref="UnaryFns.GeluGrad"/>.</summary>
+    public struct GeluBackward : IBinaryFn
+    {
+        public static T Apply<T>(T a, T b) where T : unmanaged, IFloatingPointIeee754<T> => a * UnaryFns.GeluGrad.Apply(b, b, b);
+        public static bool HasVector => true;
+        public static Vector256<T> Apply<T>(Vector256<T> a, Vector256<T> b) where T : unmanaged, IFloatingPointIeee754<T> => a * UnaryFns.GeluGrad.Apply(b, b, b);
+    }
     public struct Add : IBinaryFn
     {
         public static T Apply<T>(T a, T b) where T : unmanaged, IFloatingPointIeee754<T> => a + b;

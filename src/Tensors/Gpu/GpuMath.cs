@@ -57,6 +57,8 @@ static class GpuMath
             case BinaryOp.Lt: return a < b ? 1 : 0;
             case BinaryOp.Le: return a <= b ? 1 : 0;
             case BinaryOp.Gt: return a > b ? 1 : 0;
+            case BinaryOp.MulSign: return a * (b > 0 ? 1 : b < 0 ? -1 : b);
+            case BinaryOp.GeluBackward: return a * (0.5 * (1 + Erf(b * SqrtHalf)) + b * Math.Exp(-0.5 * b * b) * InvSqrt2Pi);
             default: return a >= b ? 1 : 0;   // Ge
         }
     }
