@@ -31,12 +31,19 @@ public sealed partial class Tensor
     {
         var converted = s.DType switch
         {
-            DType.Float64 => Array.ConvertAll(s.As<double>(), x => fromD(x)),
-            DType.Float32 => Array.ConvertAll(s.As<float>(), x => fromF(x)),
-            _ => Array.ConvertAll(s.As<int>(), x => fromI(x)),
+            DType.Float64 => ConvertAll(s.As<double>(), fromD),
+            DType.Float32 => ConvertAll(s.As<float>(), fromF),
+            _ => ConvertAll(s.As<int>(), fromI),
         };
         GC.KeepAlive(s);   // the array goes back to the pool when the storage dies
         return converted;
+    }
+
+    static R[] ConvertAll<S, R>(ReadOnlySpan<S> source, Func<S, R> convert)
+    {
+        var r = new R[source.Length];
+        for (int i = 0; i < r.Length; i++) r[i] = convert(source[i]);
+        return r;
     }
 
     public float[] ToFloatArray() => ToArray<float>();

@@ -31,4 +31,21 @@ public class PinnedArrayPoolTests
         }
         Assert.True(reused, "the array of a collected storage was never handed out again");
     }
+    [Theory]
+    [InlineData(DType.Float32)]
+    [InlineData(DType.Float64)]
+    [InlineData(DType.Int32)]
+    public unsafe void EveryStorageStartsOnA64ByteLineAndHoldsItsElements(DType dtype)
+    {
+        // small (unpooled) and large (pooled, then reused) sizes; the elements read back as written
+        foreach (int n in new[] { 1, 3, 17, 5_000, 70_001, 70_001 })
+        {
+            var t = Tensor.Arange(n, dtype);
+            var s = (CpuStorage)t.Storage;
+            Assert.Equal(0, (long)(nint)s.Pointer % 64);
+            Assert.Equal(n, s.Length);
+            Assert.Equal(Enumerable.Range(0, n).Select(i => (double)i), t.ToDoubleArray());
+            if (dtype == DType.Float64) Assert.Equal(n - 1, s.As<double>()[n - 1]);
+        }
+    }
 }
