@@ -78,6 +78,11 @@ internal static unsafe class GemmPack<T, TKernel>
     /// </summary>
     private static void Interleave(T* src, nint stride, int count, int kc, int width, T* dst)
     {
+        if (typeof(T) == typeof(float) && Avx.IsSupported && count == width && width % 8 == 0)
+        {
+            InterleaveFloat8((float*)src, stride, kc, width, (float*)dst);
+            return;
+        }
         if (typeof(T) == typeof(float) && Sse.IsSupported && count == width && width % 4 == 0)
         {
             InterleaveFloat((float*)src, stride, kc, width, (float*)dst);
@@ -91,6 +96,45 @@ internal static unsafe class GemmPack<T, TKernel>
         }
         for (int q = count; q < width; q++)
             for (int p = 0; p < kc; p++) dst[p * width + q] = T.Zero;
+    }
+
+    /// <summary>
+    /// <see cref="Interleave"/> for float and full panels of a width divisible by 8 (B's NR), by 8 x 8 AVX register
+    /// transposes: eight source lines x eight consecutive p become eight panel rows of eight consecutive q. It packs the
+    /// transposed B of weight gradients (a conv's Σ g·colsᵀ): half the instructions of the 4 x 4 SSE transposes below.
+    /// </summary>
+    private static void InterleaveFloat8(float* src, nint stride, int kc, int width, float* dst)
+    {
+        int p = 0;
+        for (; p + 8 <= kc; p += 8)
+            for (int q = 0; q < width; q += 8)
+            {
+                float* line = src + q * stride + p;
+                var t0 = Avx.UnpackLow(Avx.LoadVector256(line), Avx.LoadVector256(line + stride));                  // r0p0 r1p0 r0p1 r1p1 | p4 p5
+                var t1 = Avx.UnpackHigh(Avx.LoadVector256(line), Avx.LoadVector256(line + stride));                 // p2 p3 | p6 p7
+                var t2 = Avx.UnpackLow(Avx.LoadVector256(line + 2 * stride), Avx.LoadVector256(line + 3 * stride));
+                var t3 = Avx.UnpackHigh(Avx.LoadVector256(line + 2 * stride), Avx.LoadVector256(line + 3 * stride));
+                var t4 = Avx.UnpackLow(Avx.LoadVector256(line + 4 * stride), Avx.LoadVector256(line + 5 * stride));
+                var t5 = Avx.UnpackHigh(Avx.LoadVector256(line + 4 * stride), Avx.LoadVector256(line + 5 * stride));
+                var t6 = Avx.UnpackLow(Avx.LoadVector256(line + 6 * stride), Avx.LoadVector256(line + 7 * stride));
+                var t7 = Avx.UnpackHigh(Avx.LoadVector256(line + 6 * stride), Avx.LoadVector256(line + 7 * stride));
+                var s0 = Avx.Shuffle(t0, t2, 0x44); var s1 = Avx.Shuffle(t0, t2, 0xEE);   // r0-3 at p0 | p4, at p1 | p5
+                var s2 = Avx.Shuffle(t1, t3, 0x44); var s3 = Avx.Shuffle(t1, t3, 0xEE);   // p2 | p6, p3 | p7
+                var s4 = Avx.Shuffle(t4, t6, 0x44); var s5 = Avx.Shuffle(t4, t6, 0xEE);   // r4-7 likewise
+                var s6 = Avx.Shuffle(t5, t7, 0x44); var s7 = Avx.Shuffle(t5, t7, 0xEE);
+                float* o = dst + p * width + q;
+                Avx.Store(o, Avx.Permute2x128(s0, s4, 0x20));
+                Avx.Store(o + width, Avx.Permute2x128(s1, s5, 0x20));
+                Avx.Store(o + 2 * width, Avx.Permute2x128(s2, s6, 0x20));
+                Avx.Store(o + 3 * width, Avx.Permute2x128(s3, s7, 0x20));
+                Avx.Store(o + 4 * width, Avx.Permute2x128(s0, s4, 0x31));
+                Avx.Store(o + 5 * width, Avx.Permute2x128(s1, s5, 0x31));
+                Avx.Store(o + 6 * width, Avx.Permute2x128(s2, s6, 0x31));
+                Avx.Store(o + 7 * width, Avx.Permute2x128(s3, s7, 0x31));
+            }
+        for (; p < kc; p++)
+            for (int q = 0; q < width; q++)
+                dst[p * width + q] = src[q * stride + p];
     }
 
     /// <summary>
