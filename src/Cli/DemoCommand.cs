@@ -29,7 +29,7 @@ public static class DemoCommand
           3. trains a sparse autoencoder on blocks.0.hook_resid_post (interp sae);
           4. measures the residual-stream norm per layer with its exponential fit;
         and writes DIR/index.html with the heatmaps, plots and tables. Progress goes to stderr, a summary to stdout.
-          --steps N       training steps of the transformer (default 1000, about 20 seconds on 2 idle cores)
+          --steps N       training steps of the transformer (default 1000, about 13 seconds on 2 idle cores)
           --sae-steps N   SAE training steps (default 300)
           --seed S        seed of the model, data and SAE (default 0)
           --out DIR       report folder (default report); the model is saved in DIR/model
