@@ -83,9 +83,9 @@ internal static unsafe class GemmPack<T, TKernel>
             InterleaveFloat8((float*)src, stride, kc, width, (float*)dst);
             return;
         }
-        if (typeof(T) == typeof(float) && Sse.IsSupported && count == width && width % 4 == 0)
+        if (typeof(T) == typeof(float) && Avx.IsSupported && count == width && width % 4 == 0)
         {
-            InterleaveFloat((float*)src, stride, kc, width, (float*)dst);
+            InterleaveFloat4x8((float*)src, stride, kc, width, (float*)dst);
             return;
         }
         for (int q = 0; q < count; q++)
@@ -101,7 +101,7 @@ internal static unsafe class GemmPack<T, TKernel>
     /// <summary>
     /// <see cref="Interleave"/> for float and full panels of a width divisible by 8 (B's NR), by 8 x 8 AVX register
     /// transposes: eight source lines x eight consecutive p become eight panel rows of eight consecutive q. It packs the
-    /// transposed B of weight gradients (a conv's Σ g·colsᵀ): half the instructions of the 4 x 4 SSE transposes below.
+    /// transposed B of weight gradients (a conv's Σ g·colsᵀ): about half the instructions of 4 x 4 SSE transposes.
     /// </summary>
     private static void InterleaveFloat8(float* src, nint stride, int kc, int width, float* dst)
     {
@@ -138,29 +138,29 @@ internal static unsafe class GemmPack<T, TKernel>
     }
 
     /// <summary>
-    /// <see cref="Interleave"/> for float and full panels, by 4 x 4 register transposes: four source lines x four
-    /// consecutive p become four panel rows of four consecutive q.
+    /// <see cref="Interleave"/> for float and full panels of a width divisible by 4 (A's MR = 12), by 4 x 8 AVX register
+    /// transposes: four source lines x eight consecutive p become eight panel rows of four consecutive q.
     /// </summary>
-    private static void InterleaveFloat(float* src, nint stride, int kc, int width, float* dst)
+    private static void InterleaveFloat4x8(float* src, nint stride, int kc, int width, float* dst)
     {
         int p = 0;
-        for (; p + 4 <= kc; p += 4)
+        for (; p + 8 <= kc; p += 8)
             for (int q = 0; q < width; q += 4)
             {
                 float* line = src + q * stride + p;
-                var r0 = Sse.LoadVector128(line);
-                var r1 = Sse.LoadVector128(line + stride);
-                var r2 = Sse.LoadVector128(line + 2 * stride);
-                var r3 = Sse.LoadVector128(line + 3 * stride);
-                var t0 = Sse.UnpackLow(r0, r1);   // r0p0 r1p0 r0p1 r1p1
-                var t1 = Sse.UnpackLow(r2, r3);   // r2p0 r3p0 r2p1 r3p1
-                var t2 = Sse.UnpackHigh(r0, r1);  // r0p2 r1p2 r0p3 r1p3
-                var t3 = Sse.UnpackHigh(r2, r3);  // r2p2 r3p2 r2p3 r3p3
+                var r0 = Avx.LoadVector256(line);
+                var r1 = Avx.LoadVector256(line + stride);
+                var r2 = Avx.LoadVector256(line + 2 * stride);
+                var r3 = Avx.LoadVector256(line + 3 * stride);
+                var t0 = Avx.UnpackLow(r0, r1); var t1 = Avx.UnpackHigh(r0, r1);   // r0p0 r1p0 r0p1 r1p1 | p4 p5; p2 p3 | p6 p7
+                var t2 = Avx.UnpackLow(r2, r3); var t3 = Avx.UnpackHigh(r2, r3);
+                var s0 = Avx.Shuffle(t0, t2, 0x44); var s1 = Avx.Shuffle(t0, t2, 0xEE);   // r0-3 at p0 | p4, at p1 | p5
+                var s2 = Avx.Shuffle(t1, t3, 0x44); var s3 = Avx.Shuffle(t1, t3, 0xEE);   // p2 | p6, p3 | p7
                 float* o = dst + p * width + q;
-                Sse.Store(o, Sse.MoveLowToHigh(t0, t1));
-                Sse.Store(o + width, Sse.MoveHighToLow(t1, t0));
-                Sse.Store(o + 2 * width, Sse.MoveLowToHigh(t2, t3));
-                Sse.Store(o + 3 * width, Sse.MoveHighToLow(t3, t2));
+                Sse.Store(o, s0.GetLower()); Sse.Store(o + 4 * width, s0.GetUpper());
+                Sse.Store(o + width, s1.GetLower()); Sse.Store(o + 5 * width, s1.GetUpper());
+                Sse.Store(o + 2 * width, s2.GetLower()); Sse.Store(o + 6 * width, s2.GetUpper());
+                Sse.Store(o + 3 * width, s3.GetLower()); Sse.Store(o + 7 * width, s3.GetUpper());
             }
         for (; p < kc; p++)
             for (int q = 0; q < width; q++)
