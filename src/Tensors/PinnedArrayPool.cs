@@ -9,9 +9,10 @@ namespace Interp;
 /// and ran 2.6x slower than with the pool).
 /// A storage returns its array from its finalizer, so the pool never hands out memory that something still reads:
 /// kernels keep their tensors (hence storages) alive while they hold pointers (<c>CpuBackend.KeepAlive</c>).
-/// Storages only die when the GC runs, and big pinned arrays hardly make it run, so after every
-/// <see cref="CollectEveryBytes"/> of large allocations the pool runs a blocking collection itself: over a heap of
-/// small objects (the arrays hold no references) it takes about a millisecond and hands back every dead step's arrays.
+/// Storages only die when the GC runs, and big pinned arrays hardly make it run, so when a request finds no free array
+/// and <see cref="CollectEveryBytes"/> of large allocations have passed since the last one, the pool runs a blocking
+/// collection itself: over a heap of small objects (the arrays hold no references) it takes about a millisecond and
+/// hands back every dead step's arrays.
 /// Arrays are kept by exact element type and length, at most <see cref="CapacityBytes"/> in all.
 /// </summary>
 static class PinnedArrayPool
@@ -32,21 +33,33 @@ static class PinnedArrayPool
 
     internal static bool Worth(long bytes) => bytes >= MinBytes;
 
-    /// <summary>A free array of exactly <paramref name="length"/> elements, or null; collects now and then first.</summary>
+    /// <summary>
+    /// A free array of exactly <paramref name="length"/> elements, or null. Only when none is free and
+    /// <see cref="CollectEveryBytes"/> have been allocated since the last collection does it collect (so that the
+    /// arrays of storages that died meanwhile come back) and look again: a step that finds its arrays in the pool
+    /// pays for no collection at all.
+    /// </summary>
     internal static T[]? Rent<T>(int length) where T : unmanaged
     {
         long bytes = (long)length * Unsafe.SizeOf<T>();
-        if (Interlocked.Add(ref sinceCollect, bytes) >= CollectEveryBytes)
-        {
-            Interlocked.Exchange(ref sinceCollect, 0);
-            GC.Collect();
-            GC.WaitForPendingFinalizers();
-        }
+        long since = Interlocked.Add(ref sinceCollect, bytes);
+        if (TryPop(length, bytes, out T[]? array) || since < CollectEveryBytes) return array;
+        Interlocked.Exchange(ref sinceCollect, 0);
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+        TryPop(length, bytes, out array);
+        return array;
+    }
+
+    static bool TryPop<T>(int length, long bytes, out T[]? array) where T : unmanaged
+    {
         lock (gate)
         {
-            if (!free.TryGetValue((typeof(T), length), out var stack) || stack.Count == 0) return null;
+            array = null;
+            if (!free.TryGetValue((typeof(T), length), out var stack) || stack.Count == 0) return false;
             pooledBytes -= bytes;
-            return (T[])stack.Pop();
+            array = (T[])stack.Pop();
+            return true;
         }
     }
 
