@@ -14,11 +14,7 @@ public static class GptStep
     public static void Run(string[] args)
     {
         int reps = args.Length > 0 ? int.Parse(args[0]) : 10;
-        var cfg = new TransformerConfig
-        {
-            NLayers = 4, DModel = 256, NHeads = 4, DHead = 64, DMlp = 1024, DVocab = 512, NCtx = 128,
-            ActFn = "gelu", Normalization = "LN", UseAttnResult = false, Seed = 1,
-        };
+        var cfg = SideBySide.Workloads.GptConfig;
         var model = new HookedTransformer(cfg);
         var gen = new Generator(2);
         var tokens = Tensor.RandInt(0, cfg.DVocab, [8, cfg.NCtx + 1], gen);

@@ -11,8 +11,7 @@ namespace Interp.Bench.SideBySide;
 /// </summary>
 internal sealed record PeerSetting(string Name, string What, int TorchThreads, IReadOnlyDictionary<string, string?> Env)
 {
-    public static readonly string[] Names =
-        ["omp", "torch1", "passive", "torch1-native-tcmalloc", "passive-native-tcmalloc", "passive-native-jemalloc"];
+    public static readonly string[] Names = All(1).Select(p => p.Name).ToArray();
 
     const string Tcmalloc = "/usr/lib/x86_64-linux-gnu/libtcmalloc_minimal.so.4";
     const string Jemalloc = "/usr/lib/x86_64-linux-gnu/libjemalloc.so.2";
@@ -23,11 +22,11 @@ internal sealed record PeerSetting(string Name, string What, int TorchThreads, I
         yield return new("torch1", $"torch 1 thread, OpenBLAS {t}", 1, Threads(1, t));
         yield return new("passive", $"torch {t} threads, OpenBLAS {t}, OMP_WAIT_POLICY=PASSIVE", t, With(Threads(t, t), ("OMP_WAIT_POLICY", "PASSIVE")));
         yield return new("torch1-native-tcmalloc", $"torch 1 thread, OpenBLAS {t} on the CPU's own kernel, tcmalloc", 1,
-            With(Native(Threads(1, t)), ("LD_PRELOAD", Preload(Tcmalloc))));
+            With(Native(Threads(1, t)), ("LD_PRELOAD", Tcmalloc)));
         yield return new("passive-native-tcmalloc", $"as passive, on OpenBLAS's kernel for this CPU, with tcmalloc", t,
-            With(Native(Threads(t, t)), ("OMP_WAIT_POLICY", "PASSIVE"), ("LD_PRELOAD", Preload(Tcmalloc))));
+            With(Native(Threads(t, t)), ("OMP_WAIT_POLICY", "PASSIVE"), ("LD_PRELOAD", Tcmalloc)));
         yield return new("passive-native-jemalloc", $"as passive, on OpenBLAS's kernel for this CPU, with jemalloc", t,
-            With(Native(Threads(t, t)), ("OMP_WAIT_POLICY", "PASSIVE"), ("LD_PRELOAD", Preload(Jemalloc))));
+            With(Native(Threads(t, t)), ("OMP_WAIT_POLICY", "PASSIVE"), ("LD_PRELOAD", Jemalloc)));
     }
 
     static Dictionary<string, string?> Threads(int torch, int blas) => new()
@@ -47,8 +46,6 @@ internal sealed record PeerSetting(string Name, string What, int TorchThreads, I
         foreach (var (k, v) in more) r[k] = v;
         return r;
     }
-
-    static string Preload(string path) => path;
 
     /// <summary>Fails before anything runs when a preloaded allocator is missing (bash scripts/setup.sh --dev installs both).</summary>
     public void CheckInstalled()

@@ -39,11 +39,7 @@ internal static class Workloads
     /// </summary>
     static IReadOnlyList<(string, Action)> Gpt()
     {
-        var cfg = new TransformerConfig
-        {
-            NLayers = 4, DModel = 256, NHeads = 4, DHead = 64, DMlp = 1024, DVocab = 512, NCtx = 128,
-            ActFn = "gelu", Normalization = "LN", UseAttnResult = false, Seed = 1,
-        };
+        var cfg = GptConfig;
         var model = new HookedTransformer(cfg);
         var opt = new AdamW(model.Parameters(), lr: 1e-3);
         var gen = new Generator(2);
@@ -53,6 +49,13 @@ internal static class Workloads
         Tensor Loss() => model.Forward(input).Reshape(-1, cfg.DVocab).CrossEntropy(target);
         return ForwardAndStep(Loss, opt);
     }
+
+    /// <summary>The toy GPT's shape (also what `Interp.Bench gpt-step` takes apart).</summary>
+    internal static TransformerConfig GptConfig => new()
+    {
+        NLayers = 4, DModel = 256, NHeads = 4, DHead = 64, DMlp = 1024, DVocab = 512, NCtx = 128,
+        ActFn = "gelu", Normalization = "LN", UseAttnResult = false, Seed = 1,
+    };
 
     /// <summary>PyTorch's MNIST CNN without dropout (conv 1→32 3×3, conv 32→64 3×3, maxpool 2, 9216→128→10), batch 64, Adam.</summary>
     static IReadOnlyList<(string, Action)> CnnStep()

@@ -55,6 +55,18 @@ public sealed partial class Tensor
 
     public static Tensor Arange(int end, DType dtype = DType.Float32, Device? device = null) => Arange(0, end, 1, dtype, device);
 
+    /// <summary>
+    /// The causal mask [queries, keys] as int32: 1 where key j lies after query i, whose absolute position is
+    /// <paramref name="offset"/> + i (offset: positions cached before the first query), else 0.
+    /// </summary>
+    public static Tensor CausalMask(int queries, int keys, int offset = 0, Device? device = null)
+    {
+        var mask = new int[queries * keys];
+        for (int i = 0; i < queries; i++)
+            for (int j = offset + i + 1; j < keys; j++) mask[i * keys + j] = 1;
+        return FromArray(mask, [queries, keys], device);
+    }
+
     /// <summary><paramref name="steps"/> evenly spaced values from start to end inclusive (as torch.linspace).</summary>
     public static Tensor Linspace(double start, double end, int steps, DType dtype = DType.Float32, Device? device = null)
     {

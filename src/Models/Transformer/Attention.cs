@@ -83,7 +83,7 @@ public sealed class Attention : HookedModule
     Tensor HookedCore(Tensor q, Tensor k, Tensor v, double scale, int offset)
     {
         var scores = Tensor.Einsum("bqhe,bkhe->bhqk", q, k) * scale;
-        scores = hookScores.Run(scores.MaskedFill(CausalMask(q.Size(1), k.Size(1), offset, scores.Device), MaskValue));
+        scores = hookScores.Run(scores.MaskedFill(Tensor.CausalMask(q.Size(1), k.Size(1), offset, scores.Device), MaskValue));
         var pattern = hookPattern.Run(scores.Softmax(-1));
         return Tensor.Einsum("bhqk,bkhe->bqhe", pattern, v);
     }
@@ -95,14 +95,5 @@ public sealed class Attention : HookedModule
         var wFlat = w.Permute(1, 0, 2).Reshape(w.Size(1), h * e);
         var y = b is null ? x.MatMul(wFlat) : x.MatMul(wFlat, b.Reshape(h * e));
         return y.Reshape(x.Size(0), x.Size(1), h, e);
-    }
-
-    /// <summary>[queries, keys] with 1 where key j lies after query i (at absolute position offset + i).</summary>
-    static Tensor CausalMask(int queries, int keys, int offset, Device device)
-    {
-        var mask = new int[queries * keys];
-        for (int i = 0; i < queries; i++)
-            for (int j = offset + i + 1; j < keys; j++) mask[i * keys + j] = 1;
-        return Tensor.FromArray(mask, [queries, keys], device);
     }
 }

@@ -1,6 +1,5 @@
 using System.Buffers;
 using System.Numerics;
-using System.Runtime.Intrinsics;
 using Interp.Cpu;
 
 namespace Interp.Backends;
@@ -64,7 +63,6 @@ public sealed unsafe partial class CpuBackend
         T* pdz = Ptr<T>(dz) + dz.Offset, pq = Ptr<T>(q) + q.Offset, pk = Ptr<T>(k) + k.Offset, pv = Ptr<T>(v) + v.Offset;
         T* pp = Ptr<T>(pattern) + pattern.Offset, pdq = Ptr<T>(dq), pdk = Ptr<T>(dk), pdv = Ptr<T>(dv);
         using var alive = new KeepAlive(dz, q, k, v, pattern, dq, dk, dv);
-        int w = Vector256<T>.Count;
         ForRows(b * h, 2 * tq * tk * (e + ev), bh =>
         {
             int bi = bh / h, hi = bh % h;
@@ -75,14 +73,7 @@ public sealed unsafe partial class CpuBackend
             fixed (T* ds = dsBuffer)
             {
                 Gemm.Run(new GemmProblem<T>(false, true, tq, tk, ev, T.One, dzb, h * ev, vb, h * ev, T.Zero, ds, tk), 1);
-                for (int i = 0; i < tq; i++)
-                {
-                    T* d = ds + (long)i * tk, y = p + (long)i * tk;
-                    var dot = Vector256.Create(DotRow(d, y, tk));
-                    int j = 0;
-                    for (; j <= tk - w; j += w) (Vector256.Load(y + j) * (Vector256.Load(d + j) - dot)).Store(d + j);
-                    for (; j < tk; j++) d[j] = y[j] * (d[j] - dot[0]);
-                }
+                for (int i = 0; i < tq; i++) SoftmaxBackwardRow(p + (long)i * tk, ds + (long)i * tk, ds + (long)i * tk, tk);
                 Gemm.Run(new GemmProblem<T>(false, false, tq, e, tk, scale, ds, tk, kb, h * e, T.Zero, pdq + qAt * e, h * e), 1);
                 Gemm.Run(new GemmProblem<T>(true, false, tk, e, tq, scale, ds, tk, qb, h * e, T.Zero, pdk + kAt * e, h * e), 1);
             }

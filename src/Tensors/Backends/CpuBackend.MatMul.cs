@@ -54,7 +54,7 @@ public sealed unsafe partial class CpuBackend
         int n = o.shape[^1];
         if (n == 0 || o.Numel == 0) return;
         var r = Dense(row);
-        int elem = o.DType == DType.Float32 ? 4 : 8;
+        int elem = o.DType.ElementSize();
         byte* src = (byte*)((CpuStorage)r.Storage).Pointer + (long)r.Offset * elem, dst = (byte*)((CpuStorage)o.Storage).Pointer;
         using var alive = new KeepAlive(r, o);
         long rows = o.Numel / n, bytes = (long)n * elem;

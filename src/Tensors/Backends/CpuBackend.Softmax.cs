@@ -108,13 +108,16 @@ public sealed unsafe partial class CpuBackend
                 for (; i <= len - w; i += w) (Vector256.Load(g + i) - VMath.Exp(Vector256.Load(y + i)) * s).Store(o + i);
                 for (; i < len; i++) o[i] = g[i] - T.Exp(y[i]) * s[0];
             }
-            else
-            {
-                // gx = y ⊙ (g − Σ g⊙y)
-                var d = Vector256.Create(DotRow(g, y, len));
-                for (; i <= len - w; i += w) (Vector256.Load(y + i) * (Vector256.Load(g + i) - d)).Store(o + i);
-                for (; i < len; i++) o[i] = y[i] * (g[i] - d[0]);
-            }
+            else SoftmaxBackwardRow(y, g, o, len);
         });
+    }
+
+    /// <summary>gx = y ⊙ (g − Σ g⊙y) for one row (o may be g: each element is read before it is written).</summary>
+    static void SoftmaxBackwardRow<T>(T* y, T* g, T* o, int len) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int i = 0, w = Vector256<T>.Count;
+        var d = Vector256.Create(DotRow(g, y, len));
+        for (; i <= len - w; i += w) (Vector256.Load(y + i) * (Vector256.Load(g + i) - d)).Store(o + i);
+        for (; i < len; i++) o[i] = y[i] * (g[i] - d[0]);
     }
 }

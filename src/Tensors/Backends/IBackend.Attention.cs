@@ -12,7 +12,8 @@ public partial interface IBackend
     (Tensor z, Tensor pattern) CausalAttention(Tensor q, Tensor k, Tensor v, double scale, int offset)
     {
         var scores = Binary(BinaryOp.Mul, MatMul(Heads(q), HeadsTransposed(k)), Tensor.Scalar(scale, q.DType, q.Device));
-        var pattern = Softmax(Where(FutureKeys(q.shape[1], k.shape[1], offset, q), Tensor.Scalar(-1e30, q.DType, q.Device), scores), 3, log: false);
+        var future = Tensor.CausalMask(q.shape[1], k.shape[1], offset, q.Device);
+        var pattern = Softmax(Where(future, Tensor.Scalar(-1e30, q.DType, q.Device), scores), 3, log: false);
         return (BackToPositions(MatMul(pattern, Heads(v))), pattern);
     }
 
@@ -29,40 +30,23 @@ public partial interface IBackend
         return (BackToPositions(MatMul(ds, Heads(k))), BackToPositions(MatMul(Transposed(ds), Heads(q))), BackToPositions(dv));
     }
 
-    /// <summary>[batch, pos, head, d] viewed as [batch, head, pos, d] (no copy).</summary>
-    private static Tensor Heads(Tensor x) =>
-        new(x.Storage, [x.shape[0], x.shape[2], x.shape[1], x.shape[3]], [x.strides[0], x.strides[2], x.strides[1], x.strides[3]], x.Offset);
+    /// <summary>[batch, pos, head, d] viewed as [batch, head, pos, d] (no copy; also [b, h, p, d] as [b, p, h, d]).</summary>
+    private static Tensor Heads(Tensor x) => Permuted(x, 0, 2, 1, 3);
 
     /// <summary>[batch, pos, head, d] viewed as [batch, head, d, pos].</summary>
-    private static Tensor HeadsTransposed(Tensor x) =>
-        new(x.Storage, [x.shape[0], x.shape[2], x.shape[3], x.shape[1]], [x.strides[0], x.strides[2], x.strides[3], x.strides[1]], x.Offset);
+    private static Tensor HeadsTransposed(Tensor x) => Permuted(x, 0, 2, 3, 1);
 
     /// <summary>The last two dims swapped (a view).</summary>
-    private static Tensor Transposed(Tensor x) =>
-        new(x.Storage, [x.shape[0], x.shape[1], x.shape[3], x.shape[2]], [x.strides[0], x.strides[1], x.strides[3], x.strides[2]], x.Offset);
+    private static Tensor Transposed(Tensor x) => Permuted(x, 0, 1, 3, 2);
+
+    private static Tensor Permuted(Tensor x, params int[] dims) =>
+        new(x.Storage, dims.Select(d => x.shape[d]).ToArray(), dims.Select(d => x.strides[d]).ToArray(), x.Offset);
 
     /// <summary>[batch, head, pos, d] as a new contiguous [batch, pos, head, d].</summary>
     private Tensor BackToPositions(Tensor x)
     {
         var o = Tensor.Empty([x.shape[0], x.shape[2], x.shape[1], x.shape[3]], x.DType, x.Device);
-        Copy(Heads(x), o);   // Heads swaps dims 1 and 2, so it views [b, h, p, d] as [b, p, h, d]
-        return o;
-    }
-
-    /// <summary>[queries, keys]: 1 where key j lies after query i + offset.</summary>
-    private static Tensor FutureKeys(int queries, int keys, int offset, Tensor like)
-    {
-        var mask = new double[queries * keys];
-        for (int i = 0; i < queries; i++)
-            for (int j = offset + i + 1; j < keys; j++) mask[i * keys + j] = 1;
-        return like.Device.Backend.FromCpu(ToDType(Tensor.FromArray(mask, [queries, keys]), like.DType));
-    }
-
-    private static Tensor ToDType(Tensor cpu, DType dtype)
-    {
-        if (cpu.DType == dtype) return cpu;
-        var o = Tensor.Empty(cpu.ShapeArray, dtype);
-        cpu.Backend.Copy(cpu, o);
+        Copy(Heads(x), o);
         return o;
     }
 }

@@ -110,14 +110,14 @@ internal static unsafe class GemmPack<T, TKernel>
             for (int q = 0; q < width; q += 8)
             {
                 float* line = src + q * stride + p;
-                var t0 = Avx.UnpackLow(Avx.LoadVector256(line), Avx.LoadVector256(line + stride));                  // r0p0 r1p0 r0p1 r1p1 | p4 p5
-                var t1 = Avx.UnpackHigh(Avx.LoadVector256(line), Avx.LoadVector256(line + stride));                 // p2 p3 | p6 p7
-                var t2 = Avx.UnpackLow(Avx.LoadVector256(line + 2 * stride), Avx.LoadVector256(line + 3 * stride));
-                var t3 = Avx.UnpackHigh(Avx.LoadVector256(line + 2 * stride), Avx.LoadVector256(line + 3 * stride));
-                var t4 = Avx.UnpackLow(Avx.LoadVector256(line + 4 * stride), Avx.LoadVector256(line + 5 * stride));
-                var t5 = Avx.UnpackHigh(Avx.LoadVector256(line + 4 * stride), Avx.LoadVector256(line + 5 * stride));
-                var t6 = Avx.UnpackLow(Avx.LoadVector256(line + 6 * stride), Avx.LoadVector256(line + 7 * stride));
-                var t7 = Avx.UnpackHigh(Avx.LoadVector256(line + 6 * stride), Avx.LoadVector256(line + 7 * stride));
+                var r0 = Avx.LoadVector256(line); var r1 = Avx.LoadVector256(line + stride);
+                var r2 = Avx.LoadVector256(line + 2 * stride); var r3 = Avx.LoadVector256(line + 3 * stride);
+                var r4 = Avx.LoadVector256(line + 4 * stride); var r5 = Avx.LoadVector256(line + 5 * stride);
+                var r6 = Avx.LoadVector256(line + 6 * stride); var r7 = Avx.LoadVector256(line + 7 * stride);
+                var t0 = Avx.UnpackLow(r0, r1); var t1 = Avx.UnpackHigh(r0, r1);   // r0p0 r1p0 r0p1 r1p1 | p4 p5; p2 p3 | p6 p7
+                var t2 = Avx.UnpackLow(r2, r3); var t3 = Avx.UnpackHigh(r2, r3);
+                var t4 = Avx.UnpackLow(r4, r5); var t5 = Avx.UnpackHigh(r4, r5);
+                var t6 = Avx.UnpackLow(r6, r7); var t7 = Avx.UnpackHigh(r6, r7);
                 var s0 = Avx.Shuffle(t0, t2, 0x44); var s1 = Avx.Shuffle(t0, t2, 0xEE);   // r0-3 at p0 | p4, at p1 | p5
                 var s2 = Avx.Shuffle(t1, t3, 0x44); var s3 = Avx.Shuffle(t1, t3, 0xEE);   // p2 | p6, p3 | p7
                 var s4 = Avx.Shuffle(t4, t6, 0x44); var s5 = Avx.Shuffle(t4, t6, 0xEE);   // r4-7 likewise

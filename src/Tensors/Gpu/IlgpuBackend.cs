@@ -76,7 +76,8 @@ public sealed partial class IlgpuBackend : IBackend
             case DType.Float64: Raw<double>(o).CopyFromCPU(stream, s.As<double>()); break;
             default: Raw<int>(o).CopyFromCPU(stream, s.As<int>()); break;
         }
-        GC.KeepAlive(c);   // its array goes back to the CPU pool when the storage dies
+        stream.Synchronize();   // the copy may still read the host array, which goes back to the CPU pool when c dies
+        GC.KeepAlive(c);
         return o;
     }
 
