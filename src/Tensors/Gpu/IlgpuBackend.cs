@@ -1,4 +1,6 @@
 using System.Collections.Concurrent;
+using System.Linq.Expressions;
+using System.Reflection;
 using ILGPU;
 using ILGPU.Runtime;
 using Interp.Backends;
@@ -17,6 +19,7 @@ public sealed partial class IlgpuBackend : IBackend
     readonly Accelerator accelerator;
     readonly AcceleratorStream stream;
     readonly ConcurrentDictionary<string, object> kernels = new();
+    readonly object launchGate = new();
 
     internal IlgpuBackend(Device device, Accelerator accelerator)
     {
@@ -31,11 +34,39 @@ public sealed partial class IlgpuBackend : IBackend
     public string AcceleratorName => accelerator.Name;
 
     /// <summary>A kernel compiled on first use and cached under <paramref name="key"/> (which names the element types).</summary>
-    TKernel Kernel<TKernel>(string key, Func<Accelerator, TKernel> load) where TKernel : class
+    TKernel Kernel<TKernel>(string key, Func<Accelerator, TKernel> load) where TKernel : Delegate
     {
         Bind();
-        return (TKernel)kernels.GetOrAdd(key, _ => load(accelerator));
+        return (TKernel)kernels.GetOrAdd(key, _ => OneAtATime(load(accelerator)));
     }
+
+    /// <summary>
+    /// The launcher, wrapped so that launches never overlap and their operands outlive them.
+    /// A kernel's operands may be tensors that nothing references once their views are taken: their storages could be
+    /// finalized mid-launch and their buffers rented by another thread, which would write into memory the kernel still
+    /// reads (ILGPU's CPU accelerator runs the kernel on the launching thread; tests in parallel saw garbage that way).
+    /// So <see cref="Raw{T}"/> records each operand's storage on the launching thread until the launch returns (on
+    /// CUDA, when it is queued: later uses of a reused buffer queue behind it on the same stream), and a gate keeps a
+    /// second thread's launch or host copy from starting meanwhile (ILGPU's CPU accelerator runs one task at a time).
+    /// </summary>
+    TKernel OneAtATime<TKernel>(TKernel launch) where TKernel : Delegate
+    {
+        var args = typeof(TKernel).GetMethod("Invoke")!.GetParameters().Select(p => Expression.Parameter(p.ParameterType)).ToArray();
+        var gate = Expression.Constant(launchGate);
+        var body = Expression.Block(
+            Expression.Call(typeof(Monitor).GetMethod(nameof(Monitor.Enter), [typeof(object)])!, gate),
+            Expression.TryFinally(
+                Expression.Invoke(Expression.Constant(launch), args),
+                Expression.Block(
+                    Expression.Call(typeof(Monitor).GetMethod(nameof(Monitor.Exit), [typeof(object)])!, gate),
+                    Expression.Call(typeof(IlgpuBackend).GetMethod(nameof(ReleaseOperands), BindingFlags.NonPublic | BindingFlags.Static)!))));
+        return Expression.Lambda<TKernel>(body, args).Compile();
+    }
+
+    /// <summary>The storages whose views the calling thread has taken for its next launch or copy.</summary>
+    [ThreadStatic] static List<IlgpuStorage>? operands;
+
+    static void ReleaseOperands() => operands?.Clear();
 
     [ThreadStatic] static IlgpuBackend? boundHere;
 
@@ -58,7 +89,8 @@ public sealed partial class IlgpuBackend : IBackend
     {
         Bind();
         var s = new IlgpuStorage(this, dtype, length);
-        if (zeroed && length > 0) s.View<byte>().SubView(0, (long)length * dtype.ElementSize()).MemSetToZero(stream);
+        if (zeroed && length > 0)
+            lock (launchGate) s.View<byte>().SubView(0, (long)length * dtype.ElementSize()).MemSetToZero(stream);
         return s;
     }
 
@@ -70,12 +102,14 @@ public sealed partial class IlgpuBackend : IBackend
         var o = New(c.ShapeArray, c.DType);
         if (o.Numel == 0) return o;
         var s = (CpuStorage)c.Storage;
-        switch (c.DType)
-        {
-            case DType.Float32: Raw<float>(o).CopyFromCPU(stream, s.As<float>()); break;
-            case DType.Float64: Raw<double>(o).CopyFromCPU(stream, s.As<double>()); break;
-            default: Raw<int>(o).CopyFromCPU(stream, s.As<int>()); break;
-        }
+        lock (launchGate)
+            switch (c.DType)
+            {
+                case DType.Float32: Raw<float>(o).CopyFromCPU(stream, s.As<float>()); break;
+                case DType.Float64: Raw<double>(o).CopyFromCPU(stream, s.As<double>()); break;
+                default: Raw<int>(o).CopyFromCPU(stream, s.As<int>()); break;
+            }
+        ReleaseOperands();
         stream.Synchronize();   // the copy may still read the host array, which goes back to the CPU pool when c dies
         GC.KeepAlive(c);
         return o;
@@ -89,12 +123,14 @@ public sealed partial class IlgpuBackend : IBackend
         if (r.Numel > 0)
         {
             var s = (CpuStorage)r.Storage;
-            switch (t.DType)
-            {
-                case DType.Float32: Dense<float>(src).CopyToCPU(stream, s.As<float>()); break;
-                case DType.Float64: Dense<double>(src).CopyToCPU(stream, s.As<double>()); break;
-                default: Dense<int>(src).CopyToCPU(stream, s.As<int>()); break;
-            }
+            lock (launchGate)
+                switch (t.DType)
+                {
+                    case DType.Float32: Dense<float>(src).CopyToCPU(stream, s.As<float>()); break;
+                    case DType.Float64: Dense<double>(src).CopyToCPU(stream, s.As<double>()); break;
+                    default: Dense<int>(src).CopyToCPU(stream, s.As<int>()); break;
+                }
+            ReleaseOperands();
             stream.Synchronize();
         }
         return r;
@@ -108,7 +144,12 @@ public sealed partial class IlgpuBackend : IBackend
             : throw new ArgumentException($"{op}: expected a tensor on {Device}, got one on {t.Device} (shape {ShapeUtil.Format(t.shape)}); move it with .To(device)");
 
     /// <summary>The whole storage of a tensor of this device (index with a Layout).</summary>
-    ArrayView<T> Raw<T>(Tensor t, string op = "gpu") where T : unmanaged => StorageOf(op, t).View<T>();
+    ArrayView<T> Raw<T>(Tensor t, string op = "gpu") where T : unmanaged
+    {
+        var s = StorageOf(op, t);
+        (operands ??= []).Add(s);
+        return s.View<T>();
+    }
 
     /// <summary>The elements of a contiguous tensor, from its offset.</summary>
     ArrayView<T> Dense<T>(Tensor t, string op = "gpu") where T : unmanaged => Raw<T>(t, op).SubView(t.Offset, t.Numel);
