@@ -158,7 +158,7 @@ public sealed partial class Tensor
         var cpu = CpuStorage.Allocate(dtype, data.Length, zeroed: false);
         data.AsSpan().CopyTo(cpu.As<T>());
         var t = new Tensor(cpu, (int[])shape.Clone());
-        return device is null || device == Device.Cpu ? t : t.To(device);
+        return device is null || device == Device.Cpu ? t : t.CopyToDevice(device);
     }
 
     static Tensor WithGrad(Tensor t, bool requiresGrad)

@@ -74,7 +74,7 @@ public sealed partial class Tensor
         return one.ToArray<double>()[0];
     }
 
-    /// <summary>Copies this tensor to another device (not recorded by autograd; use To(device) for that).</summary>
+    /// <summary>Copies this tensor to another device, not recorded by autograd: the differentiable <c>x.To(device)</c> is an extension in the autograd library.</summary>
     internal Tensor CopyToDevice(Device device)
     {
         if (device == Device) return this;
@@ -82,8 +82,6 @@ public sealed partial class Tensor
         var cpu = Backend.ToCpu(this);
         return device == Device.Cpu ? cpu : device.Backend.FromCpu(cpu);
     }
-
-    public Tensor To(Device device) => CopyToDevice(device);
 
     /// <summary>
     /// Moves a contiguous leaf's data to <paramref name="device"/> in place (as PyTorch's <c>module.to(device)</c> does

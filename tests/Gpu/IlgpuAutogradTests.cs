@@ -127,6 +127,18 @@ public class IlgpuAutogradTests
     }
 
     [Fact]
+    public void Gradients_flow_through_device_moves()
+    {
+        // y = Σ (3·x on the device, back on the CPU)²: ∂y/∂x = 18·x, computed on the device and moved back
+        var x = Tensor.Arange(6, DType.Float64).Reshape(2, 3).RequiresGrad_();
+        var y = ((x.To(Device.IlgpuCpu) * 3).To(Device.Cpu)).Square().Sum();
+        y.Backward();
+        Assert.NotNull(x.Grad);
+        Assert.Equal(Device.Cpu, x.Grad!.Device);
+        Assert.Equal(x.ToDoubleArray().Select(v => 18 * v), x.Grad.ToDoubleArray());
+    }
+
+    [Fact]
     public void Freed_buffers_are_reused_by_size_class()
     {
         var backend = (IlgpuBackend)Device.IlgpuCpu.Backend;
