@@ -50,20 +50,22 @@ public sealed unsafe partial class CpuBackend
             }
             T mT = MaxRow(row, c);
             double m = double.CreateChecked(mT), sumX = eps == 0 ? 0 : double.CreateChecked(SumRow(row, c));
-            double lse = m + Math.Log(double.CreateChecked(ExpSumRow(row, null, c, mT)));
+            double logSum = Math.Log(double.CreateChecked(ExpSumRow(row, null, c, mT)));   // log Σ exp(x − m)
             if (ps is null)
             {
-                po[r] = T.CreateChecked((1 - eps) * (lse - double.CreateChecked(row[t])) + eps * (lse - sumX / c));
+                // −log p_t = (m − x_t) + log Σ: m − x_t first, exact near the max (see LogSoftmaxRow)
+                po[r] = T.CreateChecked((1 - eps) * (m - double.CreateChecked(row[t]) + logSum) + eps * (m - sumX / c + logSum));
                 return;
             }
             double g = double.CreateChecked(ps[r]);
             T* dst = po + (long)r * c;
-            var vLse = Vector256.Create(T.CreateChecked(lse));
+            var vM = Vector256.Create(mT);
+            var vL = Vector256.Create(T.CreateChecked(logSum));
             var vQ = Vector256.Create(T.CreateChecked(eps / c));
             var vG = Vector256.Create(T.CreateChecked(g));
             int j = 0, w = Vector256<T>.Count;
-            for (; j <= c - w; j += w) ((VMath.Exp(Vector256.Load(row + j) - vLse) - vQ) * vG).Store(dst + j);
-            for (; j < c; j++) dst[j] = (T.Exp(row[j] - vLse[0]) - vQ[0]) * vG[0];
+            for (; j <= c - w; j += w) ((VMath.Exp(Vector256.Load(row + j) - vM - vL) - vQ) * vG).Store(dst + j);
+            for (; j < c; j++) dst[j] = (T.Exp(row[j] - mT - vL[0]) - vQ[0]) * vG[0];
             if ((uint)t < (uint)c) dst[t] -= T.CreateChecked((1 - eps) * g);   // the op checked the targets; a direct call must not write outside the row
         }
         if ((long)n * c < 1 << 15) for (int r = 0; r < n; r++) Row(r);

@@ -52,15 +52,19 @@ public sealed unsafe partial class CpuBackend
         for (; i < n; i++) y[i] *= inv;
     }
 
-    /// <summary>log_softmax: y = x − m − log Σ exp(x − m).</summary>
+    /// <summary>
+    /// log_softmax: y = (x − m) − log Σ exp(x − m). In this order: x − m is exact near the max, whereas x − (m + log Σ)
+    /// rounds m + log Σ to m's precision first (float32 [1e7, 1e7, 0] would give −1 instead of −log 2).
+    /// </summary>
     static void LogSoftmaxRow<T>(T* x, T* y, int n) where T : unmanaged, IFloatingPointIeee754<T>
     {
         T max = MaxRow(x, n);
-        T shift = max + T.Log(ExpSumRow(x, null, n, max));
+        T logSum = T.Log(ExpSumRow(x, null, n, max));
         int i = 0, w = Vector256<T>.Count;
-        var vs = Vector256.Create(shift);
-        for (; i <= n - w; i += w) (Vector256.Load(x + i) - vs).Store(y + i);
-        for (; i < n; i++) y[i] = x[i] - shift;
+        var vm = Vector256.Create(max);
+        var vl = Vector256.Create(logSum);
+        for (; i <= n - w; i += w) (Vector256.Load(x + i) - vm - vl).Store(y + i);
+        for (; i < n; i++) y[i] = x[i] - max - logSum;
     }
 
     /// <summary>Σ exp(x − m), storing the terms in e when it is not null; blocks of 4096 added in double.</summary>

@@ -57,7 +57,7 @@ public sealed partial class IlgpuBackend
         k(RowConfig(rowCount, len), Dense<T>(x), Dense<T>(y), len, log ? 1 : 0);
     }
 
-    /// <summary>m = max x, s = Σ exp(x − m); softmax y = exp(x − m)/s, log_softmax y = x − m − log s.</summary>
+    /// <summary>m = max x, s = Σ exp(x − m); softmax y = exp(x − m)/s, log_softmax y = (x − m) − log s (x − m first: exact near the max).</summary>
     static void SoftmaxKernel<T, E>(ArrayView<T> x, ArrayView<T> y, int len, int log) where T : unmanaged where E : struct, IElem<T>
     {
         E e = default;
@@ -67,10 +67,10 @@ public sealed partial class IlgpuBackend
         for (int i = t0; i < len; i += step) { double v = e.Load(x[s0 + i]); m = v > m ? v : m; }
         m = GroupMax(m);
         for (int i = t0; i < len; i += step) s += Math.Exp(e.Load(x[s0 + i]) - m);
-        double shift = m + Math.Log(GroupSum(s));
+        double logSum = Math.Log(GroupSum(s));
         for (int i = t0; i < len; i += step)
         {
-            double v = e.Load(x[s0 + i]) - shift;
+            double v = e.Load(x[s0 + i]) - m - logSum;
             y[s0 + i] = e.Store(log != 0 ? v : Math.Exp(v));
         }
     }
@@ -285,17 +285,17 @@ public sealed partial class IlgpuBackend
         for (int j = t0; j < c; j += step) { double v = e.Load(x[s0 + j]); m = v > m ? v : m; sumX += v; }
         m = GroupMax(m); sumX = GroupSum(sumX);
         for (int j = t0; j < c; j += step) s += Math.Exp(e.Load(x[s0 + j]) - m);
-        double lse = m + Math.Log(GroupSum(s));
+        double logSum = Math.Log(GroupSum(s));   // −log p_t = (m − x_t) + log s, m − x_t first
         if (hasScale == 0)
         {
-            if (t0 == 0) o[r] = e.Store((1 - eps) * (lse - e.Load(x[s0 + t])) + eps * (lse - sumX / c));
+            if (t0 == 0) o[r] = e.Store((1 - eps) * (m - e.Load(x[s0 + t]) + logSum) + eps * (m - sumX / c + logSum));
             return;
         }
         double g = e.Load(scale[r]);
         for (int j = t0; j < c; j += step)
         {
             double q = (j == t ? 1 - eps : 0) + eps / c;
-            o[s0 + j] = e.Store((Math.Exp(e.Load(x[s0 + j]) - lse) - q) * g);
+            o[s0 + j] = e.Store((Math.Exp(e.Load(x[s0 + j]) - m - logSum) - q) * g);
         }
     }
 }
