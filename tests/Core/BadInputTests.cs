@@ -138,6 +138,8 @@ public class BadInputTests(ITestOutputHelper output)
         ["conv2d with mismatched channels"] = new(Arg, () => F(1, 3, 5, 5).Conv2d(F(2, 4, 3, 3)), "conv2d", "[1, 3, 5, 5]", "[2, 4, 3, 3]"),
         ["conv2d with a kernel larger than the input"] = new(Arg, () => F(1, 1, 2, 2).Conv2d(F(1, 1, 3, 3)), "conv2d", "[1, 1, 2, 2]", "3x3"),
         ["conv2d with stride 0"] = new(Arg, () => F(1, 1, 4, 4).Conv2d(F(1, 1, 3, 3), stride: 0), "conv2d", "stride", "0"),
+        ["conv2d with groups that do not divide the channels"] = new(Arg, () => F(1, 3, 4, 4).Conv2d(F(2, 1, 3, 3), groups: 2), "conv2d", "groups 2", "[1, 3, 4, 4]"),
+        ["conv2d with a weight of the wrong group width"] = new(Arg, () => F(1, 4, 4, 4).Conv2d(F(2, 1, 3, 3), groups: 2), "conv2d", "[1, 4, 4, 4]", "[2, 1, 3, 3]"),
         ["conv2d with a negative padding"] = new(Arg, () => F(1, 1, 4, 4).Conv2d(F(1, 1, 3, 3), padding: -1), "conv2d", "padding", "-1"),
         ["conv2d with a bias of the wrong size"] = new(Arg, () => F(1, 1, 4, 4).Conv2d(F(2, 1, 3, 3), F(3)), "conv2d", "bias", "[3]"),
         ["conv2d of float32 and float64"] = new(Arg, () => F32(1, 1, 4, 4).Conv2d(F(1, 1, 3, 3)), "conv2d", "float32", "float64"),

@@ -193,10 +193,13 @@ public class NnOpProperties
 
     // ---- conv2d ----
 
-    /// <summary>y[n, o, i, j] = b[o] + Σ_{c, p, q} x[n, c, i·s − pad + p·dil, j·s − pad + q·dil] · w[o, c, p, q].</summary>
-    static double[] DirectConv(Tensor x, Tensor w, Tensor? b, (int h, int w) s, (int h, int w) pad, (int h, int w) dil, out int oh, out int ow)
+    /// <summary>
+    /// y[n, o, i, j] = b[o] + Σ_{c, p, q} x[n, g·C' + c, i·s − pad + p·dil, j·s − pad + q·dil] · w[o, c, p, q], with C' = C/G
+    /// input channels per group and g = o / (O/G) the group of output channel o.
+    /// </summary>
+    static double[] DirectConv(Tensor x, Tensor w, Tensor? b, (int h, int w) s, (int h, int w) pad, (int h, int w) dil, int groups, out int oh, out int ow)
     {
-        int n = x.Size(0), c = x.Size(1), h = x.Size(2), wd = x.Size(3), o = w.Size(0), kh = w.Size(2), kw = w.Size(3);
+        int n = x.Size(0), cin = x.Size(1), h = x.Size(2), wd = x.Size(3), o = w.Size(0), c = w.Size(1), kh = w.Size(2), kw = w.Size(3);
         oh = (h + 2 * pad.h - dil.h * (kh - 1) - 1) / s.h + 1;
         ow = (wd + 2 * pad.w - dil.w * (kw - 1) - 1) / s.w + 1;
         var xv = x.ToDoubleArray(); var wv = w.ToDoubleArray(); var bv = b?.ToDoubleArray();
@@ -207,28 +210,30 @@ public class NnOpProperties
                     for (int j = 0; j < ow; j++)
                     {
                         double acc = bv?[oi] ?? 0;
+                        int first = oi / (o / groups) * c;   // the group's first input channel
                         for (int ci = 0; ci < c; ci++)
                             for (int p = 0; p < kh; p++)
                                 for (int q = 0; q < kw; q++)
                                 {
                                     int ih = i * s.h - pad.h + p * dil.h, iw = j * s.w - pad.w + q * dil.w;
                                     if (ih >= 0 && ih < h && iw >= 0 && iw < wd)
-                                        acc += xv[((ni * c + ci) * h + ih) * wd + iw] * wv[((oi * c + ci) * kh + p) * kw + q];
+                                        acc += xv[((ni * cin + first + ci) * h + ih) * wd + iw] * wv[((oi * c + ci) * kh + p) * kw + q];
                                 }
                         y[((ni * o + oi) * oh + i) * ow + j] = acc;
                     }
         return y;
     }
 
-    sealed record ConvCase(int[] XShape, int[] WShape, bool Bias, (int, int) Stride, (int, int) Pad, (int, int) Dil, bool Permuted);
+    sealed record ConvCase(int[] XShape, int[] WShape, bool Bias, (int, int) Stride, (int, int) Pad, (int, int) Dil, bool Permuted, int Groups);
 
     static ConvCase RandomConv(TestData d)
     {
-        int n = d.Int(1, 2), c = d.Int(1, 3), o = d.Int(1, 3), kh = d.Int(1, 3), kw = d.Int(1, 3);
+        int groups = d.Int(1, 3);
+        int n = d.Int(1, 2), c = d.Int(1, 2) * groups, o = d.Int(1, 2) * groups, kh = d.Int(1, 3), kw = d.Int(1, 3);
         (int, int) dil = (d.Int(1, 2), d.Int(1, 2)), pad = (d.Int(0, 2), d.Int(0, 2)), stride = (d.Int(1, 3), d.Int(1, 3));
         int h = Math.Max(1, dil.Item1 * (kh - 1) + 1 - 2 * pad.Item1) + d.Int(0, 3);
         int w = Math.Max(1, dil.Item2 * (kw - 1) + 1 - 2 * pad.Item2) + d.Int(0, 3);
-        return new([n, c, h, w], [o, c, kh, kw], d.Int(0, 1) == 1, stride, pad, dil, d.Int(0, 1) == 1);
+        return new([n, c, h, w], [o, c / groups, kh, kw], d.Int(0, 1) == 1, stride, pad, dil, d.Int(0, 1) == 1, groups);
     }
 
     static Tensor AsNchw(Tensor leaf, bool permuted) => permuted ? leaf.Permute(0, 3, 1, 2) : leaf;
@@ -241,7 +246,7 @@ public class NnOpProperties
         var k = RandomConv(d);
         var inputs = new List<Tensor> { d.Tensor(LeafShape(k.XShape, k.Permuted)), d.Tensor(k.WShape) };
         if (k.Bias) inputs.Add(d.Tensor([k.WShape[0]]));
-        GradCheck.Assert(xs => AsNchw(xs[0], k.Permuted).Conv2d(xs[1], k.Bias ? xs[2] : null, k.Stride, k.Pad, k.Dil), [.. inputs]);
+        GradCheck.Assert(xs => AsNchw(xs[0], k.Permuted).Conv2d(xs[1], k.Bias ? xs[2] : null, k.Stride, k.Pad, k.Dil, k.Groups), [.. inputs]);
     }
 
     [Property(MaxTest = Runs)]
@@ -254,8 +259,8 @@ public class NnOpProperties
             var x = AsNchw(d.Tensor(LeafShape(k.XShape, k.Permuted)).To(dtype), k.Permuted);
             var w = d.Tensor(k.WShape).To(dtype);
             var b = k.Bias ? d.Tensor([k.WShape[0]]).To(dtype) : null;
-            var expect = DirectConv(x, w, b, k.Stride, k.Pad, k.Dil, out int oh, out int ow);
-            var y = x.Conv2d(w, b, k.Stride, k.Pad, k.Dil);
+            var expect = DirectConv(x, w, b, k.Stride, k.Pad, k.Dil, k.Groups, out int oh, out int ow);
+            var y = x.Conv2d(w, b, k.Stride, k.Pad, k.Dil, k.Groups);
             Assert.Equal([k.XShape[0], k.WShape[0], oh, ow], y.ShapeArray);
             var got = y.ToDoubleArray();
             double tol = dtype == DType.Float64 ? 1e-12 : 1e-4;
@@ -379,8 +384,8 @@ public class NnOpProperties
         var k = RandomConv(d);
         var x = d.Tensor(k.XShape);
         var w = d.Tensor(k.WShape);
-        var gShape = x.Conv2d(w, null, k.Stride, k.Pad, k.Dil).ShapeArray;
-        GradCheck.Assert(xs => InputGrad(x, v => v.Conv2d(xs[1], null, k.Stride, k.Pad, k.Dil), xs[0], xs[1]), [d.Tensor(gShape), w]);
+        var gShape = x.Conv2d(w, null, k.Stride, k.Pad, k.Dil, k.Groups).ShapeArray;
+        GradCheck.Assert(xs => InputGrad(x, v => v.Conv2d(xs[1], null, k.Stride, k.Pad, k.Dil, k.Groups), xs[0], xs[1]), [d.Tensor(gShape), w]);
 
         var p = RandomPool(d, dilate: false);
         var xp = d.Tensor(p.XShape);
@@ -417,7 +422,7 @@ public class NnOpProperties
         var d = new TestData(11);
         var x = d.Tensor([2, 8, 30, 30]).To(DType.Float32);
         var w = d.Tensor([4, 8, 3, 3]).To(DType.Float32);
-        var expect = DirectConv(x, w, null, (1, 1), (1, 1), (1, 1), out _, out _);
+        var expect = DirectConv(x, w, null, (1, 1), (1, 1), (1, 1), 1, out _, out _);
         var got = x.Conv2d(w, null, 1, 1).ToDoubleArray();
         for (int i = 0; i < expect.Length; i++) Assert.True(Math.Abs(expect[i] - got[i]) < 1e-3, $"conv2d element {i}: {got[i]} vs {expect[i]}");
 

@@ -16,11 +16,8 @@ internal static class NnFixtureOps
     [FixtureOp("mse_loss")] static Tensor MseLoss(FixtureCase c) => c.In("input").MseLoss(c.In("target"), c.Str("reduction"));
 
     [FixtureOp("conv2d")]
-    static Tensor Conv2d(FixtureCase c)
-    {
-        if (c.Int("groups") != 1) throw new NotSupportedException($"fixture {c.Name}: groups {c.Int("groups")}");
-        return c.In("x").Conv2d(c.In("weight"), c.Has("bias") ? c.In("bias") : null, Pair(c, "stride"), Pair(c, "padding"), Pair(c, "dilation"));
-    }
+    static Tensor Conv2d(FixtureCase c) =>
+        c.In("x").Conv2d(c.In("weight"), c.Has("bias") ? c.In("bias") : null, Pair(c, "stride"), Pair(c, "padding"), Pair(c, "dilation"), c.Int("groups"));
 
     [FixtureOp("max_pool2d")]
     static Tensor MaxPool2d(FixtureCase c) =>

@@ -127,6 +127,26 @@ public class IlgpuAutogradTests
     }
 
     [Fact]
+    public void Grouped_conv2d_gradients_on_ilgpu_cpu_match_cpu()
+    {
+        Tensor[] Grads(Device d)
+        {
+            var x = Tensor.Randn([2, 4, 6, 5], new Generator(5), DType.Float64, d, requiresGrad: true);
+            var w = Tensor.Randn([6, 2, 3, 2], new Generator(6), DType.Float64, d, requiresGrad: true);
+            var b = Tensor.Randn([6], new Generator(7), DType.Float64, d, requiresGrad: true);
+            x.Conv2d(w, b, (2, 1), (1, 1), (1, 1), groups: 2).Square().Sum().Backward();
+            return [x.Grad!, w.Grad!, b.Grad!];
+        }
+        var expected = Grads(Device.Cpu);
+        var actual = Grads(Device.IlgpuCpu);
+        for (int i = 0; i < expected.Length; i++)
+        {
+            var e = expected[i].ToDoubleArray(); var g = actual[i].ToDoubleArray();
+            for (int j = 0; j < e.Length; j++) Assert.Equal(e[j], g[j], 1e-10);
+        }
+    }
+
+    [Fact]
     public void Gradients_flow_through_device_moves()
     {
         // y = Σ (3·x on the device, back on the CPU)²: ∂y/∂x = 18·x, computed on the device and moved back

@@ -4,8 +4,11 @@ using Interp.Backends;
 namespace Interp;
 
 /// <summary>
-/// torch.nn.functional.conv2d (NCHW, groups = 1) as im2col + one batched GEMM:
+/// torch.nn.functional.conv2d (NCHW) as im2col + one batched GEMM:
 /// cols = im2col(x) [N, C·KH·KW, L], y = W [O, C·KH·KW] · cols → [N, O, OH, OW] (+ bias).
+/// With G groups the channels split in G blocks and block g of the output sees only block g of the input: cols' rows
+/// come channel by channel, so they regroup as [N, G, (C/G)·KH·KW, L], and W [O, C/G, KH, KW] as [G, O/G, (C/G)·KH·KW];
+/// one matmul broadcast over N and G gives [N, G, O/G, L]. G = C = O is a depthwise convolution.
 /// Composed from differentiable pieces, so the backward follows: dW = Σₙ g·colsᵀ (matmul's broadcast batch),
 /// dcols = Wᵀ·g then col2im → dx, dbias = Σ g over N, OH, OW.
 /// </summary>
@@ -13,14 +16,17 @@ public static class ConvOps
 {
     extension(Tensor x)
     {
-        public Tensor Conv2d(Tensor weight, Tensor? bias = null, int stride = 1, int padding = 0, int dilation = 1) =>
-            x.Conv2d(weight, bias, (stride, stride), (padding, padding), (dilation, dilation));
+        public Tensor Conv2d(Tensor weight, Tensor? bias = null, int stride = 1, int padding = 0, int dilation = 1, int groups = 1) =>
+            x.Conv2d(weight, bias, (stride, stride), (padding, padding), (dilation, dilation), groups);
 
-        public Tensor Conv2d(Tensor weight, Tensor? bias, (int h, int w) stride, (int h, int w) padding, (int h, int w) dilation)
+        public Tensor Conv2d(Tensor weight, Tensor? bias, (int h, int w) stride, (int h, int w) padding, (int h, int w) dilation, int groups = 1)
         {
-            var w = Geometry(x, weight, bias, stride, padding, dilation);
+            var w = Geometry(x, weight, bias, stride, padding, dilation, groups);
             int n = x.shape[0], o = weight.shape[0];
-            var y = weight.Reshape(o, -1).MatMul(Im2Col(x, w));   // [O, K] · [N, K, L] → [N, O, L]
+            var cols = Im2Col(x, w);
+            var y = groups == 1
+                ? weight.Reshape(o, -1).MatMul(cols)   // [O, K] · [N, K, L] → [N, O, L]
+                : weight.Reshape(groups, o / groups, -1).MatMul(cols.Reshape(n, groups, -1, w.OH * w.OW)).Reshape(n, o, -1);
             if (bias is not null) y += bias.Reshape(o, 1);
             return y.Reshape(n, o, w.OH, w.OW);
         }
@@ -30,7 +36,7 @@ public static class ConvOps
     static Tensor Im2Col(Tensor x, Window2d w) => Graph.Record("im2col", x.Backend.Im2Col(x, w), [x], g => [Col2Im(g, w)]);
     static Tensor Col2Im(Tensor cols, Window2d w) => Graph.Record("col2im", cols.Backend.Col2Im(cols, w), [cols], g => [Im2Col(g, w)]);
 
-    static Window2d Geometry(Tensor x, Tensor weight, Tensor? bias, (int h, int w) stride, (int h, int w) padding, (int h, int w) dilation)
+    static Window2d Geometry(Tensor x, Tensor weight, Tensor? bias, (int h, int w) stride, (int h, int w) padding, (int h, int w) dilation, int groups)
     {
         const string op = "conv2d";
         Check.SameDevice(op, x, weight);
@@ -38,8 +44,10 @@ public static class ConvOps
         Check.Float(op, x);
         Check.Rank(op, x, 4, "input [N, C, H, W]");
         Check.Rank(op, weight, 4, "weight [O, C, KH, KW]");
-        if (weight.shape[1] != x.shape[1])
-            throw new ArgumentException($"{op}: input {ShapeUtil.Format(x.shape)} has {x.shape[1]} channels but weight {ShapeUtil.Format(weight.shape)} expects {weight.shape[1]} (groups = 1)");
+        if (groups < 1 || x.shape[1] % groups != 0 || weight.shape[0] % groups != 0)
+            throw new ArgumentException($"{op}: groups {groups} must be positive and divide the input channels ({x.shape[1]} in {ShapeUtil.Format(x.shape)}) and the output channels ({weight.shape[0]} in weight {ShapeUtil.Format(weight.shape)})");
+        if (weight.shape[1] * groups != x.shape[1])
+            throw new ArgumentException($"{op}: input {ShapeUtil.Format(x.shape)} has {x.shape[1]} channels but weight {ShapeUtil.Format(weight.shape)} expects {(groups == 1 ? $"{weight.shape[1]}" : $"{weight.shape[1]} per group x {groups} groups")}");
         if (bias is not null)
         {
             Check.SameDevice(op, x, bias);
