@@ -17,8 +17,10 @@ public static class TorchStateDict
     /// Loads every tensor, in the file's order. Floating-point tensors (float32/64/16, bfloat16) come out as
     /// <paramref name="floatDType"/>; integer and bool tensors as Int32 (int64 values are range-checked).
     /// Saved views keep their values: storage offset, size and stride are honoured, shared storages are read
-    /// once, and every tensor comes out contiguous and independent. A nested dict's entries are named
-    /// "outer.inner".
+    /// once, and every tensor comes out independent: contiguous, except that a dimension saved with stride 0 (an
+    /// expanded tensor) stays an expanded view, so it costs no more memory than the file holds. A storage record is
+    /// read only as far as the views into it reach. A nested dict's entries are named "outer.inner" (at most
+    /// <see cref="MaxNesting"/> levels; a dict reached twice is refused).
     /// </summary>
     /// <exception cref="TorchPickleException">The file is not a readable torch zip checkpoint, or its pickle
     /// uses an opcode or global outside the allow-list (named with its byte offset).</exception>
@@ -47,10 +49,13 @@ public static class TorchStateDict
             object? root = TorchPickle.Run(full, reader.ReadRecord("data.pkl"));
             if (root is not PyDict dict) throw Fail(full, "the pickle does not hold a dict of tensors");
             var result = new OrderedDictionary<string, Tensor>(StringComparer.Ordinal);
-            reader.Collect(dict, "", result);
+            reader.Collect(dict, result);
             return result;
         }
     }
+
+    /// <summary>How deeply a state dict's dicts may nest (PyTorch's own are one or two levels deep).</summary>
+    public const int MaxNesting = 64;
 
     static TorchPickleException Fail(string path, string problem, Exception? inner = null) =>
         new($"Invalid torch file '{path}': {problem}", inner);
@@ -81,10 +86,11 @@ public static class TorchStateDict
             }
         }
 
-        public byte[] ReadRecord(string name) =>
-            Read(zip.GetEntry(prefix + name) ?? throw Fail(path, $"the zip archive has no record '{prefix}{name}'"));
+        public byte[] ReadRecord(string name, long maxBytes = long.MaxValue) =>
+            Read(zip.GetEntry(prefix + name) ?? throw Fail(path, $"the zip archive has no record '{prefix}{name}'"), maxBytes);
 
-        byte[] Read(ZipArchiveEntry e)
+        /// <summary>The record's first <paramref name="maxBytes"/> bytes (all of it when shorter): what is decompressed is bounded by what is used.</summary>
+        byte[] Read(ZipArchiveEntry e, long maxBytes = long.MaxValue)
         {
             // A deflated record expands at most ~1032-fold: a larger declared size is damage, not a reason to allocate it.
             if (e.Length < 0 || e.Length > Array.MaxLength || e.Length > 1032 * Math.Max(e.CompressedLength, 1) + 64)
@@ -92,7 +98,7 @@ public static class TorchStateDict
             try
             {
                 using var s = e.Open();
-                var buf = new byte[e.Length];
+                var buf = new byte[Math.Min(e.Length, maxBytes)];
                 s.ReadExactly(buf);
                 return buf;
             }
@@ -102,15 +108,29 @@ public static class TorchStateDict
             }
         }
 
-        public void Collect(PyDict dict, string namePrefix, OrderedDictionary<string, Tensor> into)
+        /// <summary>
+        /// Every tensor of the dict and the dicts inside it, depth first in the file's order. An explicit stack, not
+        /// recursion: a small pickle of deeply nested dicts must not overflow the call stack.
+        /// </summary>
+        public void Collect(PyDict root, OrderedDictionary<string, Tensor> into)
         {
-            foreach (var (key, value) in dict.Items)
+            var seen = new HashSet<PyDict>(ReferenceEqualityComparer.Instance) { root };
+            var open = new Stack<(IEnumerator<KeyValuePair<object, object?>> Items, string Prefix)>();
+            open.Push((root.Items.GetEnumerator(), ""));
+            while (open.Count > 0)
             {
-                string name = namePrefix + (key as string ?? throw Fail(path, $"state dict key {key} is not a string"));
+                var (items, prefix) = open.Peek();
+                if (!items.MoveNext()) { open.Pop(); continue; }
+                var (key, value) = items.Current;
+                string name = prefix + (key as string ?? throw Fail(path, $"state dict key {key} is not a string"));
                 switch (value)
                 {
                     case TensorRef t: into.Add(name, Materialize(name, t)); break;
-                    case PyDict inner: Collect(inner, name + ".", into); break;
+                    case PyDict inner:
+                        if (!seen.Add(inner)) throw Fail(path, $"entry '{name}' is a dict already reached through another entry (shared or cyclic dicts are not a state dict)");
+                        if (open.Count >= MaxNesting) throw Fail(path, $"entry '{name}' nests dicts more than {MaxNesting} levels deep");
+                        open.Push((inner.Items.GetEnumerator(), name + "."));
+                        break;
                     default: throw Fail(path, $"entry '{name}' is a {value?.GetType().Name ?? "None"}, not a tensor");
                 }
             }
@@ -119,22 +139,38 @@ public static class TorchStateDict
         Tensor Materialize(string name, TensorRef t)
         {
             var (size, elem) = ElementOf(t.Storage.Type);
-            if (!storages.TryGetValue(t.Storage.Key, out var bytes))
-            {
-                bytes = ReadRecord("data/" + t.Storage.Key);
-                if (t.Storage.Numel < 0 || bytes.LongLength / size < t.Storage.Numel)
-                    throw Fail(path, $"storage '{t.Storage.Key}' has {bytes.LongLength} bytes, fewer than its {t.Storage.Numel} {t.Storage.Type} elements need");
-                storages[t.Storage.Key] = bytes;
-            }
-            int[] shape = CheckView(name, t, bytes.LongLength / size);
-            int numel = ShapeUtil.Numel(shape);
+            int[] shape = CheckView(name, t, t.Storage.Numel);
+            // Dimensions saved with stride 0 are read once and expanded back: [10⁹] with stride 0 holds one value.
+            var compact = t with { Size = t.Size.Select((d, i) => t.Stride[i] == 0 ? Math.Min(d, 1) : d).ToArray() };
+            int numel = (int)compact.Size.Aggregate(1L, (a, d) => a * d);
+            var bytes = StorageBytes(t.Storage, numel == 0 ? 0 : (Extent(compact) + 1) * size);
+            Tensor r;
             if (elem == Elem.Float || elem == Elem.Double || elem == Elem.Half || elem == Elem.BFloat16)
-            {
-                if (floatDType == DType.Float64)
-                    return Tensor.FromArray(Gather(t, numel, i => ReadFloat(bytes, elem, i)), shape);
-                return Tensor.FromArray(Gather(t, numel, i => (float)ReadFloat(bytes, elem, i)), shape);
-            }
-            return Tensor.FromArray(Gather(t, numel, i => ReadInt(name, bytes, elem, i)), shape);
+                r = floatDType == DType.Float64
+                    ? Tensor.FromArray(Gather(compact, numel, i => ReadFloat(bytes, elem, i)), ToInts(compact.Size))
+                    : Tensor.FromArray(Gather(compact, numel, i => (float)ReadFloat(bytes, elem, i)), ToInts(compact.Size));
+            else
+                r = Tensor.FromArray(Gather(compact, numel, i => ReadInt(name, bytes, elem, i)), ToInts(compact.Size));
+            return compact.Size.SequenceEqual(t.Size) ? r : r.Expand(shape);
+        }
+
+        static int[] ToInts(long[] size) => Array.ConvertAll(size, d => (int)d);
+
+        /// <summary>The last storage element a (non-empty) view reads.</summary>
+        static long Extent(TensorRef t) => t.Offset + t.Size.Zip(t.Stride).Sum(p => p.First > 0 ? (p.First - 1) * p.Second : 0);
+
+        /// <summary>
+        /// The first <paramref name="bytes"/> of a storage record, read once and re-read only when a later view reaches
+        /// further; fewer bytes in the record than its views need is an error.
+        /// </summary>
+        byte[] StorageBytes(StorageRef storage, long bytes)
+        {
+            if (storages.TryGetValue(storage.Key, out var cached) && cached.LongLength >= bytes) return cached;
+            var read = ReadRecord("data/" + storage.Key, bytes);
+            if (read.LongLength < bytes)
+                throw Fail(path, $"storage '{storage.Key}' has {read.LongLength} bytes, fewer than the {bytes} its {storage.Type} views need");
+            storages[storage.Key] = read;
+            return read;
         }
 
         /// <summary>Checks that the view stays inside the storage; returns its shape.</summary>
