@@ -138,7 +138,7 @@ public static class DemoCommand
         report.Heading("3. A sparse autoencoder on the residual stream")
             .Paragraph($"A ReLU SAE with L1 penalty (SAELens definitions) on blocks.0.hook_resid_post, {saeSteps} steps: L0 {F(Metric("l0"))}, explained variance {F(Metric("explained_variance"))}, " +
                 $"dead features {Metric("dead_fraction"):P1}, dense {Metric("dense_fraction"):P1}; cross-entropy loss recovered when its reconstruction replaces the activation: {F(Metric("ce_loss_recovered"))}. " +
-                "Weights in SAELens naming: sae/sae.safetensors and sae/cfg.json; the feature report lists each feature's top-activating contexts and direct logit effects.")
+                "Weights in SAELens's layout: sae/sae_weights.safetensors and sae/cfg.json; the feature report lists each feature's top-activating contexts and direct logit effects.")
             .Image("sae/report/feature_density.svg", "feature density (log10 of the fraction of rows each feature fires on)")
             .Paragraph("Feature report: sae/report/index.html");
 

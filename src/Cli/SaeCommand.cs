@@ -34,7 +34,7 @@ public static class SaeCommand
                              L = (n_ctx - 1) / 2; default) or random (n_ctx uniform tokens)
           --features N       features shown in the report (default 24, spread over the live features by density)
           --seed S           seed of the SAE, the data and the shuffles (default 0)
-          --out DIR          sae.safetensors, cfg.json, metrics.json and report/ go here (default runs/sae)
+          --out DIR          sae_weights.safetensors, cfg.json, metrics.json and report/ go here (default runs/sae)
           --quiet            no progress lines
         The BOS position is not used for training or metrics (its activation is atypical).
         """;

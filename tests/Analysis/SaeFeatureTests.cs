@@ -96,7 +96,7 @@ public sealed class SaeFeatureTests : IDisposable
         Assert.Contains("blocks.0.hook_resid_post", text);
         Assert.Contains("explained variance", text);
         Assert.Contains("recovered", text);
-        foreach (var f in new[] { "sae.safetensors", "cfg.json", "metrics.json", "report/index.html", "report/feature_density.svg" })
+        foreach (var f in new[] { "sae_weights.safetensors", "cfg.json", "metrics.json", "report/index.html", "report/feature_density.svg" })
         {
             Assert.True(File.Exists(Path.Combine(outDir, f)), f);
             Assert.Contains(Path.Combine(outDir, f), text);

@@ -285,6 +285,7 @@ public sealed class SaeTests : IDisposable
         var sae = NewSae(6, 10, "topk", k: 3, seed: 4) ;
         sae.Assign(("b_dec", Tensor.Randn([6], new Generator(1))), ("b_enc", Tensor.Randn([10], new Generator(2))));
         var (weights, cfg) = sae.Save(dir);
+        Assert.Equal(["cfg.json", "sae_weights.safetensors"], Directory.GetFiles(dir).Select(Path.GetFileName).Order(StringComparer.Ordinal));
         using (var file = Interp.IO.SafeTensorsFile.Open(weights))
             Assert.Equal(["W_dec", "W_enc", "b_dec", "b_enc"], file.Names.Order(StringComparer.Ordinal));
         var json = System.Text.Json.JsonDocument.Parse(File.ReadAllText(cfg)).RootElement;
@@ -299,8 +300,8 @@ public sealed class SaeTests : IDisposable
         var x = Tensor.Randn([3, 6], new Generator(3));
         Assert.Equal(sae.Forward(x).ToFloatArray(), loaded.Forward(x).ToFloatArray());
 
-        // SAELens's own file name is accepted too; a config that does not fit the weights is refused by name
-        File.Move(weights, Path.Combine(dir, SparseAutoencoder.SaeLensWeightsFile));
+        // the file name this library wrote before is read too; a config that does not fit the weights is refused by name
+        File.Move(weights, Path.Combine(dir, SparseAutoencoder.OldWeightsFile));
         Assert.Equal(sae.W_enc.ToFloatArray(), SparseAutoencoder.Load(dir).W_enc.ToFloatArray());
         File.WriteAllText(cfg, File.ReadAllText(cfg).Replace("\"d_sae\": 10", "\"d_sae\": 12"));
         var e = Assert.Throws<InvalidDataException>(() => SparseAutoencoder.Load(dir));

@@ -33,7 +33,7 @@ public class DemoTests(ITestOutputHelper output)
             Assert.True(images.Count >= 7, html);
             Assert.All(images, img => Assert.True(File.Exists(Path.Combine(dir, img)), $"{img} is missing"));
             Assert.True(File.Exists(Path.Combine(dir, "model", "model.safetensors")));
-            Assert.True(File.Exists(Path.Combine(dir, "sae", "sae.safetensors")));
+            Assert.True(File.Exists(Path.Combine(dir, "sae", "sae_weights.safetensors")));
 
             if (HeadlessChromium.Path is null) { output.WriteLine("browser check skipped: " + HeadlessChromium.SkipReason); return; }
             var (count, loaded) = HeadlessChromium.CountLoadedImages(dir);

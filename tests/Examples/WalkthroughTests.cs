@@ -39,4 +39,15 @@ public class WalkthroughTests
         }
         finally { Directory.Delete(dir, true); }
     }
+
+    [Fact]
+    public void EveryWalkthroughKeepsThePromiseOfAtMostFiftyLines()
+    {
+        string examples = Path.Combine(Interp.Data.DataPaths.FindRepoRoot()!, "examples");
+        var programs = Directory.GetFiles(examples, "Program.cs", SearchOption.AllDirectories)
+            .Where(p => !p.Contains($"{Path.DirectorySeparatorChar}obj{Path.DirectorySeparatorChar}")).ToList();
+        Assert.NotEmpty(programs);
+        foreach (var program in programs)
+            Assert.True(File.ReadAllLines(program).Length <= 50, $"{program}: {File.ReadAllLines(program).Length} lines");
+    }
 }

@@ -19,3 +19,12 @@ public sealed class CudaTheoryAttribute : TheoryAttribute
         if (!Interp.Gpu.Gpu.CudaAvailable) Skip = "no CUDA device on this machine (Interp.Gpu.Gpu.CudaAvailable is false)";
     }
 }
+
+/// <summary>A fact about a machine without a CUDA device; where one exists it is reported as skipped (never as passed).</summary>
+public sealed class NoCudaFactAttribute : FactAttribute
+{
+    public NoCudaFactAttribute()
+    {
+        if (Interp.Gpu.Gpu.CudaAvailable) Skip = "this machine has a CUDA device (the test checks what happens without one)";
+    }
+}

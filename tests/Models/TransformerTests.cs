@@ -237,6 +237,49 @@ public class TransformerTests
         Assert.Equal([Batch, Pos, 8], resid.Grad!.ShapeArray);
     }
 
+    [Fact]
+    public void CachedGradientsMatchFiniteDifferencesAndLeaveParameterGradsAlone()
+    {
+        var model = Model(Cfg());
+        var tokens = Tokens();
+        Tensor Metric(Tensor logits) => logits[.., ^1, 3].Sum() - logits[.., 2, 5].Mean();   // any scalar of the logits
+        var earlier = model.Embed.W_E.Grad = Tensor.OnesLike(model.Embed.W_E);
+        var (logits, cache) = model.RunWithCache(tokens, backwardFrom: Metric);
+        Assert.Same(earlier, model.Embed.W_E.Grad);
+        Assert.Null(model.Blocks[0].Attn.W_Q.Grad);
+        Assert.False(logits.RequiresGrad);
+        foreach (var name in model.HookPoints.Keys) Assert.Equal(cache[name].ShapeArray, cache[name + "_grad"].ShapeArray);
+        Assert.Equal(cache["blocks.0.hook_resid_post_grad"].ToDoubleArray(), cache["blocks.1.hook_resid_pre_grad"].ToDoubleArray());
+
+        // central differences: a forward hook nudges one element of the activation
+        double MetricWith(string hook, int index, double step)
+        {
+            using var _ = GradMode.NoGrad();
+            ForwardHook nudge = (act, _) =>
+            {
+                var values = act.ToDoubleArray();
+                values[index] += step;
+                return Tensor.FromDoubles(values, act.ShapeArray, DType.Float64);
+            };
+            return Metric(model.RunWithHooks(tokens, [(hook, nudge)])).Item();
+        }
+        foreach (var hook in new[] { "hook_embed", "hook_pos_embed", "blocks.0.hook_resid_post", "blocks.1.attn.hook_pattern", "blocks.1.mlp.hook_pre" })
+        {
+            var grad = cache[hook + "_grad"].ToDoubleArray();
+            Assert.Contains(grad, g => Math.Abs(g) > 1e-3);
+            foreach (int i in new[] { 0, 7, grad.Length - 1 })
+            {
+                double numeric = (MetricWith(hook, i, 1e-6) - MetricWith(hook, i, -1e-6)) / 2e-6;
+                Assert.True(Math.Abs(numeric - grad[i]) <= 1e-6 * (1 + Math.Abs(numeric)), $"{hook}[{i}]: cached {grad[i]}, finite difference {numeric}");
+            }
+        }
+
+        var (_, some) = model.RunWithCache(tokens, n => n.EndsWith("hook_z"), backwardFrom: Metric);
+        Assert.Equal(["blocks.0.attn.hook_z", "blocks.1.attn.hook_z", "blocks.1.attn.hook_z_grad", "blocks.0.attn.hook_z_grad"], some.Names);
+        Assert.Contains("scalar", Assert.Throws<ArgumentException>(() => model.RunWithCache(tokens, backwardFrom: l => l)).Message);
+        Assert.Null(model.Blocks[0].Attn.W_Q.Grad);
+    }
+
     [Theory]
     [InlineData("LN", "standard", "gelu_new")]
     [InlineData("LNPre", "shortformer", "gelu")]

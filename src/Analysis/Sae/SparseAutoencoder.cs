@@ -11,9 +11,10 @@ namespace Interp.Analysis.Sae;
 /// </summary>
 public sealed class SparseAutoencoder : Module
 {
-    public const string WeightsFile = "sae.safetensors";
-    public const string SaeLensWeightsFile = "sae_weights.safetensors";
+    /// <summary>SAELens's file names; <see cref="OldWeightsFile"/> is what this library wrote before, still read.</summary>
+    public const string WeightsFile = "sae_weights.safetensors";
     public const string ConfigFile = "cfg.json";
+    public const string OldWeightsFile = "sae.safetensors";
 
     public SaeConfig Config { get; }
     public Tensor W_enc { get; }
@@ -135,7 +136,7 @@ public sealed class SparseAutoencoder : Module
         this.LoadStateDict(all);
     }
 
-    /// <summary>Writes <paramref name="folder"/>/sae.safetensors (W_enc, W_dec, b_enc, b_dec) and cfg.json, each atomically.</summary>
+    /// <summary>Writes SAELens's layout, <paramref name="folder"/>/sae_weights.safetensors (W_enc, W_dec, b_enc, b_dec) and cfg.json, each atomically.</summary>
     public (string Weights, string Config) Save(string folder)
     {
         Directory.CreateDirectory(folder);
@@ -147,15 +148,15 @@ public sealed class SparseAutoencoder : Module
         return (weights, cfg);
     }
 
-    /// <summary>Loads a folder written by <see cref="Save"/> or by SAELens (cfg.json + sae_weights.safetensors).</summary>
+    /// <summary>Loads a folder written by <see cref="Save"/> or by SAELens (cfg.json + sae_weights.safetensors), or an older one with sae.safetensors.</summary>
     public static SparseAutoencoder Load(string folder)
     {
         string cfgPath = Path.Combine(folder, ConfigFile);
         if (!File.Exists(cfgPath)) throw new FileNotFoundException($"sae: no {ConfigFile} in '{folder}'", cfgPath);
         var config = SaeConfig.FromJson(File.ReadAllText(cfgPath), cfgPath);
         string weights = Path.Combine(folder, WeightsFile);
-        if (!File.Exists(weights)) weights = Path.Combine(folder, SaeLensWeightsFile);
-        if (!File.Exists(weights)) throw new FileNotFoundException($"sae: neither {WeightsFile} nor {SaeLensWeightsFile} in '{folder}'", weights);
+        if (!File.Exists(weights)) weights = Path.Combine(folder, OldWeightsFile);
+        if (!File.Exists(weights)) throw new FileNotFoundException($"sae: neither {WeightsFile} nor {OldWeightsFile} in '{folder}'", weights);
         var sae = new SparseAutoencoder(config, new Generator(0));
         using var file = SafeTensorsFile.Open(weights);
         try { sae.LoadStateDict(TensorIO.ReadAll(file)); }

@@ -1,6 +1,9 @@
 namespace Interp.Transformers;
 
-/// <summary>Activations recorded by <see cref="HookedTransformer.RunWithCache"/>, by hook name, in the order they ran.</summary>
+/// <summary>
+/// Activations recorded by <see cref="HookedTransformer.RunWithCache"/>, by hook name, in the order they ran; with its
+/// backwardFrom also their gradients, named as in TransformerLens: hook name + "_grad", in the order backward reached them.
+/// </summary>
 public sealed class ActivationCache(int nLayers)
 {
     readonly Dictionary<string, Tensor> activations = [];

@@ -7,7 +7,7 @@ public sealed partial class HookedTransformer
 {
     static readonly JsonSerializerOptions Indented = new() { WriteIndented = true };
 
-    /// <summary>Writes <c>model.safetensors</c> (TransformerLens names) and <c>config.json</c> into <paramref name="dir"/>.</summary>
+    /// <summary>Writes <c>model.safetensors</c> and <c>config.json</c> (TransformerLens's parameter and config names) into <paramref name="dir"/>.</summary>
     public void Save(string dir)
     {
         Directory.CreateDirectory(dir);

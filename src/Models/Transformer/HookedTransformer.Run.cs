@@ -40,15 +40,39 @@ public sealed partial class HookedTransformer
     /// Forward pass that records the activations at every hook point (or those whose name passes
     /// <paramref name="namesFilter"/>). Without grad the pass runs under NoGrad; with grad the cache holds the live
     /// activations, so a backward from the logits reaches them (call RetainGrad on those you want to read).
+    /// With <paramref name="backwardFrom"/> (TransformerLens's incl_bwd) it also back-propagates from that scalar of
+    /// the logits and caches each hook's gradient under its name + "_grad" (e.g. blocks.0.hook_resid_post_grad);
+    /// hooks the scalar does not depend on get none. The parameters' .Grad are left as they were.
     /// </summary>
-    public (Tensor Logits, ActivationCache Cache) RunWithCache(Tensor tokens, Func<string, bool>? namesFilter = null, bool withGrad = false)
+    public (Tensor Logits, ActivationCache Cache) RunWithCache(Tensor tokens, Func<string, bool>? namesFilter = null, bool withGrad = false,
+        Func<Tensor, Tensor>? backwardFrom = null)
     {
         var cache = new ActivationCache(Config.NLayers);
-        ForwardHook save = (act, hook) => { cache.Add(hook.Name, withGrad ? act : act.Detach()); return null; };
+        var gradHooks = new List<IDisposable>();
+        ForwardHook save = (act, hook) =>
+        {
+            cache.Add(hook.Name, withGrad ? act : act.Detach());
+            if (backwardFrom is not null && act.RequiresGrad)
+                gradHooks.Add(act.RegisterHook(g => { cache.Add(hook.Name + "_grad", g.Detach()); return null; }));
+            return null;
+        };
         var hooks = new List<(HookFilter, ForwardHook)> { (HookFilter.Where(namesFilter ?? (_ => true)), save) };
-        using var mode = withGrad ? GradMode.EnableGrad() : GradMode.NoGrad();
+        using var mode = withGrad || backwardFrom is not null ? GradMode.EnableGrad() : GradMode.NoGrad();
         var logits = RunWithHooks(tokens, hooks);
-        return (logits, cache);
+        if (backwardFrom is null) return (logits, cache);
+        try { BackwardKeepingParameterGrads(backwardFrom(logits), retainGraph: withGrad); }
+        finally { foreach (var h in gradHooks) h.Dispose(); }
+        return (withGrad ? logits : logits.Detach(), cache);
+    }
+
+    void BackwardKeepingParameterGrads(Tensor scalar, bool retainGraph)
+    {
+        if (scalar.Numel != 1 || !scalar.RequiresGrad)
+            throw new ArgumentException($"run_with_cache: backwardFrom must give a scalar that depends on the logits, got {scalar.DType.Name()} " +
+                $"{ShapeUtil.Format(scalar.ShapeArray)}{(scalar.RequiresGrad ? "" : " without a gradient")}");
+        var before = Parameters().Select(p => (p, p.Grad)).ToList();
+        try { scalar.Backward(retainGraph: retainGraph); }
+        finally { foreach (var (p, grad) in before) p.Grad = grad; }
     }
 
     IEnumerable<HookPoint> Matching(HookFilter filter) => hookPoints.Values.Where(h => filter.Matches(h.Name)).ToList();

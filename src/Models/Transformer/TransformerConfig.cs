@@ -1,3 +1,5 @@
+using System.Text.Json.Serialization;
+
 namespace Interp.Transformers;
 
 /// <summary>
@@ -5,7 +7,9 @@ namespace Interp.Transformers;
 /// ActFn: "gelu" (exact, erf), "gelu_new" (the tanh form GPT-2 uses), "relu". Normalization: "LN" (with affine w, b),
 /// "LNPre" (centre and scale only), "none". PositionalEmbedding: "standard" (added to the residual stream) or
 /// "shortformer" (added to the query and key inputs of every layer only, as TransformerLens's attn-only models).
+/// As JSON (config.json) it has TransformerLens's key names: n_layers, d_model, ... (see <see cref="TransformerConfigJson"/>).
 /// </summary>
+[JsonConverter(typeof(TransformerConfigJson))]
 public sealed record TransformerConfig
 {
     public required int NLayers { get; init; }
