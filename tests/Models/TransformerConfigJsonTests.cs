@@ -97,4 +97,24 @@ public class TransformerConfigJsonTests : IDisposable
         File.WriteAllText(Path.Combine(dir, "config.json"), """{"n_layers": 1}""");
         Assert.Contains("d_model", Assert.Throws<InvalidDataException>(() => HookedTransformer.Load(dir)).Message);
     }
+
+    [Theory]
+    [InlineData("d_vocab", 5_000_000, "embed.W_E")]
+    [InlineData("n_ctx", 5_000_000, "pos_embed.W_pos")]
+    [InlineData("d_mlp", 5_000_000, "mlp.W_in")]
+    [InlineData("n_layers", 100_000, "blocks.99999.attn.W_Q")]
+    [InlineData("d_model", 1_000_000, "embed.W_E")]
+    public void ConfigSizesAreCheckedAgainstTheWeightsBeforeAllocating(string key, int value, string named)
+    {
+        new HookedTransformer(Unusual with { TiedUnembed = false }).Save(dir);
+        string path = Path.Combine(dir, "config.json");
+        var json = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(path))!;
+        json[key] = value;
+        File.WriteAllText(path, json.ToJsonString());
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        var e = Assert.Throws<InvalidDataException>(() => HookedTransformer.Load(dir));
+        Assert.True(GC.GetAllocatedBytesForCurrentThread() - before < 16 << 20, "the refusal allocated the parameters first");
+        Assert.Contains(named, e.Message);
+        Assert.Contains("config.json", e.Message);
+    }
 }

@@ -1,3 +1,4 @@
+using Interp.IO;
 using System.Text.Json;
 using Interp.Nn;
 
@@ -37,8 +38,31 @@ public sealed partial class HookedTransformer
         {
             throw new InvalidDataException($"HookedTransformer.Load: '{config}' is not a TransformerConfig: {e.Message}", e);
         }
+        cfg.Validate();
+        CheckSizesAgainstWeights(cfg, config, weights);
         var model = new HookedTransformer(cfg);
         model.LoadSafeTensors(weights);
         return model;
+    }
+
+    /// <summary>
+    /// Compares every size in config.json with the shapes in model.safetensors' header before any parameter is
+    /// allocated: a 400-byte config.json that declares a 5,000,000-token vocabulary fails on its shape at once instead
+    /// of after allocating gigabytes. (Loading the weights then checks every tensor.)
+    /// </summary>
+    static void CheckSizesAgainstWeights(TransformerConfig cfg, string config, string weights)
+    {
+        using var file = SafeTensorsFile.Open(weights);
+        void Expect(string name, params long[] shape)
+        {
+            if (!file.TryGetInfo(name, out var info))
+                throw new InvalidDataException($"HookedTransformer.Load: '{weights}' has no {name}, which '{config}' implies ({cfg.NLayers} layers)");
+            if (!info.Shape.SequenceEqual(shape))
+                throw new InvalidDataException($"HookedTransformer.Load: '{config}' makes {name} [{string.Join(", ", shape)}] but '{weights}' holds [{string.Join(", ", info.Shape)}]");
+        }
+        Expect("embed.W_E", cfg.DVocab, cfg.DModel);
+        Expect("pos_embed.W_pos", cfg.NCtx, cfg.DModel);
+        Expect($"blocks.{cfg.NLayers - 1}.attn.W_Q", cfg.NHeads, cfg.DModel, cfg.DHead);
+        if (!cfg.AttnOnly) Expect($"blocks.{cfg.NLayers - 1}.mlp.W_in", cfg.DModel, cfg.DMlp);
     }
 }
