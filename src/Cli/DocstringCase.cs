@@ -69,7 +69,7 @@ public static class DocstringCase
         progress.Note($"docstring: patching on {promptCount} prompt pairs (activation, attribution, path)");
         var result = DocstringCircuit.Analyse(model, evalTask, DocstringToy.HeldOut(options, evalTask, promptCount));
         DocstringCircuitReport.Write(result, outDir, summary);
-        File.WriteAllText(Path.Combine(outDir, "circuit.json"), JsonSerializer.Serialize(new
+        Interp.IO.AtomicFile.WriteAllText(Path.Combine(outDir, "circuit.json"), JsonSerializer.Serialize(new
         {
             clean_logit_diff = result.CleanLogitDiff, corrupted_logit_diff = result.CorruptedLogitDiff,
             heads = result.Circuit.Select(c => new { c.Label, c.Denoising, noising_effect = c.NoisingEffect }),

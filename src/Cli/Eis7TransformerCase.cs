@@ -67,19 +67,13 @@ public static class Eis7TransformerCase
 
     static Eis7TransformerRun TrainWithCtrlC(Eis7Labels labels, Eis7TransformerOptions options, Progress progress)
     {
-        bool stop = false;
-        ConsoleCancelEventHandler onCancel = (_, e) => { e.Cancel = true; stop = true; };
-        Console.CancelKeyPress += onCancel;
+        using var stop = new StopOnCtrlC();
         try
         {
             return Eis7Transformer.Train(labels, options, progress.Report,
                 e => progress.Note($"step {e.Step}: train loss {e.TrainLoss:F4} acc {100 * e.TrainAccuracy:F2} %, test loss {e.TestLoss:F4} acc {100 * e.TestAccuracy:F2} %"),
-                () => stop);
+                stop.Requested);
         }
-        finally
-        {
-            Console.CancelKeyPress -= onCancel;
-            progress.Finish();
-        }
+        finally { progress.Finish(); }
     }
 }

@@ -1,4 +1,5 @@
 using Interp.Analysis.Residual;
+using Interp.IO;
 using Interp.Plots;
 
 namespace Interp.Cli;

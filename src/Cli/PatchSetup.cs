@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Interp.Analysis.Patching;
+using Interp.IO;
 using Interp.Plots;
 using Interp.Training;
 using Interp.Transformers;

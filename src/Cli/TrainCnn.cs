@@ -126,15 +126,13 @@ public static class TrainCnn
             $"{run.Model.FlatFeatures}-{run.Model.Hidden}-{run.Model.Classes}, {model.Parameters().Sum(p => p.Numel)} parameters; Adam lr {run.LearningRate}, " +
             $"{(run.Cosine ? "cosine decay, " : "")}batch {run.BatchSize}, {run.Epochs} epochs, seed {run.Seed}, on {device}");
 
-        bool stopRequested = false;
-        ConsoleCancelEventHandler onCancel = (_, e) => { e.Cancel = true; stopRequested = true; };
-        Console.CancelKeyPress += onCancel;
+        using var stop = new StopOnCtrlC();
         try
         {
-            while (!trainer.Done && !stopRequested)
+            while (!trainer.Done && !stop.Requested())
             {
                 int epochEnd = (trainer.Step / trainer.StepsPerEpoch + 1) * trainer.StepsPerEpoch;
-                trainer.Run(maxSteps: epochEnd - trainer.Step, stop: () => stopRequested, report: progress.Report);
+                trainer.Run(maxSteps: epochEnd - trainer.Step, stop: stop.Requested, report: progress.Report);
                 Checkpoint.Save(outDir, trainer, run);
             }
         }
@@ -143,12 +141,8 @@ public static class TrainCnn
             Console.Error.WriteLine($"interp train cnn: {e.Message} (the last checkpoint in '{outDir}' is intact)");
             return 4;
         }
-        finally
-        {
-            Console.CancelKeyPress -= onCancel;
-            progress.Finish();
-        }
-        if (stopRequested && !trainer.Done)
+        finally { progress.Finish(); }
+        if (stop.Requested() && !trainer.Done)
         {
             Console.Error.WriteLine($"interrupted: checkpoint at step {trainer.Step}/{trainer.TotalSteps} saved in '{outDir}' (continue with --resume)");
             return 130;

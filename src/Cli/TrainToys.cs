@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Interp.IO;
 using Interp.Nn;
 using Interp.Training;
 using Interp.Transformers;
@@ -145,22 +146,6 @@ public static class TrainToys
     static bool IsCheckpointProblem(Exception e) =>
         e is FileNotFoundException or InvalidDataException or Interp.IO.SafeTensorsFormatException or System.Text.Json.JsonException;
 
-    /// <summary>Ctrl-C asks the run to stop after the current step (the run then saves a checkpoint).</summary>
-    sealed class StopOnCtrlC : IDisposable
-    {
-        volatile bool requested;
-        readonly ConsoleCancelEventHandler handler;
-
-        public StopOnCtrlC()
-        {
-            handler = (_, e) => { e.Cancel = true; requested = true; };
-            Console.CancelKeyPress += handler;
-        }
-
-        public bool Requested() => requested;
-        public void Dispose() => Console.CancelKeyPress -= handler;
-    }
-
     /// <summary>The options, or null and the exit code (0 after --help, 1 after a bad argument).</summary>
     static (Common? Options, int Exit) Parse(string verb, string[] args, string usage)
     {
@@ -222,15 +207,7 @@ public static class TrainToys
         Directory.CreateDirectory(outDir);
         model.SaveSafeTensors(Path.Combine(outDir, "model.safetensors"));
         var indented = new JsonSerializerOptions { WriteIndented = true };
-        WriteAtomically(Path.Combine(outDir, "config.json"), JsonSerializer.Serialize(model.Config, indented));
-        WriteAtomically(Path.Combine(outDir, "run.json"), JsonSerializer.Serialize(new { options, final }, indented));
-    }
-
-    // temp file then rename: a crash leaves the previous file or the new one, never half of one
-    static void WriteAtomically(string path, string text)
-    {
-        string tmp = path + ".tmp";
-        File.WriteAllText(tmp, text);
-        File.Move(tmp, path, overwrite: true);
+        AtomicFile.WriteAllText(Path.Combine(outDir, "config.json"), JsonSerializer.Serialize(model.Config, indented));
+        AtomicFile.WriteAllText(Path.Combine(outDir, "run.json"), JsonSerializer.Serialize(new { options, final }, indented));
     }
 }

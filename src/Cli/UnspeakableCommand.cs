@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text;
 using Interp.Analysis;
+using Interp.IO;
 using Interp.Plots;
 using Interp.Training;
 
