@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Interp.Models;
 
 namespace Interp.Bench;
@@ -24,46 +23,26 @@ public static class CnnStep
         var f = p.Flatten(1).Detach().RequiresGrad_();
         var h = model.Fc1.Forward(f).Detach().RequiresGrad_();
         var logits = model.Fc2.Forward(h.Relu()).Detach().RequiresGrad_();
-        Time("conv1 1->32", () => model.Conv1.Forward(x), reps);
-        Time("relu1", () => c1.Relu(), reps);
-        Time("conv2 32->64", () => model.Conv2.Forward(r1), reps);
-        Time("relu2", () => c2.Relu(), reps);
-        Time("maxpool", () => r2.MaxPool2d(2), reps);
-        Time("fc1 9216->128", () => model.Fc1.Forward(f), reps);
-        Time("relu3+fc2", () => model.Fc2.Forward(h.Relu()), reps);
-        Time("cross-entropy", () => logits.CrossEntropy(y), reps);
+        // CPU time of the whole process (all threads): on a loaded machine it moves far less than wall time
+        void Time(string name, Func<Tensor> run) => Timing.ForwardBackward(name, run, reps, clockMs: CpuClock.ProcessMs);
+        Time("conv1 1->32", () => model.Conv1.Forward(x));
+        Time("relu1", () => c1.Relu());
+        Time("conv2 32->64", () => model.Conv2.Forward(r1));
+        Time("relu2", () => c2.Relu());
+        Time("maxpool", () => r2.MaxPool2d(2));
+        Time("fc1 9216->128", () => model.Fc1.Forward(f));
+        Time("relu3+fc2", () => model.Fc2.Forward(h.Relu()));
+        Time("cross-entropy", () => logits.CrossEntropy(y));
         var opt = new Interp.Optim.Adam(model.Parameters());
-        for (int r = 0; r < 40; r++) { opt.ZeroGrad(); model.Forward(x).CrossEntropy(y).Backward(); opt.Step(); }
-        double best = double.MaxValue, bestStep = double.MaxValue;
-        for (int r = 0; r < reps; r++)
+        var ms = Timing.MinLaps(reps, lap =>
         {
-            opt.ZeroGrad();
-            double t0 = CpuMs();
             model.Forward(x).CrossEntropy(y).Backward();
-            double fb = CpuMs() - t0;
+            lap();
             opt.Step();
-            (best, bestStep) = (Math.Min(best, fb), Math.Min(bestStep, CpuMs() - t0 - fb));
-        }
+            lap();
+            opt.ZeroGrad();
+        }, clockMs: CpuClock.ProcessMs);
+        var (best, bestStep) = (ms[0], ms[1]);
         Console.WriteLine($"{"whole forward+backward",-22} {best,7:F1} ms, adam step {bestStep,6:F1} ms (min of {reps})");
-    }
-
-    /// <summary>CPU time of the whole process (all threads): on a loaded machine it moves far less than wall time.</summary>
-    static double CpuMs() => CpuClock.ProcessMs();
-
-    static void Time(string name, Func<Tensor> f, int reps)
-    {
-        // warm up first: the JIT re-compiles a method optimised only after ~30 calls, and a handful of reps would
-        // time the unoptimised first version (the max pool read 20 ms here against 0.4 ms once warm)
-        for (int r = 0; r < 40; r++) f().Sum().Backward();
-        double bf = double.MaxValue, bb = double.MaxValue;
-        for (int r = 0; r < reps; r++)
-        {
-            double t0 = CpuMs();
-            var yv = f();
-            double fw = CpuMs() - t0;
-            yv.Sum().Backward();
-            (bf, bb) = (Math.Min(bf, fw), Math.Min(bb, CpuMs() - t0 - fw));
-        }
-        Console.WriteLine($"{name,-22} forward {bf,7:F2} ms, backward {bb,7:F2} ms (min of {reps})");
     }
 }

@@ -19,10 +19,8 @@ public static class ConvParts
         var xg = x.Detach().RequiresGrad_();
         void T(string name, Action f)
         {
-            for (int i = 0; i < 40; i++) f();
-            var sw = System.Diagnostics.Stopwatch.StartNew();
-            for (int i = 0; i < 30; i++) f();
-            Console.WriteLine($"{name,-40} {sw.Elapsed.TotalMilliseconds / 30:F2} ms");
+            double mean = Timing.Laps(30, lap => { f(); lap(); }).Average(run => run[0]);
+            Console.WriteLine($"{name,-40} {mean:F2} ms");
         }
         var win = new Interp.Backends.Window2d(c, h, h, 3, 3, 1, 1, 0, 0, 1, 1);
         var cols = x.Backend.Im2Col(x, win);

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Interp.Optim;
 using Interp.Transformers;
 
@@ -25,12 +24,12 @@ public static class GptStep
         var normed = block.Ln1!.Forward(resid).Detach().RequiresGrad_();
         var pre = (Tensor.Randn([8, cfg.NCtx, cfg.DMlp], gen)).RequiresGrad_();
         var logits = model.Forward(input).Detach().Reshape(-1, cfg.DVocab).RequiresGrad_();
-        Time("layer norm", () => block.Ln1.Forward(resid), reps);
-        Time("attention", () => block.Attn.Forward(normed, normed), reps);
-        Time("mlp", () => block.Mlp!.Forward(normed), reps);
-        Time("gelu [8,128,1024]", () => pre.Gelu(), reps);
-        Time("unembed", () => model.Unembed.Forward(normed, model.Embed), reps);
-        Time("cross-entropy", () => logits.CrossEntropy(target), reps);
+        Timing.ForwardBackward("layer norm", () => block.Ln1.Forward(resid), reps);
+        Timing.ForwardBackward("attention", () => block.Attn.Forward(normed, normed), reps);
+        Timing.ForwardBackward("mlp", () => block.Mlp!.Forward(normed), reps);
+        Timing.ForwardBackward("gelu [8,128,1024]", () => pre.Gelu(), reps);
+        Timing.ForwardBackward("unembed", () => model.Unembed.Forward(normed, model.Embed), reps);
+        Timing.ForwardBackward("cross-entropy", () => logits.CrossEntropy(target), reps);
 
         var opt = new AdamW(model.Parameters(), lr: 1e-3);
         Tensor Loss() => model.Forward(input).Reshape(-1, cfg.DVocab).CrossEntropy(target);
@@ -40,38 +39,19 @@ public static class GptStep
         foreach (var path in new[] { "fused attention", "hooked attention", "fused attention" })
         {
             var hooks = path.StartsWith("hooked") ? Hooked() : [];
-            for (int r = 0; r < 40; r++) { opt.ZeroGrad(); Loss().Backward(); opt.Step(); }
-            double fwd = double.MaxValue, bwd = double.MaxValue, step = double.MaxValue;
-            for (int r = 0; r < reps; r++)
+            var ms = Timing.MinLaps(reps, lap =>
             {
-                opt.ZeroGrad();
-                long t0 = Stopwatch.GetTimestamp();
                 var loss = Loss();
-                double f = Ms(t0);
+                lap();
                 loss.Backward();
-                double b = Ms(t0) - f;
+                lap();
                 opt.Step();
-                (fwd, bwd, step) = (Math.Min(fwd, f), Math.Min(bwd, b), Math.Min(step, Ms(t0) - f - b));
-            }
+                lap();
+                opt.ZeroGrad();
+            });
+            var (fwd, bwd, step) = (ms[0], ms[1], ms[2]);
             foreach (var h in hooks) h.Dispose();
             Console.WriteLine($"{"model, " + path,-26} forward {fwd,7:F2} ms, backward {bwd,7:F2} ms, adamw {step,6:F2} ms (min of {reps})");
         }
-    }
-
-    static double Ms(long t0) => Stopwatch.GetElapsedTime(t0).TotalMilliseconds;
-
-    static void Time(string name, Func<Tensor> f, int reps)
-    {
-        for (int r = 0; r < 40; r++) f().Sum().Backward();   // the JIT optimises a method after ~30 calls
-        double bf = double.MaxValue, bb = double.MaxValue;
-        for (int r = 0; r < reps; r++)
-        {
-            long t0 = Stopwatch.GetTimestamp();
-            var y = f();
-            double fw = Ms(t0);
-            y.Sum().Backward();
-            (bf, bb) = (Math.Min(bf, fw), Math.Min(bb, Ms(t0) - fw));
-        }
-        Console.WriteLine($"{name,-20} forward {bf,7:F2} ms, backward {bb,7:F2} ms (min of {reps})");
     }
 }

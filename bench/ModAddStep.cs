@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Interp.Data.Tasks;
 using Interp.Training;
 using Interp.Transformers;
@@ -15,19 +14,17 @@ public static class ModAddStep
         var data = new ModularAddition(o.P, o.TrainFraction, o.Seed);
         var (x, y) = data.Train;
         var model = new HookedTransformer(o.ModelConfig);
-        double bf = double.MaxValue, bb = double.MaxValue, bm = double.MaxValue;
-        for (int r = 0; r < reps; r++)
+        var ms = Timing.MinLaps(reps, lap =>
         {
-            var sw = Stopwatch.StartNew();
             var logits = model.Forward(x);
-            double m = sw.Elapsed.TotalMilliseconds;
+            lap();
             var loss = logits.Select(1, 2).Narrow(1, 0, o.P).CrossEntropy(y);
-            double f = sw.Elapsed.TotalMilliseconds;
+            lap();
             loss.Backward();
-            double b = sw.Elapsed.TotalMilliseconds - f;
+            lap();
             foreach (var p in model.Parameters()) p.Grad = null;
-            (bf, bb, bm) = (Math.Min(bf, f), Math.Min(bb, b), Math.Min(bm, m));
-        }
+        }, warmup: 0);
+        var (bm, bf, bb) = (ms[0], ms[0] + ms[1], ms[2]);
         Console.WriteLine($"step (min of {reps}): forward {bf:F0} ms (model {bm:F0}), backward {bb:F0} ms");
         int n = x.Size(0), h = o.NHeads, e = o.DHead, d = o.DModel;
         var gen = new Generator(1);
@@ -38,29 +35,15 @@ public static class ModAddStep
         var pat = Tensor.Randn([n, h, 3, 3], gen, requiresGrad: true);
         var wo = Tensor.Randn([h, e, d], gen, requiresGrad: true);
         var win = Tensor.Randn([d, 4 * d], gen, requiresGrad: true);
-        Time("bpd,hde->bphe", () => Tensor.Einsum("bpd,hde->bphe", xs, w), reps);
-        Time("bqhe,bkhe->bhqk", () => Tensor.Einsum("bqhe,bkhe->bhqk", q, k), reps);
-        Time("bhqk,bkhe->bqhe", () => Tensor.Einsum("bhqk,bkhe->bqhe", pat, k), reps);
-        Time("bqhe,hem->bqm", () => Tensor.Einsum("bqhe,hem->bqm", q, wo), reps);
-        Time("bqhe,hem->bqhm+sum", () => Tensor.Einsum("bqhe,hem->bqhm", q, wo).Sum(2), reps);
-        Time("mlp in matmul", () => xs.MatMul(win), reps);
+        Timing.ForwardBackward("bpd,hde->bphe", () => Tensor.Einsum("bpd,hde->bphe", xs, w), reps, warmup: 0);
+        Timing.ForwardBackward("bqhe,bkhe->bhqk", () => Tensor.Einsum("bqhe,bkhe->bhqk", q, k), reps, warmup: 0);
+        Timing.ForwardBackward("bhqk,bkhe->bqhe", () => Tensor.Einsum("bhqk,bkhe->bqhe", pat, k), reps, warmup: 0);
+        Timing.ForwardBackward("bqhe,hem->bqm", () => Tensor.Einsum("bqhe,hem->bqm", q, wo), reps, warmup: 0);
+        Timing.ForwardBackward("bqhe,hem->bqhm+sum", () => Tensor.Einsum("bqhe,hem->bqhm", q, wo).Sum(2), reps, warmup: 0);
+        Timing.ForwardBackward("mlp in matmul", () => xs.MatMul(win), reps, warmup: 0);
         var big = Tensor.Randn([n, 3, 4 * d], gen, requiresGrad: true);
-        Time("relu 3831x3x512", () => big.Relu(), reps);
+        Timing.ForwardBackward("relu 3831x3x512", () => big.Relu(), reps, warmup: 0);
         var lg = Tensor.Randn([n, 3, o.P + 1], gen, requiresGrad: true);
-        Time("select+crossentropy", () => lg.Select(1, 2).Narrow(1, 0, o.P).CrossEntropy(y), reps);
-    }
-
-    static void Time(string name, Func<Tensor> f, int reps)
-    {
-        double bf = double.MaxValue, bb = double.MaxValue;
-        for (int r = 0; r < reps; r++)
-        {
-            var sw = Stopwatch.StartNew();
-            var yv = f();
-            double fw = sw.Elapsed.TotalMilliseconds;
-            yv.Sum().Backward();
-            (bf, bb) = (Math.Min(bf, fw), Math.Min(bb, sw.Elapsed.TotalMilliseconds - fw));
-        }
-        Console.WriteLine($"{name,-22} forward {bf,6:F1} ms, backward {bb,6:F1} ms (min of {reps})");
+        Timing.ForwardBackward("select+crossentropy", () => lg.Select(1, 2).Narrow(1, 0, o.P).CrossEntropy(y), reps, warmup: 0);
     }
 }

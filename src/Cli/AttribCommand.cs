@@ -1,38 +1,37 @@
+using System.CommandLine;
 using Interp.Analysis.Patching;
+using Interp.IO;
 using Interp.Plots;
 
 namespace Interp.Cli;
 
 /// <summary><c>interp attrib</c>: attribution patching, compared with activation patching.</summary>
-public static class AttribCommand
+public sealed class AttribCommand : Command
 {
-    public const string Usage = """
-        usage: interp attrib MODEL [--direction denoising|noising|both] [--prompts N] [--length L] [--bos ID]
-                                   [--no-compare] [--out DIR] [--seed S] [--device cpu|cuda] [--quiet]
+    readonly PatchSetup.Options options = new(Path.Combine("runs", "attrib"), "denoising");
+    readonly Option<bool> noCompare = Vocabulary.Flag("--no-compare", "attribution only (no activation patching runs)");
+
+    public AttribCommand() : base("attrib", """
+        Attribution patching, with its correlation to activation patching.
 
         Attribution patching on MODEL with the induction prompts and metric of `interp patch` (see interp patch --help):
         from one forward and backward pass on the base prompt and one forward pass on the other, the linear estimate
         metric(base) + (a_source - a_base) . dmetric/da of patching hook_resid_pre, hook_attn_out, hook_mlp_out (each
         layer and position) and each head's hook_z (all positions, and each position). Unless --no-compare, also runs
         activation patching of the same activations and prints the correlation of the two, with a scatter plot.
-          --direction D   denoising, noising or both (default denoising)
-          --prompts N     prompts in the batch (default 8)
-          --length L      random tokens per half (default min(24, n_ctx / 2))
-          --bos ID        the first token (default 0; 50256 for GPT-2's vocabulary)
-          --no-compare    attribution only (no activation patching runs)
-          --out DIR       heatmap PNGs, scatter SVGs, attrib.csv and attrib.json go here (default runs/attrib)
-          --seed S        seed of the prompts (default 0)
-          --device D      cpu or cuda (default cpu)
-          --quiet         no progress lines
-        """;
-
-    public static int Run(string[] args)
+        Writes heatmap PNGs, scatter SVGs, attrib.csv and attrib.json to --out.
+        """)
     {
-        var a = CliArgs.Parse("interp attrib", args, PatchSetup.Options, ["--no-compare", "--quiet"]);
-        if (a.HelpRequested) { Console.WriteLine(Usage); return 0; }
-        var s = PatchSetup.Load("interp attrib", a, Path.Combine("runs", "attrib"), "denoising", a.Has("--quiet"));
+        options.AddTo(this);
+        Add(noCompare);
+        SetAction(Run);
+    }
+
+    int Run(ParseResult r)
+    {
+        var s = PatchSetup.Load(options, r);
         s.PrintBaselines(Console.Out);
-        bool compare = !a.Has("--no-compare");
+        bool compare = !r.GetValue(noCompare);
         var files = new List<string>();
         var rows = new List<(string, Tensor, string)>();
         var summary = new Dictionary<string, object>();
@@ -61,14 +60,14 @@ public static class AttribCommand
                 if (!compare) { results[name] = new { attribution = PatchCommand.Nested(attr) }; continue; }
                 s.Progress.Note($"{d}: activation patching {name} for comparison");
                 var act = activation();
-                double r = PatchStats.Correlation(attr, act);
-                Console.WriteLine($"{d} {name}: correlation of attribution with activation patching r = {r:F3} " +
+                double corr = PatchStats.Correlation(attr, act);
+                Console.WriteLine($"{d} {name}: correlation of attribution with activation patching r = {corr:F3} " +
                                   $"({act.Numel} patches; max |difference| {PatchStats.MaxAbsDifference(attr, act):F3})");
                 string svg = s.File($"attrib_{d}_{name}_vs_activation.svg");
-                PatchPlots.SaveScatter(svg, act, attr, $"{name} ({d}): r = {r:F3}", "activation patching", "attribution patching");
+                PatchPlots.SaveScatter(svg, act, attr, $"{name} ({d}): r = {corr:F3}", "activation patching", "attribution patching");
                 files.Add(svg);
                 rows.Add(($"activation.{d}.{name}", act, dims));
-                results[name] = new { correlation = double.IsFinite(r) ? (double?)r : null, attribution = PatchCommand.Nested(attr), activation = PatchCommand.Nested(act) };
+                results[name] = new { correlation = double.IsFinite(corr) ? (double?)corr : null, attribution = PatchCommand.Nested(attr), activation = PatchCommand.Nested(act) };
             }
             Console.WriteLine($"{d} (base {attribution.Baseline:F3}): heads with the largest attribution: {PatchSetup.TopHeads(attribution.HeadsAllPositions, attribution.Baseline)}");
             summary[d] = new { baseline = attribution.Baseline, results };

@@ -1,24 +1,24 @@
-using System.Diagnostics;
+using System.CommandLine;
 using System.Globalization;
-using System.Text.Json;
-using Interp.Analysis.Heads;
-using Interp.Analysis.Patching;
-using Interp.Analysis.Residual;
-using Interp.Plots;
+using Interp.Analysis.Cases;
 using Interp.Training;
-using Interp.Transformers;
 
 namespace Interp.Cli;
 
-/// <summary>
-/// <c>interp demo</c>, the main job: train the 2-layer attention-only induction toy, then take it apart with every tool —
-/// head scores, activation and attribution patching, a sparse autoencoder on its residual stream, residual norms — and
-/// write one self-contained report (report/index.html).
-/// </summary>
-public static class DemoCommand
+/// <summary><c>interp demo</c> (also <c>interp</c> alone), the main job: <see cref="InductionDemo"/>, then a five-line summary.</summary>
+public sealed class DemoCommand : Command
 {
-    public const string Usage = """
-        usage: interp [demo] [--steps N] [--sae-steps N] [--seed S] [--out DIR] [--device cpu|cuda] [--quiet]
+    readonly Option<int> steps = Vocabulary.Steps(1000, "training steps of the transformer (about 13 seconds on 2 idle cores)");
+    readonly Option<int> saeSteps = Vocabulary.Int("--sae-steps", 300, "SAE training steps", min: 1);
+    readonly Option<ulong> seed = Vocabulary.Seed("seed of the model, data and SAE");
+    readonly Option<string> outDir = Vocabulary.Out("report", "report folder; the model is saved in its model/ subfolder");
+    readonly Option<Device> device = Vocabulary.Device();
+    readonly Option<bool> quiet = Vocabulary.Quiet();
+    // the test-sized model (vocabulary 16, L 8, 2 heads of 16), for the test that runs the demo
+    readonly Option<string> size = new Option<string>("--size") { Hidden = true, DefaultValueFactory = _ => "full" };
+
+    public DemoCommand() : base("demo", """
+        The main job: trains the induction toy, takes it apart, writes report/index.html.
 
         The main job, with no downloads: trains the 2-layer attention-only transformer (LayerNorm, shortformer positions,
         d_model 64, 4 heads, vocabulary 64) on [BOS] + 24 random tokens + the same 24 again, then
@@ -26,138 +26,30 @@ public static class DemoCommand
              repeat length and a shorter one (token-based or positional?);
           2. patches activations from clean into corrupted prompts (second copy altered) per layer and position and per
              head, and compares attribution patching with it;
-          3. trains a sparse autoencoder on blocks.0.hook_resid_post (interp sae);
+          3. trains a sparse autoencoder on blocks.0.hook_resid_post (as interp sae);
           4. measures the residual-stream norm per layer with its exponential fit;
-        and writes DIR/index.html with the heatmaps, plots and tables. Progress goes to stderr, a summary to stdout.
-          --steps N       training steps of the transformer (default 1000, about 13 seconds on 2 idle cores)
-          --sae-steps N   SAE training steps (default 300)
-          --seed S        seed of the model, data and SAE (default 0)
-          --out DIR       report folder (default report); the model is saved in DIR/model
-          --device D      cpu (default) or cuda (cuda:N for the N-th GPU): where the model trains and runs
-          --quiet         no progress lines
-        """;
-
-    public static int Run(string[] args)
+        and writes index.html into --out with the heatmaps, plots and tables. Progress goes to stderr, a summary to stdout.
+        """)
     {
-        var a = CliArgs.Parse("interp demo", args, ["--steps", "--sae-steps", "--seed", "--out", "--size", "--device"], ["--quiet"]).NoPositionals();
-        if (a.HelpRequested) { Console.WriteLine(Usage); return 0; }
-        int steps = a.GetInt("--steps", 1000, min: 1), saeSteps = a.GetInt("--sae-steps", 300, min: 1);
-        ulong seed = a.GetSeed();
-        string outDir = a.Get("--out", "report");
-        bool quiet = a.Has("--quiet");
-        var device = a.GetDevice();
-        // --size small: the test-sized model (vocabulary 16, L 8, 2 heads of 16), for the test that runs the demo
-        var options = a.Get("--size", "full") switch
-        {
-            "full" => new InductionOptions(Steps: steps, Seed: seed),
-            "small" => new InductionOptions(Steps: steps, Seed: seed, VocabSize: 16, Length: 8, DModel: 32, NHeads: 2, DHead: 16,
-                BatchSize: 16, LearningRate: 3e-3, EvalEvery: Math.Min(100, steps), EvalBatch: 64),
-            var s => throw new CliError($"interp demo: --size must be full or small, got '{s}'"),
-        };
-        try { Directory.CreateDirectory(outDir); }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
-        {
-            throw new CliError($"interp demo: cannot create the report folder '{outDir}': {e.Message}");
-        }
+        size.Validators.Add(r => { if (r.GetValueOrDefault<string>() is not ("full" or "small")) r.AddError($"--size must be full or small, got '{r.GetValueOrDefault<string>()}'"); });
+        foreach (var option in new Option[] { steps, saeSteps, seed, outDir, device, quiet, size }) Add(option);
+        SetAction(Run);
+    }
 
-        var wall = Stopwatch.StartNew();
-        var progress = new Progress(quiet);
-        progress.Note($"demo 1/5: training the induction toy ({options.Steps} steps; 2 layers, {options.NHeads} heads, d_model {options.DModel}, vocab {options.VocabSize}, L {options.Length}, on {device})");
-        var run = ToyModels.TrainInduction(options, progress.Report,
-            e => progress.Note($"step {e.Step}: held-out loss first half {e.FirstHalfLoss:F3}, repeated half {e.SecondHalfLoss:F3}"), device: device);
-        progress.Finish();
-        var model = run.Model;
-        model.Eval();
-        string modelDir = Path.Combine(outDir, "model");
-        model.Save(modelDir);
-        int L = options.Length, vocab = options.VocabSize;
-        var report = new HtmlReport("Interp demo: an induction toy taken apart");
-        report.Paragraph($"A 2-layer attention-only transformer (LayerNorm, shortformer positions, d_model {options.DModel}, {options.NHeads} heads of {options.DHead}, " +
-            $"vocabulary {vocab}) trained for {run.Final.Step} steps of AdamW on [BOS] + {L} random tokens + the same {L} again, in {run.Wall.TotalSeconds:F0} s. " +
-            $"Held-out next-token loss: {run.Final.FirstHalfLoss:F3} on the random first half (ln {vocab} = {Math.Log(vocab):F3}), {run.Final.SecondHalfLoss:F3} on the repeated half. " +
-            $"Weights: model/model.safetensors (TransformerLens names) and model/config.json.");
-
-        // 2. heads
-        progress.Note("demo 2/5: head scores and attention patterns");
-        var scan = HeadScan.OnRepeatedRandomTokens(model, L, batch: 16, bos: 0, seed: seed + 11);
-        var shorter = HeadScan.OnRepeatedRandomTokens(model, L / 2 + 1, batch: 16, bos: 0, seed: seed + 12);
-        HeadPlots.Scores(scan).SavePng(Path.Combine(outDir, "head_scores.png"));
-        HeadPlots.Patterns(scan.Patterns).SavePng(Path.Combine(outDir, "head_patterns.png"));
-        var ranked = scan.Ranked(HeadScoreKind.Induction);
-        var top = ranked[0];
-        double topShort = shorter.Induction.GetValue(top.Layer, top.Head);
-        string kind = $"and {topShort:F3} at repeat length {L / 2 + 1}. A token-based induction head keeps its stripe at any repeat length; " +
-            "a head that only looks a fixed number of positions back (a shortcut that training on one repeat length allows) loses it";
-        report.Heading("1. Attention heads")
-            .Paragraph($"Scores of every head on repeated random tokens: previous-token (attention to q − 1), duplicate-token (to the earlier copy of the same token) and induction (to the token after it, q − {L - 1}). Top induction head: {top.Label} at {top.Score:F3} {kind}.")
-            .Image("head_scores.png", "previous-token, duplicate-token and induction scores [layer, head]")
-            .Image("head_patterns.png", "attention patterns on one repeated sequence, a row per layer")
-            .Table(["head", $"induction (L={L})", $"induction (L={L / 2 + 1})", "previous-token", "duplicate-token"],
-                ranked.Select(r => (IReadOnlyList<string>)[r.Label, F(r.Score), F(shorter.Induction.GetValue(r.Layer, r.Head)),
-                    F(scan.PreviousToken.GetValue(r.Layer, r.Head)), F(scan.DuplicateToken.GetValue(r.Layer, r.Head))]));
-
-        // 3. patching
-        progress.Note("demo 3/5: activation and attribution patching");
-        var (clean, corrupted, answers, wrong) = InductionPrompts.Make(vocab, L, batch: 8, bos: 0, seed: seed + 13);
-        var metric = PatchMetrics.NormalizedLogitDiff(model, clean, corrupted, answers, wrong);
-        var residPatch = ActivationPatching.ResidPreByPosition(model, clean, corrupted, metric);
-        var headPatch = ActivationPatching.HeadsAllPositions(model, clean, corrupted, metric);
-        var attribution = AttributionPatching.Run(model, clean, corrupted, metric);
-        var headAttrib = attribution.HeadsAllPositions;
-        double rHeads = PatchStats.Correlation(headPatch, headAttrib);
-        double rResid = PatchStats.Correlation(residPatch, attribution.ResidPreByPosition);
-        PatchPlots.SaveHeatmap(Path.Combine(outDir, "patch_resid_pre.png"), residPatch, cellSize: 12);
-        PatchPlots.SaveHeatmap(Path.Combine(outDir, "patch_heads.png"), headPatch, cellSize: 40);
-        PatchPlots.SaveHeatmap(Path.Combine(outDir, "attrib_heads.png"), headAttrib, cellSize: 40);
-        PatchPlots.SaveScatter(Path.Combine(outDir, "attrib_vs_patch.svg"), headPatch.Reshape(-1), headAttrib.Reshape(-1),
-            "heads: attribution vs activation patching", "activation patching", "attribution patching");
-        var headValues = headPatch.ToDoubleArray();
-        int best = Array.IndexOf(headValues, headValues.Max());
-        string bestHead = $"L{best / model.Config.NHeads}H{best % model.Config.NHeads}";
-        report.Heading("2. Activation and attribution patching")
-            .Paragraph($"Clean prompts repeat their first half; the corrupted ones alter it, so the last token's answer differs. Metric: the logit difference between the clean answer and the corrupted one at the last position, normalised to 0 on the corrupted run and 1 on the clean run. Denoising: each clean activation is patched into the corrupted run. The head that restores most alone: {bestHead} ({headValues.Max():F3}). Attribution patching (one forward and one backward pass per side) against activation patching: r = {rHeads:F3} over heads, {rResid:F3} over resid_pre [layer, position].")
-            .Image("patch_resid_pre.png", "activation patching of resid_pre [layer, position] (blue 0 … red 1)")
-            .Image("patch_heads.png", "activation patching per head (hook_z, all positions) [layer, head]")
-            .Image("attrib_heads.png", "attribution patching per head [layer, head]")
-            .Image("attrib_vs_patch.svg", "each head: attribution patching against activation patching");
-
-        // 4. SAE, through the verb so the demo and `interp sae` cannot drift apart
-        progress.Note($"demo 4/5: a sparse autoencoder on blocks.0.hook_resid_post ({saeSteps} steps)");
-        string saeDir = Path.Combine(outDir, "sae");
-        var saeArgs = new List<string> { "--model", modelDir, "--steps", saeSteps.ToString(CultureInfo.InvariantCulture), "--seed", seed.ToString(CultureInfo.InvariantCulture), "--out", saeDir,
-            "--device", a.Get("--device", "cpu") };
-        if (quiet) saeArgs.Add("--quiet");
-        var saeOut = Console.Out;
-        Console.SetOut(TextWriter.Null);   // its summary is read back from metrics.json
-        int saeExit;
-        try { saeExit = SaeCommand.Run([.. saeArgs]); }
-        finally { Console.SetOut(saeOut); }
-        if (saeExit != 0) throw new CliError($"interp demo: the SAE step failed (exit {saeExit})");
-        using var sae = JsonDocument.Parse(File.ReadAllText(Path.Combine(saeDir, "metrics.json")));
-        double Metric(string name) => sae.RootElement.GetProperty(name).GetDouble();
-        report.Heading("3. A sparse autoencoder on the residual stream")
-            .Paragraph($"A ReLU SAE with L1 penalty (SAELens definitions) on blocks.0.hook_resid_post, {saeSteps} steps: L0 {F(Metric("l0"))}, explained variance {F(Metric("explained_variance"))}, " +
-                $"dead features {Metric("dead_fraction"):P1}, dense {Metric("dense_fraction"):P1}; cross-entropy loss recovered when its reconstruction replaces the activation: {F(Metric("ce_loss_recovered"))}. " +
-                "Weights in SAELens's layout: sae/sae_weights.safetensors and sae/cfg.json; the feature report lists each feature's top-activating contexts and direct logit effects.")
-            .Image("sae/report/feature_density.svg", "feature density (log10 of the fraction of rows each feature fires on)")
-            .Paragraph("Feature report: sae/report/index.html");
-
-        // 5. residual norms
-        progress.Note("demo 5/5: residual-stream norms");
-        var normTokens = new Interp.Data.Tasks.RepeatedTokens(vocab, L, bos: 0, seed: seed + 14).Batch(32);
-        var norms = ResidualNorms.Measure(model, normTokens, excludeBos: true, modelName: "induction toy");
-        ResidualNormsReport.Plot(norms).Save(Path.Combine(outDir, "resid_norms.svg"));
-        report.Heading("4. Residual-stream norms")
-            .Paragraph(ResidualNormsReport.Summary(norms))
-            .Image("resid_norms.svg", "mean L2 norm of the residual stream per layer, with its exponential fit");
-        report.Save(outDir);
-
-        string index = Path.Combine(outDir, "index.html");
-        Console.WriteLine($"report: {Path.GetFullPath(index)} ({wall.Elapsed.TotalSeconds:F0} s)");
+    public int Run(ParseResult r)
+    {
+        int trainSteps = r.GetValue(steps);
+        ulong s = r.GetValue(seed);
+        var options = r.GetValue(size) == "small" ? InductionDemo.Small(trainSteps, s) : new InductionOptions(Steps: trainSteps, Seed: s);
+        string dir = Vocabulary.Folder(r.GetValue(outDir)!);
+        var d = InductionDemo.Run(options, r.GetValue(saeSteps), dir, r.GetValue(device)!, new Progress(r.GetValue(quiet)));
+        var (run, L) = (d.Training, d.Length);
+        Console.WriteLine($"report: {Path.GetFullPath(d.Index)} ({d.Wall.TotalSeconds:F0} s)");
         Console.WriteLine($"model: {run.Final.Step} steps in {run.Wall.TotalSeconds:F0} s; held-out loss {run.Final.FirstHalfLoss:F3} (random half) vs {run.Final.SecondHalfLoss:F3} (repeated half)");
-        Console.WriteLine($"heads: top induction score {top.Label} {top.Score:F3} at repeat length {L}, {topShort:F3} at repeat length {L / 2 + 1}");
-        Console.WriteLine($"patching: {bestHead} restores {headValues.Max():F3} of the logit difference alone; attribution vs activation r = {rHeads:F3} (heads), {rResid:F3} (resid_pre)");
-        Console.WriteLine($"sae: L0 {F(Metric("l0"))}, explained variance {F(Metric("explained_variance"))}, CE loss recovered {F(Metric("ce_loss_recovered"))}; residual norm grows {norms.Fit.G:F2}x per layer (R² {norms.Fit.R2:F3})");
+        Console.WriteLine($"heads: top induction score {d.TopInduction.Label} {d.TopInduction.Score:F3} at repeat length {L}, {d.TopInductionShorter:F3} at repeat length {L / 2 + 1}");
+        Console.WriteLine($"patching: {d.BestHead} restores {d.BestHeadRestores:F3} of the logit difference alone; attribution vs activation r = {d.AttributionRHeads:F3} (heads), {d.AttributionRResid:F3} (resid_pre)");
+        Console.WriteLine($"sae: L0 {F(d.Sae.Metrics.L0)}, explained variance {F(d.Sae.Metrics.ExplainedVariance)}, CE loss recovered {F(d.Sae.Ce.Recovered)}; " +
+            $"residual norm grows {d.Norms.Fit.G:F2}x per layer (R² {d.Norms.Fit.R2:F3})");
         return 0;
     }
 

@@ -1,57 +1,52 @@
+using System.CommandLine;
+using Interp.IO;
 using Interp.Tokenizer;
-using Interp.Transformers;
 
 namespace Interp.Cli;
 
 /// <summary><c>interp generate</c>: continue a prompt with a loaded transformer (KV-cached sampling).</summary>
-public static class GenerateCommand
+public sealed class GenerateCommand : Command
 {
-    public const string Usage = """
-        usage: interp generate --model PATH (--prompt TEXT | --tokens "ID ID ...") [--max-new N] [--temperature T]
-                               [--top-k K] [--seed S] [--device cpu|cuda]
+    readonly Option<string> model = Vocabulary.Model("a folder from `interp train induction|modadd`, or a Hugging Face GPT-2 checkpoint", required: true);
+    readonly Option<string> prompt = Vocabulary.Text("--prompt", "text, tokenized with GPT-2's tokenizer (for models with GPT-2's vocabulary)");
+    readonly Option<string> tokens = Vocabulary.Text("--tokens", "\"ID ID ...\": the prompt's token ids (for the toy models)");
+    readonly Option<int> maxNew = Vocabulary.Int("--max-new", 20, "tokens to add", min: 0);
+    readonly Option<double> temperature = Vocabulary.Double("--temperature", 1, "0 is greedy", min: 0);
+    readonly Option<int?> topK = Vocabulary.MaybeInt("--top-k", "sample among the K most likely tokens only", min: 1);
+    readonly Option<ulong> seed = Vocabulary.Seed("seed of the sampler");
+    readonly Option<Device> device = Vocabulary.Device();
 
-        Continues a prompt with the model at PATH: a folder from `interp train induction|modadd` (model.safetensors +
-        config.json) or a Hugging Face GPT-2 checkpoint. --prompt is tokenized with GPT-2's tokenizer (for models with
-        GPT-2's vocabulary); --tokens gives the ids directly (for the toy models). Prints the prompt and the new tokens.
-          --max-new N       tokens to add (default 20)
-          --temperature T   0 is greedy (default 1)
-          --top-k K         sample among the K most likely tokens only
-          --seed S          seed of the sampler (default 0)
-        """;
-
-    public static int Run(string[] args)
+    public GenerateCommand() : base("generate", "Samples from a model (KV-cached).\n\nContinues a prompt (--prompt TEXT or --tokens IDS) with the model and prints the prompt and the new tokens.")
     {
-        var a = CliArgs.Parse("interp generate", args, ["--model", "--prompt", "--tokens", "--max-new", "--temperature", "--top-k", "--seed", "--device"]).NoPositionals();
-        if (a.HelpRequested) { Console.WriteLine(Usage); return 0; }
-        string path = a.Get("--model") ?? throw new CliError("interp generate: --model PATH is required (see interp generate --help)");
-        if (a.Has("--prompt") == a.Has("--tokens")) throw new CliError("interp generate: give exactly one of --prompt TEXT and --tokens \"ID ID ...\"");
-        int maxNew = a.GetInt("--max-new", 20, min: 0);
-        double temperature = a.GetDouble("--temperature", 1);
-        if (temperature < 0) throw new CliError($"interp generate: --temperature must be >= 0, got {temperature}");
-        int? topK = a.Has("--top-k") ? a.GetInt("--top-k", 0, min: 1) : null;
-        var device = a.GetDevice();
-        var model = ModelFiles.LoadTransformer(path, device);
-        int vocab = model.Config.DVocab;
+        foreach (var option in new Option[] { model, prompt, tokens, maxNew, temperature, topK, seed, device }) Add(option);
+        SetAction(Run);
+    }
 
-        bool gpt2Text = a.Has("--prompt");
+    int Run(ParseResult r)
+    {
+        string path = Vocabulary.Required(r, model);
+        bool gpt2Text = r.GetValue(prompt) is not null;
+        if (gpt2Text == (r.GetValue(tokens) is not null)) throw new CliError("give exactly one of --prompt TEXT and --tokens \"ID ID ...\"");
+        var transformer = ModelFiles.LoadTransformer(path, r.GetValue(device));
+        int vocab = transformer.Config.DVocab, count = r.GetValue(maxNew);
         if (gpt2Text && vocab != Gpt2Tokenizer.Instance.VocabSize)
-            throw new CliError($"interp generate: --prompt needs a model with GPT-2's vocabulary of {Gpt2Tokenizer.Instance.VocabSize}; this one has {vocab} tokens, so give --tokens");
-        int[] prompt = gpt2Text ? Gpt2Tokenizer.Instance.ToTokens(a.Get("--prompt")!) : ParseIds(a.Get("--tokens")!, vocab);
-        if (prompt.Length == 0) throw new CliError("interp generate: the prompt is empty");
-        if (prompt.Length + maxNew - 1 > model.Config.NCtx)
-            throw new CliError($"interp generate: {prompt.Length} prompt tokens + {maxNew} new ones exceed the model's context of {model.Config.NCtx}");
-        if (topK > vocab) throw new CliError($"interp generate: --top-k {topK} is more than the vocabulary of {vocab}");
+            throw new CliError($"--prompt needs a model with GPT-2's vocabulary of {Gpt2Tokenizer.Instance.VocabSize}; this one has {vocab} tokens, so give --tokens");
+        int[] ids = gpt2Text ? Gpt2Tokenizer.Instance.ToTokens(r.GetValue(prompt)!) : ParseIds(r.GetValue(tokens)!, vocab);
+        if (ids.Length == 0) throw new CliError("the prompt is empty");
+        if (ids.Length + count - 1 > transformer.Config.NCtx)
+            throw new CliError($"{ids.Length} prompt tokens + {count} new ones exceed the model's context of {transformer.Config.NCtx}");
+        if (r.GetValue(topK) > vocab) throw new CliError($"--top-k {r.GetValue(topK)} is more than the vocabulary of {vocab}");
 
-        var output = model.Generate(Tensor.FromArray(prompt, [1, prompt.Length], device), maxNew, temperature, topK, new Generator(a.GetSeed()))
-            .ToIntArray();
-        var added = output[prompt.Length..];
+        var output = transformer.Generate(Tensor.FromArray(ids, [1, ids.Length], r.GetValue(device)), count, r.GetValue(temperature), r.GetValue(topK),
+            new Generator(r.GetValue(seed))).ToIntArray();
+        var added = output[ids.Length..];
         if (gpt2Text)
         {
-            Console.WriteLine(Gpt2Tokenizer.Instance.ToString(prompt) + Gpt2Tokenizer.Instance.ToString(added));
+            Console.WriteLine(Gpt2Tokenizer.Instance.ToString(ids) + Gpt2Tokenizer.Instance.ToString(added));
         }
         else
         {
-            Console.WriteLine($"prompt: {string.Join(' ', prompt)}");
+            Console.WriteLine($"prompt: {string.Join(' ', ids)}");
             Console.WriteLine($"new:    {string.Join(' ', added)}");
         }
         return 0;
@@ -60,6 +55,6 @@ public static class GenerateCommand
     static int[] ParseIds(string text, int vocab) =>
         text.Split([' ', ','], StringSplitOptions.RemoveEmptyEntries)
             .Select(s => int.TryParse(s, out int id) && id >= 0 && id < vocab ? id
-                : throw new CliError($"interp generate: --tokens: '{s}' is not a token id in [0, {vocab})"))
+                : throw new CliError($"--tokens: '{s}' is not a token id in [0, {vocab})"))
             .ToArray();
 }

@@ -1,42 +1,44 @@
+using System.CommandLine;
 using Interp.Analysis.Residual;
+using Interp.IO;
 using Interp.Plots;
 
 namespace Interp.Cli;
 
 /// <summary><c>interp lens</c>: the logit lens over the layers and the direct logit attribution of every head and MLP.</summary>
-public static class LensCommand
+public sealed class LensCommand : Command
 {
-    public const string Usage = $"""
-        usage: interp lens --model PATH [--out DIR] [options]
+    readonly AnalysisInputs inputs = new(Path.Combine("runs", "lens"));
+
+    public LensCommand() : base("lens", """
+        Logit lens per layer and direct logit attribution per head and MLP.
 
         Logit lens: the log-probability of the true next token read from the residual stream at every stage (each
         layer's input, the middle of each MLP block, the final residual) through the final LayerNorm and the
         unembedding, averaged over the sequences, per position. Direct logit attribution: what every head, MLP,
         embedding and the biases add to the true next token's logit (final-LN scale frozen from the run; they sum to
-        the logit). Prints the mean per stage (and on the repeated half) and the largest contributors; writes to DIR
-        (default runs/lens): lens_logprob.png ([stage, position], viridis), lens_dla.png ([component, position],
-        blue-white-red) and lens.csv.
-        {AnalysisInputs.OptionsHelp}
-          --out DIR      output folder (default runs/lens)
-        """;
-
-    public static int Run(string[] args)
+        the logit). Prints the mean per stage (and on the repeated half) and the largest contributors; writes to --out:
+        lens_logprob.png ([stage, position], viridis), lens_dla.png ([component, position], blue-white-red) and lens.csv.
+        """)
     {
-        const string command = "interp lens";
-        var a = CliArgs.Parse(command, args, AnalysisInputs.Options).NoPositionals();
-        if (a.HelpRequested) { Console.WriteLine(Usage); return 0; }
-        var model = AnalysisInputs.Model(a, command);
-        var (tokens, repeatStart, description) = AnalysisInputs.Tokens(a, model, command, plainIfShort: true);
-        string dir = AnalysisInputs.OutDir(a, Path.Combine("runs", "lens"), command);
+        inputs.AddTo(this);
+        SetAction(Run);
+    }
+
+    int Run(ParseResult r)
+    {
+        var model = inputs.LoadModel(r);
+        var (tokens, repeatStart, description) = inputs.TokensFor(r, model, plainIfShort: true);
+        string dir = inputs.OutDir(r);
         var scan = LensScan.Run(model, tokens);
-        Console.WriteLine($"{command}: {description}");
+        Console.WriteLine($"interp lens: {description}");
         // position p predicts token p+1: the repeat is predictable from position repeatStart on
-        var repeated = repeatStart is int r ? scan.StageMeans(r) : null;
+        var repeated = repeatStart is int start ? scan.StageMeans(start) : null;
         var all = scan.StageMeans();
         Console.WriteLine(repeated is null ? "mean log-prob of the next token per stage:" : "mean log-prob of the next token per stage (all positions / repeated half):");
         for (int i = 0; i < all.Count; i++)
             Console.WriteLine($"  {all[i].Stage,-11} {all[i].LogProb,8:F3}" + (repeated is null ? "" : $"  {repeated[i].LogProb,8:F3}"));
-        var from = repeatStart ?? 0;
+        int from = repeatStart ?? 0;
         var dla = scan.Dla.Narrow(1, from, scan.Dla.Size(1) - from).Mean(1).ToDoubleArray();
         var largest = dla.Select((v, i) => (Label: scan.ComponentLabels[i], Value: v)).OrderByDescending(x => Math.Abs(x.Value)).Take(6);
         Console.WriteLine($"largest direct logit attributions to the next token{(repeatStart is null ? "" : " on the repeated half")}: " +

@@ -1,34 +1,38 @@
+using System.CommandLine;
 using Interp.Analysis.Residual;
-using Interp.Plots;
+using Interp.IO;
 
 namespace Interp.Cli;
 
 /// <summary><c>interp norms</c>: residual-stream norm per layer with its exponential fit, and the output-weight norms.</summary>
-public static class NormsCommand
+public sealed class NormsCommand : Command
 {
-    public const string Usage = $"""
-        usage: interp norms --model PATH [--out DIR] [--keep-bos] [options]
+    readonly AnalysisInputs inputs = new(Path.Combine("runs", "norms"));
+    readonly Option<bool> keepBos = Vocabulary.Flag("--keep-bos", "include position 0 in the mean");
+
+    public NormsCommand() : base("norms", """
+        Residual norm per layer with its exponential fit; output-weight norms per head and MLP.
 
         The residual-norm analysis: the mean L2 norm of the residual stream entering each block and leaving the last
         (layers 0..n), over all sequences and positions (position 0 left out unless --keep-bos), fitted by
         norm = A * G^layer (least squares on log norm; G is the growth factor per layer), and the Frobenius and
-        spectral norms of each head's W_V W_O and each MLP's W_out. Writes to DIR (default runs/norms):
-        norms.svg (log-scale plot), norms.csv (per layer) and norms_heads.csv (per head).
-        {AnalysisInputs.OptionsHelp}
-          --out DIR      output folder (default runs/norms)
-          --keep-bos     include position 0 in the mean
-        """;
-
-    public static int Run(string[] args)
+        spectral norms of each head's W_V W_O and each MLP's W_out. Writes to --out: norms.svg (log-scale plot),
+        norms.csv (per layer) and norms_heads.csv (per head).
+        """)
     {
-        const string command = "interp norms";
-        var a = CliArgs.Parse(command, args, AnalysisInputs.Options, ["--keep-bos"]).NoPositionals();
-        if (a.HelpRequested) { Console.WriteLine(Usage); return 0; }
-        var model = AnalysisInputs.Model(a, command);
-        var (tokens, _, description) = AnalysisInputs.Tokens(a, model, command, plainIfShort: true);
-        string dir = AnalysisInputs.OutDir(a, Path.Combine("runs", "norms"), command);
-        var norms = ResidualNorms.Measure(model, tokens, excludeBos: !a.Has("--keep-bos"), modelName: Path.GetFileName(Path.TrimEndingDirectorySeparator(a.Get("--model")!)));
-        Console.WriteLine($"{command}: {description}");
+        inputs.AddTo(this);
+        Add(keepBos);
+        SetAction(Run);
+    }
+
+    int Run(ParseResult r)
+    {
+        var model = inputs.LoadModel(r);
+        var (tokens, _, description) = inputs.TokensFor(r, model, plainIfShort: true);
+        string dir = inputs.OutDir(r);
+        string name = Path.GetFileName(Path.TrimEndingDirectorySeparator(r.GetValue(inputs.Model)!));
+        var norms = ResidualNorms.Measure(model, tokens, excludeBos: !r.GetValue(keepBos), modelName: name);
+        Console.WriteLine($"interp norms: {description}");
         Console.WriteLine(ResidualNormsReport.Summary(norms));
         Write(dir, [norms]);
         return 0;

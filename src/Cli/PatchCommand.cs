@@ -1,14 +1,19 @@
+using System.CommandLine;
 using Interp.Analysis.Patching;
+using Interp.IO;
 using Interp.Plots;
 
 namespace Interp.Cli;
 
 /// <summary><c>interp patch</c>: activation patching heatmaps of a transformer on induction prompts.</summary>
-public static class PatchCommand
+public sealed class PatchCommand : Command
 {
-    public const string Usage = """
-        usage: interp patch MODEL [--direction denoising|noising|both] [--prompts N] [--length L] [--bos ID]
-                                  [--heads-by-pos] [--path L.H] [--out DIR] [--seed S] [--device cpu|cuda] [--quiet]
+    readonly PatchSetup.Options options = new(Path.Combine("runs", "patch"), "both");
+    readonly Option<bool> headsByPosition = Vocabulary.Flag("--heads-by-pos", "also patch every head at every position ([layer, head, pos]; n_layers*n_heads*pos runs)");
+    readonly Option<string> path = Vocabulary.Text("--path", "L.H: also path patching from every head of the layers below L into head H of layer L, into its query, key and value input separately ([layer, head] each; NaN where not upstream)");
+
+    public PatchCommand() : base("patch", """
+        Activation patching (resid/attn/mlp by position, heads, path patching): heatmaps, CSV, JSON.
 
         Activation patching on MODEL (a folder from `interp train induction`, or a GPT-2 checkpoint) with induction
         prompts: clean = BOS + L random tokens + the same tokens again, cut before the last; corrupted = the same with
@@ -18,27 +23,21 @@ public static class PatchCommand
         noising corrupted activations into the clean run (which are necessary?).
         Patches blocks.L.hook_resid_pre, hook_attn_out and hook_mlp_out (models with MLPs) at each layer and position,
         and each head's hook_z at all positions (and per position with --heads-by-pos).
-          --direction D   denoising, noising or both (default both)
-          --prompts N     prompts in the batch (default 8)
-          --length L      random tokens per half (default min(24, n_ctx / 2))
-          --bos ID        the first token (default 0; 50256 for GPT-2's vocabulary)
-          --heads-by-pos  also patch every head at every position ([layer, head, pos]; n_layers*n_heads*pos runs)
-          --path L.H      also path patching from every head of the layers below L into head H of layer L, into its
-                          query, key and value input separately ([layer, head] each; NaN where not upstream)
-          --out DIR       heatmap PNGs, patch.csv and patch.json go here (default runs/patch)
-          --seed S        seed of the prompts (default 0)
-          --device D      cpu or cuda (default cpu)
-          --quiet         no progress lines
         Heatmap colours: the change of the metric from the base run (blue lower, red higher); rows are layers
-        (layer-major layer·head rows for per-position heads), columns positions or heads.
-        """;
-
-    public static int Run(string[] args)
+        (layer-major layer·head rows for per-position heads), columns positions or heads. Writes heatmap PNGs,
+        patch.csv and patch.json to --out.
+        """)
     {
-        var a = CliArgs.Parse("interp patch", args, [.. PatchSetup.Options, "--path"], ["--heads-by-pos", "--quiet"]);
-        if (a.HelpRequested) { Console.WriteLine(Usage); return 0; }
-        var s = PatchSetup.Load("interp patch", a, Path.Combine("runs", "patch"), "both", a.Has("--quiet"));
-        var receiver = a.Get("--path") is { } text ? ParseHead(text, s.Model.Config) : ((int, int)?)null;
+        options.AddTo(this);
+        Add(headsByPosition);
+        Add(path);
+        SetAction(Run);
+    }
+
+    int Run(ParseResult r)
+    {
+        var s = PatchSetup.Load(options, r);
+        var receiver = r.GetValue(path) is { } text ? ParseHead(text, s.Model.Config) : ((int, int)?)null;
         s.PrintBaselines(Console.Out);   // after every argument is checked: a refused command prints nothing on stdout
         var files = new List<string>();
         var rows = new List<(string, Tensor, string)>();
@@ -62,7 +61,7 @@ public static class PatchCommand
             Patch("attn_out", "layer,pos", () => ActivationPatching.AttnOutByPosition(m, clean, corrupted, metric, direction));
             if (!m.Config.AttnOnly) Patch("mlp_out", "layer,pos", () => ActivationPatching.MlpOutByPosition(m, clean, corrupted, metric, direction));
             Patch("heads", "layer,head", () => ActivationPatching.HeadsAllPositions(m, clean, corrupted, metric, direction));
-            if (a.Has("--heads-by-pos")) Patch("heads_by_pos", "layer,head,pos", () => ActivationPatching.HeadsByPosition(m, clean, corrupted, metric, direction));
+            if (r.GetValue(headsByPosition)) Patch("heads_by_pos", "layer,head,pos", () => ActivationPatching.HeadsByPosition(m, clean, corrupted, metric, direction));
             if (receiver is var (rl, rh))
                 foreach (var input in new[] { "q", "k", "v" })
                     Patch($"path_to_L{rl}H{rh}_{input}", "layer,head",
@@ -87,9 +86,9 @@ public static class PatchCommand
     {
         var parts = text.Split('.');
         if (parts.Length != 2 || !int.TryParse(parts[0], out int l) || !int.TryParse(parts[1], out int h))
-            throw new CliError($"interp patch: --path needs LAYER.HEAD (e.g. 1.3), got '{text}'");
+            throw new CliError($"--path needs LAYER.HEAD (e.g. 1.3), got '{text}'");
         if (l < 1 || l >= cfg.NLayers || h < 0 || h >= cfg.NHeads)
-            throw new CliError($"interp patch: --path {text}: the receiver must be a head of layers 1..{cfg.NLayers - 1} (heads 0..{cfg.NHeads - 1})");
+            throw new CliError($"--path {text}: the receiver must be a head of layers 1..{cfg.NLayers - 1} (heads 0..{cfg.NHeads - 1})");
         return (l, h);
     }
 

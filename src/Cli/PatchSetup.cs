@@ -1,5 +1,7 @@
+using System.CommandLine;
 using System.Text.Json;
 using Interp.Analysis.Patching;
+using Interp.IO;
 using Interp.Plots;
 using Interp.Training;
 using Interp.Transformers;
@@ -9,8 +11,6 @@ namespace Interp.Cli;
 /// <summary>What <c>interp patch</c> and <c>interp attrib</c> share: arguments, the model, the default prompts and the metric.</summary>
 internal sealed class PatchSetup
 {
-    public static readonly string[] Options = ["--prompts", "--length", "--bos", "--direction", "--out", "--seed", "--device"];
-
     public required HookedTransformer Model { get; init; }
     public required string ModelPath { get; init; }
     public required Tensor Clean { get; init; }
@@ -25,38 +25,65 @@ internal sealed class PatchSetup
     public required Progress Progress { get; init; }
     public required object Settings { get; init; }
 
-    public static PatchSetup Load(string command, CliArgs a, string defaultOut, string defaultDirection, bool quiet)
+    /// <summary>The options patch and attrib share, the model also as a positional MODEL (the older form).</summary>
+    public sealed class Options(string defaultOut, string defaultDirection)
     {
-        if (a.Positionals.Count != 1) throw new CliError($"{command}: needs one MODEL (a folder from `interp train induction`, or a GPT-2 checkpoint); see {command} --help");
-        string path = a.Positionals[0];
-        var model = ModelFiles.LoadTransformer(path, a.GetDevice());
+        public readonly Argument<string?> ModelArgument = new("MODEL") { Description = "the same as --model", Arity = ArgumentArity.ZeroOrOne };
+        public readonly Option<string> Model = Vocabulary.Model("a folder from `interp train induction`, or a GPT-2 checkpoint");
+        public readonly Option<string> Direction = Vocabulary.Choice("--direction", defaultDirection,
+            "denoising patches clean activations into the corrupted run, noising corrupted ones into the clean run", "denoising", "noising", "both");
+        public readonly Option<int> Prompts = Vocabulary.Int("--prompts", 8, "prompts in the batch", min: 1);
+        public readonly Option<int?> Length = Vocabulary.MaybeInt("--length", "random tokens per half (default min(24, n_ctx / 2))", min: 2);
+        public readonly Option<int?> Bos = Vocabulary.MaybeInt("--bos", "the first token (default 0; 50256 for GPT-2's vocabulary)", min: 0);
+        public readonly Option<string> Out = Vocabulary.Out(defaultOut);
+        public readonly Option<ulong> Seed = Vocabulary.Seed("seed of the prompts");
+        public readonly Option<Device> Device = Vocabulary.Device();
+        public readonly Option<bool> Quiet = Vocabulary.Quiet();
+
+        public void AddTo(Command command)
+        {
+            command.Add(ModelArgument);
+            foreach (var option in new Option[] { Model, Direction, Prompts, Length, Bos, Out, Seed, Device, Quiet }) command.Add(option);
+        }
+    }
+
+    public static PatchSetup Load(Options o, ParseResult r)
+    {
+        string path = (r.GetValue(o.ModelArgument), r.GetValue(o.Model)) switch
+        {
+            (string p, null) when p.StartsWith('-') => throw new CliError($"unexpected argument '{p}'"),
+            (string p, null) => p,
+            (null, string p) => p,
+            (null, null) => throw new CliError("needs one MODEL (a folder from `interp train induction`, or a GPT-2 checkpoint) as --model or the first argument"),
+            _ => throw new CliError("name the model once: MODEL or --model"),
+        };
+        var model = ModelFiles.LoadTransformer(path, r.GetValue(o.Device));
         model.Eval();
         var cfg = model.Config;
-        int prompts = a.GetInt("--prompts", 8, min: 1);
-        int length = a.GetInt("--length", Math.Min(24, cfg.NCtx / 2), min: 2);
-        if (2 * length > cfg.NCtx) throw new CliError($"{command}: --length {length} makes prompts of {2 * length} tokens, longer than the model's n_ctx = {cfg.NCtx}");
-        int bos = a.GetInt("--bos", cfg.DVocab == 50257 ? 50256 : 0, min: 0);
-        if (bos >= cfg.DVocab) throw new CliError($"{command}: --bos {bos} is outside the model's vocabulary [0, {cfg.DVocab})");
-        ulong seed = a.GetSeed();
-        var directions = a.Get("--direction", defaultDirection) switch
+        int prompts = r.GetValue(o.Prompts);
+        int length = r.GetValue(o.Length) ?? Math.Min(24, cfg.NCtx / 2);
+        if (2 * length > cfg.NCtx) throw new CliError($"--length {length} makes prompts of {2 * length} tokens, longer than the model's n_ctx = {cfg.NCtx}");
+        int bos = r.GetValue(o.Bos) ?? (cfg.DVocab == 50257 ? 50256 : 0);
+        if (bos >= cfg.DVocab) throw new CliError($"--bos {bos} is outside the model's vocabulary [0, {cfg.DVocab})");
+        ulong seed = r.GetValue(o.Seed);
+        var directions = r.GetValue(o.Direction) switch
         {
             "denoising" => new[] { PatchDirection.Denoising },
             "noising" => [PatchDirection.Noising],
-            "both" => [PatchDirection.Denoising, PatchDirection.Noising],
-            var d => throw new CliError($"{command}: --direction must be denoising, noising or both, got '{d}'"),
+            _ => [PatchDirection.Denoising, PatchDirection.Noising],
         };
-        string outDir = a.Get("--out", defaultOut);
-        CheckWritable(command, outDir);
+        string outDir = r.GetValue(o.Out)!;
+        CheckWritable(outDir);
 
         var (clean, corrupted, answers, wrong) = InductionPrompts.Make(cfg.DVocab, length, prompts, bos, seed);
         var (c, k) = ActivationPatching.Baselines(model, clean, corrupted, PatchMetrics.LogitDiff(answers, wrong));
         if (Math.Abs(c - k) < 1e-6)
-            throw new CliError($"{command}: the clean and corrupted prompts give the same logit difference ({c:G4}); nothing to patch (is the model trained?)");
+            throw new CliError($"the clean and corrupted prompts give the same logit difference ({c:G4}); nothing to patch (is the model trained?)");
         return new PatchSetup
         {
             Model = model, ModelPath = path, Clean = clean, Corrupted = corrupted, Answers = answers, Wrong = wrong,
             Metric = PatchMetrics.NormalizedLogitDiff(answers, wrong, c, k), CleanLogitDiff = c, CorruptedLogitDiff = k,
-            Directions = directions, OutDir = outDir, Progress = new Progress(quiet),
+            Directions = directions, OutDir = outDir, Progress = new Progress(r.GetValue(o.Quiet)),
             Settings = new { model = path, prompts, length, bos, seed, clean_logit_diff = c, corrupted_logit_diff = k },
         };
     }
@@ -83,7 +110,7 @@ internal sealed class PatchSetup
     public void WriteJson(string name, object content) =>
         AtomicFile.WriteAllText(File(name), JsonSerializer.Serialize(content, new JsonSerializerOptions { WriteIndented = true }) + "\n");
 
-    static void CheckWritable(string command, string dir)
+    static void CheckWritable(string dir)
     {
         try
         {
@@ -94,7 +121,7 @@ internal sealed class PatchSetup
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            throw new CliError($"{command}: cannot write to --out '{dir}': {e.Message}");
+            throw new CliError($"cannot write to --out '{dir}': {e.Message}");
         }
     }
 }

@@ -1,35 +1,44 @@
+using System.CommandLine;
 using Interp.Tokenizer;
 
 namespace Interp.Cli;
 
 /// <summary><c>interp tokens</c>: GPT-2 tokenization of a text, or the text of token ids.</summary>
-public static class TokensCommand
+public sealed class TokensCommand : Command
 {
-    public const string Usage = """
-        usage: interp tokens TEXT... [--bos]
-               interp tokens --decode ID [ID...]
+    readonly Argument<string[]> text = new("TEXT") { Description = "the text (or with --decode the ids)", Arity = ArgumentArity.ZeroOrMore };
+    readonly Option<bool> bos = Vocabulary.Flag("--bos", "put <|endoftext|> (50256) first, as TransformerLens's prepend_bos does");
+    readonly Option<bool> decode = Vocabulary.Flag("--decode", "print the text of the token ids given");
+
+    public TokensCommand() : base("tokens", """
+        GPT-2 tokenization of a text, or the text of token ids.
 
         Splits TEXT into GPT-2 tokens (byte-level BPE, 50,257 ids) and prints one line per token: its position, id
-        and the piece of text it stands for (whitespace shown as ␣, newlines as ⏎). --bos puts <|endoftext|> (50256)
-        first, as TransformerLens's prepend_bos does. With --decode, prints the text of the given ids.
-        """;
-
-    public static int Run(string[] args)
+        and the piece of text it stands for (whitespace shown as ␣, newlines as ⏎). With --decode, prints the text of
+        the given ids.
+        """)
     {
-        var a = CliArgs.Parse("interp tokens", args, [], ["--bos", "--decode"]);
-        if (a.HelpRequested) { Console.WriteLine(Usage); return 0; }
-        if (a.Positionals.Count == 0) throw new CliError("interp tokens: give a text to tokenize, or --decode and token ids (see interp tokens --help)");
+        Add(text);
+        Add(bos);
+        Add(decode);
+        SetAction(Run);
+    }
+
+    int Run(ParseResult r)
+    {
+        var words = r.GetValue(text) ?? [];
+        if (words.Length == 0) throw new CliError("give a text to tokenize, or --decode and token ids");
         var tokenizer = Gpt2Tokenizer.Instance;
-        if (a.Has("--decode"))
+        if (r.GetValue(decode))
         {
-            var ids = a.Positionals.Select(text => int.TryParse(text, out int id) && id >= 0 && id < tokenizer.VocabSize ? id
-                : throw new CliError($"interp tokens --decode: '{text}' is not a token id in [0, {tokenizer.VocabSize})")).ToArray();
+            var ids = words.Select(w => int.TryParse(w, out int id) && id >= 0 && id < tokenizer.VocabSize ? id
+                : throw new CliError($"--decode: '{w}' is not a token id in [0, {tokenizer.VocabSize})")).ToArray();
             Console.WriteLine(tokenizer.ToString(ids));
             return 0;
         }
-        string input = string.Join(' ', a.Positionals);
-        var tokens = tokenizer.ToTokens(input, prependBos: a.Has("--bos"));
-        var pieces = tokenizer.ToStrTokens(input, prependBos: a.Has("--bos"));
+        string input = string.Join(' ', words);
+        var tokens = tokenizer.ToTokens(input, prependBos: r.GetValue(bos));
+        var pieces = tokenizer.ToStrTokens(input, prependBos: r.GetValue(bos));
         Console.WriteLine($"{tokens.Length} tokens");
         for (int i = 0; i < tokens.Length; i++)
             Console.WriteLine($"{i,4} {tokens[i],6}  {pieces[i].Replace(" ", "␣").Replace("\n", "⏎")}");

@@ -1,84 +1,84 @@
+using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
 using System.Text;
 using Interp.Analysis;
+using Interp.IO;
 using Interp.Plots;
 using Interp.Training;
 
 namespace Interp.Cli;
 
 /// <summary><c>interp unspeakable</c>: which tokens of a transformer can be made the argmax at all.</summary>
-public static class UnspeakableCommand
+public sealed class UnspeakableCommand : Command
 {
-    public const string Usage = """
-        usage: interp unspeakable --model PATH [--via resid|embed] [--prompt IDS] [--tokens A-B] [--steps N] [--lr X]
-                                  [--batch N] [--out FILE] [--seed N] [--device cpu|cuda] [--quiet]
+    readonly Option<string> model = Vocabulary.Model("a folder from `interp train induction|modadd`, or a GPT-2 .safetensors file", required: true);
+    readonly Option<string> via = Vocabulary.Choice("--via", "resid",
+        "resid: a final residual vector r, logits = unembed(ln_final(r)); embed: the input embedding of the last position, after --prompt, through the whole model",
+        "resid", "embed");
+    readonly Option<string> prompt = Vocabulary.Text("--prompt", "comma-separated token ids before the free position for --via embed", "");
+    readonly Option<string> tokens = Vocabulary.Text("--tokens", "A-B: only tokens A..B inclusive (default the whole vocabulary)");
+    readonly Option<int> steps = Vocabulary.Steps(300, "Adam steps per token", min: 0);
+    readonly Option<double> lr = Vocabulary.Lr(0.1, "Adam learning rate");
+    readonly Option<int> batch = Vocabulary.Int("--batch", 256, "tokens optimised together", min: 1);
+    readonly Option<string> outFile = Vocabulary.Out(Path.Combine("runs", "unspeakable.tsv"), "FILE: tab-separated token, argmax (1/0), probability, margin");
+    readonly Option<ulong> seed = Vocabulary.Seed("seed of the start vectors");
+    readonly Option<Device> device = Vocabulary.Device();
+    readonly Option<bool> quiet = Vocabulary.Quiet();
+
+    public UnspeakableCommand() : base("unspeakable", """
+        Which tokens a transformer can be made to predict.
 
         For every token, optimises a free vector with Adam to maximise the token's probability and reports whether the
         token can be made the argmax. Prints the count and the tokens never made the argmax, writes one line per token.
-          --model PATH   a folder from `interp train induction|modadd`, or a GPT-2 .safetensors file
-          --via V        resid: a final residual vector r, logits = unembed(ln_final(r)) (default);
-                         embed: the input embedding of the last position, after --prompt, through the whole model
-          --prompt IDS   comma-separated token ids before the free position for --via embed (default none)
-          --tokens A-B   only tokens A..B inclusive (default the whole vocabulary)
-          --steps N      Adam steps per token (default 300)
-          --lr X         Adam learning rate (default 0.1)
-          --batch N      tokens optimised together (default 256)
-          --out FILE     tab-separated token, argmax (1/0), probability, margin (default runs/unspeakable.tsv)
-          --seed N       seed of the start vectors (default 0)
-          --device D     cpu or cuda (default cpu)
-          --quiet        no progress lines
-        A token reported reachable is certified by the vector found; an unreachable one was not reached in N steps.
-        """;
-
-    public static int Run(string[] args)
+        A token reported reachable is certified by the vector found; an unreachable one was not reached in --steps steps.
+        """)
     {
-        var a = CliArgs.Parse("interp unspeakable", args,
-            ["--model", "--via", "--prompt", "--tokens", "--steps", "--lr", "--batch", "--out", "--seed", "--device"], ["--quiet"]).NoPositionals();
-        if (a.HelpRequested) { Console.WriteLine(Usage); return 0; }
-        string path = a.Get("--model") ?? throw new CliError("interp unspeakable: --model is required (see interp unspeakable --help)");
-        string via = a.Get("--via", "resid");
-        if (via is not ("resid" or "embed")) throw new CliError($"interp unspeakable: --via must be resid or embed, got '{via}'");
-        var prompt = ParseIds(a.Get("--prompt", ""));
-        if (prompt.Length > 0 && via != "embed") throw new CliError("interp unspeakable: --prompt only applies to --via embed");
-        var progress = new Progress(a.Has("--quiet"));
+        foreach (var option in new Option[] { model, via, prompt, tokens, steps, lr, batch, outFile, seed, device, quiet }) Add(option);
+        SetAction(Run);
+    }
+
+    int Run(ParseResult r)
+    {
+        string path = Vocabulary.Required(r, model), via = r.GetValue(this.via)!;
+        var prompt = ParseIds(r.GetValue(this.prompt)!);
+        if (prompt.Length > 0 && via != "embed") throw new CliError("--prompt only applies to --via embed");
+        var progress = new Progress(r.GetValue(quiet));
         var options = new UnspeakableOptions
         {
-            Steps = a.GetInt("--steps", 300, min: 0), LearningRate = a.GetDouble("--lr", 0.1), BatchSize = a.GetInt("--batch", 256, min: 1),
-            Seed = a.GetSeed(), Progress = progress.Report,
+            Steps = r.GetValue(steps), LearningRate = r.GetValue(lr), BatchSize = r.GetValue(batch), Seed = r.GetValue(seed), Progress = progress.Report,
         };
-        string outFile = a.Get("--out", Path.Combine("runs", "unspeakable.tsv"));
+        string outFile = r.GetValue(this.outFile)!;
 
         var clock = Stopwatch.StartNew();
-        var model = ModelFiles.LoadTransformer(path, a.GetDevice());
-        int vocab = model.Config.DVocab;
-        var tokens = ParseRange(a.Get("--tokens"), vocab);
-        progress.Note($"unspeakable: {path} (d_model {model.Config.DModel}, vocabulary {vocab}); {tokens.Length} tokens via {via}, {options.Steps} Adam steps at lr {options.LearningRate}");
+        var transformer = ModelFiles.LoadTransformer(path, r.GetValue(device));
+        int vocab = transformer.Config.DVocab;
+        var ids = ParseRange(r.GetValue(tokens), vocab);
+        progress.Note($"unspeakable: {path} (d_model {transformer.Config.DModel}, vocabulary {vocab}); {ids.Length} tokens via {via}, {options.Steps} Adam steps at lr {options.LearningRate}");
         TokenReach[] results;
         try
         {
             results = via == "resid"
-                ? UnspeakableTokens.ViaFinalResidual(model, tokens, options)
-                : UnspeakableTokens.ViaInputEmbedding(model, prompt, tokens, options);
+                ? UnspeakableTokens.ViaFinalResidual(transformer, ids, options)
+                : UnspeakableTokens.ViaInputEmbedding(transformer, prompt, ids, options);
         }
-        catch (ArgumentException e) { throw new CliError($"interp unspeakable: {e.Message}"); }
         finally { progress.Finish(); }
 
         var text = new StringBuilder("token\targmax\tprobability\tmargin\n");
-        foreach (var r in results)
-            text.Append(CultureInfo.InvariantCulture, $"{r.Token}\t{(r.CanBeArgmax ? 1 : 0)}\t{r.Probability:G6}\t{r.Margin:G6}\n");
+        foreach (var x in results)
+            text.Append(CultureInfo.InvariantCulture, $"{x.Token}\t{(x.CanBeArgmax ? 1 : 0)}\t{x.Probability:G6}\t{x.Margin:G6}\n");
         string? dir = Path.GetDirectoryName(Path.GetFullPath(outFile));
         try
         {
             if (dir is not null) Directory.CreateDirectory(dir);
             AtomicFile.WriteAllText(outFile, text.ToString());
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { throw new CliError($"interp unspeakable: cannot write --out '{outFile}': {e.Message}"); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { throw new CliError($"cannot write --out '{outFile}': {e.Message}"); }
 
-        var never = results.Where(r => !r.CanBeArgmax).ToArray();
+        var never = results.Where(x => !x.CanBeArgmax).ToArray();
         Console.WriteLine($"{results.Length - never.Length} of {results.Length} tokens made the argmax via {via}; {never.Length} never:");
-        foreach (var r in never.Take(50))
-            Console.WriteLine($"  token {r.Token}: best probability {r.Probability:G4}, margin {r.Margin:G4}");
+        foreach (var x in never.Take(50))
+            Console.WriteLine($"  token {x.Token}: best probability {x.Probability:G4}, margin {x.Margin:G4}");
         if (never.Length > 50) Console.WriteLine($"  ... and {never.Length - 50} more (see {outFile})");
         Console.WriteLine($"per token: {outFile}");
         Console.WriteLine($"wall time: {clock.Elapsed.TotalSeconds:F1} s");
@@ -87,7 +87,7 @@ public static class UnspeakableCommand
 
     static int[] ParseIds(string text) => text.Length == 0 ? [] : text.Split(',').Select(s =>
         int.TryParse(s.Trim(), NumberStyles.Integer, CultureInfo.InvariantCulture, out int v) ? v
-            : throw new CliError($"interp unspeakable: --prompt needs comma-separated token ids, got '{text}'")).ToArray();
+            : throw new CliError($"--prompt needs comma-separated token ids, got '{text}'")).ToArray();
 
     static int[] ParseRange(string? text, int vocab)
     {
@@ -98,6 +98,6 @@ public static class UnspeakableCommand
             int lo = int.Parse(parts[0], CultureInfo.InvariantCulture), hi = int.Parse(parts[^1], CultureInfo.InvariantCulture);
             if (lo <= hi && hi < vocab) return Enumerable.Range(lo, hi - lo + 1).ToArray();
         }
-        throw new CliError($"interp unspeakable: --tokens must be A-B with 0 <= A <= B < {vocab}, got '{text}'");
+        throw new CliError($"--tokens must be A-B with 0 <= A <= B < {vocab}, got '{text}'");
     }
 }

@@ -1,4 +1,3 @@
-using Interp.Cli;
 using Interp.Nn;
 using Interp.Plots;
 using Interp.Transformers;
@@ -7,6 +6,7 @@ using Xunit;
 namespace Interp.Tests.Analysis;
 
 /// <summary>interp heads|norms|lens|case norms on the tiny GPT-2 fixture (2 layers, 4 heads, n_ctx 32).</summary>
+[Collection("Console")]
 public class AnalysisCliTests : IDisposable
 {
     readonly string dir = Directory.CreateTempSubdirectory("interp-analysis-cli-").FullName;
@@ -22,24 +22,21 @@ public class AnalysisCliTests : IDisposable
 
     public void Dispose() => Directory.Delete(dir, recursive: true);
 
-    static (int Exit, string Stdout) Run(Func<string[], int> verb, params string[] args)
+    static (int Exit, string Stdout) Run(string[] verb, params string[] args)
     {
-        var saved = Console.Out;
-        var sw = new StringWriter();
-        Console.SetOut(sw);
-        try { return (verb(args), sw.ToString()); }
-        finally { Console.SetOut(saved); }
+        var (exit, stdout, _) = InterpCli.Run([.. verb, .. args]);
+        return (exit, stdout);
     }
 
     [Fact]
     public void EachVerbWritesTheFilesItNames()
     {
-        var verbs = new (Func<string[], int> Verb, string Name, string[] Files)[]
+        var verbs = new (string[] Verb, string Name, string[] Files)[]
         {
-            (HeadsCommand.Run, "heads", ["heads.csv", "head_scores.png", "patterns.png"]),
-            (NormsCommand.Run, "norms", ["norms.svg", "norms.csv", "norms_heads.csv"]),
-            (LensCommand.Run, "lens", ["lens_logprob.png", "lens_dla.png", "lens.csv"]),
-            (CaseNormsCommand.Run, "case", ["norms.svg", "norms.csv", "norms_heads.csv", "index.html"]),
+            (["heads"], "heads", ["heads.csv", "head_scores.png", "patterns.png"]),
+            (["norms"], "norms", ["norms.svg", "norms.csv", "norms_heads.csv"]),
+            (["lens"], "lens", ["lens_logprob.png", "lens_dla.png", "lens.csv"]),
+            (["case", "norms"], "case", ["norms.svg", "norms.csv", "norms_heads.csv", "index.html"]),
         };
         foreach (var (verb, name, files) in verbs)
         {
@@ -65,7 +62,7 @@ public class AnalysisCliTests : IDisposable
     public void CaseNormsTakesSeveralModelsIntoOnePlot()
     {
         string outDir = Path.Combine(dir, "two");
-        var (exit, stdout) = Run(CaseNormsCommand.Run, "--model", model, "--model", model, "--out", outDir, "--batch", "2", "--length", "4");
+        var (exit, stdout) = Run(["case", "norms"], "--model", model, "--model", model, "--out", outDir, "--batch", "2", "--length", "4");
         Assert.Equal(0, exit);
         Assert.Equal(1 + 2 * 3, File.ReadAllLines(Path.Combine(outDir, "norms.csv")).Length);
         Assert.Equal(2, stdout.Split('\n').Count(l => l.Contains("fit ")));
@@ -80,12 +77,12 @@ public class AnalysisCliTests : IDisposable
         Directory.CreateDirectory(folder);
         toy.SaveSafeTensors(Path.Combine(folder, "model.safetensors"));
         File.WriteAllText(Path.Combine(folder, "config.json"), System.Text.Json.JsonSerializer.Serialize(toy.Config));
-        var (exit, stdout) = Run(CaseNormsCommand.Run, "--model", folder, "--model", model, "--out", Path.Combine(dir, "mixed"), "--batch", "2");
+        var (exit, stdout) = Run(["case", "norms"], "--model", folder, "--model", model, "--out", Path.Combine(dir, "mixed"), "--batch", "2");
         Assert.Equal(0, exit);
         Assert.Contains("too short to repeat", stdout);
         // header, layers 0..1 of the 1-layer toy, layers 0..2 of the 2-layer GPT-2
         Assert.Equal(1 + 2 + 3, File.ReadAllLines(Path.Combine(dir, "mixed", "norms.csv")).Length);
-        Assert.Contains("too short", Assert.Throws<CliError>(() => HeadsCommand.Run(["--model", folder, "--out", Path.Combine(dir, "h")])).Message);
+        Assert.Contains("too short", InterpCli.Refusal(["heads", "--model", folder, "--out", Path.Combine(dir, "h")]));
     }
 
     [Theory]
@@ -95,9 +92,9 @@ public class AnalysisCliTests : IDisposable
     [InlineData("--top", "0")]
     public void BadArgumentsAreCliErrors(string option, string value)
     {
-        var e = Assert.Throws<CliError>(() => HeadsCommand.Run(["--model", model, "--out", Path.Combine(dir, "bad"), option, value]));
-        Assert.Contains(option, e.Message);
-        Assert.Contains("--model", Assert.Throws<CliError>(() => NormsCommand.Run([])).Message);
-        Assert.Contains("--model", Assert.Throws<CliError>(() => CaseNormsCommand.Run(["--out", dir])).Message);
+        var e = InterpCli.Refusal(["heads", "--model", model, "--out", Path.Combine(dir, "bad"), option, value]);
+        Assert.Contains(option, e);
+        Assert.Contains("--model", InterpCli.Refusal(["norms"]));
+        Assert.Contains("--model", InterpCli.Refusal(["case", "norms", "--out", dir]));
     }
 }

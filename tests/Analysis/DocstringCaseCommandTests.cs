@@ -1,6 +1,5 @@
 using System.Text.Json;
 using System.Text.RegularExpressions;
-using Interp.Cli;
 using Interp.Plots;
 using Xunit;
 
@@ -16,7 +15,7 @@ public class DocstringCaseCommandTests
         var dir = Path.Combine(Path.GetTempPath(), "interp-docstring-" + Guid.NewGuid().ToString("N"));
         try
         {
-            var (exit, output, _) = ConsoleCapture.Run(() => CaseCommand.Run(["docstring", "--steps", "20", "--prompts", "4", "--out", dir, "--quiet"]));
+            var (exit, output, _) = ConsoleCapture.Run(() => CommandLine.Execute(["case", "docstring", "--steps", "20", "--prompts", "4", "--out", dir, "--quiet"]));
             Assert.Equal(0, exit);
             Assert.Contains("circuit:", output);
             Assert.True(File.Exists(Path.Combine(dir, "model", "model.safetensors")));
@@ -30,7 +29,7 @@ public class DocstringCaseCommandTests
             Assert.Equal(4, json.RootElement.GetProperty("heads_denoising").GetArrayLength());
 
             // the saved model is analysed again without training
-            var (again, output2, _) = ConsoleCapture.Run(() => CaseCommand.Run(["docstring", "--model", Path.Combine(dir, "model"), "--prompts", "4", "--out", dir, "--quiet"]));
+            var (again, output2, _) = ConsoleCapture.Run(() => CommandLine.Execute(["case", "docstring", "--model", Path.Combine(dir, "model"), "--prompts", "4", "--out", dir, "--quiet"]));
             Assert.Equal(0, again);
             Assert.DoesNotContain("model:", output2);
             Assert.Contains("circuit:", output2);

@@ -1,11 +1,11 @@
 using Interp.Analysis.Cases;
-using Interp.Cli;
 using Interp.Plots;
 using Xunit;
 
 namespace Interp.Tests.Analysis;
 
 /// <summary>`interp case eis7-cnn|eis7-transformer` at small size: the report folders they write.</summary>
+[Collection("Console")]
 public class Eis7CaseCommandTests
 {
     static string TempDir()
@@ -28,7 +28,7 @@ public class Eis7CaseCommandTests
         var dir = TempDir();
         try
         {
-            Assert.Equal(0, CaseCommand.Run(["eis7-cnn", "--stride", "50", "--examples", "3", "--out", dir]));
+            Assert.Equal(0, CommandLine.Execute(["case", "eis7-cnn", "--stride", "50", "--examples", "3", "--out", dir]));
             var html = File.ReadAllText(Path.Combine(dir, "index.html"));
             Assert.Contains("Fraction of each digit class labelled 1", html);
             Assert.Contains("always 1", html);
@@ -71,7 +71,7 @@ public class Eis7CaseCommandTests
             Assert.Equal(Eis7Transformer.PredictGrid(run.Model), Eis7Transformer.PredictGrid(loaded.Model));
 
             string report = Path.Combine(dir, "report");
-            Assert.Equal(0, CaseCommand.Run(["eis7-transformer", "--model", saved, "--out", report, "--quiet"]));
+            Assert.Equal(0, CommandLine.Execute(["case", "eis7-transformer", "--model", saved, "--out", report, "--quiet"]));
             var html = File.ReadAllText(Path.Combine(report, "index.html"));
             foreach (var s in new[] { "test accuracy", "Fourier spectrum", "Attention from =", "Residual stream before the MLP", "Logit contribution" })
                 Assert.Contains(s, html);
@@ -85,8 +85,8 @@ public class Eis7CaseCommandTests
     [Fact]
     public void BadArgumentsAreNamed()
     {
-        Assert.Contains("no case named", Assert.Throws<CliError>(() => CaseCommand.Run(["eis8"])).Message);
-        Assert.Contains("--steps", Assert.Throws<CliError>(() => CaseCommand.Run(["eis7-transformer", "--steps", "x"])).Message);
-        Assert.Contains("not found", Assert.Throws<CliError>(() => CaseCommand.Run(["eis7-cnn", "--model", "/nonexistent/model.pt"])).Message);
+        Assert.Contains("unexpected argument 'eis8'", InterpCli.Refusal(["case", "eis8"]));
+        Assert.Contains("--steps", InterpCli.Refusal(["case", "eis7-transformer", "--steps", "x"]));
+        Assert.Contains("not found", InterpCli.Refusal(["case", "eis7-cnn", "--model", "/nonexistent/model.pt"]));
     }
 }

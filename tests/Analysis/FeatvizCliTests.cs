@@ -1,5 +1,4 @@
 using System.Text.Json;
-using Interp.Cli;
 using Interp.Data;
 using Interp.Nn;
 using Interp.Plots;
@@ -11,8 +10,8 @@ namespace Interp.Tests.Analysis;
 [Collection("Console")]
 public class FeatvizCliTests
 {
-    static int Featviz(string[] args) => ConsoleCapture.Run(() => FeatvizCommand.Run(args)).Exit;
-    static int Unspeakable(string[] args) => ConsoleCapture.Run(() => UnspeakableCommand.Run(args)).Exit;
+    static int Featviz(string[] args) => InterpCli.Run(["featviz", .. args]).Exit;
+    static int Unspeakable(string[] args) => InterpCli.Run(["unspeakable", .. args]).Exit;
 
     static string TempDir()
     {
@@ -33,7 +32,7 @@ public class FeatvizCliTests
         var dir = TempDir();
         try
         {
-            var (exit, stdout, _) = ConsoleCapture.Run(() => FeatvizCommand.Run(["--model", EisPath(), "--layer", "logits", "--steps", "3", "--top", "2", "--data", "mnist", "--out", dir, "--quiet"]));
+            var (exit, stdout, _) = ConsoleCapture.Run(() => CommandLine.Execute(["featviz", "--model", EisPath(), "--layer", "logits", "--steps", "3", "--top", "2", "--data", "mnist", "--out", dir, "--quiet"]));
             Assert.Equal(0, exit);
             Assert.Contains(Path.Combine(dir, "featviz_logits.png"), stdout);
             var png = Png.Decode(File.ReadAllBytes(Path.Combine(dir, "featviz_logits.png")));
@@ -54,10 +53,10 @@ public class FeatvizCliTests
     [InlineData("--steps", "many", "--steps")]
     public void FeatvizNamesTheBadArgument(string option, string value, string expected)
     {
-        var e = Assert.Throws<CliError>(() => Featviz(["--model", EisPath(), option, value, "--quiet"]));
-        Assert.Contains(expected, e.Message);
-        Assert.Contains("--model", Assert.Throws<CliError>(() => Featviz(["--steps", "3"])).Message);
-        Assert.Contains("no-such-model", Assert.Throws<CliError>(() => Featviz(["--model", "no-such-model.pt"])).Message);
+        var e = InterpCli.Refusal(["featviz", "--model", EisPath(), option, value, "--quiet"]);
+        Assert.Contains(expected, e);
+        Assert.Contains("--model", InterpCli.Refusal(["featviz", "--steps", "3"]));
+        Assert.Contains("no-such-model", InterpCli.Refusal(["featviz", "--model", "no-such-model.pt"]));
     }
 
     static string SavedHullModel(string dir)
@@ -92,11 +91,11 @@ public class FeatvizCliTests
         try
         {
             SavedHullModel(dir);
-            Assert.Contains("sideways", Assert.Throws<CliError>(() => Unspeakable(["--model", dir, "--via", "sideways"])).Message);
-            Assert.Contains("3-99", Assert.Throws<CliError>(() => Unspeakable(["--model", dir, "--tokens", "3-99"])).Message);
-            Assert.Contains("--prompt", Assert.Throws<CliError>(() => Unspeakable(["--model", dir, "--prompt", "1"])).Message);
-            Assert.Contains("x,y", Assert.Throws<CliError>(() => Unspeakable(["--model", dir, "--via", "embed", "--prompt", "x,y"])).Message);
-            Assert.Contains("n_ctx", Assert.Throws<CliError>(() => Unspeakable(["--model", dir, "--via", "embed", "--prompt", "1,2,3,4", "--quiet"])).Message);
+            Assert.Contains("sideways", InterpCli.Refusal(["unspeakable", "--model", dir, "--via", "sideways"]));
+            Assert.Contains("3-99", InterpCli.Refusal(["unspeakable", "--model", dir, "--tokens", "3-99"]));
+            Assert.Contains("--prompt", InterpCli.Refusal(["unspeakable", "--model", dir, "--prompt", "1"]));
+            Assert.Contains("x,y", InterpCli.Refusal(["unspeakable", "--model", dir, "--via", "embed", "--prompt", "x,y"]));
+            Assert.Contains("n_ctx", InterpCli.Refusal(["unspeakable", "--model", dir, "--via", "embed", "--prompt", "1,2,3,4", "--quiet"]));
         }
         finally { Directory.Delete(dir, recursive: true); }
     }

@@ -1,5 +1,4 @@
 using System.Text.Json;
-using Interp.Cli;
 using Interp.Nn;
 using Interp.Plots;
 using Interp.Transformers;
@@ -33,9 +32,9 @@ public class PatchCliTests
         try
         {
             var (patchExit, patchOut, _) = ConsoleCapture.Run(() =>
-                PatchCommand.Run([model, "--out", outDir, "--prompts", "2", "--length", "3", "--heads-by-pos", "--path", "1.2", "--quiet"]));
+                CommandLine.Execute(["patch", model, "--out", outDir, "--prompts", "2", "--length", "3", "--heads-by-pos", "--path", "1.2", "--quiet"]));
             var (attribExit, attribOut, _) = ConsoleCapture.Run(() =>
-                AttribCommand.Run([model, "--out", outDir, "--prompts", "2", "--length", "3", "--quiet"]));
+                CommandLine.Execute(["attrib", model, "--out", outDir, "--prompts", "2", "--length", "3", "--quiet"]));
             Assert.Equal((0, 0), (patchExit, attribExit));
             string text = patchOut + attribOut;
             foreach (var f in new[] { "denoising_resid_pre.png", "noising_attn_out.png", "noising_heads.png", "denoising_heads_by_pos.png", "noising_path_to_L1H2_k.png",
@@ -73,8 +72,8 @@ public class PatchCliTests
         try
         {
             string outDir = Path.Combine(model, "out");
-            Assert.Throws<CliError>(() => PatchCommand.Run([model, .. extra, "--out", outDir, "--quiet"]));
-            Assert.Throws<CliError>(() => AttribCommand.Run([model, .. extra, "--out", outDir, "--quiet"]));
+            InterpCli.Refusal(["patch", model, .. extra, "--out", outDir, "--quiet"]);
+            InterpCli.Refusal(["attrib", model, .. extra, "--out", outDir, "--quiet"]);
         }
         finally
         {
@@ -85,8 +84,8 @@ public class PatchCliTests
     [Fact]
     public void AMissingModelIsACliError()
     {
-        Assert.Contains("no model", Assert.Throws<CliError>(() => PatchCommand.Run([TempDir()])).Message);
-        Assert.Contains("one MODEL", Assert.Throws<CliError>(() => AttribCommand.Run([])).Message);
-        Assert.Equal(0, ConsoleCapture.Run(() => PatchCommand.Run(["--help"])).Exit);
+        Assert.Contains("no model", InterpCli.Refusal(["patch", TempDir()]));
+        Assert.Contains("one MODEL", InterpCli.Refusal(["attrib"]));
+        Assert.Equal(0, ConsoleCapture.Run(() => CommandLine.Execute(["patch", "--help"])).Exit);
     }
 }

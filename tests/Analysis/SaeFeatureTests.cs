@@ -1,6 +1,5 @@
 using System.Text.Json;
 using Interp.Analysis.Sae;
-using Interp.Cli;
 using Interp.Nn;
 using Interp.Transformers;
 using Xunit;
@@ -90,7 +89,7 @@ public sealed class SaeFeatureTests : IDisposable
         model.SaveSafeTensors(Path.Combine(modelDir, "model.safetensors"));
         File.WriteAllText(Path.Combine(modelDir, "config.json"), JsonSerializer.Serialize(model.Config));
         string outDir = Path.Combine(dir, "sae");
-        var (code, text, _) = ConsoleCapture.Run(() => SaeCommand.Run(["--model", modelDir, "--arch", "topk", "--k", "3", "--d-sae", "16",
+        var (code, text, _) = ConsoleCapture.Run(() => CommandLine.Execute(["sae", "--model", modelDir, "--arch", "topk", "--k", "3", "--d-sae", "16",
             "--steps", "20", "--batch", "64", "--resample-every", "10", "--features", "4", "--out", outDir, "--quiet"]));
         Assert.Equal(0, code);
         Assert.Contains("blocks.0.hook_resid_post", text);
@@ -106,8 +105,8 @@ public sealed class SaeFeatureTests : IDisposable
         var metrics = JsonDocument.Parse(File.ReadAllText(Path.Combine(outDir, "metrics.json"))).RootElement;
         Assert.InRange(metrics.GetProperty("l0").GetDouble(), 0, 3);
 
-        var e = Assert.Throws<CliError>(() => SaeCommand.Run(["--model", modelDir, "--hook", "blocks.7.hook_resid_post"]));
-        Assert.Contains("blocks.7.hook_resid_post", e.Message);
-        Assert.Throws<CliError>(() => SaeCommand.Run(["--model", modelDir, "--arch", "gated"]));
+        var e = InterpCli.Refusal(["sae", "--model", modelDir, "--hook", "blocks.7.hook_resid_post"]);
+        Assert.Contains("blocks.7.hook_resid_post", e);
+        InterpCli.Refusal(["sae", "--model", modelDir, "--arch", "gated"]);
     }
 }

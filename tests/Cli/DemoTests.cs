@@ -1,5 +1,4 @@
 using System.Text.RegularExpressions;
-using Interp.Cli;
 using Xunit;
 using Xunit.Abstractions;
 
@@ -16,7 +15,7 @@ public class DemoTests(ITestOutputHelper output)
         try
         {
             var (exit, stdout, stderr) = ConsoleCapture.Run(() =>
-                DemoCommand.Run(["--size", "small", "--steps", "300", "--sae-steps", "40", "--out", dir, "--quiet"]));
+                CommandLine.Execute(["demo", "--size", "small", "--steps", "300", "--sae-steps", "40", "--out", dir, "--quiet"]));
             Assert.True(exit == 0, stderr);
             var lines = stdout.Trim().Split('\n');
             Assert.Equal(5, lines.Length);

@@ -29,17 +29,8 @@ public sealed class FixtureCase
             inputs[info.Name[(name.Length + 4)..]] = Load(file, info.Name, requiresGrad: true);
     }
 
-    internal static Tensor Load(SafeTensorsFile file, string name, bool requiresGrad = false)
-    {
-        var info = file[name];
-        var shape = info.Shape.Select(s => (int)s).ToArray();
-        return info.DType switch
-        {
-            "F64" => Tensor.FromArray(file.ReadFloat64(name), shape, requiresGrad: requiresGrad),
-            "F32" => Tensor.FromArray(file.ReadFloat32(name), shape, requiresGrad: requiresGrad),
-            _ => Tensor.FromArray(file.ReadInt32(name), shape),
-        };
-    }
+    internal static Tensor Load(SafeTensorsFile file, string name, bool requiresGrad = false) =>
+        TensorIO.Read(file, name, requiresGrad: requiresGrad);
 
     public Tensor In(string arg) => inputs.TryGetValue(arg, out var t) ? t
         : throw new KeyNotFoundException($"fixture {Name}: no input '{arg}' (has {string.Join(", ", inputs.Keys)})");

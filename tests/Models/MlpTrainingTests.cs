@@ -1,5 +1,5 @@
 using System.Diagnostics;
-using Interp.Cli;
+using Interp.Training;
 using Interp.Data;
 using Interp.Nn;
 using Xunit;
@@ -23,7 +23,7 @@ public class MlpTrainingTests(ITestOutputHelper output)
         var test = Take(FashionMnist.Load(train: false), 1000);
         var clock = Stopwatch.StartNew();
         var losses = new List<double>();
-        var model = MlpClassifier.Train(train, new TrainingOptions(Epochs: 2, BatchSize: 32, Seed: 7), p => losses.Add(p.Loss));
+        var model = MlpClassifier.Train(train, new MlpOptions(Epochs: 2, BatchSize: 32, Seed: 7), p => losses.Add(p.Loss));
         double accuracy = MlpClassifier.Accuracy(model, test);
         output.WriteLine($"{losses.Count} steps, loss {losses[0]:F3} → {losses.TakeLast(20).Average():F3}, test accuracy {accuracy:P1}, {clock.Elapsed.TotalSeconds:F1} s");
         Assert.Equal(2 * 63, losses.Count);
@@ -38,7 +38,7 @@ public class MlpTrainingTests(ITestOutputHelper output)
         var images = new float[64 * 16];
         for (int i = 0; i < images.Length; i++) images[i] = (float)rng.NextDouble();
         var data = new ImageDataset(images, Enumerable.Range(0, 64).Select(i => i % 10).ToArray(), 4, 4);
-        double[] Run() => MlpClassifier.Train(data, new TrainingOptions(Epochs: 2, BatchSize: 16, Hidden: 8, Seed: 5))
+        double[] Run() => MlpClassifier.Train(data, new MlpOptions(Epochs: 2, BatchSize: 16, Hidden: 8, Seed: 5))
             .Parameters().SelectMany(p => p.ToDoubleArray()).ToArray();
         Assert.Equal(Run(), Run());
     }

@@ -7,6 +7,7 @@ namespace Interp.Tests.Models;
 /// Checkpoint and resume of the toy transformers: a run stopped (a stop request, as Ctrl-C) or ended and then resumed
 /// with more steps computes bit for bit the losses, evaluations and weights of a run that never stopped.
 /// </summary>
+[Collection("Console")]
 public sealed class ToyResumeTests : IDisposable
 {
     readonly string root = Path.Combine(Path.GetTempPath(), $"interp-toyresume-{Guid.NewGuid():N}");
@@ -99,9 +100,9 @@ public sealed class ToyResumeTests : IDisposable
     {
         string dir = Dir("cli");
         // the verb's default model (the CLI has no size options): as few steps as show the wiring
-        Assert.Equal(0, Interp.Cli.TrainToys.Induction(["--steps", "1", "--checkpoint-every", "1", "--out", dir, "--quiet"]));
+        Assert.Equal(0, InterpCli.Run(["train", "induction", "--steps", "1", "--checkpoint-every", "1", "--out", dir, "--quiet"]).Exit);
         Assert.Equal(1, Checkpoint.ReadRecord(dir).Step);
-        Assert.Equal(0, Interp.Cli.TrainToys.Induction(["--steps", "2", "--resume", dir, "--quiet"]));
+        Assert.Equal(0, InterpCli.Run(["train", "induction", "--steps", "2", "--resume", dir, "--quiet"]).Exit);
         Assert.Equal(2, Checkpoint.ReadRecord(dir).Step);
         Assert.Single(Directory.GetFiles(dir, "weights-*.safetensors"));   // the older checkpoint's tensors are gone
         using var run = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(dir, "run.json")));

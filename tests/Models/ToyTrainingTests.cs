@@ -63,6 +63,7 @@ public class ToyTrainingTests
     }
 }
 
+[Collection("Console")]
 public class ToyCliTests
 {
     [Theory]
@@ -75,8 +76,8 @@ public class ToyCliTests
     [InlineData("--steps", "x", "--help")]
     public void BadArgumentsExitWithOne(params string[] args)
     {
-        Assert.Equal(1, Interp.Cli.TrainToys.Induction(args));
-        Assert.Equal(1, Interp.Cli.TrainToys.ModAdd(args));
+        Assert.Equal(1, InterpCli.Run(["train", "induction", .. args]).Exit);
+        Assert.Equal(1, InterpCli.Run(["train", "modadd", .. args]).Exit);
     }
 
     [Fact]
@@ -85,8 +86,8 @@ public class ToyCliTests
         string file = Path.GetTempFileName();   // a file where the folder should go
         try
         {
-            Assert.Equal(2, Interp.Cli.TrainToys.Induction(["--out", Path.Combine(file, "sub"), "--quiet"]));
-            Assert.Equal(2, Interp.Cli.TrainToys.ModAdd(["--out", Path.Combine(file, "sub"), "--quiet"]));
+            Assert.Equal(2, InterpCli.Run(["train", "induction", "--out", Path.Combine(file, "sub"), "--quiet"]).Exit);
+            Assert.Equal(2, InterpCli.Run(["train", "modadd", "--out", Path.Combine(file, "sub"), "--quiet"]).Exit);
         }
         finally
         {
@@ -97,11 +98,12 @@ public class ToyCliTests
     [Fact]
     public void HelpExitsWithZero()
     {
-        Assert.Equal(0, Interp.Cli.TrainToys.Induction(["--help"]));
-        Assert.Equal(0, Interp.Cli.TrainToys.ModAdd(["-h"]));
+        Assert.Equal(0, InterpCli.Run(["train", "induction", "--help"]).Exit);
+        Assert.Equal(0, InterpCli.Run(["train", "modadd", "-h"]).Exit);
     }
 }
 
+[Collection("Console")]
 public class ToyCliRunTests
 {
     [Fact]
@@ -110,7 +112,7 @@ public class ToyCliRunTests
         string dir = Path.Combine(Path.GetTempPath(), "interp-toy-" + Guid.NewGuid().ToString("N"));
         try
         {
-            Assert.Equal(0, Interp.Cli.TrainToys.Induction(["--steps", "1", "--seed", "3", "--out", dir, "--quiet"]));
+            Assert.Equal(0, InterpCli.Run(["train", "induction", "--steps", "1", "--seed", "3", "--out", dir, "--quiet"]).Exit);
             foreach (var f in new[] { "model.safetensors", "config.json", "run.json" }) Assert.True(File.Exists(Path.Combine(dir, f)), f);
             var model = new Interp.Transformers.HookedTransformer(new InductionOptions().ModelConfig);
             model.LoadSafeTensors(Path.Combine(dir, "model.safetensors"));

@@ -1,6 +1,6 @@
 using System.Text.Json;
 using Interp.Nn;
-using Interp.Plots;
+using Interp.IO;
 using Interp.Transformers;
 
 namespace Interp.Analysis.Cases;

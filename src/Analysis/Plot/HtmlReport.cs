@@ -1,3 +1,4 @@
+using Interp.IO;
 using System.Net;
 using System.Text;
 

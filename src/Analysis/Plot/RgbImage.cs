@@ -1,3 +1,5 @@
+using Interp.IO;
+
 namespace Interp.Plots;
 
 /// <summary>An 8-bit RGB raster, row-major, three bytes a pixel: what the PNG writer encodes.</summary>

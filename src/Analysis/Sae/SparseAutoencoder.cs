@@ -142,9 +142,7 @@ public sealed class SparseAutoencoder : Module
         Directory.CreateDirectory(folder);
         string weights = Path.Combine(folder, WeightsFile), cfg = Path.Combine(folder, ConfigFile);
         this.SaveSafeTensors(weights);
-        string tmp = cfg + ".tmp";
-        File.WriteAllText(tmp, Config.ToJson());
-        File.Move(tmp, cfg, overwrite: true);
+        AtomicFile.WriteAllText(cfg, Config.ToJson());
         return (weights, cfg);
     }
 

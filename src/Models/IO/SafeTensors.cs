@@ -548,9 +548,8 @@ public static class SafeTensorsWriter
     /// <summary>
     /// Writes tensors (raw little-endian bytes) and optional metadata to <paramref name="path"/>.
     /// Tensors are laid out in the reference order (dtype rank descending, then name, ordinal); the JSON
-    /// header is padded with spaces to a multiple of 8 bytes. The file is written to
-    /// <c>path + ".tmp"</c>, flushed to disk, then moved over <paramref name="path"/>; on any exception the
-    /// temporary file is deleted and an existing file at <paramref name="path"/> is left untouched.
+    /// header is padded with spaces to a multiple of 8 bytes. The file is written with <see cref="AtomicFile"/>: on any
+    /// exception an existing file at <paramref name="path"/> is left untouched.
     /// </summary>
     public static void Write(string path,
         IEnumerable<(string name, string dtype, long[] shape, ReadOnlyMemory<byte> data)> tensors,
@@ -558,55 +557,43 @@ public static class SafeTensorsWriter
     {
         ArgumentNullException.ThrowIfNull(path);
         ArgumentNullException.ThrowIfNull(tensors);
-        string full = Path.GetFullPath(path);
-        string tmp = full + ".tmp";
-        try
+        var entries = new List<(string name, string dtype, long[] shape, ReadOnlyMemory<byte> data, int rank)>();
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var (name, dtype, shape, data) in tensors)
         {
-            var entries = new List<(string name, string dtype, long[] shape, ReadOnlyMemory<byte> data, int rank)>();
-            var seen = new HashSet<string>(StringComparer.Ordinal);
-            foreach (var (name, dtype, shape, data) in tensors)
+            ArgumentNullException.ThrowIfNull(name);
+            ArgumentNullException.ThrowIfNull(dtype);
+            ArgumentNullException.ThrowIfNull(shape);
+            if (name == "__metadata__") throw new ArgumentException("'__metadata__' is reserved and cannot be a tensor name");
+            if (!seen.Add(name)) throw new ArgumentException($"duplicate tensor name '{name}'");
+            if (!SafeTensorsDType.TryGet(dtype, out int size, out int rank))
+                throw new ArgumentException($"tensor '{name}': unknown dtype '{dtype}'");
+            long count = 1;
+            foreach (var d in shape)
             {
-                ArgumentNullException.ThrowIfNull(name);
-                ArgumentNullException.ThrowIfNull(dtype);
-                ArgumentNullException.ThrowIfNull(shape);
-                if (name == "__metadata__") throw new ArgumentException("'__metadata__' is reserved and cannot be a tensor name");
-                if (!seen.Add(name)) throw new ArgumentException($"duplicate tensor name '{name}'");
-                if (!SafeTensorsDType.TryGet(dtype, out int size, out int rank))
-                    throw new ArgumentException($"tensor '{name}': unknown dtype '{dtype}'");
-                long count = 1;
-                foreach (var d in shape)
-                {
-                    if (d < 0) throw new ArgumentException($"tensor '{name}': negative dimension {d}");
-                    count = checked(count * d);
-                }
-                if (checked(count * size) != data.Length)
-                    throw new ArgumentException($"tensor '{name}': shape [{string.Join(", ", shape)}] of {dtype} needs {count * size} bytes, got {data.Length}");
-                entries.Add((name, dtype, (long[])shape.Clone(), data, rank));
+                if (d < 0) throw new ArgumentException($"tensor '{name}': negative dimension {d}");
+                count = checked(count * d);
             }
-            entries.Sort((a, b) =>
-            {
-                int c = b.rank.CompareTo(a.rank);
-                return c != 0 ? c : string.CompareOrdinal(a.name, b.name);
-            });
-
-            byte[] header = BuildHeader(entries, metadata);
-
-            using (var fs = new FileStream(tmp, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16))
-            {
-                Span<byte> len = stackalloc byte[8];
-                BinaryPrimitives.WriteUInt64LittleEndian(len, (ulong)header.Length);
-                fs.Write(len);
-                fs.Write(header);
-                foreach (var e in entries) fs.Write(e.data.Span);
-                fs.Flush(flushToDisk: true);
-            }
-            File.Move(tmp, full, overwrite: true);
+            if (checked(count * size) != data.Length)
+                throw new ArgumentException($"tensor '{name}': shape [{string.Join(", ", shape)}] of {dtype} needs {count * size} bytes, got {data.Length}");
+            entries.Add((name, dtype, (long[])shape.Clone(), data, rank));
         }
-        catch
+        entries.Sort((a, b) =>
         {
-            try { File.Delete(tmp); } catch (IOException) { } catch (UnauthorizedAccessException) { }
-            throw;
-        }
+            int c = b.rank.CompareTo(a.rank);
+            return c != 0 ? c : string.CompareOrdinal(a.name, b.name);
+        });
+
+        byte[] header = BuildHeader(entries, metadata);
+
+        AtomicFile.Write(path, fs =>
+        {
+            Span<byte> len = stackalloc byte[8];
+            BinaryPrimitives.WriteUInt64LittleEndian(len, (ulong)header.Length);
+            fs.Write(len);
+            fs.Write(header);
+            foreach (var e in entries) fs.Write(e.data.Span);
+        });
     }
 
     private static byte[] BuildHeader(List<(string name, string dtype, long[] shape, ReadOnlyMemory<byte> data, int rank)> entries,

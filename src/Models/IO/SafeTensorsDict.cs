@@ -13,15 +13,7 @@ public static class SafeTensorsDict
             throw new ArgumentException($"safetensors load: floatDType must be Float32 or Float64, not {floatDType.Name()}", nameof(floatDType));
         using var file = SafeTensorsFile.Open(path);
         var result = new OrderedDictionary<string, Tensor>(StringComparer.Ordinal);
-        foreach (var name in file.Names)
-        {
-            var info = file[name];
-            int[] shape = Array.ConvertAll(info.Shape, d => checked((int)d));
-            bool isFloat = info.DType is "F64" or "F32" or "F16" or "BF16";
-            result.Add(name, !isFloat ? Tensor.FromArray(file.ReadInt32(name), shape)
-                : floatDType == DType.Float64 ? Tensor.FromArray(file.ReadFloat64(name), shape)
-                : Tensor.FromArray(file.ReadFloat32(name), shape));
-        }
+        foreach (var name in file.Names) result.Add(name, TensorIO.Read(file, name, floatDType));
         return result;
     }
 }

@@ -15,17 +15,20 @@ public static class TensorIO
         };
     }
 
-    /// <summary>One tensor of a file: F64 as float64, other floats as float32, integers and bools as int32.</summary>
-    public static Tensor Read(SafeTensorsFile file, string name)
+    /// <summary>
+    /// One tensor of a file: integers and bools as int32; floating-point entries as <paramref name="floatDType"/>, or
+    /// when null F64 as float64 and the other floats as float32. The one place a safetensors entry becomes a tensor.
+    /// </summary>
+    public static Tensor Read(SafeTensorsFile file, string name, DType? floatDType = null, bool requiresGrad = false)
     {
         var info = file[name];
         int[] shape = info.Shape.Select(d => checked((int)d)).ToArray();
-        return info.DType switch
-        {
-            "F64" => Tensor.FromArray(file.ReadFloat64(name), shape),
-            "F32" or "F16" or "BF16" => Tensor.FromArray(file.ReadFloat32(name), shape),
-            _ => Tensor.FromArray(file.ReadInt32(name), shape),
-        };
+        bool isFloat = info.DType is "F64" or "F32" or "F16" or "BF16";
+        if (!isFloat) return Tensor.FromArray(file.ReadInt32(name), shape);
+        var dtype = floatDType ?? (info.DType == "F64" ? DType.Float64 : DType.Float32);
+        return dtype == DType.Float64
+            ? Tensor.FromArray(file.ReadFloat64(name), shape, requiresGrad: requiresGrad)
+            : Tensor.FromArray(file.ReadFloat32(name), shape, requiresGrad: requiresGrad);
     }
 
     /// <summary>Every tensor of a file by name (optionally only those whose name starts with <paramref name="prefix"/>, which is removed).</summary>

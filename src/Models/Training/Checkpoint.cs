@@ -59,14 +59,9 @@ public static class Checkpoint
             ["tensors"] = tensorFile,
             ["config"] = JsonSerializer.SerializeToNode(config, config.GetType()),
         };
-        string path = Path.Combine(dir, RecordFile), tmp = path + ".tmp";
-        using (var fs = new FileStream(tmp, FileMode.Create, FileAccess.Write, FileShare.None))
-        {
-            fs.Write(JsonSerializer.SerializeToUtf8Bytes(record, new JsonSerializerOptions { WriteIndented = true }));
-            fs.Flush(flushToDisk: true);
-        }
-        onStage?.Invoke(CheckpointStage.BeforeRename);
-        File.Move(tmp, path, overwrite: true);
+        AtomicFile.Write(Path.Combine(dir, RecordFile),
+            fs => fs.Write(JsonSerializer.SerializeToUtf8Bytes(record, new JsonSerializerOptions { WriteIndented = true })),
+            beforeRename: () => onStage?.Invoke(CheckpointStage.BeforeRename));
         // committed: the previous tensor file, and any left by an interrupted save, are no longer referenced
         foreach (var old in Directory.EnumerateFiles(dir, "weights-*.safetensors"))
             if (Path.GetFileName(old) != tensorFile) TryDelete(old);

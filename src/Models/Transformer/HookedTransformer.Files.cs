@@ -1,5 +1,5 @@
-using Interp.IO;
 using System.Text.Json;
+using Interp.IO;
 using Interp.Nn;
 
 namespace Interp.Transformers;
@@ -13,9 +13,7 @@ public sealed partial class HookedTransformer
     {
         Directory.CreateDirectory(dir);
         this.SaveSafeTensors(Path.Combine(dir, "model.safetensors"));
-        string config = Path.Combine(dir, "config.json"), tmp = config + ".tmp";
-        File.WriteAllText(tmp, JsonSerializer.Serialize(Config, Indented));
-        File.Move(tmp, config, overwrite: true);
+        AtomicFile.WriteAllText(Path.Combine(dir, "config.json"), JsonSerializer.Serialize(Config, Indented));
     }
 
     /// <summary>

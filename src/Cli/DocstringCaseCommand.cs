@@ -1,51 +1,55 @@
+using System.CommandLine;
 using System.Text.Json;
 using Interp.Analysis.Cases;
 using Interp.Data.Tasks;
+using Interp.IO;
 using Interp.Training;
 
 namespace Interp.Cli;
 
 /// <summary><c>interp case docstring</c>: train the 4-layer attention-only docstring toy (or load one) and find its circuit.</summary>
-public static class DocstringCase
+public sealed class DocstringCaseCommand : Command
 {
-    public const string Usage = """
-        usage: interp case docstring [--steps N] [--seed S] [--prompts N] [--model DIR] [--out DIR] [--device cpu|cuda] [--quiet]
+    readonly Option<int> steps = Vocabulary.Steps(4000, "training steps");
+    readonly Option<ulong> seed = Vocabulary.Seed("seed of the model and the data");
+    readonly Option<int> prompts = Vocabulary.Int("--prompts", 64, "held-out prompt pairs for the patching", min: 2);
+    readonly Option<string> model = Vocabulary.Model("skip training: analyse the model saved in this folder (by an earlier run: OUT/model)");
+    readonly Option<string> outDir = Vocabulary.Out(Path.Combine("report", "docstring"), "report folder; the model goes to its model/ subfolder");
+    readonly Option<Device> device = Vocabulary.Device();
+    readonly Option<bool> quiet = Vocabulary.Quiet();
+
+    public DocstringCaseCommand() : base("docstring", """
+        Trains a docstring-completion toy and finds its circuit.
 
         Trains a 4-layer attention-only transformer (LayerNorm, learned positions, d_model 64, 4 heads of 16) with AdamW
-        (lr 1e-3 with warm-up and cosine decay, batch 64)
-        on docstring prompts ("def f ( self , alpha , beta , gamma ):" then a docstring listing ":param alpha", ...) to
-        name the next parameter after each ":param", in layouts of 2-4 parameters (the docstring listing 1 to all but one)
-        and 1-3 description words, then finds
-        the heads that carry the answer on 4-parameter prompts whose docstring lists 1 (the answer is the second): activation patching per head (denoising and noising),
-        attribution patching, path patching into the final layer's queries, keys and values, the attention patterns of
-        the heads found, and the fraction of the logit difference they restore.
-          --steps N     training steps (default 4000)
-          --seed S      seed of the model and the data (default 0)
-          --prompts N   held-out prompt pairs for the patching (default 64)
-          --model DIR   skip training: analyse the model saved in DIR (by an earlier run: DIR = OUT/model)
-          --out DIR     report folder (default report/docstring); the model goes to DIR/model
-          --device D    cpu (default) or cuda
-          --quiet       no progress lines
-        """;
-
-    public static int Run(string[] args)
+        (lr 1e-3 with warm-up and cosine decay, batch 64) on docstring prompts ("def f ( self , alpha , beta , gamma ):"
+        then a docstring listing ":param alpha", ...) to name the next parameter after each ":param", in layouts of 2-4
+        parameters (the docstring listing 1 to all but one) and 1-3 description words, then finds the heads that carry
+        the answer on 4-parameter prompts whose docstring lists 1 (the answer is the second): activation patching per
+        head (denoising and noising), attribution patching, path patching into the final layer's queries, keys and
+        values, the attention patterns of the heads found, and the fraction of the logit difference they restore.
+        """)
     {
-        var a = CliArgs.Parse("interp case docstring", args, ["--steps", "--seed", "--prompts", "--model", "--out", "--device"], ["--quiet"]).NoPositionals();
-        if (a.HelpRequested) { Console.WriteLine(Usage); return 0; }
-        var device = a.GetDevice();
-        ulong seed = a.GetSeed();
-        int promptCount = a.GetInt("--prompts", 64, min: 2);
-        var options = new DocstringOptions(Steps: a.GetInt("--steps", 4000, min: 1), Seed: seed);
-        var progress = new Progress(a.Has("--quiet"));
-        string outDir = AnalysisInputs.OutDir(a, Path.Combine("report", "docstring"), "interp case docstring");
+        foreach (var option in new Option[] { steps, seed, prompts, model, outDir, device, quiet }) Add(option);
+        SetAction(Run);
+    }
 
-        Interp.Transformers.HookedTransformer model;
+    int Run(ParseResult r)
+    {
+        var device = r.GetValue(this.device);
+        ulong seed = r.GetValue(this.seed);
+        int promptCount = r.GetValue(prompts);
+        var options = new DocstringOptions(Steps: r.GetValue(steps), Seed: seed);
+        var progress = new Progress(r.GetValue(quiet));
+        string outDir = Vocabulary.Folder(r.GetValue(this.outDir)!);
+
+        Interp.Transformers.HookedTransformer transformer;
         string summary;
         var evalTask = new DocstringTask(seed: seed ^ 0xCA5EUL);
-        if (a.Get("--model") is string saved)
+        if (r.GetValue(model) is string saved)
         {
-            model = ModelFiles.LoadTransformer(saved, device);
-            var check = DocstringToy.Evaluate(model, DocstringToy.HeldOut(options, evalTask, 256));
+            transformer = ModelFiles.LoadTransformer(saved, device);
+            var check = DocstringToy.Evaluate(transformer, DocstringToy.HeldOut(options, evalTask, 256));
             summary = $"The model in {saved}. " + Figures(options, check);
             progress.Note($"docstring: loaded {saved}");
         }
@@ -57,19 +61,19 @@ public static class DocstringCase
                 e => progress.Note($"step {e.Step}: held-out loss {e.Loss:F3}, accuracy {e.Accuracy:P1}, among the def's parameters {e.ParameterAccuracy:P1}, logit diff {e.LogitDiff:F2}"),
                 device: device);
             progress.Finish();
-            model = run.Model;
-            model.Save(Path.Combine(outDir, "model"));
+            transformer = run.Model;
+            transformer.Save(Path.Combine(outDir, "model"));
             summary = $"Trained for {run.Final.Step} steps of AdamW (lr {options.LearningRate}, batch {options.BatchSize}) in {run.Wall.TotalSeconds:F0} s on layouts of 2-{options.MaxParameters} parameters and 1-{options.MaxDescription} description words. " +
                 Figures(options, run.Final);
             Console.WriteLine($"model: {run.Final.Step} steps in {run.Wall.TotalSeconds:F0} s, saved to {Path.Combine(outDir, "model")}");
             Console.WriteLine($"held-out ({options.EvalParameters} parameters, {options.EvalListed} listed): accuracy {run.Final.Accuracy:P1}, among the def's parameters {run.Final.ParameterAccuracy:P1} (chance {1.0 / options.EvalParameters:P1}), logit diff {run.Final.LogitDiff:F2}");
         }
-        model.Eval();
+        transformer.Eval();
 
         progress.Note($"docstring: patching on {promptCount} prompt pairs (activation, attribution, path)");
-        var result = DocstringCircuit.Analyse(model, evalTask, DocstringToy.HeldOut(options, evalTask, promptCount));
+        var result = DocstringCircuit.Analyse(transformer, evalTask, DocstringToy.HeldOut(options, evalTask, promptCount));
         DocstringCircuitReport.Write(result, outDir, summary);
-        File.WriteAllText(Path.Combine(outDir, "circuit.json"), JsonSerializer.Serialize(new
+        AtomicFile.WriteAllText(Path.Combine(outDir, "circuit.json"), JsonSerializer.Serialize(new
         {
             clean_logit_diff = result.CleanLogitDiff, corrupted_logit_diff = result.CorruptedLogitDiff,
             heads = result.Circuit.Select(c => new { c.Label, c.Denoising, noising_effect = c.NoisingEffect }),

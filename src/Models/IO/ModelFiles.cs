@@ -1,13 +1,15 @@
 using System.Text.Json;
-using Interp.IO;
-using Interp.Nn;
 using Interp.Models;
+using Interp.Nn;
 using Interp.Training;
 using Interp.Transformers;
 
-namespace Interp.Cli;
+namespace Interp.IO;
 
-/// <summary>Loads the models a verb works on from what the user names, with one clear line when it cannot.</summary>
+/// <summary>
+/// Loads the models the tools work on from what a user names: a folder written by a training run, or a checkpoint
+/// file from PyTorch or Hugging Face. Whatever goes wrong is an IOException or InvalidDataException naming the path.
+/// </summary>
 public static class ModelFiles
 {
     /// <summary>
@@ -21,10 +23,10 @@ public static class ModelFiles
             if (Directory.Exists(path))
             {
                 if (!File.Exists(Path.Combine(path, "model.safetensors")))
-                    throw new CliError($"'{path}' has no model.safetensors (train one with: interp train induction --out {path})");
+                    throw new FileNotFoundException($"'{path}' has no model.safetensors (train one with: interp train induction --out {path})");
                 return HookedTransformer.Load(path);
             }
-            if (!File.Exists(path)) throw new CliError($"no model at '{path}' (a folder from `interp train induction`, or a GPT-2 .safetensors file)");
+            if (!File.Exists(path)) throw new FileNotFoundException($"no model at '{path}' (a folder from `interp train induction`, or a GPT-2 .safetensors file)");
             return Pretrained.LoadGpt2(path);
         });
         if (device is { } d && d != Device.Cpu) model.To(d);
@@ -40,16 +42,21 @@ public static class ModelFiles
         if (Directory.Exists(path))
         {
             string weights = Path.Combine(path, "model.safetensors");
-            if (!File.Exists(weights)) throw new CliError($"'{path}' has no model.safetensors (train one with: interp train cnn --out {path})");
+            if (!File.Exists(weights)) throw new FileNotFoundException($"'{path}' has no model.safetensors (train one with: interp train cnn --out {path})");
             var cfg = config ?? (Checkpoint.Exists(path) ? Checkpoint.ReadConfig<CnnRun>(path).Model : null);
-            var state = TensorIO.ReadAll(SafeTensorsFile.Open(weights));
+            var state = ReadSafeTensors(weights);
             return Build(state, cfg ?? InferCnnConfig(state, weights));
         }
-        if (!File.Exists(path)) throw new CliError($"no CNN at '{path}' (a folder from `interp train cnn`, or a PyTorch .pt state dict)");
-        var dict = path.EndsWith(".safetensors", StringComparison.OrdinalIgnoreCase)
-            ? TensorIO.ReadAll(SafeTensorsFile.Open(path)) : TorchStateDict.Load(path);
+        if (!File.Exists(path)) throw new FileNotFoundException($"no CNN at '{path}' (a folder from `interp train cnn`, or a PyTorch .pt state dict)");
+        var dict = path.EndsWith(".safetensors", StringComparison.OrdinalIgnoreCase) ? ReadSafeTensors(path) : TorchStateDict.Load(path);
         return Build(dict, config ?? InferCnnConfig(dict, path));
     });
+
+    static Dictionary<string, Tensor> ReadSafeTensors(string path)
+    {
+        using var file = SafeTensorsFile.Open(path);
+        return TensorIO.ReadAll(file);
+    }
 
     static Cnn Build(IReadOnlyDictionary<string, Tensor> state, CnnConfig cfg)
     {
@@ -62,7 +69,7 @@ public static class ModelFiles
     public static CnnConfig InferCnnConfig(IReadOnlyDictionary<string, Tensor> state, string file)
     {
         Tensor Get(string name, int rank) => state.TryGetValue(name, out var t) && t.Rank == rank ? t
-            : throw new CliError($"'{file}' is not a CNN state dict of conv1/conv2/fc1/fc2: '{name}' is missing or not {rank}-D");
+            : throw new InvalidDataException($"'{file}' is not a CNN state dict of conv1/conv2/fc1/fc2: '{name}' is missing or not {rank}-D");
         var (c1, c2, fc1, fc2) = (Get("conv1.weight", 4), Get("conv2.weight", 4), Get("fc1.weight", 2), Get("fc2.weight", 2));
         foreach (bool pool in new[] { false, true })
             foreach (int size in new[] { 28, 32, 64 })
@@ -71,16 +78,17 @@ public static class ModelFiles
                     Kernel: c1.Size(2), PoolAfterConv1: pool, Hidden: fc1.Size(0), Classes: fc2.Size(0));
                 if (cfg.FlatFeatures == fc1.Size(1)) return cfg;
             }
-        throw new CliError($"'{file}': cannot infer the CNN layout (fc1 takes {fc1.Size(1)} inputs, conv2 has {c2.Size(0)} channels)");
+        throw new InvalidDataException($"'{file}': cannot infer the CNN layout (fc1 takes {fc1.Size(1)} inputs, conv2 has {c2.Size(0)} channels)");
     }
 
+    // a file that is there but unreadable: one message naming it, whatever the reader threw
     static T Guard<T>(string path, Func<T> load)
     {
         try { return load(); }
-        catch (CliError) { throw; }
+        catch (FileNotFoundException) { throw; }
         catch (Exception e) when (e is IOException or InvalidDataException or ArgumentException or JsonException or UnauthorizedAccessException or NotSupportedException or KeyNotFoundException)
         {
-            throw new CliError($"cannot load '{path}': {e.Message}");
+            throw new InvalidDataException($"cannot load '{path}': {e.Message}", e);
         }
     }
 }
