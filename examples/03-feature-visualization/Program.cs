@@ -4,10 +4,10 @@
 // jittered, scaled and rotated before every step, so the result shows a pattern the channel responds to wherever it
 // appears rather than high-frequency noise that fools one exact pixel grid.
 using Interp;
-using Interp.Analysis;
 using Interp.Analysis.Cases;
+using Interp.Analysis.FeatureViz;
+using Interp.Analysis.Plot;
 using Interp.Autograd;
-using Interp.Plots;
 
 string modelPath = args.Length > 0 ? args[0] : Eis7Cnn.DefaultModelPath ?? "../shared/data/eis7/mnist_model.pt";
 string outDir = args.Length > 1 ? args[1] : ".";

@@ -3,8 +3,8 @@ using System.Globalization;
 using System.Text.Json;
 using Interp.Analysis.Heads;
 using Interp.Analysis.Patching;
+using Interp.Analysis.Plot;
 using Interp.Analysis.Residual;
-using Interp.Plots;
 using Interp.Training;
 using Interp.Transformers;
 

@@ -1,8 +1,8 @@
 using System.Diagnostics;
 using System.Globalization;
-using Interp.Analysis;
+using Interp.Analysis.FeatureViz;
+using Interp.Analysis.Plot;
 using Interp.Data;
-using Interp.Plots;
 using Interp.Training;
 
 namespace Interp.Cli;
@@ -76,7 +76,7 @@ public static class FeatvizCommand
             Render = new RenderOptions
             {
                 Steps = steps, LearningRate = lr, Progress = progress.Report,
-                Transforms = transforms == "standard" ? Analysis.Transforms.Standard(cnn.Config.ImageSize) : [],
+                Transforms = transforms == "standard" ? Analysis.FeatureViz.Transforms.Standard(cnn.Config.ImageSize) : [],
             },
         };
         progress.Note($"featviz: {model} ({cnn.Config.Conv1Channels}/{cnn.Config.Conv2Channels} channels, {cnn.Config.Hidden} hidden, {cnn.Config.Classes} classes); " +

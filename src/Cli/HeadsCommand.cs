@@ -1,5 +1,5 @@
 using Interp.Analysis.Heads;
-using Interp.Plots;
+using Interp.Analysis.Plot;
 
 namespace Interp.Cli;
 

@@ -1,5 +1,5 @@
+using Interp.Analysis.Plot;
 using Interp.Analysis.Residual;
-using Interp.Plots;
 
 namespace Interp.Cli;
 

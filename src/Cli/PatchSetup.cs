@@ -1,6 +1,6 @@
 using System.Text.Json;
 using Interp.Analysis.Patching;
-using Interp.Plots;
+using Interp.Analysis.Plot;
 using Interp.Training;
 using Interp.Transformers;
 

@@ -104,7 +104,7 @@ public static class SaeCommand
 
         var (weights, cfg) = sae.Save(outDir);
         string metricsPath = Path.Combine(outDir, "metrics.json");
-        Interp.Plots.AtomicFile.WriteAllText(metricsPath, System.Text.Json.JsonSerializer.Serialize(new
+        Interp.Analysis.Plot.AtomicFile.WriteAllText(metricsPath, System.Text.Json.JsonSerializer.Serialize(new
         {
             hook, arch, d_in = dIn, d_sae = config.DSae, steps = options.Steps, batch, training_seconds = training.Wall.TotalSeconds,
             final_loss = training.Losses[^1], resampled = training.Resamplings.Select(r => new { step = r.Step, features = r.Resampled }),

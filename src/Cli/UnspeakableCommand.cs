@@ -1,8 +1,8 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text;
-using Interp.Analysis;
-using Interp.Plots;
+using Interp.Analysis.Plot;
+using Interp.Analysis.Tokens;
 using Interp.Training;
 
 namespace Interp.Cli;

@@ -1,6 +1,6 @@
+using Interp.Analysis.Plot;
 using Interp.Cli;
 using Interp.Nn;
-using Interp.Plots;
 using Interp.Transformers;
 using Xunit;
 

@@ -1,7 +1,7 @@
 using System.Text.Json;
 using System.Text.RegularExpressions;
+using Interp.Analysis.Plot;
 using Interp.Cli;
-using Interp.Plots;
 using Xunit;
 
 namespace Interp.Tests.Analysis;

@@ -1,6 +1,6 @@
 using Interp.Analysis.Cases;
+using Interp.Analysis.Plot;
 using Interp.Cli;
-using Interp.Plots;
 using Xunit;
 
 namespace Interp.Tests.Analysis;

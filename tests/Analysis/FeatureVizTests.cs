@@ -1,5 +1,5 @@
 using FsCheck.Xunit;
-using Interp.Analysis;
+using Interp.Analysis.FeatureViz;
 using Interp.Data;
 using Interp.IO;
 using Interp.Models;

@@ -1,8 +1,8 @@
 using System.Text.Json;
+using Interp.Analysis.Plot;
 using Interp.Cli;
 using Interp.Data;
 using Interp.Nn;
-using Interp.Plots;
 using Xunit;
 
 namespace Interp.Tests.Analysis;

@@ -1,4 +1,5 @@
-using Interp.Analysis;
+using Interp.Analysis.Cases;
+using Interp.Analysis.Linalg;
 using Xunit;
 
 namespace Interp.Tests.Analysis;

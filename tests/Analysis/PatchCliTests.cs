@@ -1,7 +1,7 @@
 using System.Text.Json;
+using Interp.Analysis.Plot;
 using Interp.Cli;
 using Interp.Nn;
-using Interp.Plots;
 using Interp.Transformers;
 using Xunit;
 

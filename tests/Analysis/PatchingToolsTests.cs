@@ -1,5 +1,5 @@
 using Interp.Analysis.Patching;
-using Interp.Plots;
+using Interp.Analysis.Plot;
 using Interp.Training;
 using Xunit;
 using Xunit.Abstractions;

@@ -1,7 +1,7 @@
 using System.IO.Compression;
 using System.Text;
 using System.Xml.Linq;
-using Interp.Plots;
+using Interp.Analysis.Plot;
 using Xunit;
 
 namespace Interp.Tests.Analysis;

@@ -1,4 +1,4 @@
-using Interp.Analysis;
+using Interp.Analysis.Tokens;
 using Interp.Autograd;
 using Interp.Transformers;
 using Xunit;

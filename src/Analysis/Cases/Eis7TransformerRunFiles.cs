@@ -1,6 +1,6 @@
 using System.Text.Json;
+using Interp.Analysis.Plot;
 using Interp.Nn;
-using Interp.Plots;
 using Interp.Transformers;
 
 namespace Interp.Analysis.Cases;

@@ -4,7 +4,7 @@ using Interp.Models;
 using Interp.Optim;
 using Interp.Training;
 
-namespace Interp.Analysis;
+namespace Interp.Analysis.FeatureViz;
 
 /// <summary>How to optimise: Adam's step count and rate (Lucid's defaults: 512 steps, 0.05), transforms and seed.</summary>
 public sealed record RenderOptions

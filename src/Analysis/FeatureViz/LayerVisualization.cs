@@ -1,9 +1,9 @@
+using Interp.Analysis.Plot;
 using Interp.Autograd;
 using Interp.Data;
 using Interp.Models;
-using Interp.Plots;
 
-namespace Interp.Analysis;
+namespace Interp.Analysis.FeatureViz;
 
 /// <summary>Which images to optimise and how: parameterization, regularisers and the render options.</summary>
 public sealed record LayerVisualizationOptions

@@ -1,6 +1,6 @@
 using System.Text;
 
-namespace Interp.Plots;
+namespace Interp.Analysis.Plot;
 
 /// <summary>Writes a file through a temporary sibling and a rename, so a reader never sees half a file.</summary>
 public static class AtomicFile

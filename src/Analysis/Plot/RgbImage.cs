@@ -1,4 +1,4 @@
-namespace Interp.Plots;
+namespace Interp.Analysis.Plot;
 
 /// <summary>An 8-bit RGB raster, row-major, three bytes a pixel: what the PNG writer encodes.</summary>
 public sealed class RgbImage
