@@ -1,7 +1,7 @@
 using System.Text.Json;
 using Interp.IO;
 using Interp.Optim;
-using Interp.Tests.Fixtures;
+using Interp.Tests.FixtureOps;
 using Xunit;
 
 namespace Interp.Tests.Core;

@@ -1,6 +1,6 @@
 using System.Text.Json;
 using Interp.IO;
-using Interp.Tests.Fixtures;
+using Interp.Tests.FixtureOps;
 using Interp.Transformers;
 using Xunit;
 

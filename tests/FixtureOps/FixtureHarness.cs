@@ -3,7 +3,7 @@ using System.Text.Json;
 using Interp.IO;
 using Xunit;
 
-namespace Interp.Tests.Fixtures;
+namespace Interp.Tests.FixtureOps;
 
 /// <summary>Marks a static method `Tensor M(FixtureCase c)` that runs one op of tests/fixtures/ops.safetensors.</summary>
 [AttributeUsage(AttributeTargets.Method)]

@@ -1,4 +1,4 @@
-namespace Interp.Tests.Fixtures;
+namespace Interp.Tests.FixtureOps;
 
 /// <summary>The einsum fixture cases: the equation is in the metadata, the operands are inputs a (and b).</summary>
 internal static class EinsumFixtureOps

@@ -1,4 +1,4 @@
-namespace Interp.Tests.Fixtures;
+namespace Interp.Tests.FixtureOps;
 
 /// <summary>The fixture ops of the core: elementwise, basic reductions, matmul, joins and views.</summary>
 internal static class CoreFixtureOps

@@ -1,4 +1,4 @@
-namespace Interp.Tests.Fixtures;
+namespace Interp.Tests.FixtureOps;
 
 /// <summary>The fixture ops of the neural-network layer: indexing, losses, conv2d and pooling.</summary>
 internal static class NnFixtureOps

@@ -1,4 +1,4 @@
-namespace Interp.Tests.Fixtures;
+namespace Interp.Tests.FixtureOps;
 
 /// <summary>The fixture ops of softmax, causal attention, layer norm and the statistics (var, std, norm, logsumexp).</summary>
 internal static class NormFixtureOps
