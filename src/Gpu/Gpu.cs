@@ -1,3 +1,5 @@
+using System.Diagnostics.CodeAnalysis;
+using System.Runtime.CompilerServices;
 using ILGPU;
 using ILGPU.Runtime;
 using ILGPU.Runtime.CPU;
@@ -15,6 +17,14 @@ public static class Gpu
     static readonly Dictionary<Device, IlgpuBackend> backends = new();
 
     internal static Context Context => context.Value;
+
+    /// <summary>
+    /// Registers this backend with the core as the assembly loads: the core does not reference ILGPU, and
+    /// <see cref="Device.Cuda"/> and <see cref="Device.IlgpuCpu"/> reach this assembly through <see cref="BackendRegistry"/>.
+    /// </summary>
+    [ModuleInitializer]
+    [SuppressMessage("Usage", "CA2255", Justification = "self-registration by design: it only stores a delegate, and the core loads this assembly for exactly that")]
+    internal static void RegisterWithCore() => BackendRegistry.RegisterGpuFactory(BackendFor);
 
     /// <summary>Whether at least one CUDA device exists (false, without throwing, when no driver is installed).</summary>
     public static bool CudaAvailable => CudaDeviceCount > 0;
