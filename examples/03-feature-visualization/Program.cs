@@ -32,7 +32,7 @@ double[] PerChannel(Tensor images)
 
 var before = PerChannel(param.Image());
 var options = new RenderOptions { Steps = steps, LearningRate = 0.05, Transforms = Transforms.Standard(cfg.ImageSize) };
-var result = FeatureViz.Render(cnn, objective, param, options);
+var result = FeatureRenderer.Render(cnn, objective, param, options);
 var after = PerChannel(result.Images);
 
 Console.WriteLine($"conv2: {n} channels, {steps} Adam steps in {result.Elapsed.TotalSeconds:F1} s");

@@ -3,6 +3,8 @@ using Interp.Analysis.Plot;
 using Interp.Cli;
 using Interp.Data;
 using Interp.Nn;
+using Interp.Tests.Analysis.FeatureViz;
+using Interp.Tests.Analysis.Tokens;
 using Xunit;
 
 namespace Interp.Tests.Analysis;

@@ -2,6 +2,7 @@ using System.Text.Json;
 using Interp.Analysis.Plot;
 using Interp.Cli;
 using Interp.Nn;
+using Interp.Tests.Analysis.Patching;
 using Interp.Transformers;
 using Xunit;
 
