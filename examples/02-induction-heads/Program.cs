@@ -3,8 +3,8 @@
 // occurrence and copy the token that came next. An induction head at query q attends to key q - L + 1 (the token after
 // the earlier copy); a previous-token head attends to q - 1. We read both scores off the cached patterns.
 using Interp;
+using Interp.Analysis.Plot;
 using Interp.Data.Tasks;
-using Interp.Plots;
 using Interp.Transformers;
 
 string dir = args.Length > 0 ? args[0] : "runs/induction", outDir = args.Length > 1 ? args[1] : ".";

@@ -4,10 +4,10 @@
 // jittered, scaled and rotated before every step, so the result shows a pattern the channel responds to wherever it
 // appears rather than high-frequency noise that fools one exact pixel grid.
 using Interp;
-using Interp.Analysis;
 using Interp.Analysis.Cases;
+using Interp.Analysis.FeatureViz;
+using Interp.Analysis.Plot;
 using Interp.Autograd;
-using Interp.Plots;
 
 string modelPath = args.Length > 0 ? args[0] : Eis7Cnn.DefaultModelPath ?? "../shared/data/eis7/mnist_model.pt";
 string outDir = args.Length > 1 ? args[1] : ".";
@@ -32,7 +32,7 @@ double[] PerChannel(Tensor images)
 
 var before = PerChannel(param.Image());
 var options = new RenderOptions { Steps = steps, LearningRate = 0.05, Transforms = Transforms.Standard(cfg.ImageSize) };
-var result = FeatureViz.Render(cnn, objective, param, options);
+var result = FeatureRenderer.Render(cnn, objective, param, options);
 var after = PerChannel(result.Images);
 
 Console.WriteLine($"conv2: {n} channels, {steps} Adam steps in {result.Elapsed.TotalSeconds:F1} s");

@@ -1,7 +1,7 @@
 using System.CommandLine;
 using Interp.Analysis.Patching;
 using Interp.IO;
-using Interp.Plots;
+using Interp.Analysis.Plot;
 
 namespace Interp.Cli;
 

@@ -1,10 +1,10 @@
 using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
-using Interp.Analysis;
+using Interp.Analysis.FeatureViz;
 using Interp.Data;
 using Interp.IO;
-using Interp.Plots;
+using Interp.Analysis.Plot;
 using Interp.Training;
 
 namespace Interp.Cli;
@@ -67,7 +67,7 @@ public sealed class FeatvizCommand : Command
             Render = new RenderOptions
             {
                 Steps = steps, LearningRate = lr, Progress = progress.Report,
-                Transforms = transforms == "standard" ? Analysis.Transforms.Standard(cnn.Config.ImageSize) : [],
+                Transforms = transforms == "standard" ? Analysis.FeatureViz.Transforms.Standard(cnn.Config.ImageSize) : [],
             },
         };
         progress.Note($"featviz: {modelPath} ({cnn.Config.Conv1Channels}/{cnn.Config.Conv2Channels} channels, {cnn.Config.Hidden} hidden, {cnn.Config.Classes} classes); " +

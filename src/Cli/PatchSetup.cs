@@ -2,7 +2,7 @@ using System.CommandLine;
 using System.Text.Json;
 using Interp.Analysis.Patching;
 using Interp.IO;
-using Interp.Plots;
+using Interp.Analysis.Plot;
 using Interp.Training;
 using Interp.Transformers;
 

@@ -2,9 +2,9 @@ using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
 using System.Text;
-using Interp.Analysis;
+using Interp.Analysis.Tokens;
 using Interp.IO;
-using Interp.Plots;
+using Interp.Analysis.Plot;
 using Interp.Training;
 
 namespace Interp.Cli;

@@ -1,4 +1,4 @@
-namespace Interp.Autograd;
+namespace Interp;
 
 /// <summary>
 /// Where one input's gradient goes: the node that produced the input, or the leaf that accumulates it (both null

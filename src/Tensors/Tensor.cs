@@ -1,4 +1,3 @@
-using Interp.Autograd;
 using Interp.Backends;
 
 namespace Interp;

@@ -1,5 +1,5 @@
 using Interp.Nn;
-using Interp.Plots;
+using Interp.Analysis.Plot;
 using Interp.Transformers;
 using Xunit;
 

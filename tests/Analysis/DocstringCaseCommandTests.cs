@@ -1,6 +1,6 @@
 using System.Text.Json;
 using System.Text.RegularExpressions;
-using Interp.Plots;
+using Interp.Analysis.Plot;
 using Xunit;
 
 namespace Interp.Tests.Analysis;

@@ -1,5 +1,5 @@
 using Interp.Analysis.Cases;
-using Interp.Plots;
+using Interp.Analysis.Plot;
 using Xunit;
 
 namespace Interp.Tests.Analysis;

@@ -1,7 +1,9 @@
 using System.Text.Json;
 using Interp.Data;
 using Interp.Nn;
-using Interp.Plots;
+using Interp.Analysis.Plot;
+using Interp.Tests.Analysis.FeatureViz;
+using Interp.Tests.Analysis.Tokens;
 using Xunit;
 
 namespace Interp.Tests.Analysis;

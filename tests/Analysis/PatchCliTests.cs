@@ -1,7 +1,8 @@
 using System.Text.Json;
 using Interp.Nn;
-using Interp.Plots;
+using Interp.Analysis.Plot;
 using Interp.Transformers;
+using Interp.Tests.Analysis.Patching;
 using Xunit;
 
 namespace Interp.Tests.Analysis;

@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
 using Interp.Analysis.Cases;
-using Interp.Plots;
+using Interp.Analysis.Plot;
 using Xunit;
 
 namespace Interp.Tests.Examples;

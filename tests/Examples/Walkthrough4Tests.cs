@@ -1,6 +1,6 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
-using Interp.Plots;
+using Interp.Analysis.Plot;
 using Xunit;
 
 namespace Interp.Tests.Examples;

@@ -1,5 +1,5 @@
 using System.Text.RegularExpressions;
-using Interp.Plots;
+using Interp.Analysis.Plot;
 using Xunit;
 
 namespace Interp.Tests.Examples;

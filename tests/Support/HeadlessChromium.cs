@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using System.Text.RegularExpressions;
-using Interp.Plots;
+using Interp.Analysis.Plot;
 
 namespace Interp.Tests;
 

@@ -1,4 +1,4 @@
-namespace Interp.Analysis;
+namespace Interp.Analysis.Cases;
 
 /// <summary>
 /// The real Fourier basis of Z_p as orthonormal rows [p, p]: the constant 1/√p, then for each frequency

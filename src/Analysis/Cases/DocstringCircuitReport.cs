@@ -1,6 +1,6 @@
 using System.Globalization;
 using Interp.Analysis.Patching;
-using Interp.Plots;
+using Interp.Analysis.Plot;
 
 namespace Interp.Analysis.Cases;
 

@@ -1,6 +1,6 @@
 using System.Globalization;
+using Interp.Analysis.Plot;
 using Interp.Models;
-using Interp.Plots;
 
 namespace Interp.Analysis.Cases;
 

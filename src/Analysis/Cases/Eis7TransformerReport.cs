@@ -1,5 +1,6 @@
 using System.Globalization;
-using Interp.Plots;
+using Interp.Analysis.Linalg;
+using Interp.Analysis.Plot;
 
 namespace Interp.Analysis.Cases;
 

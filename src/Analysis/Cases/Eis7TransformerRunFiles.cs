@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Interp.Analysis.Plot;
 using Interp.Nn;
 using Interp.IO;
 using Interp.Transformers;

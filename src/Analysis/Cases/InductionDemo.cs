@@ -4,7 +4,7 @@ using Interp.Analysis.Heads;
 using Interp.Analysis.Patching;
 using Interp.Analysis.Residual;
 using Interp.Analysis.Sae;
-using Interp.Plots;
+using Interp.Analysis.Plot;
 using Interp.Training;
 
 namespace Interp.Analysis.Cases;

@@ -1,4 +1,4 @@
-using Interp.Plots;
+using Interp.Analysis.Plot;
 
 namespace Interp.Analysis.Cases;
 

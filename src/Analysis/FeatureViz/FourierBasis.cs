@@ -1,4 +1,4 @@
-namespace Interp.Analysis;
+namespace Interp.Analysis.FeatureViz;
 
 /// <summary>
 /// The inverse real 2-D DFT (numpy's irfft2 for an h×w image) written as a fixed real matrix, so an image made from

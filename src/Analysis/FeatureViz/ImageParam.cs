@@ -1,4 +1,4 @@
-namespace Interp.Analysis;
+namespace Interp.Analysis.FeatureViz;
 
 /// <summary>
 /// How an optimised image batch [N, C, H, W] is made from learnable tensors (Lucid's parameterizations). The image

@@ -1,9 +1,9 @@
+using Interp.Analysis.Plot;
 using Interp.Autograd;
 using Interp.Data;
 using Interp.Models;
-using Interp.Plots;
 
-namespace Interp.Analysis;
+namespace Interp.Analysis.FeatureViz;
 
 /// <summary>Which images to optimise and how: parameterization, regularisers and the render options.</summary>
 public sealed record LayerVisualizationOptions
@@ -49,7 +49,7 @@ public static class LayerVisualizer
         var objective = Objective.Sum(channels.Select((c, i) => Objective.Channel(layer, c, batch: i)));
         if (options.TotalVariation != 0) objective -= options.TotalVariation * Objective.TotalVariation() / n;
         if (options.L2 != 0) objective -= options.L2 * Objective.L2(constant: 0.5) / n;
-        var result = FeatureViz.Render(cnn, objective, param, options.Render with { Seed = seed });
+        var result = FeatureRenderer.Render(cnn, objective, param, options.Render with { Seed = seed });
         double[] values;
         using (GradMode.NoGrad())
         {

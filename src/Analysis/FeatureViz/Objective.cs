@@ -1,4 +1,4 @@
-namespace Interp.Analysis;
+namespace Interp.Analysis.FeatureViz;
 
 /// <summary>
 /// A model's activations by layer name for one forward pass; <c>"input"</c> is the image batch itself

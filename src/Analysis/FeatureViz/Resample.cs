@@ -1,4 +1,4 @@
-namespace Interp.Analysis;
+namespace Interp.Analysis.FeatureViz;
 
 /// <summary>
 /// Spatial transforms of an image batch [N, C, H, W] by bilinear resampling. Resampling is linear in the pixels, so

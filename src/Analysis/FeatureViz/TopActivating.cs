@@ -2,7 +2,7 @@ using Interp.Autograd;
 using Interp.Data;
 using Interp.Training;
 
-namespace Interp.Analysis;
+namespace Interp.Analysis.FeatureViz;
 
 /// <summary>A channel's (or feature's) best dataset examples: their row indices and activations, highest first.</summary>
 public sealed record TopExamples(int Channel, int[] Rows, double[] Values);

@@ -1,4 +1,4 @@
-namespace Interp.Analysis;
+namespace Interp.Analysis.FeatureViz;
 
 /// <summary>
 /// A random, differentiable change of an image batch [N, C, H, W] applied before every forward pass of the

@@ -1,4 +1,4 @@
-namespace Interp.Analysis;
+namespace Interp.Analysis.Linalg;
 
 /// <summary>
 /// Principal components of rows x [n, d]: the top eigenvectors of the sample covariance

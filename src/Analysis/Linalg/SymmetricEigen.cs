@@ -1,4 +1,4 @@
-namespace Interp.Analysis;
+namespace Interp.Analysis.Linalg;
 
 /// <summary>
 /// Eigen decomposition of a real symmetric matrix by the cyclic Jacobi method: A = V·diag(λ)·Vᵀ with V orthogonal.

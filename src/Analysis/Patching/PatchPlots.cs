@@ -1,6 +1,6 @@
 using System.Globalization;
 using System.Text;
-using Interp.Plots;
+using Interp.Analysis.Plot;
 
 namespace Interp.Analysis.Patching;
 
@@ -15,7 +15,7 @@ public static class PatchPlots
     public static RgbImage Heatmap(Tensor result, double centre = 0, int cellSize = 0)
     {
         var grid = AsGrid(result);
-        return Interp.Plots.Heatmap.Render(grid - centre, new HeatmapOptions(CellSize: cellSize, Diverging: true));
+        return Interp.Analysis.Plot.Heatmap.Render(grid - centre, new HeatmapOptions(CellSize: cellSize, Diverging: true));
     }
 
     public static void SaveHeatmap(string path, Tensor result, double centre = 0, int cellSize = 0) => Heatmap(result, centre, cellSize).SavePng(path);

@@ -1,4 +1,4 @@
-namespace Interp.Plots;
+namespace Interp.Analysis.Plot;
 
 /// <summary>Colour maps: viridis for magnitudes, blue-white-red for signed values.</summary>
 public static class Colormap

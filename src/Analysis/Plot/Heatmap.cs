@@ -1,4 +1,4 @@
-namespace Interp.Plots;
+namespace Interp.Analysis.Plot;
 
 /// <param name="CellSize">pixels per cell; 0 picks one so the longer side is about 400 pixels (at least 1)</param>
 /// <param name="Diverging">blue-white-red centred on 0; null chooses it when the values have both signs</param>

@@ -2,7 +2,7 @@ using Interp.IO;
 using System.Net;
 using System.Text;
 
-namespace Interp.Plots;
+namespace Interp.Analysis.Plot;
 
 /// <summary>
 /// A self-contained HTML report: one index.html with inline CSS, and the PNG/SVG files it shows lying beside it.

@@ -1,4 +1,4 @@
-namespace Interp.Plots;
+namespace Interp.Analysis.Plot;
 
 /// <summary>
 /// A batch of images laid out in a grid on a white background: [n, h, w] or [n, 1, h, w] as grey, [n, 3, h, w] as RGB.

@@ -3,7 +3,7 @@ using System.Globalization;
 using System.Net;
 using System.Text;
 
-namespace Interp.Plots;
+namespace Interp.Analysis.Plot;
 
 /// <summary>
 /// A line / scatter plot as a self-contained SVG (no scripts, generic font families): axes with "nice" ticks,

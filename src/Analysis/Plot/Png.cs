@@ -2,7 +2,7 @@ using System.Buffers.Binary;
 using System.IO.Compression;
 using System.Text;
 
-namespace Interp.Plots;
+namespace Interp.Analysis.Plot;
 
 /// <summary>
 /// PNG (RFC 2083) for 8-bit RGB images with the in-box zlib: signature, IHDR, one IDAT, IEND; each chunk is

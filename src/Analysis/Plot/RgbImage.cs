@@ -1,6 +1,6 @@
 using Interp.IO;
 
-namespace Interp.Plots;
+namespace Interp.Analysis.Plot;
 
 /// <summary>An 8-bit RGB raster, row-major, three bytes a pixel: what the PNG writer encodes.</summary>
 public sealed class RgbImage

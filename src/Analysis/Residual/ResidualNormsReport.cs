@@ -1,6 +1,6 @@
 using System.Globalization;
 using System.Text;
-using Interp.Plots;
+using Interp.Analysis.Plot;
 
 namespace Interp.Analysis.Residual;
 

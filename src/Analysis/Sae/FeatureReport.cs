@@ -1,5 +1,5 @@
 using System.Globalization;
-using Interp.Plots;
+using Interp.Analysis.Plot;
 
 namespace Interp.Analysis.Sae;
 

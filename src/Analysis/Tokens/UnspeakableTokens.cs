@@ -3,7 +3,7 @@ using Interp.Optim;
 using Interp.Training;
 using Interp.Transformers;
 
-namespace Interp.Analysis;
+namespace Interp.Analysis.Tokens;
 
 /// <summary>Adam's steps and rate, how many target tokens are optimised together, and the start vectors' std and seed.</summary>
 public sealed record UnspeakableOptions

@@ -1,1 +1,0 @@
-namespace Interp; internal static class AssemblyMarker { }

@@ -1,0 +1,98 @@
+using FsCheck.Xunit;
+using Xunit;
+
+namespace Interp.Tests.Autograd;
+
+/// <summary>
+/// The fused causal attention op: gradients against finite differences on random shapes, offsets and non-contiguous
+/// views; equal to the op-by-op composition (einsum, masked fill, softmax, einsum) in float64 and float32; the errors.
+/// </summary>
+public class CausalAttentionTests
+{
+    /// <summary>Random [batch, pos, head, d] shapes for q, k and v with an offset (cached positions before the first query).</summary>
+    static (int[] q, int[] k, int[] v, int offset) Shapes(TestData d)
+    {
+        int b = d.Int(1, 2), tq = d.Int(1, 4), h = d.Int(1, 3), e = d.Int(1, 4), dv = d.Int(1, 4), offset = d.Int(0, 3);
+        int tk = Math.Max(1, tq + offset - d.Int(0, 1));   // usually all keys up to the last query, sometimes one fewer
+        return ([b, tq, h, e], [b, tk, h, e], [b, tk, h, dv], offset);
+    }
+
+    /// <summary>The attention core op by op, as the hooked path of the transformer computes it.</summary>
+    static Tensor Composed(Tensor q, Tensor k, Tensor v, double scale, int offset)
+    {
+        int tq = q.Size(1), tk = k.Size(1);
+        var mask = new int[tq * tk];
+        for (int i = 0; i < tq; i++) for (int j = offset + i + 1; j < tk; j++) mask[i * tk + j] = 1;
+        var scores = (Tensor.Einsum("bqhe,bkhe->bhqk", q, k) * scale).MaskedFill(Tensor.FromArray(mask, [tq, tk]), -1e30);
+        return Tensor.Einsum("bhqk,bkhe->bqhe", scores.Softmax(-1), v);
+    }
+
+    [Property(MaxTest = 25)]
+    public void Gradient(int seed)
+    {
+        var d = new TestData(seed);
+        var (qs, ks, vs, offset) = Shapes(d);
+        var (ql, qv, _) = d.View(qs);
+        var (kl, kv, _) = d.View(ks);
+        var (vl, vv, _) = d.View(vs);
+        double scale = 0.3 + d.Int(0, 10) / 10.0;
+        GradCheck.Assert(xs => Tensor.CausalAttention(qv(xs[0]), kv(xs[1]), vv(xs[2]), scale, offset), [d.Tensor(ql), d.Tensor(kl), d.Tensor(vl)]);
+    }
+
+    [Property(MaxTest = 25)]
+    public void EqualsTheComposition(int seed)
+    {
+        var d = new TestData(seed);
+        var (qs, ks, vs, offset) = Shapes(d);
+        foreach (var dtype in new[] { DType.Float64, DType.Float32 })
+        {
+            double tol = dtype == DType.Float64 ? 1e-12 : 2e-5;
+            var (q, k, v) = (d.Tensor(qs).To(dtype), d.Tensor(ks).To(dtype), d.Tensor(vs).To(dtype));
+            var g = d.Tensor([qs[0], qs[1], qs[2], vs[3]]).To(dtype);
+            var (fused, fusedGrads) = Run(q, k, v, g, (a, b, c) => Tensor.CausalAttention(a, b, c, 0.5, offset));
+            var (composed, composedGrads) = Run(q, k, v, g, (a, b, c) => Composed(a, b, c, 0.5, offset));
+            AssertClose(composed, fused, tol);
+            for (int i = 0; i < 3; i++) AssertClose(composedGrads[i], fusedGrads[i], tol);
+        }
+    }
+
+    static (Tensor y, Tensor[] grads) Run(Tensor q, Tensor k, Tensor v, Tensor g, Func<Tensor, Tensor, Tensor, Tensor> f)
+    {
+        var leaves = new[] { q, k, v }.Select(t => t.Detach().RequiresGrad_()).ToArray();
+        var y = f(leaves[0], leaves[1], leaves[2]);
+        (y * g).Sum().Backward();
+        return (y.Detach(), leaves.Select(l => l.Grad!).ToArray());
+    }
+
+    static void AssertClose(Tensor expected, Tensor actual, double tol)
+    {
+        Assert.Equal(expected.ShapeArray, actual.ShapeArray);
+        var (e, a) = (expected.ToDoubleArray(), actual.ToDoubleArray());
+        for (int i = 0; i < e.Length; i++) Assert.True(Math.Abs(e[i] - a[i]) <= tol * (1 + Math.Abs(e[i])), $"[{i}]: {a[i]} vs {e[i]}");
+    }
+
+    [Fact]
+    public void AQueryGivesNoWeightToLaterKeys()
+    {
+        var gen = new Generator(5);
+        var (q, k, v) = (Tensor.Randn([1, 3, 1, 2], gen), Tensor.Randn([1, 3, 1, 2], gen), Tensor.Randn([1, 3, 1, 2], gen));
+        var z = Tensor.CausalAttention(q, k, v, 1.0);
+        // query 0 sees only key 0, so its output is v[0] exactly; changing later values leaves it alone
+        Assert.Equal(v.Select(1, 0).ToFloatArray(), z.Select(1, 0).ToFloatArray());
+        var v2 = Tensor.Cat([v.Narrow(1, 0, 2), v.Narrow(1, 2, 1) + 100], 1);
+        Assert.Equal(z.Narrow(1, 0, 2).ToFloatArray(), Tensor.CausalAttention(q, k, v2, 1.0).Narrow(1, 0, 2).ToFloatArray());
+    }
+
+    [Theory]
+    [InlineData(new[] { 2, 3, 4 }, new[] { 2, 3, 1, 4 }, new[] { 2, 3, 1, 4 }, 0, "[batch, pos, head, d_head]")]
+    [InlineData(new[] { 2, 3, 2, 4 }, new[] { 2, 3, 1, 4 }, new[] { 2, 3, 1, 4 }, 0, "batch and head dims differ")]
+    [InlineData(new[] { 2, 3, 1, 4 }, new[] { 2, 3, 1, 5 }, new[] { 2, 3, 1, 4 }, 0, "different d_head")]
+    [InlineData(new[] { 2, 3, 1, 4 }, new[] { 2, 3, 1, 4 }, new[] { 2, 2, 1, 4 }, 0, "different numbers of positions")]
+    [InlineData(new[] { 2, 3, 1, 4 }, new[] { 2, 3, 1, 4 }, new[] { 2, 3, 1, 4 }, -1, "offset must be >= 0")]
+    public void BadInputNamesTheOpAndTheShapes(int[] qs, int[] ks, int[] vs, int offset, string message)
+    {
+        var e = Assert.Throws<ArgumentException>(() => Tensor.CausalAttention(Tensor.Zeros(qs), Tensor.Zeros(ks), Tensor.Zeros(vs), 1.0, offset));
+        Assert.Contains("causal_attention", e.Message);
+        Assert.Contains(message, e.Message);
+    }
+}

@@ -1,0 +1,167 @@
+using Interp.Data;
+using Interp.Models;
+using Interp.Nn;
+using Interp.Optim;
+using Interp.Training;
+using Xunit;
+
+namespace Interp.Tests.Models.Training;
+
+public sealed class CheckpointTests : IDisposable
+{
+    readonly string dir = Path.Combine(Path.GetTempPath(), $"interp-ckpt-{Guid.NewGuid():N}");
+
+    public void Dispose()
+    {
+        if (Directory.Exists(dir)) Directory.Delete(dir, recursive: true);
+    }
+
+    // 40 random 10x10 images, batch 8: 5 steps an epoch, 2 epochs; dropout so that the RNG state matters
+    static readonly CnnConfig Config = new(ImageSize: 10, Conv1Channels: 2, Conv2Channels: 3, Hidden: 8, Classes: 3, Dropout1: 0.2, Dropout2: 0.3);
+
+    static readonly ImageDataset Data = MakeData();
+
+    static ImageDataset MakeData()
+    {
+        var rng = new Generator(42);
+        var images = new float[40 * 100];
+        for (int i = 0; i < images.Length; i++) images[i] = (float)rng.NextDouble();
+        return new ImageDataset(images, Enumerable.Range(0, 40).Select(i => i % 3).ToArray(), 10, 10);
+    }
+
+    static Trainer NewTrainer(CnnConfig? config = null, ulong initSeed = 1)
+    {
+        var gen = new Generator(initSeed);
+        var cnn = new Cnn(config ?? Config, gen);
+        return new Trainer(cnn, new Adam(cnn.Parameters(), 1e-2), Data.Count, rows =>
+        {
+            var (x, y) = ImageClassification.Batch(Data, rows);
+            return cnn.Forward(x).CrossEntropy(y);
+        }, new TrainerOptions(Epochs: 2, BatchSize: 8, Seed: 7), gen);
+    }
+
+    static double[] Weights(Trainer t) => t.Model.Parameters().SelectMany(p => p.ToDoubleArray()).ToArray();
+
+    [Fact]
+    public void SameSeedGivesTheSameLosses()
+    {
+        var a = NewTrainer().Run(maxSteps: 6);
+        Assert.Equal(6, a.Count);
+        Assert.Equal(a, NewTrainer().Run(maxSteps: 6));
+        Assert.NotEqual(a, NewTrainer(initSeed: 2).Run(maxSteps: 6));
+    }
+
+    [Fact]
+    public void ResumingContinuesWithBitIdenticalLosses()
+    {
+        var straight = NewTrainer().Run(maxSteps: 6);
+
+        var first = NewTrainer();
+        var resumed = first.Run(maxSteps: 3);
+        Checkpoint.Save(dir, first, Config);
+        var second = NewTrainer(initSeed: 99);   // other weights and RNG state until loaded
+        Checkpoint.Load(dir, second);
+        Assert.Equal(3, second.Step);
+        resumed.AddRange(second.Run(maxSteps: 3));
+
+        Assert.Equal(straight, resumed);   // exact: same batches, weights, Adam moments and dropout masks
+        Assert.Equal(Config, Checkpoint.ReadConfig<CnnConfig>(dir));
+    }
+
+    [Theory]
+    [InlineData(CheckpointStage.BeforeWrite)]
+    [InlineData(CheckpointStage.MidWrite)]
+    [InlineData(CheckpointStage.BeforeRename)]
+    public void AnInterruptedSaveLeavesThePreviousCheckpointLoadable(CheckpointStage stage)
+    {
+        var trainer = NewTrainer();
+        trainer.Run(maxSteps: 3);
+        Checkpoint.Save(dir, trainer, Config);
+        var saved = Weights(trainer);
+        var files = Directory.GetFiles(dir).ToDictionary(f => f, File.ReadAllBytes);
+        trainer.Run(maxSteps: 2);
+
+        var crash = new IOException("simulated crash");
+        var thrown = Assert.Throws<IOException>(() => Checkpoint.Save(dir, trainer, Config, s => { if (s == stage) throw crash; }));
+        Assert.Same(crash, thrown);
+        foreach (var (path, bytes) in files) Assert.Equal(bytes, File.ReadAllBytes(path));   // the previous checkpoint, byte for byte
+
+        var restored = NewTrainer(initSeed: 5);
+        Checkpoint.Load(dir, restored);
+        Assert.Equal(3, restored.Step);
+        Assert.Equal(saved, Weights(restored));
+
+        // the next save succeeds and clears what the interrupted one left
+        Checkpoint.Save(dir, trainer, Config);
+        Assert.Single(Directory.GetFiles(dir, "weights-*.safetensors"));
+        Assert.Equal(5, Checkpoint.ReadRecord(dir).Step);
+    }
+
+    [Fact]
+    public void ACheckpointOfAnotherNetworkIsRefusedByTensorAndShape()
+    {
+        var trainer = NewTrainer();
+        trainer.Run(maxSteps: 1);
+        Checkpoint.Save(dir, trainer, Config);
+
+        var other = NewTrainer(Config with { Hidden = 5 });
+        var before = Weights(other);
+        var e = Assert.Throws<InvalidDataException>(() => Checkpoint.Load(dir, other));
+        Assert.Contains("'fc1.weight'", e.Message);
+        Assert.Contains("[5, 27]", e.Message);
+        Assert.Contains("[8, 27]", e.Message);
+        Assert.Equal(before, Weights(other));   // nothing was changed
+        Assert.Equal(0, other.Step);
+    }
+
+    [Fact]
+    public void StopRequestEndsTheRunAfterTheCurrentStep()
+    {
+        var trainer = NewTrainer();
+        int calls = 0;
+        var losses = trainer.Run(stop: () => ++calls > 4);
+        Assert.Equal(4, losses.Count);
+        Assert.Equal(4, trainer.Step);
+    }
+
+    [Fact]
+    public void ScheduleSetsTheLearningRateOfEachStep()
+    {
+        var gen = new Generator(1);
+        var cnn = new Cnn(Config, gen);
+        var adam = new Adam(cnn.Parameters(), 0.1);
+        var rates = new List<double>();
+        var trainer = new Trainer(cnn, adam, Data.Count, rows =>
+        {
+            rates.Add(adam.LearningRate);
+            var (x, y) = ImageClassification.Batch(Data, rows);
+            return cnn.Forward(x).CrossEntropy(y);
+        }, new TrainerOptions(Epochs: 1, BatchSize: 8, Seed: 7, Schedule: LrSchedule.WarmupLinear(0, 4)), gen);
+        trainer.Run();
+        Assert.Equal([0.1, 0.075, 0.05, 0.025, 0.0], rates.Select(r => Math.Round(r, 12)));
+    }
+
+    [Fact]
+    public void ProgressLinesShowStepLossSpeedAndTimes()
+    {
+        var text = new StringWriter();
+        var progress = new Progress(output: text);
+        NewTrainer().Run(report: progress.Report);
+        string last = text.ToString().TrimEnd().Split('\n')[^1];
+        Assert.Matches(@"^epoch 2/2  step 10/10  loss \d+\.\d{4}  \d+ ex/s  elapsed \d+:\d\d  remaining 0:00$", last);
+
+        var quiet = new StringWriter();
+        NewTrainer().Run(report: new Progress(quiet: true, output: quiet).Report);
+        Assert.Equal("", quiet.ToString());
+    }
+
+    [Fact]
+    public void BatchesCoverEachEpochOnceAndDependOnlyOnTheStep()
+    {
+        var t = NewTrainer();
+        var epoch = Enumerable.Range(0, t.StepsPerEpoch).SelectMany(t.BatchRows).Order();
+        Assert.Equal(Enumerable.Range(0, Data.Count), epoch);
+        Assert.NotEqual(t.BatchRows(0), t.BatchRows(5));
+        Assert.Equal(t.BatchRows(7), NewTrainer(initSeed: 3).BatchRows(7));
+    }
+}

@@ -1,0 +1,272 @@
+using FsCheck.Xunit;
+using Interp.Cpu;
+using Xunit;
+using Xunit.Abstractions;
+
+namespace Interp.Tests.Tensors;
+
+/// <summary>
+/// Gemm against a naive double-precision reference. Every SIMD path the CPU supports is forced in turn (forcing
+/// also bypasses the direct small-matrix loop, so the packed kernels see every size); paths the CPU lacks are not
+/// generated and <see cref="ReportsSkippedPaths"/> says which.
+/// </summary>
+[Collection("Gemm")] // ForcedPath is global: keep these tests sequential with each other
+public sealed unsafe class GemmTests(ITestOutputHelper output)
+{
+    private static readonly GemmPath[] AllPaths = [GemmPath.Auto, GemmPath.Scalar, GemmPath.Avx2, GemmPath.Avx512];
+    private static IEnumerable<GemmPath> Paths => AllPaths.Where(Gemm.IsSupported);
+
+    private static readonly (int M, int N, int K)[] Shapes =
+    [
+        (1, 1, 1), (2, 2, 2), (3, 3, 3), (7, 7, 7), (16, 16, 16), (17, 17, 17), (33, 33, 33), (65, 65, 65),
+        (100, 100, 100), (257, 257, 257), (1, 300, 5), (300, 1, 7), (129, 67, 258), (3, 700, 64), (40, 13, 1), (2, 3, 40), (5, 20, 9),
+    ];
+
+    public static TheoryData<string, bool, bool, int, int, int> SgemmCases()
+    {
+        var data = new TheoryData<string, bool, bool, int, int, int>();
+        foreach (var path in Paths)
+            foreach (var (m, n, k) in Shapes)
+                for (int t = 0; t < 4; t++)
+                    data.Add(path.ToString(), (t & 1) != 0, (t & 2) != 0, m, n, k);
+        return data;
+    }
+
+    public static TheoryData<string> PathCases()
+    {
+        var data = new TheoryData<string>();
+        foreach (var path in Paths) data.Add(path.ToString());
+        return data;
+    }
+
+    [Fact]
+    public void ReportsSkippedPaths()
+    {
+        var skipped = AllPaths.Where(p => !Gemm.IsSupported(p)).ToList();
+        output.WriteLine(skipped.Count == 0
+            ? $"all paths tested; Auto uses {Gemm.ActivePath}"
+            : $"skipped (CPU lacks them): {string.Join(", ", skipped)}; Auto uses {Gemm.ActivePath}");
+    }
+
+    [Theory]
+    [MemberData(nameof(SgemmCases))]
+    public void Sgemm_MatchesReference(string path, bool ta, bool tb, int m, int n, int k) =>
+        WithPath(path, () => CheckSgemm(ta, tb, m, n, k, alpha: 1f, beta: 0f, pad: 0, seed: m * 31 + n * 7 + k));
+
+    [Theory]
+    [MemberData(nameof(PathCases))]
+    public void Sgemm_PaddedLeadingDimensions_IgnorePaddingAndKeepIt(string path) => WithPath(path, () =>
+    {
+        for (int t = 0; t < 4; t++)
+        {
+            CheckSgemm((t & 1) != 0, (t & 2) != 0, 37, 45, 29, 1.25f, 0.5f, pad: 5, seed: t);
+            CheckSgemm((t & 1) != 0, (t & 2) != 0, 70, 3, 130, 1f, 0f, pad: 9, seed: t);
+        }
+    });
+
+    [Theory]
+    [MemberData(nameof(PathCases))]
+    public void Sgemm_AlphaBeta(string path) => WithPath(path, () =>
+    {
+        foreach (var (m, n, k) in new[] { (5, 6, 7), (50, 70, 90) })
+        {
+            CheckSgemm(false, false, m, n, k, alpha: 0.5f, beta: -1.5f, pad: 0, seed: 1);
+            CheckSgemm(true, false, m, n, k, alpha: -2f, beta: 1f, pad: 0, seed: 2);  // accumulate
+            CheckSgemm(false, true, m, n, k, alpha: 1f, beta: 0f, pad: 0, seed: 3);   // overwrite NaN garbage
+            CheckSgemm(true, true, m, n, k, alpha: 0f, beta: 2f, pad: 0, seed: 4);    // only scales C
+            CheckSgemm(false, false, m, n, k, alpha: 0f, beta: 0f, pad: 0, seed: 5);  // zeroes NaN garbage
+        }
+    });
+
+    [Theory]
+    [MemberData(nameof(PathCases))]
+    public void Sgemm_KZero_GivesBetaTimesC(string path) => WithPath(path, () =>
+    {
+        CheckSgemm(false, false, 9, 11, 0, alpha: 1f, beta: 3f, pad: 2, seed: 6);
+        CheckSgemm(true, true, 9, 11, 0, alpha: 1f, beta: 0f, pad: 2, seed: 7);
+    });
+
+    [Fact]
+    public void Sgemm_EmptyOutput_IsNoOp()
+    {
+        float[] c = [42f];
+        fixed (float* pc = c)
+        {
+            Gemm.Sgemm(false, false, 0, 5, 3, 1f, null, 3, null, 5, 0f, pc, 5);
+            Gemm.Sgemm(false, false, 5, 0, 3, 1f, null, 3, null, 1, 0f, pc, 1);
+        }
+        Assert.Equal(42f, c[0]);
+    }
+
+    [Theory]
+    [MemberData(nameof(PathCases))]
+    public void Dgemm_MatchesReference(string path) => WithPath(path, () =>
+    {
+        foreach (var (m, n, k) in Shapes)
+            for (int t = 0; t < 4; t++)
+                CheckDgemm((t & 1) != 0, (t & 2) != 0, m, n, k, alpha: 0.75, beta: t == 3 ? 0 : -0.5, pad: t, seed: m + n + k);
+        CheckDgemm(false, true, 6, 4, 0, alpha: 1, beta: 0, pad: 1, seed: 9);
+    });
+
+    [Theory]
+    [MemberData(nameof(PathCases))]
+    public void SgemmBatched_MatchesPerMatrixReference(string path) => WithPath(path, () =>
+    {
+        foreach (var (m, n, k) in new[] { (4, 5, 6), (17, 9, 33), (70, 80, 90) })
+            for (int t = 0; t < 4; t++)
+            {
+                bool ta = (t & 1) != 0, tb = (t & 2) != 0;
+                CheckBatched(ta, tb, m, n, k, batch: 5, broadcastA: false, broadcastB: false, beta: 0f);
+                CheckBatched(ta, tb, m, n, k, batch: 4, broadcastA: true, broadcastB: false, beta: 1f);
+                CheckBatched(ta, tb, m, n, k, batch: 3, broadcastA: false, broadcastB: true, beta: 0.5f);
+            }
+        CheckBatched(false, false, 2, 3, 4, batch: 200, broadcastA: false, broadcastB: true, beta: 0f);
+    });
+
+    [Fact]
+    public void DgemmBatched_MatchesPerMatrixReference()
+    {
+        const int m = 13, n = 21, k = 34, batch = 6;
+        var a = new Mat<double>(m, k, 1, 1, 1);
+        var b = new Mat<double>(k * batch, n, 0, 2, 1);
+        var c = new Mat<double>(m * batch, n, 0, 3, 1);
+        var expected = c.Data.ToArray();
+        for (int i = 0; i < batch; i++)
+            Reference(false, false, m, n, k, 2.0, a.Data, 0, a.Ld, b.Data, i * k * b.Ld, b.Ld, 0.5, expected, i * m * c.Ld, c.Ld);
+        fixed (double* pa = a.Data, pb = b.Data, pc = c.Data)
+            Gemm.DgemmBatched(false, false, m, n, k, 2.0, pa, a.Ld, 0, pb, b.Ld, k * b.Ld, 0.5, pc, c.Ld, m * c.Ld, batch);
+        AssertClose(expected, c.Data, c.Ld, n, k, 1e-13);
+    }
+
+    [Fact]
+    public void Sgemm_ConcurrentCallers_DoNotInterfere()
+    {
+        Parallel.For(0, 8, i => CheckSgemm(i % 2 == 1, i % 3 == 1, 90 + i, 110 - i, 75 + 3 * i, 1f, 0.5f, pad: 1, seed: i));
+    }
+
+    [Property(MaxTest = 60)]
+    public void Sgemm_RandomShapes_MatchReference(byte m, byte n, byte k, bool ta, bool tb, byte pathPick, byte pad)
+    {
+        var paths = Paths.ToArray();
+        WithPath(paths[pathPick % paths.Length], () =>
+            CheckSgemm(ta, tb, m % 90 + 1, n % 90 + 1, k % 90, 1.5f, pad % 2 == 0 ? 0f : -1f, pad % 4, seed: m ^ n ^ k));
+    }
+
+    // ---- helpers ----
+
+    private static void WithPath(string path, Action body) => WithPath(Enum.Parse<GemmPath>(path), body);
+
+    private static void WithPath(GemmPath path, Action body)
+    {
+        Gemm.ForcedPath = path;
+        try { body(); }
+        finally { Gemm.ForcedPath = GemmPath.Auto; }
+    }
+
+    /// <summary>A rows x cols matrix with leading dimension cols + pad; the padding holds NaN.</summary>
+    private sealed class Mat<T> where T : struct, System.Numerics.IFloatingPoint<T>
+    {
+        public readonly int Rows, Cols, Ld;
+        public readonly T[] Data;
+
+        public Mat(int rows, int cols, int pad, int seed, int nanPad)
+        {
+            Rows = rows; Cols = cols; Ld = Math.Max(1, cols + pad); // BLAS wants ld >= 1 even for 0 columns
+            Data = new T[Math.Max(1, rows * Ld)];
+            var rng = new Random(seed);
+            for (int i = 0; i < Data.Length; i++)
+                Data[i] = i % Ld < cols ? T.CreateTruncating(rng.NextDouble() * 2 - 1) : (nanPad != 0 ? T.CreateTruncating(double.NaN) : T.Zero);
+        }
+
+        public void Fill(T value)
+        {
+            for (int i = 0; i < Data.Length; i++)
+                if (i % Ld < Cols) Data[i] = value;
+        }
+    }
+
+    private static void CheckSgemm(bool ta, bool tb, int m, int n, int k, float alpha, float beta, int pad, int seed)
+    {
+        var a = ta ? new Mat<float>(k, m, pad, seed, 1) : new Mat<float>(m, k, pad, seed, 1);
+        var b = tb ? new Mat<float>(n, k, pad, seed + 1, 1) : new Mat<float>(k, n, pad, seed + 1, 1);
+        var c = new Mat<float>(m, n, pad, seed + 2, 1);
+        if (beta == 0f) c.Fill(float.NaN);
+        var expected = c.Data.ToArray();
+        Reference(ta, tb, m, n, k, alpha, a.Data, 0, a.Ld, b.Data, 0, b.Ld, beta, expected, 0, c.Ld);
+        fixed (float* pa = a.Data, pb = b.Data, pc = c.Data)
+            Gemm.Sgemm(ta, tb, m, n, k, alpha, pa, a.Ld, pb, b.Ld, beta, pc, c.Ld);
+        AssertClose(expected, c.Data, c.Ld, n, k, 1e-5);
+    }
+
+    private static void CheckDgemm(bool ta, bool tb, int m, int n, int k, double alpha, double beta, int pad, int seed)
+    {
+        var a = ta ? new Mat<double>(k, m, pad, seed, 1) : new Mat<double>(m, k, pad, seed, 1);
+        var b = tb ? new Mat<double>(n, k, pad, seed + 1, 1) : new Mat<double>(k, n, pad, seed + 1, 1);
+        var c = new Mat<double>(m, n, pad, seed + 2, 1);
+        if (beta == 0) c.Fill(double.NaN);
+        var expected = c.Data.ToArray();
+        Reference(ta, tb, m, n, k, alpha, a.Data, 0, a.Ld, b.Data, 0, b.Ld, beta, expected, 0, c.Ld);
+        fixed (double* pa = a.Data, pb = b.Data, pc = c.Data)
+            Gemm.Dgemm(ta, tb, m, n, k, alpha, pa, a.Ld, pb, b.Ld, beta, pc, c.Ld);
+        AssertClose(expected, c.Data, c.Ld, n, k, 1e-13);
+    }
+
+    private static void CheckBatched(bool ta, bool tb, int m, int n, int k, int batch, bool broadcastA, bool broadcastB, float beta)
+    {
+        int pad = 3;
+        int aRows = ta ? k : m, aCols = ta ? m : k, bRows = tb ? n : k, bCols = tb ? k : n;
+        var a = new Mat<float>(aRows * (broadcastA ? 1 : batch), aCols, pad, m, 1);
+        var b = new Mat<float>(bRows * (broadcastB ? 1 : batch), bCols, pad, n, 1);
+        var c = new Mat<float>(m * batch, n, pad, k, 1);
+        if (beta == 0f) c.Fill(float.NaN);
+        long sA = broadcastA ? 0 : aRows * a.Ld, sB = broadcastB ? 0 : bRows * b.Ld, sC = m * c.Ld;
+        var expected = c.Data.ToArray();
+        for (int i = 0; i < batch; i++)
+            Reference(ta, tb, m, n, k, 1.5f, a.Data, (int)(i * sA), a.Ld, b.Data, (int)(i * sB), b.Ld, beta, expected, (int)(i * sC), c.Ld);
+        fixed (float* pa = a.Data, pb = b.Data, pc = c.Data)
+            Gemm.SgemmBatched(ta, tb, m, n, k, 1.5f, pa, a.Ld, sA, pb, b.Ld, sB, beta, pc, c.Ld, sC, batch);
+        AssertClose(expected, c.Data, c.Ld, n, k, 1e-5);
+    }
+
+    /// <summary>expected = alpha * op(A) op(B) + beta * C (beta == 0 ignores C), accumulated in double.</summary>
+    private static void Reference<T>(bool ta, bool tb, int m, int n, int k, T alpha, T[] a, int aOff, int lda,
+                                     T[] b, int bOff, int ldb, T beta, T[] c, int cOff, int ldc)
+        where T : struct, System.Numerics.IFloatingPoint<T>
+    {
+        double al = double.CreateTruncating(alpha), be = double.CreateTruncating(beta);
+        for (int i = 0; i < m; i++)
+            for (int j = 0; j < n; j++)
+            {
+                double sum = 0;
+                for (int p = 0; p < k; p++)
+                {
+                    T av = ta ? a[aOff + p * lda + i] : a[aOff + i * lda + p];
+                    T bv = tb ? b[bOff + j * ldb + p] : b[bOff + p * ldb + j];
+                    sum += double.CreateTruncating(av) * double.CreateTruncating(bv);
+                }
+                ref T cij = ref c[cOff + i * ldc + j];
+                cij = T.CreateTruncating(al * sum + (be == 0 ? 0 : be * double.CreateTruncating(cij)));
+            }
+    }
+
+    /// <summary>
+    /// Elementwise |got - expected| &lt;= rel * sqrt(k) * max(1, |expected|) (inputs lie in [-1, 1]); positions
+    /// outside the n columns of each row (padding) must be bit-identical, NaN included.
+    /// </summary>
+    private static void AssertClose<T>(T[] expected, T[] got, int ld, int n, int k, double rel)
+        where T : struct, System.Numerics.IFloatingPoint<T>
+    {
+        double tol = rel * Math.Sqrt(Math.Max(k, 1));
+        for (int idx = 0; idx < got.Length; idx++)
+        {
+            double e = double.CreateTruncating(expected[idx]), g = double.CreateTruncating(got[idx]);
+            if (idx % ld >= n || double.IsNaN(e))
+            {
+                Assert.True(double.IsNaN(e) ? double.IsNaN(g) : e == g, $"padding at {idx} changed: {e} -> {g}");
+                continue;
+            }
+            double err = Math.Abs(g - e), bound = tol * Math.Max(1, Math.Abs(e));
+            Assert.True(err <= bound, $"C[{idx / ld}, {idx % ld}] = {g}, expected {e} (err {err:E2} > {bound:E2})");
+        }
+    }
+}
