@@ -1,6 +1,6 @@
 using System.Buffers.Binary;
-using System.IO.MemoryMappedFiles;
 using System.Runtime.InteropServices;
+using Microsoft.Win32.SafeHandles;
 using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json;
@@ -82,14 +82,14 @@ public static class SafeTensorsDType
 /// (dtypes, shapes, offsets, sizes, overlaps, duplicate names); reads then copy/convert from the mapping.
 /// Reads are safe to run concurrently; disposal must not race with reads.
 /// </summary>
-public sealed unsafe class SafeTensorsFile : IDisposable
+public sealed class SafeTensorsFile : IDisposable
 {
     /// <summary>Largest header accepted (the reference implementation uses the same 100 MB cap).</summary>
     public const long MaxHeaderBytes = 100_000_000;
 
-    private readonly MemoryMappedFile _mmf;
-    private readonly MemoryMappedViewAccessor _view;
-    private byte* _base;
+    // Read with positioned reads, not memory-mapped: a mapped file that shrinks while open (truncated by another
+    // process) kills the process with SIGBUS on the next access, where a read just comes back short.
+    private SafeFileHandle? _file;
     private readonly long _fileLength;
     private readonly Dictionary<string, SafeTensorInfo> _byName;
     private readonly string[] _names;
@@ -112,13 +112,11 @@ public sealed unsafe class SafeTensorsFile : IDisposable
     /// <summary>Length of the data section in bytes.</summary>
     public long DataLength => _fileLength - DataStart;
 
-    private SafeTensorsFile(string path, MemoryMappedFile mmf, MemoryMappedViewAccessor view, byte* basePtr, long fileLength,
+    private SafeTensorsFile(string path, SafeFileHandle file, long fileLength,
         long dataStart, Dictionary<string, SafeTensorInfo> byName, string[] names, IReadOnlyDictionary<string, string> metadata)
     {
         Path = path;
-        _mmf = mmf;
-        _view = view;
-        _base = basePtr;
+        _file = file;
         _fileLength = fileLength;
         DataStart = dataStart;
         _byName = byName;
@@ -126,50 +124,50 @@ public sealed unsafe class SafeTensorsFile : IDisposable
         Metadata = metadata;
     }
 
-    /// <summary>Opens, maps and validates a safetensors file.</summary>
+    /// <summary>Opens and validates a safetensors file (its header; tensors are read on request).</summary>
     /// <exception cref="SafeTensorsFormatException">The file is not a valid safetensors file.</exception>
     /// <exception cref="IOException">The file cannot be opened (missing, permissions, ...).</exception>
     public static SafeTensorsFile Open(string path)
     {
         ArgumentNullException.ThrowIfNull(path);
         string full = System.IO.Path.GetFullPath(path);
-        var fs = new FileStream(full, FileMode.Open, FileAccess.Read, FileShare.Read, 1, FileOptions.RandomAccess);
-        MemoryMappedFile? mmf = null;
-        MemoryMappedViewAccessor? view = null;
-        bool pointerAcquired = false;
+        var file = File.OpenHandle(full, FileMode.Open, FileAccess.Read, FileShare.Read, FileOptions.RandomAccess);
         try
         {
-            long fileLength = fs.Length;
+            long fileLength = RandomAccess.GetLength(file);
             if (fileLength < 8)
                 throw Fail(full, $"file is {fileLength} bytes long, shorter than the 8-byte header length prefix");
-
-            mmf = MemoryMappedFile.CreateFromFile(fs, null, 0, MemoryMappedFileAccess.Read, HandleInheritability.None, leaveOpen: false);
-            view = mmf.CreateViewAccessor(0, fileLength, MemoryMappedFileAccess.Read);
-            byte* basePtr = null;
-            view.SafeMemoryMappedViewHandle.AcquirePointer(ref basePtr);
-            pointerAcquired = true;
-            basePtr += view.PointerOffset;
-
-            ulong headerLen = BinaryPrimitives.ReadUInt64LittleEndian(new ReadOnlySpan<byte>(basePtr, 8));
+            Span<byte> prefix = stackalloc byte[8];
+            ReadExactly(full, file, 0, prefix, "the header length prefix");
+            ulong headerLen = BinaryPrimitives.ReadUInt64LittleEndian(prefix);
             if (headerLen > MaxHeaderBytes)
                 throw Fail(full, $"header length {headerLen} exceeds the {MaxHeaderBytes}-byte limit");
             if ((long)headerLen > fileLength - 8)
                 throw Fail(full, $"header length {headerLen} is larger than the {fileLength - 8} bytes that follow the length prefix");
 
             long dataStart = 8 + (long)headerLen;
-            var header = new ReadOnlySpan<byte>(basePtr + 8, (int)headerLen);
+            var header = new byte[headerLen];
+            ReadExactly(full, file, 8, header, "the header");
             var (byName, names, metadata) = ParseHeader(full, header, fileLength - dataStart);
-
-            var file = new SafeTensorsFile(full, mmf, view, basePtr, fileLength, dataStart, byName, names, metadata);
-            return file;
+            return new SafeTensorsFile(full, file, fileLength, dataStart, byName, names, metadata);
         }
         catch
         {
-            if (pointerAcquired) view!.SafeMemoryMappedViewHandle.ReleasePointer();
-            view?.Dispose();
-            mmf?.Dispose();
-            fs.Dispose();
+            file.Dispose();
             throw;
+        }
+    }
+
+    /// <summary>Fills <paramref name="into"/> from <paramref name="offset"/>; a file that ends first (truncated, perhaps while open) is a clear error.</summary>
+    private static void ReadExactly(string path, SafeFileHandle file, long offset, Span<byte> into, string what)
+    {
+        int done = 0;
+        while (done < into.Length)
+        {
+            int n = RandomAccess.Read(file, into[done..], offset + done);
+            if (n == 0)
+                throw Fail(path, $"the file ends at byte {offset + done}, inside {what} ({into.Length} bytes from byte {offset}): it is truncated, or was changed while open");
+            done += n;
         }
     }
 
@@ -384,58 +382,54 @@ public sealed unsafe class SafeTensorsFile : IDisposable
 
     public SafeTensorInfo this[string name] => GetInfo(name);
 
-    private byte* Locate(string name, string wantedKind, out SafeTensorInfo info, out int count)
+    /// <summary>A tensor's bytes read into a new array (of <paramref name="wantedKind"/>'s element count).</summary>
+    private byte[] ReadRaw(string name, string wantedKind, out SafeTensorInfo info, out int count)
     {
-        ObjectDisposedException.ThrowIf(_base == null, this);
         info = GetInfo(name);
         long n = info.ElementCount;
         if (n > Array.MaxLength)
             throw Fail(Path, $"tensor '{name}' has {n} elements, too many for one {wantedKind} array");
         count = (int)n;
-        // Offsets were validated at Open: DataStart + End <= file length.
-        return _base + DataStart + info.Begin;
+        if (info.ByteLength > Array.MaxLength)
+            throw Fail(Path, $"tensor '{name}' is {info.ByteLength} bytes, too large for one byte array");
+        var bytes = new byte[info.ByteLength];
+        ReadInto(info, bytes);
+        return bytes;
+    }
+
+    private void ReadInto(SafeTensorInfo info, Span<byte> into)
+    {
+        var file = _file;
+        ObjectDisposedException.ThrowIf(file is null, this);
+        // Offsets were validated at Open (DataStart + End <= the file's length then); the file may have shrunk since.
+        ReadExactly(Path, file, DataStart + info.Begin, into, $"tensor '{info.Name}'");
     }
 
     private SafeTensorsFormatException WrongDType(SafeTensorInfo info, string wanted) =>
         Fail(Path, $"tensor '{info.Name}' has dtype {info.DType}, which cannot be read as {wanted}");
 
     /// <summary>The raw little-endian bytes of a tensor.</summary>
-    public byte[] ReadBytes(string name)
-    {
-        ObjectDisposedException.ThrowIf(_base == null, this);
-        var info = GetInfo(name);
-        long n = info.ByteLength;
-        if (n > Array.MaxLength)
-            throw Fail(Path, $"tensor '{name}' is {n} bytes, too large for one byte array");
-        var result = new byte[n];
-        new ReadOnlySpan<byte>(_base + DataStart + info.Begin, (int)n).CopyTo(result);
-        return result;
-    }
+    public byte[] ReadBytes(string name) => ReadRaw(name, "byte", out _, out _);
 
     /// <summary>Reads a float tensor (F32, F16, BF16 or F64, the last rounded) as float32.</summary>
     public float[] ReadFloat32(string name)
     {
-        byte* p = Locate(name, "float", out var info, out int n);
+        var info = GetInfo(name);
+        if (info.DType == "F32" && BitConverter.IsLittleEndian && info.ElementCount <= Array.MaxLength)
+        {
+            var direct = new float[info.ElementCount];
+            ReadInto(info, MemoryMarshal.AsBytes(direct.AsSpan()));
+            return direct;
+        }
+        var b = ReadRaw(name, "float", out info, out int n);
         var r = new float[n];
         switch (info.DType)
         {
-            case "F32":
-                if (BitConverter.IsLittleEndian)
-                    fixed (float* d = r) Buffer.MemoryCopy(p, d, (long)n * 4, (long)n * 4);
-                else
-                    for (int i = 0; i < n; i++) r[i] = BinaryPrimitives.ReadSingleLittleEndian(new ReadOnlySpan<byte>(p + 4L * i, 4));
-                break;
-            case "F16":
-                for (int i = 0; i < n; i++) r[i] = (float)BinaryPrimitives.ReadHalfLittleEndian(new ReadOnlySpan<byte>(p + 2L * i, 2));
-                break;
-            case "BF16":
-                for (int i = 0; i < n; i++) r[i] = BF16ToFloat(BinaryPrimitives.ReadUInt16LittleEndian(new ReadOnlySpan<byte>(p + 2L * i, 2)));
-                break;
-            case "F64":
-                for (int i = 0; i < n; i++) r[i] = (float)BinaryPrimitives.ReadDoubleLittleEndian(new ReadOnlySpan<byte>(p + 8L * i, 8));
-                break;
-            default:
-                throw WrongDType(info, "float32");
+            case "F32": for (int i = 0; i < n; i++) r[i] = BinaryPrimitives.ReadSingleLittleEndian(b.AsSpan(4 * i)); break;
+            case "F16": for (int i = 0; i < n; i++) r[i] = (float)BinaryPrimitives.ReadHalfLittleEndian(b.AsSpan(2 * i)); break;
+            case "BF16": for (int i = 0; i < n; i++) r[i] = BF16ToFloat(BinaryPrimitives.ReadUInt16LittleEndian(b.AsSpan(2 * i))); break;
+            case "F64": for (int i = 0; i < n; i++) r[i] = (float)BinaryPrimitives.ReadDoubleLittleEndian(b.AsSpan(8 * i)); break;
+            default: throw WrongDType(info, "float32");
         }
         return r;
     }
@@ -443,27 +437,22 @@ public sealed unsafe class SafeTensorsFile : IDisposable
     /// <summary>Reads a float tensor as float64: F64 exactly, F32/F16/BF16 widened (exact).</summary>
     public double[] ReadFloat64(string name)
     {
-        byte* p = Locate(name, "double", out var info, out int n);
+        var info = GetInfo(name);
+        if (info.DType == "F64" && BitConverter.IsLittleEndian && info.ElementCount <= Array.MaxLength)
+        {
+            var direct = new double[info.ElementCount];
+            ReadInto(info, MemoryMarshal.AsBytes(direct.AsSpan()));
+            return direct;
+        }
+        var b = ReadRaw(name, "double", out info, out int n);
         var r = new double[n];
         switch (info.DType)
         {
-            case "F64":
-                if (BitConverter.IsLittleEndian)
-                    fixed (double* d = r) Buffer.MemoryCopy(p, d, (long)n * 8, (long)n * 8);
-                else
-                    for (int i = 0; i < n; i++) r[i] = BinaryPrimitives.ReadDoubleLittleEndian(new ReadOnlySpan<byte>(p + 8L * i, 8));
-                break;
-            case "F32":
-                for (int i = 0; i < n; i++) r[i] = BinaryPrimitives.ReadSingleLittleEndian(new ReadOnlySpan<byte>(p + 4L * i, 4));
-                break;
-            case "F16":
-                for (int i = 0; i < n; i++) r[i] = (double)BinaryPrimitives.ReadHalfLittleEndian(new ReadOnlySpan<byte>(p + 2L * i, 2));
-                break;
-            case "BF16":
-                for (int i = 0; i < n; i++) r[i] = BF16ToFloat(BinaryPrimitives.ReadUInt16LittleEndian(new ReadOnlySpan<byte>(p + 2L * i, 2)));
-                break;
-            default:
-                throw WrongDType(info, "float64");
+            case "F64": for (int i = 0; i < n; i++) r[i] = BinaryPrimitives.ReadDoubleLittleEndian(b.AsSpan(8 * i)); break;
+            case "F32": for (int i = 0; i < n; i++) r[i] = BinaryPrimitives.ReadSingleLittleEndian(b.AsSpan(4 * i)); break;
+            case "F16": for (int i = 0; i < n; i++) r[i] = (double)BinaryPrimitives.ReadHalfLittleEndian(b.AsSpan(2 * i)); break;
+            case "BF16": for (int i = 0; i < n; i++) r[i] = BF16ToFloat(BinaryPrimitives.ReadUInt16LittleEndian(b.AsSpan(2 * i))); break;
+            default: throw WrongDType(info, "float64");
         }
         return r;
     }
@@ -474,17 +463,17 @@ public sealed unsafe class SafeTensorsFile : IDisposable
     /// </summary>
     public int[] ReadInt32(string name)
     {
-        byte* p = Locate(name, "int", out var info, out int n);
+        var p = ReadRaw(name, "int", out var info, out int n);
         var r = new int[n];
         switch (info.DType)
         {
             case "I32":
-                for (int i = 0; i < n; i++) r[i] = BinaryPrimitives.ReadInt32LittleEndian(new ReadOnlySpan<byte>(p + 4L * i, 4));
+                for (int i = 0; i < n; i++) r[i] = BinaryPrimitives.ReadInt32LittleEndian(p.AsSpan(4 * i));
                 break;
             case "I64":
                 for (int i = 0; i < n; i++)
                 {
-                    long v = BinaryPrimitives.ReadInt64LittleEndian(new ReadOnlySpan<byte>(p + 8L * i, 8));
+                    long v = BinaryPrimitives.ReadInt64LittleEndian(p.AsSpan(8 * i));
                     if (v < int.MinValue || v > int.MaxValue) throw OutOfRange(info, i, v.ToString());
                     r[i] = (int)v;
                 }
@@ -492,7 +481,7 @@ public sealed unsafe class SafeTensorsFile : IDisposable
             case "U32":
                 for (int i = 0; i < n; i++)
                 {
-                    uint v = BinaryPrimitives.ReadUInt32LittleEndian(new ReadOnlySpan<byte>(p + 4L * i, 4));
+                    uint v = BinaryPrimitives.ReadUInt32LittleEndian(p.AsSpan(4 * i));
                     if (v > int.MaxValue) throw OutOfRange(info, i, v.ToString());
                     r[i] = (int)v;
                 }
@@ -500,16 +489,16 @@ public sealed unsafe class SafeTensorsFile : IDisposable
             case "U64":
                 for (int i = 0; i < n; i++)
                 {
-                    ulong v = BinaryPrimitives.ReadUInt64LittleEndian(new ReadOnlySpan<byte>(p + 8L * i, 8));
+                    ulong v = BinaryPrimitives.ReadUInt64LittleEndian(p.AsSpan(8 * i));
                     if (v > int.MaxValue) throw OutOfRange(info, i, v.ToString());
                     r[i] = (int)v;
                 }
                 break;
             case "I16":
-                for (int i = 0; i < n; i++) r[i] = BinaryPrimitives.ReadInt16LittleEndian(new ReadOnlySpan<byte>(p + 2L * i, 2));
+                for (int i = 0; i < n; i++) r[i] = BinaryPrimitives.ReadInt16LittleEndian(p.AsSpan(2 * i));
                 break;
             case "U16":
-                for (int i = 0; i < n; i++) r[i] = BinaryPrimitives.ReadUInt16LittleEndian(new ReadOnlySpan<byte>(p + 2L * i, 2));
+                for (int i = 0; i < n; i++) r[i] = BinaryPrimitives.ReadUInt16LittleEndian(p.AsSpan(2 * i));
                 break;
             case "U8":
                 for (int i = 0; i < n; i++) r[i] = p[i];
@@ -532,14 +521,7 @@ public sealed unsafe class SafeTensorsFile : IDisposable
     /// <summary>bfloat16 bits to float (exact: bf16 is the top half of a float32).</summary>
     public static float BF16ToFloat(ushort bits) => BitConverter.Int32BitsToSingle(bits << 16);
 
-    public void Dispose()
-    {
-        if (_base == null) return;
-        _base = null;
-        _view.SafeMemoryMappedViewHandle.ReleasePointer();
-        _view.Dispose();
-        _mmf.Dispose();
-    }
+    public void Dispose() => Interlocked.Exchange(ref _file, null)?.Dispose();
 }
 
 /// <summary>Writes safetensors files the way the reference implementation does, atomically.</summary>

@@ -88,6 +88,23 @@ public sealed class SafeTensorsTests : IDisposable
     }
 
     [Fact]
+    public void A_file_truncated_by_another_process_while_open_gives_a_clear_error()
+    {
+        // Memory-mapped, this read would kill the process with SIGBUS; read, it comes back short.
+        string p = _tmp.File("shrinks.safetensors");
+        var values = Enumerable.Range(0, 1 << 18).Select(i => (float)i).ToArray();
+        SafeTensorsWriter.Write(p, [SafeTensorsWriter.F32("w", [values.Length], values), SafeTensorsWriter.I32("ids", [values.Length], new int[values.Length])]);
+        using var file = SafeTensorsFile.Open(p);
+        using (var truncate = System.Diagnostics.Process.Start("truncate", ["-s", "4096", p])) truncate.WaitForExit();
+        foreach (Action read in new Action[] { () => file.ReadFloat32("w"), () => file.ReadFloat64("w"), () => file.ReadInt32("ids"), () => file.ReadBytes("w") })
+        {
+            var e = Assert.Throws<SafeTensorsFormatException>(read);
+            Assert.Contains("shrinks.safetensors", e.Message);
+            Assert.Contains("truncated", e.Message);
+        }
+    }
+
+    [Fact]
     public void Float16_KnownBitPatterns()
     {
         ushort[] bits = [0x3C00, 0xC000, 0x7BFF, 0x0001, 0x0400, 0x3800, 0x7C00, 0xFC00, 0x8000, 0x3555];
