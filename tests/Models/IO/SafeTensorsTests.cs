@@ -237,7 +237,7 @@ public sealed class SafeTensorsTests : IDisposable
         Assert.Throws<ArgumentException>(() => SafeTensorsWriter.Write(path, [Raw("a", "U8", [1], [1]), Raw("a", "U8", [1], [1])]));
         Assert.Throws<ArgumentException>(() => SafeTensorsWriter.Write(path, [Raw("__metadata__", "U8", [1], [1])]));
         Assert.False(File.Exists(path));
-        Assert.False(File.Exists(path + ".tmp"));
+        Assert.Empty(Directory.GetFiles(Path.GetDirectoryName(path)!, "*.tmp"));
     }
 
     // ------------------------------------------------------------------------------------------
@@ -261,13 +261,13 @@ public sealed class SafeTensorsTests : IDisposable
         var e = Assert.Throws<InvalidOperationException>(() => SafeTensorsWriter.Write(path, ThrowsMidway()));
         Assert.Equal("boom", e.Message);
         Assert.Equal(before, File.ReadAllBytes(path));
-        Assert.False(File.Exists(path + ".tmp"));
+        Assert.Empty(Directory.GetFiles(Path.GetDirectoryName(path)!, "*.tmp"));
         Assert.Single(Directory.GetFiles(_tmp.Path));
 
         // A stale tmp from an earlier crash does not get in the way, and success replaces the file.
         File.WriteAllText(path + ".tmp", "stale");
         SafeTensorsWriter.Write(path, [("new", new long[] { 1 }, new[] { 3.0 })]);
-        Assert.False(File.Exists(path + ".tmp"));
+        Assert.Empty(Directory.GetFiles(Path.GetDirectoryName(path)!, "*.tmp"));
         using var f = SafeTensorsFile.Open(path);
         Assert.Equal(["new"], f.Names);
         Assert.Equal([3.0], f.ReadFloat64("new"));
@@ -281,7 +281,7 @@ public sealed class SafeTensorsTests : IDisposable
         Directory.CreateDirectory(path);
         File.WriteAllText(Path.Combine(path, "keep"), "x");
         Assert.ThrowsAny<IOException>(() => SafeTensorsWriter.Write(path, [("a", new long[] { 1 }, new[] { 1 })]));
-        Assert.False(File.Exists(path + ".tmp"));
+        Assert.Empty(Directory.GetFiles(Path.GetDirectoryName(path)!, "*.tmp"));
         Assert.True(File.Exists(Path.Combine(path, "keep")));
     }
 
