@@ -139,25 +139,23 @@ public static class TorchStateDict
         Tensor Materialize(string name, TensorRef t)
         {
             var (size, elem) = ElementOf(t.Storage.Type);
-            int[] shape = CheckView(name, t, t.Storage.Numel);
+            var (shape, last) = CheckView(name, t, t.Storage.Numel);
             // Dimensions saved with stride 0 are read once and expanded back: [10⁹] with stride 0 holds one value.
             var compact = t with { Size = t.Size.Select((d, i) => t.Stride[i] == 0 ? Math.Min(d, 1) : d).ToArray() };
-            int numel = (int)compact.Size.Aggregate(1L, (a, d) => a * d);
-            var bytes = StorageBytes(t.Storage, numel == 0 ? 0 : (Extent(compact) + 1) * size);
+            int[] stored = ToInts(compact.Size);
+            int numel = ShapeUtil.Numel(stored);
+            var bytes = StorageBytes(t.Storage, numel == 0 ? 0 : (last + 1) * size);   // stride-0 dims reach no further
             Tensor r;
             if (elem == Elem.Float || elem == Elem.Double || elem == Elem.Half || elem == Elem.BFloat16)
                 r = floatDType == DType.Float64
-                    ? Tensor.FromArray(Gather(compact, numel, i => ReadFloat(bytes, elem, i)), ToInts(compact.Size))
-                    : Tensor.FromArray(Gather(compact, numel, i => (float)ReadFloat(bytes, elem, i)), ToInts(compact.Size));
+                    ? Tensor.FromArray(Gather(compact, numel, i => ReadFloat(bytes, elem, i)), stored)
+                    : Tensor.FromArray(Gather(compact, numel, i => (float)ReadFloat(bytes, elem, i)), stored);
             else
-                r = Tensor.FromArray(Gather(compact, numel, i => ReadInt(name, bytes, elem, i)), ToInts(compact.Size));
-            return compact.Size.SequenceEqual(t.Size) ? r : r.Expand(shape);
+                r = Tensor.FromArray(Gather(compact, numel, i => ReadInt(name, bytes, elem, i)), stored);
+            return stored.SequenceEqual(shape) ? r : r.Expand(shape);
         }
 
         static int[] ToInts(long[] size) => Array.ConvertAll(size, d => (int)d);
-
-        /// <summary>The last storage element a (non-empty) view reads.</summary>
-        static long Extent(TensorRef t) => t.Offset + t.Size.Zip(t.Stride).Sum(p => p.First > 0 ? (p.First - 1) * p.Second : 0);
 
         /// <summary>
         /// The first <paramref name="bytes"/> of a storage record, read once and re-read only when a later view reaches
@@ -173,8 +171,8 @@ public static class TorchStateDict
             return read;
         }
 
-        /// <summary>Checks that the view stays inside the storage; returns its shape.</summary>
-        int[] CheckView(string name, TensorRef t, long storageNumel)
+        /// <summary>Checks that the view stays inside the storage; returns its shape and the last storage element it reads.</summary>
+        (int[] Shape, long Last) CheckView(string name, TensorRef t, long storageNumel)
         {
             string view = $"size [{string.Join(", ", t.Size)}], stride [{string.Join(", ", t.Stride)}], offset {t.Offset}";
             if (t.Size.Length != t.Stride.Length || t.Offset < 0 || t.Size.Any(d => d < 0) || t.Stride.Any(s => s < 0))
@@ -195,7 +193,7 @@ public static class TorchStateDict
             if (numel > int.MaxValue) throw Fail(path, $"tensor '{name}' has {numel} elements, more than Interp's int32 indexing allows");
             if (numel > 0 && last >= storageNumel)
                 throw Fail(path, $"tensor '{name}' ({view}) reaches element {last} of a storage of {storageNumel}");
-            return Array.ConvertAll(t.Size, d => (int)d);
+            return (ToInts(t.Size), last);
         }
 
         /// <summary>Reads a strided view in logical (row-major) order.</summary>
