@@ -98,3 +98,24 @@ public sealed partial class Tensor
         Grad = null;
     }
 }
+
+public sealed partial class Tensor
+{
+    /// <summary>
+    /// Makes this leaf a view of <paramref name="source"/>'s memory (its storage, strides and offset), as PyTorch's
+    /// <c>param.data = source</c> and <c>load_state_dict(assign=True)</c> do: no copy, and every module field that holds
+    /// this Tensor object sees the new values. Shape, dtype and device must already match; the gradient is dropped.
+    /// </summary>
+    public void SetData(Tensor source)
+    {
+        ArgumentNullException.ThrowIfNull(source);
+        if (!IsLeaf) throw new InvalidOperationException($"SetData: only leaf tensors can take new data; this one was made by {GradFn!.Op}");
+        if (!ShapeUtil.SameShape(shape, source.shape) || DType != source.DType || Device != source.Device)
+            throw new ArgumentException($"SetData: the new data is {source.DType.Name()} {ShapeUtil.Format(source.shape)} on {source.Device}, " +
+                $"this tensor is {DType.Name()} {ShapeUtil.Format(shape)} on {Device}");
+        Storage = source.Storage;
+        Offset = source.Offset;
+        strides = source.strides;
+        Grad = null;
+    }
+}

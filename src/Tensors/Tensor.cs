@@ -10,7 +10,7 @@ namespace Interp;
 public sealed partial class Tensor
 {
     internal readonly int[] shape;
-    internal readonly int[] strides;
+    internal int[] strides;   // replaced (never mutated: views share the array) only by SetData
 
     public Storage Storage { get; private set; }
     public int Offset { get; private set; }

@@ -115,4 +115,20 @@ public class TensorTests
         var logits = Tensor.FromArray([0.1f, 0.7f, 0.2f, 0.9f, 0.05f, 0.05f], [2, 3]);
         Assert.Equal([1, 0], logits.ArgMax(1).ToIntArray());
     }
+
+    [Fact]
+    public void SetDataMakesALeafAViewOfOtherMemory()
+    {
+        var param = Tensor.Zeros([2, 3], requiresGrad: true);
+        var source = Tensor.FromArray([1f, 2, 3, 4, 5, 6], [3, 2]).T;   // a non-contiguous view
+        param.SetData(source);
+        Assert.Equal(new double[] { 1, 3, 5, 2, 4, 6 }, param.ToDoubleArray());
+        source.Backend.Copy(Tensor.Full([3, 2], 7), source.T);         // writes through to the shared storage
+        Assert.All(param.ToDoubleArray(), v => Assert.Equal(7, v));
+        Assert.True(param.RequiresGrad);
+
+        var e = Assert.Throws<ArgumentException>(() => param.SetData(Tensor.Zeros([3, 2])));
+        Assert.Contains("float32 [3, 2] on cpu, this tensor is float32 [2, 3]", e.Message);
+        Assert.Throws<InvalidOperationException>(() => (param * 2).SetData(Tensor.Zeros([2, 3])));
+    }
 }

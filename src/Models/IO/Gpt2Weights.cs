@@ -1,3 +1,5 @@
+using System.Runtime.InteropServices;
+
 namespace Interp.IO;
 
 /// <summary>The shape of a GPT-2 checkpoint, as TransformerLens's config names it.</summary>
@@ -12,23 +14,10 @@ public sealed record Gpt2Config(int NLayers, int DModel, int NHeads, int DHead, 
 public static class Gpt2Weights
 {
     /// <summary>Reads n_layers, d_model, d_mlp, d_vocab and n_ctx off the tensor shapes.</summary>
-    public static Gpt2Config InferConfig(IReadOnlyDictionary<string, Tensor> hf, int nHeads)
-    {
-        var w = Strip(hf);
-        var wte = Get(w, "wte.weight");
-        if (wte.Rank != 2) throw Mismatch("wte.weight", "[d_vocab, d_model]", wte);
-        int dVocab = wte.Size(0), dModel = wte.Size(1);
-        if (nHeads <= 0 || dModel % nHeads != 0)
-            throw new ArgumentException($"gpt2 weights: d_model {dModel} (from wte.weight) is not divisible by n_heads {nHeads}");
-        var wpe = Get(w, "wpe.weight");
-        if (wpe.Rank != 2 || wpe.Size(1) != dModel) throw Mismatch("wpe.weight", $"[n_ctx, {dModel}]", wpe);
-        int nLayers = 0;
-        while (w.ContainsKey($"h.{nLayers}.ln_1.weight")) nLayers++;
-        if (nLayers == 0) throw new ArgumentException("gpt2 weights: no layers (missing tensor 'h.0.ln_1.weight')");
-        var fc = Get(w, "h.0.mlp.c_fc.weight");
-        if (fc.Rank != 2 || fc.Size(0) != dModel) throw Mismatch("h.0.mlp.c_fc.weight", $"[{dModel}, d_mlp]", fc);
-        return new Gpt2Config(nLayers, dModel, nHeads, dModel / nHeads, fc.Size(1), dVocab, wpe.Size(0));
-    }
+    public static Gpt2Config InferConfig(IReadOnlyDictionary<string, Tensor> hf, int nHeads) => InferConfig(new DictSource(hf), nHeads);
+
+    /// <summary>The same from a safetensors file's header, before any tensor is read.</summary>
+    public static Gpt2Config InferConfig(SafeTensorsFile file, int nHeads) => InferConfig(new FileSource(file, DType.Float32), nHeads);
 
     /// <summary>
     /// The TransformerLens state dict: embed.W_E, pos_embed.W_pos, blocks.{l}.ln1.w/b, attn.W_Q/W_K/W_V
@@ -39,69 +28,162 @@ public static class Gpt2Weights
     /// </summary>
     public static Dictionary<string, Tensor> ToTransformerLens(IReadOnlyDictionary<string, Tensor> hf, int nHeads)
     {
-        var c = InferConfig(hf, nHeads);
-        var w = Strip(hf);
+        var source = new DictSource(hf);
+        return Convert(source, InferConfig(source, nHeads), tieUnembed: false);
+    }
+
+    /// <summary>
+    /// The TransformerLens state dict read from a safetensors file, each tensor straight into its final layout as
+    /// <paramref name="dtype"/>: c_attn is split into W_Q/W_K/W_V a row at a time, so no fused copy is ever held and the
+    /// peak memory is the weights themselves. With <paramref name="tieUnembed"/> there is no unembed.W_U (the model reads
+    /// embed.W_Eᵀ) and no unembed.b_U (GPT-2's is zero).
+    /// </summary>
+    public static Dictionary<string, Tensor> ReadTransformerLens(SafeTensorsFile file, int nHeads, DType dtype = DType.Float32, bool tieUnembed = true)
+    {
+        var source = new FileSource(file, dtype);
+        return Convert(source, InferConfig(source, nHeads), tieUnembed);
+    }
+
+    static Gpt2Config InferConfig(Source w, int nHeads)
+    {
+        var wte = Shape(w, "wte.weight");
+        if (wte.Length != 2) throw Mismatch("wte.weight", "[d_vocab, d_model]", wte);
+        int dVocab = wte[0], dModel = wte[1];
+        if (nHeads <= 0 || dModel % nHeads != 0)
+            throw new ArgumentException($"gpt2 weights: d_model {dModel} (from wte.weight) is not divisible by n_heads {nHeads}");
+        var wpe = Shape(w, "wpe.weight");
+        if (wpe.Length != 2 || wpe[1] != dModel) throw Mismatch("wpe.weight", $"[n_ctx, {dModel}]", wpe);
+        int nLayers = 0;
+        while (w.ShapeOf($"h.{nLayers}.ln_1.weight") is not null) nLayers++;
+        if (nLayers == 0) throw new ArgumentException("gpt2 weights: no layers (missing tensor 'h.0.ln_1.weight')");
+        var fc = Shape(w, "h.0.mlp.c_fc.weight");
+        if (fc.Length != 2 || fc[0] != dModel) throw Mismatch("h.0.mlp.c_fc.weight", $"[{dModel}, d_mlp]", fc);
+        return new Gpt2Config(nLayers, dModel, nHeads, dModel / nHeads, fc[1], dVocab, wpe[0]);
+    }
+
+    static Dictionary<string, Tensor> Convert(Source w, Gpt2Config c, bool tieUnembed)
+    {
         int d = c.DModel, h = c.NHeads, dh = c.DHead;
-        Tensor At(string name, params int[] shape) => Expect(w, name, shape);
+        Tensor At(string name, params int[] shape) => w.Read(Expect(w, name, shape));
 
         var tl = new Dictionary<string, Tensor>(StringComparer.Ordinal);
         var wte = At("wte.weight", c.DVocab, d);
-        tl["embed.W_E"] = wte.Clone();
-        tl["pos_embed.W_pos"] = At("wpe.weight", c.NCtx, d).Clone();
+        tl["embed.W_E"] = wte;
+        tl["pos_embed.W_pos"] = At("wpe.weight", c.NCtx, d);
         for (int l = 0; l < c.NLayers; l++)
         {
             string hp = $"h.{l}.", bp = $"blocks.{l}.";
-            tl[bp + "ln1.w"] = At(hp + "ln_1.weight", d).Clone();
-            tl[bp + "ln1.b"] = At(hp + "ln_1.bias", d).Clone();
+            tl[bp + "ln1.w"] = At(hp + "ln_1.weight", d);
+            tl[bp + "ln1.b"] = At(hp + "ln_1.bias", d);
 
             // c_attn: x @ W with W [d_model, 3 * d_model], columns (qkv, head, d_head): "m (i h) -> i m h" per part.
-            var qkv = At(hp + "attn.c_attn.weight", d, 3 * d);
+            var qkv = w.ReadQkv(Expect(w, hp + "attn.c_attn.weight", [d, 3 * d]), c);
             var qkvBias = At(hp + "attn.c_attn.bias", 3 * d).Reshape(3, h, dh);
             string[] parts = ["Q", "K", "V"];
             for (int p = 0; p < 3; p++)
             {
-                tl[bp + "attn.W_" + parts[p]] = qkv.Narrow(1, p * d, d).Reshape(d, h, dh).Permute(1, 0, 2).Contiguous();
-                tl[bp + "attn.b_" + parts[p]] = qkvBias.Select(0, p).Clone();
+                tl[bp + "attn.W_" + parts[p]] = qkv[p];
+                tl[bp + "attn.b_" + parts[p]] = qkvBias.Select(0, p);
             }
             // c_proj: z @ W with W [d_model (head, d_head), d_model]: "(i h) m -> i h m".
-            tl[bp + "attn.W_O"] = At(hp + "attn.c_proj.weight", d, d).Reshape(h, dh, d).Clone();
-            tl[bp + "attn.b_O"] = At(hp + "attn.c_proj.bias", d).Clone();
+            tl[bp + "attn.W_O"] = At(hp + "attn.c_proj.weight", d, d).Reshape(h, dh, d);
+            tl[bp + "attn.b_O"] = At(hp + "attn.c_proj.bias", d);
 
-            tl[bp + "ln2.w"] = At(hp + "ln_2.weight", d).Clone();
-            tl[bp + "ln2.b"] = At(hp + "ln_2.bias", d).Clone();
-            tl[bp + "mlp.W_in"] = At(hp + "mlp.c_fc.weight", d, c.DMlp).Clone();
-            tl[bp + "mlp.b_in"] = At(hp + "mlp.c_fc.bias", c.DMlp).Clone();
-            tl[bp + "mlp.W_out"] = At(hp + "mlp.c_proj.weight", c.DMlp, d).Clone();
-            tl[bp + "mlp.b_out"] = At(hp + "mlp.c_proj.bias", d).Clone();
+            tl[bp + "ln2.w"] = At(hp + "ln_2.weight", d);
+            tl[bp + "ln2.b"] = At(hp + "ln_2.bias", d);
+            tl[bp + "mlp.W_in"] = At(hp + "mlp.c_fc.weight", d, c.DMlp);
+            tl[bp + "mlp.b_in"] = At(hp + "mlp.c_fc.bias", c.DMlp);
+            tl[bp + "mlp.W_out"] = At(hp + "mlp.c_proj.weight", c.DMlp, d);
+            tl[bp + "mlp.b_out"] = At(hp + "mlp.c_proj.bias", d);
         }
-        tl["ln_final.w"] = At("ln_f.weight", d).Clone();
-        tl["ln_final.b"] = At("ln_f.bias", d).Clone();
+        tl["ln_final.w"] = At("ln_f.weight", d);
+        tl["ln_final.b"] = At("ln_f.bias", d);
+        if (tieUnembed) return tl;
         tl["unembed.W_U"] = wte.T.Contiguous();
         tl["unembed.b_U"] = Tensor.Zeros([c.DVocab], wte.DType, wte.Device);
         return tl;
     }
 
-    /// <summary>The weights without GPT2LMHeadModel's "transformer." prefix (names without it are kept as they are).</summary>
-    static Dictionary<string, Tensor> Strip(IReadOnlyDictionary<string, Tensor> hf)
+    /// <summary>Where the Hugging Face tensors come from, by their names without "transformer.".</summary>
+    abstract class Source
     {
-        ArgumentNullException.ThrowIfNull(hf);
-        var w = new Dictionary<string, Tensor>(StringComparer.Ordinal);
-        foreach (var (name, t) in hf)
-            w[name.StartsWith("transformer.", StringComparison.Ordinal) ? name["transformer.".Length..] : name] = t;
-        return w;
+        /// <summary>The tensor's shape, or null when there is none of that name.</summary>
+        public abstract int[]? ShapeOf(string name);
+        /// <summary>A tensor of its own (not shared with the source).</summary>
+        public abstract Tensor Read(string name);
+        /// <summary>c_attn.weight [d_model, 3·d_model] as W_Q, W_K, W_V, each [n_heads, d_model, d_head].</summary>
+        public abstract Tensor[] ReadQkv(string name, Gpt2Config c);
     }
 
-    static Tensor Get(Dictionary<string, Tensor> w, string name) =>
-        w.TryGetValue(name, out var t) ? t : throw new ArgumentException($"gpt2 weights: missing tensor '{name}'");
-
-    static Tensor Expect(Dictionary<string, Tensor> w, string name, int[] shape)
+    sealed class DictSource(IReadOnlyDictionary<string, Tensor> hf) : Source
     {
-        if (!w.TryGetValue(name, out var t))
-            throw new ArgumentException($"gpt2 weights: missing tensor '{name}' (expected shape {ShapeUtil.Format(shape)})");
-        if (!t.Shape.SequenceEqual(shape)) throw Mismatch(name, ShapeUtil.Format(shape), t);
-        return t;
+        readonly Dictionary<string, Tensor> w = Strip(hf);
+
+        public override int[]? ShapeOf(string name) => w.TryGetValue(name, out var t) ? t.ShapeArray : null;
+        public override Tensor Read(string name) => w[name].Clone();
+
+        public override Tensor[] ReadQkv(string name, Gpt2Config c)
+        {
+            var qkv = w[name];
+            return [.. Enumerable.Range(0, 3).Select(p =>
+                qkv.Narrow(1, p * c.DModel, c.DModel).Reshape(c.DModel, c.NHeads, c.DHead).Permute(1, 0, 2).Contiguous())];
+        }
+
+        static Dictionary<string, Tensor> Strip(IReadOnlyDictionary<string, Tensor> hf)
+        {
+            ArgumentNullException.ThrowIfNull(hf);
+            var w = new Dictionary<string, Tensor>(StringComparer.Ordinal);
+            foreach (var (name, t) in hf) w[WithoutPrefix(name)] = t;
+            return w;
+        }
     }
 
-    static ArgumentException Mismatch(string name, string expected, Tensor found) =>
-        new($"gpt2 weights: tensor '{name}' has shape {ShapeUtil.Format(found.ShapeArray)}, expected {expected}");
+    sealed class FileSource(SafeTensorsFile file, DType dtype) : Source
+    {
+        readonly Dictionary<string, string> fullNames = file.Names.ToDictionary(WithoutPrefix, n => n, StringComparer.Ordinal);
+
+        public override int[]? ShapeOf(string name) =>
+            fullNames.TryGetValue(name, out var full) ? file[full].Shape.Select(s => s > int.MaxValue ? -1 : (int)s).ToArray() : null;
+
+        public override Tensor Read(string name) => TensorIO.Read(file, fullNames[name], dtype);
+
+        public override Tensor[] ReadQkv(string name, Gpt2Config c) =>
+            dtype == DType.Float64 ? Split<double>(fullNames[name], c) : Split<float>(fullNames[name], c);
+
+        /// <summary>Row m of c_attn holds, for each part p and head h, W_p[h, m, :] at columns p·d + h·d_head.</summary>
+        Tensor[] Split<T>(string name, Gpt2Config c) where T : unmanaged
+        {
+            int d = c.DModel, dh = c.DHead;
+            Tensor[] parts = [.. Enumerable.Range(0, 3).Select(_ => Tensor.Empty([c.NHeads, d, dh], dtype))];
+            var row = new T[3 * d];
+            for (int m = 0; m < d; m++)
+            {
+                if (typeof(T) == typeof(double)) file.ReadFloat64Into(name, MemoryMarshal.Cast<T, double>(row.AsSpan()), (long)m * 3 * d);
+                else file.ReadFloat32Into(name, MemoryMarshal.Cast<T, float>(row.AsSpan()), (long)m * 3 * d);
+                for (int p = 0; p < 3; p++)
+                {
+                    var part = ((CpuStorage)parts[p].Storage).As<T>();
+                    for (int h = 0; h < c.NHeads; h++)
+                        row.AsSpan(p * d + h * dh, dh).CopyTo(part.Slice((h * d + m) * dh, dh));
+                }
+            }
+            return parts;
+        }
+    }
+
+    static string WithoutPrefix(string name) => name.StartsWith("transformer.", StringComparison.Ordinal) ? name["transformer.".Length..] : name;
+
+    static int[] Shape(Source w, string name) =>
+        w.ShapeOf(name) ?? throw new ArgumentException($"gpt2 weights: missing tensor '{name}'");
+
+    static string Expect(Source w, string name, int[] shape)
+    {
+        var found = w.ShapeOf(name)
+            ?? throw new ArgumentException($"gpt2 weights: missing tensor '{name}' (expected shape {ShapeUtil.Format(shape)})");
+        if (!found.SequenceEqual(shape)) throw Mismatch(name, ShapeUtil.Format(shape), found);
+        return name;
+    }
+
+    static ArgumentException Mismatch(string name, string expected, int[] found) =>
+        new($"gpt2 weights: tensor '{name}' has shape {ShapeUtil.Format(found)}, expected {expected}");
 }

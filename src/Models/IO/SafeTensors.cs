@@ -434,6 +434,50 @@ public sealed class SafeTensorsFile : IDisposable
         return r;
     }
 
+    /// <summary>
+    /// Reads <paramref name="into"/>.Length elements of a float tensor, from element <paramref name="first"/> on, as
+    /// float32 (F64 rounded): straight into the caller's memory, so a tensor can be read into its final storage, or a
+    /// big one a row at a time.
+    /// </summary>
+    public void ReadFloat32Into(string name, Span<float> into, long first = 0)
+    {
+        var (bytes, dtype) = ReadRange(name, first, into.Length, MemoryMarshal.AsBytes(into), "F32");
+        for (int i = 0; bytes is not null && i < into.Length; i++) into[i] = (float)ReadScalar(bytes, dtype, i);
+    }
+
+    /// <summary>As <see cref="ReadFloat32Into"/>, as float64 (F32/F16/BF16 widened exactly).</summary>
+    public void ReadFloat64Into(string name, Span<double> into, long first = 0)
+    {
+        var (bytes, dtype) = ReadRange(name, first, into.Length, MemoryMarshal.AsBytes(into), "F64");
+        for (int i = 0; bytes is not null && i < into.Length; i++) into[i] = ReadScalar(bytes, dtype, i);
+    }
+
+    /// <summary>
+    /// Elements [first, first + count) of a float tensor: read straight into <paramref name="direct"/> (and null returned)
+    /// when the file holds <paramref name="sameDType"/>, else returned as the file's bytes for the caller to convert.
+    /// </summary>
+    private (byte[]? Bytes, string DType) ReadRange(string name, long first, int count, Span<byte> direct, string sameDType)
+    {
+        var info = GetInfo(name);
+        if (first < 0 || first + count > info.ElementCount)
+            throw new ArgumentOutOfRangeException(nameof(first), $"safetensors '{Path}': elements [{first}, {first + count}) are outside tensor '{name}' of {info.ElementCount}");
+        if (info.DType is not ("F64" or "F32" or "F16" or "BF16")) throw WrongDType(info, "a float");
+        int size = SafeTensorsDType.SizeOf(info.DType);
+        var sub = info with { Begin = info.Begin + first * size };
+        if (info.DType == sameDType && BitConverter.IsLittleEndian) { ReadInto(sub, direct); return (null, info.DType); }
+        var bytes = new byte[(long)count * size];
+        ReadInto(sub, bytes);
+        return (bytes, info.DType);
+    }
+
+    private static double ReadScalar(ReadOnlySpan<byte> b, string dtype, int i) => dtype switch
+    {
+        "F64" => BinaryPrimitives.ReadDoubleLittleEndian(b[(8 * i)..]),
+        "F32" => BinaryPrimitives.ReadSingleLittleEndian(b[(4 * i)..]),
+        "F16" => (double)BinaryPrimitives.ReadHalfLittleEndian(b[(2 * i)..]),
+        _ => BF16ToFloat(BinaryPrimitives.ReadUInt16LittleEndian(b[(2 * i)..])),
+    };
+
     /// <summary>Reads a float tensor as float64: F64 exactly, F32/F16/BF16 widened (exact).</summary>
     public double[] ReadFloat64(string name)
     {

@@ -26,9 +26,20 @@ public static class TensorIO
         bool isFloat = info.DType is "F64" or "F32" or "F16" or "BF16";
         if (!isFloat) return Tensor.FromArray(file.ReadInt32(name), shape);
         var dtype = floatDType ?? (info.DType == "F64" ? DType.Float64 : DType.Float32);
-        return dtype == DType.Float64
-            ? Tensor.FromArray(file.ReadFloat64(name), shape, requiresGrad: requiresGrad)
-            : Tensor.FromArray(file.ReadFloat32(name), shape, requiresGrad: requiresGrad);
+        var t = Tensor.Empty(shape, dtype);
+        ReadInto(file, name, t);
+        t.RequiresGrad = requiresGrad;
+        return t;
+    }
+
+    /// <summary>Reads a float entry's elements straight into a contiguous CPU tensor of as many elements (no staging copy).</summary>
+    public static void ReadInto(SafeTensorsFile file, string name, Tensor into, long first = 0)
+    {
+        if (into.Storage is not CpuStorage storage || !into.IsContiguous)
+            throw new ArgumentException($"safetensors read of '{name}': the target must be a contiguous CPU tensor, got {ShapeUtil.Format(into.ShapeArray)} on {into.Device}");
+        if (into.DType == DType.Float64) file.ReadFloat64Into(name, storage.As<double>().Slice(into.Offset, into.Numel), first);
+        else if (into.DType == DType.Float32) file.ReadFloat32Into(name, storage.As<float>().Slice(into.Offset, into.Numel), first);
+        else throw new ArgumentException($"safetensors read of '{name}': the target must be float32 or float64, not {into.DType.Name()}");
     }
 
     /// <summary>Every tensor of a file by name (optionally only those whose name starts with <paramref name="prefix"/>, which is removed).</summary>

@@ -9,9 +9,11 @@ public sealed partial class HookedTransformer
 
     /// <summary>
     /// Copies values into the parameters (converting dtype). Every parameter must be given with its exact shape;
-    /// with <paramref name="strict"/>, names the model does not have are an error too.
+    /// with <paramref name="strict"/>, names the model does not have are an error too. With <paramref name="assign"/>
+    /// (PyTorch's load_state_dict(assign=True)) each parameter takes the given tensor's memory instead of a copy of it
+    /// (a copy only where the dtype or device differs): loading then costs no second copy of the weights.
     /// </summary>
-    public void LoadStateDict(IReadOnlyDictionary<string, Tensor> stateDict, bool strict = true)
+    public void LoadStateDict(IReadOnlyDictionary<string, Tensor> stateDict, bool strict = true, bool assign = false)
     {
         var parameters = StateDict();
         var missing = parameters.Keys.Where(k => !stateDict.ContainsKey(k)).ToList();
@@ -27,6 +29,8 @@ public sealed partial class HookedTransformer
                 throw new ArgumentException($"load_state_dict: {name} has shape {ShapeUtil.Format(v.ShapeArray)}, the model expects {ShapeUtil.Format(p.ShapeArray)}");
         }
         using var _ = GradMode.NoGrad();
-        foreach (var (name, p) in parameters) p.Backend.Copy(stateDict[name], p);
+        foreach (var (name, p) in parameters)
+            if (assign) p.SetData(stateDict[name].To(p.DType).To(p.Device).Detach());
+            else p.Backend.Copy(stateDict[name], p);
     }
 }

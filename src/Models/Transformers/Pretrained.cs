@@ -12,15 +12,36 @@ public static class Pretrained
     /// </summary>
     public static HookedTransformer LoadGpt2(string path, int? nHeads = null, DType dtype = DType.Float32)
     {
-        var hf = LoadWeights(path, dtype);
         int heads = nHeads ?? HeadsFromConfig(path);
-        var c = Gpt2Weights.InferConfig(hf, heads);
+        if (IsZip(path))
+        {
+            var hf = TorchStateDict.Load(path, dtype);
+            var tl = Gpt2Weights.ToTransformerLens(hf, heads);
+            tl.Remove("unembed.W_U");
+            tl.Remove("unembed.b_U");
+            return Build(Gpt2Weights.InferConfig(hf, heads), tl, dtype);
+        }
+        using var file = SafeTensorsFile.Open(path);
+        var c = Gpt2Weights.InferConfig(file, heads);
+        return Build(c, Gpt2Weights.ReadTransformerLens(file, heads, dtype, tieUnembed: true), dtype);
+    }
+
+    /// <summary>
+    /// The model around weights already in TransformerLens layout: its parameters take those tensors (no copy, no
+    /// random initialisation first). Its unembedding is embed.W_Eᵀ (tied, no bias), as in GPT-2 itself.
+    /// </summary>
+    static HookedTransformer Build(Gpt2Config c, Dictionary<string, Tensor> weights, DType dtype)
+    {
         var cfg = new TransformerConfig
         {
             NLayers = c.NLayers, DModel = c.DModel, NHeads = c.NHeads, DHead = c.DHead, DMlp = c.DMlp,
             DVocab = c.DVocab, NCtx = c.NCtx, ActFn = "gelu_new", Normalization = "LN", Dtype = dtype,
+            TiedUnembed = true, UseUnembedBias = false,
         };
-        return FromStateDict(Gpt2Weights.ToTransformerLens(hf, heads), cfg);
+        HookedTransformer model;
+        using (Init.Placeholders()) model = new HookedTransformer(cfg);
+        model.LoadStateDict(weights, assign: true);
+        return model;
     }
 
     /// <summary>A model of <paramref name="cfg"/> holding a TransformerLens-named state dict (shapes checked per tensor).</summary>
@@ -34,11 +55,16 @@ public static class Pretrained
     /// <summary>Reads a safetensors file or a torch.save checkpoint, by content.</summary>
     public static IReadOnlyDictionary<string, Tensor> LoadWeights(string path, DType dtype = DType.Float32)
     {
+        return IsZip(path) ? TorchStateDict.Load(path, dtype) : SafeTensorsDict.Load(path, dtype);
+    }
+
+    /// <summary>A torch.save checkpoint is a zip file ("PK"); anything else is read as safetensors.</summary>
+    static bool IsZip(string path)
+    {
         if (!File.Exists(path)) throw new FileNotFoundException($"weights: no file at '{path}'", path);
         Span<byte> head = stackalloc byte[2];
-        using (var f = File.OpenRead(path)) f.ReadExactly(head[..Math.Min(2, (int)Math.Min(2, f.Length))]);
-        bool zip = head[0] == (byte)'P' && head[1] == (byte)'K';
-        return zip ? TorchStateDict.Load(path, dtype) : SafeTensorsDict.Load(path, dtype);
+        using var f = File.OpenRead(path);
+        return f.Length >= 2 && f.Read(head) == 2 && head[0] == (byte)'P' && head[1] == (byte)'K';
     }
 
     static int HeadsFromConfig(string weightsPath)

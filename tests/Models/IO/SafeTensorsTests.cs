@@ -129,6 +129,37 @@ public sealed class SafeTensorsTests : IDisposable
         Assert.Equal(Bytes(0x3C00, 0x3C00, 0x3C02), g.ReadBytes("h"));
     }
 
+    [Theory]
+    [InlineData("F32")]
+    [InlineData("F64")]
+    [InlineData("F16")]
+    [InlineData("BF16")]
+    public void PartialReadsIntoASpanMatchTheWholeRead(string dtype)
+    {
+        // Small integers and halves are exact in every float format, so each element has one right answer.
+        float[] values = [.. Enumerable.Range(0, 24).Select(i => (i - 11) * 0.5f)];
+        string path = _tmp.File($"part-{dtype}.safetensors");
+        SafeTensorsWriter.Write(path, [dtype switch
+        {
+            "F32" => SafeTensorsWriter.F32("w", [4, 6], values),
+            "F64" => SafeTensorsWriter.F64("w", [4, 6], [.. values.Select(v => (double)v)]),
+            "F16" => SafeTensorsWriter.F16("w", [4, 6], values),
+            _ => SafeTensorsWriter.BF16("w", [4, 6], values),
+        }]);
+        using var f = SafeTensorsFile.Open(path);
+        var row = new float[6];
+        var wide = new double[6];
+        for (int r = 0; r < 4; r++)
+        {
+            f.ReadFloat32Into("w", row, first: r * 6);
+            f.ReadFloat64Into("w", wide, first: r * 6);
+            Assert.Equal(values[(r * 6)..(r * 6 + 6)], row);
+            Assert.Equal(values[(r * 6)..(r * 6 + 6)].Select(v => (double)v), wide);
+        }
+        var e = Assert.Throws<ArgumentOutOfRangeException>(() => f.ReadFloat32Into("w", row, first: 19));
+        Assert.Contains("elements [19, 25) are outside tensor 'w' of 24", e.Message);
+    }
+
     [Fact]
     public void BFloat16_KnownBitPatterns()
     {

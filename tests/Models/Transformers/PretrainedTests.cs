@@ -54,4 +54,34 @@ public class PretrainedTests
         Assert.Contains("pos_embed.W_pos has shape [32, 64], the model expects [64, 64]", e.Message);
         Assert.Throws<FileNotFoundException>(() => Pretrained.LoadWeights("/nonexistent/model.safetensors"));
     }
+
+    [Fact]
+    public void Gpt2LoadsTiedWithoutCopiesAndFineTunesLikeACopiedModel()
+    {
+        var loaded = Pretrained.LoadGpt2(Fixture("tiny_gpt2.safetensors"), nHeads: 4, DType.Float64);
+        Assert.Null(loaded.Unembed.W_U);
+        var sd = loaded.StateDict();
+        // b_Q, b_K, b_V are views of one c_attn.bias read; W_O a view of its c_proj read: no copies were made.
+        Assert.Same(sd["blocks.0.attn.b_Q"].Storage, sd["blocks.0.attn.b_K"].Storage);
+
+        // The same weights copied into a freshly initialised tied model must train identically.
+        var copied = Pretrained.FromStateDict(sd.ToDictionary(p => p.Key, p => p.Value.Detach().Clone()), loaded.Config);
+        var io = SafeTensorsDict.Load(Fixture("tiny_gpt2_io.safetensors"), DType.Float64);
+        var tokens = io["input_ids"];
+        foreach (var model in new[] { loaded, copied })
+        {
+            var opt = new Interp.Optim.AdamW(model.Parameters(), lr: 1e-2);
+            for (int step = 0; step < 2; step++)
+            {
+                opt.ZeroGrad();
+                var logits = model.Forward(tokens);
+                var v = logits.Size(2);
+                logits.Narrow(1, 0, tokens.Size(1) - 1).Reshape(-1, v).CrossEntropy(tokens.Narrow(1, 1, tokens.Size(1) - 1).Reshape(-1)).Backward();
+                opt.Step();
+            }
+        }
+        foreach (var (name, p) in loaded.StateDict())
+            AssertClose(copied.StateDict()[name], p, 1e-12);
+        Assert.NotNull(loaded.Embed.W_E.Grad);
+    }
 }
