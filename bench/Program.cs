@@ -18,6 +18,11 @@ if (args.Length > 0 && args[0] == "gpt-step")
     Interp.Bench.GptStep.Run(args[1..]);
     return 0;
 }
+if (args.Length > 0 && args[0] == "gpt2-small")
+{
+    Interp.Bench.Gpt2Small.Run(args[1..]);
+    return 0;
+}
 if (args.Length > 0 && args[0] == "cnn-step")
 {
     Interp.Bench.CnnStep.Run(args[1..]);

@@ -39,4 +39,18 @@ public class ModuleToDeviceTests
         Assert.Contains("leaf", Assert.Throws<InvalidOperationException>(() => y.MoveDataTo(Device.IlgpuCpu)).Message);
         Assert.Contains("non-contiguous", Assert.Throws<InvalidOperationException>(() => x.Detach().T.MoveDataTo(Device.IlgpuCpu)).Message);
     }
+
+    [Fact]
+    public void RunWithCacheKeepsTheCacheOnTheDeviceAskedFor()
+    {
+        var cfg = new Interp.Transformers.TransformerConfig { NLayers = 1, DModel = 8, NHeads = 2, DHead = 4, DMlp = 16, DVocab = 11, NCtx = 6, Seed = 3 };
+        var model = new Interp.Transformers.HookedTransformer(cfg);
+        var tokens = Tensor.FromArray([1, 2, 3, 4], [1, 4]);
+        var (onCpu, cpuCache) = model.RunWithCache(tokens);
+        var (_, deviceCache) = model.RunWithCache(tokens, n => n.EndsWith("hook_resid_post"), device: Device.IlgpuCpu);
+        var resid = deviceCache["blocks.0.hook_resid_post"];
+        Assert.Equal(Device.IlgpuCpu, resid.Device);
+        Assert.Equal(cpuCache["blocks.0.hook_resid_post"].ToDoubleArray(), resid.ToDoubleArray());
+        Assert.Equal(Device.Cpu, onCpu.Device);
+    }
 }

@@ -3,7 +3,11 @@ using System.Runtime.InteropServices;
 namespace Interp.IO;
 
 /// <summary>The shape of a GPT-2 checkpoint, as TransformerLens's config names it.</summary>
-public sealed record Gpt2Config(int NLayers, int DModel, int NHeads, int DHead, int DMlp, int DVocab, int NCtx);
+public sealed record Gpt2Config(int NLayers, int DModel, int NHeads, int DHead, int DMlp, int DVocab, int NCtx)
+{
+    /// <summary>GPT-2 small: 12 layers, d_model 768, 12 heads, d_mlp 3072, vocabulary 50,257, context 1024 (124M parameters).</summary>
+    public static Gpt2Config Small { get; } = new(12, 768, 12, 64, 3072, 50257, 1024);
+}
 
 /// <summary>
 /// Hugging Face GPT-2 weights (GPT2LMHeadModel / GPT2Model state dicts, with or without the "transformer."
@@ -42,6 +46,47 @@ public static class Gpt2Weights
     {
         var source = new FileSource(file, dtype);
         return Convert(source, InferConfig(source, nHeads), tieUnembed);
+    }
+
+    /// <summary>
+    /// Writes a randomly initialised GPT-2 of shape <paramref name="c"/> as Hugging Face does: model.safetensors in
+    /// GPT2Model's names (weights ~ N(0, 0.02²), LayerNorm weights 1, biases 0) and config.json beside it. For tests,
+    /// benchmarks and walkthroughs where the real checkpoint cannot be downloaded.
+    /// </summary>
+    public static void WriteRandom(string path, Gpt2Config c, ulong seed = 1)
+    {
+        var gen = new Generator(seed);
+        int d = c.DModel;
+        float[] Normal(int n) => (Tensor.Randn([n], gen) * 0.02).ToFloatArray();
+        float[] Ones(int n) => [.. Enumerable.Repeat(1f, n)];
+        IEnumerable<(string, long[], float[])> Tensors()
+        {
+            yield return ("wte.weight", [c.DVocab, d], Normal(c.DVocab * d));
+            yield return ("wpe.weight", [c.NCtx, d], Normal(c.NCtx * d));
+            for (int l = 0; l < c.NLayers; l++)
+            {
+                string h = $"h.{l}.";
+                yield return (h + "ln_1.weight", [d], Ones(d));
+                yield return (h + "ln_1.bias", [d], new float[d]);
+                yield return (h + "attn.c_attn.weight", [d, 3 * d], Normal(d * 3 * d));
+                yield return (h + "attn.c_attn.bias", [3 * d], new float[3 * d]);
+                yield return (h + "attn.c_proj.weight", [d, d], Normal(d * d));
+                yield return (h + "attn.c_proj.bias", [d], new float[d]);
+                yield return (h + "ln_2.weight", [d], Ones(d));
+                yield return (h + "ln_2.bias", [d], new float[d]);
+                yield return (h + "mlp.c_fc.weight", [d, c.DMlp], Normal(d * c.DMlp));
+                yield return (h + "mlp.c_fc.bias", [c.DMlp], new float[c.DMlp]);
+                yield return (h + "mlp.c_proj.weight", [c.DMlp, d], Normal(c.DMlp * d));
+                yield return (h + "mlp.c_proj.bias", [d], new float[d]);
+            }
+            yield return ("ln_f.weight", [d], Ones(d));
+            yield return ("ln_f.bias", [d], new float[d]);
+        }
+        string dir = Path.GetDirectoryName(Path.GetFullPath(path))!;
+        Directory.CreateDirectory(dir);
+        SafeTensorsWriter.Write(path, Tensors());
+        AtomicFile.WriteAllText(Path.Combine(dir, "config.json"),
+            $$"""{"model_type": "gpt2", "n_layer": {{c.NLayers}}, "n_embd": {{d}}, "n_head": {{c.NHeads}}, "n_inner": {{c.DMlp}}, "n_positions": {{c.NCtx}}, "vocab_size": {{c.DVocab}}}""");
     }
 
     static Gpt2Config InferConfig(Source w, int nHeads)

@@ -14,6 +14,12 @@ public sealed class ActivationCache(int nLayers)
     public int Count => order.Count;
     public bool Contains(string name) => activations.ContainsKey(name);
 
+    /// <summary>
+    /// The bytes of the activations held (each tensor's elements × element size; a view of another's storage counts
+    /// for its own elements): what keeping the cache costs beyond a forward pass.
+    /// </summary>
+    public long Bytes => activations.Values.Sum(t => (long)t.Numel * t.DType.ElementSize());
+
     public Tensor this[string name] => activations.TryGetValue(name, out var t) ? t
         : throw new KeyNotFoundException($"activation cache: no activation named '{name}' (it holds {order.Count}: {string.Join(", ", order.Take(6))}{(order.Count > 6 ? ", ..." : "")})");
 

@@ -43,17 +43,20 @@ public sealed partial class HookedTransformer
     /// With <paramref name="backwardFrom"/> (TransformerLens's incl_bwd) it also back-propagates from that scalar of
     /// the logits and caches each hook's gradient under its name + "_grad" (e.g. blocks.0.hook_resid_post_grad);
     /// hooks the scalar does not depend on get none. The parameters' .Grad are left as they were.
+    /// With <paramref name="device"/> the cache lives there (TransformerLens's device argument: e.g. the CPU for a model on
+    /// the GPU); each activation is copied as it is recorded. <see cref="ActivationCache.Bytes"/> says what it holds.
     /// </summary>
     public (Tensor Logits, ActivationCache Cache) RunWithCache(Tensor tokens, Func<string, bool>? namesFilter = null, bool withGrad = false,
-        Func<Tensor, Tensor>? backwardFrom = null)
+        Func<Tensor, Tensor>? backwardFrom = null, Device? device = null)
     {
         var cache = new ActivationCache(Config.NLayers);
         var gradHooks = new List<IDisposable>();
+        Tensor Keep(Tensor t) => device is null || t.Device == device ? t : t.To(device);
         ForwardHook save = (act, hook) =>
         {
-            cache.Add(hook.Name, withGrad ? act : act.Detach());
+            cache.Add(hook.Name, Keep(withGrad ? act : act.Detach()));
             if (backwardFrom is not null && act.RequiresGrad)
-                gradHooks.Add(act.RegisterHook(g => { cache.Add(hook.Name + "_grad", g.Detach()); return null; }));
+                gradHooks.Add(act.RegisterHook(g => { cache.Add(hook.Name + "_grad", Keep(g.Detach())); return null; }));
             return null;
         };
         var hooks = new List<(HookFilter, ForwardHook)> { (HookFilter.Where(namesFilter ?? (_ => true)), save) };

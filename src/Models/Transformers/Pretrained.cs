@@ -8,9 +8,11 @@ public static class Pretrained
 {
     /// <summary>
     /// A GPT-2 checkpoint in Hugging Face naming (`model.safetensors` or `pytorch_model.bin`). The head count comes
-    /// from <paramref name="nHeads"/> or, when null, from `n_head` in the config.json beside the weights.
+    /// from <paramref name="nHeads"/> or, when null, from `n_head` in the config.json beside the weights. As in
+    /// TransformerLens, blocks.{l}.attn.hook_result (each head's output, [batch, pos, head, d_model]) exists only with
+    /// <paramref name="useAttnResult"/>: it costs a product per head and n_heads x the memory of hook_attn_out.
     /// </summary>
-    public static HookedTransformer LoadGpt2(string path, int? nHeads = null, DType dtype = DType.Float32)
+    public static HookedTransformer LoadGpt2(string path, int? nHeads = null, DType dtype = DType.Float32, bool useAttnResult = false)
     {
         int heads = nHeads ?? HeadsFromConfig(path);
         if (IsZip(path))
@@ -19,24 +21,24 @@ public static class Pretrained
             var tl = Gpt2Weights.ToTransformerLens(hf, heads);
             tl.Remove("unembed.W_U");
             tl.Remove("unembed.b_U");
-            return Build(Gpt2Weights.InferConfig(hf, heads), tl, dtype);
+            return Build(Gpt2Weights.InferConfig(hf, heads), tl, dtype, useAttnResult);
         }
         using var file = SafeTensorsFile.Open(path);
         var c = Gpt2Weights.InferConfig(file, heads);
-        return Build(c, Gpt2Weights.ReadTransformerLens(file, heads, dtype, tieUnembed: true), dtype);
+        return Build(c, Gpt2Weights.ReadTransformerLens(file, heads, dtype, tieUnembed: true), dtype, useAttnResult);
     }
 
     /// <summary>
     /// The model around weights already in TransformerLens layout: its parameters take those tensors (no copy, no
     /// random initialisation first). Its unembedding is embed.W_Eᵀ (tied, no bias), as in GPT-2 itself.
     /// </summary>
-    static HookedTransformer Build(Gpt2Config c, Dictionary<string, Tensor> weights, DType dtype)
+    static HookedTransformer Build(Gpt2Config c, Dictionary<string, Tensor> weights, DType dtype, bool useAttnResult)
     {
         var cfg = new TransformerConfig
         {
             NLayers = c.NLayers, DModel = c.DModel, NHeads = c.NHeads, DHead = c.DHead, DMlp = c.DMlp,
             DVocab = c.DVocab, NCtx = c.NCtx, ActFn = "gelu_new", Normalization = "LN", Dtype = dtype,
-            TiedUnembed = true, UseUnembedBias = false,
+            TiedUnembed = true, UseUnembedBias = false, UseAttnResult = useAttnResult,
         };
         HookedTransformer model;
         using (Init.Placeholders()) model = new HookedTransformer(cfg);

@@ -110,6 +110,18 @@ public class TransformerTests
     }
 
     [Fact]
+    public void CacheBytesAreTheSumOfItsTensorsAndTheFilterCutsThem()
+    {
+        var model = Model(Cfg());
+        var (_, all) = model.RunWithCache(Tokens());
+        var (_, patterns) = model.RunWithCache(Tokens(), n => n.EndsWith("hook_pattern"));
+        long Sum(ActivationCache c) => c.Names.Sum(n => (long)c[n].Numel * 8);   // float64 model
+        Assert.Equal(Sum(all), all.Bytes);
+        Assert.Equal(2L * Batch * model.Config.NHeads * Pos * Pos * 8, patterns.Bytes);
+        Assert.True(patterns.Bytes < all.Bytes);
+    }
+
+    [Fact]
     public void ParametersCarryTransformerLensNames()
     {
         var shapes = new HookedTransformer(Cfg(layers: 1)).StateDict().ToDictionary(p => p.Key, p => ShapeUtil.Format(p.Value.ShapeArray));

@@ -1,0 +1,79 @@
+using System.Diagnostics;
+using System.Text.Json;
+using Interp.Autograd;
+using Interp.IO;
+using Interp.Transformers;
+
+namespace Interp.Bench;
+
+/// <summary>
+/// `Interp.Bench gpt2-small [--write] [--checkpoint PATH] [--samples S]`: pretrained-model inference as users run it
+/// (issue 24). With --write, writes a randomly initialised GPT-2 small in Hugging Face's layout (12 layers, d_model 768,
+/// 12 heads, vocabulary 50,257, n_ctx 1024; about 498 MB of float32 safetensors, plus config.json) and exits. Without,
+/// in a fresh process: loads it with Pretrained.LoadGpt2 (time, peak and current RSS), then times the forward at batch
+/// 1 x 128 and 8 x 128 and RunWithCache at 8 x 128 (no grad, medians), and prints one JSON line with the cache's bytes
+/// and the whole run's peak RSS. bench/peers/torch_gpt2.py is the PyTorch side on the same file.
+/// </summary>
+public static class Gpt2Small
+{
+    public static string DefaultCheckpoint =>
+        Environment.GetEnvironmentVariable("INTERP_GPT2_CHECKPOINT") ?? "/tmp/interp-bench-gpt2-small/model.safetensors";
+
+    public static void Run(string[] args)
+    {
+        string path = Option(args, "--checkpoint") ?? DefaultCheckpoint;
+        int samples = int.Parse(Option(args, "--samples") ?? "5");
+        if (args.Contains("--write")) { Write(path); return; }
+        if (!File.Exists(path))
+            throw new FileNotFoundException($"gpt2-small: no checkpoint at {path}; write one with `Interp.Bench gpt2-small --write`", path);
+
+        long t0 = Stopwatch.GetTimestamp();
+        var model = Pretrained.LoadGpt2(path);
+        double loadMs = Stopwatch.GetElapsedTime(t0).TotalMilliseconds;
+        long loadPeakKb = Proc("VmHWM"), loadRssKb = Proc("VmRSS");
+
+        var gen = new Generator(5);
+        var b1 = Tensor.RandInt(0, model.Config.DVocab, [1, 128], gen);
+        var b8 = Tensor.RandInt(0, model.Config.DVocab, [8, 128], gen);
+        using var noGrad = GradMode.NoGrad();
+        double f1 = Median(samples, () => model.Forward(b1));
+        double f8 = Median(samples, () => model.Forward(b8));
+        long cacheBytes = 0;
+        double c8 = Median(samples, () => cacheBytes = model.RunWithCache(b8).Cache.Bytes);
+        Console.WriteLine(JsonSerializer.Serialize(new Dictionary<string, object>
+        {
+            ["side"] = "interp", ["checkpoint_mb"] = new FileInfo(path).Length / 1e6, ["load_ms"] = loadMs,
+            ["load_peak_mb"] = loadPeakKb / 1e3, ["load_rss_mb"] = loadRssKb / 1e3, ["forward_b1_ms"] = f1, ["forward_b8_ms"] = f8,
+            ["cache_b8_ms"] = c8, ["cache_mb"] = cacheBytes / 1e6, ["peak_mb"] = Proc("VmHWM") / 1e3,
+        }));
+    }
+
+    static void Write(string path)
+    {
+        Gpt2Weights.WriteRandom(path, Gpt2Config.Small);
+        Console.Error.WriteLine($"gpt2-small: wrote {path} ({new FileInfo(path).Length / 1e6:F0} MB)");
+    }
+
+    static double Median(int samples, Action run)
+    {
+        run();
+        var ms = new double[samples];
+        for (int i = 0; i < samples; i++)
+        {
+            long t0 = Stopwatch.GetTimestamp();
+            run();
+            ms[i] = Stopwatch.GetElapsedTime(t0).TotalMilliseconds;
+        }
+        Array.Sort(ms);
+        return ms[samples / 2];
+    }
+
+    static long Proc(string field) =>
+        File.ReadLines("/proc/self/status").Where(l => l.StartsWith(field + ":")).Select(l => long.Parse(l.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1])).FirstOrDefault();
+
+    static string? Option(string[] args, string name)
+    {
+        int i = Array.IndexOf(args, name);
+        return i >= 0 && i + 1 < args.Length ? args[i + 1] : null;
+    }
+}
