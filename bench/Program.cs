@@ -23,6 +23,13 @@ if (args.Length > 0 && args[0] == "gpt2-small")
     Interp.Bench.Gpt2Small.Run(args[1..]);
     return 0;
 }
+if (args.Length > 0 && args[0] == "device-tests")
+    return Interp.Bench.DeviceTests.Run(args[1..]);
+if (args.Length > 0 && args[0] == "gpu")
+{
+    Interp.Bench.GpuSideBySide.Run(args[1..]);
+    return 0;
+}
 if (args.Length > 0 && args[0] == "cnn-step")
 {
     Interp.Bench.CnnStep.Run(args[1..]);
