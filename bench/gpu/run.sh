@@ -12,7 +12,8 @@ if [ -n "$dry" ]; then
 else
   work=/tmp/interp-device; rm -rf $work; mkdir -p $work/dotnet $work/bench $work/tests
   for part in dotnet bench tests; do tar -C $work/$part -xJf .device/$part.tar.xz || { echo "run.sh: .device/$part.tar.xz missing: run bench/gpu/prepare.sh and carry .device"; exit 2; }; done
-  export DOTNET_ROOT=$work/dotnet; dotnet_cmd=$work/dotnet/dotnet; bench=$work/bench; tests=$work/tests; python=python3
+  export DOTNET_ROOT=$work/dotnet DOTNET_SYSTEM_GLOBALIZATION_INVARIANT=1   # the device image may lack libicu
+  dotnet_cmd=$work/dotnet/dotnet; bench=$work/bench; tests=$work/tests; python=python3
   nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader | tee "$out/gpu.txt"
 fi
 status=0
