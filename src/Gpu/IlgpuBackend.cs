@@ -79,10 +79,19 @@ public sealed partial class IlgpuBackend : IBackend
         boundHere = this;
     }
 
+    long hostToDevice, deviceToHost, synchronizations;
+
+    /// <summary>
+    /// This device's host traffic since it was made: copies from and to the host, and waits for the device (each copy
+    /// waits too). In a training step after warm-up the only ones should be those the caller asks for (reading the loss).
+    /// </summary>
+    public DeviceTraffic Traffic => new(Interlocked.Read(ref hostToDevice), Interlocked.Read(ref deviceToHost), Interlocked.Read(ref synchronizations));
+
     /// <summary>Waits for every queued kernel (timing, tests).</summary>
     public void Synchronize()
     {
         Bind();
+        Interlocked.Increment(ref synchronizations);
         stream.Synchronize();
     }
 
@@ -110,10 +119,20 @@ public sealed partial class IlgpuBackend : IBackend
                 case DType.Float64: Raw<double>(o).CopyFromCPU(stream, s.As<double>()); break;
                 default: Raw<int>(o).CopyFromCPU(stream, s.As<int>()); break;
             }
+        if (c.DType == DType.Int32) o.Storage.UploadedRange = MinMax(s.As<int>());
         ReleaseOperands();
+        Interlocked.Increment(ref hostToDevice);
+        Interlocked.Increment(ref synchronizations);
         stream.Synchronize();   // the copy may still read the host array, which goes back to the CPU pool when c dies
         GC.KeepAlive(c);
         return o;
+    }
+
+    static (int Min, int Max) MinMax(ReadOnlySpan<int> values)
+    {
+        int min = int.MaxValue, max = int.MinValue;
+        foreach (int v in values) (min, max) = (Math.Min(min, v), Math.Max(max, v));
+        return (min, max);
     }
 
     public Tensor ToCpu(Tensor t)
@@ -132,6 +151,8 @@ public sealed partial class IlgpuBackend : IBackend
                     default: Dense<int>(src).CopyToCPU(stream, s.As<int>()); break;
                 }
             ReleaseOperands();
+            Interlocked.Increment(ref deviceToHost);
+            Interlocked.Increment(ref synchronizations);
             stream.Synchronize();
         }
         return r;
@@ -183,6 +204,7 @@ public sealed partial class IlgpuBackend : IBackend
 
     public void Copy(Tensor src, Tensor dst)
     {
+        dst.Storage.UploadedRange = null;
         if (!ShapeUtil.SameShape(src.shape, dst.shape))
             throw new ArgumentException($"copy: source shape {ShapeUtil.Format(src.shape)} differs from destination {ShapeUtil.Format(dst.shape)}");
         StorageOf("copy", src); StorageOf("copy", dst);
@@ -221,6 +243,7 @@ public sealed partial class IlgpuBackend : IBackend
 
     public void Fill(Tensor dst, double value)
     {
+        dst.Storage.UploadedRange = null;
         StorageOf("fill", dst);
         if (dst.Numel == 0) return;
         switch (dst.DType)
@@ -239,4 +262,13 @@ public sealed partial class IlgpuBackend : IBackend
 
     static void FillKernel<T, E>(Index1D i, ArrayView<T> dst, Layout ld, double value) where T : unmanaged where E : struct, IElem<T> =>
         dst[ld.At(i)] = default(E).Store(value);
+}
+
+/// <summary>Counts of host-device traffic (<see cref="IlgpuBackend.Traffic"/>); subtract two readings for what happened between.</summary>
+public readonly record struct DeviceTraffic(long HostToDevice, long DeviceToHost, long Synchronizations)
+{
+    public static DeviceTraffic operator -(DeviceTraffic a, DeviceTraffic b) =>
+        new(a.HostToDevice - b.HostToDevice, a.DeviceToHost - b.DeviceToHost, a.Synchronizations - b.Synchronizations);
+
+    public override string ToString() => $"{HostToDevice} to the device, {DeviceToHost} to the host, {Synchronizations} waits";
 }

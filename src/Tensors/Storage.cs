@@ -9,6 +9,12 @@ public abstract class Storage
     public abstract DType DType { get; }
     public abstract int Length { get; }
     public abstract Device Device { get; }
+
+    /// <summary>
+    /// For an int32 storage on an accelerator filled from the host: the smallest and largest value copied in, so index
+    /// checks need no copy back (<see cref="Tensor.ValuesKnownWithin"/>). Any later write into the storage clears it.
+    /// </summary>
+    internal (int Min, int Max)? UploadedRange { get; set; }
 }
 
 /// <summary>

@@ -57,9 +57,23 @@ public sealed partial class Tensor
 
     /// <summary>
     /// The causal mask [queries, keys] as int32: 1 where key j lies after query i, whose absolute position is
-    /// <paramref name="offset"/> + i (offset: positions cached before the first query), else 0.
+    /// <paramref name="offset"/> + i (offset: positions cached before the first query), else 0. On an accelerator it is
+    /// made once per shape and device and the same tensor returned after (a copy from the host in every forward pass
+    /// would stall it): read it, never write into it.
     /// </summary>
     public static Tensor CausalMask(int queries, int keys, int offset = 0, Device? device = null)
+    {
+        var dev = device ?? Device.Cpu;
+        if (dev == Device.Cpu) return HostCausalMask(queries, keys, offset, dev);
+        var key = (dev, queries, keys, offset);
+        if (deviceMasks.TryGetValue(key, out var cached)) return cached;
+        if (deviceMasks.Count >= 256) deviceMasks.Clear();   // bounded: a generation loop makes one shape per offset
+        return deviceMasks[key] = HostCausalMask(queries, keys, offset, dev);
+    }
+
+    static readonly System.Collections.Concurrent.ConcurrentDictionary<(Device, int, int, int), Tensor> deviceMasks = new();
+
+    static Tensor HostCausalMask(int queries, int keys, int offset, Device device)
     {
         var mask = new int[queries * keys];
         for (int i = 0; i < queries; i++)

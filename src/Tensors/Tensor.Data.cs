@@ -119,3 +119,14 @@ public sealed partial class Tensor
         Grad = null;
     }
 }
+
+public sealed partial class Tensor
+{
+    /// <summary>
+    /// Whether this int32 tensor's values are known, without reading them, to lie in [min, maxExclusive): true for a
+    /// tensor on an accelerator copied from the host and not written since. Index and token checks use it to skip a
+    /// copy back to the host (which would stall the device) and read the values only when it is false.
+    /// </summary>
+    public bool ValuesKnownWithin(int min, int maxExclusive) =>
+        Storage.UploadedRange is { } r && r.Min >= min && r.Max < maxExclusive;
+}

@@ -124,6 +124,7 @@ public static class IndexingOps
     /// <summary>Every index in [0, bound): the first offender is named with its position.</summary>
     internal static void CheckRange(string op, Tensor index, int bound, int dim)
     {
+        if (index.ValuesKnownWithin(0, bound)) return;   // an uploaded device tensor: no copy back to the host
         var v = index.ToArray<int>();
         for (int i = 0; i < v.Length; i++)
             if ((uint)v[i] >= (uint)bound)

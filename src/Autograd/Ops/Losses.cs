@@ -32,14 +32,11 @@ public static class LossOps
                 throw new ArgumentException($"{op}: expected logits [N, C, d1...] and targets [N, d1...], got logits {ShapeUtil.Format(logits.shape)} and targets {ShapeUtil.Format(targets.shape)}");
             int c = logits.shape[1];
             var t = targets.Reshape(-1);
-            foreach (var (v, i) in t.ToArray<int>().Select((v, i) => (v, i)))
-                if (v != ignoreIndex && (uint)v >= (uint)c)
-                    throw new IndexOutOfRangeException($"{op}: target {v} (at position {i}) is out of range for {c} classes (logits {ShapeUtil.Format(logits.shape)}; ignore_index {ignoreIndex})");
+            int counted = CountTargets(op, t, c, ignoreIndex, logits);
 
             // rows of C class scores: [N, C] as is, [N, C, d...] with the class dim moved last
             var rows = logits.Rank == 2 ? logits : logits.Movedim1ToLast().Reshape(-1, c);
             var perRow = RowLoss(rows, t, ignoreIndex, labelSmoothing);
-            int counted = t.ToArray<int>().Count(v => v != ignoreIndex);
             return reduction switch
             {
                 "none" => perRow.Reshape(targets.ShapeArray),
@@ -78,5 +75,19 @@ public static class LossOps
     {
         if (reduction is not ("mean" or "sum" or "none"))
             throw new ArgumentException($"{op}: reduction must be \"mean\", \"sum\" or \"none\", got \"{reduction}\"");
+    }
+
+    /// <summary>
+    /// Checks every target is a class in [0, c) or ignore_index, and counts those not ignored (the mean's divisor).
+    /// Targets uploaded to a device whose range is known need neither check nor count read back from it.
+    /// </summary>
+    static int CountTargets(string op, Tensor t, int c, int ignoreIndex, Tensor logits)
+    {
+        if (t.ValuesKnownWithin(0, c) && (ignoreIndex < 0 || ignoreIndex >= c)) return t.Numel;
+        var values = t.ToArray<int>();
+        for (int i = 0; i < values.Length; i++)
+            if (values[i] != ignoreIndex && (uint)values[i] >= (uint)c)
+                throw new IndexOutOfRangeException($"{op}: target {values[i]} (at position {i}) is out of range for {c} classes (logits {ShapeUtil.Format(logits.shape)}; ignore_index {ignoreIndex})");
+        return values.Count(v => v != ignoreIndex);
     }
 }

@@ -80,6 +80,7 @@ public sealed partial class HookedTransformer : HookedModule
             throw new ArgumentException($"transformer: the key-value cache has {cache.NLayers} layers, the model {Config.NLayers}");
         if (cache?.Batch is int b && b != tokens.Size(0))
             throw new ArgumentException($"transformer: batch of {tokens.Size(0)} does not match the key-value cache's batch of {b}");
+        if (tokens.ValuesKnownWithin(0, Config.DVocab)) return tokens;   // uploaded to a device: no copy back
         var ids = tokens.ToIntArray();
         for (int i = 0; i < ids.Length; i++)
             if ((uint)ids[i] >= (uint)Config.DVocab)
