@@ -1,5 +1,6 @@
 using System.Reflection;
 using Interp.Autograd;
+using Interp.Tests.Autograd.Ops;
 using Xunit;
 using Xunit.Abstractions;
 
@@ -23,20 +24,11 @@ public class BadInputTests(ITestOutputHelper output)
     static readonly Dictionary<string, Case> Cases = new()
     {
         // broadcasting and dtypes of the binary ops
-        ["add of shapes that do not broadcast"] = new(Arg, () => F(2, 3) + F(4), "add", "[2, 3]", "[4]"),
-        ["sub of shapes that do not broadcast"] = new(Arg, () => F(2, 3) - F(3, 2), "sub", "[2, 3]", "[3, 2]"),
-        ["mul of shapes that do not broadcast"] = new(Arg, () => F(5, 1, 3) * F(2, 4), "mul", "[5, 1, 3]", "[2, 4]"),
-        ["div of shapes that do not broadcast"] = new(Arg, () => F(2) / F(3), "div", "[2]", "[3]"),
-        ["pow of shapes that do not broadcast"] = new(Arg, () => F(2).Pow(F(3)), "pow", "[2]", "[3]"),
-        ["maximum of shapes that do not broadcast"] = new(Arg, () => F(2).Maximum(F(3)), "maximum", "[2]", "[3]"),
         ["add of float32 and float64"] = new(Arg, () => F32(2) + F(2), "add", "float32", "float64"),
         ["mul of float64 and int32"] = new(Arg, () => F(2) * I32(2), "mul", "float64", "int32"),
         ["where with a condition that does not broadcast"] = new(Arg, () => Tensor.Where(F(3), F(2, 2), F(2, 2)), "where", "[3]", "[2, 2]"),
         ["masked_fill with a mask that does not broadcast"] = new(Arg, () => F(2, 3).MaskedFill(F(2), 1), "[2, 3]", "[2]"),
         // float-only ops
-        ["exp of int32"] = new(Arg, () => I32(2, 3).Exp(), "exp", "int32", "[2, 3]"),
-        ["gelu of int32"] = new(Arg, () => I32(4).Gelu(), "gelu", "int32", "[4]"),
-        ["matmul of int32"] = new(Arg, () => I32(2, 2).MatMul(I32(2, 2)), "matmul", "int32"),
         ["gelu with an unknown approximation"] = new(Arg, () => F(2).Gelu("fast"), "gelu", "fast"),
         ["clamp with min above max"] = new(Arg, () => F(2).Clamp(1, 0), "clamp", "min 1", "max 0"),
         // matmul
@@ -81,7 +73,6 @@ public class BadInputTests(ITestOutputHelper output)
         ["sum with a dim out of range"] = new(Range, () => F(2, 3).Sum(2), "sum", "dim 2", "[2, 3]"),
         ["sum with a duplicate dim"] = new(Arg, () => F(2, 3).Sum([1, -1]), "sum", "[1, -1]"),
         ["mean with a negative dim out of range"] = new(Range, () => F(2, 3).Mean(-3), "mean", "dim -3", "[2, 3]"),
-        ["mean of int32"] = new(Arg, () => I32(2, 3).Mean(), "mean", "int32", "[2, 3]"),
         ["max with a dim out of range"] = new(Range, () => F(2, 3).Max(5), "max", "dim 5", "[2, 3]"),
         ["max over a list with a dim out of range"] = new(Range, () => F(2, 3).Max([0, 2]), "max", "dim 2", "[2, 3]"),
         ["min with a negative dim out of range"] = new(Range, () => F(2, 3).Min(-4), "min", "dim -4", "[2, 3]"),
@@ -107,7 +98,6 @@ public class BadInputTests(ITestOutputHelper output)
         ["FromArray with a negative size"] = new(Arg, () => Tensor.FromArray([1.0, 2], [-1, -2]), "from_array", "[-1, -2]"),
         ["Arange with step 0"] = new(Arg, () => Tensor.Arange(0, 5, 0), "arange", "step"),
         // comparisons and the rest of the binary ops
-        ["minimum of shapes that do not broadcast"] = new(Arg, () => F(2).Minimum(F(3)), "minimum", "[2]", "[3]"),
         ["eq of shapes that do not broadcast"] = new(Arg, () => F(2, 3).Eq(F(2)), "eq", "[2, 3]", "[2]"),
         ["ne of float32 and float64"] = new(Arg, () => F32(2).Ne(F(2)), "ne", "float32", "float64"),
         ["lt of shapes that do not broadcast"] = new(Arg, () => F(4).Lt(F(3)), "lt", "[4]", "[3]"),
@@ -125,13 +115,6 @@ public class BadInputTests(ITestOutputHelper output)
         ["index_select with an index on another device"] = new(Arg, () => F(3).IndexSelect(0, Tensor.FromArray([0]).To(Device.IlgpuCpu)), "index_select", "cpu", "ilgpu-cpu"),
         ["To a CUDA device that does not exist"] = new(Invalid, () => F(2).To(Device.Cuda(99)), "cuda", "99"),
         // float-only unary ops
-        ["log of int32"] = new(Arg, () => I32(2).Log(), "log", "int32", "[2]"),
-        ["sqrt of int32"] = new(Arg, () => I32(2).Sqrt(), "sqrt", "int32"),
-        ["rsqrt of int32"] = new(Arg, () => I32(2).Rsqrt(), "rsqrt", "int32"),
-        ["reciprocal of int32"] = new(Arg, () => I32(2).Reciprocal(), "reciprocal", "int32"),
-        ["tanh of int32"] = new(Arg, () => I32(2).Tanh(), "tanh", "int32"),
-        ["sigmoid of int32"] = new(Arg, () => I32(2).Sigmoid(), "sigmoid", "int32"),
-        ["erf of int32"] = new(Arg, () => I32(2).Erf(), "erf", "int32"),
         ["pow of int32 by a scalar"] = new(Arg, () => I32(2).Pow(0.5), "pow", "int32"),
         // convolution and pooling
         ["conv2d of a rank-3 input"] = new(Arg, () => F(1, 3, 5).Conv2d(F(2, 1, 3, 3)), "conv2d", "[1, 3, 5]"),
@@ -147,7 +130,6 @@ public class BadInputTests(ITestOutputHelper output)
         ["max_pool2d with a kernel larger than the input"] = new(Arg, () => F(1, 1, 2, 2).MaxPool2d(3), "max_pool2d", "[1, 1, 2, 2]", "3"),
         ["max_pool2d with padding over half the kernel"] = new(Arg, () => F(1, 1, 4, 4).MaxPool2d(2, padding: 2), "max_pool2d", "padding"),
         ["avg_pool2d with stride 0"] = new(Arg, () => F(1, 1, 4, 4).AvgPool2d(2, stride: 0), "avg_pool2d", "stride", "0"),
-        ["avg_pool2d of int32"] = new(Arg, () => I32(1, 1, 4, 4).AvgPool2d(2), "avg_pool2d", "int32"),
         // indexing
         ["index_select with an index out of range"] = new(Index, () => F(3, 4).IndexSelect(0, Tensor.FromArray([0, 3])), "index_select", "3", "size 3"),
         ["index_select with a float index"] = new(Arg, () => F(3).IndexSelect(0, F(2)), "index_select", "float64"),
@@ -174,9 +156,7 @@ public class BadInputTests(ITestOutputHelper output)
         // normalisation, softmax, losses, statistics
         ["layer_norm with a shape that is not the input's end"] = new(Arg, () => F(2, 3).LayerNorm([4]), "layer_norm", "[4]", "[2, 3]"),
         ["layer_norm with a weight of the wrong shape"] = new(Arg, () => F(2, 3).LayerNorm([3], F(2)), "layer_norm", "[2]", "[3]"),
-        ["layer_norm of int32"] = new(Arg, () => I32(2, 3).LayerNorm([3]), "layer_norm", "int32"),
         ["softmax with a dim out of range"] = new(Range, () => F(2, 3).Softmax(2), "softmax", "dim 2", "[2, 3]"),
-        ["log_softmax of int32"] = new(Arg, () => I32(2, 3).LogSoftmax(1), "log_softmax", "int32"),
         ["log_softmax with a negative dim out of range"] = new(Range, () => F(2, 3).LogSoftmax(-3), "log_softmax", "dim -3"),
         ["cross_entropy with a target out of range"] = new(Index, () => F(2, 3).CrossEntropy(Tensor.FromArray([0, 3])), "cross_entropy", "3"),
         ["cross_entropy with a batch that does not match"] = new(Arg, () => F(2, 3).CrossEntropy(Tensor.FromArray([0, 1, 2])), "cross_entropy", "[2, 3]", "[3]"),
@@ -185,9 +165,7 @@ public class BadInputTests(ITestOutputHelper output)
         ["mse_loss of mismatched shapes"] = new(Arg, () => F(2).MseLoss(F(3)), "mse_loss", "[2]", "[3]"),
         ["mse_loss with an unknown reduction"] = new(Arg, () => F(2).MseLoss(F(2), "avg"), "mse_loss", "avg"),
         ["var with a dim out of range"] = new(Range, () => F(2, 3).Var(2), "var", "dim 2", "[2, 3]"),
-        ["var of int32"] = new(Arg, () => I32(2, 3).Var(), "var", "int32"),
         ["std with a negative dim out of range"] = new(Range, () => F(2, 3).Std(-3), "std", "dim -3"),
-        ["std of int32"] = new(Arg, () => I32(2, 3).Std(), "std", "int32"),
         ["norm with a dim out of range"] = new(Range, () => F(2, 3).Norm(2, 3), "norm", "dim 3"),
         ["logsumexp with a dim out of range"] = new(Range, () => F(2, 3).LogSumExp(2), "logsumexp", "dim 2"),
         ["dropout with p above 1"] = new(Arg, () => F(3).Dropout(1.5), "dropout", "1.5"),
@@ -204,7 +182,12 @@ public class BadInputTests(ITestOutputHelper output)
         ["register_hook on a tensor that needs no grad"] = new(Invalid, () => F(2).RegisterHook(g => g), "register_hook", "does not require grad"),
     };
 
-    public static IEnumerable<object[]> Names() => Cases.Keys.Select(k => new object[] { k });
+    /// <summary>The rows here and the ones the op table generates (tests/Autograd/Ops/GeneratedBadInputs.cs).</summary>
+    static readonly Dictionary<string, Case> AllCases = Cases
+        .Concat(GeneratedBadInputs.All().Select(b => KeyValuePair.Create(b.Description, new Case(b.Exception, b.Act, b.Fragments))))
+        .ToDictionary();
+
+    public static IEnumerable<object[]> Names() => AllCases.Keys.Select(k => new object[] { k });
 
     /// <summary>Public ops that accept every tensor (no shape, dtype or value can be wrong), so no row can exist.</summary>
     static readonly string[] AcceptAnything = ["ScalarLike", "Contiguous", "Clone", "Detach", "Neg", "Abs", "Sign", "Square", "Relu"];
@@ -223,10 +206,10 @@ public class BadInputTests(ITestOutputHelper output)
     [Fact]
     public void EveryPublicOpThatCanGetBadInputHasARow()
     {
-        var covered = Cases.Keys.Select(k => Normalized(k.Split(' ')[0])).ToHashSet();
+        var covered = AllCases.Keys.Select(k => Normalized(k.Split(' ')[0])).ToHashSet();
         var ops = PublicOps().ToList();
         var missing = ops.Where(op => !covered.Contains(Normalized(op)) && !AcceptAnything.Contains(op)).ToList();
-        output.WriteLine($"{ops.Count} public ops, {ops.Count - AcceptAnything.Length} that can get bad input, all with rows; {Cases.Count} rows");
+        output.WriteLine($"{ops.Count} public ops, {ops.Count - AcceptAnything.Length} that can get bad input, all with rows; {AllCases.Count} rows");
         Assert.True(missing.Count == 0, "public ops without a bad-input row: " + string.Join(", ", missing));
         foreach (var op in AcceptAnything) Assert.Contains(op, ops);   // the exemptions name real ops
     }
@@ -234,7 +217,7 @@ public class BadInputTests(ITestOutputHelper output)
     [Theory, MemberData(nameof(Names))]
     public void FailsWithAClearMessage(string name)
     {
-        var c = Cases[name];
+        var c = AllCases[name];
         var e = Record.Exception(c.Act);
         Assert.True(e is not null, $"{name}: no exception");
         Assert.True(e.GetType() == c.Exception, $"{name}: {e.GetType().Name} instead of {c.Exception.Name}: {e.Message}");

@@ -1,0 +1,92 @@
+using static Interp.Tests.Autograd.Ops.Samples;
+
+namespace Interp.Tests.Autograd.Ops;
+
+/// <summary>The specs of src/Autograd/Ops/Indexing.cs: index_select, index_add, gather, scatter_add and embedding (repeated indices likely).</summary>
+[OpSpecs]
+public static class IndexingSpecs
+{
+    static Input Index(int below) => new("index", Domain.IndicesBelow(below), Keyword: true);
+
+    /// <summary>A random shape of rank 1–3 and one of its dims.</summary>
+    static (int[] shape, int dim) ShapeAndDim(TestData d)
+    {
+        var shape = d.Shape(1, 3);
+        return (shape, d.Int(0, shape.Length - 1));
+    }
+
+    /// <summary>An index shape for gather and scatter_add: any length along dim, at most the input's size elsewhere.</summary>
+    static int[] GatherIndexShape(TestData d, int[] shape, int dim) => shape.Select((s, i) => i == dim ? d.Int(1, 5) : d.Int(1, s)).ToArray();
+
+    public static readonly OpSpec IndexSelect = new("index_select", [Input.X, Index(4)], a => a[0].IndexSelect(a.Int("dim"), a[1]))
+    {
+        Torch = "torch.index_select", FloatOnly = false,
+        Sample = d =>
+        {
+            var (shape, dim) = ShapeAndDim(d);
+            var index = new Leaf(d.Int(1, 5)).Of(Domain.IndicesBelow(shape[dim]));
+            return On([ShapesExtensions.RandomView(d, shape), index], Kw(("dim", dim)));
+        },
+        Fixtures =
+        [
+            new("index_select", On([new Leaf(5, 4), new Leaf(4).Of(Domain.Given(4, 0, 4, 2))], Kw(("dim", 0)))),
+            new("index_select_dim1", On([new Leaf(3, 5), new Leaf(3).Of(Domain.Given(1, 1, 3))], Kw(("dim", 1)))),
+        ],
+    };
+
+    public static readonly OpSpec IndexAdd = new("index_add", [Input.X, Index(4), new("source", Domain.Any, Keyword: true)],
+        a => a[0].IndexAdd(a.Int("dim"), a[1], a[2]))
+    {
+        Torch = "torch.index_add", FloatOnly = false,
+        Sample = d =>
+        {
+            var (shape, dim) = ShapeAndDim(d);
+            int count = d.Int(1, 5);
+            var source = (int[])shape.Clone(); source[dim] = count;
+            return On([new Leaf(shape), new Leaf(count).Of(Domain.IndicesBelow(shape[dim])), new Leaf(source)], Kw(("dim", dim)));
+        },
+    };
+
+    public static readonly OpSpec Gather = new("gather", [Input.X, Index(4)], a => a[0].Gather(a.Int("dim"), a[1]))
+    {
+        Torch = "torch.gather", FloatOnly = false,
+        Sample = d =>
+        {
+            var (shape, dim) = ShapeAndDim(d);
+            var index = new Leaf(GatherIndexShape(d, shape, dim)).Of(Domain.IndicesBelow(shape[dim]));
+            return On([ShapesExtensions.RandomView(d, shape), index], Kw(("dim", dim)));
+        },
+        Fixtures =
+        [
+            new("gather", On([new Leaf(3, 5), new Leaf(3, 4).Of(Domain.IndicesBelow(5))], Kw(("dim", 1)))),
+            new("gather_dim0", On([new Leaf(4, 3), new Leaf(2, 3).Of(Domain.IndicesBelow(4))], Kw(("dim", 0)))),
+        ],
+    };
+
+    public static readonly OpSpec ScatterAdd = new("scatter_add", [Input.X, Index(4), new("src", Domain.Any, Keyword: true)],
+        a => a[0].ScatterAdd(a.Int("dim"), a[1], a[2]))
+    {
+        Torch = "torch.scatter_add", FloatOnly = false,
+        Sample = d =>
+        {
+            var (shape, dim) = ShapeAndDim(d);
+            var indexShape = GatherIndexShape(d, shape, dim);
+            var srcShape = indexShape.Select(s => s + d.Int(0, 1)).ToArray();   // src may be larger than index
+            var reversed = Enumerable.Range(0, shape.Length).Reverse().ToArray();
+            return On([new Leaf(shape), new Leaf(indexShape).Of(Domain.IndicesBelow(shape[dim])), new Leaf(srcShape.Reverse().ToArray()).Permuted(reversed)], Kw(("dim", dim)));
+        },
+        Fixtures = [new("scatter_add", On([new Leaf(3, 5), new Leaf(3, 4).Of(Domain.IndicesBelow(5)), new Leaf(3, 4)], Kw(("dim", 1))))],
+    };
+
+    /// <summary>F.embedding(input, weight): the ids come first, as in PyTorch.</summary>
+    public static readonly OpSpec Embedding = new("embedding", [new("input", Domain.IndicesBelow(10)), new("weight", Domain.Any)], a => a[1].Embedding(a[0]))
+    {
+        Torch = "torch.nn.functional.embedding", FloatOnly = false,
+        Sample = d =>
+        {
+            int vocab = d.Int(1, 6), dim = d.Int(1, 4);
+            return On([new Leaf(d.Shape(0, 2, 4)).Of(Domain.IndicesBelow(vocab)), new Leaf(vocab, dim)]);
+        },
+        Fixtures = [new("embedding", On([new Leaf(2, 3).Of(Domain.Given(1, 3, 3, 9, 0, 1)), new Leaf(10, 4)]))],
+    };
+}
