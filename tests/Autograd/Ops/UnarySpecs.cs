@@ -37,6 +37,13 @@ public static class UnarySpecs
         Fixtures = [F34("gelu_tanh", Kw(("approximate", "tanh")))],
     };
 
+    public static readonly OpSpec Softplus = new("softplus", X, a => a[0].Softplus(a.Double("beta", 1), a.Double("threshold", 20)))
+    {
+        Torch = "torch.nn.functional.softplus",
+        RandomArgs = d => Kw(("beta", new[] { 1.0, 2.0, 0.5 }[d.Int(0, 2)]), ("threshold", new[] { 20.0, 1.0 }[d.Int(0, 1)])),
+        Fixtures = [F34("softplus"), F34("softplus_beta2_threshold1", Kw(("beta", 2.0), ("threshold", 1.0)))],
+    };
+
     public static readonly OpSpec Clamp = new("clamp", X, a => a[0].Clamp(a.Double("min", double.NegativeInfinity), a.Double("max", double.PositiveInfinity)))
     {
         Torch = "torch.clamp", FloatOnly = false,
