@@ -2,7 +2,7 @@ using static Interp.Tests.Autograd.Ops.Samples;
 
 namespace Interp.Tests.Autograd.Ops;
 
-/// <summary>The specs of src/Autograd/Ops/Reductions.cs: sum, mean, max, min and argmax over all elements or some dims.</summary>
+/// <summary>The specs of src/Autograd/Ops/Reductions.cs: sum, mean, max, min and argmax over all elements or some dims; cumsum.</summary>
 [OpSpecs]
 public static class ReductionsSpecs
 {
@@ -58,6 +58,18 @@ public static class ReductionsSpecs
     {
         Torch = "torch.min", FloatOnly = false, Sample = AlongADim,
         Fixtures = [new("min_dim0", On(X234, Dim(0, false))), new("min_dim1_keep", On(X234, Dim(1, true)))],
+    };
+
+    public static readonly OpSpec CumSum = new("cumsum", [Input.X], a => a[0].CumSum(a.Int("dim")))
+    {
+        Torch = "torch.cumsum",
+        Sample = d =>
+        {
+            var (leaf, shape) = RandomInput(d);
+            return On(leaf, Kw(("dim", shape.Length == 0 ? 0 : d.Int(-shape.Length, shape.Length - 1))));
+        },
+        Fixtures = [new("cumsum_dim1", On(X234, Kw(("dim", 1)))), new("cumsum_dimm1_permuted", On(new Leaf(2, 3, 4).Permuted(2, 0, 1), Kw(("dim", -1))))],
+        BadInputs = [new("cumsum with a dim out of range", typeof(ArgumentOutOfRangeException), () => Tensor.Zeros([2, 3]).CumSum(2), "cumsum", "dim 2", "[2, 3]")],
     };
 
     public static readonly OpSpec ArgMax = new("argmax", [Input.X], a => a[0].ArgMax(a.Kw.Has("dim") ? a.Int("dim") : null, a.Bool("keepdim")))
