@@ -1,3 +1,4 @@
+using static Interp.Tests.Autograd.Ops.Bad;
 using static Interp.Tests.Autograd.Ops.Samples;
 
 namespace Interp.Tests.Autograd.Ops;
@@ -51,4 +52,25 @@ public static class ArithmeticSpecs
         RandomArgs = _ => Kw(("value", 3.5)),
         Fixtures = [new("masked_fill", On([new Leaf(3, 4), new Leaf(1, 4)], Kw(("value", -10000.0))))],
     };
+
+    /// <summary>Bad calls of this file's ops (with the ones generated from the specs, run by BadInputTests).</summary>
+    public static readonly BadInput[] BadInputs =
+    [
+        new("add of float32 and float64", Arg, () => F32(2) + F(2), "add", "float32", "float64"),
+        new("mul of float64 and int32", Arg, () => F(2) * I32(2), "mul", "float64", "int32"),
+        new("where with a condition that does not broadcast", Arg, () => Tensor.Where(F(3), F(2, 2), F(2, 2)), "where", "[3]", "[2, 2]"),
+        new("masked_fill with a mask that does not broadcast", Arg, () => F(2, 3).MaskedFill(F(2), 1), "[2, 3]", "[2]"),
+        new("eq of shapes that do not broadcast", Arg, () => F(2, 3).Eq(F(2)), "eq", "[2, 3]", "[2]"),
+        new("ne of float32 and float64", Arg, () => F32(2).Ne(F(2)), "ne", "float32", "float64"),
+        new("lt of shapes that do not broadcast", Arg, () => F(4).Lt(F(3)), "lt", "[4]", "[3]"),
+        new("le of float64 and int32", Arg, () => F(2).Le(I32(2)), "le", "float64", "int32"),
+        new("gt of shapes that do not broadcast", Arg, () => F(2, 2).Gt(F(3, 1, 3)), "gt", "[2, 2]", "[3, 1, 3]"),
+        new("ge of float32 and int32", Arg, () => F32(1).Ge(I32(1)), "ge", "float32", "int32"),
+        new("pow of float32 and float64", Arg, () => F32(2).Pow(F(2)), "pow", "float32", "float64"),
+        new("div of float64 and int32", Arg, () => F(2) / I32(2), "div", "float64", "int32"),
+        new("sub of float32 and int32", Arg, () => F32(2) - I32(2), "sub", "float32", "int32"),
+        new("add of tensors on different devices", Arg, () => F(2) + F(2).To(Device.IlgpuCpu), "add", "cpu", "ilgpu-cpu"),
+        new("where of tensors on different devices", Arg, () => Tensor.Where(F(2).To(Device.IlgpuCpu), F(2), F(2)), "where", "cpu", "ilgpu-cpu"),
+        new("pow of int32 by a scalar", Arg, () => I32(2).Pow(0.5), "pow", "int32"),
+    ];
 }

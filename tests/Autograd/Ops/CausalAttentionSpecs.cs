@@ -1,3 +1,4 @@
+using static Interp.Tests.Autograd.Ops.Bad;
 using static Interp.Tests.Autograd.Ops.Samples;
 
 namespace Interp.Tests.Autograd.Ops;
@@ -23,4 +24,12 @@ public static class CausalAttentionSpecs
             new("causal_attention_f32", Qkv([2, 6, 2, 8], [2, 6, 2, 8], [2, 6, 2, 8], 0.35, 0), DType.Float32),
         ],
     };
+
+    /// <summary>Bad calls of this file's ops (with the ones generated from the specs, run by BadInputTests).</summary>
+    public static readonly BadInput[] BadInputs =
+    [
+        new("causal_attention with a rank-3 q", Arg, () => Tensor.CausalAttention(F(2, 3, 4), F(2, 3, 1, 4), F(2, 3, 1, 4), 1), "causal_attention", "[2, 3, 4]"),
+        new("causal_attention with a negative offset", Arg, () => Tensor.CausalAttention(F(1, 2, 1, 4), F(1, 2, 1, 4), F(1, 2, 1, 4), 1, -1), "causal_attention", "offset", "-1"),
+        new("causal_attention with keys and values of different lengths", Arg, () => Tensor.CausalAttention(F(1, 2, 1, 4), F(1, 3, 1, 4), F(1, 2, 1, 4), 1), "causal_attention", "[1, 3, 1, 4]", "[1, 2, 1, 4]"),
+    ];
 }

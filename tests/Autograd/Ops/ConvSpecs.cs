@@ -1,3 +1,4 @@
+using static Interp.Tests.Autograd.Ops.Bad;
 using static Interp.Tests.Autograd.Ops.Samples;
 
 namespace Interp.Tests.Autograd.Ops;
@@ -40,4 +41,18 @@ public static class ConvSpecs
             new("conv2d_depthwise", On([new Leaf(1, 3, 6, 6), new Leaf(3, 1, 3, 3), null], Args(1, 1, 2, 3))),
         ],
     };
+
+    /// <summary>Bad calls of this file's ops (with the ones generated from the specs, run by BadInputTests).</summary>
+    public static readonly BadInput[] BadInputs =
+    [
+        new("conv2d of a rank-3 input", Arg, () => F(1, 3, 5).Conv2d(F(2, 1, 3, 3)), "conv2d", "[1, 3, 5]"),
+        new("conv2d with mismatched channels", Arg, () => F(1, 3, 5, 5).Conv2d(F(2, 4, 3, 3)), "conv2d", "[1, 3, 5, 5]", "[2, 4, 3, 3]"),
+        new("conv2d with a kernel larger than the input", Arg, () => F(1, 1, 2, 2).Conv2d(F(1, 1, 3, 3)), "conv2d", "[1, 1, 2, 2]", "3x3"),
+        new("conv2d with stride 0", Arg, () => F(1, 1, 4, 4).Conv2d(F(1, 1, 3, 3), stride: 0), "conv2d", "stride", "0"),
+        new("conv2d with groups that do not divide the channels", Arg, () => F(1, 3, 4, 4).Conv2d(F(2, 1, 3, 3), groups: 2), "conv2d", "groups 2", "[1, 3, 4, 4]"),
+        new("conv2d with a weight of the wrong group width", Arg, () => F(1, 4, 4, 4).Conv2d(F(2, 1, 3, 3), groups: 2), "conv2d", "[1, 4, 4, 4]", "[2, 1, 3, 3]"),
+        new("conv2d with a negative padding", Arg, () => F(1, 1, 4, 4).Conv2d(F(1, 1, 3, 3), padding: -1), "conv2d", "padding", "-1"),
+        new("conv2d with a bias of the wrong size", Arg, () => F(1, 1, 4, 4).Conv2d(F(2, 1, 3, 3), F(3)), "conv2d", "bias", "[3]"),
+        new("conv2d of float32 and float64", Arg, () => F32(1, 1, 4, 4).Conv2d(F(1, 1, 3, 3)), "conv2d", "float32", "float64"),
+    ];
 }

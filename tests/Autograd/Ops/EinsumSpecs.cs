@@ -1,3 +1,4 @@
+using static Interp.Tests.Autograd.Ops.Bad;
 using static Interp.Tests.Autograd.Ops.Samples;
 
 namespace Interp.Tests.Autograd.Ops;
@@ -29,4 +30,13 @@ public static class EinsumSpecs
         // FloatOnly false: an int32 operand's error comes from matmul inside and names matmul, not einsum (left as is)
         Torch = "interp.einsum", FloatOnly = false, Sample = OneOf(Cases.Select(c => c.Call).ToArray()), Fixtures = Cases,
     };
+
+    /// <summary>Bad calls of this file's ops (with the ones generated from the specs, run by BadInputTests).</summary>
+    public static readonly BadInput[] BadInputs =
+    [
+        new("einsum with too few operands", Arg, () => Tensor.Einsum("ij,jk->ik", F(2, 3)), "einsum", "ij,jk->ik"),
+        new("einsum with mismatched sizes", Arg, () => Tensor.Einsum("ij,jk->ik", F(2, 3), F(4, 5)), "einsum", "'j'", "3", "4"),
+        new("einsum with subscripts that do not match the rank", Arg, () => Tensor.Einsum("ij->i", F(2)), "einsum", "ij", "[2]"),
+        new("einsum with an output letter not in the inputs", Arg, () => Tensor.Einsum("ij->k", F(2, 2)), "einsum", "k"),
+    ];
 }

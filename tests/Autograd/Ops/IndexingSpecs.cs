@@ -1,3 +1,4 @@
+using static Interp.Tests.Autograd.Ops.Bad;
 using static Interp.Tests.Autograd.Ops.Samples;
 
 namespace Interp.Tests.Autograd.Ops;
@@ -89,4 +90,22 @@ public static class IndexingSpecs
         },
         Fixtures = [new("embedding", On([new Leaf(2, 3).Of(Domain.Given(1, 3, 3, 9, 0, 1)), new Leaf(10, 4)]))],
     };
+
+    /// <summary>Bad calls of this file's ops (with the ones generated from the specs, run by BadInputTests).</summary>
+    public static readonly BadInput[] BadInputs =
+    [
+        new("index_select with an index on another device", Arg, () => F(3).IndexSelect(0, Tensor.FromArray([0]).To(Device.IlgpuCpu)), "index_select", "cpu", "ilgpu-cpu"),
+        new("index_select with an index out of range", BadIndex, () => F(3, 4).IndexSelect(0, Tensor.FromArray([0, 3])), "index_select", "3", "size 3"),
+        new("index_select with a float index", Arg, () => F(3).IndexSelect(0, F(2)), "index_select", "float64"),
+        new("index_select with a dim out of range", OutOfRange, () => F(3).IndexSelect(1, Tensor.FromArray([0])), "index_select", "dim 1"),
+        new("index_add with a source of the wrong shape", Arg, () => F(3, 2).IndexAdd(0, Tensor.FromArray([0, 1]), F(2, 3)), "index_add", "[2, 3]"),
+        new("index_add with an index out of range", BadIndex, () => F(3, 2).IndexAdd(0, Tensor.FromArray([0, -1]), F(2, 2)), "index_add", "-1"),
+        new("gather with an index out of range", BadIndex, () => F(2, 3).Gather(1, Tensor.FromArray([0, 5, 1, 2, 0, 0], [2, 3])), "gather", "5", "size 3"),
+        new("gather with an index of another rank", Arg, () => F(2, 3).Gather(1, Tensor.FromArray([0, 1])), "gather", "[2]", "[2, 3]"),
+        new("scatter_add with an index out of range", BadIndex, () => F(2, 3).ScatterAdd(1, Tensor.FromArray([0, 3], [2, 1]), F(2, 1)), "scatter_add", "3", "size 3"),
+        new("scatter_add with a source smaller than the index", Arg, () => F(2, 3).ScatterAdd(1, Tensor.FromArray([0, 1, 0, 1], [2, 2]), F(2, 1)), "scatter_add", "[2, 2]", "[2, 1]"),
+        new("embedding with an id out of range", BadIndex, () => F(4, 2).Embedding(Tensor.FromArray([1, 4])), "embedding", "index 4", "4 rows"),
+        new("embedding with a negative id", BadIndex, () => F(4, 2).Embedding(Tensor.FromArray([-1])), "embedding", "index -1", "4 rows"),
+        new("embedding of a rank-1 table", Arg, () => F(4).Embedding(Tensor.FromArray([1])), "embedding", "[4]"),
+    ];
 }

@@ -1,3 +1,4 @@
+using static Interp.Tests.Autograd.Ops.Bad;
 using static Interp.Tests.Autograd.Ops.Samples;
 
 namespace Interp.Tests.Autograd.Ops;
@@ -26,4 +27,11 @@ public static class LayerNormSpecs
             new("layer_norm_f32", On([new Leaf(4, 6), new Leaf(6), new Leaf(6)], Kw(("normalized_shape", new[] { 6 }), ("eps", 1e-5))), DType.Float32),
         ],
     };
+
+    /// <summary>Bad calls of this file's ops (with the ones generated from the specs, run by BadInputTests).</summary>
+    public static readonly BadInput[] BadInputs =
+    [
+        new("layer_norm with a shape that is not the input's end", Arg, () => F(2, 3).LayerNorm([4]), "layer_norm", "[4]", "[2, 3]"),
+        new("layer_norm with a weight of the wrong shape", Arg, () => F(2, 3).LayerNorm([3], F(2)), "layer_norm", "[2]", "[3]"),
+    ];
 }

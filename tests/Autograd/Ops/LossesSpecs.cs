@@ -1,3 +1,4 @@
+using static Interp.Tests.Autograd.Ops.Bad;
 using static Interp.Tests.Autograd.Ops.Samples;
 
 namespace Interp.Tests.Autograd.Ops;
@@ -58,4 +59,15 @@ public static class LossesSpecs
             new("mse_loss_sum", On([new Leaf(3, 4), new Leaf(3, 4)], Kw(("reduction", "sum")))),
         ],
     };
+
+    /// <summary>Bad calls of this file's ops (with the ones generated from the specs, run by BadInputTests).</summary>
+    public static readonly BadInput[] BadInputs =
+    [
+        new("cross_entropy with a target out of range", BadIndex, () => F(2, 3).CrossEntropy(Tensor.FromArray([0, 3])), "cross_entropy", "3"),
+        new("cross_entropy with a batch that does not match", Arg, () => F(2, 3).CrossEntropy(Tensor.FromArray([0, 1, 2])), "cross_entropy", "[2, 3]", "[3]"),
+        new("cross_entropy with an unknown reduction", Arg, () => F(2, 3).CrossEntropy(Tensor.FromArray([0, 1]), reduction: "sums"), "cross_entropy", "sums"),
+        new("cross_entropy with label smoothing above 1", Arg, () => F(2, 3).CrossEntropy(Tensor.FromArray([0, 1]), labelSmoothing: 1.5), "cross_entropy", "1.5"),
+        new("mse_loss of mismatched shapes", Arg, () => F(2).MseLoss(F(3)), "mse_loss", "[2]", "[3]"),
+        new("mse_loss with an unknown reduction", Arg, () => F(2).MseLoss(F(2), "avg"), "mse_loss", "avg"),
+    ];
 }

@@ -1,3 +1,4 @@
+using static Interp.Tests.Autograd.Ops.Bad;
 using static Interp.Tests.Autograd.Ops.Samples;
 
 namespace Interp.Tests.Autograd.Ops;
@@ -62,4 +63,16 @@ public static class MatMulSpecs
             return On([Matrix(batchA, m, k, d.Int(0, 1) == 1), new Leaf([.. batchB, k, n]), new Leaf(n)]);
         },
     };
+
+    /// <summary>Bad calls of this file's ops (with the ones generated from the specs, run by BadInputTests).</summary>
+    public static readonly BadInput[] BadInputs =
+    [
+        new("matmul with mismatched inner dims", Arg, () => F(2, 3).MatMul(F(4, 5)), "matmul", "[2, 3]", "[4, 5]"),
+        new("matmul of vectors of different lengths", Arg, () => F(3).MatMul(F(4)), "matmul", "3", "4"),
+        new("matmul with batch dims that do not broadcast", Arg, () => F(2, 3, 4).MatMul(F(5, 4, 6)), "matmul", "[2, 3, 4]", "[5, 4, 6]"),
+        new("matmul of a rank-0 tensor", Arg, () => F().MatMul(F(3)), "matmul", "[]", "[3]"),
+        new("matmul of float32 and float64", Arg, () => F32(2, 2).MatMul(F(2, 2)), "matmul", "float32", "float64"),
+        new("matmul of tensors on different devices", Arg, () => F(2, 2).MatMul(F(2, 2).To(Device.IlgpuCpu)), "matmul", "cpu", "ilgpu-cpu"),
+        new("matmul with a bias of the wrong size", Arg, () => F(2, 3).MatMul(F(3, 4), F(5)), "add", "[2, 4]", "[5]"),
+    ];
 }

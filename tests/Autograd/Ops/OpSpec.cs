@@ -2,7 +2,8 @@ namespace Interp.Tests.Autograd.Ops;
 
 /// <summary>
 /// An op declared once: its forward over <see cref="OpArgs"/>, its inputs and their domains, its PyTorch function, how
-/// to draw random calls, its fixed PyTorch fixture calls and its bad inputs. The runners read <see cref="OpTable"/>:
+/// to draw random calls and its fixed PyTorch fixture calls (a spec file's bad calls sit at its end, in a BadInput[]
+/// array beside the generated ones). The runners read <see cref="OpTable"/>:
 /// gradients against finite differences (GradientTests), ILGPU against the CPU (tests/Gpu/OpParityTests), bad inputs
 /// (BadInputTests), the PyTorch fixtures (tests/fixtures/op_specs.json, made from the table, read by
 /// make_op_fixtures.py and checked by tests/FixtureOps).
@@ -23,9 +24,6 @@ public sealed record OpSpec(string Name, Input[] Inputs, Func<OpArgs, Tensor> Fo
 
     /// <summary>The fixed calls whose PyTorch outputs and gradients live in tests/fixtures/ops.safetensors.</summary>
     public Fixture[] Fixtures { get; init; } = [];
-
-    /// <summary>Bad calls beyond the generated ones (broadcasting, int32), each with the words its error must contain.</summary>
-    public BadInput[] BadInputs { get; init; } = [];
 
     /// <summary>False for ops with an integer output (argmax): no gradient to check.</summary>
     public bool Differentiable { get; init; } = true;

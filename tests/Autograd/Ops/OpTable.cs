@@ -2,7 +2,7 @@ using System.Reflection;
 
 namespace Interp.Tests.Autograd.Ops;
 
-/// <summary>Marks a static class of op specs: its public static OpSpec fields and properties join <see cref="OpTable"/>.</summary>
+/// <summary>Marks a static class of op specs: its public static OpSpec fields and BadInput[] fields join <see cref="OpTable"/>.</summary>
 [AttributeUsage(AttributeTargets.Class)]
 public sealed class OpSpecsAttribute : Attribute;
 
@@ -11,17 +11,17 @@ public static class OpTable
 {
     public static readonly IReadOnlyDictionary<string, OpSpec> Specs = Gather().ToDictionary(s => s.Name);
 
-    static IEnumerable<OpSpec> Gather() =>
+    /// <summary>The bad calls written in the spec files (the generated ones are in GeneratedBadInputs).</summary>
+    public static readonly IReadOnlyList<BadInput> WrittenBadInputs = Fields<BadInput[]>().SelectMany(b => b).ToArray();
+
+    static IEnumerable<OpSpec> Gather() => Fields<OpSpec>().OrderBy(s => s.Name, StringComparer.Ordinal);
+
+    static IEnumerable<T> Fields<T>() =>
         typeof(OpTable).Assembly.GetTypes()
             .Where(t => t.GetCustomAttribute<OpSpecsAttribute>() is not null)
-            .SelectMany(t => t.GetMembers(BindingFlags.Public | BindingFlags.Static))
-            .SelectMany(m => m switch
-            {
-                FieldInfo f when f.FieldType == typeof(OpSpec) => [(OpSpec)f.GetValue(null)!],
-                PropertyInfo p when p.PropertyType == typeof(OpSpec) => [(OpSpec)p.GetValue(null)!],
-                _ => Array.Empty<OpSpec>(),
-            })
-            .OrderBy(s => s.Name, StringComparer.Ordinal);
+            .SelectMany(t => t.GetFields(BindingFlags.Public | BindingFlags.Static))
+            .Where(f => f.FieldType == typeof(T))
+            .Select(f => (T)f.GetValue(null)!);
 
     public static IEnumerable<OpSpec> Where(Func<OpSpec, bool> keep) => Specs.Values.Where(keep);
 

@@ -1,3 +1,4 @@
+using static Interp.Tests.Autograd.Ops.Bad;
 using static Interp.Tests.Autograd.Ops.Samples;
 
 namespace Interp.Tests.Autograd.Ops;
@@ -40,4 +41,13 @@ public static class PoolingSpecs
             new("avg_pool2d_k3s2p1", On(new Leaf(2, 2, 7, 7), Args(3, 2, 1).With("count_include_pad", true))),
         ],
     };
+
+    /// <summary>Bad calls of this file's ops (with the ones generated from the specs, run by BadInputTests).</summary>
+    public static readonly BadInput[] BadInputs =
+    [
+        new("max_pool2d of a rank-2 input", Arg, () => F(4, 4).MaxPool2d(2), "max_pool2d", "[4, 4]"),
+        new("max_pool2d with a kernel larger than the input", Arg, () => F(1, 1, 2, 2).MaxPool2d(3), "max_pool2d", "[1, 1, 2, 2]", "3"),
+        new("max_pool2d with padding over half the kernel", Arg, () => F(1, 1, 4, 4).MaxPool2d(2, padding: 2), "max_pool2d", "padding"),
+        new("avg_pool2d with stride 0", Arg, () => F(1, 1, 4, 4).AvgPool2d(2, stride: 0), "avg_pool2d", "stride", "0"),
+    ];
 }

@@ -1,3 +1,4 @@
+using static Interp.Tests.Autograd.Ops.Bad;
 using static Interp.Tests.Autograd.Ops.Samples;
 
 namespace Interp.Tests.Autograd.Ops;
@@ -69,7 +70,6 @@ public static class ReductionsSpecs
             return On(leaf, Kw(("dim", shape.Length == 0 ? 0 : d.Int(-shape.Length, shape.Length - 1))));
         },
         Fixtures = [new("cumsum_dim1", On(X234, Kw(("dim", 1)))), new("cumsum_dimm1_permuted", On(new Leaf(2, 3, 4).Permuted(2, 0, 1), Kw(("dim", -1))))],
-        BadInputs = [new("cumsum with a dim out of range", typeof(ArgumentOutOfRangeException), () => Tensor.Zeros([2, 3]).CumSum(2), "cumsum", "dim 2", "[2, 3]")],
     };
 
     public static readonly OpSpec ArgMax = new("argmax", [Input.X], a => a[0].ArgMax(a.Kw.Has("dim") ? a.Int("dim") : null, a.Bool("keepdim")))
@@ -77,4 +77,20 @@ public static class ReductionsSpecs
         Torch = "torch.argmax", FloatOnly = false, Differentiable = false, Sample = AlongADim,
         Fixtures = [new("argmax_dim1", On(X234, Dim(1, false))), new("argmax_dim2_keep", On(X234, Dim(2, true))), new("argmax_all", On(X234))],
     };
+
+    /// <summary>Bad calls of this file's ops (with the ones generated from the specs, run by BadInputTests).</summary>
+    public static readonly BadInput[] BadInputs =
+    [
+        new("cumsum with a dim out of range", OutOfRange, () => F(2, 3).CumSum(2), "cumsum", "dim 2", "[2, 3]"),
+        new("sum with a dim out of range", OutOfRange, () => F(2, 3).Sum(2), "sum", "dim 2", "[2, 3]"),
+        new("sum with a duplicate dim", Arg, () => F(2, 3).Sum([1, -1]), "sum", "[1, -1]"),
+        new("mean with a negative dim out of range", OutOfRange, () => F(2, 3).Mean(-3), "mean", "dim -3", "[2, 3]"),
+        new("max with a dim out of range", OutOfRange, () => F(2, 3).Max(5), "max", "dim 5", "[2, 3]"),
+        new("max over a list with a dim out of range", OutOfRange, () => F(2, 3).Max([0, 2]), "max", "dim 2", "[2, 3]"),
+        new("min with a negative dim out of range", OutOfRange, () => F(2, 3).Min(-4), "min", "dim -4", "[2, 3]"),
+        new("max over an empty dim", Arg, () => F(2, 0).Max(1), "max", "size 0", "[2, 0]"),
+        new("argmax with a dim out of range", OutOfRange, () => F(2, 3).ArgMax(2), "argmax", "dim 2", "[2, 3]"),
+        new("argmin with a negative dim out of range", OutOfRange, () => F(2, 3).ArgMin(-3), "argmin", "dim -3", "[2, 3]"),
+        new("argmax of an empty tensor", Arg, () => F(0).ArgMax(), "argmax", "[0]"),
+    ];
 }

@@ -1,3 +1,4 @@
+using static Interp.Tests.Autograd.Ops.Bad;
 using static Interp.Tests.Autograd.Ops.Samples;
 
 namespace Interp.Tests.Autograd.Ops;
@@ -26,4 +27,11 @@ public static class SoftmaxSpecs
         Torch = "torch.nn.functional.log_softmax", Sample = AlongADim,
         Fixtures = [Along("log_softmax_last", -1, new(2, 3, 5)), Along("log_softmax_dim1", 1, new(2, 3, 5))],
     };
+
+    /// <summary>Bad calls of this file's ops (with the ones generated from the specs, run by BadInputTests).</summary>
+    public static readonly BadInput[] BadInputs =
+    [
+        new("softmax with a dim out of range", OutOfRange, () => F(2, 3).Softmax(2), "softmax", "dim 2", "[2, 3]"),
+        new("log_softmax with a negative dim out of range", OutOfRange, () => F(2, 3).LogSoftmax(-3), "log_softmax", "dim -3"),
+    ];
 }

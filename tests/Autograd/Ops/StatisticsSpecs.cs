@@ -1,3 +1,4 @@
+using static Interp.Tests.Autograd.Ops.Bad;
 using static Interp.Tests.Autograd.Ops.Samples;
 
 namespace Interp.Tests.Autograd.Ops;
@@ -69,4 +70,13 @@ public static class StatisticsSpecs
             new("logsumexp_dimm1_keep", On(X234, Kw(("dim", new[] { -1 }), ("keepdim", true)))),
         ],
     };
+
+    /// <summary>Bad calls of this file's ops (with the ones generated from the specs, run by BadInputTests).</summary>
+    public static readonly BadInput[] BadInputs =
+    [
+        new("var with a dim out of range", OutOfRange, () => F(2, 3).Var(2), "var", "dim 2", "[2, 3]"),
+        new("std with a negative dim out of range", OutOfRange, () => F(2, 3).Std(-3), "std", "dim -3"),
+        new("norm with a dim out of range", OutOfRange, () => F(2, 3).Norm(2, 3), "norm", "dim 3"),
+        new("logsumexp with a dim out of range", OutOfRange, () => F(2, 3).LogSumExp(2), "logsumexp", "dim 2"),
+    ];
 }

@@ -1,3 +1,4 @@
+using static Interp.Tests.Autograd.Ops.Bad;
 using static Interp.Tests.Autograd.Ops.Samples;
 
 namespace Interp.Tests.Autograd.Ops;
@@ -50,4 +51,11 @@ public static class UnarySpecs
         RandomArgs = _ => Kw(("min", -0.7), ("max", 0.9)),
         Fixtures = [new("clamp", On(new Leaf(4, 5), Kw(("min", -0.5), ("max", 0.5)))), new("clamp_min", On(new Leaf(4, 5), Kw(("min", 0.1))))],
     };
+
+    /// <summary>Bad calls of this file's ops (with the ones generated from the specs, run by BadInputTests).</summary>
+    public static readonly BadInput[] BadInputs =
+    [
+        new("gelu with an unknown approximation", Arg, () => F(2).Gelu("fast"), "gelu", "fast"),
+        new("clamp with min above max", Arg, () => F(2).Clamp(1, 0), "clamp", "min 1", "max 0"),
+    ];
 }
