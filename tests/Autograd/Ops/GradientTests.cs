@@ -26,7 +26,8 @@ public class GradientTests
         var d = new TestData(seed);
         var instance = Instance.Draw(spec, spec.Draw(d), d);
         var floats = instance.FloatIndices.Select(i => instance.Leaves[i]!).ToArray();
-        if (GradCheck.Run(xs => instance.Run(xs), floats) is { } worst)
+        var (atol, rtol) = spec.GradTolerance;
+        if (GradCheck.Run(xs => instance.Run(xs), floats, atol: atol, rtol: rtol) is { } worst)
             throw new GradCheckException($"{instance}: {worst}");
     }
 }

@@ -26,7 +26,7 @@ public static class IndexingSpecs
         {
             var (shape, dim) = ShapeAndDim(d);
             var index = new Leaf(d.Int(1, 5)).Of(Domain.IndicesBelow(shape[dim]));
-            return On([ShapesExtensions.RandomView(d, shape), index], Kw(("dim", dim)));
+            return On([RandomView(d, shape), index], Kw(("dim", dim)));
         },
         Fixtures =
         [
@@ -55,7 +55,7 @@ public static class IndexingSpecs
         {
             var (shape, dim) = ShapeAndDim(d);
             var index = new Leaf(GatherIndexShape(d, shape, dim)).Of(Domain.IndicesBelow(shape[dim]));
-            return On([ShapesExtensions.RandomView(d, shape), index], Kw(("dim", dim)));
+            return On([RandomView(d, shape), index], Kw(("dim", dim)));
         },
         Fixtures =
         [

@@ -40,6 +40,12 @@ public sealed record OpSpec(string Name, Input[] Inputs, Func<OpArgs, Tensor> Fo
     /// <summary>Random calls per gradient property run.</summary>
     public int Runs { get; init; } = 25;
 
+    /// <summary>GradCheck's tolerance: |analytical − numerical| ≤ atol + rtol·|numerical|.</summary>
+    public (double atol, double rtol) GradTolerance { get; init; } = (1e-5, 1e-4);
+
+    /// <summary>ILGPU against the CPU in float32: relative error (float64 is held to 1e-10).</summary>
+    public double Float32Tolerance { get; init; } = 1e-4;
+
     /// <summary>The name errors use (several specs can share an op: pow and pow_scalar are both "pow").</summary>
     public string ErrorName { get; init; } = Name;
 
@@ -49,7 +55,7 @@ public sealed record OpSpec(string Name, Input[] Inputs, Func<OpArgs, Tensor> Fo
     public override string ToString() => Name;
 }
 
-/// <summary>One input of an op: its name (PyTorch's parameter name for a keyword input), the values it takes, whether it may be absent.</summary>
+/// <summary>One input of an op: its name (PyTorch's parameter name for a keyword input), the values it takes, how PyTorch takes it.</summary>
 public sealed record Input(string Name, Domain Domain, bool Keyword = false)
 {
     public static Input X => new("x", Domain.Any);
