@@ -3,7 +3,7 @@ using Interp.Backends;
 
 namespace Interp;
 
-/// <summary>Sum, mean, max, min and arg-max/min over any dims, with keepDim as in PyTorch.</summary>
+/// <summary>Sum, mean, max, min and arg-max/min over any dims, with keepDim as in PyTorch; the running sum along a dim.</summary>
 public static class Reductions
 {
     extension(Tensor x)
@@ -20,6 +20,22 @@ public static class Reductions
         public Tensor Max(int dim, bool keepDim = false) => AlongDim(true, x, dim, keepDim);
         public Tensor Min(int[]? dims = null, bool keepDim = false) => Reduce("min", ReduceOp.Min, x, dims, keepDim);
         public Tensor Min(int dim, bool keepDim = false) => AlongDim(false, x, dim, keepDim);
+
+        /// <summary>
+        /// The running sum along a dim (torch.cumsum): y_i = Σ_{j ≤ i} x_j. Its backward is the running sum from the end,
+        /// Σ_{j ≥ i} g_j = Σ_j g_j − y(g)_i + g_i, made of cumsum itself so that it is differentiable again.
+        /// </summary>
+        public Tensor CumSum(int dim)
+        {
+            Check.Float("cumsum", x);
+            if (x.Rank == 0)   // torch: a 0-d tensor takes dim 0 or -1 and is its own running sum
+            {
+                ShapeUtil.NormalizeDim("cumsum", dim, 1);
+                return x.Reshape(1).CumSum(0).Reshape();
+            }
+            int d = ShapeUtil.NormalizeDim("cumsum", dim, x.shape);
+            return Graph.Record("cumsum", x.Backend.CumSum(x, d), [x], g => [g.Sum(d, keepDim: true) - g.CumSum(d) + g]);
+        }
 
         /// <summary>Index of the maximum along a dim (of the flattened tensor when dim is null), as int32.</summary>
         public Tensor ArgMax(int? dim = null, bool keepDim = false) => Arg(true, x, dim, keepDim);

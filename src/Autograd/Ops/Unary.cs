@@ -56,6 +56,17 @@ public static class Unary
             _ => throw new ArgumentException($"gelu: approximate must be \"none\" or \"tanh\", got \"{approximate}\""),
         };
         public Tensor Erf() => Apply("erf", UnaryOp.Erf, x, 0, 0, Saves.Input, (x, y, g) => g * 1.1283791670955126 * (-(x * x)).Exp());
+        /// <summary>
+        /// log(1 + e^(β·x))/β, and x itself where β·x &gt; threshold (torch.nn.functional.softplus). Composed as
+        /// (relu(z) + log(1 + e^(−|z|)))/β with z = β·x, which never overflows, so its gradient is never inf·0.
+        /// </summary>
+        public Tensor Softplus(double beta = 1, double threshold = 20)
+        {
+            Check.Float("softplus", x);
+            var z = x * beta;
+            var smooth = (z.Relu() + ((-z.Abs()).Exp() + 1.0).Log()) / beta;
+            return Tensor.Where(z.Detach().Gt(threshold), x, smooth);
+        }
         /// <summary>min(max(x, min), max); the gradient passes where min ≤ x ≤ max.</summary>
         public Tensor Clamp(double min = double.NegativeInfinity, double max = double.PositiveInfinity)
         {

@@ -1,7 +1,6 @@
 using System.Text.Json;
 using Interp.IO;
 using Interp.Optim;
-using Interp.Tests.FixtureOps;
 using Xunit;
 
 namespace Interp.Tests.Autograd.Optim;
@@ -26,10 +25,10 @@ public class OptimizerTests
         public Problem(string name)
         {
             using var f = SafeTensorsFile.Open(FixturePath);
-            X = FixtureCase.Load(f, "x");
-            Y = FixtureCase.Load(f, "y");
-            W = FixtureCase.Load(f, "w0", requiresGrad: true);
-            B = FixtureCase.Load(f, "b0", requiresGrad: true);
+            X = FixtureFiles.Load(f, "x");
+            Y = FixtureFiles.Load(f, "y");
+            W = FixtureFiles.Load(f, "w0", requiresGrad: true);
+            B = FixtureFiles.Load(f, "b0", requiresGrad: true);
             Meta = JsonDocument.Parse(f.Metadata[name]).RootElement;
             ExpectedW = Rows(f.ReadFloat64(name + ".w"), W.Numel);
             ExpectedB = Rows(f.ReadFloat64(name + ".b"), B.Numel);

@@ -386,7 +386,7 @@ public sealed class SafeTensorsTests : IDisposable
         var target = f.ReadInt32("cross_entropy_ignore.in.target");
         Assert.Equal(2, target.Count(t => t == -100));
         Assert.Equal("I64", f["max_dim1.indices"].DType);
-        Assert.Equal("BOOL", f["where.in.cond"].DType);
+        Assert.Equal("BOOL", f["where.in.condition"].DType);
         Assert.False(f.Contains("argmax_dim1.gout"));
     }
 

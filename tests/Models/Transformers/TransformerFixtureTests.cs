@@ -1,6 +1,5 @@
 using System.Text.Json;
 using Interp.IO;
-using Interp.Tests.FixtureOps;
 using Interp.Transformers;
 using Xunit;
 
@@ -21,15 +20,15 @@ public class TransformerFixtureTests
         var cfg = JsonSerializer.Deserialize<TransformerConfig>(f.Metadata[name])! with { Dtype = DType.Float64 };
         var model = new HookedTransformer(cfg);
         string prefix = name + ":";
-        model.LoadStateDict(model.StateDict().Keys.ToDictionary(k => k, k => FixtureCase.Load(f, prefix + k)));
+        model.LoadStateDict(model.StateDict().Keys.ToDictionary(k => k, k => FixtureFiles.Load(f, prefix + k)));
         Assert.Equal(f.Names.Count(n => n.StartsWith(prefix) && !n.Contains(":hook:") && !n.EndsWith(":tokens") && !n.EndsWith(":logits")),
             model.StateDict().Count);
 
-        var (logits, cache) = model.RunWithCache(FixtureCase.Load(f, prefix + "tokens"));
-        AssertClose(FixtureCase.Load(f, prefix + "logits"), logits, "logits");
+        var (logits, cache) = model.RunWithCache(FixtureFiles.Load(f, prefix + "tokens"));
+        AssertClose(FixtureFiles.Load(f, prefix + "logits"), logits, "logits");
         var hookNames = f.Names.Where(n => n.StartsWith(prefix + "hook:")).Select(n => n[(prefix.Length + 5)..]).ToList();
         Assert.Equal(hookNames.Order(), cache.Names.Order());
-        foreach (var hook in hookNames) AssertClose(FixtureCase.Load(f, prefix + "hook:" + hook), cache[hook], hook);
+        foreach (var hook in hookNames) AssertClose(FixtureFiles.Load(f, prefix + "hook:" + hook), cache[hook], hook);
     }
 
     /// <summary>Equal to 1e-10; −∞ (TransformerLens's causal mask) matches anything at or below the model's mask value.</summary>

@@ -1,0 +1,35 @@
+using static Interp.Tests.Autograd.Ops.Bad;
+using static Interp.Tests.Autograd.Ops.Samples;
+
+namespace Interp.Tests.Autograd.Ops;
+
+/// <summary>The spec of src/Autograd/Ops/CausalAttention.cs: fused causal attention on [batch, pos, head, d], with a key offset.</summary>
+[OpSpecs]
+public static class CausalAttentionSpecs
+{
+    static Call Qkv(int[] q, int[] k, int[] v, double scale, int offset) =>
+        On([new Leaf(q), new Leaf(k), new Leaf(v)], Kw(("scale", scale), ("offset", offset)));
+
+    static readonly Call Plain = Qkv([2, 4, 3, 5], [2, 4, 3, 5], [2, 4, 3, 5], 0.5, 0);
+    static readonly Call Offset = Qkv([1, 3, 2, 4], [1, 5, 2, 4], [1, 5, 2, 6], 0.7, 2);
+
+    // torch 1.13 has no scaled_dot_product_attention: make_op_fixtures.py's interp.causal_attention composes it
+    public static readonly OpSpec CausalAttention = new("causal_attention", [new("q", Domain.Any), new("k", Domain.Any), new("v", Domain.Any)],
+        a => Tensor.CausalAttention(a[0], a[1], a[2], a.Double("scale", 1), a.Kw.Int("offset", 0)))
+    {
+        Torch = "interp.causal_attention", FloatOnly = false, Sample = OneOf(Plain, Offset), Runs = 4,
+        Fixtures =
+        [
+            new("causal_attention", Plain), new("causal_attention_offset", Offset),
+            new("causal_attention_f32", Qkv([2, 6, 2, 8], [2, 6, 2, 8], [2, 6, 2, 8], 0.35, 0), DType.Float32),
+        ],
+    };
+
+    /// <summary>Bad calls of this file's ops (with the ones generated from the specs, run by BadInputTests).</summary>
+    public static readonly BadInput[] BadInputs =
+    [
+        new("causal_attention with a rank-3 q", Arg, () => Tensor.CausalAttention(F(2, 3, 4), F(2, 3, 1, 4), F(2, 3, 1, 4), 1), "causal_attention", "[2, 3, 4]"),
+        new("causal_attention with a negative offset", Arg, () => Tensor.CausalAttention(F(1, 2, 1, 4), F(1, 2, 1, 4), F(1, 2, 1, 4), 1, -1), "causal_attention", "offset", "-1"),
+        new("causal_attention with keys and values of different lengths", Arg, () => Tensor.CausalAttention(F(1, 2, 1, 4), F(1, 3, 1, 4), F(1, 2, 1, 4), 1), "causal_attention", "[1, 3, 1, 4]", "[1, 2, 1, 4]"),
+    ];
+}
