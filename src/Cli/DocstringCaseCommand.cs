@@ -73,7 +73,7 @@ public sealed class DocstringCaseCommand : Command
         progress.Note($"docstring: patching on {promptCount} prompt pairs (activation, attribution, path)");
         var result = DocstringCircuit.Analyse(transformer, evalTask, DocstringToy.HeldOut(options, evalTask, promptCount));
         DocstringCircuitReport.Write(result, outDir, summary);
-        AtomicFile.WriteAllText(Path.Combine(outDir, "circuit.json"), JsonSerializer.Serialize(new
+        JsonFile.Write(Path.Combine(outDir, "circuit.json"), new
         {
             clean_logit_diff = result.CleanLogitDiff, corrupted_logit_diff = result.CorruptedLogitDiff,
             heads = result.Circuit.Select(c => new { c.Label, c.Denoising, noising_effect = c.NoisingEffect }),
@@ -81,7 +81,7 @@ public sealed class DocstringCaseCommand : Command
             receivers = result.Receivers.Select(x => x.ToString()),
             heads_denoising = Rows(result.HeadsDenoising), heads_noising = Rows(result.HeadsNoising), heads_attribution = Rows(result.HeadsAttribution),
             path_patching = result.PathPatching.ToDictionary(kv => kv.Key, kv => Rows(kv.Value)),
-        }, new JsonSerializerOptions { WriteIndented = true }));
+        });
         Console.WriteLine($"circuit: {string.Join(", ", result.Circuit.Select(c => c.Label))}; alone they restore {result.CircuitDenoised:F3} of the logit difference (denoising) and keep {result.CircuitOnly:F3} (every other head noised)");
         Console.WriteLine($"attribution vs activation patching (heads): r = {result.AttributionCorrelation:F3}");
         Console.WriteLine($"report: {Path.GetFullPath(Path.Combine(outDir, "index.html"))}");

@@ -108,7 +108,7 @@ internal sealed class PatchSetup
     }
 
     public void WriteJson(string name, object content) =>
-        AtomicFile.WriteAllText(File(name), JsonSerializer.Serialize(content, new JsonSerializerOptions { WriteIndented = true }) + "\n");
+        JsonFile.Write(File(name), content);
 
     static void CheckWritable(string dir)
     {

@@ -1,0 +1,43 @@
+using Interp.Autograd;
+
+namespace Interp.Training;
+
+/// <summary>
+/// The checks that stop an optimisation at its first NaN or infinity, with a <see cref="NonFiniteException"/> that
+/// names who and the step: the loss before the update (so the weights stay those of the previous step), the
+/// parameters after it (a huge learning rate can overflow a weight while the loss of that step was still finite).
+/// An anomaly-mode error raised inside a step gets the step added.
+/// </summary>
+public static class Divergence
+{
+    /// <summary>Throws when <paramref name="loss"/> is NaN or infinite; call it before the backward pass and the update.</summary>
+    public static double CheckLoss(string who, int step, double loss) => double.IsFinite(loss) ? loss
+        : throw new NonFiniteException($"{who}: the loss is {Describe(loss)} at step {step}; stopped before the update " +
+            "(the weights are those of the previous step; anomaly detection names the op that made it)");
+
+    /// <summary>Throws when a parameter holds a NaN or an infinity after the update of <paramref name="step"/>.</summary>
+    public static void CheckParameters(string who, int step, IEnumerable<(string Name, Tensor Value)> parameters)
+    {
+        using var _ = GradMode.NoGrad();
+        foreach (var (name, value) in parameters)
+        {
+            // one reduction per tensor: the sum is NaN or infinite when an element is (or when it overflows, itself a divergence)
+            double sum = value.Sum().Item();
+            if (!double.IsFinite(sum))
+                throw new NonFiniteException($"{who}: parameter {name} {ShapeUtil.Format(value.ShapeArray)} holds NaN or Inf after the update of step {step}; " +
+                    "stopped (lower the learning rate; anomaly detection names the op that made it)");
+        }
+    }
+
+    /// <summary>Runs one step; an anomaly-mode error from it is rethrown naming <paramref name="who"/> and the step.</summary>
+    public static T AtStep<T>(string who, int step, Func<T> body)
+    {
+        try { return body(); }
+        catch (NonFiniteException e) when (e.Message.StartsWith("anomaly:"))
+        {
+            throw new NonFiniteException($"{who}: at step {step}, {e.Message}");
+        }
+    }
+
+    static string Describe(double v) => double.IsNaN(v) ? "NaN" : v > 0 ? "Inf" : "-Inf";
+}
