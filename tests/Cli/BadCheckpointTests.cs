@@ -17,7 +17,7 @@ public class BadCheckpointTests
     {
         string dir = Path.Combine(Path.GetTempPath(), $"interp-tests-modadd-ckpt-{Environment.ProcessId}");
         var (exit, _, err) = InterpCli.Run("train", "modadd", "--steps", "1", "--checkpoint-every", "1", "--out", dir, "--quiet");
-        Assert.True(exit == 0, err);
+        Assert.True(exit == ExitStatus.NotReached, err);   // one step does not reach the target accuracy; the checkpoint is saved
         return dir;
     });
 

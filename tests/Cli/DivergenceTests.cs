@@ -22,7 +22,7 @@ public class DivergenceTests
         "featviz --model {eis7} --layer logits --steps 4 --lr 1e300 --data none --out {out} --quiet",
         "unspeakable --model {model} --steps 4 --lr 1e300 --out {out}/tokens.tsv --quiet",
         "case docstring --steps 4 --lr 1e30 --out {out} --quiet",
-        "case eis7-transformer --steps 4 --lr 1e30 --max-pairs 64 --out {out} --quiet",
+        "case eis7-transformer --steps 12 --lr 1e30 --max-pairs 64 --out {out} --quiet",
     ];
 
     [Theory, MemberData(nameof(Verbs))]
@@ -42,7 +42,7 @@ public class DivergenceTests
     [
         "train induction --steps 4 --lr 1e30 --out {out} --quiet --detect-anomaly",
         "sae --model {model} --steps 4 --batch 64 --lr 1e300 --out {out} --quiet --detect-anomaly",
-        "case eis7-transformer --steps 4 --lr 1e30 --max-pairs 64 --out {out} --quiet --detect-anomaly",
+        "case eis7-transformer --steps 12 --lr 1e30 --max-pairs 64 --out {out} --quiet --detect-anomaly",
     ];
 
     [Theory, MemberData(nameof(AnomalyVerbs))]

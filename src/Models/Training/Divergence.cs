@@ -24,7 +24,7 @@ public static class Divergence
             // one reduction per tensor: the sum is NaN or infinite when an element is (or when it overflows, itself a divergence)
             double sum = value.Sum().Item();
             if (!double.IsFinite(sum))
-                throw new NonFiniteException($"{who}: parameter {name} {ShapeUtil.Format(value.ShapeArray)} holds NaN or Inf after the update of step {step}; " +
+                throw new NonFiniteException($"{who}: parameter {name} {ShapeUtil.Format(value.ShapeArray)} holds NaN or Inf at step {step}, after the update; " +
                     "stopped (lower the learning rate; anomaly detection names the op that made it)");
         }
     }
