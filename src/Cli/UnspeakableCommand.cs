@@ -58,13 +58,13 @@ public sealed class UnspeakableCommand : Command
         progress.Note($"unspeakable: {path} (d_model {transformer.Config.DModel}, vocabulary {vocab}); {ids.Length} tokens via {via}, {options.Steps} Adam steps at lr {options.LearningRate}");
         TokenReach[] results;
         using (Vocabulary.AnomalyMode(r.GetValue(detectAnomaly)))
-        try
-        {
-            results = via == "resid"
-                ? UnspeakableTokens.ViaFinalResidual(transformer, ids, options)
-                : UnspeakableTokens.ViaInputEmbedding(transformer, prompt, ids, options);
-        }
-        finally { progress.Finish(); }
+            try
+            {
+                results = via == "resid"
+                    ? UnspeakableTokens.ViaFinalResidual(transformer, ids, options)
+                    : UnspeakableTokens.ViaInputEmbedding(transformer, prompt, ids, options);
+            }
+            finally { progress.Finish(); }
 
         var text = new StringBuilder("token\targmax\tprobability\tmargin\n");
         foreach (var x in results)
