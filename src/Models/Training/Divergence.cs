@@ -19,14 +19,16 @@ public static class Divergence
     public static void CheckParameters(string who, int step, IEnumerable<(string Name, Tensor Value)> parameters)
     {
         using var _ = GradMode.NoGrad();
-        foreach (var (name, value) in parameters)
-        {
-            // one reduction per tensor: the sum is NaN or infinite when an element is (or when it overflows, itself a divergence)
-            double sum = value.Sum().Item();
-            if (!double.IsFinite(sum))
+        var all = parameters.ToList();
+        if (all.Count == 0) return;
+        // one reduction and one read for all of them (a GPU syncs once a step): the sum is NaN or infinite when an
+        // element is (or when it overflows, itself a divergence); only then is the culprit looked for
+        if (double.IsFinite(all.Select(p => p.Value.Sum().To(DType.Float64)).Aggregate((a, b) => a + b).Item())) return;
+        foreach (var (name, value) in all)
+            if (!double.IsFinite(value.Sum().Item()))
                 throw new NonFiniteException($"{who}: parameter {name} {ShapeUtil.Format(value.ShapeArray)} holds NaN or Inf at step {step}, after the update; " +
                     "stopped (lower the learning rate; anomaly detection names the op that made it)");
-        }
+        throw new NonFiniteException($"{who}: the parameters' sum overflows at step {step}, after the update; stopped (lower the learning rate)");
     }
 
     /// <summary>Runs one step; an anomaly-mode error from it is rethrown naming <paramref name="who"/> and the step.</summary>
