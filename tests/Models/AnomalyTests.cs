@@ -69,6 +69,15 @@ public class AnomalyTests
     }
 
     [Fact]
+    public void AParameterMadeNaNByTheUpdateStopsTrainingThoughTheLossWasFinite()
+    {
+        // sqrt(0·out) is 0, but its backward is 0/0: the loss is finite, the gradient and so the weights are NaN
+        var (trainer, _) = NewTrainer(_ => 1, head: t => (t * 0).Sqrt());
+        var e = Assert.Throws<NonFiniteException>(() => trainer.TrainStep());
+        Assert.Contains("holds NaN or Inf at step 1, after the update", e.Message);
+    }
+
+    [Fact]
     public void WithAnomalyDetectionTheTrainerNamesTheOp()
     {
         // log of a negative output: NaN at the log, long before the loss
