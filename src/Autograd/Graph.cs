@@ -93,7 +93,7 @@ public static class Anomaly
         if (!result.DType.IsFloatingPoint()) return;
         foreach (var v in result.ToArray<double>())
             if (!double.IsFinite(v))
-                throw new ArithmeticException(
+                throw new NonFiniteException(
                     $"anomaly: {op} produced {(double.IsNaN(v) ? "NaN" : "Inf")} in its output of shape {ShapeUtil.Format(result.shape)}" +
                     $"; inputs: {string.Join(", ", inputs.Select(i => i is null ? "-" : ShapeUtil.Format(i.shape) + (i.Name is null ? "" : $" ({i.Name})")))}" +
                     (backwardOf is null ? "" : $"; in the backward of {backwardOf}") +

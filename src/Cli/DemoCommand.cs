@@ -12,6 +12,7 @@ public sealed class DemoCommand : Command
     readonly Option<int> saeSteps = Vocabulary.Int("--sae-steps", 300, "SAE training steps", min: 1);
     readonly Option<ulong> seed = Vocabulary.Seed("seed of the model, data and SAE");
     readonly Option<string> outDir = Vocabulary.Out("report", "report folder; the model is saved in its model/ subfolder");
+    readonly Option<bool> detectAnomaly = Vocabulary.DetectAnomaly();
     readonly Option<Device> device = Vocabulary.Device();
     readonly Option<bool> quiet = Vocabulary.Quiet();
     // the test-sized model (vocabulary 16, L 8, 2 heads of 16), for the test that runs the demo
@@ -32,7 +33,7 @@ public sealed class DemoCommand : Command
         """)
     {
         size.Validators.Add(r => { if (r.GetValueOrDefault<string>() is not ("full" or "small")) r.AddError($"--size must be full or small, got '{r.GetValueOrDefault<string>()}'"); });
-        foreach (var option in new Option[] { steps, saeSteps, seed, outDir, device, quiet, size }) Add(option);
+        foreach (var option in new Option[] { steps, saeSteps, seed, outDir, detectAnomaly, device, quiet, size }) Add(option);
         SetAction(Run);
     }
 
@@ -42,7 +43,9 @@ public sealed class DemoCommand : Command
         ulong s = r.GetValue(seed);
         var options = r.GetValue(size) == "small" ? InductionDemo.Small(trainSteps, s) : new InductionOptions(Steps: trainSteps, Seed: s);
         string dir = Vocabulary.Folder(r.GetValue(outDir)!);
-        var d = InductionDemo.Run(options, r.GetValue(saeSteps), dir, r.GetValue(device)!, new Progress(r.GetValue(quiet)));
+        InductionDemoResult d;
+        using (Vocabulary.AnomalyMode(r.GetValue(detectAnomaly)))
+            d = InductionDemo.Run(options, r.GetValue(saeSteps), dir, r.GetValue(device)!, new Progress(r.GetValue(quiet)));
         var (run, L) = (d.Training, d.Length);
         Console.WriteLine($"report: {Path.GetFullPath(d.Index)} ({d.Wall.TotalSeconds:F0} s)");
         Console.WriteLine($"model: {run.Final.Step} steps in {run.Wall.TotalSeconds:F0} s; held-out loss {run.Final.FirstHalfLoss:F3} (random half) vs {run.Final.SecondHalfLoss:F3} (repeated half)");

@@ -11,10 +11,12 @@ namespace Interp.Cli;
 public sealed class DocstringCaseCommand : Command
 {
     readonly Option<int> steps = Vocabulary.Steps(4000, "training steps");
+    readonly Option<double> lr = Vocabulary.Lr(new DocstringOptions().LearningRate, "peak AdamW learning rate");
     readonly Option<ulong> seed = Vocabulary.Seed("seed of the model and the data");
     readonly Option<int> prompts = Vocabulary.Int("--prompts", 64, "held-out prompt pairs for the patching", min: 2);
     readonly Option<string> model = Vocabulary.Model("skip training: analyse the model saved in this folder (by an earlier run: OUT/model)");
     readonly Option<string> outDir = Vocabulary.Out(Path.Combine("report", "docstring"), "report folder; the model goes to its model/ subfolder");
+    readonly Option<bool> detectAnomaly = Vocabulary.DetectAnomaly();
     readonly Option<Device> device = Vocabulary.Device();
     readonly Option<bool> quiet = Vocabulary.Quiet();
 
@@ -22,7 +24,7 @@ public sealed class DocstringCaseCommand : Command
         Trains a docstring-completion toy and finds its circuit.
 
         Trains a 4-layer attention-only transformer (LayerNorm, learned positions, d_model 64, 4 heads of 16) with AdamW
-        (lr 1e-3 with warm-up and cosine decay, batch 64) on docstring prompts ("def f ( self , alpha , beta , gamma ):"
+        (lr 1e-3 unless --lr, with warm-up and cosine decay, batch 64) on docstring prompts ("def f ( self , alpha , beta , gamma ):"
         then a docstring listing ":param alpha", ...) to name the next parameter after each ":param", in layouts of 2-4
         parameters (the docstring listing 1 to all but one) and 1-3 description words, then finds the heads that carry
         the answer on 4-parameter prompts whose docstring lists 1 (the answer is the second): activation patching per
@@ -30,7 +32,7 @@ public sealed class DocstringCaseCommand : Command
         values, the attention patterns of the heads found, and the fraction of the logit difference they restore.
         """)
     {
-        foreach (var option in new Option[] { steps, seed, prompts, model, outDir, device, quiet }) Add(option);
+        foreach (var option in new Option[] { steps, lr, seed, prompts, model, outDir, detectAnomaly, device, quiet }) Add(option);
         SetAction(Run);
     }
 
@@ -39,7 +41,7 @@ public sealed class DocstringCaseCommand : Command
         var device = r.GetValue(this.device);
         ulong seed = r.GetValue(this.seed);
         int promptCount = r.GetValue(prompts);
-        var options = new DocstringOptions(Steps: r.GetValue(steps), Seed: seed);
+        var options = new DocstringOptions(Steps: r.GetValue(steps), Seed: seed, LearningRate: r.GetValue(lr));
         var progress = new Progress(r.GetValue(quiet));
         string outDir = Vocabulary.Folder(r.GetValue(this.outDir)!);
 
@@ -57,10 +59,15 @@ public sealed class DocstringCaseCommand : Command
         {
             progress.Note($"docstring: {options.NLayers}-layer attn-only, d_model {options.DModel}, {options.NHeads}x{options.DHead} heads, vocab {options.ModelConfig.DVocab}; " +
                 $"AdamW lr {options.LearningRate}, batch {options.BatchSize}, {options.Steps} steps, seed {seed}, on {device}");
-            var run = DocstringToy.Train(options, progress.Report,
-                e => progress.Note($"step {e.Step}: held-out loss {e.Loss:F3}, accuracy {e.Accuracy:P1}, among the def's parameters {e.ParameterAccuracy:P1}, logit diff {e.LogitDiff:F2}"),
-                device: device);
-            progress.Finish();
+            DocstringResult run;
+            using (Vocabulary.AnomalyMode(r.GetValue(detectAnomaly)))
+                try
+                {
+                    run = DocstringToy.Train(options, progress.Report,
+                        e => progress.Note($"step {e.Step}: held-out loss {e.Loss:F3}, accuracy {e.Accuracy:P1}, among the def's parameters {e.ParameterAccuracy:P1}, logit diff {e.LogitDiff:F2}"),
+                        device: device);
+                }
+                finally { progress.Finish(); }
             transformer = run.Model;
             transformer.Save(Path.Combine(outDir, "model"));
             summary = $"Trained for {run.Final.Step} steps of AdamW (lr {options.LearningRate}, batch {options.BatchSize}) in {run.Wall.TotalSeconds:F0} s on layouts of 2-{options.MaxParameters} parameters and 1-{options.MaxDescription} description words. " +
@@ -73,7 +80,7 @@ public sealed class DocstringCaseCommand : Command
         progress.Note($"docstring: patching on {promptCount} prompt pairs (activation, attribution, path)");
         var result = DocstringCircuit.Analyse(transformer, evalTask, DocstringToy.HeldOut(options, evalTask, promptCount));
         DocstringCircuitReport.Write(result, outDir, summary);
-        AtomicFile.WriteAllText(Path.Combine(outDir, "circuit.json"), JsonSerializer.Serialize(new
+        JsonFile.Write(Path.Combine(outDir, "circuit.json"), new
         {
             clean_logit_diff = result.CleanLogitDiff, corrupted_logit_diff = result.CorruptedLogitDiff,
             heads = result.Circuit.Select(c => new { c.Label, c.Denoising, noising_effect = c.NoisingEffect }),
@@ -81,7 +88,7 @@ public sealed class DocstringCaseCommand : Command
             receivers = result.Receivers.Select(x => x.ToString()),
             heads_denoising = Rows(result.HeadsDenoising), heads_noising = Rows(result.HeadsNoising), heads_attribution = Rows(result.HeadsAttribution),
             path_patching = result.PathPatching.ToDictionary(kv => kv.Key, kv => Rows(kv.Value)),
-        }, new JsonSerializerOptions { WriteIndented = true }));
+        });
         Console.WriteLine($"circuit: {string.Join(", ", result.Circuit.Select(c => c.Label))}; alone they restore {result.CircuitDenoised:F3} of the logit difference (denoising) and keep {result.CircuitOnly:F3} (every other head noised)");
         Console.WriteLine($"attribution vs activation patching (heads): r = {result.AttributionCorrelation:F3}");
         Console.WriteLine($"report: {Path.GetFullPath(Path.Combine(outDir, "index.html"))}");

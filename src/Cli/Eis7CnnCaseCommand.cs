@@ -32,7 +32,7 @@ public sealed class Eis7CnnCaseCommand : Command
         if (!File.Exists(model)) throw new CliError($"model file not found: '{model}'");
         if (!Mnist.IsAvailable) throw new CliError("the MNIST digits of ../shared/data/mnist were not found (or set $INTERP_SHARED_DATA)");
         int stride = r.GetValue(this.stride), examples = r.GetValue(this.examples);
-        string outDir = r.GetValue(this.outDir)!;
+        string outDir = Vocabulary.Folder(r.GetValue(this.outDir)!);
         var digits = Mnist.Load10k();
         var cnn = Eis7Cnn.Load(model, stride > 1 ? Eis7Cnn.EveryNth(digits, stride) : digits);
         Console.WriteLine($"digits: {cnn.Digits.Count}, labelled 1 by the model: {100 * cnn.FractionOnes:F2} %");

@@ -8,12 +8,14 @@ namespace Interp.Cli;
 public sealed class Eis7TransformerCaseCommand : Command
 {
     readonly Option<int> steps = Vocabulary.Steps(5000);
+    readonly Option<double> lr = Vocabulary.Lr(new Eis7TransformerOptions().LearningRate, "peak AdamW learning rate");
     readonly Option<ulong> seed = Vocabulary.Seed("seed of the initialisation and the split");
     readonly Option<int?> maxPairs = Vocabulary.MaybeInt("--max-pairs", "train and test on N random pairs only (a quick check; default all 12,769)", min: 4);
     readonly Option<string> labels = Vocabulary.Text("--labels", "the labels (default ../shared/data/eis7/transformer_labels.safetensors)");
     readonly Option<string> outDir = Vocabulary.Out(Path.Combine("report", "eis7-transformer"), "the report folder");
     readonly Option<string> save = Vocabulary.Text("--save", "also save the trained model and run here (default: run/ inside the report folder)");
     readonly Option<string> model = Vocabulary.Model("skip training: report on a run saved with --save");
+    readonly Option<bool> detectAnomaly = Vocabulary.DetectAnomaly();
     readonly Option<bool> quiet = Vocabulary.Quiet();
 
     public Eis7TransformerCaseCommand() : base("eis7-transformer", """
@@ -21,13 +23,13 @@ public sealed class Eis7TransformerCaseCommand : Command
 
         Trains the EIS VII challenge-2 transformer (1 layer, d_model 128, 8 heads of 16, ReLU MLP 1024, no LayerNorm,
         no attention/unembed biases, learned positions; tokens "x y =", label 0/1 predicted at "=") with full-batch AdamW
-        (lr 5e-4, betas 0.9/0.98, weight decay 1, 10 warm-up steps) on a seeded random half of the 113 x 113 pairs, prints
+        (lr 5e-4 unless --lr, betas 0.9/0.98, weight decay 1, 10 warm-up steps) on a seeded random half of the 113 x 113 pairs, prints
         the test-half accuracy and the wall time, and writes a report: true vs learned label grids, Fourier spectrum of
         the embedding, attention from "=", PCA of the residual before the MLP, logit contribution of x, y and the rest.
         Progress goes to stderr; Ctrl-C stops training after the current step and reports on the model as it is.
         """)
     {
-        foreach (var option in new Option[] { steps, seed, maxPairs, labels, outDir, save, model, quiet }) Add(option);
+        foreach (var option in new Option[] { steps, lr, seed, maxPairs, labels, outDir, save, model, detectAnomaly, quiet }) Add(option);
         SetAction(Run);
     }
 
@@ -36,9 +38,10 @@ public sealed class Eis7TransformerCaseCommand : Command
         string labelsPath = r.GetValue(this.labels) ?? Eis7Labels.DefaultPath
             ?? throw new CliError("no shared data folder found; name the labels with --labels FILE");
         if (!File.Exists(labelsPath)) throw new CliError($"labels file not found: '{labelsPath}'");
+        string outDir = Vocabulary.Folder(r.GetValue(this.outDir)!);
+        string saveDir = r.GetValue(save) ?? Path.Combine(outDir, "run");
+        if (r.GetValue(model) is null) Vocabulary.Folder(saveDir, "--save");
         var labels = Eis7Labels.Load(labelsPath);
-        string outDir = r.GetValue(this.outDir)!;
-        Directory.CreateDirectory(outDir);
         var progress = new Progress(r.GetValue(quiet));
 
         Eis7TransformerRun run;
@@ -49,11 +52,10 @@ public sealed class Eis7TransformerCaseCommand : Command
         }
         else
         {
-            var options = new Eis7TransformerOptions(Steps: r.GetValue(steps), Seed: r.GetValue(seed), MaxPairs: r.GetValue(maxPairs));
+            var options = new Eis7TransformerOptions(Steps: r.GetValue(steps), Seed: r.GetValue(seed), MaxPairs: r.GetValue(maxPairs), LearningRate: r.GetValue(lr));
             progress.Note($"eis7-transformer: d_model {options.DModel}, {options.NHeads}x{options.DHead} heads, d_mlp {options.DMlp}; full-batch AdamW lr {options.LearningRate}, " +
                 $"wd {options.WeightDecay}, {options.Steps} steps, seed {options.Seed}{(options.MaxPairs is int m ? $", {m} pairs" : "")}");
-            run = TrainWithCtrlC(labels, options, progress);
-            string saveDir = r.GetValue(save) ?? Path.Combine(outDir, "run");
+            using (Vocabulary.AnomalyMode(r.GetValue(detectAnomaly))) run = TrainWithCtrlC(labels, options, progress);
             Eis7TransformerRunFiles.Save(run, saveDir);
             Console.WriteLine($"saved the model and run to {saveDir}");
         }

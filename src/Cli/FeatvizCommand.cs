@@ -29,6 +29,7 @@ public sealed class FeatvizCommand : Command
         "auto", "mnist", "fashion", "none");
     readonly Option<string> outDir = Vocabulary.Out(Path.Combine("runs", "featviz"), "where featviz_<layer>.png and index.html go");
     readonly Option<ulong> seed = Vocabulary.Seed("seed of the initial images and the transforms");
+    readonly Option<bool> detectAnomaly = Vocabulary.DetectAnomaly();
     readonly Option<Device> device = Vocabulary.Device();
     readonly Option<bool> quiet = Vocabulary.Quiet();
 
@@ -41,7 +42,7 @@ public sealed class FeatvizCommand : Command
         the channel most. Prints every channel's value on its visualization and on its best dataset example.
         """)
     {
-        foreach (var option in new Option[] { model, layer, steps, lr, param, transforms, tv, l2, channels, top, data, outDir, seed, device, quiet }) Add(option);
+        foreach (var option in new Option[] { model, layer, steps, lr, param, transforms, tv, l2, channels, top, data, outDir, seed, detectAnomaly, device, quiet }) Add(option);
         SetAction(Run);
     }
 
@@ -53,12 +54,12 @@ public sealed class FeatvizCommand : Command
         double lr = r.GetValue(this.lr);
         ulong seed = r.GetValue(this.seed);
         var clock = Stopwatch.StartNew();
+        string outDir = Vocabulary.Folder(r.GetValue(this.outDir)!);
         var cnn = ModelFiles.LoadCnn(modelPath);
         var device = r.GetValue(this.device)!;
         if (device != Device.Cpu) cnn.To(device);
         cnn.Eval();
         var (data, dataName) = LoadData(r.GetValue(this.data)!, modelPath);
-        string outDir = Vocabulary.Folder(r.GetValue(this.outDir)!);
 
         var progress = new Progress(r.GetValue(quiet));
         var options = new LayerVisualizationOptions
@@ -75,10 +76,14 @@ public sealed class FeatvizCommand : Command
         var report = new HtmlReport($"Feature visualization of {Path.GetFileName(Path.TrimEndingDirectorySeparator(modelPath))}");
         report.Paragraph($"{param} parameterization, {steps} Adam steps (lr {lr}), transforms {transforms}, tv {options.TotalVariation}, l2 {options.L2}, seed {seed}. " +
             $"Left: the optimised input per channel; right: the {top} {dataName} images with the highest channel mean.");
-        foreach (var name in layers)
+        // every layer first, the files after: a run stopped by a NaN leaves no half of the output
+        var visualizations = new List<(string Name, LayerVisualization V)>();
+        using (Vocabulary.AnomalyMode(r.GetValue(detectAnomaly)))
+            foreach (var name in layers)
+                try { visualizations.Add((name, LayerVisualizer.Run(cnn, name, data, options, seed))); }
+                finally { progress.Finish(); }
+        foreach (var (name, v) in visualizations)
         {
-            var v = LayerVisualizer.Run(cnn, name, data, options, seed);
-            progress.Finish();
             string file = $"featviz_{name}.png";
             LayerVisualizer.SaveGrid(Path.Combine(outDir, file), v, data);
             Console.WriteLine($"{name}: {v.Channels.Length} channels in {v.Render.Elapsed.TotalSeconds:F1} s, objective {v.Render.InitialObjective:F3} -> {v.Render.FinalObjective:F3}; {Path.Combine(outDir, file)}");

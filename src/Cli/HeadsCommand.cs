@@ -28,9 +28,9 @@ public sealed class HeadsCommand : Command
 
     int Run(ParseResult r)
     {
+        string dir = inputs.OutDir(r);
         var model = inputs.LoadModel(r);
         var (tokens, repeatStart, description) = inputs.TokensFor(r, model);
-        string dir = inputs.OutDir(r);
         var scan = HeadScan.Run(model, tokens, repeatStart ?? 0);
         Console.WriteLine($"interp heads: {model.Config.NLayers} layers x {model.Config.NHeads} heads on {description}");
         foreach (var kind in Enum.GetValues<HeadScoreKind>())

@@ -27,9 +27,9 @@ public sealed class LensCommand : Command
 
     int Run(ParseResult r)
     {
+        string dir = inputs.OutDir(r);
         var model = inputs.LoadModel(r);
         var (tokens, repeatStart, description) = inputs.TokensFor(r, model, plainIfShort: true);
-        string dir = inputs.OutDir(r);
         var scan = LensScan.Run(model, tokens);
         Console.WriteLine($"interp lens: {description}");
         // position p predicts token p+1: the repeat is predictable from position repeatStart on

@@ -27,9 +27,9 @@ public sealed class NormsCommand : Command
 
     int Run(ParseResult r)
     {
+        string dir = inputs.OutDir(r);
         var model = inputs.LoadModel(r);
         var (tokens, _, description) = inputs.TokensFor(r, model, plainIfShort: true);
-        string dir = inputs.OutDir(r);
         string name = Path.GetFileName(Path.TrimEndingDirectorySeparator(r.GetValue(inputs.Model)!));
         var norms = ResidualNorms.Measure(model, tokens, excludeBos: !r.GetValue(keepBos), modelName: name);
         Console.WriteLine($"interp norms: {description}");

@@ -57,6 +57,7 @@ internal sealed class PatchSetup
             (null, null) => throw new CliError("needs one MODEL (a folder from `interp train induction`, or a GPT-2 checkpoint) as --model or the first argument"),
             _ => throw new CliError("name the model once: MODEL or --model"),
         };
+        string outDir = Vocabulary.Folder(r.GetValue(o.Out)!);
         var model = ModelFiles.LoadTransformer(path, r.GetValue(o.Device));
         model.Eval();
         var cfg = model.Config;
@@ -72,8 +73,6 @@ internal sealed class PatchSetup
             "noising" => [PatchDirection.Noising],
             _ => [PatchDirection.Denoising, PatchDirection.Noising],
         };
-        string outDir = r.GetValue(o.Out)!;
-        CheckWritable(outDir);
 
         var (clean, corrupted, answers, wrong) = InductionPrompts.Make(cfg.DVocab, length, prompts, bos, seed);
         var (c, k) = ActivationPatching.Baselines(model, clean, corrupted, PatchMetrics.LogitDiff(answers, wrong));
@@ -108,20 +107,5 @@ internal sealed class PatchSetup
     }
 
     public void WriteJson(string name, object content) =>
-        AtomicFile.WriteAllText(File(name), JsonSerializer.Serialize(content, new JsonSerializerOptions { WriteIndented = true }) + "\n");
-
-    static void CheckWritable(string dir)
-    {
-        try
-        {
-            Directory.CreateDirectory(dir);
-            string probe = Path.Combine(dir, $".probe-{Guid.NewGuid():N}");
-            System.IO.File.WriteAllText(probe, "");
-            System.IO.File.Delete(probe);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            throw new CliError($"cannot write to --out '{dir}': {e.Message}");
-        }
-    }
+        JsonFile.Write(File(name), content);
 }

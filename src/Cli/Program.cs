@@ -2,16 +2,14 @@ using System.CommandLine;
 using System.CommandLine.Help;
 using System.CommandLine.Invocation;
 using System.CommandLine.Parsing;
-using System.Text.Json;
 using Interp.Cli;
-using Interp.IO;
 
 return CommandLine.Execute(args);
 
 /// <summary>
 /// <c>interp</c>: the verbs (each a Command class that parses, calls one library pipeline and prints), the help
-/// generated from them, and one rule for mistakes: a bad argument or an unreadable file is one line on stderr,
-/// "interp VERB: what is wrong", and exit status 1.
+/// generated from them, and one rule for what goes wrong: one line on stderr, "interp VERB: what is wrong", and the
+/// exit status of <see cref="ExitStatus"/> (2 for bad input, 1 for a failure of the machine, 4 for a diverged run).
 /// </summary>
 public static class CommandLine
 {
@@ -74,25 +72,30 @@ public static class CommandLine
         string verb = VerbOf(result);
         if (result.Errors.Count > 0)
         {
-            string message = result.UnmatchedTokens.Count > 0 ? $"unexpected argument '{result.UnmatchedTokens[0]}'"
-                : result.Errors[0].Message.Split('\n')[0].TrimEnd('.');
-            Console.Error.WriteLine($"{verb}: {message} (see {verb} --help)");
-            return 1;
+            Console.Error.WriteLine($"{verb}: {ParseError(result)} (see {verb} --help)");
+            return ExitStatus.BadInput;
         }
         try
         {
             return result.Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false, Output = Console.Out, Error = Console.Error });
         }
-        catch (Exception e) when (IsUserError(e))
+        catch (Exception e)
         {
-            Console.Error.WriteLine($"{verb}: {e.Message.Split('\n')[0]}");
-            return 1;
+            var (status, line) = ExitStatus.Of(e);
+            Console.Error.WriteLine($"{verb}: {line}");
+            if (Environment.GetEnvironmentVariable(ExitStatus.StackTraceVariable) == "1") Console.Error.WriteLine(e);
+            return status;
         }
     }
 
-    // what a user can cause and fix: named the bad argument or file, and no stack trace helps them
-    static bool IsUserError(Exception e) => e is CliError or ArgumentException or IOException or InvalidDataException or JsonException
-        or SafeTensorsFormatException or UnauthorizedAccessException or NotSupportedException;
+    static string ParseError(ParseResult result)
+    {
+        if (result.UnmatchedTokens.Count > 0) return $"unexpected argument '{result.UnmatchedTokens[0]}'";
+        var command = result.CommandResult.Command;
+        if (command.Action is null && command.Subcommands.Count > 0)   // "interp case" alone: the usage, in one line
+            return $"needs one of {string.Join(", ", command.Subcommands.Select(c => c.Name))}";
+        return result.Errors[0].Message.Split('\n')[0].TrimEnd('.');
+    }
 
     /// <summary>"interp train cnn" for the verb the arguments name.</summary>
     static string VerbOf(ParseResult result)

@@ -25,6 +25,7 @@ public sealed class SaeCommand : Command
     readonly Option<int> features = Vocabulary.Int("--features", 24, "features shown in the report, spread over the live features by density", min: 0);
     readonly Option<ulong> seed = Vocabulary.Seed("seed of the SAE, the data and the shuffles");
     readonly Option<string> outDir = Vocabulary.Out(Path.Combine("runs", "sae"), "sae_weights.safetensors, cfg.json, metrics.json and report/ go here");
+    readonly Option<bool> detectAnomaly = Vocabulary.DetectAnomaly();
     readonly Option<Device> device = Vocabulary.Device();
     readonly Option<bool> quiet = Vocabulary.Quiet();
 
@@ -39,7 +40,7 @@ public sealed class SaeCommand : Command
         used for training or metrics (its activation is atypical).
         """)
     {
-        foreach (var option in new Option[] { model, hook, arch, dSae, l1, k, steps, batch, lr, resampleEvery, data, features, seed, outDir, device, quiet })
+        foreach (var option in new Option[] { model, hook, arch, dSae, l1, k, steps, batch, lr, resampleEvery, data, features, seed, outDir, detectAnomaly, device, quiet })
             Add(option);
         SetAction(Run);
     }
@@ -52,7 +53,8 @@ public sealed class SaeCommand : Command
         var options = new SaePipelineOptions(Hook: r.GetValue(hook), Architecture: r.GetValue(arch)!, DSae: r.GetValue(dSae), L1: r.GetValue(l1), K: r.GetValue(k),
             Steps: r.GetValue(steps), Batch: r.GetValue(batch), LearningRate: r.GetValue(lr), ResampleEvery: r.GetValue(resampleEvery), Data: r.GetValue(data)!,
             Features: r.GetValue(features), Seed: r.GetValue(seed), ModelName: Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(path))));
-        var run = SaePipeline.Run(transformer, options, dir, new Progress(r.GetValue(quiet)));
+        SaeRun run;
+        using (Vocabulary.AnomalyMode(r.GetValue(detectAnomaly))) run = SaePipeline.Run(transformer, options, dir, new Progress(r.GetValue(quiet)));
         var (cfg, m, ce, t) = (run.Sae.Config, run.Metrics, run.Ce, run.Training);
         Console.WriteLine($"sae: {cfg.Architecture}, d_in {cfg.DIn}, d_sae {cfg.DSae}, hook {cfg.HookName}, {options.Steps} steps of {options.Batch} rows in {t.Wall.TotalSeconds:F1} s" +
             (t.Resamplings.Count > 0 ? $", resampled {string.Join("/", t.Resamplings.Select(x => x.Resampled))} dead features" : ""));

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Diagnostics;
+using Interp.Autograd;
 using Interp.Data;
 using Interp.Training;
 
@@ -18,6 +19,7 @@ public sealed class TrainCnnCommand : Command
     readonly Option<int> hidden = Vocabulary.Int("--hidden", 128, "width of the hidden linear layer", min: 1);
     readonly Option<string> outDir = Vocabulary.Out(Path.Combine("runs", "cnn"), "checkpoints and the final weights (model.safetensors) go here");
     readonly Option<bool> resume = Vocabulary.Flag("--resume", "continue from the checkpoint in --out (same network; the epochs may be raised)");
+    readonly Option<bool> detectAnomaly = Vocabulary.DetectAnomaly();
     readonly Option<Device> device = Vocabulary.Device();
     readonly Option<bool> quiet = Vocabulary.Quiet();
 
@@ -34,7 +36,7 @@ public sealed class TrainCnnCommand : Command
             if (r.GetValueOrDefault<string>()?.Split(',') is not [var c1, var c2] || !(int.TryParse(c1, out int a) && a > 0 && int.TryParse(c2, out int b) && b > 0))
                 r.AddError($"--channels needs two positive integers C1,C2, got '{r.GetValueOrDefault<string>()}'");
         });
-        foreach (var option in new Option[] { epochs, batch, lr, constantLr, seed, channels, onePool, hidden, outDir, resume, device, quiet }) Add(option);
+        foreach (var option in new Option[] { epochs, batch, lr, constantLr, seed, channels, onePool, hidden, outDir, resume, detectAnomaly, device, quiet }) Add(option);
         SetAction(Run);
     }
 
@@ -49,35 +51,28 @@ public sealed class TrainCnnCommand : Command
         };
         string dir = r.GetValue(outDir)!;
         if (!FashionMnist.IsAvailable)
-        {
-            Console.Error.WriteLine($"interp train cnn: Fashion-MNIST not found in {FashionMnist.Directory}; install it with: apt-get install -y {FashionMnist.DebianPackage} (or set INTERP_FASHION_MNIST)");
-            return 2;
-        }
+            throw new CliError($"Fashion-MNIST not found in {FashionMnist.Directory}; install it with: apt-get install -y {FashionMnist.DebianPackage} (or set INTERP_FASHION_MNIST)");
         if (r.GetValue(resume))
         {
-            if (!Checkpoint.Exists(dir)) { Console.Error.WriteLine($"interp train cnn: --resume: no checkpoint in '{dir}'"); return 2; }
+            if (!Checkpoint.Exists(dir)) throw new CliError($"--resume: no checkpoint in '{dir}'");
             var saved = Checkpoint.ReadConfig<CnnRun>(dir);
             if (saved with { Epochs = run.Epochs } != run)
-            {
-                Console.Error.WriteLine($"interp train cnn: --resume: the checkpoint in '{dir}' is of another run: {saved} (this one: {run})");
-                return 2;
-            }
+                throw new CliError($"--resume: the checkpoint in '{dir}' is of another run: {saved} (this one: {run})");
         }
+        Vocabulary.Folder(dir);
         var (train, test) = (FashionMnist.Load(train: true), FashionMnist.Load(train: false));
         var progress = new Progress(r.GetValue(quiet));
         progress.Note($"Fashion-MNIST: {train.Count} training, {test.Count} test images");
         using var stop = new StopOnCtrlC();
+        using var anomaly = Vocabulary.AnomalyMode(r.GetValue(detectAnomaly));
         CnnTrainingResult result;
         try { result = CnnTraining.Train(run, train, dir, r.GetValue(resume), r.GetValue(device)!, progress, stop.Requested); }
-        catch (ArithmeticException e)   // a NaN/Inf loss: the trainer stopped before the update
-        {
-            Console.Error.WriteLine($"interp train cnn: {e.Message} (the last checkpoint in '{dir}' is intact)");
-            return 4;
-        }
+        catch (NonFiniteException e) { throw ExitStatus.NotingTheCheckpoint(e, dir); }   // the trainer stopped before the update
+        finally { progress.Finish(); }
         if (result.Stopped)
         {
             Console.Error.WriteLine($"interrupted: checkpoint at step {result.Step}/{result.TotalSteps} saved in '{dir}' (continue with --resume)");
-            return 130;
+            return ExitStatus.Interrupted;
         }
         var model = result.Model;
         double accuracy = ImageClassification.Accuracy(x => model.Forward(x.To(model.Device)), test);

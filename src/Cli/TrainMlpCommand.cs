@@ -11,6 +11,7 @@ public sealed class TrainMlpCommand : Command
     readonly Option<int> epochs = Vocabulary.Int("--epochs", 2, "passes over the 60,000 training images", min: 1);
     readonly Option<double> lr = Vocabulary.Lr(1e-3, "Adam learning rate");
     readonly Option<ulong> seed = Vocabulary.Seed("seed of the initialisation and the shuffles");
+    readonly Option<bool> detectAnomaly = Vocabulary.DetectAnomaly();
     readonly Option<Device> device = Vocabulary.Device();
     readonly Option<bool> quiet = Vocabulary.Quiet();
 
@@ -22,7 +23,7 @@ public sealed class TrainMlpCommand : Command
         {FashionMnist.Directory} (Debian package {FashionMnist.DebianPackage}).
         """)
     {
-        foreach (var option in new Option[] { epochs, lr, seed, device, quiet }) Add(option);
+        foreach (var option in new Option[] { epochs, lr, seed, detectAnomaly, device, quiet }) Add(option);
         SetAction(Run);
     }
 
@@ -30,17 +31,16 @@ public sealed class TrainMlpCommand : Command
     {
         var wall = Stopwatch.StartNew();
         if (!FashionMnist.IsAvailable)
-        {
-            Console.Error.WriteLine($"interp train mlp: Fashion-MNIST not found in {FashionMnist.Directory}; install it with: apt-get install -y {FashionMnist.DebianPackage} (or set INTERP_FASHION_MNIST)");
-            return 2;
-        }
+            throw new CliError($"Fashion-MNIST not found in {FashionMnist.Directory}; install it with: apt-get install -y {FashionMnist.DebianPackage} (or set INTERP_FASHION_MNIST)");
         var (train, test) = (FashionMnist.Load(train: true), FashionMnist.Load(train: false));
         var options = new MlpOptions(Epochs: r.GetValue(epochs), LearningRate: r.GetValue(lr), Seed: r.GetValue(seed), Device: r.GetValue(device));
         var progress = new Progress(r.GetValue(quiet));
         progress.Note($"Fashion-MNIST: {train.Count} training, {test.Count} test images; MLP {train.Height * train.Width}-{options.Hidden}-{MlpClassifier.Classes}, " +
             $"Adam lr {options.LearningRate}, batch {options.BatchSize}, {options.Epochs} epochs, seed {options.Seed}, on {options.Device}");
-        var model = MlpClassifier.Train(train, options, progress.Report);
-        progress.Finish();
+        Interp.Nn.Mlp model;
+        using (Vocabulary.AnomalyMode(r.GetValue(detectAnomaly)))
+            try { model = MlpClassifier.Train(train, options, progress.Report); }
+            finally { progress.Finish(); }
         double accuracy = MlpClassifier.Accuracy(model, test);
         Console.WriteLine($"test accuracy: {accuracy:P2} ({Math.Round(accuracy * test.Count)}/{test.Count})");
         Console.WriteLine($"wall time: {wall.Elapsed.TotalSeconds:F1} s");

@@ -23,6 +23,7 @@ public sealed class UnspeakableCommand : Command
     readonly Option<int> batch = Vocabulary.Int("--batch", 256, "tokens optimised together", min: 1);
     readonly Option<string> outFile = Vocabulary.Out(Path.Combine("runs", "unspeakable.tsv"), "FILE: tab-separated token, argmax (1/0), probability, margin");
     readonly Option<ulong> seed = Vocabulary.Seed("seed of the start vectors");
+    readonly Option<bool> detectAnomaly = Vocabulary.DetectAnomaly();
     readonly Option<Device> device = Vocabulary.Device();
     readonly Option<bool> quiet = Vocabulary.Quiet();
 
@@ -34,7 +35,7 @@ public sealed class UnspeakableCommand : Command
         A token reported reachable is certified by the vector found; an unreachable one was not reached in --steps steps.
         """)
     {
-        foreach (var option in new Option[] { model, via, prompt, tokens, steps, lr, batch, outFile, seed, device, quiet }) Add(option);
+        foreach (var option in new Option[] { model, via, prompt, tokens, steps, lr, batch, outFile, seed, detectAnomaly, device, quiet }) Add(option);
         SetAction(Run);
     }
 
@@ -48,7 +49,7 @@ public sealed class UnspeakableCommand : Command
         {
             Steps = r.GetValue(steps), LearningRate = r.GetValue(lr), BatchSize = r.GetValue(batch), Seed = r.GetValue(seed), Progress = progress.Report,
         };
-        string outFile = r.GetValue(this.outFile)!;
+        string outFile = Vocabulary.OutFile(r.GetValue(this.outFile)!);
 
         var clock = Stopwatch.StartNew();
         var transformer = ModelFiles.LoadTransformer(path, r.GetValue(device));
@@ -56,24 +57,19 @@ public sealed class UnspeakableCommand : Command
         var ids = ParseRange(r.GetValue(tokens), vocab);
         progress.Note($"unspeakable: {path} (d_model {transformer.Config.DModel}, vocabulary {vocab}); {ids.Length} tokens via {via}, {options.Steps} Adam steps at lr {options.LearningRate}");
         TokenReach[] results;
-        try
-        {
-            results = via == "resid"
-                ? UnspeakableTokens.ViaFinalResidual(transformer, ids, options)
-                : UnspeakableTokens.ViaInputEmbedding(transformer, prompt, ids, options);
-        }
-        finally { progress.Finish(); }
+        using (Vocabulary.AnomalyMode(r.GetValue(detectAnomaly)))
+            try
+            {
+                results = via == "resid"
+                    ? UnspeakableTokens.ViaFinalResidual(transformer, ids, options)
+                    : UnspeakableTokens.ViaInputEmbedding(transformer, prompt, ids, options);
+            }
+            finally { progress.Finish(); }
 
         var text = new StringBuilder("token\targmax\tprobability\tmargin\n");
         foreach (var x in results)
             text.Append(CultureInfo.InvariantCulture, $"{x.Token}\t{(x.CanBeArgmax ? 1 : 0)}\t{x.Probability:G6}\t{x.Margin:G6}\n");
-        string? dir = Path.GetDirectoryName(Path.GetFullPath(outFile));
-        try
-        {
-            if (dir is not null) Directory.CreateDirectory(dir);
-            AtomicFile.WriteAllText(outFile, text.ToString());
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { throw new CliError($"cannot write --out '{outFile}': {e.Message}"); }
+        AtomicFile.WriteAllText(outFile, text.ToString());
 
         var never = results.Where(x => !x.CanBeArgmax).ToArray();
         Console.WriteLine($"{results.Length - never.Length} of {results.Length} tokens made the argmax via {via}; {never.Length} never:");

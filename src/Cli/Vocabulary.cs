@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.CommandLine.Parsing;
 using System.Globalization;
+using Interp.IO;
 
 namespace Interp.Cli;
 
@@ -107,16 +108,46 @@ public static class Vocabulary
         throw new CliError($"--device must be cpu or cuda, got '{text}'");
     }
 
-    /// <summary>Creates the folder now, so a verb fails before its work and not after it.</summary>
+    public static Option<bool> DetectAnomaly() =>
+        Flag("--detect-anomaly", "check every op's output for NaN/Inf and stop at the first, naming the op and the hook point (slower)");
+
+    /// <summary>Anomaly mode for the rest of the verb when <paramref name="on"/> (dispose to end it), else null.</summary>
+    public static IDisposable? AnomalyMode(bool on) => on ? Interp.Autograd.Anomaly.Enable() : null;
+
+    /// <summary>
+    /// Creates the folder and writes and removes a probe file in it now, so a verb refuses an output folder it cannot
+    /// write before its work, not after it (a full disk there is the machine's failure: its IOException goes on).
+    /// </summary>
     public static string Folder(string dir, string option = "--out")
     {
-        try { Directory.CreateDirectory(dir); }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
+        string probe = Path.Combine(dir, $".interp-probe-{Environment.ProcessId}-{Guid.NewGuid():N}");
+        try
         {
-            throw new CliError($"cannot create the {option} folder '{dir}': {e.Message}");
+            Directory.CreateDirectory(dir);
+            using (var f = new FileStream(probe, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1, FileOptions.DeleteOnClose))
+            {
+                f.WriteByte(0);
+                f.Flush(flushToDisk: true);
+            }
+        }
+        catch (Exception e) when (e is UnauthorizedAccessException or ArgumentException or NotSupportedException
+            || (e is IOException && !IsDiskFull(e)))
+        {
+            throw new CliError($"cannot write to the {option} folder '{dir}': {e.Message}");
         }
         return dir;
     }
+
+    /// <summary>As <see cref="Folder"/> for an output file: its folder is created and probed (a device such as /dev/null is taken as it is).</summary>
+    public static string OutFile(string path, string option = "--out")
+    {
+        if (AtomicFile.IsDevice(path)) return path;
+        if (Directory.Exists(path)) throw new CliError($"{option} '{path}' is a folder; it needs a file name");
+        Folder(Path.GetDirectoryName(Path.GetFullPath(path))!, option);
+        return path;
+    }
+
+    static bool IsDiskFull(Exception e) => e.HResult == 28 || e.Message.Contains("No space left", StringComparison.Ordinal);   // ENOSPC
 
     static int ParseInt(ArgumentResult r, string name, int min)
     {

@@ -2,7 +2,7 @@ using Xunit;
 
 namespace Interp.Tests.Cli;
 
-/// <summary>The small verbs end to end: what they print for good input, one line and exit 1 for bad input.</summary>
+/// <summary>The small verbs end to end: what they print for good input, one line and exit 2 for bad input.</summary>
 [Collection("Console")]
 public class CommandTests
 {
@@ -42,11 +42,11 @@ public class CommandTests
     [InlineData("generate|--model|MODEL|--prompt|hi", "needs a model with GPT-2's vocabulary")]
     [InlineData("generate|--model|MODEL|--tokens|1 2|--max-new|40", "exceed the model's context of 17")]
     [InlineData("generate|--model|MODEL|--tokens|1|--temperature|-1", "--temperature must be >= 0")]
-    public void BadArgumentsGiveOneLineAndExitOne(string joined, string expected)
+    public void BadArgumentsGiveOneLineAndExitTwo(string joined, string expected)
     {
         var args = joined.Split('|').Select(s => s == "MODEL" ? TrainedModels.InductionDir : s).ToArray();
         var (exit, _, err) = Cli(args);
-        Assert.Equal(1, exit);
+        Assert.Equal(2, exit);
         Assert.Contains(expected, err);
         Assert.Single(err.Trim().Split('\n'));
     }

@@ -28,7 +28,7 @@ public class AnomalyTests
 
         Assert.True(float.IsNaN(model.Forward(tokens).ToArray<float>()[0]));   // off by default: NaN flows on silently
         using var _ = Anomaly.Enable();
-        var e = Assert.Throws<ArithmeticException>(() => model.Forward(tokens));
+        var e = Assert.Throws<NonFiniteException>(() => model.Forward(tokens));
         Assert.Contains("produced NaN", e.Message);
         Assert.Contains("[2, 16, 8]", e.Message);                              // W_Q's shape among the inputs'
         Assert.Contains("after hook point blocks.1.ln1.hook_normalized", e.Message);
@@ -40,7 +40,7 @@ public class AnomalyTests
         var x = Tensor.FromArray([0.0, 1.0], requiresGrad: true);
         using var _ = Anomaly.Enable();
         var y = x.Sqrt().Sum();                                                  // finite: sqrt(0) = 0
-        var e = Assert.Throws<ArithmeticException>(() => y.Backward());         // d sqrt(x)/dx at 0 = 1/(2·0) = Inf
+        var e = Assert.Throws<NonFiniteException>(() => y.Backward());         // d sqrt(x)/dx at 0 = 1/(2·0) = Inf
         Assert.Contains("produced Inf", e.Message);
         Assert.Contains("in the backward of sqrt", e.Message);
     }
@@ -62,10 +62,19 @@ public class AnomalyTests
         var (trainer, model) = NewTrainer(step => step == 3 ? double.NaN : 1);
         trainer.Run(maxSteps: 3);
         var before = model.Parameters().SelectMany(p => p.ToDoubleArray()).ToArray();
-        var e = Assert.Throws<ArithmeticException>(() => trainer.Run());
+        var e = Assert.Throws<NonFiniteException>(() => trainer.Run());
         Assert.Contains("loss is NaN at step 4", e.Message);
         Assert.Equal(3, trainer.Step);
         Assert.Equal(before, model.Parameters().SelectMany(p => p.ToDoubleArray()).ToArray());   // no NaN spread into the weights
+    }
+
+    [Fact]
+    public void AParameterMadeNaNByTheUpdateStopsTrainingThoughTheLossWasFinite()
+    {
+        // sqrt(0·out) is 0, but its backward is 0/0: the loss is finite, the gradient and so the weights are NaN
+        var (trainer, _) = NewTrainer(_ => 1, head: t => (t * 0).Sqrt());
+        var e = Assert.Throws<NonFiniteException>(() => trainer.TrainStep());
+        Assert.Contains("holds NaN or Inf at step 1, after the update", e.Message);
     }
 
     [Fact]
@@ -73,7 +82,7 @@ public class AnomalyTests
     {
         // log of a negative output: NaN at the log, long before the loss
         var (trainer, _) = NewTrainer(_ => 1, detect: true, head: t => (t - 1e6).Log());
-        var e = Assert.Throws<ArithmeticException>(() => trainer.TrainStep());
+        var e = Assert.Throws<NonFiniteException>(() => trainer.TrainStep());
         Assert.Contains("anomaly: log produced NaN", e.Message);
         Assert.Contains("[8, 1]", e.Message);
         Assert.False(Anomaly.IsEnabled);                                          // only for the step

@@ -15,15 +15,13 @@ public static class Eis7TransformerRunFiles
 {
     sealed record RunFile(Eis7TransformerOptions Options, List<Eis7Eval> Curve, double WallSeconds);
 
-    static readonly JsonSerializerOptions Indented = new() { WriteIndented = true };
 
     public static void Save(Eis7TransformerRun run, string folder)
     {
         Directory.CreateDirectory(folder);
         run.Model.SaveSafeTensors(Path.Combine(folder, "model.safetensors"));
-        AtomicFile.WriteAllText(Path.Combine(folder, "config.json"), JsonSerializer.Serialize(run.Model.Config, Indented));
-        AtomicFile.WriteAllText(Path.Combine(folder, "run.json"),
-            JsonSerializer.Serialize(new RunFile(run.Options, run.Curve.ToList(), run.Wall.TotalSeconds), Indented));
+        JsonFile.Write(Path.Combine(folder, "config.json"), run.Model.Config);
+        JsonFile.Write(Path.Combine(folder, "run.json"), new RunFile(run.Options, run.Curve.ToList(), run.Wall.TotalSeconds));
     }
 
     /// <summary>The run saved in <paramref name="folder"/>; its split is recomputed from the saved options for a p x p grid.</summary>
@@ -33,7 +31,8 @@ public static class Eis7TransformerRunFiles
         foreach (var f in new[] { weights, config, runFile })
             if (!File.Exists(f)) throw new FileNotFoundException($"eis7 transformer run: '{folder}' has no {Path.GetFileName(f)} (save a run with --save)", f);
         var cfg = JsonSerializer.Deserialize<TransformerConfig>(File.ReadAllText(config)) ?? throw new InvalidDataException($"'{config}' is empty");
-        var run = JsonSerializer.Deserialize<RunFile>(File.ReadAllText(runFile)) ?? throw new InvalidDataException($"'{runFile}' is empty");
+        var run = JsonSerializer.Deserialize<RunFile>(File.ReadAllText(runFile), JsonFile.Options) ?? throw new InvalidDataException($"'{runFile}' is empty");
+        if (run.Options is null || run.Curve is null) throw new InvalidDataException($"eis7 transformer run: '{runFile}' lacks its options or curve");
         if (cfg.DVocab != p + 1) throw new InvalidDataException($"eis7 transformer run: the model in '{folder}' has vocabulary {cfg.DVocab}, the labels need {p + 1}");
         var model = new HookedTransformer(cfg);
         model.LoadSafeTensors(weights);

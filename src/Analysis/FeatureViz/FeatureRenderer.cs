@@ -34,7 +34,8 @@ public static class FeatureRenderer
 {
     /// <summary>
     /// Maximises <paramref name="objective"/> over the images of <paramref name="param"/>. The model's own parameters
-    /// should not require grad (the <see cref="Cnn"/> overload sees to it), or their gradients pile up.
+    /// should not require grad (the <see cref="Cnn"/> overload sees to it), or their gradients pile up. A NaN or
+    /// infinite objective or image parameter stops it (<see cref="Divergence"/>), naming the step.
     /// </summary>
     public static RenderResult Render(Func<Tensor, Activations> model, Objective objective, IImageParam param, RenderOptions? options = null)
     {
@@ -48,13 +49,18 @@ public static class FeatureRenderer
         using (GradMode.EnableGrad())
             for (int step = 1; step <= options.Steps; step++)
             {
-                var images = Transforms.ApplyAll(options.Transforms, param.Image(), gen);
-                var value = objective.Evaluate(model(images));
-                adam.ZeroGrad();
-                (-value).Backward();
-                adam.Step();
-                history.Add(value.Item());
-                options.Progress?.Invoke(new StepReport(step, options.Steps, 1, 1, -history[^1], (long)step * images.Size(0), step, clock.Elapsed));
+                int count = Divergence.AtStep("feature viz", step, () =>
+                {
+                    var images = Transforms.ApplyAll(options.Transforms, param.Image(), gen);
+                    var value = objective.Evaluate(model(images));
+                    history.Add(Divergence.CheckLoss("feature viz", step, value.Item()));
+                    adam.ZeroGrad();
+                    (-value).Backward();
+                    adam.Step();
+                    Divergence.CheckParameters("feature viz", step, param.Parameters.Select((p, i) => ($"image parameter {i}", p)));
+                    return images.Size(0);
+                });
+                options.Progress?.Invoke(new StepReport(step, options.Steps, 1, 1, -history[^1], (long)step * count, step, clock.Elapsed));
             }
         double final = Value(model, objective, param);
         using (GradMode.NoGrad()) return new RenderResult(param.Image().Detach(), history, initial, final, clock.Elapsed);

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using Interp.IO;
 
 namespace Interp.Analysis.Sae;
 
@@ -49,9 +50,8 @@ public sealed record SaeConfig
         _ = DType;
     }
 
-    static readonly JsonSerializerOptions Indented = new() { WriteIndented = true };
 
-    public string ToJson() => JsonSerializer.Serialize(this, Indented);
+    public string ToJson() => JsonFile.Serialize(this);
 
     /// <summary>Reads cfg.json text; unknown SAELens fields are ignored. Errors name <paramref name="source"/>.</summary>
     public static SaeConfig FromJson(string json, string source = "cfg.json")

@@ -80,14 +80,14 @@ public static class SaePipeline
 
         var (weights, cfg) = sae.Save(outDir);
         string metricsFile = Path.Combine(outDir, "metrics.json");
-        AtomicFile.WriteAllText(metricsFile, JsonSerializer.Serialize(new
+        JsonFile.Write(metricsFile, new
         {
             hook, arch = o.Architecture, d_in = dIn, d_sae = config.DSae, steps = options.Steps, batch = o.Batch, training_seconds = training.Wall.TotalSeconds,
             final_loss = training.Losses[^1], resampled = training.Resamplings.Select(r => new { step = r.Step, features = r.Resampled }),
             l0 = metrics.L0, mse = metrics.Mse, mse_per_row = metrics.MsePerRow, explained_variance = metrics.ExplainedVariance,
             dead_fraction = metrics.DeadFraction, dense_fraction = metrics.DenseFraction, eval_rows = metrics.Rows,
             ce_clean = ce.Clean, ce_spliced = ce.Spliced, ce_zero_ablation = ce.ZeroAblation, ce_loss_recovered = ce.Recovered,
-        }, new JsonSerializerOptions { WriteIndented = true }));
+        });
         var (index, histogram) = FeatureReport.Write(Path.Combine(outDir, "report"), sae, metrics, ce, examples, effects,
             ShownFeatures(metrics.FeatureDensity, o.Features));
         return new SaeRun(sae, training, metrics, ce, dataName, weights, cfg, metricsFile, index, histogram);

@@ -38,6 +38,7 @@ public sealed class SaeTrainer
     readonly Func<Tensor> nextBatch;
     readonly Func<int, Tensor> sampleRows;
     readonly Generator gen;
+    int stepsTaken;
 
     /// <param name="nextBatch">the next training minibatch [batch, d_in] (e.g. ActivationStore.NextBatch)</param>
     /// <param name="sampleRows">n fresh rows [n, d_in] for the b_dec initialisation and for resampling (e.g. ActivationStore.Collect)</param>
@@ -84,17 +85,26 @@ public sealed class SaeTrainer
         return new SaeTrainingResult(losses, resamplings, clock.Elapsed);
     }
 
-    /// <summary>One optimizer step on x [batch, d_in]; returns the loss and the (detached) feature activations.</summary>
+    /// <summary>
+    /// One optimizer step on x [batch, d_in]; returns the loss and the (detached) feature activations. A NaN or
+    /// infinite loss stops before the update, a NaN or infinite parameter after it (<see cref="Divergence"/>).
+    /// </summary>
     public (double Loss, Tensor Features) Step(Tensor x)
     {
-        sae.Train();
-        var loss = sae.Loss(x.To(sae.Config.DType).To(sae.Device));
-        Optimizer.ZeroGrad();
-        loss.Total.Backward();
-        sae.RemoveGradientParallelToDecoderDirections();
-        Optimizer.Step();
-        sae.NormalizeDecoderRows();
-        return (loss.Total.Item(), loss.Features.Detach());
+        int step = ++stepsTaken;
+        return Divergence.AtStep("sae", step, () =>
+        {
+            sae.Train();
+            var loss = sae.Loss(x.To(sae.Config.DType).To(sae.Device));
+            double value = Divergence.CheckLoss("sae", step, loss.Total.Item());
+            Optimizer.ZeroGrad();
+            loss.Total.Backward();
+            sae.RemoveGradientParallelToDecoderDirections();
+            Optimizer.Step();
+            sae.NormalizeDecoderRows();
+            Divergence.CheckParameters("sae", step, sae.NamedParameters());
+            return (value, loss.Features.Detach());
+        });
     }
 
     void InitializeDecoderBias(Action<string>? note)

@@ -85,12 +85,18 @@ public static class UnspeakableTokens
             using (GradMode.EnableGrad())
                 for (int step = 1; step <= options.Steps; step++)
                 {
-                    var loss = -logitsOf(v).LogSoftmax(-1).Gather(1, index).Mean();
-                    adam.ZeroGrad();
-                    loss.Backward();
-                    adam.Step();
                     int global = done * options.Steps + step;
-                    options.Progress?.Invoke(new StepReport(global, batches * options.Steps, done + 1, batches, loss.Item(), (long)global * chunk.Length, global, clock.Elapsed));
+                    double lossValue = Divergence.AtStep("unspeakable tokens", global, () =>
+                    {
+                        var loss = -logitsOf(v).LogSoftmax(-1).Gather(1, index).Mean();
+                        double value = Divergence.CheckLoss("unspeakable tokens", global, loss.Item());
+                        adam.ZeroGrad();
+                        loss.Backward();
+                        adam.Step();
+                        Divergence.CheckParameters("unspeakable tokens", global, [("the free vectors", v)]);
+                        return value;
+                    });
+                    options.Progress?.Invoke(new StepReport(global, batches * options.Steps, done + 1, batches, lossValue, (long)global * chunk.Length, global, clock.Elapsed));
                 }
             using (GradMode.NoGrad()) results.AddRange(Score(logitsOf(v), chunk));
             done++;

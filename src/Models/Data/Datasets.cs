@@ -24,8 +24,12 @@ public sealed class ImageDataset
     public int Width { get; }
     public int Count => Labels.Length;
 
-    /// <summary>Builds a dataset from an IDX image file ([N, H, W] ubyte) and an IDX label file ([N] ubyte).</summary>
-    public static ImageDataset FromIdx(string imagesPath, string labelsPath)
+    /// <summary>
+    /// Builds a dataset from an IDX image file ([N, H, W] ubyte) and an IDX label file ([N] ubyte); with
+    /// <paramref name="classes"/>, a label outside [0, classes) is refused naming the file (else a damaged file
+    /// surfaces as an index error deep inside the loss).
+    /// </summary>
+    public static ImageDataset FromIdx(string imagesPath, string labelsPath, int? classes = null)
     {
         var img = Idx.Read(imagesPath);
         var lab = Idx.Read(labelsPath);
@@ -38,7 +42,12 @@ public sealed class ImageDataset
         var images = new float[img.Data.Length];
         for (int i = 0; i < images.Length; i++) images[i] = img.Data[i] / 255f;
         var labels = new int[lab.Data.Length];
-        for (int i = 0; i < labels.Length; i++) labels[i] = lab.Data[i];
+        for (int i = 0; i < labels.Length; i++)
+        {
+            labels[i] = lab.Data[i];
+            if (labels[i] >= classes)
+                throw new InvalidDataException($"Invalid label file '{labelsPath}': label {labels[i]} at index {i} is outside the {classes} classes [0, {classes})");
+        }
         return new ImageDataset(images, labels, img.Shape[1], img.Shape[2]);
     }
 }
@@ -99,7 +108,7 @@ public static class Mnist
         var lab = Path.Combine(dir, LabelsFile);
         foreach (var f in new[] { img, lab })
             if (!File.Exists(f)) throw new FileNotFoundException($"MNIST 10k file not found: '{f}' (see ../shared/data/README.md).", f);
-        return ImageDataset.FromIdx(img, lab);
+        return ImageDataset.FromIdx(img, lab, classes: 10);
     }
 }
 
@@ -143,6 +152,6 @@ public static class FashionMnist
             if (!File.Exists(f))
                 throw new FileNotFoundException(
                     $"Fashion-MNIST file not found: '{f}'. Install the Debian package: apt-get install -y {DebianPackage}", f);
-        return ImageDataset.FromIdx(img, lab);
+        return ImageDataset.FromIdx(img, lab, classes: 10);
     }
 }

@@ -9,7 +9,8 @@ namespace Interp.IO;
 /// the path, so a reader or a crash sees the old file or the new one, never half of one. On any exception the temporary
 /// file is deleted and the old file is left as it was. A process killed mid-save cannot delete its temporary file, so
 /// each write first removes the ones in its folder whose process is gone (a checkpoint folder would otherwise collect
-/// a weights-*.safetensors.*.tmp per killed save, forever).
+/// a weights-*.safetensors.*.tmp per killed save, forever). A device (a path under /dev, such as /dev/null or
+/// /dev/stdout) is written directly: there is no file to replace, and a rename would replace the device.
 /// </summary>
 public static partial class AtomicFile
 {
@@ -18,6 +19,12 @@ public static partial class AtomicFile
     public static void Write(string path, Action<Stream> write, Action? beforeRename = null)
     {
         string full = Path.GetFullPath(path), tmp = $"{full}.{Environment.ProcessId}.tmp";
+        if (IsDevice(full))
+        {
+            using var device = new FileStream(full, FileMode.Open, FileAccess.Write);
+            write(device);
+            return;
+        }
         string dir = Path.GetDirectoryName(full)!;
         Directory.CreateDirectory(dir);
         RemoveLeftovers(dir, full);
@@ -36,6 +43,13 @@ public static partial class AtomicFile
             try { File.Delete(tmp); } catch (IOException) { } catch (UnauthorizedAccessException) { }
             throw;
         }
+    }
+
+    /// <summary>Whether <paramref name="path"/> names an existing device (on Unix, a file under /dev).</summary>
+    public static bool IsDevice(string path)
+    {
+        string full = Path.GetFullPath(path);
+        return !OperatingSystem.IsWindows() && full.StartsWith("/dev/", StringComparison.Ordinal) && File.Exists(full);
     }
 
     [GeneratedRegex(@"\.(\d+)\.tmp$")]

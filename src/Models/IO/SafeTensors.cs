@@ -324,6 +324,9 @@ public sealed class SafeTensorsFile : IDisposable
         {
             throw Fail(path, $"entry '{name}': shape [{string.Join(", ", shape)}] has too many elements");
         }
+        // Interp's tensors have int32 sizes: a larger dimension (even beside a 0, as in [0, 3000000000]) is refused here, by name
+        if (count > int.MaxValue || shape.Any(d => d > int.MaxValue))
+            throw Fail(path, $"entry '{name}': shape [{string.Join(", ", shape)}] is beyond Interp's int32 sizes (at most {int.MaxValue} elements and per dimension)");
 
         return new SafeTensorInfo(name, dtype, shape, begin, end);
     }

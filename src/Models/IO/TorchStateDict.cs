@@ -190,7 +190,8 @@ public static class TorchStateDict
             {
                 throw Fail(path, $"tensor '{name}' has a view whose size overflows ({view})");
             }
-            if (numel > int.MaxValue) throw Fail(path, $"tensor '{name}' has {numel} elements, more than Interp's int32 indexing allows");
+            if (numel > int.MaxValue || t.Size.Any(d => d > int.MaxValue))
+                throw Fail(path, $"tensor '{name}' ({view}) is beyond Interp's int32 sizes (at most {int.MaxValue} elements and per dimension)");
             if (numel > 0 && last >= storageNumel)
                 throw Fail(path, $"tensor '{name}' ({view}) reaches element {last} of a storage of {storageNumel}");
             return (ToInts(t.Size), last);

@@ -57,33 +57,61 @@ public static class Checkpoint
             ["format"] = Format,
             ["step"] = trainer.Step,
             ["tensors"] = tensorFile,
-            ["config"] = JsonSerializer.SerializeToNode(config, config.GetType()),
+            ["config"] = JsonSerializer.SerializeToNode(config, config.GetType(), JsonFile.Options),
         };
         AtomicFile.Write(Path.Combine(dir, RecordFile),
-            fs => fs.Write(JsonSerializer.SerializeToUtf8Bytes(record, new JsonSerializerOptions { WriteIndented = true })),
+            fs => fs.Write(JsonSerializer.SerializeToUtf8Bytes(record, JsonFile.Options)),
             beforeRename: () => onStage?.Invoke(CheckpointStage.BeforeRename));
         // committed: the previous tensor file, and any left by an interrupted save, are no longer referenced
         foreach (var old in Directory.EnumerateFiles(dir, "weights-*.safetensors"))
             if (Path.GetFileName(old) != tensorFile) TryDelete(old);
     }
 
-    /// <summary>Reads and checks <c>checkpoint.json</c>.</summary>
+    /// <summary>Reads and checks <c>checkpoint.json</c>: a field missing or of the wrong type is named with the file.</summary>
     public static CheckpointRecord ReadRecord(string dir)
     {
         string path = Path.Combine(dir, RecordFile);
-        JsonObject? o;
-        try { o = JsonNode.Parse(File.ReadAllText(path)) as JsonObject; }
+        JsonNode? node;
+        try { node = JsonNode.Parse(File.ReadAllText(path)); }
         catch (JsonException e) { throw new InvalidDataException($"checkpoint '{path}' is not valid JSON: {e.Message}", e); }
-        if (o?["format"]?.GetValue<string>() != Format || o["step"] is null || o["tensors"] is null || o["config"] is not JsonObject config)
-            throw new InvalidDataException($"checkpoint '{path}' is not an {Format} record (format, step, tensors, config)");
-        string tensors = o["tensors"]!.GetValue<string>();
+        if (node is not JsonObject o) throw new InvalidDataException($"checkpoint '{path}' must hold a JSON object, got {Describe(node)}");
+        if (Field<string>(o, path, "format", "a string") != Format)
+            throw new InvalidDataException($"checkpoint '{path}' is not an {Format} record (its format is {Describe(o["format"])})");
+        int step = Field<int>(o, path, "step", "an integer");
+        if (step < 0) throw new InvalidDataException($"checkpoint '{path}': field 'step' must be >= 0, got {step}");
+        string tensors = Field<string>(o, path, "tensors", "a file name");
         if (Path.GetFileName(tensors) != tensors) throw new InvalidDataException($"checkpoint '{path}': tensor file '{tensors}' must be a plain file name");
-        return new CheckpointRecord(o["step"]!.GetValue<int>(), tensors, config);
+        if (o["config"] is not JsonObject config) throw new InvalidDataException($"checkpoint '{path}': field 'config' must be an object, got {Describe(o["config"])}");
+        return new CheckpointRecord(step, tensors, config);
     }
 
-    /// <summary>The record's configuration as <typeparamref name="T"/>.</summary>
-    public static T ReadConfig<T>(string dir) =>
-        ReadRecord(dir).Config.Deserialize<T>() ?? throw new InvalidDataException($"checkpoint in '{dir}': empty configuration");
+    /// <summary>The record's configuration as <typeparamref name="T"/>; a field of the wrong type is named with the file.</summary>
+    public static T ReadConfig<T>(string dir)
+    {
+        var record = ReadRecord(dir);
+        string path = Path.Combine(dir, RecordFile);
+        try
+        {
+            return record.Config.Deserialize<T>(JsonFile.Options) ?? throw new InvalidDataException($"checkpoint '{path}': empty configuration");
+        }
+        catch (JsonException e)
+        {
+            string field = "config" + (e.Path ?? "$").TrimStart('$');
+            throw new InvalidDataException($"checkpoint '{path}': field '{field}' does not fit this run's {typeof(T).Name} ({e.Message.Split(" Path:")[0]})", e);
+        }
+    }
+
+    static T Field<T>(JsonObject o, string path, string name, string what) =>
+        o[name] is JsonValue v && v.TryGetValue(out T? value) && value is not null ? value
+            : throw new InvalidDataException($"checkpoint '{path}': field '{name}' must be {what}, got {Describe(o[name])}");
+
+    // "string \"abc\"", "number 3.5", "nothing": what a field holds, short
+    static string Describe(JsonNode? node)
+    {
+        if (node is null) return "nothing";
+        string text = node.ToJsonString();
+        return $"{node.GetValueKind().ToString().ToLowerInvariant()} {(text.Length > 40 ? text[..40] + "..." : text)}";
+    }
 
     /// <summary>
     /// Restores the model, optimizer state, RNG state and step into <paramref name="trainer"/>, which must be built
@@ -99,6 +127,8 @@ public static class Checkpoint
             throw new InvalidDataException($"checkpoint '{path}': holds step {step ?? "(none)"}, the record says {record.Step}");
         if (!file.Tensors.TryGetValue("rng", out var rng) || rng.Shape is not [6])
             throw new InvalidDataException($"checkpoint '{path}': missing the RNG state 'rng' [6]");
+        if (!file.Metadata.TryGetValue("lr", out var lr) || !double.TryParse(lr, System.Globalization.CultureInfo.InvariantCulture, out double rate))
+            throw new InvalidDataException($"checkpoint '{path}': its metadata holds no learning rate 'lr'");
         try
         {
             var optimizerState = TensorIO.ReadAll(file, "optim.");
@@ -113,7 +143,7 @@ public static class Checkpoint
             throw new InvalidDataException($"checkpoint '{path}' does not fit this model: {e.Message}", e);
         }
         trainer.Rng.SetState(file.ReadWords("rng"));
-        trainer.Optimizer.LearningRate = double.Parse(file.Metadata["lr"]);
+        trainer.Optimizer.LearningRate = rate;
         trainer.Step = record.Step;
         return record;
     }

@@ -65,9 +65,10 @@ public sealed class Trainer
     }
 
     /// <summary>
-    /// Runs the next step and returns its loss. A NaN or infinite loss stops training (ArithmeticException) before the
-    /// optimizer would spread it into the weights; with <see cref="TrainerOptions.DetectAnomaly"/> the error names the
-    /// first op that made a NaN/Inf, in the forward or the backward pass.
+    /// Runs the next step and returns its loss. A NaN or infinite loss stops training (NonFiniteException) before the
+    /// optimizer would spread it into the weights, and a NaN or infinite parameter after the update stops it too; with
+    /// <see cref="TrainerOptions.DetectAnomaly"/> (or anomaly mode on) the error names the first op that made a NaN/Inf,
+    /// in the forward or the backward pass. <see cref="Divergence"/> words the errors.
     /// </summary>
     public double TrainStep()
     {
@@ -75,14 +76,17 @@ public sealed class Trainer
         Model.Train();
         if (Options.Schedule is { } schedule) Optimizer.LearningRate = baseRate * schedule(Step);
         using var anomaly = Options.DetectAnomaly ? Interp.Autograd.Anomaly.Enable() : null;
-        var loss = lossOf(BatchRows(Step));
-        double value = loss.Item();
-        if (!double.IsFinite(value))
-            throw new ArithmeticException($"trainer: the loss is {value} at step {Step + 1}; training stopped before the update " +
-                "(the weights are those of the previous step; enable anomaly detection to find the op that made it)");
-        Optimizer.ZeroGrad();
-        loss.Backward();
-        Optimizer.Step();
+        int step = Step + 1;
+        double value = Divergence.AtStep("trainer", step, () =>
+        {
+            var loss = lossOf(BatchRows(Step));
+            double finite = Divergence.CheckLoss("trainer", step, loss.Item());
+            Optimizer.ZeroGrad();
+            loss.Backward();
+            Optimizer.Step();
+            return finite;
+        });
+        Divergence.CheckParameters("trainer", step, Model.NamedParameters().Select(p => (p.Name, p.Param)));
         Step++;
         return value;
     }

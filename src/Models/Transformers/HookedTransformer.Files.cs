@@ -6,14 +6,13 @@ namespace Interp.Transformers;
 
 public sealed partial class HookedTransformer
 {
-    static readonly JsonSerializerOptions Indented = new() { WriteIndented = true };
 
     /// <summary>Writes <c>model.safetensors</c> and <c>config.json</c> (TransformerLens's parameter and config names) into <paramref name="dir"/>.</summary>
     public void Save(string dir)
     {
         Directory.CreateDirectory(dir);
         this.SaveSafeTensors(Path.Combine(dir, "model.safetensors"));
-        AtomicFile.WriteAllText(Path.Combine(dir, "config.json"), JsonSerializer.Serialize(Config, Indented));
+        JsonFile.Write(Path.Combine(dir, "config.json"), Config);
     }
 
     /// <summary>

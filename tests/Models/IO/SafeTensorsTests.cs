@@ -8,18 +8,6 @@ using Xunit;
 
 namespace Interp.Tests.Models.IO;
 
-/// <summary>A fresh temporary folder per test class instance, deleted afterwards.</summary>
-public sealed class TempDir : IDisposable
-{
-    public string Path { get; } = System.IO.Path.Combine(System.IO.Path.GetTempPath(), "interp-io-" + Guid.NewGuid().ToString("N"));
-    public TempDir() => Directory.CreateDirectory(Path);
-    public string File(string name) => System.IO.Path.Combine(Path, name);
-    public void Dispose()
-    {
-        try { Directory.Delete(Path, recursive: true); } catch (IOException) { }
-    }
-}
-
 public sealed class SafeTensorsTests : IDisposable
 {
     private readonly TempDir _tmp = new();
@@ -477,6 +465,7 @@ public sealed class SafeTensorsTests : IDisposable
         { "string_shape", "{\"a\":{\"dtype\":\"F32\",\"shape\":[\"1\"],\"data_offsets\":[0,4]}}", "must hold integers", 4 },
         { "shape_not_array", "{\"a\":{\"dtype\":\"F32\",\"shape\":1,\"data_offsets\":[0,4]}}", "must be an array", 4 },
         { "shape_overflow", "{\"a\":{\"dtype\":\"F32\",\"shape\":[4294967296,4294967296,4],\"data_offsets\":[0,4]}}", "too many elements", 4 },
+        { "dimension_beyond_int32", "{\"a\":{\"dtype\":\"F32\",\"shape\":[0,3000000000],\"data_offsets\":[0,0]}}", "beyond Interp's int32 sizes", 0 },
         { "offsets_out_of_range", "{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]}}", "past the end", 4 },
         { "offsets_reversed", "{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[4,0]}}", "reversed", 4 },
         { "offsets_three", "{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4,4]}}", "2 elements", 4 },

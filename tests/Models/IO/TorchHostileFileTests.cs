@@ -17,17 +17,18 @@ public sealed class TorchHostileFileTests : IDisposable
 
     static byte[] Str(string s) => [0x8c, (byte)s.Length, .. Encoding.ASCII.GetBytes(s)];   // SHORT_BINUNICODE
     static byte[] Int(int v) => [(byte)'J', .. BitConverter.GetBytes(v)];                    // BININT
+    static byte[] Int(long v) => v is >= int.MinValue and <= int.MaxValue ? Int((int)v) : [0x8a, 8, .. BitConverter.GetBytes(v)];   // LONG1
     static byte[] Global(string module, string name) => [(byte)'c', .. Encoding.ASCII.GetBytes($"{module}\n{name}\n")];
 
     /// <summary>_rebuild_tensor_v2(('storage', torch.FloatStorage, key, 'cpu', numel), offset, size, stride, False, None).</summary>
-    static byte[] FloatTensor(string key, int numel, int offset, int[] size, int[] stride) =>
+    static byte[] FloatTensor(string key, int numel, int offset, long[] size, long[] stride) =>
     [
         .. Global("torch._utils", "_rebuild_tensor_v2"),
         (byte)'(',
             (byte)'(', .. Str("storage"), .. Global("torch", "FloatStorage"), .. Str(key), .. Str("cpu"), .. Int(numel), (byte)'t', (byte)'Q',
             .. Int(offset),
-            (byte)'(', .. size.SelectMany(Int), (byte)'t',
-            (byte)'(', .. stride.SelectMany(Int), (byte)'t',
+            (byte)'(', .. size.SelectMany(d => Int(d)), (byte)'t',
+            (byte)'(', .. stride.SelectMany(d => Int(d)), (byte)'t',
             0x89, (byte)'N',
         (byte)'t', (byte)'R',
     ];
@@ -110,5 +111,16 @@ public sealed class TorchHostileFileTests : IDisposable
         var e = Assert.Throws<TorchPickleException>(() => TorchStateDict.Load(path));
         Assert.Contains("short.pt", e.Message);
         Assert.Contains("fewer than the 32", e.Message);
+    }
+
+    [Theory]
+    [InlineData(0L, 3_000_000_000L)]          // no elements, but a dimension no int32 shape can hold
+    [InlineData(3_000_000_000L, 1L)]
+    public void A_dimension_beyond_int32_is_refused_with_the_file_name(long rows, long cols)
+    {
+        byte[] pickle = [0x80, 2, (byte)'}', .. Str("w"), .. FloatTensor("0", 1, 0, [rows, cols], [0, 0]), (byte)'s', (byte)'.'];
+        var e = Assert.Throws<TorchPickleException>(() => TorchStateDict.Load(Write("wide.pt", pickle, ("0", new byte[4]))));
+        Assert.Contains("wide.pt", e.Message);
+        Assert.Contains("beyond Interp's int32 sizes", e.Message);
     }
 }

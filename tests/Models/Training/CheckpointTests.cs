@@ -164,4 +164,34 @@ public sealed class CheckpointTests : IDisposable
         Assert.NotEqual(t.BatchRows(0), t.BatchRows(5));
         Assert.Equal(t.BatchRows(7), NewTrainer(initSeed: 3).BatchRows(7));
     }
+
+    /// <summary>checkpoint.json edited by hand or damaged: a field of the wrong type is named with the file, nothing thrown past it.</summary>
+    public static TheoryData<string, string, string> DamagedRecords => new()
+    {
+        { "step", "\"3\"", "field 'step' must be an integer, got string \"3\"" },
+        { "step", "2.5", "field 'step' must be an integer, got number 2.5" },
+        { "step", "-1", "field 'step' must be >= 0" },
+        { "step", "3000000000", "field 'step' must be an integer" },
+        { "format", "1", "field 'format' must be a string, got number 1" },
+        { "tensors", "[\"a\"]", "field 'tensors' must be a file name, got array" },
+        { "tensors", "null", "field 'tensors' must be a file name, got nothing" },
+        { "config", "[]", "field 'config' must be an object, got array" },
+        { "config", "{\"Model\": \"big\"}", "field 'config.Model' does not fit this run's CnnRun" },
+        { "config", "{\"Epochs\": \"two\"}", "field 'config.Epochs' does not fit this run's CnnRun" },
+    };
+
+    [Theory, MemberData(nameof(DamagedRecords))]
+    public void ACheckpointRecordWithAFieldOfTheWrongTypeIsRefusedByFileAndField(string field, string json, string phrase)
+    {
+        var trainer = NewTrainer();
+        trainer.Run(maxSteps: 1);
+        Checkpoint.Save(dir, trainer, CnnRun.Default);
+        string record = Path.Combine(dir, Checkpoint.RecordFile);
+        var node = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(record))!.AsObject();
+        node[field] = System.Text.Json.Nodes.JsonNode.Parse(json);
+        File.WriteAllText(record, node.ToJsonString());
+        var e = Assert.Throws<InvalidDataException>(() => { Checkpoint.ReadConfig<CnnRun>(dir); Checkpoint.Load(dir, NewTrainer()); });
+        Assert.Contains(record, e.Message);
+        Assert.Contains(phrase, e.Message);
+    }
 }

@@ -74,10 +74,10 @@ public class ToyCliTests
     [InlineData("--out")]
     [InlineData("--bogus")]
     [InlineData("--steps", "x", "--help")]
-    public void BadArgumentsExitWithOne(params string[] args)
+    public void BadArgumentsExitWithTwo(params string[] args)
     {
-        Assert.Equal(1, InterpCli.Run(["train", "induction", .. args]).Exit);
-        Assert.Equal(1, InterpCli.Run(["train", "modadd", .. args]).Exit);
+        Assert.Equal(2, InterpCli.Run(["train", "induction", .. args]).Exit);
+        Assert.Equal(2, InterpCli.Run(["train", "modadd", .. args]).Exit);
     }
 
     [Fact]
