@@ -1,0 +1,150 @@
+namespace Interp.Testing;
+
+/// <summary>
+/// One step of a view chain over a leaf (permute, transpose, step slice, narrow, expand, diagonal). A step is described
+/// by what it does to the shape it produces, so a chain stays meaningful when a shrinker makes that shape smaller:
+/// <see cref="InputShape"/> works backwards from the output to the shape the step needs as input.
+/// </summary>
+public abstract record ViewOp
+{
+    /// <summary>The input shape that gives <paramref name="output"/>, or null when this step cannot produce it.</summary>
+    public abstract int[]? InputShape(int[] output);
+
+    /// <summary>Applies the step to <paramref name="x"/>, whose view ends up as <paramref name="output"/>.</summary>
+    public abstract Tensor Apply(Tensor x, int[] output);
+
+    /// <summary>The call in C#, e.g. <c>.Permute(1, 0)</c>.</summary>
+    public abstract string ToCSharp(int[] output);
+
+    /// <summary>The same kind of step with simpler parameters (a smaller step, start 0).</summary>
+    public virtual IEnumerable<ViewOp> Simpler() => [];
+
+    protected static string Args(params int[] values) => string.Join(", ", values);
+}
+
+/// <summary><c>x.Permute(Dims)</c>: output dim i is input dim Dims[i].</summary>
+public sealed record PermuteView(int[] Dims) : ViewOp
+{
+    public override int[]? InputShape(int[] output)
+    {
+        if (Dims.Length != output.Length || !Dims.Order().SequenceEqual(Enumerable.Range(0, Dims.Length))) return null;
+        var input = new int[output.Length];
+        for (int i = 0; i < Dims.Length; i++) input[Dims[i]] = output[i];
+        return input;
+    }
+
+    public override Tensor Apply(Tensor x, int[] output) => x.Permute(Dims);
+    public override string ToCSharp(int[] output) => $".Permute({Args(Dims)})";
+    public override string ToString() => $"PermuteView([{Args(Dims)}])";
+}
+
+/// <summary><c>x.Transpose(Dim0, Dim1)</c>.</summary>
+public sealed record TransposeView(int Dim0, int Dim1) : ViewOp
+{
+    public override int[]? InputShape(int[] output)
+    {
+        if (Dim0 == Dim1 || Math.Max(Dim0, Dim1) >= output.Length || Math.Min(Dim0, Dim1) < 0) return null;
+        var input = (int[])output.Clone();
+        (input[Dim0], input[Dim1]) = (input[Dim1], input[Dim0]);
+        return input;
+    }
+
+    public override Tensor Apply(Tensor x, int[] output) => x.Transpose(Dim0, Dim1);
+    public override string ToCSharp(int[] output) => $".Transpose({Dim0}, {Dim1})";
+}
+
+/// <summary><c>x.Slice(Dim, Start, null, Step)</c>: every Step-th element from Start.</summary>
+public sealed record StepSliceView(int Dim, int Start, int Step) : ViewOp
+{
+    public override int[]? InputShape(int[] output)
+    {
+        if (Dim >= output.Length || Step < 1 || Start < 0) return null;
+        var input = (int[])output.Clone();
+        input[Dim] = output[Dim] == 0 ? Start : Start + (output[Dim] - 1) * Step + 1;
+        return input;
+    }
+
+    public override Tensor Apply(Tensor x, int[] output) => x.Slice(Dim, Start, null, Step);
+    public override string ToCSharp(int[] output) => $".Slice({Dim}, {Start}, null, {Step})";
+
+    public override IEnumerable<ViewOp> Simpler()
+    {
+        if (Start > 0) yield return this with { Start = 0 };
+        if (Step > 2) yield return this with { Step = Step - 1 };
+    }
+}
+
+/// <summary><c>x.Narrow(Dim, Start, length)</c> of an input with <c>Start + length + Extra</c> elements along Dim.</summary>
+public sealed record NarrowView(int Dim, int Start, int Extra) : ViewOp
+{
+    public override int[]? InputShape(int[] output)
+    {
+        if (Dim >= output.Length || Start < 0 || Extra < 0) return null;
+        var input = (int[])output.Clone();
+        input[Dim] = Start + output[Dim] + Extra;
+        return input;
+    }
+
+    public override Tensor Apply(Tensor x, int[] output) => x.Narrow(Dim, Start, output[Dim]);
+    public override string ToCSharp(int[] output) => $".Narrow({Dim}, {Start}, {output[Dim]})";
+
+    public override IEnumerable<ViewOp> Simpler()
+    {
+        if (Start > 0 && Extra > 0) yield return this with { Start = 0 };
+        if (Start > 0 && Extra > 0) yield return this with { Extra = 0 };
+        if (Start > 1) yield return this with { Start = 1 };
+        if (Extra > 1) yield return this with { Extra = 1 };
+    }
+}
+
+/// <summary>
+/// <c>x.Expand(output)</c> of an input without the first Lead dims and with size 1 at the output dims OnesAt
+/// (a broadcast view: stride 0 along the expanded dims).
+/// </summary>
+public sealed record ExpandView(int Lead, int[] OnesAt) : ViewOp
+{
+    public override int[]? InputShape(int[] output)
+    {
+        if (Lead > output.Length || OnesAt.Any(d => d < Lead || d >= output.Length)) return null;
+        var input = output[Lead..];
+        foreach (var d in OnesAt) input[d - Lead] = 1;
+        return input;
+    }
+
+    public override Tensor Apply(Tensor x, int[] output) => x.Expand(output);
+    public override string ToCSharp(int[] output) => $".Expand({Args(output)})";
+
+    public override IEnumerable<ViewOp> Simpler()
+    {
+        if (Lead > 0 && OnesAt.Length > 0) yield return new ExpandView(0, OnesAt.Select(d => d - Lead).Where(d => d >= 0).ToArray());
+        if (OnesAt.Length > 1 || (OnesAt.Length == 1 && Lead > 0))
+            for (int i = 0; i < OnesAt.Length; i++) yield return this with { OnesAt = [.. OnesAt[..i], .. OnesAt[(i + 1)..]] };
+    }
+
+    public override string ToString() => $"ExpandView({Lead}, [{Args(OnesAt)}])";
+}
+
+/// <summary>
+/// <c>x.Diagonal(Offset, Dim1, Dim2)</c> (Dim1 &lt; Dim2): the two dims are removed and the diagonal, of the output's
+/// last size n, appended; the input has sizes n and n + Offset at Dim1 and Dim2.
+/// </summary>
+public sealed record DiagonalView(int Offset, int Dim1, int Dim2) : ViewOp
+{
+    public override int[]? InputShape(int[] output)
+    {
+        if (output.Length == 0 || Offset < 0 || Dim1 < 0 || Dim1 >= Dim2 || Dim2 > output.Length) return null;
+        int n = output[^1];
+        var rest = new Queue<int>(output[..^1]);
+        var input = new int[output.Length + 1];
+        for (int i = 0; i < input.Length; i++) input[i] = i == Dim1 ? n : i == Dim2 ? n + Offset : rest.Dequeue();
+        return input;
+    }
+
+    public override Tensor Apply(Tensor x, int[] output) => x.Diagonal(Offset, Dim1, Dim2);
+    public override string ToCSharp(int[] output) => $".Diagonal({Offset}, {Dim1}, {Dim2})";
+
+    public override IEnumerable<ViewOp> Simpler()
+    {
+        if (Offset > 0) yield return this with { Offset = 0 };
+    }
+}
