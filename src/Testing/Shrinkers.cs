@@ -28,12 +28,33 @@ public static class Shrinkers
     {
         var s = c.Shape;
         if (s.Length > options.MinRank)
-            for (int d = 0; d < s.Length; d++) yield return ([.. s[..d], .. s[(d + 1)..]], c.Views);
+            for (int d = 0; d < s.Length; d++)
+            {
+                int[] smaller = [.. s[..d], .. s[(d + 1)..]];
+                if (ViewsWithoutDim(c, d) is { } adapted) yield return (smaller, adapted);
+                yield return (smaller, c.Views);
+            }
         for (int i = 0; i < c.Views.Length; i++) yield return (s, [.. c.Views[..i], .. c.Views[(i + 1)..]]);
         for (int d = 0; d < s.Length; d++)
             foreach (var size in SmallerSizes(s[d])) yield return (With(s, d, size), c.Views);
         for (int i = 0; i < c.Views.Length; i++)
             foreach (var simpler in c.Views[i].Simpler()) yield return (s, Replace(c.Views, i, simpler));
+    }
+
+    /// <summary>The chain adapted step by step (last to first) to an output without dim <paramref name="dim"/>; null where a step cannot be.</summary>
+    static ViewOp[]? ViewsWithoutDim(TensorCase c, int dim)
+    {
+        var shapes = Testing.TensorCase.StepShapes(c.Shape, c.Views);
+        if (shapes is null || c.Views.Length == 0) return null;
+        var adapted = new List<ViewOp>();
+        for (int i = c.Views.Length - 1; i >= 0; i--)
+        {
+            if (dim < 0) { adapted.Insert(0, c.Views[i]); continue; }
+            if (c.Views[i].WithoutOutputDim(dim, shapes[i + 1]) is not { } step) return null;
+            if (step.Op is { } op) adapted.Insert(0, op);
+            dim = step.InputDim;
+        }
+        return [.. adapted];
     }
 
     static IEnumerable<int> SmallerSizes(int size)

@@ -19,6 +19,15 @@ public abstract record ViewOp
     /// <summary>The same kind of step with simpler parameters (a smaller step, start 0).</summary>
     public virtual IEnumerable<ViewOp> Simpler() => [];
 
+    /// <summary>
+    /// This step adapted to an output (now <paramref name="output"/>) without dim <paramref name="dim"/>: the new step (null: the step is no longer
+    /// needed) and the input dim that goes with it (-1: none); null when the step cannot lose that dim.
+    /// </summary>
+    public abstract (ViewOp? Op, int InputDim)? WithoutOutputDim(int dim, int[] output);
+
+    /// <summary>d's index once dim <paramref name="removed"/> is gone.</summary>
+    protected static int Shift(int d, int removed) => d > removed ? d - 1 : d;
+
     protected static string Args(params int[] values) => string.Join(", ", values);
 }
 
@@ -35,6 +44,13 @@ public sealed record PermuteView(int[] Dims) : ViewOp
 
     public override Tensor Apply(Tensor x, int[] output) => x.Permute(Dims);
     public override string ToCSharp(int[] output) => $".Permute({Args(Dims)})";
+    public override (ViewOp? Op, int InputDim)? WithoutOutputDim(int dim, int[] output)
+    {
+        int input = Dims[dim];
+        var dims = Dims.Where((_, i) => i != dim).Select(d => Shift(d, input)).ToArray();
+        return (dims.Length < 2 ? null : new PermuteView(dims), input);
+    }
+
     public override string ToString() => $"PermuteView([{Args(Dims)}])";
 }
 
@@ -51,6 +67,9 @@ public sealed record TransposeView(int Dim0, int Dim1) : ViewOp
 
     public override Tensor Apply(Tensor x, int[] output) => x.Transpose(Dim0, Dim1);
     public override string ToCSharp(int[] output) => $".Transpose({Dim0}, {Dim1})";
+
+    public override (ViewOp? Op, int InputDim)? WithoutOutputDim(int dim, int[] output) =>
+        dim == Dim0 || dim == Dim1 ? null : (new TransposeView(Shift(Dim0, dim), Shift(Dim1, dim)), dim);
 }
 
 /// <summary><c>x.Slice(Dim, Start, null, Step)</c>: every Step-th element from Start.</summary>
@@ -66,6 +85,8 @@ public sealed record StepSliceView(int Dim, int Start, int Step) : ViewOp
 
     public override Tensor Apply(Tensor x, int[] output) => x.Slice(Dim, Start, null, Step);
     public override string ToCSharp(int[] output) => $".Slice({Dim}, {Start}, null, {Step})";
+
+    public override (ViewOp? Op, int InputDim)? WithoutOutputDim(int dim, int[] output) => (dim == Dim ? null : this with { Dim = Shift(Dim, dim) }, dim);
 
     public override IEnumerable<ViewOp> Simpler()
     {
@@ -87,6 +108,8 @@ public sealed record NarrowView(int Dim, int Start, int Extra) : ViewOp
 
     public override Tensor Apply(Tensor x, int[] output) => x.Narrow(Dim, Start, output[Dim]);
     public override string ToCSharp(int[] output) => $".Narrow({Dim}, {Start}, {output[Dim]})";
+
+    public override (ViewOp? Op, int InputDim)? WithoutOutputDim(int dim, int[] output) => (dim == Dim ? null : this with { Dim = Shift(Dim, dim) }, dim);
 
     public override IEnumerable<ViewOp> Simpler()
     {
@@ -121,6 +144,12 @@ public sealed record ExpandView(int Lead, int[] OnesAt) : ViewOp
             for (int i = 0; i < OnesAt.Length; i++) yield return this with { OnesAt = [.. OnesAt[..i], .. OnesAt[(i + 1)..]] };
     }
 
+    public override (ViewOp? Op, int InputDim)? WithoutOutputDim(int dim, int[] output)
+    {
+        if (dim < Lead) return (new ExpandView(Lead - 1, OnesAt.Select(d => d - 1).ToArray()), -1);
+        return (new ExpandView(Lead, OnesAt.Where(d => d != dim).Select(d => Shift(d, dim)).ToArray()), dim - Lead);
+    }
+
     public override string ToString() => $"ExpandView({Lead}, [{Args(OnesAt)}])";
 }
 
@@ -142,6 +171,14 @@ public sealed record DiagonalView(int Offset, int Dim1, int Dim2) : ViewOp
 
     public override Tensor Apply(Tensor x, int[] output) => x.Diagonal(Offset, Dim1, Dim2);
     public override string ToCSharp(int[] output) => $".Diagonal({Offset}, {Dim1}, {Dim2})";
+
+    /// <summary>The diagonal itself (the last output dim) cannot go; any other output dim is an input dim other than Dim1 and Dim2.</summary>
+    public override (ViewOp? Op, int InputDim)? WithoutOutputDim(int dim, int[] output)
+    {
+        if (dim == output.Length - 1) return null;
+        int input = Enumerable.Range(0, output.Length + 1).Where(i => i != Dim1 && i != Dim2).ElementAt(dim);
+        return (new DiagonalView(Offset, Shift(Dim1, input), Shift(Dim2, input)), input);
+    }
 
     public override IEnumerable<ViewOp> Simpler()
     {
