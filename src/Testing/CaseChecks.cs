@@ -116,10 +116,13 @@ public static partial class CaseChecks
         var worst = GradCheck.Run(xs =>
         {
             using var _ = GradMode.EnableGrad();
+            // this inner backward is part of the function, not the gradient checked: it must neither see nor leave .Grad
+            var outer = xs.Select(x => x.Grad).ToArray();
+            foreach (var x in xs) x.Grad = null;
             var y = op(Views(inputs, xs[..n]));
             (y * xs[n]).Sum().Backward(createGraph: true);
             var grads = xs[..n].Select(x => (x.Grad ?? Tensor.ZerosLike(x)).Reshape(-1)).ToArray();
-            foreach (var x in xs) x.Grad = null;   // this inner backward is part of the function, not the gradient checked
+            for (int k = 0; k < xs.Length; k++) xs[k].Grad = outer[k];
             return Tensor.Cat(grads);
         }, leaves, options.Eps, options.Atol, options.Rtol, options.Seed);
         return worst is null ? null : new Failure(FailureKind.SecondDerivative, worst);
