@@ -18,8 +18,7 @@ public sealed record GradReport(
         var s = new StringBuilder();
         s.AppendLine($"gradient property failed on case {CasesRun} ({FindTime.TotalSeconds:F2} s); shrunk in {ShrinkSteps} steps ({ShrinkTries} tries, {ShrinkTime.TotalSeconds:F2} s) to:");
         for (int k = 0; k < Shrunk!.Length; k++) s.AppendLine($"  input {k}: {Shrunk[k]}");
-        s.AppendLine($"  {Failure}");
-        if (Failure.Worst is { } w) s.AppendLine($"  worst: {w}");
+        s.AppendLine(Failure.Worst is { } w ? $"  {Failure.Kind}: worst at {w}" : $"  {Failure}");
         s.AppendLine("To reproduce (op is the function under test):");
         s.AppendLine(ReproductionCode(Shrunk));
         s.AppendLine("First failing case, before shrinking:");

@@ -1,5 +1,6 @@
 using Interp.Testing;
 using Xunit;
+using Xunit.Abstractions;
 
 namespace Interp.Tests.Testing;
 
@@ -7,12 +8,13 @@ namespace Interp.Tests.Testing;
 /// Each planted gradient bug is found within the default number of cases and shrunk to a case of at most 2 dims of
 /// size at most 2 (the strides bug: one view step); each op's correct twin passes the same property.
 /// </summary>
-public class PlantedBugTests
+public class PlantedBugTests(ITestOutputHelper output)
 {
     static readonly GradOptions Defaults = new();
 
-    static void AssertSmall(GradReport report, Func<Tensor[], Tensor> op, int maxViews = 0)
+    void AssertSmall(GradReport report, Func<Tensor[], Tensor> op, int maxViews = 0)
     {
+        output.WriteLine(report.ToString());   // the numbers docs/testing.md quotes: cases, steps, tries, seconds
         Assert.False(report.Passed, "the property did not find the planted bug");
         Assert.True(report.CasesRun <= Defaults.Runs);
         foreach (var input in report.Shrunk!)
