@@ -15,6 +15,14 @@ public class CorrectOpsTests
     [Fact]
     public void MatMul() => GradProperty.Check((a, b) => a.MatMul(b.MT), options: new() { MinRank = 2, Pairing = Pairing.SameShape });
 
+    [Fact]
+    public void EmptyDims()
+    {
+        var withEmpty = new GradOptions { EmptyDims = true, Runs = 50 };
+        GradProperty.Check((a, b) => a * b, options: withEmpty);
+        GradProperty.Check(x => x.Exp().Sum(), options: withEmpty);
+    }
+
     [Fact] public void MaxOfDistinctValues() => GradProperty.Check(x => x.Max(), Domain.Distinct, new() { MinRank = 1 });
 
     [Fact] public void LogOnPositiveValues() => GradProperty.Check(x => x.Log(), Domain.Positive);
