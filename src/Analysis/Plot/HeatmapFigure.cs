@@ -6,13 +6,13 @@ namespace Interp.Analysis.Plot;
 /// <summary>
 /// A 2-D tensor [rows, columns] as a readable SVG heatmap: a title, both axes labelled with a tick per row and column
 /// (thinned when they would overlap), a colour bar with its numeric scale, row 0 at the top. Each cell carries its
-/// exact value (an SVG &lt;title&gt;, which browsers show on hover). Cells are 10 to 36 pixels; a matrix too large for
+/// exact value (an SVG &lt;title&gt;, which browsers show on hover). Cells are 10 to 48 pixels; a matrix too large for
 /// that is drawn as one embedded PNG with the same axes and colour bar, its values kept for the report's hover script.
 /// </summary>
 /// <example><c>new HeatmapFigure("induction score", scores) { Rows = Axis.Layers(2), Columns = Axis.Heads(4) }.Save("scores.svg")</c></example>
 public sealed class HeatmapFigure : IFigure
 {
-    const int MinCell = 10, MaxCell = 36, TargetSide = 480, MaxVectorSide = 800, RasterSide = 720;
+    const int MinCell = 10, MaxCell = 48, TargetSide = 480, MaxVectorSide = 800, RasterSide = 720;
     const double Font = 12, TitleHeight = 34, TickGap = 4;
 
     readonly double[] values;
@@ -46,7 +46,7 @@ public sealed class HeatmapFigure : IFigure
     /// <summary>The hover name of cell (row, column); default "row-axis tick, column-axis tick".</summary>
     public Func<int, int, string>? CellName { get; init; }
 
-    /// <summary>Pixels per cell; 0 chooses one (10 to 36, or smaller as a PNG for large matrices).</summary>
+    /// <summary>Pixels per cell; 0 chooses one (10 to 48, or smaller as a PNG for large matrices).</summary>
     public int CellSize { get; init; }
 
     public double this[int row, int column] => values[row * ColumnCount + column];
