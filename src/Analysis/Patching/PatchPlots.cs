@@ -11,6 +11,11 @@ namespace Interp.Analysis.Patching;
 /// </summary>
 public static class PatchPlots
 {
+    /// <summary>A result whose dims are "layer,pos", "layer,head" or "layer,head,pos" as the figure that suits it.</summary>
+    public static HeatmapFigure Figure(string title, Tensor result, string dims, double centre = 0, string valueLabel = "patching metric") => dims == "layer,head"
+        ? HeadsFigure(title, result, centre, valueLabel)
+        : ByPositionFigure(title, result, null, centre, valueLabel);
+
     /// <summary>A [layer, pos] or [layer, head, pos] result: rows layers (or heads L0H0, L0H1, ...), columns positions (or their tokens).</summary>
     public static HeatmapFigure ByPositionFigure(string title, Tensor result, IReadOnlyList<string>? tokens = null, double centre = 0, string valueLabel = "patching metric")
     {
