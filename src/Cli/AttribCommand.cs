@@ -54,7 +54,7 @@ public sealed class AttribCommand : Command
             foreach (var (name, dims, attr, activation) in kinds)
             {
                 string svg = s.File($"attrib_{d}_{name}.svg");
-                ((IFigure)PatchPlots.Figure($"{d}: attribution patching {name}", attr, dims, attribution.Baseline, "metric − base run")).Save(svg);
+                PatchPlots.Figure($"{d}: attribution patching {name}", attr, dims, attribution.Baseline, "metric − base run").Save(svg);
                 files.Add(svg);
                 rows.Add(($"attribution.{d}.{name}", attr, dims));
                 if (!compare) { results[name] = new { attribution = PatchCommand.Nested(attr) }; continue; }

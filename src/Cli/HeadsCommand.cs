@@ -38,7 +38,7 @@ public sealed class HeadsCommand : Command
             Console.WriteLine($"  {kind,-15} " + string.Join("  ", scan.Ranked(kind).Take(r.GetValue(top)).Select(h => $"{h.Label} {h.Score:F3}")));
         string csv = Path.Combine(dir, "heads.csv"), scores = Path.Combine(dir, "head_scores.svg"), patterns = Path.Combine(dir, "attention.html");
         AtomicFile.WriteAllText(csv, scan.ToCsv());
-        ((IFigure)HeadPlots.ScoreFigures(scan)).Save(scores);
+        HeadPlots.ScoreFigures(scan).Save(scores);
         var best = scan.Ranked(HeadScoreKind.Induction)[0];
         var page = new HtmlReport("attention patterns").Attention(HeadPlots.AttentionView(scan, selected: (best.Layer, best.Head)),
             $"every head's pattern on the first sequence (token ids), the top induction head {best.Label} first");

@@ -44,20 +44,20 @@ public sealed class LensCommand : Command
         var largest = dla.Select((v, i) => (Label: scan.ComponentLabels[i], Value: v)).OrderByDescending(x => Math.Abs(x.Value)).Take(6);
         Console.WriteLine($"largest direct logit attributions to the next token{(repeatStart is null ? "" : " on the repeated half")}: " +
             string.Join("  ", largest.Select(x => $"{x.Label} {x.Value:+0.00;-0.00}")));
-        string png = Path.Combine(dir, "lens_logprob.svg"), dlaPng = Path.Combine(dir, "lens_dla.svg"), csv = Path.Combine(dir, "lens.csv");
+        string logProbSvg = Path.Combine(dir, "lens_logprob.svg"), dlaSvg = Path.Combine(dir, "lens_dla.svg"), csv = Path.Combine(dir, "lens.csv");
         int positions = scan.LogProb.Size(1);
-        ((IFigure)new HeatmapFigure("logit lens: log-prob of the next token", scan.LogProb)
+        new HeatmapFigure("logit lens: log-prob of the next token", scan.LogProb)
         {
             Rows = new Axis("stage", scan.StageLabels), Columns = Axis.Positions(positions),
             Scale = ColorScale.For(scan.LogProb.ToDoubleArray(), signed: false), ValueLabel = "log-prob",
-        }).Save(png);
-        ((IFigure)new HeatmapFigure("direct logit attribution to the next token", scan.Dla)
+        }.Save(logProbSvg);
+        new HeatmapFigure("direct logit attribution to the next token", scan.Dla)
         {
             Rows = new Axis("component", scan.ComponentLabels), Columns = Axis.Positions(positions),
             Scale = ColorScale.For(scan.Dla.ToDoubleArray(), signed: true), ValueLabel = "logit",
-        }).Save(dlaPng);
+        }.Save(dlaSvg);
         AtomicFile.WriteAllText(csv, scan.ToCsv());
-        Console.WriteLine($"wrote {png}, {dlaPng}, {csv}");
+        Console.WriteLine($"wrote {logProbSvg}, {dlaSvg}, {csv}");
         return 0;
     }
 }

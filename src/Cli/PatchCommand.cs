@@ -53,7 +53,7 @@ public sealed class PatchCommand : Command
                 var values = compute();
                 results.Add((name, values, dims));
                 string svg = s.File($"{d}_{name}.svg");
-                ((IFigure)PatchPlots.Figure($"{d}: patching {name}", values, dims, baseline, $"metric − {baseline} (base run)")).Save(svg);
+                PatchPlots.Figure($"{d}: patching {name}", values, dims, baseline, $"metric − {baseline} (base run)").Save(svg);
                 files.Add(svg);
             }
             var (m, clean, corrupted, metric) = (s.Model, s.Clean, s.Corrupted, s.Metric);

@@ -1,3 +1,4 @@
+using Interp.IO;
 using System.Text;
 using System.Text.RegularExpressions;
 
@@ -10,6 +11,8 @@ public sealed partial class FigureRow(string title, IReadOnlyList<IFigure> figur
 
     public string Title => title;
     public IReadOnlyList<IFigure> Figures => figures;
+
+    public void Save(string path) => AtomicFile.WriteAllText(path, ToSvg());
 
     public string ToSvg()
     {

@@ -1,3 +1,4 @@
+using Interp.IO;
 using System.Text;
 using System.Text.Json;
 
@@ -64,6 +65,8 @@ public sealed class HeatmapFigure : IFigure
         string name = CellName?.Invoke(row, column) ?? $"{RowAxis.Label} {RowAxis.HoverName(row)}, {ColumnAxis.Label} {ColumnAxis.HoverName(column)}";
         return $"{name}: {Svg.Value(this[row, column])}";
     }
+
+    public void Save(string path) => AtomicFile.WriteAllText(path, ToSvg());
 
     public string ToSvg()
     {

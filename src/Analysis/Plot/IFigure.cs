@@ -1,5 +1,3 @@
-using Interp.IO;
-
 namespace Interp.Analysis.Plot;
 
 /// <summary>
@@ -12,5 +10,6 @@ public interface IFigure
 
     string ToSvg();
 
-    void Save(string path) => AtomicFile.WriteAllText(path, ToSvg());
+    /// <summary>Writes the SVG file atomically.</summary>
+    void Save(string path);
 }

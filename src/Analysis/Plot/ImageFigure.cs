@@ -1,3 +1,4 @@
+using Interp.IO;
 using System.Text;
 
 namespace Interp.Analysis.Plot;
@@ -24,6 +25,8 @@ public sealed class ImageFigure(string title, RgbImage image) : IFigure
 
     /// <summary>Screen pixels per image pixel.</summary>
     public int Scale { get; init; } = 1;
+
+    public void Save(string path) => AtomicFile.WriteAllText(path, ToSvg());
 
     public string ToSvg()
     {
