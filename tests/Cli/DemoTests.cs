@@ -43,7 +43,7 @@ public class DemoTests(ITestOutputHelper output)
             Assert.Empty(check.BrokenImages);
             Assert.Empty(check.Errors);
             Assert.Equal(1, page.Evaluate("document.querySelectorAll('.attention-view').length")!.GetValue<int>());
-            Assert.Equal(2, page.Evaluate("document.querySelectorAll('.token-view').length")!.GetValue<int>());
+            Assert.Equal(3, page.Evaluate("document.querySelectorAll('.token-view').length")!.GetValue<int>());
 
             // the head that restores most (printed in the summary) shows its value under the mouse in the patching figure
             var best = Regex.Match(lines[3], @"patching: (L\dH\d) restores ([0-9.]+)");

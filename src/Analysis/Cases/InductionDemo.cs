@@ -100,6 +100,8 @@ public static class InductionDemo
                 $"dead features {sae.Metrics.DeadFraction:P1}, dense {sae.Metrics.DenseFraction:P1}; cross-entropy loss recovered when its reconstruction replaces the activation: {F(sae.Ce.Recovered)}. " +
                 "Weights in SAELens naming: sae/sae_weights.safetensors and sae/cfg.json; the feature report lists each feature's top-activating contexts and direct logit effects.")
             .Image("sae/report/feature_density.svg", "feature density (log10 of the fraction of rows each feature fires on)")
+            .Tokens(FeatureActivations(model, sae, scan.Tokens.Narrow(0, 0, 1)),
+                "the same repeated sequence coloured by the activation of the SAE feature that fires on the most tokens (BOS left out, as in training)")
             .Paragraph("Feature report: sae/report/index.html");
 
         // 5. residual norms
@@ -123,6 +125,17 @@ public static class InductionDemo
         var loss = logits.CrossEntropy(sequence.Select(0, 0).Narrow(0, 1, n - 1), reduction: "none").ToDoubleArray();
         var tokens = TokenStrings(sequence).Skip(1).ToArray();
         return new TokenView("next-token loss", tokens, loss) { Scale = ColorScale.Sequential(0, Math.Max(loss.Max(), 1e-6)), ValueLabel = "loss (nats)" };
+    }
+
+    /// <summary>The activation of the densest feature at each token of one sequence [1, pos], position 0 (BOS) left out.</summary>
+    static TokenView FeatureActivations(HookedTransformer model, SaeRun run, Tensor sequence)
+    {
+        using var _ = Interp.Autograd.GradMode.NoGrad();
+        var density = run.Metrics.FeatureDensity;
+        int feature = Array.IndexOf(density, density.Max());
+        var acts = run.Sae.Encode(ActivationStore.Rows(model, run.Sae.Config.HookName, sequence, firstPosition: 1)).Select(1, feature).ToDoubleArray();
+        return new TokenView($"SAE feature {feature} (density {density[feature]:F3})", TokenStrings(sequence).Skip(1).ToArray(), acts)
+            { Scale = ColorScale.Sequential(0, Math.Max(acts.Max(), 1e-6)), ValueLabel = "activation" };
     }
 
     static string[] TokenStrings(Tensor tokens) => tokens.Select(0, 0).ToDoubleArray().Select(t => ((long)t).ToString(CultureInfo.InvariantCulture)).ToArray();
