@@ -73,9 +73,10 @@ public sealed class HeatmapFigure : IFigure
         var (rows, columns, scale) = (RowAxis, ColumnAxis, ColorScale);
         double cell = Cell();
         double plotW = ColumnCount * cell, plotH = RowCount * cell;
-        int rowEvery = Every(cell, Font + 2), columnEvery;
-        bool rotate = columns.Ticks.Any(t => Svg.TextWidth(t) > cell * Every(cell, Font + 2) - TickGap);
-        columnEvery = rotate ? Every(cell, Font + 2) : 1;
+        int rowEvery = Every(cell, Font + 2);
+        // column ticks stand upright when each fits its cell, else they are rotated and need only a line's height apart
+        bool rotate = columns.Ticks.Any(t => Svg.TextWidth(t) + TickGap > cell);
+        int columnEvery = rotate ? Every(cell, Font + 2) : 1;
         double rowTickW = Shown(rows, rowEvery).Max(t => Svg.TextWidth(t)), columnTickW = Shown(columns, columnEvery).Max(t => Svg.TextWidth(t));
         double left = 24 + rowTickW + TickGap * 2, top = TitleHeight;
         double columnTickH = rotate ? columnTickW * 0.71 + Font : Font + 4;
@@ -110,7 +111,8 @@ public sealed class HeatmapFigure : IFigure
     {
         if (CellSize > 0) return CellSize;
         int side = Math.Max(RowCount, ColumnCount);
-        return IsRaster ? Math.Max(1, RasterSide / side) : Math.Clamp(TargetSide / side, MinCell, MaxCell);
+        // a wide, short matrix ([layer, position]) may use more width than a square one
+        return IsRaster ? Math.Max(1, RasterSide / side) : Math.Clamp(Math.Min(RasterSide / ColumnCount, TargetSide / RowCount), MinCell, MaxCell);
     }
 
     void VectorCells(StringBuilder svg, ColorScale scale, double left, double top, double cell)

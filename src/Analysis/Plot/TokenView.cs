@@ -52,7 +52,7 @@ public sealed class TokenView
 
     string ColorBarSvg(ColorScale scale)
     {
-        const double height = 110;
+        const double height = 72;
         double width = ColorBar.Width(scale, ValueLabel) + 4;
         var svg = new StringBuilder($"<svg class=\"tv-bar\" width=\"{Svg.F(width)}\" height=\"{height + 12}\" font-family=\"sans-serif\" font-size=\"12\">");
         ColorBar.Draw(svg, scale, ValueLabel, 2, 6, height);
