@@ -71,6 +71,26 @@ public sealed class HeatmapFigure : IFigure
     public string ToSvg()
     {
         var (rows, columns, scale) = (RowAxis, ColumnAxis, ColorScale);
+        var l = Measure(rows, columns, scale);
+        var svg = new StringBuilder();
+        svg.Append($"<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"figure heatmap\" width=\"{Svg.F(l.Width)}\" height=\"{Svg.F(l.Height)}\" viewBox=\"0 0 {Svg.F(l.Width)} {Svg.F(l.Height)}\" font-family=\"sans-serif\" font-size=\"{Font}\">\n");
+        svg.Append($"<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n");
+        svg.Append($"<text class=\"title\" x=\"{Svg.F(l.Width / 2)}\" y=\"20\" text-anchor=\"middle\" font-size=\"14\">{Svg.Esc(Title)}</text>\n");
+        if (IsRaster) RasterCells(svg, scale, l.Left, l.Top, l.Cell);
+        else VectorCells(svg, scale, l.Left, l.Top, l.Cell);
+        svg.Append($"<rect x=\"{Svg.F(l.Left)}\" y=\"{Svg.F(l.Top)}\" width=\"{Svg.F(l.PlotW)}\" height=\"{Svg.F(l.PlotH)}\" fill=\"none\" stroke=\"#333\"/>\n");
+        DrawAxes(svg, rows, columns, l);
+        ColorBar.Draw(svg, scale, ValueLabel, l.Left + l.PlotW + 18, l.Top, Math.Max(l.PlotH, 120));
+        svg.Append("</svg>\n");
+        return svg.ToString();
+    }
+
+    /// <summary>Where everything goes: the cell size, the plot's corner and size, which ticks show and the figure's size.</summary>
+    sealed record Layout(double Cell, double Left, double Top, double PlotW, double PlotH, int RowEvery, int ColumnEvery, bool Rotate,
+        double ColumnTickH, double Width, double Height);
+
+    Layout Measure(Axis rows, Axis columns, ColorScale scale)
+    {
         double cell = Cell();
         double plotW = ColumnCount * cell, plotH = RowCount * cell;
         int rowEvery = Every(cell, Font + 2);
@@ -78,33 +98,26 @@ public sealed class HeatmapFigure : IFigure
         bool rotate = columns.Ticks.Any(t => Svg.TextWidth(t) + TickGap > cell);
         int columnEvery = rotate ? Every(cell, Font + 2) : 1;
         double rowTickW = Shown(rows, rowEvery).Max(t => Svg.TextWidth(t)), columnTickW = Shown(columns, columnEvery).Max(t => Svg.TextWidth(t));
-        double left = 24 + rowTickW + TickGap * 2, top = TitleHeight;
+        double left = 24 + rowTickW + TickGap * 2;
         double columnTickH = rotate ? columnTickW * 0.71 + Font : Font + 4;
-        double barX = left + plotW + 18, barH = Math.Max(plotH, 120);
-        double width = Math.Max(barX + ColorBar.Width(scale, ValueLabel) + 8, Svg.TextWidth(Title, 14) + 20);
-        double height = top + Math.Max(plotH + columnTickH + 28, barH + 8);
+        double width = Math.Max(left + plotW + 18 + ColorBar.Width(scale, ValueLabel) + 8, Svg.TextWidth(Title, 14) + 20);
+        double height = TitleHeight + Math.Max(plotH + columnTickH + 28, Math.Max(plotH, 120) + 8);
+        return new Layout(cell, left, TitleHeight, plotW, plotH, rowEvery, columnEvery, rotate, columnTickH, width, height);
+    }
 
-        var svg = new StringBuilder();
-        svg.Append($"<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"figure heatmap\" width=\"{Svg.F(width)}\" height=\"{Svg.F(height)}\" viewBox=\"0 0 {Svg.F(width)} {Svg.F(height)}\" font-family=\"sans-serif\" font-size=\"{Font}\">\n");
-        svg.Append($"<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n");
-        svg.Append($"<text class=\"title\" x=\"{Svg.F(width / 2)}\" y=\"20\" text-anchor=\"middle\" font-size=\"14\">{Svg.Esc(Title)}</text>\n");
-        if (IsRaster) RasterCells(svg, scale, left, top, cell);
-        else VectorCells(svg, scale, left, top, cell);
-        svg.Append($"<rect x=\"{Svg.F(left)}\" y=\"{Svg.F(top)}\" width=\"{Svg.F(plotW)}\" height=\"{Svg.F(plotH)}\" fill=\"none\" stroke=\"#333\"/>\n");
-        for (int r = 0; r < RowCount; r += rowEvery)
-            svg.Append($"<text class=\"tick\" x=\"{Svg.F(left - TickGap)}\" y=\"{Svg.F(top + (r + 0.5) * cell)}\" text-anchor=\"end\" dominant-baseline=\"middle\">{Svg.Esc(rows.Ticks[r])}</text>\n");
-        for (int c = 0; c < ColumnCount; c += columnEvery)
+    void DrawAxes(StringBuilder svg, Axis rows, Axis columns, Layout l)
+    {
+        for (int r = 0; r < RowCount; r += l.RowEvery)
+            svg.Append($"<text class=\"tick\" x=\"{Svg.F(l.Left - TickGap)}\" y=\"{Svg.F(l.Top + (r + 0.5) * l.Cell)}\" text-anchor=\"end\" dominant-baseline=\"middle\">{Svg.Esc(rows.Ticks[r])}</text>\n");
+        for (int c = 0; c < ColumnCount; c += l.ColumnEvery)
         {
-            double x = left + (c + 0.5) * cell, y = top + plotH + TickGap;
-            svg.Append(rotate
+            double x = l.Left + (c + 0.5) * l.Cell, y = l.Top + l.PlotH + TickGap;
+            svg.Append(l.Rotate
                 ? $"<text class=\"tick\" transform=\"translate({Svg.F(x)} {Svg.F(y + 4)}) rotate(-45)\" text-anchor=\"end\" dominant-baseline=\"middle\">{Svg.Esc(columns.Ticks[c])}</text>\n"
                 : $"<text class=\"tick\" x=\"{Svg.F(x)}\" y=\"{Svg.F(y + Font)}\" text-anchor=\"middle\">{Svg.Esc(columns.Ticks[c])}</text>\n");
         }
-        svg.Append($"<text class=\"axis-label\" transform=\"translate(14 {Svg.F(top + plotH / 2)}) rotate(-90)\" text-anchor=\"middle\">{Svg.Esc(rows.Label)}</text>\n");
-        svg.Append($"<text class=\"axis-label\" x=\"{Svg.F(left + plotW / 2)}\" y=\"{Svg.F(top + plotH + columnTickH + 20)}\" text-anchor=\"middle\">{Svg.Esc(columns.Label)}</text>\n");
-        ColorBar.Draw(svg, scale, ValueLabel, barX, top, barH);
-        svg.Append("</svg>\n");
-        return svg.ToString();
+        svg.Append($"<text class=\"axis-label\" transform=\"translate(14 {Svg.F(l.Top + l.PlotH / 2)}) rotate(-90)\" text-anchor=\"middle\">{Svg.Esc(rows.Label)}</text>\n");
+        svg.Append($"<text class=\"axis-label\" x=\"{Svg.F(l.Left + l.PlotW / 2)}\" y=\"{Svg.F(l.Top + l.PlotH + l.ColumnTickH + 20)}\" text-anchor=\"middle\">{Svg.Esc(columns.Label)}</text>\n");
     }
 
     double Cell()
