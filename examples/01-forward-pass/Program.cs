@@ -1,11 +1,10 @@
 // Walkthrough 1: a transformer's forward pass written out from its raw weights, checked against the library.
-// The model is the 2-layer attention-only induction model of `interp train induction` (LayerNorm, shortformer
+// The model is the 2-layer attention-only induction model the main job writes to report/model (LayerNorm, shortformer
 // positions: the positional embedding is added to the queries' and keys' input only, after ln1).
 using Interp;
-using Interp.Transformers;
+using Interp.Analysis.Walkthroughs;
 
-string dir = args.Length > 0 ? args[0] : "runs/induction";
-var model = HookedTransformer.Load(dir);
+var model = WalkthroughInputs.InductionModel(args.Length > 0 ? args[0] : null);   // without one: trains a small one in seconds
 var cfg = model.Config;
 var w = model.StateDict();                                   // TransformerLens names: embed.W_E, blocks.0.attn.W_Q, ...
 var tokens = Tensor.RandInt(1, cfg.DVocab, [4, cfg.NCtx], new Generator(1));

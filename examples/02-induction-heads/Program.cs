@@ -5,10 +5,10 @@
 using Interp;
 using Interp.Analysis.Plot;
 using Interp.Data.Tasks;
-using Interp.Transformers;
+using Interp.Analysis.Walkthroughs;
 
-string dir = args.Length > 0 ? args[0] : "runs/induction", outDir = args.Length > 1 ? args[1] : ".";
-var model = HookedTransformer.Load(dir);
+string outDir = args.Length > 1 ? args[1] : ".";
+var model = WalkthroughInputs.InductionModel(args.Length > 0 ? args[0] : null);   // report/model, or a small one trained here
 int trainedL = (model.Config.NCtx - 1) / 2;
 
 // [layer, head] -> (induction, previous-token) score on repeated sequences of length L
@@ -41,6 +41,7 @@ var (pl, ph) = heads.MaxBy(x => atTrained[x.l, x.h].Prev);
 // positions (a shortcut when training always repeats after exactly L tokens) loses it at another length
 Console.WriteLine($"induction head: L{bl}H{bh} ({atTrained[bl, bh].Induction:F3} at L = {trainedL}, {atShorter[bl, bh].Induction:F3} at L = {trainedL / 2 + 1}); previous-token head: L{pl}H{ph} ({atTrained[pl, ph].Prev:F3})");
 
-string png = Path.Combine(outDir, "induction-pattern.png");
-Heatmap.Save(png, patterns[bl][bh], new HeatmapOptions(CellSize: 8));   // the stripe L - 1 below the diagonal
-Console.WriteLine($"wrote {png}");
+string svg = Path.Combine(outDir, "induction-pattern.svg");   // the stripe L - 1 below the diagonal; hover a cell for its weight
+new HeatmapFigure($"L{bl}H{bh} attention on one repeated sequence", patterns[bl][bh]) { Rows = Axis.Numbered("query position", 2 * trainedL + 1),
+    Columns = Axis.Numbered("key position", 2 * trainedL + 1), Scale = ColorScale.Sequential(0, 1), ValueLabel = "attention" }.Save(svg);
+Console.WriteLine($"wrote {svg}");

@@ -4,17 +4,16 @@
 // jittered, scaled and rotated before every step, so the result shows a pattern the channel responds to wherever it
 // appears rather than high-frequency noise that fools one exact pixel grid.
 using Interp;
-using Interp.Analysis.Cases;
+using Interp.Analysis.Walkthroughs;
 using Interp.Analysis.FeatureViz;
 using Interp.Analysis.Plot;
 using Interp.Autograd;
 
-string modelPath = args.Length > 0 ? args[0] : Eis7Cnn.DefaultModelPath ?? "../shared/data/eis7/mnist_model.pt";
 string outDir = args.Length > 1 ? args[1] : ".";
 int steps = args.Length > 2 ? int.Parse(args[2]) : 256;
 int requested = args.Length > 3 ? int.Parse(args[3]) : 16;
 
-var cnn = Eis7Cnn.LoadModel(modelPath);                       // conv1 8 channels, conv2 16, fc1 200, 2 logits
+var cnn = WalkthroughInputs.Eis7Cnn(args.Length > 0 ? args[0] : null);   // conv1 8 channels, conv2 16, fc1 200, 2 logits
 var cfg = cnn.Config;
 int n = Math.Min(requested, cfg.Conv2Channels);
 
@@ -42,7 +41,8 @@ Console.WriteLine($"total objective {result.InitialObjective:F3} -> {result.Fina
 
 // one 28x28 image per channel, 4x enlarged, 4 to a row, on the fixed [0, 1] range the network sees
 int columns = Math.Min(4, n), scale = 4;
-string png = Path.Combine(outDir, "conv2-channels.png");
-ImageGrid.Save(png, result.Images, columns, scale, pad: 2, range: (0, 1));
-Console.WriteLine($"wrote {png} ({columns} x {(n + columns - 1) / columns} images)");
+string svg = Path.Combine(outDir, "conv2-channels.svg");   // a PNG of the images inside, with a title and a grey legend
+new ImageFigure($"conv2 channels 0 to {n - 1}, optimised inputs", ImageGrid.Render(result.Images, columns, scale, pad: 2, range: (0, 1)))
+    { XLabel = $"channel, {columns} to a row", Legend = ColorScale.Grey(0, 1), ValueLabel = "pixel value" }.Save(svg);
+Console.WriteLine($"wrote {svg} ({columns} x {(n + columns - 1) / columns} images)");
 return 0;

@@ -41,10 +41,10 @@ foreach (var direction in new[] { PatchDirection.Denoising, PatchDirection.Noisi
     // a sanity check: patching the whole residual stream at layer 0 replays the source run, so it scores exactly 1 / 0
     double all = ActivationPatching.Patch(model, clean, corrupted, metric, ["blocks.0.hook_resid_pre"], direction);
     var heads = ActivationPatching.HeadsAllPositions(model, clean, corrupted, metric, direction);   // [layer, head]
-    string name = direction.ToString().ToLowerInvariant(), png = Path.Combine(outDir, $"{name}_heads.png");
+    string name = direction.ToString().ToLowerInvariant(), svg = Path.Combine(outDir, $"{name}_heads.svg");
     Console.WriteLine($"{name}: patching resid_pre at layer 0 everywhere: {all:F4}; per head [layer, head]:");
     for (int l = 0; l < layers; l++)
         Console.WriteLine($"  L{l} " + string.Join(" ", heads[l].ToDoubleArray().Select(x => $"{x,7:F3}")));
-    PatchPlots.SaveHeatmap(png, heads, centre: direction == PatchDirection.Denoising ? 0 : 1, cellSize: 24);
-    Console.WriteLine($"wrote {png}");
+    PatchPlots.HeadsFigure($"{name} per head", heads, centre: direction == PatchDirection.Denoising ? 0 : 1, valueLabel: "metric − base run").Save(svg);   // white: no change
+    Console.WriteLine($"wrote {svg}");
 }

@@ -4,12 +4,12 @@
 // once from one forward and backward pass on the corrupted prompt and one forward pass on the clean one:
 //     metric(patched) ≈ metric(corrupted) + (a_clean − a_corrupted) · ∂metric/∂a
 using Interp.Analysis.Patching;
-using Interp.Transformers;
+using Interp.Analysis.Walkthroughs;
 
-string dir = args.Length > 0 ? args[0] : "runs/induction", outDir = args.Length > 1 ? args[1] : ".";
+string outDir = args.Length > 1 ? args[1] : ".";
 int prompts = args.Length > 2 ? int.Parse(args[2]) : 8;
 ulong seed = args.Length > 3 ? ulong.Parse(args[3]) : 0;
-var model = HookedTransformer.Load(dir);
+var model = WalkthroughInputs.InductionModel(args.Length > 0 ? args[0] : null);   // report/model, or a small one trained here
 model.Eval();
 
 // clean: [BOS] r + r cut before its last token (answer: r's last token); corrupted: another first half s (wrong: s's last)

@@ -5,13 +5,13 @@
 using Interp.Analysis.Sae;
 using Interp.Data.Tasks;
 using Interp.Training;
-using Interp.Transformers;
+using Interp.Analysis.Walkthroughs;
 
-string dir = args.Length > 0 ? args[0] : "runs/induction", outDir = args.Length > 1 ? args[1] : "sae";
+string outDir = args.Length > 1 ? args[1] : "sae";
 int steps = args.Length > 2 ? int.Parse(args[2]) : 1000, rows = args.Length > 3 ? int.Parse(args[3]) : 1024;
 ulong seed = args.Length > 4 ? ulong.Parse(args[4]) : 0;
 const string hook = "blocks.0.hook_resid_post";
-var model = HookedTransformer.Load(dir);
+var model = WalkthroughInputs.InductionModel(args.Length > 0 ? args[0] : null);   // report/model, or a small one trained here
 model.Eval();
 
 // the induction task's sequences, [BOS] + L random tokens + the same L again; position 0 (BOS) is left out everywhere

@@ -6,16 +6,16 @@
 // plot both next to the size of what each layer writes (‖W_V W_O‖ per head, ‖W_out‖ per MLP).
 using Interp.Analysis.Residual;
 using Interp.Data.Tasks;
-using Interp.Transformers;
+using Interp.Analysis.Walkthroughs;
 
-string dir = args.Length > 0 ? args[0] : "runs/induction", outDir = args.Length > 1 ? args[1] : ".";
+string outDir = args.Length > 1 ? args[1] : ".";
 int batch = args.Length > 2 ? int.Parse(args[2]) : 32;
-var model = HookedTransformer.Load(dir);
+var model = WalkthroughInputs.InductionModel(args.Length > 0 ? args[0] : null);   // report/model, or a small one trained here
 var cfg = model.Config;
 
 // [BOS] + L random tokens + the same L again, the task the induction model was trained on
 var tokens = new RepeatedTokens(cfg.DVocab, (cfg.NCtx - 1) / 2, bos: 0, seed: 7).Batch(batch);
-var norms = ResidualNorms.Measure(model, tokens, excludeBos: true, modelName: Path.GetFileName(Path.TrimEndingDirectorySeparator(dir)));
+var norms = ResidualNorms.Measure(model, tokens, excludeBos: true, modelName: "induction model");
 var fit = norms.Fit;
 
 Console.WriteLine($"{cfg.NLayers} layers, {batch} sequences of {tokens.Size(1)} tokens, position 0 excluded");

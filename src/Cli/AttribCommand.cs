@@ -19,7 +19,7 @@ public sealed class AttribCommand : Command
         metric(base) + (a_source - a_base) . dmetric/da of patching hook_resid_pre, hook_attn_out, hook_mlp_out (each
         layer and position) and each head's hook_z (all positions, and each position). Unless --no-compare, also runs
         activation patching of the same activations and prints the correlation of the two, with a scatter plot.
-        Writes heatmap PNGs, scatter SVGs, attrib.csv and attrib.json to --out.
+        Writes heatmap SVGs (each cell's value on hover), scatter SVGs, attrib.csv and attrib.json to --out.
         """)
     {
         options.AddTo(this);
@@ -53,9 +53,9 @@ public sealed class AttribCommand : Command
             var results = new Dictionary<string, object>();
             foreach (var (name, dims, attr, activation) in kinds)
             {
-                string png = s.File($"attrib_{d}_{name}.png");
-                PatchPlots.SaveHeatmap(png, attr, centre: attribution.Baseline);
-                files.Add(png);
+                string svg = s.File($"attrib_{d}_{name}.svg");
+                PatchPlots.Figure($"{d}: attribution patching {name}", attr, dims, attribution.Baseline, "metric − base run").Save(svg);
+                files.Add(svg);
                 rows.Add(($"attribution.{d}.{name}", attr, dims));
                 if (!compare) { results[name] = new { attribution = PatchCommand.Nested(attr) }; continue; }
                 s.Progress.Note($"{d}: activation patching {name} for comparison");
@@ -63,9 +63,9 @@ public sealed class AttribCommand : Command
                 double corr = PatchStats.Correlation(attr, act);
                 Console.WriteLine($"{d} {name}: correlation of attribution with activation patching r = {corr:F3} " +
                                   $"({act.Numel} patches; max |difference| {PatchStats.MaxAbsDifference(attr, act):F3})");
-                string svg = s.File($"attrib_{d}_{name}_vs_activation.svg");
-                PatchPlots.SaveScatter(svg, act, attr, $"{name} ({d}): r = {corr:F3}", "activation patching", "attribution patching");
-                files.Add(svg);
+                string scatter = s.File($"attrib_{d}_{name}_vs_activation.svg");
+                PatchPlots.SaveScatter(scatter, act, attr, $"{name} ({d}): r = {corr:F3}", "activation patching", "attribution patching");
+                files.Add(scatter);
                 rows.Add(($"activation.{d}.{name}", act, dims));
                 results[name] = new { correlation = double.IsFinite(corr) ? (double?)corr : null, attribution = PatchCommand.Nested(attr), activation = PatchCommand.Nested(act) };
             }

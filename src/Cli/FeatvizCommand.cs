@@ -85,7 +85,8 @@ public sealed class FeatvizCommand : Command
         foreach (var (name, v) in visualizations)
         {
             string file = $"featviz_{name}.png";
-            LayerVisualizer.SaveGrid(Path.Combine(outDir, file), v, data);
+            var grid = LayerVisualizer.Grid(v, data);
+            grid.SavePng(Path.Combine(outDir, file));
             Console.WriteLine($"{name}: {v.Channels.Length} channels in {v.Render.Elapsed.TotalSeconds:F1} s, objective {v.Render.InitialObjective:F3} -> {v.Render.FinalObjective:F3}; {Path.Combine(outDir, file)}");
             var rows = new List<string[]>();
             for (int i = 0; i < v.Channels.Length; i++)
@@ -95,7 +96,9 @@ public sealed class FeatvizCommand : Command
                 Console.WriteLine($"  {name} {v.Channels[i],3}: visualization {v.Values[i],9:F3}   best example {best,9}   labels of top {top}: {labels}");
                 rows.Add([v.Channels[i].ToString(CultureInfo.InvariantCulture), v.Values[i].ToString("F3", CultureInfo.InvariantCulture), best, labels]);
             }
-            report.Heading(name).Image(file, $"{name}: optimised inputs (left) and top-activating {dataName} examples (right)")
+            var figure = new ImageFigure($"{name}: optimised inputs and top {dataName} examples", grid)
+                { XLabel = "optimised input | top examples, best first", YLabel = "channel, one per row", Legend = ColorScale.Grey(0, 1), ValueLabel = "pixel" };
+            report.Heading(name).Figure(figure, $"{name}: optimised inputs (left) and top-activating {dataName} examples (right) ({file})")
                 .Table(["channel", "visualization", "best example", $"labels of the top {top}"], rows);
         }
         report.Save(outDir);

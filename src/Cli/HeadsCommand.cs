@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Interp.Analysis.Heads;
+using Interp.Analysis.Plot;
 using Interp.IO;
 
 namespace Interp.Cli;
@@ -16,9 +17,9 @@ public sealed class HeadsCommand : Command
         Runs the model on repeated random sequences ([BOS] + L random tokens + the same L again) and scores every
         attention head: previous-token (attention to q-1), duplicate-token (to earlier copies of q's token) and
         induction (to the token after an earlier copy), the last two over the queries of the repeated half. Prints the
-        top heads by each score and writes to --out: heads.csv (every head's scores and ranks), head_scores.png (the
-        three [layer, head] tables, viridis 0..1) and patterns.png (the first sequence's pattern of every head: a row
-        per layer).
+        top heads by each score and writes to --out: heads.csv (every head's scores and ranks), head_scores.svg (the
+        three [layer, head] tables, viridis 0..1, each head's score on hover) and attention.html (the first sequence's
+        pattern of any layer and head, chosen with select boxes, tokens on both axes, the weight on hover).
         """)
     {
         inputs.AddTo(this);
@@ -35,10 +36,13 @@ public sealed class HeadsCommand : Command
         Console.WriteLine($"interp heads: {model.Config.NLayers} layers x {model.Config.NHeads} heads on {description}");
         foreach (var kind in Enum.GetValues<HeadScoreKind>())
             Console.WriteLine($"  {kind,-15} " + string.Join("  ", scan.Ranked(kind).Take(r.GetValue(top)).Select(h => $"{h.Label} {h.Score:F3}")));
-        string csv = Path.Combine(dir, "heads.csv"), scores = Path.Combine(dir, "head_scores.png"), patterns = Path.Combine(dir, "patterns.png");
+        string csv = Path.Combine(dir, "heads.csv"), scores = Path.Combine(dir, "head_scores.svg"), patterns = Path.Combine(dir, "attention.html");
         AtomicFile.WriteAllText(csv, scan.ToCsv());
-        HeadPlots.Scores(scan).SavePng(scores);
-        HeadPlots.Patterns(scan.Patterns).SavePng(patterns);
+        HeadPlots.ScoreFigures(scan).Save(scores);
+        var best = scan.Ranked(HeadScoreKind.Induction)[0];
+        var page = new HtmlReport("attention patterns").Attention(HeadPlots.AttentionView(scan, selected: (best.Layer, best.Head)),
+            $"every head's pattern on the first sequence (token ids), the top induction head {best.Label} first");
+        AtomicFile.WriteAllText(patterns, page.Render());
         Console.WriteLine($"wrote {csv}, {scores}, {patterns}");
         return 0;
     }

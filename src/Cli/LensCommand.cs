@@ -18,7 +18,8 @@ public sealed class LensCommand : Command
         unembedding, averaged over the sequences, per position. Direct logit attribution: what every head, MLP,
         embedding and the biases add to the true next token's logit (final-LN scale frozen from the run; they sum to
         the logit). Prints the mean per stage (and on the repeated half) and the largest contributors; writes to --out:
-        lens_logprob.png ([stage, position], viridis), lens_dla.png ([component, position], blue-white-red) and lens.csv.
+        lens_logprob.svg ([stage, position], viridis), lens_dla.svg ([component, position], blue-white-red around 0)
+        and lens.csv; each heatmap cell shows its value on hover.
         """)
     {
         inputs.AddTo(this);
@@ -43,11 +44,20 @@ public sealed class LensCommand : Command
         var largest = dla.Select((v, i) => (Label: scan.ComponentLabels[i], Value: v)).OrderByDescending(x => Math.Abs(x.Value)).Take(6);
         Console.WriteLine($"largest direct logit attributions to the next token{(repeatStart is null ? "" : " on the repeated half")}: " +
             string.Join("  ", largest.Select(x => $"{x.Label} {x.Value:+0.00;-0.00}")));
-        string png = Path.Combine(dir, "lens_logprob.png"), dlaPng = Path.Combine(dir, "lens_dla.png"), csv = Path.Combine(dir, "lens.csv");
-        Heatmap.Save(png, scan.LogProb, new HeatmapOptions(Diverging: false));
-        Heatmap.Save(dlaPng, scan.Dla, new HeatmapOptions(Diverging: true));
+        string logProbSvg = Path.Combine(dir, "lens_logprob.svg"), dlaSvg = Path.Combine(dir, "lens_dla.svg"), csv = Path.Combine(dir, "lens.csv");
+        int positions = scan.LogProb.Size(1);
+        new HeatmapFigure("logit lens: log-prob of the next token", scan.LogProb)
+        {
+            Rows = new Axis("stage", scan.StageLabels), Columns = Axis.Positions(positions),
+            Scale = ColorScale.For(scan.LogProb.ToDoubleArray(), signed: false), ValueLabel = "log-prob",
+        }.Save(logProbSvg);
+        new HeatmapFigure("direct logit attribution to the next token", scan.Dla)
+        {
+            Rows = new Axis("component", scan.ComponentLabels), Columns = Axis.Positions(positions),
+            Scale = ColorScale.For(scan.Dla.ToDoubleArray(), signed: true), ValueLabel = "logit",
+        }.Save(dlaSvg);
         AtomicFile.WriteAllText(csv, scan.ToCsv());
-        Console.WriteLine($"wrote {png}, {dlaPng}, {csv}");
+        Console.WriteLine($"wrote {logProbSvg}, {dlaSvg}, {csv}");
         return 0;
     }
 }

@@ -23,9 +23,9 @@ public sealed class PatchCommand : Command
         noising corrupted activations into the clean run (which are necessary?).
         Patches blocks.L.hook_resid_pre, hook_attn_out and hook_mlp_out (models with MLPs) at each layer and position,
         and each head's hook_z at all positions (and per position with --heads-by-pos).
-        Heatmap colours: the change of the metric from the base run (blue lower, red higher); rows are layers
-        (layer-major layer·head rows for per-position heads), columns positions or heads. Writes heatmap PNGs,
-        patch.csv and patch.json to --out.
+        Heatmaps (SVG: title, labelled axes, colour bar, each cell's value on hover): the change of the metric from the
+        base run (blue lower, white none, red higher); rows are layers (L0H0, L0H1, ... for per-position heads),
+        columns positions or heads. Writes the heatmap SVGs, patch.csv and patch.json to --out.
         """)
     {
         options.AddTo(this);
@@ -52,9 +52,9 @@ public sealed class PatchCommand : Command
                 s.Progress.Note($"{d}: patching {name}");
                 var values = compute();
                 results.Add((name, values, dims));
-                string png = s.File($"{d}_{name}.png");
-                PatchPlots.SaveHeatmap(png, values, centre: baseline);
-                files.Add(png);
+                string svg = s.File($"{d}_{name}.svg");
+                PatchPlots.Figure($"{d}: patching {name}", values, dims, baseline, $"metric − {baseline} (base run)").Save(svg);
+                files.Add(svg);
             }
             var (m, clean, corrupted, metric) = (s.Model, s.Clean, s.Corrupted, s.Metric);
             Patch("resid_pre", "layer,pos", () => ActivationPatching.ResidPreByPosition(m, clean, corrupted, metric, direction));

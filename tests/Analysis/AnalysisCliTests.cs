@@ -33,9 +33,9 @@ public class AnalysisCliTests : IDisposable
     {
         var verbs = new (string[] Verb, string Name, string[] Files)[]
         {
-            (["heads"], "heads", ["heads.csv", "head_scores.png", "patterns.png"]),
+            (["heads"], "heads", ["heads.csv", "head_scores.svg", "attention.html"]),
             (["norms"], "norms", ["norms.svg", "norms.csv", "norms_heads.csv"]),
-            (["lens"], "lens", ["lens_logprob.png", "lens_dla.png", "lens.csv"]),
+            (["lens"], "lens", ["lens_logprob.svg", "lens_dla.svg", "lens.csv"]),
             (["case", "norms"], "case", ["norms.svg", "norms.csv", "norms_heads.csv", "index.html"]),
         };
         foreach (var (verb, name, files) in verbs)
@@ -47,10 +47,15 @@ public class AnalysisCliTests : IDisposable
             {
                 string path = Path.Combine(outDir, f);
                 Assert.True(File.Exists(path), $"{name}: {f} missing");
+                if (f.EndsWith(".svg")) System.Xml.Linq.XElement.Load(path);   // well-formed
                 if (f.EndsWith(".png")) Assert.True(Png.Decode(File.ReadAllBytes(path)).Width > 0);
                 if (f != "index.html") Assert.Contains(path, stdout);
             }
         }
+        Assert.Contains("<select class=\"layer\">", File.ReadAllText(Path.Combine(dir, "heads", "attention.html")));
+        string dla = File.ReadAllText(Path.Combine(dir, "lens", "lens_dla.svg"));
+        Assert.Contains(">component</text>", dla);
+        Assert.Contains(">position</text>", dla);
         var heads = File.ReadAllLines(Path.Combine(dir, "heads", "heads.csv"));
         Assert.Equal(1 + 2 * 4, heads.Length);
         var norms = File.ReadAllLines(Path.Combine(dir, "norms", "norms.csv"));

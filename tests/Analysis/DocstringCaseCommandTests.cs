@@ -5,7 +5,7 @@ using Xunit;
 
 namespace Interp.Tests.Analysis;
 
-/// <summary>`interp case docstring` at small size: it trains, patches and writes a report whose images all exist.</summary>
+/// <summary>`interp case docstring` at small size: it trains, patches and writes a report with its figures inline and as SVG files.</summary>
 [Collection("Console")]
 public class DocstringCaseCommandTests
 {
@@ -20,11 +20,11 @@ public class DocstringCaseCommandTests
             Assert.Contains("circuit:", output);
             Assert.True(File.Exists(Path.Combine(dir, "model", "model.safetensors")));
             var html = File.ReadAllText(Path.Combine(dir, "index.html"));
-            var images = Regex.Matches(html, "src=\"([^\"]+)\"").Select(m => m.Groups[1].Value).ToArray();
-            Assert.Contains("heads_noising.png", images);
-            Assert.Contains(images, i => i.StartsWith("path_L3H"));
-            foreach (var png in images.Where(i => i.EndsWith(".png")))
-                Assert.True(Png.Decode(File.ReadAllBytes(Path.Combine(dir, png))).Width > 10, png);
+            Assert.Contains(">noising per head: effect 1 − metric</text>", html);
+            Assert.Contains(">path patching into L3H", html);
+            Assert.True(File.Exists(Path.Combine(dir, "heads_noising.svg")));
+            Assert.NotEmpty(Directory.GetFiles(dir, "path_L3H*.svg"));
+            Assert.DoesNotContain("<img", html);   // every figure is inline
             using var json = JsonDocument.Parse(File.ReadAllText(Path.Combine(dir, "circuit.json")));
             Assert.Equal(4, json.RootElement.GetProperty("heads_denoising").GetArrayLength());
 

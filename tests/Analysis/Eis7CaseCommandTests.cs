@@ -75,9 +75,12 @@ public class Eis7CaseCommandTests
             var html = File.ReadAllText(Path.Combine(report, "index.html"));
             foreach (var s in new[] { "test accuracy", "Fourier spectrum", "Attention from =", "Residual stream before the MLP", "Logit contribution" })
                 Assert.Contains(s, html);
-            foreach (var f in new[] { "label_grids.png", "attention.png", "resid_pca_grids.png", "logit_paths.png" }) AssertPng(Path.Combine(report, f));
-            var grids = Png.Decode(File.ReadAllBytes(Path.Combine(report, "label_grids.png")));
-            Assert.True(grids.Width > 3 * 113 * 3, "three 113 x 113 panels side by side");
+            foreach (var f in new[] { "label_grids.svg", "attention_head0.svg", "resid_pca_grids.svg", "logit_paths.svg" })
+                System.Xml.Linq.XElement.Load(Path.Combine(report, f));   // well-formed SVG
+            string grids = File.ReadAllText(Path.Combine(report, "label_grids.svg"));
+            Assert.Equal(2, System.Text.RegularExpressions.Regex.Matches(grids, "data-cells=").Count);   // two 113 x 113 maps with hover values
+            Assert.Contains(">true labels</text>", grids);
+            Assert.Contains(">its mistakes</text>", grids);
         }
         finally { Directory.Delete(dir, recursive: true); }
     }

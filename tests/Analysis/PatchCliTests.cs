@@ -38,16 +38,19 @@ public class PatchCliTests
                 CommandLine.Execute(["attrib", model, "--out", outDir, "--prompts", "2", "--length", "3", "--quiet"]));
             Assert.Equal((0, 0), (patchExit, attribExit));
             string text = patchOut + attribOut;
-            foreach (var f in new[] { "denoising_resid_pre.png", "noising_attn_out.png", "noising_heads.png", "denoising_heads_by_pos.png", "noising_path_to_L1H2_k.png",
-                                      "patch.csv", "patch.json", "attrib_denoising_heads.png", "attrib_denoising_resid_pre_vs_activation.svg",
+            foreach (var f in new[] { "denoising_resid_pre.svg", "noising_attn_out.svg", "noising_heads.svg", "denoising_heads_by_pos.svg", "noising_path_to_L1H2_k.svg",
+                                      "patch.csv", "patch.json", "attrib_denoising_heads.svg", "attrib_denoising_resid_pre_vs_activation.svg",
                                       "attrib.csv", "attrib.json" })
             {
                 string path = Path.Combine(outDir, f);
                 Assert.True(File.Exists(path), f);
                 Assert.Contains(path, text);
             }
-            var heads = Png.Decode(File.ReadAllBytes(Path.Combine(outDir, "noising_heads.png")));
-            Assert.Equal(2, heads.Width / heads.Height);   // [2 layers, 4 heads]: twice as wide as high
+            // [2 layers, 4 heads]: a labelled cell per head, its value on hover
+            var heads = System.Xml.Linq.XElement.Load(Path.Combine(outDir, "noising_heads.svg"));
+            var titles = heads.Descendants().Where(e => e.Name.LocalName == "title").Select(t => t.Value).ToList();
+            Assert.Equal(8, titles.Count);
+            Assert.Contains(titles, t => t.StartsWith("L1H3: "));
             // per direction: resid_pre and attn_out [2, 6], heads [2, 4], heads by position [2, 4, 6], path to q, k, v [2, 4]
             Assert.Equal(1 + 2 * (12 + 12 + 8 + 48 + 3 * 8), File.ReadAllLines(Path.Combine(outDir, "patch.csv")).Length);
             Assert.Contains("correlation", text);

@@ -4,12 +4,12 @@ using Xunit.Abstractions;
 
 namespace Interp.Tests.Cli;
 
-/// <summary>The main job at a small size: it trains, analyses, prints five summary lines and writes a report a browser shows.</summary>
+/// <summary>The main job at a small size: it trains, analyses, prints five summary lines and writes a report a browser shows, every figure drawn and its values under the mouse.</summary>
 [Collection("Console")]
 public class DemoTests(ITestOutputHelper output)
 {
     [Fact]
-    public void TheDemoWritesAReportWhoseImagesAllLoad()
+    public void TheDemoWritesAReportWhoseFiguresAllShowAndHover()
     {
         string dir = Path.Combine(Path.GetTempPath(), "interp-demo-" + Guid.NewGuid().ToString("N"));
         try
@@ -29,16 +29,31 @@ public class DemoTests(ITestOutputHelper output)
 
             string html = File.ReadAllText(Path.Combine(dir, "index.html"));
             var images = Regex.Matches(html, "<img src=\"([^\"]+)\"").Select(m => m.Groups[1].Value).ToList();
-            Assert.True(images.Count >= 7, html);
             Assert.All(images, img => Assert.True(File.Exists(Path.Combine(dir, img)), $"{img} is missing"));
+            foreach (string svg in new[] { "head_scores.svg", "patch_resid_pre.svg", "patch_heads.svg", "attrib_heads.svg", "attrib_vs_patch.svg", "resid_norms.svg" })
+                Assert.True(File.Exists(Path.Combine(dir, svg)), $"{svg} is missing");
             Assert.True(File.Exists(Path.Combine(dir, "model", "model.safetensors")));
             Assert.True(File.Exists(Path.Combine(dir, "sae", "sae_weights.safetensors")));
 
             if (HeadlessChromium.Path is null) { output.WriteLine("browser check skipped: " + HeadlessChromium.SkipReason); return; }
-            var (count, loaded) = HeadlessChromium.CountLoadedImages(dir);
-            Assert.Equal(images.Count, count);
-            Assert.Equal(count, loaded);
-            Assert.True(HeadlessChromium.HasContent(HeadlessChromium.Screenshot(dir)), "the report's screenshot is blank");
+            using var page = DevToolsPage.Open(Path.Combine(dir, "index.html"));
+            var check = HeadlessChromium.CheckFigures(page);
+            Assert.True(check.Figures >= 10, $"{check.Figures} figures");
+            Assert.Empty(check.Blank);
+            Assert.Empty(check.BrokenImages);
+            Assert.Empty(check.Errors);
+            Assert.Equal(1, page.Evaluate("document.querySelectorAll('.attention-view').length")!.GetValue<int>());
+            Assert.Equal(3, page.Evaluate("document.querySelectorAll('.token-view').length")!.GetValue<int>());
+
+            // the head that restores most (printed in the summary) shows its value under the mouse in the patching figure
+            var best = Regex.Match(lines[3], @"patching: (L\dH\d) restores ([0-9.]+)");
+            Assert.True(best.Success, lines[3]);
+            string cell = $"[...document.querySelectorAll('svg.heatmap')].find(s => s.querySelector('.title').textContent === 'activation patching per head')" +
+                          $".querySelector('.cells').children[{int.Parse(best.Groups[1].Value[1..2]) * 2 + int.Parse(best.Groups[1].Value[3..4])}]";
+            string? tip = HeadlessChromium.Hover(page, cell);
+            Assert.NotNull(tip);
+            Assert.StartsWith(best.Groups[1].Value + ": ", tip);
+            Assert.InRange(Math.Abs(double.Parse(best.Groups[2].Value) - double.Parse(tip[(best.Groups[1].Value.Length + 2)..])), 0, 6e-4);
         }
         finally { if (Directory.Exists(dir)) Directory.Delete(dir, true); }
     }

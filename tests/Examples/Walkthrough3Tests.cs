@@ -30,7 +30,10 @@ public class Walkthrough3Tests
             double sumAfter = rows.Sum(r => double.Parse(r.Groups[3].Value, CultureInfo.InvariantCulture));
             Assert.Equal(double.Parse(total.Groups[2].Value, CultureInfo.InvariantCulture), sumAfter, 0.01);
             // 4 images of 28x28 in one row, each pixel 4x, 2-pixel gaps around them
-            var png = Png.Decode(File.ReadAllBytes(Path.Combine(dir, "conv2-channels.png")));
+            var svg = System.Xml.Linq.XElement.Load(Path.Combine(dir, "conv2-channels.svg"));
+            Assert.Contains(svg.Descendants(), e => e.Name.LocalName == "text" && e.Value == "pixel value");   // the legend
+            string href = svg.Descendants().Single(e => e.Name.LocalName == "image").Attribute("href")!.Value;
+            var png = Png.Decode(Convert.FromBase64String(href["data:image/png;base64,".Length..]));
             Assert.Equal((2 + channels * (28 * 4 + 2), 2 + 28 * 4 + 2), (png.Width, png.Height));
         }
         finally { Directory.Delete(dir, true); }

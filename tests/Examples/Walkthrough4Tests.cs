@@ -36,8 +36,9 @@ public class Walkthrough4Tests
                     Assert.Equal(4, values.Length);
                     Assert.All(values, x => Assert.True(double.IsFinite(x) && Math.Abs(x) < 10, row));
                 }
-                var png = Png.Decode(File.ReadAllBytes(Path.Combine(dir, $"{direction}_heads.png")));
-                Assert.True(png.Width > 0 && png.Height > 0);
+                string svg = File.ReadAllText(Path.Combine(dir, $"{direction}_heads.svg"));
+                Assert.Contains($">{direction} per head</text>", svg);
+                Assert.Contains("<title>L1H3: ", svg);
             }
         }
         finally { Directory.Delete(dir, true); }

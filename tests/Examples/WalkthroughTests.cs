@@ -34,8 +34,11 @@ public class WalkthroughTests
             var row = Regex.Match(output, $@"L{m.Groups[1].Value}H{m.Groups[2].Value}\s+([0-9.]+)\s+([0-9.]+)");
             Assert.Equal(m.Groups[3].Value, row.Groups[1].Value);
             Assert.Equal(m.Groups[4].Value, row.Groups[2].Value);
-            var png = Png.Decode(File.ReadAllBytes(Path.Combine(dir, "induction-pattern.png")));
-            Assert.Equal(17 * 8, png.Width);
+            // [17 query, 17 key] positions, each cell's weight on hover
+            var svg = System.Xml.Linq.XElement.Load(Path.Combine(dir, "induction-pattern.svg"));
+            var titles = svg.Descendants().Where(e => e.Name.LocalName == "title").Select(t => t.Value).ToList();
+            Assert.Equal(17 * 17, titles.Count);
+            Assert.Contains(titles, t => t.StartsWith("query position 16, key position 9: "));
         }
         finally { Directory.Delete(dir, true); }
     }

@@ -6,10 +6,51 @@ namespace Interp.Tests;
 
 /// <summary>
 /// Renders an HTML report in headless Chromium (Debian package `chromium`, installed by scripts/setup.sh --dev and by
-/// CI): counts the images that loaded and takes a screenshot. <see cref="Path"/> is null where Chromium is absent.
+/// CI): counts the images that loaded and takes a screenshot; through <see cref="DevToolsPage"/>, checks that every
+/// figure shows and reads what a hover shows. <see cref="Path"/> is null where Chromium is absent.
 /// </summary>
 public static class HeadlessChromium
 {
+    /// <summary>What a report's figures look like in the browser: the blank ones, the broken images, the errors.</summary>
+    public sealed record FigureCheck(int Figures, IReadOnlyList<string> Blank, IReadOnlyList<string> BrokenImages, IReadOnlyList<string> Errors);
+
+    /// <summary>Screenshots each &lt;figure&gt; of the page on its own and lists those with (almost) nothing drawn.</summary>
+    public static FigureCheck CheckFigures(DevToolsPage page)
+    {
+        int count = page.Evaluate("document.querySelectorAll('figure').length")!.GetValue<int>();
+        var blank = new List<string>();
+        for (int i = 0; i < count; i++)
+        {
+            var box = page.Evaluate($$"""
+                (() => { const f = document.querySelectorAll('figure')[{{i}}]; const r = f.getBoundingClientRect();
+                         return [r.left + scrollX, r.top + scrollY, r.width, r.height, f.querySelector('figcaption')?.textContent ?? ''] })()
+                """)!.AsArray();
+            double w = box[2]!.GetValue<double>(), h = box[3]!.GetValue<double>();
+            string caption = box[4]!.GetValue<string>();
+            if (w < 20 || h < 20 || !HasContent(page.Screenshot((box[0]!.GetValue<double>(), box[1]!.GetValue<double>(), w, h)), 0.005))
+                blank.Add($"figure {i} ({w:F0}x{h:F0}): {caption}");
+        }
+        var broken = page.Evaluate("[...document.images].filter(i => !(i.complete && i.naturalWidth > 0)).map(i => i.getAttribute('src'))")!
+            .AsArray().Select(n => n!.GetValue<string>()).ToList();
+        return new FigureCheck(count, blank, broken, page.Errors);
+    }
+
+    /// <summary>
+    /// Scrolls the element a JavaScript expression names into view, moves the mouse onto it (at a fraction of its box,
+    /// the centre by default) and returns the report's tooltip text, or null where none shows.
+    /// </summary>
+    public static string? Hover(DevToolsPage page, string elementExpression, double fx = 0.5, double fy = 0.5)
+    {
+        var at = page.Evaluate($$"""
+            (() => { const e = {{elementExpression}}; if (!e) return null; e.scrollIntoView({block: 'center', inline: 'center'});
+                     const r = e.getBoundingClientRect(); return [r.left + r.width * {{fx}}, r.top + r.height * {{fy}}] })()
+            """);
+        if (at is null) throw new InvalidOperationException($"no element for {elementExpression}");
+        page.MoveMouse(at[0]!.GetValue<double>(), at[1]!.GetValue<double>());
+        var tip = page.Evaluate("(() => { const t = document.getElementById('tip'); return t && t.style.display === 'block' ? t.textContent : null })()");
+        return tip?.GetValue<string>();
+    }
+
     public static readonly string? Path = new[] { "/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome" }.FirstOrDefault(File.Exists);
 
     public static string SkipReason => "headless Chromium is not installed (apt-get install chromium, or bash scripts/setup.sh --dev)";

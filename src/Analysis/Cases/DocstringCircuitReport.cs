@@ -10,17 +10,7 @@ public static class DocstringCircuitReport
     public static HtmlReport Write(DocstringCircuitResult r, string folder, string trainingSummary)
     {
         Directory.CreateDirectory(folder);
-        PatchPlots.SaveHeatmap(Path.Combine(folder, "resid_pre_denoising.png"), r.ResidPreDenoising, cellSize: 14);
-        PatchPlots.SaveHeatmap(Path.Combine(folder, "heads_denoising.png"), r.HeadsDenoising, cellSize: 40);
-        PatchPlots.SaveHeatmap(Path.Combine(folder, "heads_noising.png"), 1 - r.HeadsNoising, cellSize: 40);
-        PatchPlots.SaveHeatmap(Path.Combine(folder, "heads_attribution.png"), r.HeadsAttribution, cellSize: 40);
-        PatchPlots.SaveScatter(Path.Combine(folder, "attribution_vs_activation.svg"), r.HeadsDenoising.Reshape(-1), r.HeadsAttribution.Reshape(-1),
-            "heads: attribution vs activation patching (denoising)", "activation patching", "attribution patching");
-        foreach (var (name, grid) in r.PathPatching)
-            PatchPlots.SaveHeatmap(Path.Combine(folder, $"path_{name}.png"), Effect(grid), cellSize: 40);
-        foreach (var (label, pattern) in r.Patterns)
-            Heatmap.Save(Path.Combine(folder, $"pattern_{label}.png"), pattern, new HeatmapOptions(CellSize: 12, Diverging: false, Min: 0, Max: 1));
-
+        const string metric = "normalised logit diff";
         string positions = string.Join(", ", r.PositionLabels.Select((l, i) => $"{i} {l}"));
         var report = new HtmlReport("Docstring circuit");
         report.Heading("A docstring circuit in a 4-layer attention-only model")
@@ -30,24 +20,36 @@ public static class DocstringCircuitReport
             .Code("one clean prompt:\n" + PromptText(r) + "\npositions: " + positions)
             .Heading("Activation patching", 3)
             .Paragraph("Denoising restores one clean activation into the corrupted run (is it sufficient?); noising puts one corrupted activation into the clean run (is it necessary?); shown as the effect 1 − metric.")
-            .Image("resid_pre_denoising.png", "denoising resid_pre [layer, position] (blue 0 … red 1)")
-            .Image("heads_denoising.png", "denoising each head's output, all positions [layer, head]")
-            .Image("heads_noising.png", "noising each head's output: the effect 1 − metric [layer, head]")
+            .Figure(PatchPlots.ByPositionFigure("denoising resid_pre", r.ResidPreDenoising, r.PositionLabels, valueLabel: metric),
+                "denoising resid_pre [layer, position], the clean prompt's tokens below (white 0: nothing restored, red 1: all)", "resid_pre_denoising.svg")
+            .Figure(PatchPlots.HeadsFigure("denoising per head", r.HeadsDenoising, valueLabel: metric),
+                "denoising each head's output, all positions [layer, head]", "heads_denoising.svg")
+            .Figure(PatchPlots.HeadsFigure("noising per head: effect 1 − metric", 1 - r.HeadsNoising, valueLabel: "1 − " + metric),
+                "noising each head's output: the effect 1 − metric [layer, head]", "heads_noising.svg")
             .Heading("Attribution patching", 3)
             .Paragraph($"Attribution patching (gradients at the corrupted run) against denoising activation patching, per head: r = {F(r.AttributionCorrelation)}.")
-            .Image("heads_attribution.png", "attribution patching per head [layer, head]")
-            .Image("attribution_vs_activation.svg", "each head: attribution against activation patching")
+            .Figure(PatchPlots.HeadsFigure("attribution patching per head", r.HeadsAttribution, valueLabel: metric),
+                "attribution patching per head [layer, head]", "heads_attribution.svg")
+            .Figure(PatchPlots.Scatter(r.HeadsDenoising.Reshape(-1), r.HeadsAttribution.Reshape(-1), "heads: attribution vs activation patching (denoising)",
+                "activation patching", "attribution patching"), "each head: attribution against activation patching", "attribution_vs_activation.svg")
             .Heading("Path patching into the final layer and into the circuit's layers", 3)
             .Paragraph($"Receivers: the heads whose noising costs most in the model's final layer and in every other layer above 0 where some head matters ({string.Join(", ", r.Receivers.Select(x => x.ToString()))}). " +
                 "Each grid is the effect (1 − metric) of noising the path from one earlier head into one receiver input (noising, the other heads frozen). " +
                 "The corruption changes only the def's names, so a query-side effect can only come from the def positions; an effect on a key says the receiver finds the answer by the names it sees there, an effect on a value that it carries what an earlier head wrote.");
-        foreach (var name in r.PathPatching.Keys) report.Image($"path_{name}.png", $"path patching into {name} [sender layer, sender head]");
+        foreach (var (name, grid) in r.PathPatching)
+            report.Figure(PatchPlots.HeadsFigure($"path patching into {name}: effect 1 − metric", Effect(grid), valueLabel: "1 − " + metric),
+                $"path patching into {name} [sender layer, sender head]; heads not upstream of the receiver show 0", $"path_{name}.svg");
         report.Heading("The circuit", 3)
             .Paragraph($"Heads whose patching moves the metric by at least 0.1 either way, or whose path into a receiver does: {string.Join(", ", r.Circuit.Select(c => c.Label))}. " +
                 $"Denoising only these heads (everything else corrupted) restores {F(r.CircuitDenoised)} of the logit difference; noising every other head (only these clean) keeps {F(r.CircuitOnly)}.")
             .Table(["head", "denoising", "noising effect", "path effect into receivers (max)", "attention from the final :param (top 3, mean over prompts)"],
                 r.Circuit.Select(c => (IReadOnlyList<string>)[c.Label, F(c.Denoising), F(c.NoisingEffect), F(PathEffect(r, c)), TopAttended(r, c.Label)]));
-        foreach (var label in r.Patterns.Keys) report.Image($"pattern_{label}.png", $"{label}: attention pattern on the clean prompt above [query, key]");
+        foreach (var (label, pattern) in r.Patterns)
+            report.Figure(new HeatmapFigure($"{label} attention pattern", pattern)
+            {
+                Rows = Axis.Tokens("query", r.PositionLabels), Columns = Axis.Tokens("key", r.PositionLabels), Scale = ColorScale.Sequential(0, 1),
+                ValueLabel = "attention weight", CellSize = Math.Clamp(480 / r.PositionLabels.Length, 14, 36),
+            }, $"{label}: attention pattern on the clean prompt above [query, key]", $"pattern_{label}.svg");
         report.Save(folder);
         return report;
     }

@@ -109,8 +109,10 @@ public static class Eis7CnnReport
                 return img.Rank == 3 ? img.Select(0, 0) : img;
             }).ToList();
             string file = $"featviz_{hook}.png";
-            ImageGrid.Save(Path.Combine(folder, file), Tensor.Stack(images), columns: Math.Min(units, 8), scale: 3);
-            report.Image(file, $"Feature visualizations of the {HookTitles[hook]}, units 0..{units - 1} left to right, top to bottom.");
+            var grid = ImageGrid.Render(Tensor.Stack(images), columns: Math.Min(units, 8), scale: 3);
+            AddImage(report, folder, file, new ImageFigure($"feature visualizations: {HookTitles[hook]}", grid)
+                { XLabel = $"unit 0..{units - 1}, left to right, top to bottom", Legend = ColorScale.Grey(0, 1), ValueLabel = "pixel (each image scaled to its range)" },
+                $"Feature visualizations of the {HookTitles[hook]}, units 0..{units - 1} left to right, top to bottom.");
         }
     }
 
@@ -119,18 +121,27 @@ public static class Eis7CnnReport
         int units = cnn.UnitCount(hook);
         var all = Enumerable.Range(0, units).Select(u => cnn.Examples(hook, u, k)).ToList();
         string name = hook.Replace("hook_", "");
-        ImageGrid.Save(Path.Combine(folder, $"{name}_top.png"), Rows(cnn, all.Select(e => e.Top), k), columns: k, scale: 2, range: (0, 1));
-        ImageGrid.Save(Path.Combine(folder, $"{name}_confusing.png"), Rows(cnn, all.Select(e => e.Confusing), k), columns: k, scale: 2, range: (0, 1));
         report.Heading($"Top and most confusing digits: {HookTitles[hook]}");
         report.Paragraph(hook == "hook_logits"
             ? "Score: the logit's margin over the other logit. Top: the digits the model labels this way most surely. Most confusing: the " +
               "digits labelled the other way that came closest to this label."
             : "Score: the channel's largest activation over the image. Top: the digits that excite it most. Most confusing: the most " +
               "exciting digits whose model label differs from the label of most of the top digits (the channel's preferred label).");
-        report.Image($"{name}_top.png", $"Top {k} digits of each unit (one row per unit, best first).");
-        report.Image($"{name}_confusing.png", $"The {k} most confusing digits of each unit (one row per unit; black where there are fewer).");
+        foreach (var (kind, rows, caption) in new[] {
+                     ("top", all.Select(e => e.Top), $"Top {k} digits of each unit (one row per unit, best first)."),
+                     ("confusing", all.Select(e => e.Confusing), $"The {k} most confusing digits of each unit (one row per unit; black where there are fewer).") })
+            AddImage(report, folder, $"{name}_{kind}.png", new ImageFigure($"{kind} digits: {HookTitles[hook]}", ImageGrid.Render(Rows(cnn, rows, k), columns: k, scale: 2, range: (0, 1)))
+                { XLabel = kind == "top" ? "rank, best first" : "rank, most confusing first", YLabel = $"unit 0..{units - 1}", Legend = ColorScale.Grey(0, 1), ValueLabel = "pixel" },
+                caption);
         report.Table(["unit", "preferred label", "top scores", "confusing scores"],
             all.Select(e => (IReadOnlyList<string>)[I(e.Unit), I(e.PreferredLabel), Range(e.TopScores), Range(e.ConfusingScores)]));
+    }
+
+    // the raster also lies beside the report as a PNG; the report shows it inline with its title, axis labels and legend
+    static void AddImage(HtmlReport report, string folder, string file, ImageFigure figure, string caption)
+    {
+        figure.Image.SavePng(Path.Combine(folder, file));
+        report.Figure(figure, $"{caption} ({file})");
     }
 
     static string Range(double[] v) => v.Length == 0 ? "none" : $"{F(v.Min())} .. {F(v.Max())}";
@@ -152,23 +163,25 @@ public static class Eis7CnnReport
     {
         report.Heading("Saliency: input x gradient of logit 1 − logit 0");
         report.Paragraph("For each digit, each pixel's value times the gradient of the logit difference: red pixels push towards label 1, " +
-            "blue towards label 0 (each map on its own symmetric scale).");
+            "blue towards label 0, white none (one symmetric scale per figure).");
         for (int label = 0; label <= 1; label++)
         {
             var e = cnn.Examples("hook_logits", label, k);
             foreach (var (kind, rows) in new[] { ("top", e.Top), ("confusing", e.Confusing) })
             {
                 if (rows.Length == 0) continue;
+                var saliency = cnn.Saliency(rows);
+                double bound = Math.Max(saliency.Abs().Max().Item(), 1e-12);
                 var panels = new List<RgbImage>
                 {
                     ImageGrid.Render(cnn.Images(rows), columns: rows.Length, scale: 3, pad: 2, range: (0, 1)),
-                    ReportImages.DivergingMaps(cnn.Saliency(rows), rows.Length, cell: 3),
+                    ReportImages.DivergingMaps(saliency, rows.Length, cell: 3, bound: bound),
                 };
-                string file = $"saliency_label{label}_{kind}.png";
-                ReportImages.Grid(panels, 1, pad: 2).SavePng(Path.Combine(folder, file));
-                report.Image(file, kind == "top"
+                string caption = kind == "top"
                     ? $"The digits labelled {label} most surely (top) and their saliency (below)."
-                    : $"The digits labelled {1 - label} that came closest to label {label}, and their saliency.");
+                    : $"The digits labelled {1 - label} that came closest to label {label}, and their saliency.";
+                AddImage(report, folder, $"saliency_label{label}_{kind}.png", new ImageFigure($"saliency towards label 1: {kind} digits of label {label}", ReportImages.Grid(panels, 1, pad: 2))
+                    { XLabel = "digit (above) and its saliency (below)", Legend = ColorScale.Signed(bound), ValueLabel = "saliency" }, caption);
             }
         }
     }

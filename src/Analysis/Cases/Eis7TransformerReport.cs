@@ -72,11 +72,10 @@ public static class Eis7TransformerReport
     {
         if (run.Curve.Count == 0) return;
         var steps = run.Curve.Select(e => (double)e.Step).ToArray();
-        new LinePlot("accuracy during training", "step", "accuracy")
+        var plot = new LinePlot("accuracy during training", "step", "accuracy")
             .Line("train", steps, run.Curve.Select(e => e.TrainAccuracy).ToArray())
-            .Line("test", steps, run.Curve.Select(e => e.TestAccuracy).ToArray(), dashed: true)
-            .Save(Path.Combine(folder, "accuracy.svg"));
-        report.Image("accuracy.svg", "Train and test accuracy at each evaluation.");
+            .Line("test", steps, run.Curve.Select(e => e.TestAccuracy).ToArray(), dashed: true);
+        report.Figure(plot, "Train and test accuracy at each evaluation.", "accuracy.svg");
     }
 
     static void LabelGrids(HtmlReport report, Eis7TransformerRun run, Eis7Labels labels, int[,] learned, string folder)
@@ -91,39 +90,41 @@ public static class Eis7TransformerReport
             1 => ((byte)250, (byte)160, (byte)0),
             _ => ((byte)240, (byte)170, (byte)200),
         });
-        var panels = new List<RgbImage> { ReportImages.BinaryGrid(labels.Labels), ReportImages.BinaryGrid(learned), errors };
-        ReportImages.Grid(panels, 3, pad: 8).SavePng(Path.Combine(folder, "label_grids.png"));
+        var row = new FigureRow("label grids", [
+            PairMap("true labels", PairValues(labels.Labels), p, ColorScale.Sequential(0, 1), "label"),
+            PairMap("this model's labels", PairValues(learned), p, ColorScale.Sequential(0, 1), "label"),
+            new ImageFigure("its mistakes", errors) { XLabel = "y", YLabel = "x" }]);
         report.Heading("Label grids");
-        report.Image("label_grids.png", "Left: the true labels (row x, column y; dark = 1). Middle: this model's labels. Right: its labels with " +
-            "the mistakes marked (red on held-out pairs, orange on training pairs, pink on pairs the run did not use).");
+        report.Figure(row, "Left: the true labels (row x, column y; yellow = 1). Middle: this model's labels. Right: its labels (dark = 1) with " +
+            "the mistakes marked (red on held-out pairs, orange on training pairs, pink on pairs the run did not use).", "label_grids.svg");
     }
 
     static void Fourier(HtmlReport report, double[] norms, string folder)
     {
-        new LinePlot("embedding W_E[:p] by Fourier frequency", "frequency k", "norm")
-            .Line("norm of frequency k", norms).Save(Path.Combine(folder, "fourier.svg"));
+        var plot = new LinePlot("embedding W_E[:p] by Fourier frequency", "frequency k", "norm").Line("norm of frequency k", norms);
         report.Heading("Fourier spectrum of the embedding");
         double total = Math.Sqrt(norms.Sum(v => v * v));
         var top = norms.Select((v, k) => (v, k)).OrderByDescending(t => t.v).Take(5)
             .Select(t => new[] { t.k.ToString(CultureInfo.InvariantCulture), F(t.v), Pct(t.v * t.v / (total * total)) }).ToList();
         report.Paragraph("W_E[:113] projected on the cos/sin basis of Z_113; the squared norms of the frequencies sum to ‖W_E‖². " +
             "A model that computes with modular arithmetic concentrates on a few frequencies; a spread spectrum means it does not.");
-        report.Image("fourier.svg", "Norm of each frequency's component of the token embedding.");
+        report.Figure(plot, "Norm of each frequency's component of the token embedding.", "fourier.svg");
         report.Table(["frequency", "norm", "share of ‖W_E‖²"], top);
     }
 
     static void Attention(HtmlReport report, EqualsAttention attention, string folder)
     {
-        int heads = attention.Pattern.Size(0);
-        var panels = new List<RgbImage>();
-        for (int h = 0; h < heads; h++)
-            for (int s = 0; s < 3; s++)
-                panels.Add(Heatmap.Render(attention.Pattern.Select(0, h).Select(0, s), new HeatmapOptions(CellSize: 1, Diverging: false, Min: 0, Max: 1)));
-        ReportImages.Grid(panels, 3).SavePng(Path.Combine(folder, "attention.png"));
+        int heads = attention.Pattern.Size(0), p = attention.Pattern.Size(2);
+        string[] sources = ["x", "y", "="];
         report.Heading("Attention from =");
-        report.Paragraph("The attention of the \"=\" query to x, y and itself, for every pair (row x, column y), one row of panels per head; " +
+        report.Paragraph("The attention of the \"=\" query to x, y and itself, for every pair (row x, column y), one figure per head; " +
             "colour from 0 (dark) to 1 (yellow).");
-        report.Image("attention.png", "Head h (rows) attending to x, y and = (columns).");
+        for (int h = 0; h < heads; h++)
+        {
+            var panels = Enumerable.Range(0, 3).Select(s => (IFigure)PairMap($"head {h} to {sources[s]}", attention.Pattern.Select(0, h).Select(0, s).ToDoubleArray(),
+                p, ColorScale.Sequential(0, 1), "attention")).ToList();
+            report.Figure(new FigureRow($"head {h}: attention from = to x, y and =", panels), $"Head {h} attending to x, y and =.", $"attention_head{h}.svg");
+        }
         report.Table(["head", "mean to x", "mean to y", "mean to ="],
             Enumerable.Range(0, heads).Select(h => (IReadOnlyList<string>)[h.ToString(CultureInfo.InvariantCulture),
                 F(attention.MeanBySource[h, 0]), F(attention.MeanBySource[h, 1]), F(attention.MeanBySource[h, 2])]));
@@ -141,27 +142,26 @@ public static class Eis7TransformerReport
             var rows = Enumerable.Range(0, p * p).Where(i => i % 4 == 0 && labels[i / p, i % p] == label).ToArray();
             plot.Points($"label {label}", rows.Select(i => coords[i * k]).ToArray(), rows.Select(i => coords[i * k + 1]).ToArray());
         }
-        plot.Save(Path.Combine(folder, "resid_pca.svg"));
-        var maps = new List<RgbImage>();
-        for (int c = 0; c < k; c++)
-            maps.Add(Heatmap.Render(ReportImages.PairGrid(Enumerable.Range(0, p * p).Select(i => coords[i * k + c]).ToArray(), p),
-                new HeatmapOptions(CellSize: 2, Diverging: true)));
-        ReportImages.Grid(maps, k).SavePng(Path.Combine(folder, "resid_pca_grids.png"));
+        var maps = Enumerable.Range(0, k).Select(c =>
+        {
+            var values = Enumerable.Range(0, p * p).Select(i => coords[i * k + c]).ToArray();
+            return (IFigure)PairMap($"PC {c + 1}", values, p, ColorScale.For(values, signed: true), "projection");
+        }).ToList();
         report.Heading("Residual stream before the MLP");
         report.Paragraph("Principal components of blocks.0.hook_resid_mid at the \"=\" position over all pairs (eigenvectors of its covariance, " +
             "Jacobi method).");
         report.Table(["component", "variance", "share of the total variance"],
             Enumerable.Range(0, k).Select(c => (IReadOnlyList<string>)[(c + 1).ToString(CultureInfo.InvariantCulture), F(pca.Variances[c]), Pct(pca.ExplainedRatio[c])]));
-        report.Image("resid_pca.svg", "PC 1 against PC 2, coloured by the true label (every 4th pair).");
-        report.Image("resid_pca_grids.png", "PC 1 to PC 4 of each pair's residual as 113 x 113 maps (row x, column y; blue negative, red positive).");
+        report.Figure(plot, "PC 1 against PC 2, coloured by the true label (every 4th pair).", "resid_pca.svg");
+        report.Figure(new FigureRow("residual at = on its principal components", maps),
+            $"PC 1 to PC {k} of each pair's residual as {p} x {p} maps (row x, column y; blue negative, white 0, red positive).", "resid_pca_grids.svg");
     }
 
     static void Logits(HtmlReport report, LogitDecomposition d, int p, string folder)
     {
         (string Name, double[] Values)[] parts = [("x path", d.XPath), ("y path", d.YPath), ("rest", d.Rest), ("total", d.Total)];
         double bound = parts.Max(t => t.Values.Max(Math.Abs));
-        var maps = parts.Select(t => Heatmap.Render(ReportImages.PairGrid(t.Values, p), new HeatmapOptions(CellSize: 2, Diverging: true, Min: -bound, Max: bound))).ToList();
-        ReportImages.Grid(maps, 4).SavePng(Path.Combine(folder, "logit_paths.png"));
+        var maps = parts.Select(t => (IFigure)PairMap(t.Name, t.Values, p, ColorScale.Signed(bound), "logit difference")).ToList();
         report.Heading("Logit contribution of each input");
         report.Paragraph("The logit difference u·resid (u = W_U[:, 1] − W_U[:, 0]) at \"=\" splits exactly into: the direct term of \"=\" " +
             "(W_E[=] + W_pos[2]), the attention output read from each source position (x, y, =), and the MLP; the ReLU MLP splits further, " +
@@ -174,8 +174,15 @@ public static class Eis7TransformerReport
             ("x path", d.XPath), ("y path", d.YPath), ("rest", d.Rest), ("total logit difference", d.Total)];
         report.Table(["part", "mean", "std over pairs", "mean |value|"],
             rows.Select(r => (IReadOnlyList<string>)[r.Item1, F(r.Item2.Average()), F(Std(r.Item2)), F(r.Item2.Average(Math.Abs))]));
-        report.Image("logit_paths.png", "x path, y path, rest and total as 113 x 113 maps (row x, column y), one colour scale: red pushes to label 1.");
+        report.Figure(new FigureRow("logit difference by path", maps),
+            $"x path, y path, rest and total as {p} x {p} maps (row x, column y), one colour scale: red pushes to label 1, white is 0.", "logit_paths.svg");
     }
+
+    /// <summary>Values over the pairs in order x·p + y as a [x, y] heatmap (large: drawn as a PNG with axes, colour bar and hover values).</summary>
+    static HeatmapFigure PairMap(string title, double[] values, int p, ColorScale scale, string valueLabel) =>
+        new(title, ReportImages.PairGrid(values, p)) { Rows = Axis.Numbered("x", p), Columns = Axis.Numbered("y", p), Scale = scale, ValueLabel = valueLabel };
+
+    static double[] PairValues(int[,] grid) => grid.Cast<int>().Select(v => (double)v).ToArray();
 
     static double Std(double[] v)
     {

@@ -41,12 +41,12 @@ public static class ReportImages
         return Tensor.FromArray(values, [p, p]);
     }
 
-    /// <summary>Maps [n, h, w] drawn blue-white-red, each on its own symmetric scale, in a grid.</summary>
-    public static RgbImage DivergingMaps(Tensor maps, int columns, int cell = 3)
+    /// <summary>Maps [n, h, w] drawn blue-white-red in a grid, on [-bound, bound] (each on its own symmetric scale when null).</summary>
+    public static RgbImage DivergingMaps(Tensor maps, int columns, int cell = 3, double? bound = null)
     {
         if (maps.Rank != 3 || maps.Size(0) == 0) throw new ArgumentException($"report images: expected maps [n, h, w], got {ShapeUtil.Format(maps.ShapeArray)}");
         var panels = Enumerable.Range(0, maps.Size(0))
-            .Select(i => Heatmap.Render(maps.Select(0, i), new HeatmapOptions(CellSize: cell, Diverging: true))).ToList();
+            .Select(i => Heatmap.Render(maps.Select(0, i), new HeatmapOptions(CellSize: cell, Diverging: true, Min: -bound, Max: bound))).ToList();
         return Grid(panels, columns, pad: 2);
     }
 }

@@ -64,10 +64,13 @@ public static class LayerVisualizer
     /// A PNG: one row per channel, the optimised image on the left and, after a gap, its top dataset examples
     /// (all on the fixed range [0, 1], as the model sees them), each pixel drawn <paramref name="scale"/>× wide.
     /// </summary>
-    public static void SaveGrid(string path, LayerVisualization v, ImageDataset? data, int scale = 3)
+    public static void SaveGrid(string path, LayerVisualization v, ImageDataset? data, int scale = 3) => Grid(v, data, scale).SavePng(path);
+
+    /// <summary>The raster of <see cref="SaveGrid"/>.</summary>
+    public static RgbImage Grid(LayerVisualization v, ImageDataset? data, int scale = 3)
     {
         var left = ImageGrid.Render(v.Images, columns: 1, scale: scale, range: (0, 1));
-        if (v.Top is null || data is null) { left.SavePng(path); return; }
+        if (v.Top is null || data is null) return left;
         int k = v.Top[0].Rows.Length;
         var rows = v.Top.SelectMany(t => t.Rows).ToArray();
         var right = ImageGrid.Render(TopActivating.Images(data, rows), columns: k, scale: scale, range: (0, 1));
@@ -75,6 +78,6 @@ public static class LayerVisualizer
         var grid = new RgbImage(left.Width + gap + right.Width, Math.Max(left.Height, right.Height), (255, 255, 255));
         grid.Paste(left, 0, 0);
         grid.Paste(right, left.Width + gap, 0);
-        grid.SavePng(path);
+        return grid;
     }
 }

@@ -2,9 +2,34 @@ using Interp.Analysis.Plot;
 
 namespace Interp.Analysis.Heads;
 
-/// <summary>Attention patterns and head scores as PNG heatmaps.</summary>
+/// <summary>Head scores as [layer, head] heatmap figures, attention patterns as an attention view (and, older, both as PNG rasters).</summary>
 public static class HeadPlots
 {
+    static readonly Dictionary<HeadScoreKind, string> ScoreTitles = new()
+    {
+        [HeadScoreKind.PreviousToken] = "previous-token score",
+        [HeadScoreKind.DuplicateToken] = "duplicate-token score",
+        [HeadScoreKind.Induction] = "induction score",
+    };
+
+    /// <summary>One score of every head: rows layers, columns heads, viridis on [0, 1], each cell named L{layer}H{head}.</summary>
+    public static HeatmapFigure ScoreFigure(HeadScan scan, HeadScoreKind kind) => new(ScoreTitles[kind], scan.Scores(kind))
+    {
+        Rows = Axis.Layers(scan.NLayers), Columns = Axis.Heads(scan.NHeads), Scale = ColorScale.Sequential(0, 1),
+        ValueLabel = "score", CellName = (l, h) => $"L{l}H{h}",
+    };
+
+    /// <summary>The three scores side by side in one figure.</summary>
+    public static FigureRow ScoreFigures(HeadScan scan) =>
+        new("head scores on repeated random tokens", Enum.GetValues<HeadScoreKind>().Select(k => (IFigure)ScoreFigure(scan, k)).ToList());
+
+    /// <summary>Every head's pattern on one sequence of the scan, the token ids on both axes.</summary>
+    public static AttentionView AttentionView(HeadScan scan, int sequence = 0, (int Layer, int Head) selected = default)
+    {
+        var tokens = scan.Tokens.Select(0, sequence).ToDoubleArray().Select(t => ((long)t).ToString()).ToArray();
+        return new AttentionView("attention pattern", tokens, scan.Patterns, sequence) { Selected = selected };
+    }
+
     /// <summary>
     /// One sequence's patterns as a grid, a row per layer and a column per head, each [query, key] cell viridis on
     /// [0, 1] (query 0 at the top).

@@ -5,12 +5,14 @@ using System.Text;
 namespace Interp.Analysis.Plot;
 
 /// <summary>
-/// A self-contained HTML report: one index.html with inline CSS, and the PNG/SVG files it shows lying beside it.
-/// No scripts, no external fonts or styles, so it opens from disk in any browser.
+/// A self-contained HTML report: one index.html with inline style and script, its figures drawn inline as SVG (each
+/// cell's exact value on hover), attention and token views, and any PNG/SVG files it shows lying beside it. No
+/// network, no external fonts or styles, so it opens from disk (file://) in any browser.
 /// </summary>
 public sealed class HtmlReport(string title)
 {
     readonly StringBuilder body = new();
+    readonly List<(string File, IFigure Figure)> figureFiles = [];
 
     public string Title => title;
 
@@ -29,6 +31,32 @@ public sealed class HtmlReport(string title)
         if (Path.IsPathRooted(fileName)) throw new ArgumentException($"HtmlReport: image '{fileName}' must be a path relative to the report folder");
         string src = Esc(fileName.Replace('\\', '/'));
         body.Append($"<figure><img src=\"{src}\" alt=\"{Esc(caption)}\"><figcaption>{Esc(caption)}</figcaption></figure>\n");
+        return this;
+    }
+
+    /// <summary>A figure drawn inline; with <paramref name="file"/>, also written as a standalone SVG beside index.html on <see cref="Save"/>.</summary>
+    public HtmlReport Figure(IFigure figure, string caption, string? file = null)
+    {
+        if (file is not null)
+        {
+            if (Path.IsPathRooted(file)) throw new ArgumentException($"HtmlReport: figure file '{file}' must be a path relative to the report folder");
+            figureFiles.Add((file, figure));
+        }
+        body.Append($"<figure class=\"fig\">{figure.ToSvg()}<figcaption>{Esc(caption)}</figcaption></figure>\n");
+        return this;
+    }
+
+    /// <summary>An attention view: layer and head chosen with select boxes, tokens on both axes, the weight on hover.</summary>
+    public HtmlReport Attention(AttentionView view, string caption)
+    {
+        body.Append($"<figure class=\"fig\">{view.ToHtml()}<figcaption>{Esc(caption)}</figcaption></figure>\n");
+        return this;
+    }
+
+    /// <summary>Text coloured by a per-token value, the value on hover.</summary>
+    public HtmlReport Tokens(TokenView view, string caption)
+    {
+        body.Append($"<figure class=\"fig\">{view.ToHtml()}<figcaption>{Esc(caption)}</figcaption></figure>\n");
         return this;
     }
 
@@ -56,6 +84,7 @@ public sealed class HtmlReport(string title)
     {
         Heading(other.Title, 2);
         body.Append(other.body);
+        figureFiles.AddRange(other.figureFiles);
         return this;
     }
 
@@ -70,15 +99,31 @@ public sealed class HtmlReport(string title)
         table {"{"} border-collapse: collapse; margin: 0.5em 0; {"}"}
         td, th {"{"} border: 1px solid #ccc; padding: 0.2em 0.6em; text-align: right; {"}"}
         pre {"{"} background: #f6f6f6; padding: 0.6em; overflow-x: auto; {"}"}
+        {ReportScript.Style}
         </style></head>
         <body>
         <h1>{Esc(title)}</h1>
-        {body}</body></html>
+        {body}<script>
+        {ReportScript.Script}
+        </script>
+        </body></html>
 
         """;
 
-    /// <summary>Writes folder/index.html atomically (the images are expected to be written into the folder already).</summary>
-    public void Save(string folder) => AtomicFile.WriteAllText(Path.Combine(folder, "index.html"), Render());
+    /// <summary>
+    /// Writes folder/index.html and the standalone SVG of each figure added with a file name, atomically (the images
+    /// added with <see cref="Image"/> are expected to be written into the folder already).
+    /// </summary>
+    public void Save(string folder)
+    {
+        foreach (var (file, figure) in figureFiles)
+        {
+            string path = Path.Combine(folder, file);
+            Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+            figure.Save(path);
+        }
+        AtomicFile.WriteAllText(Path.Combine(folder, "index.html"), Render());
+    }
 
     static string Esc(string s) => WebUtility.HtmlEncode(s);
 }

@@ -9,8 +9,12 @@ namespace Interp.Analysis.Plot;
 /// A line / scatter plot as a self-contained SVG (no scripts, generic font families): axes with "nice" ticks,
 /// optional log-scale y, a legend. Built fluently: <c>new LinePlot("loss", "step", "loss").Line("train", ys).Save(path)</c>.
 /// </summary>
-public sealed class LinePlot(string title = "", string xLabel = "", string yLabel = "")
+public sealed class LinePlot(string title = "", string xLabel = "", string yLabel = "") : IFigure
 {
+    public string Title => title;
+
+    string IFigure.ToSvg() => ToSvg();
+
     sealed record Series(string Name, double[] X, double[] Y, bool Dashed, bool Markers);
 
     static readonly string[] Palette = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#7f7f7f", "#bcbd22"];
@@ -49,7 +53,7 @@ public sealed class LinePlot(string title = "", string xLabel = "", string yLabe
         double Py(double y) => top + plotH - ((logY ? Math.Log10(y) : y) - y0) / (y1 - y0) * plotH;
 
         var svg = new StringBuilder();
-        svg.Append($"<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{width}\" height=\"{height}\" viewBox=\"0 0 {width} {height}\" font-family=\"sans-serif\" font-size=\"12\">\n");
+        svg.Append($"<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"figure line\" width=\"{width}\" height=\"{height}\" viewBox=\"0 0 {width} {height}\" font-family=\"sans-serif\" font-size=\"12\">\n");
         svg.Append($"<rect width=\"{width}\" height=\"{height}\" fill=\"white\"/>\n");
         svg.Append($"<text x=\"{width / 2}\" y=\"20\" text-anchor=\"middle\" font-size=\"14\">{Esc(title)}</text>\n");
         foreach (double t in xTicks)

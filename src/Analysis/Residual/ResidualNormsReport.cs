@@ -72,7 +72,7 @@ public static class ResidualNormsReport
     }
 
     /// <summary>
-    /// The case-study report section "Residual stream norms": the plot (an image file beside the report), a table of
+    /// The case-study report section "Residual stream norms": the plot (inline, and as plotFile beside the report), a table of
     /// the fits and one of the per-layer figures. Save it, or add it to a larger report with HtmlReport.Section.
     /// </summary>
     public static HtmlReport Section(IReadOnlyList<ResidualNorms> models, string plotFile)
@@ -82,7 +82,7 @@ public static class ResidualNormsReport
         r.Paragraph("Mean L2 norm of the residual stream entering each block (layer l) and leaving the last (layer n), " +
                     "fitted by norm = A·G^layer (least squares on log norm, R² on log norm); the size of what each layer " +
                     "writes: ‖W_V W_O‖ per head (Frobenius and spectral) and ‖W_out‖ per MLP.");
-        r.Image(plotFile, "Residual norm per layer (markers), exponential fit (dashed) and output-weight norms, log scale.");
+        r.Figure(Plot(models), "Residual norm per layer (markers), exponential fit (dashed) and output-weight norms, log scale.", plotFile);
         var f = CultureInfo.InvariantCulture;
         r.Table(["model", "layers", "norm at 0", "norm at n", "A", "G (growth per layer)", "R²", "‖W_V W_O‖_F max", "‖W_out‖_F max"],
             models.Select(m => (IReadOnlyList<string>)[m.ModelName, m.NLayers.ToString(f), m.ResidNorm[0].ToString("G4", f), m.ResidNorm[^1].ToString("G4", f),

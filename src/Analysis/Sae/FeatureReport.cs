@@ -26,13 +26,12 @@ public static class FeatureReport
         Directory.CreateDirectory(folder);
         string histogram = Path.Combine(folder, HistogramFile);
         var (starts, counts, dead) = FeatureAnalysis.DensityHistogram(metrics.FeatureDensity);
-        HistogramPlot(starts, counts, dead, metrics.Rows, sae.DSae).Save(histogram);
 
         var report = new HtmlReport($"Sparse autoencoder on {sae.Config.HookName}");
         report.Paragraph($"{sae.Config.Architecture} SAE, d_in {sae.DIn}, d_sae {sae.DSae}" +
             (sae.Config.IsTopK ? $", k {sae.Config.K}" : $", l1 coefficient {F(sae.Config.L1Coefficient)}") + $"; metrics over {metrics.Rows:N0} activation rows.");
         report.Table(["metric", "value"], MetricRows(metrics, ce));
-        report.Image(HistogramFile, $"log10 feature density over {metrics.Rows:N0} rows ({dead} dead features not shown)");
+        report.Figure(HistogramPlot(starts, counts, dead, metrics.Rows, sae.DSae), $"log10 feature density over {metrics.Rows:N0} rows ({dead} dead features not shown)", HistogramFile);
         report.Heading("Features");
         report.Paragraph("Top-activating contexts: the tokens before the active position, the active token in [brackets], " +
             "with the activation. Direct logit effect: the largest and smallest entries of W_dec[i]·W_U.");
