@@ -9,11 +9,12 @@ using Interp.Tokenizer;
 using Interp.Transformers;
 
 string path = args.Length > 0 ? args[0] : Path.Combine(Path.GetTempPath(), "interp-bench-gpt2-small", "model.safetensors");
-if (!File.Exists(path))
+if (args.Length > 0 && !File.Exists(path))
 {
-    Console.WriteLine($"no checkpoint at {path}: writing a randomly initialised GPT-2 small there");
-    Gpt2Weights.WriteRandom(path, Gpt2Config.Small);
+    Console.Error.WriteLine($"no checkpoint at {path}: give a GPT-2 model.safetensors (config.json beside it), or no argument for a random one");
+    return 2;
 }
+if (!File.Exists(path)) Gpt2Weights.WriteRandom(path, Gpt2Config.Small);   // 498 MB, once
 var model = Pretrained.LoadGpt2(path);                        // weights read straight into place, unembedding tied
 var cfg = model.Config;
 Console.WriteLine($"{cfg.NLayers} layers, d_model {cfg.DModel}, {cfg.NHeads} heads, vocabulary {cfg.DVocab}");
@@ -45,3 +46,4 @@ for (int l = 0; l < cfg.NLayers; l++)
     int h = Array.IndexOf(scores, scores.Max());
     Console.WriteLine($"layer {l,2}: previous-token head L{l}H{h} ({scores[h]:F2})");
 }
+return 0;

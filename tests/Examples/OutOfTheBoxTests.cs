@@ -35,6 +35,7 @@ public class OutOfTheBoxTests
     [InlineData("Interp.Examples.ForwardPass", "interp train induction")]
     [InlineData("Interp.Examples.ResidualNorms", "interp train induction")]
     [InlineData("Interp.Examples.FeatureVisualization", "INTERP_SHARED_DATA")]
+    [InlineData("Interp.Examples.Gpt2Small", "model.safetensors")]
     public void AMissingInputIsOneLineNamingWhatMakesIt(string assembly, string remedy)
     {
         string missing = Path.Combine(Path.GetTempPath(), "interp-no-such-model-" + Guid.NewGuid().ToString("N"));
