@@ -11,12 +11,15 @@ public sealed record UnitGroup(int[] Units, double FractionActive);
 /// </summary>
 public sealed record CoactivationGroups(UnitGroup[] Groups, double[,] Together)
 {
-    /// <summary>Pairs of groups that are never active on the same image.</summary>
-    public IEnumerable<(int A, int B)> NeverTogether()
+    /// <summary>
+    /// Pairs of groups that are never active on the same image, among the groups active on at least
+    /// <paramref name="minShare"/> of the images (two rarely active groups are apart by chance).
+    /// </summary>
+    public IEnumerable<(int A, int B)> NeverTogether(double minShare = 0.05)
     {
         for (int g = 0; g < Groups.Length; g++)
             for (int h = g + 1; h < Groups.Length; h++)
-                if (Together[g, h] == 0) yield return (g, h);
+                if (Together[g, h] == 0 && Together[g, g] >= minShare && Together[h, h] >= minShare) yield return (g, h);
     }
 
     /// <param name="values">[image, unit]; a unit is active where its value exceeds <paramref name="threshold"/></param>

@@ -56,4 +56,11 @@ public sealed class Rule
         try { return node.Evaluate(data); }
         catch (RuleSyntaxError e) { throw e.In(expression); }
     }
+
+    /// <summary>Several features by their expressions, each evaluated on every image (the form <see cref="Datasets.FeatureStudy"/> takes).</summary>
+    public static IEnumerable<(string Name, double[] Values)> Features(IEnumerable<string> expressions, RuleData data) =>
+        expressions.Select(e => (e, Feature(e, data)));
+
+    /// <summary>The features every image has on its own (ink, the bounding box, the centre of mass): a first look.</summary>
+    public static IReadOnlyList<string> BasicFeatures => [.. Datasets.ImageFeatures.Named.Keys];
 }
