@@ -87,4 +87,18 @@ public class ResearchVerbTests : IDisposable
         Assert.Contains("brightness:1: 0 of 200 labels change (none)", output);
         Assert.Matches(@"invert: \d+ of 200 labels change", output);
     }
+
+    [Fact]
+    public void FeatvizOfChosenUnitsSkipsTheDeadOnesAndSaysHowTheyWereScored()
+    {
+        string folder = Path.Combine(dir, "featviz");
+        var (exit, output, err) = InterpCli.Run("featviz", "--model", Model, "--layer", "fc1", "--units", "0,2,7", "--steps", "2", "--top", "2", "--out", folder, "--quiet");
+        Assert.True(exit == 0, err);
+        Assert.Contains("fc1: skipped dead units (zero after the ReLU on every dataset image): 0", output);   // fc1 unit 0 is zero on all 10k digits
+        Assert.Contains("fc1: 2 units", output);
+        Assert.Contains("scored by mean pre-ReLU activation", output);
+        Assert.Contains("featviz_fc1.png: units 2 7", output);
+        var (_, logits, _) = InterpCli.Run("featviz", "--model", Model, "--layer", "logits", "--units", "1", "--score", "margin", "--steps", "2", "--data", "none", "--out", folder, "--quiet");
+        Assert.Contains("scored by logit margin", logits);
+    }
 }
