@@ -8,7 +8,7 @@ namespace Interp.Cli;
 public sealed class RuleCommand : Command
 {
     readonly ImageModelInputs inputs = new();
-    readonly Argument<string> rule = new("rule") { Description = "the rule, e.g. \"l1(img, digit:1234) < 90 or ink > 0.3\" (quote it)" };
+    readonly Argument<string?> rule = new("RULE") { Description = "the rule, e.g. \"l1(img, digit:1234) < 90 or ink > 0.3\" (quote it)", Arity = ArgumentArity.ZeroOrOne };
     readonly Option<int> show = Vocabulary.Int("--show", 20, "how many of the digits it gets wrong to list", min: 0);
 
     public RuleCommand() : base("rule", """
@@ -30,7 +30,7 @@ public sealed class RuleCommand : Command
 
     int Run(ParseResult r)
     {
-        string text = r.GetValue(rule) ?? throw new CliError("give the rule as an argument");
+        string text = r.GetValue(rule) ?? throw new CliError("give the rule as an argument, e.g. interp rule --model M \"ink > 0.3\"");
         Rule parsed;
         try { parsed = Rule.Parse(text); }
         catch (RuleSyntaxError e) { throw Located(e); }
