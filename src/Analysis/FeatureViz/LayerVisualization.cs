@@ -109,16 +109,18 @@ public static class LayerVisualizer
         int scale = 3, int maxWidth = 1920, int maxHeight = 1080)
     {
         var rows = Enumerable.Range(0, v.Channels.Length).Select(i => RowImage(v, i, data, scale)).ToList();
-        int rowW = rows[0].Width, rowH = rows[0].Height, gap = 16;
-        int perColumn = Math.Max(1, maxHeight / rowH), columns = Math.Max(1, (maxWidth + gap) / (rowW + gap)), perFile = perColumn * columns;
+        // rows overlap by the grid's padding (2 pixels), so a stack looks like one grid
+        const int pad = 2, gap = 16;
+        int rowW = rows[0].Width, step = rows[0].Height - pad;
+        int perColumn = Math.Max(1, (maxHeight - pad) / step), columns = Math.Max(1, (maxWidth + gap) / (rowW + gap)), perFile = perColumn * columns;
         var files = new List<(string, int[])>();
         int fileCount = (rows.Count + perFile - 1) / perFile;
         for (int f = 0; f < fileCount; f++)
         {
             var chunk = Enumerable.Range(f * perFile, Math.Min(perFile, rows.Count - f * perFile)).ToArray();
             int usedColumns = (chunk.Length + perColumn - 1) / perColumn;
-            var page = new RgbImage(usedColumns * (rowW + gap) - gap, Math.Min(chunk.Length, perColumn) * rowH, (255, 255, 255));
-            for (int k = 0; k < chunk.Length; k++) page.Paste(rows[chunk[k]], k / perColumn * (rowW + gap), k % perColumn * rowH);
+            var page = new RgbImage(usedColumns * (rowW + gap) - gap, Math.Min(chunk.Length, perColumn) * step + pad, (255, 255, 255));
+            for (int k = 0; k < chunk.Length; k++) page.Paste(rows[chunk[k]], k / perColumn * (rowW + gap), k % perColumn * step);
             string file = fileCount == 1 ? $"{stem}.png" : $"{stem}_{f + 1}.png";
             page.SavePng(Path.Combine(folder, file));
             files.Add((file, chunk.Select(i => v.Channels[i]).ToArray()));
