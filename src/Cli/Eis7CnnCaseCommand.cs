@@ -17,8 +17,10 @@ public sealed class Eis7CnnCaseCommand : Command
 
         Runs the EIS VII challenge-1 CNN (a PyTorch state dict) on the 10,000 real MNIST digits of ../shared/data/mnist
         and writes a report: the fraction of each digit class it labels 1, the agreement of example labelling rules
-        with it, the top and most confusing digits of every conv channel and of both logits, and saliency maps
-        (input x gradient). Test your own rule from C#: Eis7Cnn.Load().TestRule(img => ...).
+        with it, the top and most confusing digits of every conv channel (dead ones marked) and of both logits, a
+        section on fc1 (census, direct attribution, co-activation groups, ablation, PCA, pixel readouts, image
+        features in deciles with band search), and saliency maps (input x gradient over the digit). Test your own
+        rule with interp rule --model MODEL "EXPR", or from C#: Eis7Cnn.Load().TestRule(img => ...).
         """)
     {
         foreach (var option in new Option[] { model, stride, examples, outDir }) Add(option);
@@ -34,7 +36,7 @@ public sealed class Eis7CnnCaseCommand : Command
         int stride = r.GetValue(this.stride), examples = r.GetValue(this.examples);
         string outDir = Vocabulary.Folder(r.GetValue(this.outDir)!);
         var digits = Mnist.Load10k();
-        var cnn = Eis7Cnn.Load(model, stride > 1 ? Eis7Cnn.EveryNth(digits, stride) : digits);
+        var cnn = Eis7Cnn.Load(digits: stride > 1 ? Eis7Cnn.EveryNth(digits, stride) : digits, modelPath: model);
         Console.WriteLine($"digits: {cnn.Digits.Count}, labelled 1 by the model: {100 * cnn.FractionOnes:F2} %");
         foreach (var c in cnn.ClassFractions()) Console.WriteLine($"  class {c.Digit}: {c.LabelledOne}/{c.Count} labelled 1 ({100 * c.Fraction:F1} %)");
         foreach (var rule in Eis7CnnRules.Examples) Console.WriteLine($"rule '{rule.Name}': {cnn.TestRule(rule.Rule).AgreementPercent:F2} % agreement");

@@ -24,6 +24,8 @@ public sealed class FeatvizCommand : Command
     readonly Option<double> l2 = Vocabulary.Double("--l2", 0, "L2 penalty weight per image, on the image minus 0.5");
     readonly Option<int> channels = Vocabulary.Int("--channels", 32, "at most the first N channels of each layer", min: 1);
     readonly Option<int> top = Vocabulary.Int("--top", 8, "dataset examples per channel", min: 1);
+    readonly Option<string> units = Vocabulary.Text("--units", "comma-separated units (channels) of one --layer to visualize, e.g. 3,17,56 (default: the first --channels)");
+    readonly Option<string> score = Vocabulary.Choice("--score", "raw", "how logits are scored: raw (the logit) or margin (the logit minus the mean of the others); other layers: mean activation", "raw", "margin");
     readonly Option<string> data = Vocabulary.Choice("--data", "auto",
         "top-example source: mnist (10k digits in ../shared/data), fashion (Fashion-MNIST test set), none, or auto: mnist for a .pt file, fashion for a trained folder",
         "auto", "mnist", "fashion", "none");
@@ -38,11 +40,14 @@ public sealed class FeatvizCommand : Command
 
         Optimises one input image per channel (feature) of a CNN layer to maximise that channel's mean activation
         (pre-ReLU; Lucid's method: Adam on a pixel or Fourier parameterization, through random jitter, scale and
-        rotation), and writes a PNG per layer: each row the optimised image, then the K dataset images that activate
-        the channel most. Prints every channel's value on its visualization and on its best dataset example.
+        rotation), and writes PNGs per layer: each row the optimised image, then the K dataset images that activate
+        the channel most, rows wrapped into columns and further files so that no PNG is larger than 1920 x 1080.
+        Prints every channel's value on its visualization and on its best dataset example, and how it was scored.
+        With --units, only those units of one --layer; units that are zero after their ReLU on every dataset image
+        (dead) are skipped, and said so.
         """)
     {
-        foreach (var option in new Option[] { model, layer, steps, lr, param, transforms, tv, l2, channels, top, data, outDir, seed, detectAnomaly, device, quiet }) Add(option);
+        foreach (var option in new Option[] { model, layer, steps, lr, param, transforms, tv, l2, channels, units, score, top, data, outDir, seed, detectAnomaly, device, quiet }) Add(option);
         SetAction(Run);
     }
 
@@ -76,18 +81,22 @@ public sealed class FeatvizCommand : Command
         var report = new HtmlReport($"Feature visualization of {Path.GetFileName(Path.TrimEndingDirectorySeparator(modelPath))}");
         report.Paragraph($"{param} parameterization, {steps} Adam steps (lr {lr}), transforms {transforms}, tv {options.TotalVariation}, l2 {options.L2}, seed {seed}. " +
             $"Left: the optimised input per channel; right: the {top} {dataName} images with the highest channel mean.");
+        var chosen = r.GetValue(units) is string u ? ImageModelInputs.ParseUnits(u, "--units") : null;
+        if (chosen is not null && layers.Length != 1) throw new CliError("--units needs one --layer (conv1, conv2, fc1 or logits)");
         // every layer first, the files after: a run stopped by a NaN leaves no half of the output
         var visualizations = new List<(string Name, LayerVisualization V)>();
         using (Vocabulary.AnomalyMode(r.GetValue(detectAnomaly)))
             foreach (var name in layers)
-                try { visualizations.Add((name, LayerVisualizer.Run(cnn, name, data, options, seed))); }
+            {
+                var layerOptions = options with { Units = chosen is null ? null : Live(cnn, name, chosen, data), Score = r.GetValue(score)! };
+                try { visualizations.Add((name, LayerVisualizer.Run(cnn, name, data, layerOptions, seed))); }
                 finally { progress.Finish(); }
+            }
         foreach (var (name, v) in visualizations)
         {
-            string file = $"featviz_{name}.png";
-            var grid = LayerVisualizer.Grid(v, data);
-            grid.SavePng(Path.Combine(outDir, file));
-            Console.WriteLine($"{name}: {v.Channels.Length} channels in {v.Render.Elapsed.TotalSeconds:F1} s, objective {v.Render.InitialObjective:F3} -> {v.Render.FinalObjective:F3}; {Path.Combine(outDir, file)}");
+            var files = LayerVisualizer.SaveWrappedGrids(outDir, $"featviz_{name}", v, data);
+            Console.WriteLine($"{name}: {v.Channels.Length} units in {v.Render.Elapsed.TotalSeconds:F1} s, scored by {v.ScoredBy}, objective {v.Render.InitialObjective:F3} -> {v.Render.FinalObjective:F3}");
+            foreach (var (file, shown) in files) Console.WriteLine($"  {Path.Combine(outDir, file)}: units {string.Join(" ", shown)}");
             var rows = new List<string[]>();
             for (int i = 0; i < v.Channels.Length; i++)
             {
@@ -96,15 +105,30 @@ public sealed class FeatvizCommand : Command
                 Console.WriteLine($"  {name} {v.Channels[i],3}: visualization {v.Values[i],9:F3}   best example {best,9}   labels of top {top}: {labels}");
                 rows.Add([v.Channels[i].ToString(CultureInfo.InvariantCulture), v.Values[i].ToString("F3", CultureInfo.InvariantCulture), best, labels]);
             }
-            var figure = new ImageFigure($"{name}: optimised inputs and top {dataName} examples", grid)
-                { XLabel = "optimised input | top examples, best first", YLabel = "channel, one per row", Legend = ColorScale.Grey(0, 1), ValueLabel = "pixel" };
-            report.Heading(name).Figure(figure, $"{name}: optimised inputs (left) and top-activating {dataName} examples (right) ({file})")
-                .Table(["channel", "visualization", "best example", $"labels of the top {top}"], rows);
+            report.Heading(name);
+            report.Paragraph($"Each unit scored by {v.ScoredBy}; the values below are that score.");
+            foreach (var (file, shown) in files)
+            {
+                var figure = new ImageFigure($"{name}, units {string.Join(", ", shown)}: optimised inputs and top {dataName} examples", Png.Decode(File.ReadAllBytes(Path.Combine(outDir, file))))
+                    { XLabel = "optimised input | top examples, best first", YLabel = "unit, one per row (down each column, then across)", Legend = ColorScale.Grey(0, 1), ValueLabel = "pixel" };
+                report.Figure(figure, $"{name}, units {string.Join(", ", shown)}, scored by {v.ScoredBy}: optimised input, then the top-activating {dataName} examples ({file})");
+            }
+            report.Table(["unit", $"visualization ({v.ScoredBy})", "best example", $"labels of the top {top}"], rows);
         }
         report.Save(outDir);
         Console.WriteLine($"report: {Path.Combine(outDir, "index.html")}");
         Console.WriteLine($"wall time: {clock.Elapsed.TotalSeconds:F1} s");
         return 0;
+    }
+
+    // the chosen units without the dead ones (zero after the ReLU on every dataset image), which are named on the console
+    static int[] Live(Models.Cnn cnn, string layer, int[] chosen, ImageDataset? data)
+    {
+        if (data is null) return chosen;
+        var dead = DeadUnits.Of(cnn, layer, data).Intersect(chosen).ToArray();
+        if (dead.Length > 0) Console.WriteLine($"{layer}: skipped dead units (zero after the ReLU on every dataset image): {string.Join(" ", dead)}");
+        var live = chosen.Except(dead).ToArray();
+        return live.Length > 0 ? live : throw new CliError($"--units: every unit given is dead in {layer}");
     }
 
     static (ImageDataset? Data, string Name) LoadData(string which, string model)

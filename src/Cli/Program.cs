@@ -23,6 +23,7 @@ public static class CommandLine
             new TokensCommand(), new GenerateCommand(),
             new PatchCommand(), new AttribCommand(), new HeadsCommand(), new NormsCommand(), new LensCommand(),
             new SaeCommand(), new FeatvizCommand(), new UnspeakableCommand(),
+            new NeuronsCommand(), new AblateCommand(), new PcaCommand(), new ReadoutCommand(), new FeaturesCommand(), new TransformCommand(), new RuleCommand(),
             new Command("case", "The case studies, each writing an HTML report: norms, docstring, eis7-cnn, eis7-transformer.")
             {
                 new CaseNormsCommand(), new DocstringCaseCommand(), new Eis7CnnCaseCommand(), new Eis7TransformerCaseCommand(),

@@ -35,6 +35,11 @@ public class Eis7CaseCommandTests
             Assert.Contains("Feature visualizations", html);
             foreach (var f in new[] { "relu1_top.png", "relu2_confusing.png", "logits_top.png", "saliency_label1_top.png" }) AssertPng(Path.Combine(dir, f));
             Assert.Contains("relu1_top.png", html);
+            foreach (var s in new[] { "fc1: the 200 hidden units", "Census of hook_relu3", "Direct attribution to logit 1 − logit 0", "Co-activation groups",
+                "PCA of hook_relu3", "Pixel readout of logit 1 − logit 0", "Image features against model label 1", "drawn over its digit" })
+                Assert.Contains(s, html);
+            foreach (var f in new[] { "fc1_readout_logits.png", "relu3_groups_top.png" }) AssertPng(Path.Combine(dir, f));
+            Assert.Equal(28, File.ReadAllLines(Path.Combine(dir, "fc1_readout_logits_weights.txt")).Length);
         }
         finally { Directory.Delete(dir, recursive: true); }
     }

@@ -27,13 +27,14 @@ public class HelpTests
     {
         var (exit, output, _) = InterpCli.Run("--help");
         Assert.Equal(0, exit);
-        foreach (var verb in new[] { "demo", "train", "tokens", "generate", "patch", "attrib", "heads", "norms", "lens", "sae", "featviz", "unspeakable", "case" })
+        foreach (var verb in new[] { "demo", "train", "tokens", "generate", "patch", "attrib", "heads", "norms", "lens", "sae", "featviz", "unspeakable", "case",
+            "neurons", "ablate", "pca", "readout", "features", "transform", "rule" })
             Assert.Contains($"  {verb} ", output);
         var (_, cases, _) = InterpCli.Run("case", "--help");
         foreach (var c in new[] { "norms", "docstring", "eis7-cnn", "eis7-transformer" }) Assert.Contains($"  {c} ", cases);
         var (_, train, _) = InterpCli.Run("train", "--help");
         foreach (var t in new[] { "mlp", "cnn", "induction", "modadd" }) Assert.Contains($"  {t} ", train);
-        Assert.Equal(19, VerbPaths.Count);
+        Assert.Equal(26, VerbPaths.Count);
     }
 
     [Theory, MemberData(nameof(VerbPaths))]

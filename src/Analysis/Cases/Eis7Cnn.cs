@@ -24,9 +24,13 @@ public sealed record RuleAgreement(int BothOne, int RuleOnlyOne, int ModelOnlyOn
 /// The digits that drive one unit (a conv channel or an output logit) hardest, and its most confusing ones: the
 /// unit's <see cref="PreferredLabel"/> is the model label of most of its top images, and the confusing images are the
 /// highest-scoring ones the model labels the other way (for a logit: the images it almost labelled that way).
-/// Scores: a channel's maximum over the image of its post-ReLU map; a logit's margin over the other logit.
+/// Scores: a channel's maximum over the image of its post-ReLU map; a logit's margin over the other logit. A channel
+/// that is zero on every digit is <see cref="Dead"/>: its "top" digits and preferred label mean nothing.
 /// </summary>
-public sealed record UnitExamples(string Hook, int Unit, int PreferredLabel, int[] Top, double[] TopScores, int[] Confusing, double[] ConfusingScores);
+public sealed record UnitExamples(string Hook, int Unit, int PreferredLabel, int[] Top, double[] TopScores, int[] Confusing, double[] ConfusingScores)
+{
+    public bool Dead => Hook != "hook_logits" && TopScores.Length > 0 && TopScores[0] <= 0;
+}
 
 /// <summary>
 /// EIS VII challenge 1 (Casper, 2023): an MNIST CNN (conv 8 → pool → conv 16 → pool → 400 → 200 → 2) trained on a
@@ -73,11 +77,20 @@ public sealed class Eis7Cnn
         return model;
     }
 
-    /// <summary>The model at <paramref name="modelPath"/> (default <see cref="DefaultModelPath"/>) on the given digits (default: the 10,000 MNIST digits of ../shared/data/mnist).</summary>
-    public static Eis7Cnn Load(string? modelPath = null, ImageDataset? digits = null)
+    /// <summary>
+    /// The model and digits from a data folder laid out as ../shared/data: <c>eis7/mnist_model.pt</c> and the 10,000
+    /// digits of <c>mnist/</c>. <paramref name="dataFolder"/> defaults to the shared data folder next to the repository
+    /// (or $INTERP_SHARED_DATA), which a program outside the repository should not rely on; <paramref name="digits"/>
+    /// and <paramref name="modelPath"/> replace the folder's digits or model.
+    /// </summary>
+    public static Eis7Cnn Load(string? dataFolder = null, ImageDataset? digits = null, string? modelPath = null)
     {
-        modelPath ??= DefaultModelPath ?? throw new FileNotFoundException("eis7 cnn: no shared data folder (expected ../shared/data next to the repository, or $INTERP_SHARED_DATA)");
-        return new Eis7Cnn(LoadModel(modelPath), digits ?? Mnist.Load10k());
+        dataFolder ??= DataPaths.SharedData();
+        if (dataFolder is null && (modelPath is null || digits is null))
+            throw new FileNotFoundException("eis7 cnn: no data folder given and no shared data folder found (expected ../shared/data next to the repository, or $INTERP_SHARED_DATA)");
+        if (dataFolder is not null && !Directory.Exists(dataFolder)) throw new DirectoryNotFoundException($"eis7 cnn: data folder not found: '{dataFolder}'");
+        modelPath ??= Path.Combine(dataFolder!, "eis7", "mnist_model.pt");
+        return new Eis7Cnn(LoadModel(modelPath), digits ?? Mnist.Load10k(Path.Combine(dataFolder!, "mnist")));
     }
 
     /// <summary>Every <paramref name="stride"/>-th digit (the 10k set is grouped by class, so each class keeps its share).</summary>

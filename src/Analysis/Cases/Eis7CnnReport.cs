@@ -13,7 +13,8 @@ public delegate Tensor FeatureVisualizer(Cnn model, string hook, int unit);
 /// <summary>
 /// The challenge-1 report: class fractions, labelling rules against the model, top and most confusing digits of every
 /// conv channel and logit, saliency maps, and — when a <see cref="FeatureVisualizer"/> is given — feature
-/// visualizations of every unit. Writes index.html and its images into a folder.
+/// visualizations of every unit; the fc1 section of <see cref="Eis7CnnFc1Section"/> (unless <c>fc1</c> is false). Writes
+/// index.html and its images into a folder.
 /// </summary>
 public static class Eis7CnnReport
 {
@@ -23,7 +24,7 @@ public static class Eis7CnnReport
     };
 
     public static HtmlReport Build(Eis7Cnn cnn, string folder, int examples = 8, IEnumerable<LabellingRule>? rules = null,
-        FeatureVisualizer? featureVisualizer = null, string? command = null)
+        FeatureVisualizer? featureVisualizer = null, string? command = null, bool fc1 = true)
     {
         if (examples < 1) throw new ArgumentException($"eis7 cnn report: examples must be at least 1, got {examples}");
         Directory.CreateDirectory(folder);
@@ -33,6 +34,7 @@ public static class Eis7CnnReport
         Rules(report, cnn, rules ?? Eis7CnnRules.Examples);
         AddFeatureVisualizations(report, cnn, folder, featureVisualizer);
         foreach (var hook in Eis7Cnn.UnitHooks) UnitExamples(report, cnn, hook, examples, folder);
+        if (fc1) Eis7CnnFc1Section.Add(report, cnn, folder);
         Saliency(report, cnn, examples, folder);
         report.Save(folder);
         return report;
@@ -121,6 +123,7 @@ public static class Eis7CnnReport
         int units = cnn.UnitCount(hook);
         var all = Enumerable.Range(0, units).Select(u => cnn.Examples(hook, u, k)).ToList();
         string name = hook.Replace("hook_", "");
+        // a dead unit's row stays black: its "top" digits are arbitrary ties at 0
         report.Heading($"Top and most confusing digits: {HookTitles[hook]}");
         report.Paragraph(hook == "hook_logits"
             ? "Score: the logit's margin over the other logit. Top: the digits the model labels this way most surely. Most confusing: the " +
@@ -128,13 +131,15 @@ public static class Eis7CnnReport
             : "Score: the channel's largest activation over the image. Top: the digits that excite it most. Most confusing: the most " +
               "exciting digits whose model label differs from the label of most of the top digits (the channel's preferred label).");
         foreach (var (kind, rows, caption) in new[] {
-                     ("top", all.Select(e => e.Top), $"Top {k} digits of each unit (one row per unit, best first)."),
-                     ("confusing", all.Select(e => e.Confusing), $"The {k} most confusing digits of each unit (one row per unit; black where there are fewer).") })
+                     ("top", all.Select(e => e.Dead ? [] : e.Top), $"Top {k} digits of each unit (one row per unit, best first)."),
+                     ("confusing", all.Select(e => e.Dead ? [] : e.Confusing), $"The {k} most confusing digits of each unit (one row per unit; black where there are fewer).") })
             AddImage(report, folder, $"{name}_{kind}.png", new ImageFigure($"{kind} digits: {HookTitles[hook]}", ImageGrid.Render(Rows(cnn, rows, k), columns: k, scale: 2, range: (0, 1)))
                 { XLabel = kind == "top" ? "rank, best first" : "rank, most confusing first", YLabel = $"unit 0..{units - 1}", Legend = ColorScale.Grey(0, 1), ValueLabel = "pixel" },
                 caption);
+        var dead = all.Where(e => e.Dead).Select(e => e.Unit).ToArray();
+        if (dead.Length > 0) report.Paragraph($"Dead (zero on every digit, black rows above): {string.Join(", ", dead)}.");
         report.Table(["unit", "preferred label", "top scores", "confusing scores"],
-            all.Select(e => (IReadOnlyList<string>)[I(e.Unit), I(e.PreferredLabel), Range(e.TopScores), Range(e.ConfusingScores)]));
+            all.Select(e => (IReadOnlyList<string>)[I(e.Unit), e.Dead ? "dead" : I(e.PreferredLabel), e.Dead ? "all 0" : Range(e.TopScores), e.Dead ? "—" : Range(e.ConfusingScores)]));
     }
 
     // the raster also lies beside the report as a PNG; the report shows it inline with its title, axis labels and legend
@@ -162,26 +167,21 @@ public static class Eis7CnnReport
     static void Saliency(HtmlReport report, Eis7Cnn cnn, int k, string folder)
     {
         report.Heading("Saliency: input x gradient of logit 1 − logit 0");
-        report.Paragraph("For each digit, each pixel's value times the gradient of the logit difference: red pixels push towards label 1, " +
-            "blue towards label 0, white none (one symmetric scale per figure).");
+        report.Paragraph("Each pixel's value times the gradient of the logit difference, drawn over its digit (grey): red pixels push towards " +
+            "label 1, blue towards label 0, white-grey ones hardly matter. One colour scale per row, so the digits of a row compare; for a " +
+            "ReLU network the map sums to the change of the logit difference from scaling the digit up slightly.");
         for (int label = 0; label <= 1; label++)
         {
             var e = cnn.Examples("hook_logits", label, k);
             foreach (var (kind, rows) in new[] { ("top", e.Top), ("confusing", e.Confusing) })
             {
                 if (rows.Length == 0) continue;
-                var saliency = cnn.Saliency(rows);
-                double bound = Math.Max(saliency.Abs().Max().Item(), 1e-12);
-                var panels = new List<RgbImage>
-                {
-                    ImageGrid.Render(cnn.Images(rows), columns: rows.Length, scale: 3, pad: 2, range: (0, 1)),
-                    ReportImages.DivergingMaps(saliency, rows.Length, cell: 3, bound: bound),
-                };
+                var (image, bound) = ReportImages.SignedOverDigits(cnn.Images(rows), cnn.Saliency(rows));
                 string caption = kind == "top"
-                    ? $"The digits labelled {label} most surely (top) and their saliency (below)."
-                    : $"The digits labelled {1 - label} that came closest to label {label}, and their saliency.";
-                AddImage(report, folder, $"saliency_label{label}_{kind}.png", new ImageFigure($"saliency towards label 1: {kind} digits of label {label}", ReportImages.Grid(panels, 1, pad: 2))
-                    { XLabel = "digit (above) and its saliency (below)", Legend = ColorScale.Signed(bound), ValueLabel = "saliency" }, caption);
+                    ? $"The digits labelled {label} most surely, their saliency drawn over them."
+                    : $"The digits labelled {1 - label} that came closest to label {label}, their saliency drawn over them.";
+                AddImage(report, folder, $"saliency_label{label}_{kind}.png", new ImageFigure($"saliency towards label 1: {kind} digits of label {label}", image)
+                    { XLabel = "digit", Legend = ColorScale.Signed(bound), ValueLabel = "saliency" }, caption);
             }
         }
     }

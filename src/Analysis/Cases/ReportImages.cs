@@ -49,4 +49,37 @@ public static class ReportImages
             .Select(i => Heatmap.Render(maps.Select(0, i), new HeatmapOptions(CellSize: cell, Diverging: true, Min: -bound, Max: bound))).ToList();
         return Grid(panels, columns, pad: 2);
     }
+
+    /// <summary>
+    /// Signed maps [n, h, w] drawn over their digits [n, h, w] (pixels in [0, 1]): each digit in light grey, each
+    /// pixel of the map tinted blue (negative) or red (positive) by |value| / bound, one bound for all n maps (the
+    /// largest |value|), so the panels compare. Returns the panels in a row and the bound.
+    /// </summary>
+    public static (RgbImage Image, double Bound) SignedOverDigits(Tensor digits, Tensor maps, int cell = 6)
+    {
+        if (maps.Rank != 3 || digits.Rank != 3 || maps.Size(0) == 0 || !maps.ShapeArray.SequenceEqual(digits.ShapeArray))
+            throw new ArgumentException($"report images: expected digits and maps of one shape [n, h, w], got {ShapeUtil.Format(digits.ShapeArray)} and {ShapeUtil.Format(maps.ShapeArray)}");
+        int n = maps.Size(0), h = maps.Size(1), w = maps.Size(2);
+        var m = maps.To(DType.Float64).ToCpuContiguous().ToDoubleArray();
+        var d = digits.To(DType.Float64).ToCpuContiguous().ToDoubleArray();
+        double bound = m.Select(Math.Abs).DefaultIfEmpty(0).Max();
+        if (!(bound > 0)) bound = 1;
+        var panels = Enumerable.Range(0, n).Select(k =>
+        {
+            var panel = new RgbImage(w * cell, h * cell);
+            for (int y = 0; y < h; y++)
+                for (int x = 0; x < w; x++)
+                {
+                    int i = (k * h + y) * w + x;
+                    byte grey = (byte)Math.Round(255 - 90 * Math.Clamp(d[i], 0, 1));
+                    var tint = Colormap.Diverging(m[i] / bound);
+                    double a = Math.Min(1, Math.Abs(m[i]) / bound * 1.5);   // faint values stay visible over the grey
+                    panel.FillRect(x * cell, y * cell, cell, cell, (Mix(grey, tint.R, a), Mix(grey, tint.G, a), Mix(grey, tint.B, a)));
+                }
+            return panel;
+        }).ToList();
+        return (Grid(panels, n, pad: 2), bound);
+    }
+
+    static byte Mix(byte under, byte over, double a) => (byte)Math.Round(under + (over - under) * a);
 }

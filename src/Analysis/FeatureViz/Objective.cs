@@ -26,6 +26,19 @@ public sealed class Objective(string description, Func<Activations, Tensor> valu
         new($"channel({layer}, {channel}{At(batch)})", t => ChannelOf(t(layer), layer, channel, batch).Mean());
 
     /// <summary>
+    /// A logit's margin: a[n, k] − mean_{j≠k} a[n, j] of a dense layer [N, K] (the logits), averaged over the batch or
+    /// only image <paramref name="batch"/>. Unlike the raw logit it cannot grow by raising every logit together.
+    /// </summary>
+    public static Objective Margin(string layer, int k, int? batch = null) =>
+        new($"margin({layer}, {k}{At(batch)})", t =>
+        {
+            var a = Pick(t(layer), layer, batch);
+            if (a.Rank != 2 || a.Size(1) < 2) throw new ArgumentException($"objective margin: {layer} must be [N, K] with K ≥ 2, got {ShapeUtil.Format(a.ShapeArray)}");
+            var own = ChannelOf(a, layer, k, null);
+            return (own - (a.Sum(1) - own) / (a.Size(1) - 1)).Mean();
+        });
+
+    /// <summary>
     /// One unit: channel <paramref name="channel"/> at spatial position (<paramref name="y"/>, <paramref name="x"/>) —
     /// the centre by default — of a convolutional layer, or feature <paramref name="channel"/> of a dense one.
     /// </summary>

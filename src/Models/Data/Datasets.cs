@@ -104,6 +104,12 @@ public static class Mnist
     {
         var dir = Directory ?? throw new FileNotFoundException(
             "MNIST 10k not found: no shared data folder (expected ../shared/data next to the folder containing Interp.sln, or $INTERP_SHARED_DATA).");
+        return Load10k(dir);
+    }
+
+    /// <summary>The same from the folder holding <see cref="ImagesFile"/> and <see cref="LabelsFile"/>.</summary>
+    public static ImageDataset Load10k(string dir)
+    {
         var img = Path.Combine(dir, ImagesFile);
         var lab = Path.Combine(dir, LabelsFile);
         foreach (var f in new[] { img, lab })

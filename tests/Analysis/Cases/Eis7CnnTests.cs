@@ -32,6 +32,16 @@ public class Eis7CnnTests
     }
 
     [Fact]
+    public void LoadTakesTheDataFolder()
+    {
+        string folder = Path.GetDirectoryName(Path.GetDirectoryName(Eis7Cnn.DefaultModelPath!))!;
+        var cnn = Eis7Cnn.Load(folder, digits: Eis7Cnn.EveryNth(Mnist.Load10k(Path.Combine(folder, "mnist")), 100));
+        Assert.Equal(100, cnn.Digits.Count);
+        Assert.Equal(Cnn.Predictions.Where((_, i) => i % 10 == 0), cnn.Predictions);
+        Assert.Throws<DirectoryNotFoundException>(() => Eis7Cnn.Load(Path.Combine(folder, "no-such-folder")));
+    }
+
+    [Fact]
     public void ARuleOnTheDigitClassAgreesAsTheClassFractionsSay()
     {
         var cnn = Cnn;
