@@ -41,7 +41,7 @@ public class ResearchVerbTests : IDisposable
     public void ABadRuleIsRefusedWithACaretUnderItsColumn()
     {
         var (exit, _, err) = InterpCli.Run("rule", "ink > 0.1 or widht < 3", "--model", Model);
-        Assert.Equal(1, exit);
+        Assert.Equal(2, exit);   // bad input
         var lines = err.Split('\n', StringSplitOptions.RemoveEmptyEntries);
         Assert.Equal("  ink > 0.1 or widht < 3", lines[0]);
         Assert.Equal("               ^", lines[1]);
