@@ -41,6 +41,13 @@ public class BadModelFileTests
     [
         "featviz --model {model} --data none --out {out} --quiet",
         "case eis7-cnn --model {model} --out {out}",
+        "neurons --model {model} --out {out}",
+        "ablate --model {model} --units 0",
+        "pca --model {model} --out {out}",
+        "readout --model {model} --out {out}",
+        "features --model {model} --out {out}",
+        "transform --model {model} --out {out}",
+        "rule ink>0.1 --model {model}",
     ];
 
     public static TheoryData<string, string> TransformerRows() => Rows(TransformerVerbs, Damage.Keys.Where(k => k != "a safetensors file"));
