@@ -31,6 +31,11 @@ public class OutputFolderTests
         "case docstring --model {model} --out {out} --quiet",
         "case eis7-cnn --model {eis7} --out {out}",
         "case eis7-transformer --steps 2 --out {out} --quiet",
+        "neurons --model {model} --out {out}",
+        "pca --model {model} --out {out}",
+        "readout --model {model} --out {out}",
+        "features --model {model} --out {out}",
+        "transform --model {model} --out {out}",
     ];
 
     [Theory, MemberData(nameof(Verbs))]
