@@ -80,6 +80,7 @@ public sealed partial class IlgpuBackend : IBackend
     }
 
     long hostToDevice, deviceToHost, synchronizations;
+    [ThreadStatic] static DeviceTraffic threadTraffic;
 
     /// <summary>
     /// This device's host traffic since it was made: copies from and to the host, and waits for the device (each copy
@@ -87,11 +88,22 @@ public sealed partial class IlgpuBackend : IBackend
     /// </summary>
     public DeviceTraffic Traffic => new(Interlocked.Read(ref hostToDevice), Interlocked.Read(ref deviceToHost), Interlocked.Read(ref synchronizations));
 
+    /// <summary>The same counts for the calling thread alone, on every ILGPU device: what one training loop did, whatever other threads do.</summary>
+    public static DeviceTraffic TrafficOnThisThread => threadTraffic;
+
+    void Count(int toDevice, int toHost)
+    {
+        if (toDevice > 0) Interlocked.Increment(ref hostToDevice);
+        if (toHost > 0) Interlocked.Increment(ref deviceToHost);
+        Interlocked.Increment(ref synchronizations);
+        threadTraffic = new(threadTraffic.HostToDevice + toDevice, threadTraffic.DeviceToHost + toHost, threadTraffic.Synchronizations + 1);
+    }
+
     /// <summary>Waits for every queued kernel (timing, tests).</summary>
     public void Synchronize()
     {
         Bind();
-        Interlocked.Increment(ref synchronizations);
+        Count(0, 0);
         stream.Synchronize();
     }
 
@@ -121,8 +133,7 @@ public sealed partial class IlgpuBackend : IBackend
             }
         if (c.DType == DType.Int32) o.Storage.UploadedRange = MinMax(s.As<int>());
         ReleaseOperands();
-        Interlocked.Increment(ref hostToDevice);
-        Interlocked.Increment(ref synchronizations);
+        Count(1, 0);
         stream.Synchronize();   // the copy may still read the host array, which goes back to the CPU pool when c dies
         GC.KeepAlive(c);
         return o;
@@ -151,8 +162,7 @@ public sealed partial class IlgpuBackend : IBackend
                     default: Dense<int>(src).CopyToCPU(stream, s.As<int>()); break;
                 }
             ReleaseOperands();
-            Interlocked.Increment(ref deviceToHost);
-            Interlocked.Increment(ref synchronizations);
+            Count(0, 1);
             stream.Synchronize();
         }
         return r;
