@@ -16,6 +16,32 @@ public static class Graph
         return any ? Attach(op, result, Node.EdgesTo(inputs), backward) : result;
     }
 
+    /// <summary>
+    /// As <see cref="Record"/> for an op whose backward reads its own output: the rule gets (output, g). It keeps the
+    /// output's data, not the output tensor itself, so the graph does not keep that tensor alive (PyTorch's saved output).
+    /// </summary>
+    public static Tensor RecordSavingOutput(string op, Tensor result, Tensor?[] inputs, Func<Tensor, Tensor, Tensor?[]> backward)
+    {
+        var saved = result.Detach();
+        Node? node = null;
+        var recorded = Record(op, result, inputs, g => backward(Unpack(saved, node), g));
+        node = recorded.GradFn;
+        return recorded;
+    }
+
+    /// <summary>
+    /// The saved output, joined again to the node that made it when the backward pass is itself recorded
+    /// (createGraph): otherwise the gradient would not depend on the input through the output, and a second
+    /// derivative would silently come out zero.
+    /// </summary>
+    static Tensor Unpack(Tensor saved, Node? node)
+    {
+        if (node is null || !GradMode.IsEnabled) return saved;
+        var output = saved.Detach();
+        output.SetGradFn(node);
+        return output;
+    }
+
     static Tensor Attach(string op, Tensor result, Edge[] next, Func<Tensor, Tensor?[]> backward)
     {
         result.SetGradFn(new Node(op, next, backward));

@@ -183,8 +183,11 @@ public sealed partial class IlgpuBackend : IBackend
         return s.View<T>();
     }
 
-    /// <summary>The elements of a contiguous tensor, from its offset.</summary>
-    ArrayView<T> Dense<T>(Tensor t, string op = "gpu") where T : unmanaged => Raw<T>(t, op).SubView(t.Offset, t.Numel);
+    /// <summary>
+    /// The elements of a contiguous tensor, from its offset (an empty tensor is contiguous whatever its offset, which
+    /// may lie past the end of its storage: it gets an empty view from 0).
+    /// </summary>
+    ArrayView<T> Dense<T>(Tensor t, string op = "gpu") where T : unmanaged => Raw<T>(t, op).SubView(t.Numel == 0 ? 0 : t.Offset, t.Numel);
 
     /// <summary>The tensor itself when contiguous, else a contiguous copy (one strided copy kernel).</summary>
     Tensor Contig(string op, Tensor t)

@@ -36,10 +36,12 @@ public sealed partial class Tensor
     /// <summary>Size of one dim; negative dims count from the end as in PyTorch.</summary>
     public int Size(int dim) => shape[ShapeUtil.NormalizeDim("size", dim, shape)];
 
+    /// <summary>Row-major with no gaps; an empty tensor always is (as in PyTorch): it has no element to be out of place.</summary>
     public bool IsContiguous
     {
         get
         {
+            if (Numel == 0) return true;
             int expected = 1;
             for (int i = Rank - 1; i >= 0; i--)
             {

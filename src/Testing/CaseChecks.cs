@@ -30,9 +30,6 @@ public static partial class CaseChecks
     public static Failure? Gradient(Func<Tensor[], Tensor> op, TensorCase[] inputs, GradOptions options)
     {
         var leaves = Leaves(inputs, DType.Float64, Device.Cpu);
-        // no element to difference (and GradCheck refuses empty leaves: Tensor.IsContiguous is false for [2, 0]);
-        // the other checks still run forward and backward on the case
-        if (leaves.Any(x => x.Numel == 0)) return null;
         var worst = GradCheck.Run(xs => op(Views(inputs, xs)), leaves, options.Eps, options.Atol, options.Rtol, options.Seed);
         return worst is null ? null : new Failure(FailureKind.Gradient, worst, ParseWorst(worst, inputs));
     }

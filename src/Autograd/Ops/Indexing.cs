@@ -92,14 +92,23 @@ public static class IndexingOps
         }
     }
 
-    /// <summary>src's gradient where index (smaller than src) covers only a corner: zeros elsewhere.</summary>
+    /// <summary>
+    /// src's gradient where index (smaller than src) covers only a corner: zeros elsewhere. Differentiable (its
+    /// backward cuts the corner out again), so a second derivative through scatter_add's src is not lost.
+    /// </summary>
     static Tensor PadTo(Tensor corner, int[] shape)
     {
         var z = Tensor.Zeros(shape, corner.DType, corner.Device);
-        var region = z;
-        for (int d = 0; d < shape.Length; d++) region = region.Narrow(d, 0, corner.shape[d]);
-        z.Backend.Copy(corner, region);
-        return z;
+        var cornerShape = corner.ShapeArray;
+        z.Backend.Copy(corner, Corner(z, cornerShape));
+        return Graph.Record("pad", z, [corner], g => [Corner(g, cornerShape)]);
+    }
+
+    /// <summary>The leading <paramref name="shape"/> elements of every dim of t.</summary>
+    static Tensor Corner(Tensor t, int[] shape)
+    {
+        for (int d = 0; d < shape.Length; d++) t = t.Narrow(d, 0, shape[d]);
+        return t;
     }
 
     static void CheckIndex(string op, Tensor x, Tensor index, int dim)

@@ -68,9 +68,9 @@ public static class Statistics
         var b = x.Backend;
         var y = b.Unary(UnaryOp.Sqrt, b.Reduce(ReduceOp.Sum, b.Unary(UnaryOp.Square, x), d, keepDim));
         var keptShape = Kept(x, d);
-        var yk = y.Detach().Reshape(keptShape);
-        return Graph.Record("norm", y, [x], g =>
+        return Graph.RecordSavingOutput("norm", y, [x], (norm, g) =>
         {
+            var yk = norm.Reshape(keptShape);
             var zero = yk.Eq(0.0);
             return [x * Tensor.Where(zero, yk.ScalarLike(0), g.Reshape(keptShape) / Tensor.Where(zero, yk.ScalarLike(1), yk))];
         });

@@ -11,7 +11,8 @@ public static class Unary
     public enum Saves { Nothing = 0, Input = 1, Output = 2 }
 
     /// <summary>
-    /// Runs a unary kernel and records backward(x, y, g) → dx, where y is the detached output. Only what
+    /// Runs a unary kernel and records backward(x, y, g) → dx, where y is the output (see
+    /// <see cref="Graph.RecordSavingOutput"/>: differentiable again under createGraph). Only what
     /// <paramref name="saves"/> names is kept; the other argument is null in backward.
     /// </summary>
     public static Tensor Apply(string name, UnaryOp op, Tensor x, double p1, double p2, Saves saves, Func<Tensor, Tensor, Tensor, Tensor> backward)
@@ -19,8 +20,9 @@ public static class Unary
         Check.Float(name, x);
         var y = x.Backend.Unary(op, x, p1, p2);
         var xSaved = saves.HasFlag(Saves.Input) ? x : null;
-        var ySaved = saves.HasFlag(Saves.Output) ? new Tensor(y.Storage, y.ShapeArray) : null;
-        return Graph.Record(name, y, [x], g => [backward(xSaved!, ySaved!, g)]);
+        if (saves.HasFlag(Saves.Output))
+            return Graph.RecordSavingOutput(name, y, [x], (ySaved, g) => [backward(xSaved!, ySaved, g)]);
+        return Graph.Record(name, y, [x], g => [backward(xSaved!, null!, g)]);
     }
 
     static Tensor K(Tensor x, UnaryOp op, double p1 = 0, double p2 = 0) => x.Backend.Unary(op, x.Detach(), p1, p2);

@@ -78,8 +78,7 @@ public static class ViewOps
             var strides = (int[])x.strides.Clone(); strides[d] *= step;
             var r = x.ViewRaw(shape, strides, x.Offset + s * x.strides[d]);
             var inShape = x.ShapeArray;
-            var dtype = x.DType; var device = x.Device;
-            return Graph.Record("slice", r, [x], g => [ScatterInto(inShape, dtype, device, v => v.SliceRaw(d, s, step, len), g)]);
+            return Graph.Record("slice", r, [x], g => [SliceBackward(g, inShape, d, s, step, len)]);
         }
 
         public Tensor Narrow(int dim, int start, int length)
@@ -254,12 +253,17 @@ public static class ViewOps
         return r;
     }
 
-    /// <summary>Zeros of the input's shape with the gradient written into the region a view selects (slice backward).</summary>
-    static Tensor ScatterInto(int[] shape, DType dtype, Device device, Func<Tensor, Tensor> region, Tensor g)
+    /// <summary>
+    /// Zeros of the input's shape with g written into the sliced elements; itself differentiable (its backward is the
+    /// same slice), so second derivatives through a slice are not lost.
+    /// </summary>
+    static Tensor SliceBackward(Tensor g, int[] inShape, int d, int start, int step, int len)
     {
-        var z = Tensor.Zeros(shape, dtype, device);
-        z.Backend.Copy(g, region(z));
-        return z;
+        var z = Tensor.Zeros(inShape, g.DType, g.Device);
+        z.Backend.Copy(g, z.SliceRaw(d, start, step, len));
+        // a stop just past the last element selected, so the slice has len elements without clamping
+        int stop = len == 0 ? start : start + (len - 1) * step + 1;
+        return Graph.Record("slice_backward", z, [g], gg => [gg.Slice(d, start, stop, step)]);
     }
 
     static int[] InferShape(string op, Tensor x, int[] shape)
