@@ -18,13 +18,26 @@ public sealed class Domain
     /// <summary>True when no two values may be equal (max, sort, median: ties have no derivative).</summary>
     public bool NoTies { get; }
 
-    Domain(string name, (double, double)[] ranges, Func<double, bool> allows, double[] simplest, bool noTies = false)
+    /// <summary>
+    /// True for integer values held as int32: a mask or an index tensor. Such an input is a constant of the op, not
+    /// something to differentiate, so a caller keeps it out of the inputs it hands to <see cref="GradProperty"/>.
+    /// </summary>
+    public bool IsInteger { get; }
+
+    /// <summary>The smallest value drawn.</summary>
+    public double Low => ranges.Min(r => r.Low);
+
+    /// <summary>The largest value drawn (n − 1 for <see cref="IndicesBelow"/>).</summary>
+    public double High => ranges.Max(r => r.High);
+
+    Domain(string name, (double, double)[] ranges, Func<double, bool> allows, double[] simplest, bool noTies = false, bool isInteger = false)
     {
         Name = name;
         this.ranges = ranges;
         this.allows = allows;
         this.simplest = simplest;
         NoTies = noTies;
+        IsInteger = isInteger;
     }
 
     /// <summary>Values in [−2, 2]; shrinks toward 0.</summary>
@@ -48,6 +61,19 @@ public sealed class Domain
         return new($"Bounded({low}, {high})", [(low, high)], v => v >= low && v <= high, [.. inside, (low + high) / 2]);
     }
 
+    /// <summary>0 or 1 (where's condition, masked_fill's mask); shrinks toward 0.</summary>
+    public static Domain Mask { get; } = IntegersUpTo("Mask", 1);
+
+    /// <summary>Integers 0 … n − 1 (indices into a dim of size n: gather, embedding, class targets); shrinks toward 0.</summary>
+    public static Domain IndicesBelow(int n)
+    {
+        if (n < 1) throw new ArgumentException($"Domain.IndicesBelow: n is {n}, at least 1 is needed");
+        return IntegersUpTo($"IndicesBelow({n})", n - 1);
+    }
+
+    static Domain IntegersUpTo(string name, int high) =>
+        new(name, [(0, high)], v => v == Math.Round(v) && v >= 0 && v <= high, [0], isInteger: true);
+
     /// <summary>Whether every value is allowed (and, under NoTies, no two are closer than 0.001).</summary>
     public bool Allows(IReadOnlyList<double> values)
     {
@@ -58,8 +84,8 @@ public sealed class Domain
         return true;
     }
 
-    /// <summary>One value, on a grid of 0.001 so that reports stay readable.</summary>
-    public Gen<double> Value => Gen.Elements(ranges).SelectMany(r =>
+    /// <summary>One value, on a grid of 0.001 so that reports stay readable (a whole number in an integer domain).</summary>
+    public Gen<double> Value => IsInteger ? Gen.Choose((int)ranges[0].Low, (int)ranges[0].High).Select(i => (double)i) : Gen.Elements(ranges).SelectMany(r =>
         Gen.Choose((int)Math.Ceiling(r.Low * 1000), (int)Math.Floor(r.High * 1000)).Select(i => i / 1000.0));
 
     /// <summary><paramref name="count"/> values this domain allows.</summary>

@@ -27,5 +27,15 @@ public sealed record WorstElement(int Input, int[] Index, double Analytical, dou
 /// <summary>What went wrong with one case.</summary>
 public sealed record Failure(FailureKind Kind, string Message, WorstElement? Worst = null)
 {
+    /// <summary>
+    /// The same kind of failure; for <see cref="FailureKind.Threw"/> also the same exception type in the same check,
+    /// so that a shrink does not wander off to a case that throws for another reason (an argument that no longer fits).
+    /// </summary>
+    public bool SameAs(Failure other) =>
+        Kind == other.Kind && (Kind != FailureKind.Threw || Cause(Message) == Cause(other.Message));
+
+    /// <summary>"ArgumentException in the gradient check" of a Threw message.</summary>
+    static string Cause(string message) => message.Split(':')[0];
+
     public override string ToString() => $"{Kind}: {Message}";
 }

@@ -42,7 +42,8 @@ public static class GradProperty
     }
 
     /// <summary>
-    /// Greedy shrinking: take the first simpler candidate that fails the same check, and start again from it, until
+    /// Greedy shrinking: take the first simpler candidate that fails the same check (for a throw: the same exception
+    /// type in the same check), and start again from it, until
     /// no candidate fails or <see cref="GradOptions.MaxShrinkTries"/> candidates have been tried.
     /// </summary>
     public static (TensorCase[] Inputs, Failure Failure, int Steps, int Tries) Shrink(
@@ -56,7 +57,7 @@ public static class GradProperty
             foreach (var candidate in Shrinkers.Inputs(inputs, domains, options))
             {
                 if (++tries > options.MaxShrinkTries) break;
-                if (CaseChecks.All(op, candidate, options) is { } f && f.Kind == failure.Kind)
+                if (CaseChecks.All(op, candidate, options) is { } f && f.SameAs(failure))
                 {
                     (inputs, failure, progressed) = (candidate, f, true);
                     steps++;

@@ -1,5 +1,6 @@
 using System.Text;
 using System.Text.Json;
+using Interp.Testing;
 using Interp.Tests.Autograd.Ops;
 
 namespace Interp.Tests.FixtureOps;
@@ -53,9 +54,9 @@ public static class OpSpecsJson
         w.WriteBoolean("keyword", input.Keyword);
         WriteInts(w, "shape", leaf.Shape);
         w.WriteStartObject("domain");
-        w.WriteString("kind", domain.Kind);
-        if (domain.Kind == "indices") w.WriteNumber("below", domain.Below);
-        if (domain.Values is { } values) WriteInts(w, "values", values);
+        w.WriteString("kind", leaf.Given is null ? domain.JsonKind() : "values");
+        if (leaf.Given is null && domain.JsonKind() == "indices") w.WriteNumber("below", domain.Below());
+        if (leaf.Given is { } values) WriteInts(w, "values", values);
         w.WriteEndObject();
         w.WriteStartArray("views");
         foreach (var view in leaf.Views)

@@ -1,3 +1,5 @@
+using Interp.Testing;
+
 namespace Interp.Tests.Autograd.Ops;
 
 /// <summary>A concrete call of an op: each input's leaf (null where an optional input is left out) and the keyword arguments.</summary>
@@ -9,10 +11,11 @@ public sealed record Call(Leaf?[] Leaves, Kwargs Args)
 }
 
 /// <summary>
-/// The tensor an input is made from: its shape, an optional domain that overrides the input's, and the views taken of
-/// it before the op sees it (so the op gets a permuted, strided or expanded tensor while the gradient goes to the leaf).
+/// The tensor an input is made from: its shape, an optional domain that overrides the input's (or given int32 values,
+/// as a fixture's targets), and the views taken of it before the op sees it (so the op gets a permuted, strided or
+/// expanded tensor while the gradient goes to the leaf).
 /// </summary>
-public sealed record Leaf(int[] Shape, View[] Views, Domain? Domain = null)
+public sealed record Leaf(int[] Shape, View[] Views, Domain? Domain = null, int[]? Given = null)
 {
     public Leaf(params int[] shape) : this(shape, []) { }
 
@@ -21,6 +24,7 @@ public sealed record Leaf(int[] Shape, View[] Views, Domain? Domain = null)
     public Leaf Sliced(int dim, int start, int stop, int step = 1) => this with { Views = [.. Views, new View("slice", [dim, start, stop, step])] };
     public Leaf Expanded(params int[] shape) => this with { Views = [.. Views, new View("expand", shape)] };
     public Leaf Of(Domain domain) => this with { Domain = domain };
+    public Leaf Holding(params int[] values) => this with { Given = values };
 
     public Tensor ApplyViews(Tensor leaf) => Views.Aggregate(leaf, (t, v) => v.Apply(t));
 

@@ -1,13 +1,13 @@
-using FsCheck;
-using FsCheck.Fluent;
+using Interp.Testing;
 using Xunit;
 
 namespace Interp.Tests.Autograd.Ops;
 
 /// <summary>
-/// Every differentiable op of the table against central finite differences in float64 (src/Autograd/GradCheck.cs), on
-/// random calls drawn from an FsCheck seed: random shapes (size-1 dims included), broadcast partners and
-/// non-contiguous inputs (permuted, strided, expanded), each input from its domain.
+/// Every differentiable op of the table against central finite differences in float64, through Interp.Testing's
+/// GradProperty (see <see cref="SpecProperty"/>): random shapes (size-1 dims included), broadcast partners and
+/// non-contiguous inputs (permuted, strided, expanded), each input from its domain. A failure shrinks to the smallest
+/// case that still fails and prints it as C#.
 /// </summary>
 public class GradientTests
 {
@@ -16,18 +16,7 @@ public class GradientTests
     [Theory, MemberData(nameof(Differentiable))]
     public void MatchesFiniteDifferences(string op)
     {
-        var spec = OpTable.Specs[op];
-        var property = Prop.ForAll<int>(seed => { CheckOne(spec, seed); return true; });
-        FsCheck.Check.One(Config.QuickThrowOnFailure.WithMaxTest(spec.Runs).WithQuietOnSuccess(true), property);
-    }
-
-    static void CheckOne(OpSpec spec, int seed)
-    {
-        var d = new TestData(seed);
-        var instance = Instance.Draw(spec, spec.Draw(d), d);
-        var floats = instance.FloatIndices.Select(i => instance.Leaves[i]!).ToArray();
-        var (atol, rtol) = spec.GradTolerance;
-        if (GradCheck.Run(xs => instance.Run(xs), floats, atol: atol, rtol: rtol) is { } worst)
-            throw new GradCheckException($"{instance}: {worst}");
+        var (report, what) = SpecProperty.Run(OpTable.Specs[op]);
+        if (!report.Passed) throw new GradCheckException($"{op}: {report}where {what}");
     }
 }

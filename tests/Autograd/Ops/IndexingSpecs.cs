@@ -1,3 +1,4 @@
+using Interp.Testing;
 using static Interp.Tests.Autograd.Ops.Bad;
 using static Interp.Tests.Autograd.Ops.Samples;
 
@@ -30,8 +31,8 @@ public static class IndexingSpecs
         },
         Fixtures =
         [
-            new("index_select", On([new Leaf(5, 4), new Leaf(4).Of(Domain.Given(4, 0, 4, 2))], Kw(("dim", 0)))),
-            new("index_select_dim1", On([new Leaf(3, 5), new Leaf(3).Of(Domain.Given(1, 1, 3))], Kw(("dim", 1)))),
+            new("index_select", On([new Leaf(5, 4), new Leaf(4).Holding(4, 0, 4, 2)], Kw(("dim", 0)))),
+            new("index_select_dim1", On([new Leaf(3, 5), new Leaf(3).Holding(1, 1, 3)], Kw(("dim", 1)))),
         ],
     };
 
@@ -88,7 +89,7 @@ public static class IndexingSpecs
             int vocab = d.Int(1, 6), dim = d.Int(1, 4);
             return On([new Leaf(d.Shape(0, 2, 4)).Of(Domain.IndicesBelow(vocab)), new Leaf(vocab, dim)]);
         },
-        Fixtures = [new("embedding", On([new Leaf(2, 3).Of(Domain.Given(1, 3, 3, 9, 0, 1)), new Leaf(10, 4)]))],
+        Fixtures = [new("embedding", On([new Leaf(2, 3).Holding(1, 3, 3, 9, 0, 1), new Leaf(10, 4)]))],
     };
 
     /// <summary>Bad calls of this file's ops (with the ones generated from the specs, run by BadInputTests).</summary>

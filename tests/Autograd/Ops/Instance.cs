@@ -1,3 +1,5 @@
+using Interp.Testing;
+
 namespace Interp.Tests.Autograd.Ops;
 
 /// <summary>
@@ -15,9 +17,12 @@ public sealed class Instance(OpSpec spec, Call call, Tensor?[] leaves)
     {
         if (call.Leaves.Length != spec.Inputs.Length)
             throw new ArgumentException($"{spec.Name}: a call with {call.Leaves.Length} leaves for {spec.Inputs.Length} inputs");
-        var leaves = call.Leaves.Select((leaf, i) => leaf is null ? null : (leaf.Domain ?? spec.Inputs[i].Domain).Draw(d, leaf.Shape)).ToArray();
+        var leaves = call.Leaves.Select((leaf, i) => leaf is null ? null : DrawLeaf(leaf, spec.Inputs[i].Domain, d)).ToArray();
         return new Instance(spec, call, leaves);
     }
+
+    static Tensor DrawLeaf(Leaf leaf, Domain inputDomain, TestData d) =>
+        leaf.Given is { } values ? Tensor.FromArray(values, leaf.Shape) : (leaf.Domain ?? inputDomain).Draw(d, leaf.Shape);
 
     /// <summary>The same instance with every float leaf converted to <paramref name="dtype"/> and all moved to <paramref name="device"/>.</summary>
     public Instance To(DType dtype, Device device) => new(spec, call,

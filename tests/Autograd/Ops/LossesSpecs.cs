@@ -1,3 +1,4 @@
+using Interp.Testing;
 using static Interp.Tests.Autograd.Ops.Bad;
 using static Interp.Tests.Autograd.Ops.Samples;
 
@@ -10,7 +11,10 @@ public static class LossesSpecs
     static Kwargs Ce(string reduction, double smoothing = 0) => Kw(("reduction", reduction), ("ignore_index", -100), ("label_smoothing", smoothing));
 
     static Fixture CeFixture(string name, int n, int c, Domain targets, string reduction) =>
-        new(name, On([new Leaf(n, c), new Leaf(n).Of(targets)], Ce(reduction)));
+        CeFixture(name, n, c, new Leaf(n).Of(targets), reduction);
+
+    static Fixture CeFixture(string name, int n, int c, Leaf targets, string reduction) =>
+        new(name, On([new Leaf(n, c), targets], Ce(reduction)));
 
     /// <summary>
     /// [N, C] or [N, C, d] logits (sometimes a transposed view), targets with some -100 (ignored), every reduction,
@@ -29,7 +33,7 @@ public static class LossesSpecs
         if (reduction == "mean" && targets.All(v => v == -100)) reduction = "sum";
         bool transposed = extra.Length == 0 && d.Int(0, 1) == 1;
         var logits = transposed ? new Leaf(c, n).Transposed(0, 1) : new Leaf([n, c, .. extra]);
-        return On([logits, new Leaf(targetShape).Of(Domain.Given(targets))], Ce(reduction, smoothing));
+        return On([logits, new Leaf(targetShape).Holding(targets)], Ce(reduction, smoothing));
     }
 
     public static readonly OpSpec CrossEntropy = new("cross_entropy", [Input.X, new("target", Domain.IndicesBelow(2))],
@@ -40,7 +44,7 @@ public static class LossesSpecs
         [
             CeFixture("cross_entropy_mean", 5, 7, Domain.IndicesBelow(7), "mean"),
             CeFixture("cross_entropy_sum", 5, 7, Domain.IndicesBelow(7), "sum"),
-            CeFixture("cross_entropy_ignore", 6, 7, Domain.Given(3, -100, 0, 6, -100, 2), "mean"),
+            CeFixture("cross_entropy_ignore", 6, 7, new Leaf(6).Holding(3, -100, 0, 6, -100, 2), "mean"),
             CeFixture("cross_entropy_none", 4, 6, Domain.IndicesBelow(6), "none"),
         ],
     };

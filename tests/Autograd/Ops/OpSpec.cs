@@ -1,3 +1,5 @@
+using Interp.Testing;
+
 namespace Interp.Tests.Autograd.Ops;
 
 /// <summary>
@@ -59,7 +61,7 @@ public sealed record OpSpec(string Name, Input[] Inputs, Func<OpArgs, Tensor> Fo
 public sealed record Input(string Name, Domain Domain, bool Keyword = false)
 {
     public static Input X => new("x", Domain.Any);
-    public bool IsFloat => Domain.IsFloat;
+    public bool IsFloat => !Domain.IsInteger;
 }
 
 /// <summary>A named fixed call: its PyTorch reference is generated once and checked in.</summary>

@@ -1,3 +1,4 @@
+using Interp.Testing;
 using static Interp.Tests.Autograd.Ops.Bad;
 using static Interp.Tests.Autograd.Ops.Samples;
 
