@@ -36,10 +36,10 @@ public static class Gpt2Small
         var b1 = Tensor.RandInt(0, model.Config.DVocab, [1, 128], gen);
         var b8 = Tensor.RandInt(0, model.Config.DVocab, [8, 128], gen);
         using var noGrad = GradMode.NoGrad();
-        var (f1, f1Cpu) = Median(samples, () => model.Forward(b1));
-        var (f8, f8Cpu) = Median(samples, () => model.Forward(b8));
+        var (f1, f1Cpu) = Timing.Median(samples, () => model.Forward(b1));
+        var (f8, f8Cpu) = Timing.Median(samples, () => model.Forward(b8));
         long cacheBytes = 0;
-        var (c8, c8Cpu) = Median(samples, () => cacheBytes = model.RunWithCache(b8).Cache.Bytes);
+        var (c8, c8Cpu) = Timing.Median(samples, () => cacheBytes = model.RunWithCache(b8).Cache.Bytes);
         Console.WriteLine(JsonSerializer.Serialize(new Dictionary<string, object>
         {
             ["side"] = "interp", ["checkpoint_mb"] = new FileInfo(path).Length / 1e6, ["load_ms"] = loadMs,
@@ -52,25 +52,6 @@ public static class Gpt2Small
     {
         Gpt2Weights.WriteRandom(path, Gpt2Config.Small);
         Console.Error.WriteLine($"gpt2-small: wrote {path} ({new FileInfo(path).Length / 1e6:F0} MB)");
-    }
-
-    /// <summary>Median wall ms and median process CPU ms of <paramref name="samples"/> runs after one untimed run.</summary>
-    static (double Wall, double Cpu) Median(int samples, Action run)
-    {
-        run();
-        var ms = new double[samples];
-        var cpu = new double[samples];
-        for (int i = 0; i < samples; i++)
-        {
-            long t0 = Stopwatch.GetTimestamp();
-            var c0 = Process.GetCurrentProcess().TotalProcessorTime;
-            run();
-            ms[i] = Stopwatch.GetElapsedTime(t0).TotalMilliseconds;
-            cpu[i] = (Process.GetCurrentProcess().TotalProcessorTime - c0).TotalMilliseconds;
-        }
-        Array.Sort(ms);
-        Array.Sort(cpu);
-        return (ms[samples / 2], cpu[samples / 2]);
     }
 
     static long Proc(string field) =>

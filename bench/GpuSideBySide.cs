@@ -36,7 +36,7 @@ public static class GpuSideBySide
         {
             var a = Tensor.Randn([n, n], gen, device: device);
             var b = Tensor.Randn([n, n], gen, device: device);
-            double ms = MedianMs(dry ? 1 : 10, () => a.MatMul(b), backend);
+            double ms = Timing.Median(dry ? 1 : 10, () => a.MatMul(b), warmup: 2, sync: backend.Synchronize).WallMs;
             tflops[n.ToString()] = 2.0 * n * n * n / (ms * 1e-3) / 1e12;
         }
         result["matmul_tflops"] = tflops;
@@ -52,30 +52,13 @@ public static class GpuSideBySide
         var input = tokens.Narrow(1, 0, cfg.NCtx).Contiguous().To(device);
         var target = tokens.Narrow(1, 1, cfg.NCtx).Contiguous().Reshape(-1).To(device);
         Tensor Loss() => model.Forward(input).Reshape(-1, cfg.DVocab).CrossEntropy(target);
-        result["gpt_forward_ms"] = MedianMs(dry ? 1 : 10, () => Loss(), backend);
-        result["gpt_step_ms"] = MedianMs(dry ? 1 : 10, () =>
+        result["gpt_forward_ms"] = Timing.Median(dry ? 1 : 10, () => Loss(), warmup: 2, sync: backend.Synchronize).WallMs;
+        result["gpt_step_ms"] = Timing.Median(dry ? 1 : 10, () =>
         {
             opt.ZeroGrad();
             Loss().Backward();
             opt.Step();
-        }, backend);
+        }, warmup: 2, sync: backend.Synchronize).WallMs;
         Console.WriteLine(JsonSerializer.Serialize(result));
-    }
-
-    /// <summary>Median of <paramref name="samples"/> timed calls after two untimed ones, each timed up to the device's synchronisation.</summary>
-    static double MedianMs(int samples, Action run, IlgpuBackend backend)
-    {
-        for (int i = 0; i < 2; i++) run();
-        backend.Synchronize();
-        var ms = new double[samples];
-        for (int i = 0; i < samples; i++)
-        {
-            long t0 = Stopwatch.GetTimestamp();
-            run();
-            backend.Synchronize();
-            ms[i] = Stopwatch.GetElapsedTime(t0).TotalMilliseconds;
-        }
-        Array.Sort(ms);
-        return ms[samples / 2];
     }
 }

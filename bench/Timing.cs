@@ -36,6 +36,19 @@ internal static class Timing
         return Enumerable.Range(0, runs.Length == 0 ? 0 : runs[0].Length).Select(i => runs.Min(run => run[i])).ToArray();
     }
 
+    /// <summary>
+    /// Median wall ms of <paramref name="reps"/> timed runs of <paramref name="run"/> after <paramref name="warmup"/>
+    /// untimed ones, and the process CPU ms per run over them; <paramref name="sync"/> (a device's wait) ends each run.
+    /// </summary>
+    public static (double WallMs, double CpuMs) Median(int reps, Action run, int warmup = 1, Action? sync = null)
+    {
+        Action body = sync is null ? run : () => { run(); sync(); };
+        for (int i = 0; i < warmup; i++) body();
+        double cpu0 = CpuClock.ProcessMs();
+        var wall = Laps(reps, lap => { body(); lap(); }, warmup: 0).Select(l => l[0]).Order().ToArray();
+        return (wall[reps / 2], (CpuClock.ProcessMs() - cpu0) / reps);
+    }
+
     /// <summary>Prints the fastest forward and backward (of the output's sum) of <paramref name="f"/>.</summary>
     public static void ForwardBackward(string name, Func<Tensor> f, int reps, int warmup = 40, Func<double>? clockMs = null)
     {

@@ -13,11 +13,15 @@ import json
 import math
 import os
 import struct
+import sys
 import time
 
 import numpy as np
 import torch
 import torch.nn.functional as F
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from torch_workloads import median_ms  # noqa: E402
 
 DTYPES = {"F32": np.float32, "F64": np.float64, "F16": np.float16}
 
@@ -74,16 +78,6 @@ class Gpt2:
             save(x)
         x = save(F.layer_norm(x, (d,), w["ln_f.weight"], w["ln_f.bias"]))
         return x @ w["wte.weight"].T
-
-
-def median_ms(samples, run):
-    run()
-    ms = []
-    for _ in range(samples):
-        t0 = time.perf_counter()
-        run()
-        ms.append((time.perf_counter() - t0) * 1e3)
-    return sorted(ms)[samples // 2]
 
 
 def proc_kb(field):

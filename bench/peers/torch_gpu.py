@@ -12,26 +12,12 @@ import argparse
 import json
 import os
 import sys
-import time
 
 import torch
 import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from torch_workloads import Gpt  # noqa: E402  (the side-by-side's model, same structure as Interp's)
-
-
-def median_ms(samples, run, sync):
-    for _ in range(2):
-        run()
-    sync()
-    ms = []
-    for _ in range(samples):
-        t0 = time.perf_counter()
-        run()
-        sync()
-        ms.append((time.perf_counter() - t0) * 1e3)
-    return sorted(ms)[samples // 2]
+from torch_workloads import Gpt, median_ms  # noqa: E402  (the side-by-side's model, same structure as Interp's)
 
 
 def main():

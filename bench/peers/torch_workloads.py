@@ -178,6 +178,20 @@ def warm(run, calls, min_ms=2000.0):
         i += 1
 
 
+def median_ms(samples, run, sync=lambda: None):
+    """Median wall ms of `samples` calls after two untimed ones, each timed up to `sync` (a device's wait)."""
+    for _ in range(2):
+        run()
+    sync()
+    ms = []
+    for _ in range(samples):
+        t0 = time.perf_counter()
+        run()
+        sync()
+        ms.append((time.perf_counter() - t0) * 1e3)
+    return sorted(ms)[samples // 2]
+
+
 def reps_for(run):
     t0 = time.perf_counter()
     run()

@@ -18,7 +18,7 @@ public sealed record Gpt2Config(int NLayers, int DModel, int NHeads, int DHead, 
 public static class Gpt2Weights
 {
     /// <summary>Reads n_layers, d_model, d_mlp, d_vocab and n_ctx off the tensor shapes.</summary>
-    public static Gpt2Config InferConfig(IReadOnlyDictionary<string, Tensor> hf, int nHeads) => InferConfig(new DictSource(hf), nHeads);
+    public static Gpt2Config InferConfig(IReadOnlyDictionary<string, Tensor> hf, int nHeads) => InferConfig(new DictSource(hf, copy: false), nHeads);
 
     /// <summary>The same from a safetensors file's header, before any tensor is read.</summary>
     public static Gpt2Config InferConfig(SafeTensorsFile file, int nHeads) => InferConfig(new FileSource(file, DType.Float32), nHeads);
@@ -32,8 +32,18 @@ public static class Gpt2Weights
     /// </summary>
     public static Dictionary<string, Tensor> ToTransformerLens(IReadOnlyDictionary<string, Tensor> hf, int nHeads)
     {
-        var source = new DictSource(hf);
+        var source = new DictSource(hf, copy: true);
         return Convert(source, InferConfig(source, nHeads), tieUnembed: false);
+    }
+
+    /// <summary>
+    /// As <see cref="ToTransformerLens"/> for a dictionary the caller gives up (a checkpoint just read): the outputs are
+    /// its tensors or views of them wherever the layout allows (only W_Q/W_K/W_V are new), and the unembedding is tied.
+    /// </summary>
+    internal static Dictionary<string, Tensor> TakeTransformerLens(IReadOnlyDictionary<string, Tensor> hf, int nHeads)
+    {
+        var source = new DictSource(hf, copy: false);
+        return Convert(source, InferConfig(source, nHeads), tieUnembed: true);
     }
 
     /// <summary>
@@ -154,18 +164,18 @@ public static class Gpt2Weights
     {
         /// <summary>The tensor's shape, or null when there is none of that name.</summary>
         public abstract int[]? ShapeOf(string name);
-        /// <summary>A tensor of its own (not shared with the source).</summary>
+        /// <summary>The tensor: a copy of its own, or the source's where the source is given up.</summary>
         public abstract Tensor Read(string name);
         /// <summary>c_attn.weight [d_model, 3·d_model] as W_Q, W_K, W_V, each [n_heads, d_model, d_head].</summary>
         public abstract Tensor[] ReadQkv(string name, Gpt2Config c);
     }
 
-    sealed class DictSource(IReadOnlyDictionary<string, Tensor> hf) : Source
+    sealed class DictSource(IReadOnlyDictionary<string, Tensor> hf, bool copy) : Source
     {
         readonly Dictionary<string, Tensor> w = Strip(hf);
 
         public override int[]? ShapeOf(string name) => w.TryGetValue(name, out var t) ? t.ShapeArray : null;
-        public override Tensor Read(string name) => w[name].Clone();
+        public override Tensor Read(string name) => copy ? w[name].Clone() : w[name];
 
         public override Tensor[] ReadQkv(string name, Gpt2Config c)
         {

@@ -417,23 +417,8 @@ public sealed class SafeTensorsFile : IDisposable
     /// <summary>Reads a float tensor (F32, F16, BF16 or F64, the last rounded) as float32.</summary>
     public float[] ReadFloat32(string name)
     {
-        var info = GetInfo(name);
-        if (info.DType == "F32" && BitConverter.IsLittleEndian && info.ElementCount <= Array.MaxLength)
-        {
-            var direct = new float[info.ElementCount];
-            ReadInto(info, MemoryMarshal.AsBytes(direct.AsSpan()));
-            return direct;
-        }
-        var b = ReadRaw(name, "float", out info, out int n);
-        var r = new float[n];
-        switch (info.DType)
-        {
-            case "F32": for (int i = 0; i < n; i++) r[i] = BinaryPrimitives.ReadSingleLittleEndian(b.AsSpan(4 * i)); break;
-            case "F16": for (int i = 0; i < n; i++) r[i] = (float)BinaryPrimitives.ReadHalfLittleEndian(b.AsSpan(2 * i)); break;
-            case "BF16": for (int i = 0; i < n; i++) r[i] = BF16ToFloat(BinaryPrimitives.ReadUInt16LittleEndian(b.AsSpan(2 * i))); break;
-            case "F64": for (int i = 0; i < n; i++) r[i] = (float)BinaryPrimitives.ReadDoubleLittleEndian(b.AsSpan(8 * i)); break;
-            default: throw WrongDType(info, "float32");
-        }
+        var r = new float[ArrayLength(name, "float")];
+        ReadFloat32Into(name, r);
         return r;
     }
 
@@ -464,10 +449,12 @@ public sealed class SafeTensorsFile : IDisposable
         var info = GetInfo(name);
         if (first < 0 || first + count > info.ElementCount)
             throw new ArgumentOutOfRangeException(nameof(first), $"safetensors '{Path}': elements [{first}, {first + count}) are outside tensor '{name}' of {info.ElementCount}");
-        if (info.DType is not ("F64" or "F32" or "F16" or "BF16")) throw WrongDType(info, "a float");
+        if (info.DType is not ("F64" or "F32" or "F16" or "BF16")) throw WrongDType(info, sameDType == "F32" ? "float32" : "float64");
         int size = SafeTensorsDType.SizeOf(info.DType);
         var sub = info with { Begin = info.Begin + first * size };
         if (info.DType == sameDType && BitConverter.IsLittleEndian) { ReadInto(sub, direct); return (null, info.DType); }
+        if ((long)count * size > Array.MaxLength)
+            throw Fail(Path, $"tensor '{name}' is {(long)count * size} bytes, too large to convert in one piece");
         var bytes = new byte[(long)count * size];
         ReadInto(sub, bytes);
         return (bytes, info.DType);
@@ -484,24 +471,16 @@ public sealed class SafeTensorsFile : IDisposable
     /// <summary>Reads a float tensor as float64: F64 exactly, F32/F16/BF16 widened (exact).</summary>
     public double[] ReadFloat64(string name)
     {
-        var info = GetInfo(name);
-        if (info.DType == "F64" && BitConverter.IsLittleEndian && info.ElementCount <= Array.MaxLength)
-        {
-            var direct = new double[info.ElementCount];
-            ReadInto(info, MemoryMarshal.AsBytes(direct.AsSpan()));
-            return direct;
-        }
-        var b = ReadRaw(name, "double", out info, out int n);
-        var r = new double[n];
-        switch (info.DType)
-        {
-            case "F64": for (int i = 0; i < n; i++) r[i] = BinaryPrimitives.ReadDoubleLittleEndian(b.AsSpan(8 * i)); break;
-            case "F32": for (int i = 0; i < n; i++) r[i] = BinaryPrimitives.ReadSingleLittleEndian(b.AsSpan(4 * i)); break;
-            case "F16": for (int i = 0; i < n; i++) r[i] = (double)BinaryPrimitives.ReadHalfLittleEndian(b.AsSpan(2 * i)); break;
-            case "BF16": for (int i = 0; i < n; i++) r[i] = BF16ToFloat(BinaryPrimitives.ReadUInt16LittleEndian(b.AsSpan(2 * i))); break;
-            default: throw WrongDType(info, "float64");
-        }
+        var r = new double[ArrayLength(name, "double")];
+        ReadFloat64Into(name, r);
         return r;
+    }
+
+    /// <summary>The tensor's element count, checked to fit one array of <paramref name="kind"/>.</summary>
+    private int ArrayLength(string name, string kind)
+    {
+        long n = GetInfo(name).ElementCount;
+        return n <= Array.MaxLength ? (int)n : throw Fail(Path, $"tensor '{name}' has {n} elements, too many for one {kind} array");
     }
 
     /// <summary>

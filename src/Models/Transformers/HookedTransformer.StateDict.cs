@@ -30,7 +30,7 @@ public sealed partial class HookedTransformer
         }
         using var _ = GradMode.NoGrad();
         foreach (var (name, p) in parameters)
-            if (assign) p.SetData(stateDict[name].To(p.DType).To(p.Device).Detach());
+            if (assign) p.SetData(stateDict[name].To(p.DType).To(p.Device).Contiguous().Detach());   // dense: an expanded view would alias its elements under in-place updates
             else p.Backend.Copy(stateDict[name], p);
     }
 }

@@ -18,10 +18,7 @@ public static class Pretrained
         if (IsZip(path))
         {
             var hf = TorchStateDict.Load(path, dtype);
-            var tl = Gpt2Weights.ToTransformerLens(hf, heads);
-            tl.Remove("unembed.W_U");
-            tl.Remove("unembed.b_U");
-            return Build(Gpt2Weights.InferConfig(hf, heads), tl, dtype, useAttnResult);
+            return Build(Gpt2Weights.InferConfig(hf, heads), Gpt2Weights.TakeTransformerLens(hf, heads), dtype, useAttnResult);
         }
         using var file = SafeTensorsFile.Open(path);
         var c = Gpt2Weights.InferConfig(file, heads);

@@ -28,6 +28,9 @@ public class PretrainedTests
         AssertClose(io["logits"], model.Forward(io["input_ids"]), 1e-9);
         var f32 = Pretrained.LoadGpt2(Fixture("tiny_gpt2.safetensors"), nHeads: 4);
         AssertClose(io["logits"], f32.Forward(io["input_ids"]), 1e-4);
+        // the same weights as GPT2LMHeadModel's torch.save ("transformer." names, lm_head tied to wte)
+        var fromPt = Pretrained.LoadGpt2(Fixture(Path.Combine("torch", "tiny_gpt2.pt")), nHeads: 4, DType.Float64);
+        AssertClose(io["logits"], fromPt.Forward(io["input_ids"]), 1e-9);
     }
 
     [Fact]
