@@ -90,6 +90,40 @@ public static partial class CaseChecks
             ?? Enumerable.Range(0, leaves.Length).Select(k => Differs($"input {k} gradient", refGrads[k], GradValues(leaves[k]), tol, where)).FirstOrDefault(f => f is not null);
     }
 
+    /// <summary>
+    /// Forward and backward on the case's device against the CPU in the same dtype (the gradients of Σ op·r for a fixed
+    /// random r): the same result within <see cref="GradOptions.Float32DeviceTolerance"/> or
+    /// <see cref="GradOptions.Float64DeviceTolerance"/>, relative to max(1, |cpu|). A case on the CPU passes.
+    /// </summary>
+    public static Failure? DeviceParity(Func<Tensor[], Tensor> op, TensorCase[] inputs, GradOptions options)
+    {
+        var (dtype, device) = (inputs[0].DType, inputs[0].Device);
+        if (device == Device.Cpu) return null;
+        var (cpuOut, cpuGrads) = ForwardBackward(op, inputs, dtype, Device.Cpu);
+        var leaves = Leaves(inputs, dtype, device, requireGrad: true);
+        var y = op(Views(inputs, leaves));
+        if (y.Device != device)
+            return new Failure(FailureKind.DeviceParity, $"output is on {y.Device}, the inputs on {device}");
+        if (y.RequiresGrad) y.Backward(Upstream(y, 1));
+        if (WrongGradientType(leaves) is { } wrongType) return wrongType;
+        double tol = dtype == DType.Float32 ? options.Float32DeviceTolerance : options.Float64DeviceTolerance;
+        return Mismatch("output", cpuOut, y.ToDoubleArray(), tol, dtype, device)
+            ?? Enumerable.Range(0, leaves.Length).Select(k => Mismatch($"input {k} gradient", cpuGrads[k], GradValues(leaves[k]), tol, dtype, device)).FirstOrDefault(f => f is not null);
+    }
+
+    static Failure? Mismatch(string what, double[] cpu, double[] other, double tol, DType dtype, Device device)
+    {
+        if (cpu.Length != other.Length)
+            return new Failure(FailureKind.DeviceParity, $"{what}: {other.Length} elements on {device}, {cpu.Length} on cpu");
+        for (int i = 0; i < cpu.Length; i++)
+        {
+            bool same = cpu[i].Equals(other[i]) || Math.Abs(cpu[i] - other[i]) <= tol * Math.Max(1, Math.Abs(cpu[i]));
+            if (!same)
+                return new Failure(FailureKind.DeviceParity, $"{what} element {i}: {other[i]:G9} on {device}, {cpu[i]:G9} on cpu ({dtype.Name()})");
+        }
+        return null;
+    }
+
     static (double[] Output, double[][] Grads) ForwardBackward(Func<Tensor[], Tensor> op, TensorCase[] inputs, DType dtype, Device device)
     {
         var leaves = Leaves(inputs, dtype, device, requireGrad: true);

@@ -7,6 +7,11 @@ public enum Pairing
     Broadcast,
     /// <summary>All inputs have the same shape.</summary>
     SameShape,
+    /// <summary>
+    /// The first two shapes do not broadcast (a dim where they differ and neither is 1); any others are the first's.
+    /// For bad-input properties (<see cref="BadInputProperty"/>).
+    /// </summary>
+    Clashing,
 }
 
 /// <summary>What generated cases look like. Every limit applies to the shape the op sees (after the views).</summary>

@@ -15,6 +15,10 @@ public enum FailureKind
     TypedRun,
     /// <summary>The gradient's own gradient (double backward) disagrees with finite differences.</summary>
     SecondDerivative,
+    /// <summary>The output or a gradient on the case's device differs from the CPU's in the same dtype.</summary>
+    DeviceParity,
+    /// <summary>A bad input was not refused as expected: no exception, another type, or a message without what it must name.</summary>
+    NotRefused,
 }
 
 /// <summary>The element of a leaf where analytical and numerical gradients differ most.</summary>
@@ -28,13 +32,14 @@ public sealed record WorstElement(int Input, int[] Index, double Analytical, dou
 public sealed record Failure(FailureKind Kind, string Message, WorstElement? Worst = null)
 {
     /// <summary>
-    /// The same kind of failure; for <see cref="FailureKind.Threw"/> also the same exception type in the same check,
+    /// The same kind of failure; for <see cref="FailureKind.Threw"/> also the same exception type in the same check
+    /// (for <see cref="FailureKind.NotRefused"/> the same way of not being refused),
     /// so that a shrink does not wander off to a case that throws for another reason (an argument that no longer fits).
     /// </summary>
     public bool SameAs(Failure other) =>
-        Kind == other.Kind && (Kind != FailureKind.Threw || Cause(Message) == Cause(other.Message));
+        Kind == other.Kind && (Kind is not (FailureKind.Threw or FailureKind.NotRefused) || Cause(Message) == Cause(other.Message));
 
-    /// <summary>"ArgumentException in the gradient check" of a Threw message.</summary>
+    /// <summary>"ArgumentException in the gradient check" of a Threw message, "did not throw" of a NotRefused one.</summary>
     static string Cause(string message) => message.Split(':')[0];
 
     public override string ToString() => $"{Kind}: {Message}";

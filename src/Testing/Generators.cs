@@ -89,7 +89,7 @@ public static class Generators
     /// (under Broadcast, a random one of them is the full shape and the others its partners), one dtype and device for all.
     /// </summary>
     public static Gen<TensorCase[]> Inputs(IReadOnlyList<Domain> domains, CaseOptions options) =>
-        Shape(options).Where(s => ShapeUtil.Numel(s) <= options.MaxElements)
+        Shape(options).Where(s => ShapeUtil.Numel(s) <= options.MaxElements && (options.Pairing != Pairing.Clashing || s.Length >= 1))
             .SelectMany(full => RelatedShapes(full, domains.Count, options))
             .SelectMany(shapes => Gen.Zip(DType(options.DTypes), Device(options.Devices))
                 .SelectMany(td => Gen.CollectToArray(Enumerable.Range(0, shapes.Length),
@@ -98,7 +98,24 @@ public static class Generators
     static Gen<int[][]> RelatedShapes(int[] full, int count, CaseOptions options)
     {
         if (options.Pairing == Pairing.SameShape) return Gen.Constant(Enumerable.Repeat(full, count).ToArray());
+        if (options.Pairing == Pairing.Clashing) return Clashing(full, count, options);
         return Gen.Choose(0, count - 1).SelectMany(fullAt => Gen.CollectToArray(Enumerable.Range(0, count),
             i => i == fullAt ? Gen.Constant(full) : BroadcastPartner(full, options.MinRank)));
     }
+
+    /// <summary>
+    /// Shapes whose first two do not broadcast: the second a partner of <paramref name="full"/> (rank ≥ 1), then one
+    /// aligned dim set to sizes a ≠ b, both ≥ 2, in the two. Inputs after the second take the first's shape.
+    /// </summary>
+    static Gen<int[][]> Clashing(int[] full, int count, CaseOptions options) =>
+        BroadcastPartner(full, minRank: 1).SelectMany(partner => Gen.Choose(0, partner.Length - 1).SelectMany(j =>
+            Gen.Choose(2, Math.Max(2, options.MaxDimSize)).SelectMany(a =>
+                Gen.Choose(2, Math.Max(3, options.MaxDimSize)).Where(b => b != a).Select(b =>
+                {
+                    var first = With(full, full.Length - partner.Length + j, a);
+                    var second = With(partner, j, b);
+                    return new[] { first, second }.Concat(Enumerable.Repeat(first, count - 2)).ToArray();
+                }))));
+
+    static int[] With(int[] s, int d, int size) { var r = (int[])s.Clone(); r[d] = size; return r; }
 }

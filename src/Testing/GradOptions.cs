@@ -16,6 +16,11 @@ public record GradOptions : CaseOptions
 
     /// <summary>Backward must be linear in the upstream gradient: grad(a·g1 + b·g2) = a·grad(g1) + b·grad(g2).</summary>
     public bool CheckLinearity { get; init; } = true;
+    /// <summary>Device parity: how far a float32 result on another device may be from the CPU's, relative to max(1, |cpu|).</summary>
+    public double Float32DeviceTolerance { get; init; } = 1e-4;
+    /// <summary>Device parity in float64: kernels differ only in the order of their sums.</summary>
+    public double Float64DeviceTolerance { get; init; } = 1e-10;
+
     /// <summary>Also gradcheck the gradient itself (double backward through createGraph). Off by default: fused kernels refuse it.</summary>
     public bool SecondDerivative { get; init; }
 }

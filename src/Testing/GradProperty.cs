@@ -1,7 +1,3 @@
-using System.Diagnostics;
-using FsCheck;
-using FsCheck.Fluent;
-
 namespace Interp.Testing;
 
 /// <summary>
@@ -28,43 +24,11 @@ public static class GradProperty
     public static GradReport Run(Func<Tensor[], Tensor> op, Domain[] domains, GradOptions? options = null)
     {
         var o = options ?? new GradOptions();
-        var gen = Generators.Inputs(domains, o);
-        var clock = Stopwatch.StartNew();
-        for (int i = 0; i < o.Runs; i++)
-        {
-            var inputs = Gen.Sample(gen, 10, new Rnd(o.Seed + (ulong)i), 1)[0];
-            if (CaseChecks.All(op, inputs, o) is not { } failure) continue;
-            var found = clock.Elapsed;
-            var shrunk = Shrink(op, inputs, failure, domains, o);
-            return new GradReport(i + 1, found, clock.Elapsed - found, inputs, shrunk.Inputs, shrunk.Failure, shrunk.Steps, shrunk.Tries);
-        }
-        return new GradReport(o.Runs, clock.Elapsed, TimeSpan.Zero, null, null, null, 0, 0);
+        return CaseSearch.Run(inputs => CaseChecks.All(op, inputs, o), domains, o, "gradient property");
     }
 
-    /// <summary>
-    /// Greedy shrinking: take the first simpler candidate that fails the same check (for a throw: the same exception
-    /// type in the same check), and start again from it, until
-    /// no candidate fails or <see cref="GradOptions.MaxShrinkTries"/> candidates have been tried.
-    /// </summary>
+    /// <summary>Shrinks a case that fails <see cref="CaseChecks.All"/> (see <see cref="CaseSearch.Shrink"/>).</summary>
     public static (TensorCase[] Inputs, Failure Failure, int Steps, int Tries) Shrink(
-        Func<Tensor[], Tensor> op, TensorCase[] inputs, Failure failure, Domain[] domains, GradOptions options)
-    {
-        int steps = 0, tries = 0;
-        bool progressed = true;
-        while (progressed && tries < options.MaxShrinkTries)
-        {
-            progressed = false;
-            foreach (var candidate in Shrinkers.Inputs(inputs, domains, options))
-            {
-                if (++tries > options.MaxShrinkTries) break;
-                if (CaseChecks.All(op, candidate, options) is { } f && f.SameAs(failure))
-                {
-                    (inputs, failure, progressed) = (candidate, f, true);
-                    steps++;
-                    break;
-                }
-            }
-        }
-        return (inputs, failure, steps, Math.Min(tries, options.MaxShrinkTries));
-    }
+        Func<Tensor[], Tensor> op, TensorCase[] inputs, Failure failure, Domain[] domains, GradOptions options) =>
+        CaseSearch.Shrink(candidate => CaseChecks.All(op, candidate, options), inputs, failure, domains, options);
 }

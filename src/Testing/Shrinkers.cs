@@ -112,6 +112,7 @@ public static class Shrinkers
     public static bool Related(TensorCase[] inputs, Pairing pairing)
     {
         if (pairing == Pairing.SameShape) return inputs.All(x => x.Shape.SequenceEqual(inputs[0].Shape));
+        if (pairing == Pairing.Clashing) return inputs.Length >= 2 && !Related(inputs[..2], Pairing.Broadcast);
         int rank = inputs.Max(x => x.Shape.Length);
         for (int p = 1; p <= rank; p++)
         {

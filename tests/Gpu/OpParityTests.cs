@@ -1,18 +1,21 @@
+using Interp.Testing;
 using Interp.Tests.Autograd.Ops;
 using Xunit;
 
 namespace Interp.Tests.Gpu;
 
 /// <summary>
-/// Every op of the table that runs on ILGPU gives the CPU's output and input gradients on random calls (broadcast and
-/// non-contiguous inputs included), in float64 (relative error ≤ 1e-10) and float32 (the spec's, 1e-4 by default): on ILGPU's CPU
-/// accelerator here, and on CUDA where a GPU exists. The kernels no op reaches directly (copies, optimizer updates,
-/// im2col) keep their own cases in IlgpuBackendTests.
+/// Every op of the table that runs on ILGPU gives the CPU's output and input gradients, through Interp.Testing's
+/// device-parity property: random shapes, broadcast partners and view chains (or the spec's own sampler), in float64
+/// (within 1e-10 of the CPU, relative to max(1, |cpu|)) and float32 (the spec's tolerance, 1e-4 by default); on ILGPU's
+/// CPU accelerator here, and on CUDA where a GPU exists. A failure shrinks to the smallest case and prints it as C#.
+/// The kernels no op reaches directly (copies, optimizer updates, im2col) keep their own cases in IlgpuBackendTests.
 /// </summary>
 public class OpParityTests
 {
-    /// <summary>One random call in float64 and one in float32 per op: ILGPU's CPU accelerator is slow.</summary>
-    static readonly DType[] CallDTypes = [DType.Float64, DType.Float32];
+    /// <summary>Cases per dtype: ILGPU's CPU accelerator is slow.</summary>
+    const int CasesPerDType = 2;
+    static readonly DType[] DTypes = [DType.Float64, DType.Float32];
 
     public static IEnumerable<object[]> Ops() => OpTable.Rows(s => s.OnGpu);
 
@@ -24,39 +27,40 @@ public class OpParityTests
 
     static void Matches(OpSpec spec, Device device)
     {
-        for (int seed = 0; seed < CallDTypes.Length; seed++)
+        for (int k = 0; k < DTypes.Length; k++)
         {
-            var (d, dtype) = (new TestData(seed), CallDTypes[seed]);
-            var instance = Instance.Draw(spec, spec.Draw(d), d);
-            var expected = OutputAndGradients(instance.To(dtype, Device.Cpu), Device.Cpu);
-            var actual = OutputAndGradients(instance.To(dtype, device), device);
-            for (int i = 0; i < expected.Length; i++)
-                AssertClose($"{instance} {dtype.Name()} {(i == 0 ? "output" : $"gradient {i}")}", expected[i], actual[i], device, spec.Float32Tolerance);
+            var dtype = DTypes[k];
+            var options = SpecProperty.Options(spec) with
+            {
+                Runs = CasesPerDType, DTypes = [dtype], Devices = [device], Float32DeviceTolerance = spec.Float32Tolerance,
+            };
+            var (report, what) = SpecProperty.GeneratedByTheLibrary(spec) ? Generated(spec, k, options) : Sampled(spec, options with { Seed = (ulong)k });
+            if (!report.Passed) throw new GradCheckException($"{spec.Name}: {report}where {what}");
         }
     }
 
-    /// <summary>The output and, for a differentiable op, the gradients of Σ output·r for a fixed random r.</summary>
-    static Tensor[] OutputAndGradients(Instance instance, Device device)
+    /// <summary>The library's cases with the k-th keyword variant (variants take turns over the dtypes).</summary>
+    static (GradReport, string) Generated(OpSpec spec, int k, GradOptions options)
     {
-        var floats = instance.FloatIndices.Select(i => instance.Leaves[i]!).ToArray();
-        if (instance.Spec.Differentiable) foreach (var x in floats) x.RequiresGrad = true;
-        var y = instance.Run(floats);
-        if (!instance.Spec.Differentiable) return [y];
-        var r = Tensor.Randn(y.ShapeArray, new Generator(5), y.DType).To(device);
-        (y * r).Sum().Backward();
-        return [y, .. floats.Select(x => x.Grad ?? Tensor.ZerosLike(x))];
+        var variants = SpecProperty.KeywordVariants(spec);
+        var kwargs = variants[k % variants.Length];
+        var report = ParityProperty.Run(xs => spec.Forward(new OpArgs(spec.Inputs, xs, kwargs)), spec.Inputs.Select(i => i.Domain).ToArray(), options with { Seed = (ulong)(1 + 1000 * k) });
+        return (report, $"op is {spec.Name}'s forward from the op table{(kwargs.Values.Count > 0 ? $" with {kwargs}" : "")}");
     }
 
-    static void AssertClose(string what, Tensor expected, Tensor actual, Device device, double float32Tolerance)
+    /// <summary>The spec's own calls, their float inputs moved to the device in the dtype (the constants follow them).</summary>
+    static (GradReport, string) Sampled(OpSpec spec, GradOptions options)
     {
-        Assert.Equal(device, actual.Device);
-        Assert.Equal(expected.ShapeArray, actual.ShapeArray);
-        double tol = expected.DType == DType.Float32 ? float32Tolerance : 1e-10;
-        var (e, a) = (expected.ToDoubleArray(), actual.ToDoubleArray());
-        for (int i = 0; i < e.Length; i++)
+        for (int i = 0; i < options.Runs; i++)
         {
-            bool same = e[i].Equals(a[i]) || Math.Abs(e[i] - a[i]) <= tol * Math.Max(1, Math.Abs(e[i]));
-            Assert.True(same, $"{what} [{i}]: cpu {e[i]:G17}, {device} {a[i]:G17}");
+            int seed = (int)options.Seed * options.Runs + i;
+            var call = SampledCall.Draw(spec, seed);
+            var inputs = call.Inputs.Select(c => c with { DType = options.DTypes[0], Device = options.Devices[0] }).ToArray();
+            Failure? Check(TensorCase[] xs) => CaseChecks.DeviceParity(call.Op, xs, options);
+            if (Check(inputs) is not { } failure) continue;
+            var (shrunk, shrunkFailure, steps, tries) = CaseSearch.Shrink(Check, inputs, failure, call.Domains, options);
+            return (new GradReport(i + 1, TimeSpan.Zero, TimeSpan.Zero, inputs, shrunk, shrunkFailure, steps, tries, "device parity"), call.Describe());
         }
+        return (new GradReport(options.Runs, TimeSpan.Zero, TimeSpan.Zero, null, null, null, 0, 0, "device parity"), spec.Name);
     }
 }

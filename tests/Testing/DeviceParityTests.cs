@@ -35,4 +35,20 @@ public class DeviceParityTests
         Assert.NotEqual(Device.Cpu, report.Shrunk![0].Device);
         Assert.True(report.Shrunk[0].Shape.Length <= 1, report.ToString());
     }
+
+    [Fact]
+    public void ParityPropertyFindsTheBugInTheSameDTypeAndShrinksIt()
+    {
+        var report = ParityProperty.Run(xs => TanhWrongOffCpu(xs[0]), [Domain.Any], new GradOptions { DTypes = [DType.Float32], Runs = 20 });
+        Assert.False(report.Passed);
+        Assert.Equal(FailureKind.DeviceParity, report.Failure!.Kind);
+        Assert.NotEqual(Device.Cpu, report.Shrunk![0].Device);   // the dtype may shrink to float64: the bug is there too
+        Assert.True(report.Shrunk[0].Shape.Length <= 1 && report.Shrunk[0].Views.Length == 0, report.ToString());
+        Assert.Contains("device parity failed", report.ToString());
+        Assert.Contains("var onDevice = op(", report.ToString());
+    }
+
+    [Fact]
+    public void ParityPropertyPassesARealOpOnEveryDevice() =>
+        ParityProperty.Check((a, b) => (a * b).Softmax(-1), options: new GradOptions { Runs = 10, MinRank = 1 });
 }

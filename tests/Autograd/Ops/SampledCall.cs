@@ -21,10 +21,11 @@ public sealed record SampledCall(OpSpec Spec, Instance Instance, TensorCase[] In
             floats.Select(i => instance.Call.Leaves[i]!.Domain ?? spec.Inputs[i].Domain).ToArray());
     }
 
-    /// <summary>The spec's forward on the viewed float inputs (in order) and the constant leaves.</summary>
+    /// <summary>The spec's forward on the viewed float inputs (in order) and the constant leaves, moved to the inputs' device.</summary>
     public Tensor Op(Tensor[] floats)
     {
-        var all = Instance.Leaves.Select((t, i) => t is null ? null : Instance.Call.Leaves[i]!.ApplyViews(t)).ToArray();
+        var device = floats.Length > 0 ? floats[0].Device : Device.Cpu;
+        var all = Instance.Leaves.Select((t, i) => t is null ? null : Instance.Call.Leaves[i]!.ApplyViews(t.To(device))).ToArray();
         var fi = Instance.FloatIndices;
         for (int k = 0; k < fi.Length; k++) all[fi[k]] = floats[k];
         return Spec.Forward(new OpArgs(Spec.Inputs, all, Instance.Call.Args));
