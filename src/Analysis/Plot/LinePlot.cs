@@ -7,7 +7,7 @@ namespace Interp.Analysis.Plot;
 
 /// <summary>
 /// A line / scatter plot as a self-contained SVG (no scripts, generic font families): axes with "nice" ticks,
-/// optional log-scale y, a legend. Built fluently: <c>new LinePlot("loss", "step", "loss").Line("train", ys).Save(path)</c>.
+/// optional log-scale y, a legend, and each point's values on hover (an SVG &lt;title&gt;). Built fluently: <c>new LinePlot("loss", "step", "loss").Line("train", ys).Save(path)</c>.
 /// </summary>
 public sealed class LinePlot(string title = "", string xLabel = "", string yLabel = "") : IFigure
 {
@@ -76,12 +76,19 @@ public sealed class LinePlot(string title = "", string xLabel = "", string yLabe
         {
             var s = series[i];
             string color = Palette[i % Palette.Length];
-            var pts = s.X.Zip(s.Y).Where(p => double.IsFinite(p.First) && double.IsFinite(p.Second) && (!logY || p.Second > 0))
-                .Select(p => (X: Px(p.First), Y: Py(p.Second))).ToList();
+            var data = s.X.Zip(s.Y).Where(p => double.IsFinite(p.First) && double.IsFinite(p.Second) && (!logY || p.Second > 0)).ToList();
+            var pts = data.Select(p => (X: Px(p.First), Y: Py(p.Second))).ToList();
+            string Hover(int k) => $"<title>{Esc(s.Name)}: {Esc(xLabel == "" ? "x" : xLabel)} {Exact(data[k].First)}, {Esc(yLabel == "" ? "y" : yLabel)} {Exact(data[k].Second)}</title>";
             if (s.Markers)
-                foreach (var p in pts) svg.Append($"<circle cx=\"{F(p.X)}\" cy=\"{F(p.Y)}\" r=\"3\" fill=\"{color}\"/>");
+                for (int k = 0; k < pts.Count; k++) svg.Append($"<circle cx=\"{F(pts[k].X)}\" cy=\"{F(pts[k].Y)}\" r=\"3\" fill=\"{color}\">{Hover(k)}</circle>");
             else if (pts.Count > 0)
+            {
                 svg.Append($"<polyline fill=\"none\" stroke=\"{color}\" stroke-width=\"2\"{(s.Dashed ? " stroke-dasharray=\"6 4\"" : "")} points=\"{string.Join(" ", pts.Select(p => $"{F(p.X)},{F(p.Y)}"))}\"/>");
+                // an invisible target per point, so the mouse reads the exact value off a line too
+                svg.Append("<g class=\"hover-points\">");
+                for (int k = 0; k < pts.Count; k++) svg.Append($"<circle cx=\"{F(pts[k].X)}\" cy=\"{F(pts[k].Y)}\" r=\"5\" fill=\"transparent\">{Hover(k)}</circle>");
+                svg.Append("</g>");
+            }
             double ly = top + 14 + 16 * i, lx = left + plotW - 150;
             svg.Append($"\n<line x1=\"{F(lx)}\" y1=\"{F(ly)}\" x2=\"{F(lx + 20)}\" y2=\"{F(ly)}\" stroke=\"{color}\" stroke-width=\"2\"{(s.Dashed ? " stroke-dasharray=\"6 4\"" : "")}/>");
             svg.Append($"<text x=\"{F(lx + 26)}\" y=\"{F(ly)}\" dominant-baseline=\"middle\">{Esc(s.Name)}</text>\n");
@@ -124,6 +131,9 @@ public sealed class LinePlot(string title = "", string xLabel = "", string yLabe
         ? v.ToString("0.##e0", CultureInfo.InvariantCulture) : v.ToString("0.####", CultureInfo.InvariantCulture);
 
     static string F(double v) => v.ToString("0.##", CultureInfo.InvariantCulture);
+
+    /// <summary>A value as the hover shows it: round trip, but without float noise beyond 6 significant digits.</summary>
+    static string Exact(double v) => v.ToString("G6", CultureInfo.InvariantCulture);
 
     static string Esc(string s) => WebUtility.HtmlEncode(s);
 }

@@ -26,11 +26,12 @@ static class ReportScript
           tip.id = 'tip';
           document.body.appendChild(tip);
           const parsed = new WeakMap();
-          // the text of what is under the mouse: a token's data-tip, a cell's <title>, or a raster heatmap's data-cells
+          // the text of what is under the mouse: a token's data-tip, a cell's or a point's <title>, or a raster heatmap's data-cells
           function textAt(el, e) {
             const token = el.closest('[data-tip]');
             if (token) return token.getAttribute('data-tip');
-            const title = el.closest('rect') && el.closest('rect').querySelector(':scope > title');
+            const shape = el.closest('rect, circle');
+            const title = shape && shape.querySelector(':scope > title');
             if (title) return title.textContent;
             const image = el.closest('image[data-cells]');
             if (!image) return null;

@@ -120,7 +120,11 @@ public class PlotTests
         var doc = XDocument.Parse(svg);
         XNamespace ns = "http://www.w3.org/2000/svg";
         Assert.Equal(2, doc.Descendants(ns + "polyline").Count());
-        Assert.Single(doc.Descendants(ns + "circle"));
+        var markers = doc.Descendants(ns + "circle").Where(c => c.Parent!.Attribute("class")?.Value != "hover-points").ToList();
+        Assert.Equal("pts: layer 0.5, norm 3", Assert.Single(markers).Value);
+        var hovers = doc.Descendants(ns + "g").Where(g => g.Attribute("class")?.Value == "hover-points").ToList();
+        Assert.Equal([4, 4], hovers.Select(g => g.Elements(ns + "circle").Count()));   // one per point of each line
+        Assert.Equal("fit: layer 3, norm 8", hovers[1].Elements(ns + "circle").Last().Value);
         Assert.Contains(doc.Descendants(ns + "text"), t => t.Value == "norms <per> layer");
         Assert.Throws<ArgumentException>(() => new LinePlot().Line("bad", [1.0], [1.0, 2]));
     }

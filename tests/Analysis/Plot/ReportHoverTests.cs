@@ -46,6 +46,7 @@ public class ReportHoverTests(ITestOutputHelper output)
             Assert.Equal("row 10, column 20: 1220",
                 HeadlessChromium.Hover(page, "document.querySelectorAll('svg.heatmap')[1].querySelector('image.cells')", (20 + 0.5) / 120, (10 + 0.5) / 150));
             Assert.Equal("1 'cat': 2.25", HeadlessChromium.Hover(page, "document.querySelectorAll('.token-view .tok')[1]"));
+            Assert.Equal("resid: layer 2, norm 4", HeadlessChromium.Hover(page, "document.querySelectorAll('svg.line .hover-points circle')[2]"));
 
             // the attention view shows layer 0 head 0 first; choosing layer 1 shows its (halved) pattern
             string visibleCell = "[...document.querySelectorAll('.attention-view .pattern')].find(p => !p.hidden).querySelectorAll('.cells rect')[3]";
