@@ -97,8 +97,8 @@ public class Eis7CaseCommandTests
         try
         {
             string report = Path.Combine(dir, "report");
-            var (exit, output, _) = InterpCli.Run("case", "eis7-transformer", "--steps", "2", "--max-pairs", "40", "--out", report, "--quiet");
-            Assert.Equal(0, exit);
+            var (exit, output, error) = InterpCli.Run("case", "eis7-transformer", "--steps", "2", "--max-pairs", "40", "--out", report, "--quiet");
+            Assert.True(exit == 0, error);
             // the first 40 pairs of the challenge's order: 20 train, 20 test, and the challenge model's score on those same 20
             var labels = Eis7Labels.Load(Eis7Labels.DefaultPath!);
             var test = Eis7Transformer.ChallengeOrder(labels.Size)[20..40];

@@ -36,7 +36,7 @@ public sealed record Eis7TransformerOptions(
     {
         if (Steps <= 0) throw new ArgumentException($"eis7 transformer: steps must be positive, got {Steps}");
         if (!(TrainFraction > 0 && TrainFraction < 1)) throw new ArgumentException($"eis7 transformer: train fraction must lie in (0, 1), got {TrainFraction}");
-        if (WarmupSteps < 0 || WarmupSteps > Steps) throw new ArgumentException($"eis7 transformer: warm-up must lie in [0, steps = {Steps}], got {WarmupSteps}");
+        if (WarmupSteps < 0) throw new ArgumentException($"eis7 transformer: warm-up steps must be non-negative, got {WarmupSteps}");
         if (EvalEvery <= 0) throw new ArgumentException($"eis7 transformer: eval interval must be positive, got {EvalEvery}");
         if (MaxPairs is int m && m < 4) throw new ArgumentException($"eis7 transformer: max pairs must be at least 4, got {m}");
         if (!Splits.Contains(Split)) throw new ArgumentException($"eis7 transformer: split must be one of {string.Join(", ", Splits)}, got \"{Split}\"");
