@@ -9,7 +9,13 @@ public sealed class Eis7TransformerCaseCommand : Command
 {
     readonly Option<int> steps = Vocabulary.Steps(5000);
     readonly Option<double> lr = Vocabulary.Lr(new Eis7TransformerOptions().LearningRate, "peak AdamW learning rate");
-    readonly Option<ulong> seed = Vocabulary.Seed("seed of the initialisation and the split");
+    readonly Option<ulong> seed = Vocabulary.Seed("seed of the initialisation (and of the split with --split seeded)");
+    readonly Option<string> split = Vocabulary.Choice("--split", "challenge",
+        "challenge: the challenge's own split (CPython random.seed(0), random.shuffle of the pairs, first half trains); seeded: a random half drawn from --seed",
+        Eis7TransformerOptions.Splits);
+    readonly Option<string> init = Vocabulary.Choice("--init", "grokking",
+        "grokking: Nanda's initialisation, as the challenge's code (weights ~ N(0, 1/d_model), unembed N(0, 1/d_vocab)); transformer-lens: TransformerLens's",
+        Eis7TransformerOptions.Inits);
     readonly Option<int?> maxPairs = Vocabulary.MaybeInt("--max-pairs", "train and test on N random pairs only (a quick check; default all 12,769)", min: 4);
     readonly Option<string> labels = Vocabulary.Text("--labels", "the labels (default ../shared/data/eis7/transformer_labels.safetensors)");
     readonly Option<string> outDir = Vocabulary.Out(Path.Combine("report", "eis7-transformer"), "the report folder");
@@ -22,14 +28,16 @@ public sealed class Eis7TransformerCaseCommand : Command
         The EIS VII challenge-2 transformer, retrained and analysed.
 
         Trains the EIS VII challenge-2 transformer (1 layer, d_model 128, 8 heads of 16, ReLU MLP 1024, no LayerNorm,
-        no attention/unembed biases, learned positions; tokens "x y =", label 0/1 predicted at "=") with full-batch AdamW
-        (lr 5e-4 unless --lr, betas 0.9/0.98, weight decay 1, 10 warm-up steps) on a seeded random half of the 113 x 113 pairs, prints
-        the test-half accuracy and the wall time, and writes a report: true vs learned label grids, Fourier spectrum of
-        the embedding, attention from "=", PCA of the residual before the MLP, logit contribution of x, y and the rest.
+        no attention/unembed biases, learned positions; tokens "x y =", label 0/1 predicted at "=") with the challenge's
+        recipe: Nanda's init, full-batch AdamW (lr 5e-4 unless --lr, betas 0.9/0.98, weight decay 1, rate min(step/10, 1)),
+        cross-entropy over the whole vocabulary, on the challenge's own split of the 113 x 113 pairs (its first half
+        trains). Prints the test-half accuracy beside the challenge model's on the same half and the wall time, and
+        writes a report: true vs learned label grids, Fourier spectrum of the embedding, attention from "=", PCA of the
+        residual before the MLP, logit contribution of x, y and the rest.
         Progress goes to stderr; Ctrl-C stops training after the current step and reports on the model as it is.
         """)
     {
-        foreach (var option in new Option[] { steps, lr, seed, maxPairs, labels, outDir, save, model, detectAnomaly, quiet }) Add(option);
+        foreach (var option in new Option[] { steps, lr, seed, split, init, maxPairs, labels, outDir, save, model, detectAnomaly, quiet }) Add(option);
         SetAction(Run);
     }
 
@@ -52,15 +60,19 @@ public sealed class Eis7TransformerCaseCommand : Command
         }
         else
         {
-            var options = new Eis7TransformerOptions(Steps: r.GetValue(steps), Seed: r.GetValue(seed), MaxPairs: r.GetValue(maxPairs), LearningRate: r.GetValue(lr));
-            progress.Note($"eis7-transformer: d_model {options.DModel}, {options.NHeads}x{options.DHead} heads, d_mlp {options.DMlp}; full-batch AdamW lr {options.LearningRate}, " +
-                $"wd {options.WeightDecay}, {options.Steps} steps, seed {options.Seed}{(options.MaxPairs is int m ? $", {m} pairs" : "")}");
+            var options = new Eis7TransformerOptions(Steps: r.GetValue(steps), Seed: r.GetValue(seed), MaxPairs: r.GetValue(maxPairs), LearningRate: r.GetValue(lr),
+                Split: r.GetValue(split)!, Init: r.GetValue(init)!);
+            progress.Note($"eis7-transformer: d_model {options.DModel}, {options.NHeads}x{options.DHead} heads, d_mlp {options.DMlp}, {options.Init} init; full-batch AdamW lr {options.LearningRate}, " +
+                $"wd {options.WeightDecay}, {options.Steps} steps, seed {options.Seed}, {options.Split} split{(options.MaxPairs is int m ? $", {m} pairs" : "")}");
             using (Vocabulary.AnomalyMode(r.GetValue(detectAnomaly))) run = TrainWithCtrlC(labels, options, progress);
             Eis7TransformerRunFiles.Save(run, saveDir);
             Console.WriteLine($"saved the model and run to {saveDir}");
         }
         var f = run.Final;
-        Console.WriteLine($"test accuracy: {100 * f.TestAccuracy:F2} % on {run.TestPairs.Length} held-out pairs (train {100 * f.TrainAccuracy:F2} % on {run.TrainPairs.Length})");
+        Console.WriteLine($"test accuracy: {100 * f.TestAccuracy:F2} % on {run.TestPairs.Length} held-out pairs (train {100 * f.TrainAccuracy:F2} % on {run.TrainPairs.Length}; {run.Options.Split} split)");
+        if (labels.ModelLabels is { } theirs)
+            Console.WriteLine($"the challenge's model on the same pairs: test {100 * Eis7Labels.Agreement(theirs, labels.Labels, run.TestPairs):F2} %, " +
+                $"train {100 * Eis7Labels.Agreement(theirs, labels.Labels, run.TrainPairs):F2} %");
         Console.WriteLine($"steps: {f.Step}, training wall time: {run.Wall.TotalSeconds:F1} s");
         progress.Note("eis7-transformer: analysing (Fourier, attention, PCA, logit paths) and writing the report");
         Eis7TransformerReport.Build(run, labels, outDir, "interp case eis7-transformer " + string.Join(' ', r.Tokens.Skip(2).Select(t => t.Value)));

@@ -91,10 +91,36 @@ public class Eis7CaseCommandTests
     }
 
     [Fact]
+    public void TransformerCaseTrainsOnTheChallengeSplitAndComparesWithTheChallengeModel()
+    {
+        var dir = TempDir();
+        try
+        {
+            string report = Path.Combine(dir, "report");
+            var (exit, output, error) = InterpCli.Run("case", "eis7-transformer", "--steps", "2", "--max-pairs", "40", "--out", report, "--quiet");
+            Assert.True(exit == 0, error);
+            // the first 40 pairs of the challenge's order: 20 train, 20 test, and the challenge model's score on those same 20
+            var labels = Eis7Labels.Load(Eis7Labels.DefaultPath!);
+            var test = Eis7Transformer.ChallengeOrder(labels.Size)[20..40];
+            double theirs = Eis7Labels.Agreement(labels.ModelLabels!, labels.Labels, test);
+            Assert.Contains("on 20 held-out pairs (train", output);
+            Assert.Contains("challenge split", output);
+            Assert.Contains($"the challenge's model on the same pairs: test {100 * theirs:F2} %", output);
+            var html = File.ReadAllText(Path.Combine(report, "index.html"));
+            Assert.Contains("the challenge&#39;s model on the same held-out pairs", html.Replace("&#x27;", "&#39;"));
+            var loaded = Eis7TransformerRunFiles.Load(Path.Combine(report, "run"), labels.Size);
+            Assert.Equal(("challenge", "grokking"), (loaded.Options.Split, loaded.Options.Init));
+            Assert.Equal(test, loaded.TestPairs);
+        }
+        finally { Directory.Delete(dir, recursive: true); }
+    }
+
+    [Fact]
     public void BadArgumentsAreNamed()
     {
         Assert.Contains("unexpected argument 'eis8'", InterpCli.Refusal(["case", "eis8"]));
         Assert.Contains("--steps", InterpCli.Refusal(["case", "eis7-transformer", "--steps", "x"]));
+        Assert.Contains("--split must be challenge or seeded, got 'python'", InterpCli.Refusal(["case", "eis7-transformer", "--split", "python"]));
         Assert.Contains("not found", InterpCli.Refusal(["case", "eis7-cnn", "--model", "/nonexistent/model.pt"]));
     }
 }

@@ -7,16 +7,24 @@ using Interp.Transformers;
 namespace Interp.Analysis.Cases;
 
 /// <summary>
-/// How to retrain the EIS VII challenge-2 transformer. The defaults are the challenge's model and recipe: 1 layer,
-/// d_model 128, 8 heads of 16, ReLU MLP 1024, no LayerNorm, no attention or unembed biases, learned positions, causal
-/// attention, vocabulary p + 1 (token p is <c>=</c>); full-batch AdamW (lr 5e-4, betas 0.9/0.98, weight decay 1) with a
-/// linear warm-up over <see cref="WarmupSteps"/>, on a seeded random <see cref="TrainFraction"/> of the p² pairs.
-/// <see cref="MaxPairs"/> restricts the run to that many randomly chosen pairs (for quick checks).
+/// How to retrain the EIS VII challenge-2 transformer. The defaults are the challenge's model and recipe (Nanda's
+/// grokking code as the challenge configures it): 1 layer, d_model 128, 8 heads of 16, ReLU MLP 1024, no LayerNorm, no
+/// attention or unembed biases, learned positions, causal attention, vocabulary p + 1 (token p is <c>=</c>), Nanda's
+/// initialisation (<see cref="Eis7Transformer.GrokkingInit"/>); full-batch AdamW (lr 5e-4, betas 0.9/0.98, weight
+/// decay 1) whose rate ramps as min(step / <see cref="WarmupSteps"/>, 1) (PyTorch's LambdaLR: 0 at the first step),
+/// 5,000 steps, the cross-entropy over the whole vocabulary in float64, on the challenge's own split
+/// (<see cref="Eis7Transformer.ChallengeOrder"/>). <see cref="Split"/> "seeded" draws the split from <see cref="Seed"/>
+/// instead; <see cref="Init"/> "transformer-lens" uses TransformerConfig's init. <see cref="MaxPairs"/> restricts the
+/// run to the first that many pairs of the split's order (for quick checks).
 /// </summary>
 public sealed record Eis7TransformerOptions(
     int Steps = 5000, ulong Seed = 0, double TrainFraction = 0.5, int DModel = 128, int NHeads = 8, int DHead = 16, int DMlp = 1024,
-    double LearningRate = 5e-4, double WeightDecay = 1.0, int WarmupSteps = 10, int EvalEvery = 500, int? MaxPairs = null)
+    double LearningRate = 5e-4, double WeightDecay = 1.0, int WarmupSteps = 10, int EvalEvery = 500, int? MaxPairs = null,
+    string Split = "challenge", string Init = "grokking")
 {
+    public static readonly string[] Splits = ["challenge", "seeded"];
+    public static readonly string[] Inits = ["grokking", "transformer-lens"];
+
     public TransformerConfig ModelConfig(int p) => new()
     {
         NLayers = 1, DModel = DModel, NHeads = NHeads, DHead = DHead, DMlp = DMlp, DVocab = p + 1, NCtx = 3,
@@ -28,9 +36,11 @@ public sealed record Eis7TransformerOptions(
     {
         if (Steps <= 0) throw new ArgumentException($"eis7 transformer: steps must be positive, got {Steps}");
         if (!(TrainFraction > 0 && TrainFraction < 1)) throw new ArgumentException($"eis7 transformer: train fraction must lie in (0, 1), got {TrainFraction}");
-        if (WarmupSteps < 0 || WarmupSteps > Steps) throw new ArgumentException($"eis7 transformer: warm-up must lie in [0, steps = {Steps}], got {WarmupSteps}");
+        if (WarmupSteps < 0) throw new ArgumentException($"eis7 transformer: warm-up steps must be non-negative, got {WarmupSteps}");
         if (EvalEvery <= 0) throw new ArgumentException($"eis7 transformer: eval interval must be positive, got {EvalEvery}");
         if (MaxPairs is int m && m < 4) throw new ArgumentException($"eis7 transformer: max pairs must be at least 4, got {m}");
+        if (!Splits.Contains(Split)) throw new ArgumentException($"eis7 transformer: split must be one of {string.Join(", ", Splits)}, got \"{Split}\"");
+        if (!Inits.Contains(Init)) throw new ArgumentException($"eis7 transformer: init must be one of {string.Join(", ", Inits)}, got \"{Init}\"");
     }
 }
 
@@ -45,9 +55,9 @@ public sealed record Eis7TransformerRun(
 
 /// <summary>
 /// EIS VII challenge 2 (Casper, 2023): a 1-layer transformer reads <c>x y =</c> and predicts, at <c>=</c>, a secret
-/// binary label of the pair as the token 0 or 1. The model's label is the token with the larger logit of the two; the
-/// training loss is the cross-entropy over the p answer tokens 0..p−1 (as in Nanda's grokking setup, which the
-/// challenge adapts).
+/// binary label of the pair as the token 0 or 1. The model's label is the token with the larger logit of the two (as
+/// the challenge reads its model); the training loss is the cross-entropy over the whole vocabulary (Nanda's grokking
+/// code, which the challenge adapts).
 /// </summary>
 public static class Eis7Transformer
 {
@@ -62,21 +72,49 @@ public static class Eis7Transformer
     /// <summary>Every pair x·p + y in order, 0..p²−1.</summary>
     public static int[] AllPairs(int p) => Enumerable.Range(0, p * p).ToArray();
 
-    /// <summary>The seeded split: a random permutation of the pairs (or of MaxPairs of them), the first fraction for training.</summary>
+    /// <summary>
+    /// The split: an order of the pairs (the challenge's, or a seeded random permutation), cut to MaxPairs when set;
+    /// the first TrainFraction of it trains. The challenge's cut is int(fraction · n), Python's floor (6,384 of 12,769).
+    /// </summary>
     public static (int[] Train, int[] Test) Split(int p, Eis7TransformerOptions o)
     {
-        var order = Trainer.Permutation(p * p, new Generator(o.Seed ^ 0x5EED_E157UL));
+        var order = o.Split == "challenge" ? ChallengeOrder(p) : Trainer.Permutation(p * p, new Generator(o.Seed ^ 0x5EED_E157UL));
         if (o.MaxPairs is int m && m < order.Length) order = order[..m];
-        int nTrain = Math.Clamp((int)Math.Round(o.TrainFraction * order.Length), 1, order.Length - 1);
+        int nTrain = Math.Clamp(o.Split == "challenge" ? (int)(o.TrainFraction * order.Length) : (int)Math.Round(o.TrainFraction * order.Length), 1, order.Length - 1);
         return (order[..nTrain], order[nTrain..]);
     }
 
-    /// <summary>Logits at the <c>=</c> position over the p answer tokens, [n, p].</summary>
-    public static Tensor AnswerLogits(HookedTransformer model, Tensor tokens)
+    /// <summary>
+    /// The challenge's order of the pairs, as its script (Nanda's gen_train_test) makes it: the pairs listed with x outer
+    /// and y inner, then CPython's <c>random.seed(0)</c> and <c>random.shuffle</c>. Returns the pair indices x·p + y.
+    /// </summary>
+    public static int[] ChallengeOrder(int p)
     {
-        int p = model.Config.DVocab - 1;
-        return AnswerPositionForward.Logits(model, tokens).Narrow(1, 0, p);
+        var order = AllPairs(p);
+        new PythonRandom(0).Shuffle(order);
+        return order;
     }
+
+    /// <summary>
+    /// Nanda's initialisation in the grokking code the challenge trains with: every weight ~ N(0, 1/d_model), except
+    /// the unembedding ~ N(0, 1/d_vocab); biases zero. (PyTorch's random stream itself cannot be reproduced here.)
+    /// </summary>
+    public static void GrokkingInit(HookedTransformer model, Generator gen)
+    {
+        var cfg = model.Config;
+        foreach (var (name, param) in model.NamedParameters())
+        {
+            var value = name.Contains(".b_") ? Tensor.Zeros(param.ShapeArray, param.DType)
+                : Tensor.Randn(param.ShapeArray, gen, param.DType) * (1 / Math.Sqrt(name == "unembed.W_U" ? cfg.DVocab : cfg.DModel));
+            param.Backend.Copy(value, param);
+        }
+    }
+
+    /// <summary>Logits at the <c>=</c> position over the whole vocabulary, [n, p + 1].</summary>
+    public static Tensor AnswerLogits(HookedTransformer model, Tensor tokens) => AnswerPositionForward.Logits(model, tokens);
+
+    /// <summary>The challenge's loss: the cross-entropy over the whole vocabulary, in float64 (Nanda's cross_entropy_high_precision).</summary>
+    public static Tensor Loss(Tensor logits, Tensor targets) => logits.To(DType.Float64).CrossEntropy(targets);
 
     /// <summary>Trains the model on the labels; <paramref name="report"/> sees each step, <paramref name="onEval"/> each evaluation.</summary>
     public static Eis7TransformerRun Train(Eis7Labels labels, Eis7TransformerOptions o, Action<StepReport>? report = null,
@@ -90,10 +128,11 @@ public static class Eis7Transformer
         var (trainX, trainY) = (Tokens(train, p), Targets(labels, train));
         var (testX, testY) = (Tokens(test, p), Targets(labels, test));
         var model = new HookedTransformer(o.ModelConfig(p));
+        if (o.Init == "grokking") GrokkingInit(model, new Generator(o.Seed));
         var optimizer = new AdamW(model.Parameters(), o.LearningRate, betas: (0.9, 0.98), weightDecay: o.WeightDecay);
         // full batch: one "epoch" per step over all training rows (their order does not change the mean loss)
-        var trainer = new Trainer(model, optimizer, train.Length, _ => AnswerLogits(model, trainX).CrossEntropy(trainY),
-            new TrainerOptions(o.Steps, train.Length, o.Seed, LrSchedule.WarmupLinear(o.WarmupSteps, o.Steps, minFactor: 1)));
+        var trainer = new Trainer(model, optimizer, train.Length, _ => Loss(AnswerLogits(model, trainX), trainY),
+            new TrainerOptions(o.Steps, train.Length, o.Seed, step => o.WarmupSteps == 0 ? 1 : Math.Min((double)step / o.WarmupSteps, 1)));
         var curve = new List<Eis7Eval>();
         while (!trainer.Done && stop?.Invoke() != true)
         {
@@ -144,6 +183,6 @@ public static class Eis7Transformer
         var diff = (logits.Select(1, 1) - logits.Select(1, 0)).ToCpuContiguous().To(DType.Float64).ToDoubleArray();
         var labels = y.ToIntArray();
         int correct = labels.Where((l, i) => (diff[i] > 0 ? 1 : 0) == l).Count();
-        return (logits.CrossEntropy(y).Item(), (double)correct / labels.Length);
+        return (Loss(logits, y).Item(), (double)correct / labels.Length);
     }
 }

@@ -83,9 +83,59 @@ public class Eis7TransformerTests
     }
 
     [Fact]
+    public void TheChallengeSplitIsCPythonsShuffleOfThePairs()
+    {
+        // tests/fixtures/python_random.json: the challenge's gen_train_test run by CPython on the pairs (x, y, 113)
+        var fixture = PythonRandomFixture.Root.GetProperty("eis7_split");
+        var order = Eis7Transformer.ChallengeOrder(113);
+        PythonRandomFixture.AssertSameOrder(fixture.GetProperty("order"), order);
+        var (train, test) = Eis7Transformer.Split(113, new Eis7TransformerOptions());
+        Assert.Equal(fixture.GetProperty("train_count").GetInt32(), train.Length);
+        Assert.Equal(order, train.Concat(test));
+        // the seed of the initialisation does not move the challenge's split
+        Assert.Equal(train, Eis7Transformer.Split(113, new Eis7TransformerOptions(Seed: 5)).Train);
+        var (small, smallTest) = Eis7Transformer.Split(113, new Eis7TransformerOptions(MaxPairs: 101));
+        Assert.Equal(order[..50], small);
+        Assert.Equal(order[50..101], smallTest);
+    }
+
+    [Fact]
+    public void TheChallengeModelsAccuracyOnItsTestHalfIsWhatPythonComputes()
+    {
+        var labels = SharedLabels();
+        var fixture = PythonRandomFixture.Root.GetProperty("eis7_split");
+        var (train, test) = Eis7Transformer.Split(113, new Eis7TransformerOptions());
+        double testAccuracy = Eis7Labels.Agreement(labels.ModelLabels!, labels.Labels, test);
+        double trainAccuracy = Eis7Labels.Agreement(labels.ModelLabels!, labels.Labels, train);
+        Assert.Equal(fixture.GetProperty("model_test_accuracy").GetDouble(), testAccuracy, 12);
+        Assert.Equal(fixture.GetProperty("model_train_accuracy").GetDouble(), trainAccuracy, 12);
+        // the split is the one the model was trained on: it fits its train half much better than the other
+        Assert.True(trainAccuracy - testAccuracy > 0.015, $"train {trainAccuracy:P2} vs test {testAccuracy:P2}");
+    }
+
+    [Fact]
+    public void GrokkingInitDrawsNandasScales()
+    {
+        var model = new HookedTransformer(new Eis7TransformerOptions(DModel: 64, NHeads: 4, DHead: 16, DMlp: 256).ModelConfig(113));
+        Eis7Transformer.GrokkingInit(model, new Generator(0));
+        foreach (var (name, param) in model.NamedParameters())
+        {
+            var v = param.To(DType.Float64).ToDoubleArray();
+            double rms = Math.Sqrt(v.Average(x => x * x));
+            if (name.Contains(".b_")) Assert.All(v, x => Assert.Equal(0.0, x));
+            else
+            {
+                // the sample rms of n normals is within ~3/√(2n) of the std (relative) with high probability
+                double expected = 1 / Math.Sqrt(name == "unembed.W_U" ? 114 : 64), tolerance = 3 / Math.Sqrt(2.0 * v.Length);
+                Assert.True(Math.Abs(rms / expected - 1) < tolerance, $"{name}: rms {rms:F4}, expected {expected:F4} within {tolerance:P1}");
+            }
+        }
+    }
+
+    [Fact]
     public void TheSplitIsASeededRandomHalfOfThePairs()
     {
-        var o = new Eis7TransformerOptions(Seed: 3);
+        var o = new Eis7TransformerOptions(Seed: 3, Split: "seeded");
         var (train, test) = Eis7Transformer.Split(113, o);
         Assert.Equal(113 * 113, train.Length + test.Length);
         Assert.Equal(6384, train.Length);
