@@ -91,6 +91,31 @@ public class Eis7CaseCommandTests
     }
 
     [Fact]
+    public void ARunSavedBeforeTheSplitOptionLoadsWithItsSeededSplit()
+    {
+        var dir = TempDir();
+        try
+        {
+            var labels = Eis7Labels.Load(Eis7Labels.DefaultPath!);
+            var options = new Eis7TransformerOptions(Steps: 2, DModel: 16, NHeads: 2, DHead: 8, DMlp: 32, EvalEvery: 1, MaxPairs: 200, Split: "seeded", Init: "transformer-lens");
+            var run = Eis7Transformer.Train(labels, options);
+            string saved = Path.Combine(dir, "run");
+            Eis7TransformerRunFiles.Save(run, saved);
+            // the run.json of an older build: its options do not name the split or the init
+            string runJson = Path.Combine(saved, "run.json");
+            var json = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(runJson))!;
+            var saved_options = json.AsObject().First(p => p.Key.Equals("Options", StringComparison.OrdinalIgnoreCase)).Value!.AsObject();
+            foreach (var key in saved_options.Select(p => p.Key).Where(k => k is "Split" or "split" or "Init" or "init").ToList()) saved_options.Remove(key);
+            File.WriteAllText(runJson, json.ToJsonString());
+
+            var loaded = Eis7TransformerRunFiles.Load(saved, labels.Size);
+            Assert.Equal(("seeded", "transformer-lens"), (loaded.Options.Split, loaded.Options.Init));
+            Assert.Equal(run.TrainPairs, loaded.TrainPairs);
+        }
+        finally { Directory.Delete(dir, recursive: true); }
+    }
+
+    [Fact]
     public void TransformerCaseTrainsOnTheChallengeSplitAndComparesWithTheChallengeModel()
     {
         var dir = TempDir();

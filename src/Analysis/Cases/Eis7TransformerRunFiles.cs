@@ -9,7 +9,7 @@ namespace Interp.Analysis.Cases;
 /// <summary>
 /// A trained challenge-2 run on disk, so the report can be rebuilt without retraining: model.safetensors
 /// (TransformerLens names), config.json (the <see cref="TransformerConfig"/>, as `interp train` writes it) and run.json
-/// (the options, which fix the split through the seed, the accuracy curve and the wall time).
+/// (the options, which fix the split through its kind and the seed, the accuracy curve and the wall time).
 /// </summary>
 public static class Eis7TransformerRunFiles
 {
@@ -33,11 +33,28 @@ public static class Eis7TransformerRunFiles
         var cfg = JsonSerializer.Deserialize<TransformerConfig>(File.ReadAllText(config)) ?? throw new InvalidDataException($"'{config}' is empty");
         var run = JsonSerializer.Deserialize<RunFile>(File.ReadAllText(runFile), JsonFile.Options) ?? throw new InvalidDataException($"'{runFile}' is empty");
         if (run.Options is null || run.Curve is null) throw new InvalidDataException($"eis7 transformer run: '{runFile}' lacks its options or curve");
+        run = run with { Options = OlderRunDefaults(run.Options, File.ReadAllText(runFile)) };
         if (cfg.DVocab != p + 1) throw new InvalidDataException($"eis7 transformer run: the model in '{folder}' has vocabulary {cfg.DVocab}, the labels need {p + 1}");
         var model = new HookedTransformer(cfg);
         model.LoadSafeTensors(weights);
         model.Eval();
         var (train, test) = Eis7Transformer.Split(p, run.Options);
         return new Eis7TransformerRun(model, run.Options, train, test, run.Curve, TimeSpan.FromSeconds(run.WallSeconds));
+    }
+
+    /// <summary>
+    /// Runs saved before the split and the init were options trained on the seeded split with TransformerLens's init:
+    /// a run.json whose options do not name them gets those, not today's defaults.
+    /// </summary>
+    static Eis7TransformerOptions OlderRunDefaults(Eis7TransformerOptions options, string json)
+    {
+        using var doc = JsonDocument.Parse(json);
+        var saved = doc.RootElement.EnumerateObject().FirstOrDefault(p => p.Name.Equals("Options", StringComparison.OrdinalIgnoreCase)).Value;
+        bool Names(string key) => saved.ValueKind == JsonValueKind.Object && saved.EnumerateObject().Any(p => p.Name.Equals(key, StringComparison.OrdinalIgnoreCase));
+        return options with
+        {
+            Split = Names(nameof(options.Split)) ? options.Split : "seeded",
+            Init = Names(nameof(options.Init)) ? options.Init : "transformer-lens",
+        };
     }
 }
