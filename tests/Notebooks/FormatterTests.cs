@@ -22,7 +22,7 @@ public class FormatterTests(FormatterTests.Kernel kernel) : IClassFixture<Format
         {
             kernel.DefaultKernelName = "csharp";
             string dll = Path.Combine(NotebookRunner.RepoRoot, "src", "Notebooks", "bin", NotebookRunner.Configuration, "net10.0", "Interp.Notebooks.dll");
-            Html($"#r \"{dll}\"\nInterp.Notebooks.Formatters.Register();\nusing Interp; using Interp.Analysis.Plot; using Interp.Notebooks; using Interp.Transformers;", expectOutput: false);
+            Html($"#r \"{dll}\"\nusing Interp; using Interp.Analysis.Plot; using Interp.Notebooks; using Interp.Transformers;\nFormatters.Register();", expectOutput: false);
         }
 
         /// <summary>The text/html the kernel shows for the value of <paramref name="code"/>.</summary>
