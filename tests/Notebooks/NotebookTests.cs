@@ -1,4 +1,6 @@
 using System.Text.RegularExpressions;
+using Microsoft.DotNet.Interactive.Documents;
+using Microsoft.DotNet.Interactive.Documents.Jupyter;
 using Xunit;
 using Xunit.Abstractions;
 
@@ -67,6 +69,26 @@ public class NotebookTests(ITestOutputHelper log) : IClassFixture<NotebookTests.
         {
             if (e.StartsWith("html:")) Assert.True(html.Any(h => h.Contains(e[5..])), $"{notebook}: no output contains {e[5..]}");
             else Assert.True(Regex.IsMatch(printed, e[4..]), $"{notebook}: the printed output does not match {e[4..]}:\n{printed}");
+        }
+    }
+
+    [Fact]
+    public void EveryWalkthroughIsANotebookThatPolyglotReadsAsCSharp()
+    {
+        var walkthroughs = Directory.GetDirectories(Path.Combine(NotebookRunner.RepoRoot, "examples")).Select(Path.GetFileName).Order().ToList();
+        var notebooks = Directory.GetFiles(NotebookRunner.NotebooksDir, "*.ipynb").Select(Path.GetFileNameWithoutExtension).Order().ToList();
+        Assert.Equal(walkthroughs, notebooks);
+        Assert.Equal(notebooks.Select(n => n + ".ipynb").Order(), Notebooks.Select(row => (string)row[0]).Order());   // every one runs below
+
+        var kernels = new KernelInfoCollection { new KernelInfo("csharp", "C#") };
+        foreach (string path in Directory.GetFiles(NotebookRunner.NotebooksDir, "*.ipynb"))
+        {
+            var document = Notebook.Parse(File.ReadAllText(path), kernels);
+            var code = document.Elements.Where(e => e.KernelName != "markdown").ToList();
+            Assert.All(code, e => Assert.Equal("csharp", e.KernelName));
+            Assert.Equal(NotebookRunner.CodeCells(path).Count, code.Count);
+            Assert.StartsWith("#r \"../src/Notebooks/bin/Release/net10.0/Interp.Notebooks.dll\"", code[0].Contents);
+            Assert.True(document.Elements.Count(e => e.KernelName == "markdown") >= code.Count / 2, $"{path}: prose between the cells");
         }
     }
 
