@@ -116,4 +116,14 @@ public class FormatterTests(FormatterTests.Kernel kernel) : IClassFixture<Format
         Assert.Contains("<div class=\"token-view\">", tokens);
         Assert.Contains("data-tip=\"1 &#39;y&#39;: 1.5\"", tokens);
     }
+
+    [Fact]
+    public void AMissingWalkthroughInputIsAnErrorInItsCellNotTheEndOfTheKernel()
+    {
+        string missing = Path.Combine(Path.GetTempPath(), "interp-no-such-model-" + Guid.NewGuid().ToString("N"));
+        var e = Assert.Throws<InvalidOperationException>(() => kernel.Html($"Interp.Analysis.Walkthroughs.WalkthroughInputs.InductionModel(@\"{missing}\")"));
+        Assert.Contains($"no model at '{missing}'", e.Message);
+        Assert.Contains("interp train induction", e.Message);
+        Assert.Contains("Tensor [1] float32 cpu", kernel.Html("Tensor.Zeros([1])"));   // the kernel's process lives on
+    }
 }
