@@ -22,34 +22,38 @@ static class ReportScript
 
     public const string Script = """
         (() => {
-          const tip = document.createElement('div');
-          tip.id = 'tip';
-          document.body.appendChild(tip);
-          const parsed = new WeakMap();
-          // the text of what is under the mouse: a token's data-tip, a cell's or a point's <title>, or a raster heatmap's data-cells
-          function textAt(el, e) {
-            const token = el.closest('[data-tip]');
-            if (token) return token.getAttribute('data-tip');
-            const shape = el.closest('rect, circle');
-            const title = shape && shape.querySelector(':scope > title');
-            if (title) return title.textContent;
-            const image = el.closest('image[data-cells]');
-            if (!image) return null;
-            if (!parsed.has(image)) parsed.set(image, JSON.parse(image.getAttribute('data-cells')));
-            const cells = parsed.get(image), box = image.getBoundingClientRect();
-            const row = Math.floor((e.clientY - box.top) / box.height * cells.length);
-            const col = Math.floor((e.clientX - box.left) / box.width * cells[0].length);
-            return cells[row] ? cells[row][col] : null;
+          // idempotent: a notebook runs it once per output; one tooltip, and each view wired once
+          if (!document.getElementById('tip')) {
+            const tip = document.createElement('div');
+            tip.id = 'tip';
+            document.body.appendChild(tip);
+            const parsed = new WeakMap();
+            // the text of what is under the mouse: a token's data-tip, a cell's or a point's <title>, or a raster heatmap's data-cells
+            function textAt(el, e) {
+              const token = el.closest('[data-tip]');
+              if (token) return token.getAttribute('data-tip');
+              const shape = el.closest('rect, circle');
+              const title = shape && shape.querySelector(':scope > title');
+              if (title) return title.textContent;
+              const image = el.closest('image[data-cells]');
+              if (!image) return null;
+              if (!parsed.has(image)) parsed.set(image, JSON.parse(image.getAttribute('data-cells')));
+              const cells = parsed.get(image), box = image.getBoundingClientRect();
+              const row = Math.floor((e.clientY - box.top) / box.height * cells.length);
+              const col = Math.floor((e.clientX - box.left) / box.width * cells[0].length);
+              return cells[row] ? cells[row][col] : null;
+            }
+            document.addEventListener('mousemove', e => {
+              const text = e.target instanceof Element ? textAt(e.target, e) : null;
+              if (!text) { tip.style.display = 'none'; return; }
+              tip.textContent = text;
+              tip.style.display = 'block';
+              tip.style.left = (e.clientX + 14) + 'px';
+              tip.style.top = (e.clientY + 14) + 'px';
+            });
           }
-          document.addEventListener('mousemove', e => {
-            const text = e.target instanceof Element ? textAt(e.target, e) : null;
-            if (!text) { tip.style.display = 'none'; return; }
-            tip.textContent = text;
-            tip.style.display = 'block';
-            tip.style.left = (e.clientX + 14) + 'px';
-            tip.style.top = (e.clientY + 14) + 'px';
-          });
-          document.querySelectorAll('.attention-view').forEach(view => {
+          document.querySelectorAll('.attention-view:not([data-wired])').forEach(view => {
+            view.dataset.wired = '1';
             const layer = view.querySelector('select.layer'), head = view.querySelector('select.head');
             const show = () => view.querySelectorAll('.pattern').forEach(p =>
               p.hidden = !(p.dataset.layer === layer.value && p.dataset.head === head.value));

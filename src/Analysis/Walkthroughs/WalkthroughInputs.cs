@@ -17,6 +17,12 @@ public static class WalkthroughInputs
 {
     const string SmallCache = "runs/walkthrough-induction";
 
+    /// <summary>
+    /// True (the console programs): a missing input ends the process with exit code 2. False (notebooks, where the
+    /// process is the kernel): it throws a <see cref="FileNotFoundException"/> with the same line.
+    /// </summary>
+    public static bool ExitOnMissing { get; set; } = true;
+
     /// <summary>The induction model at <paramref name="dir"/>, or (when null) the first of report/model, runs/induction and the small cached one.</summary>
     public static HookedTransformer InductionModel(string? dir = null)
     {
@@ -61,6 +67,7 @@ public static class WalkthroughInputs
 
     static T Exit<T>(string line)
     {
+        if (!ExitOnMissing) throw new FileNotFoundException(line);
         Console.Error.WriteLine(line);
         Environment.Exit(2);
         throw new UnreachableException();
