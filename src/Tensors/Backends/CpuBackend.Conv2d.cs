@@ -13,8 +13,8 @@ namespace Interp.Backends;
 /// </summary>
 public sealed unsafe partial class CpuBackend
 {
-    /// <summary>Most elements of one image's columns made at once; taller images go a band of output rows at a time.</summary>
-    const long ColumnBudget = 1 << 18;
+    /// <summary>Most elements of one image's columns made at once; taller images go a band of output rows at a time (tests lower it).</summary>
+    internal static long ColumnBudget { get; set; } = 1 << 18;
 
     public Tensor Conv2d(Tensor x, Tensor weight, Tensor? bias, Window2d w)
     {
@@ -136,21 +136,23 @@ public sealed unsafe partial class CpuBackend
         });
     }
 
-    // dW = Σₙ g[n] [O, L] · cols[n]ᵀ: each part of the batch sums its images into its own [O, K], then the parts are added
+    // dWᵀ [K, O] = Σₙ cols[n] [K, L] · g[n]ᵀ: each part of the batch sums its images into its own [K, O], then the
+    // parts are added and transposed into dW. This way round the GEMM's rows are the K = C·KH·KW columns (288 for the
+    // side-by-side CNN: 24 whole 12-row tiles) rather than the O output channels (64: five tiles and a padded sixth).
     static void ConvWeightGrad<T>(ConvPlan plan, Tensor x, Tensor g, Tensor dw) where T : unmanaged, INumber<T>
     {
         if (plan.N == 0) return;
         T* px = Ptr<T>(x) + x.Offset, pg = Ptr<T>(g) + g.Offset, pdw = Ptr<T>(dw);
         var w = plan.W;
-        int band = plan.BandRows, parts = plan.Spread ? Math.Min(plan.N, 4 * GemmThreads.MaxParts) : 1;
+        int band = plan.BandRows, parts = plan.Spread ? Math.Min(plan.N, 2 * GemmThreads.MaxParts) : 1;
         long size = (long)plan.O * plan.K;
-        var partials = parts > 1 ? Tensor.Empty([parts - 1, (int)size], dw.DType) : null;
+        var partials = Tensor.Empty([parts, (int)size], dw.DType);
         using var alive = new KeepAlive(partials);
-        T* pp = partials is null ? null : Ptr<T>(partials);
+        T* pp = Ptr<T>(partials);
         int threads = parts > 1 ? 1 : Environment.ProcessorCount;
         void Part(int part)
         {
-            T* acc = part == 0 ? pdw : pp + (part - 1) * size;
+            T* acc = pp + part * size;
             T beta = T.Zero;
             for (int image = (int)((long)plan.N * part / parts); image < (int)((long)plan.N * (part + 1) / parts); image++)
                 for (int y0 = 0; y0 < w.OH; y0 += band)
@@ -158,14 +160,16 @@ public sealed unsafe partial class CpuBackend
                     int y1 = Math.Min(w.OH, y0 + band);
                     T* cols = plan.Columns(px + (long)image * w.C * w.H * w.W, y0, y1, out int ld);
                     T* gi = pg + (long)image * plan.O * plan.L + y0 * w.OW;
-                    Gemm.Run(new GemmProblem<T>(false, true, plan.O, plan.K, (y1 - y0) * w.OW, T.One, gi, plan.L, cols, ld, beta, acc, plan.K), threads);
+                    Gemm.Run(new GemmProblem<T>(false, true, plan.K, plan.O, (y1 - y0) * w.OW, T.One, cols, ld, gi, plan.L, beta, acc, plan.O), threads);
                     beta = T.One;
                 }
             if (beta == T.Zero) new Span<T>(acc, (int)size).Clear();   // a part without images
         }
         if (parts == 1) Part(0);
         else CpuParallel.For(parts, Part);
-        for (int p = 1; p < parts; p++) AddRun(pdw, pp + (p - 1) * size, (int)size);
+        for (int p = 1; p < parts; p++) AddRun(pp, pp + p * size, (int)size);
+        for (int k = 0; k < plan.K; k++)
+            for (int o = 0; o < plan.O; o++) pdw[(long)o * plan.K + k] = pp[(long)k * plan.O + o];
     }
 
     /// <summary>One thread's columns buffer, 64-byte aligned; it grows on demand and is freed with its thread.</summary>
