@@ -2,7 +2,7 @@ namespace Interp.Bench;
 
 /// <summary>
 /// `Interp.Bench conv-parts [conv1|conv2]`: one of the CNN's convolutions (default conv2, 32→64, 3×3, batch 64) piece by piece — im2col, the forward GEMM, the
-/// weight- and column-gradient GEMMs, col2im, then the whole conv forward and forward+backward — in wall ms after 40
+/// weight- and column-gradient GEMMs, col2im, the backend's image-at-a-time conv2d kernel and its two gradients, then the whole conv forward and forward+backward — in wall ms after 40
 /// warm-up calls (so the JIT's optimised code is what is timed), mean of 30.
 /// </summary>
 public static class ConvParts
@@ -32,6 +32,12 @@ public static class ConvParts
         T("WT·g (dcols)", () => wm.MT.MatMul(g));
         var dcols = wm.MT.MatMul(g);
         T("col2im", () => x.Backend.Col2Im(dcols, win));
+        var be = x.Backend;
+        var g4 = g.Reshape(64, o, h - 2, h - 2);
+        var wd = w.Detach();
+        T("conv2d kernel (backend, an image at a time)", () => be.Conv2d(x, wd, null, win));
+        T("conv2d input grad (backend)", () => be.Conv2dInputGrad(g4, wd, win));
+        T("conv2d weight grad (backend)", () => be.Conv2dWeightGrad(x, g4, win));
         T("conv2d forward (no grad)", () => { using var _ = Interp.Autograd.GradMode.NoGrad(); x.Conv2d(w, b); });
         T("conv2d fwd+bwd (w, b)", () => x.Conv2d(w, b).Sum().Backward());
         T("conv2d fwd+bwd (w, b, x)", () => xg.Conv2d(w, b).Sum().Backward());

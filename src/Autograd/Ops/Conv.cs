@@ -4,7 +4,8 @@ using Interp.Backends;
 namespace Interp;
 
 /// <summary>
-/// torch.nn.functional.conv2d (NCHW) as im2col + one batched GEMM:
+/// torch.nn.functional.conv2d (NCHW). One group: the backend's conv2d kernel (IBackend.Conv2d, an image at a time on
+/// the CPU) and its input and weight gradients. Several groups: im2col + one batched GEMM:
 /// cols = im2col(x) [N, C·KH·KW, L], y = W [O, C·KH·KW] · cols → [N, O, OH, OW] (+ bias).
 /// With G groups the channels split in G blocks and block g of the output sees only block g of the input: cols' rows
 /// come channel by channel, so they regroup as [N, G, (C/G)·KH·KW, L], and W [O, C/G, KH, KW] as [G, O/G, (C/G)·KH·KW];
@@ -22,6 +23,7 @@ public static class ConvOps
         public Tensor Conv2d(Tensor weight, Tensor? bias, (int h, int w) stride, (int h, int w) padding, (int h, int w) dilation, int groups = 1)
         {
             var w = Geometry(x, weight, bias, stride, padding, dilation, groups);
+            if (groups == 1) return Conv(x, weight, bias, w);
             int n = x.shape[0], o = weight.shape[0];
             var cols = Im2Col(x, w);
             var y = groups == 1
@@ -31,6 +33,23 @@ public static class ConvOps
             return y.Reshape(n, o, w.OH, w.OW);
         }
     }
+
+    // One group: the backend's conv2d and its two gradients, each a recorded op whose backward is made of the other
+    // two, so second derivatives work. The input gradient is linear in g and in W: ⟨h, dx⟩ = ⟨conv(h, W), g⟩ =
+    // ⟨wgrad(h, g), W⟩; the weight gradient in x and in g: ⟨H, dW⟩ = ⟨conv(x, H), g⟩ = ⟨x, dx(g, H)⟩.
+    static Tensor Conv(Tensor x, Tensor weight, Tensor? bias, Window2d w) =>
+        Graph.Record("conv2d", x.Backend.Conv2d(x, weight, bias, w), [x, weight, bias], g =>
+            [x.RequiresGrad ? InputGrad(g, weight, w) : null,
+             weight.RequiresGrad ? WeightGrad(x, g, w) : null,
+             bias is { RequiresGrad: true } ? g.Sum([0, 2, 3]) : null]);
+
+    static Tensor InputGrad(Tensor g, Tensor weight, Window2d w) =>
+        Graph.Record("conv2d_input_grad", g.Backend.Conv2dInputGrad(g, weight, w), [g, weight], h =>
+            [g.RequiresGrad ? Conv(h, weight, null, w) : null, weight.RequiresGrad ? WeightGrad(h, g, w) : null]);
+
+    static Tensor WeightGrad(Tensor x, Tensor g, Window2d w) =>
+        Graph.Record("conv2d_weight_grad", x.Backend.Conv2dWeightGrad(x, g, w), [x, g], h =>
+            [x.RequiresGrad ? InputGrad(g, h, w) : null, g.RequiresGrad ? Conv(x, h, null, w) : null]);
 
     // im2col and col2im are each other's adjoints, so each one's backward is the other (double backward works too)
     static Tensor Im2Col(Tensor x, Window2d w) => Graph.Record("im2col", x.Backend.Im2Col(x, w), [x], g => [Col2Im(g, w)]);
