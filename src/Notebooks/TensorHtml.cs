@@ -15,8 +15,10 @@ public static class TensorHtml
 
     public static string Of(Tensor t)
     {
-        var values = t.ToDoubleArray();
         bool summarise = t.Numel > Threshold;
+        var shown = summarise ? Edges(t.Detach()) : t.Detach();   // only what is shown leaves the device
+        var values = shown.ToDoubleArray();
+        int[] shownShape = [.. shown.Shape];
         var format = NumberFormat(values, t.DType);
         var html = new StringBuilder("<div class=\"interp-tensor\">");
         html.Append($"<div class=\"interp-meta\" style=\"font-family:monospace\">{Esc(Header(t))}</div>");
@@ -39,11 +41,13 @@ public static class TensorHtml
             elided = false;
             if (rank > 2) html.Append($"<div style=\"font-family:monospace;margin-top:4px\">[{string.Join(", ", prefix)}, :, :]</div>");
             int offset = 0;
-            for (int d = 0; d < prefix.Length; d++) offset = offset * shape[d] + prefix[d];
-            offset *= rows * cols;
+            for (int d = 0; d < prefix.Length; d++) offset = offset * shownShape[d] + At(shape[d], prefix[d], summarise);
+            int shownRows = rank == 1 ? 1 : shownShape[rank - 2], shownCols = shownShape[rank - 1];
+            offset *= shownRows * shownCols;
             var rowIndices = rank == 1 ? [0] : Indices(rows, summarise);
             var colIndices = Indices(cols, summarise);
-            var cells = rowIndices.Select(r => colIndices.Select(c => r < 0 || c < 0 ? "⋯" : format(values[offset + r * cols + c])).ToArray()).ToArray();
+            var cells = rowIndices.Select(r => colIndices.Select(c => r < 0 || c < 0 ? "⋯"
+                : format(values[offset + At(rows, r, summarise) * shownCols + At(cols, c, summarise)])).ToArray()).ToArray();
             html.Append(Table(cells, rank == 1 ? null : rowIndices, colIndices));
         }
         return html.Append("</div>").ToString();
@@ -55,6 +59,20 @@ public static class TensorHtml
         string grad = t.GradFn is not null ? $" grad_fn={t.GradFn}" : t.RequiresGrad ? " requires_grad" : "";
         return $"Tensor [{string.Join(", ", t.Shape)}] {t.DType.Name()} {t.Device}{grad}";
     }
+
+    /// <summary>The tensor cut to its shown edges: each dim longer than 6 keeps its first 3 and last 3 indices.</summary>
+    static Tensor Edges(Tensor t)
+    {
+        for (int d = 0; d < t.Rank; d++)
+        {
+            int n = t.Size(d);
+            if (n > 2 * EdgeItems) t = Tensor.Cat([t.Narrow(d, 0, EdgeItems), t.Narrow(d, n - EdgeItems, EdgeItems)], d);
+        }
+        return t;
+    }
+
+    /// <summary>Where index i of a dim of size n lies in <see cref="Edges"/>'s tensor (shown indices only).</summary>
+    static int At(int n, int i, bool summarise) => summarise && n > 2 * EdgeItems && i >= EdgeItems ? i - (n - 2 * EdgeItems) : i;
 
     /// <summary>The indices shown along a dim of size n: all, or the first and last 3 with -1 for the elided middle.</summary>
     static int[] Indices(int n, bool summarise) =>

@@ -78,6 +78,19 @@ public class FormatterTests(FormatterTests.Kernel kernel) : IClassFixture<Format
     }
 
     [Fact]
+    public void ALargeThreeDimensionalTensorShowsTheValuesAtItsEdgeIndices()
+    {
+        // [10, 20, 30], value = its flat index; only [0..2, 7..9] x [0..2, 17..19] x [0..2, 27..29] are read off the tensor
+        string html = kernel.Html("Tensor.Arange(0, 6000).Reshape(10, 20, 30)");
+        Assert.Equal(["[0, :, :]", "[1, :, :]", "[2, :, :]", "[7, :, :]", "[8, :, :]", "[9, :, :]"],
+            Regex.Matches(html, @"\[\d, :, :\]").Select(m => m.Value));
+        var cells = Cells(html);
+        Assert.Equal(6 * 7 * 7, cells.Count);
+        Assert.Equal((8 * 600 + 18 * 30 + 28).ToString(), cells[4 * 49 + 5 * 7 + 5].TrimEnd('.'));   // [8, 18, 28]
+        Assert.Equal((9 * 600 + 19 * 30 + 29).ToString(), cells[^1].TrimEnd('.'));
+    }
+
+    [Fact]
     public void AThreeDimensionalTensorShowsOneTablePerLeadingIndex()
     {
         string html = kernel.Html("Tensor.Arange(0, 12).Reshape(3, 2, 2)");
