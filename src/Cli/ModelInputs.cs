@@ -31,12 +31,12 @@ public sealed class ModelInputs(bool imagesOnly = false)
     public readonly Option<int> Label = Vocabulary.Int("--label", 1, "the model label that rules and features predict", min: 0);
     public readonly Option<int> Sequences = Vocabulary.Int("--sequences", 256, "token sequences drawn for --data repeat or random", min: 1);
     public readonly Option<int?> Position = Vocabulary.MaybeInt("--position", "a transformer's position whose logits are the classes (negative: from the end; default: the data's answer position)");
-    public readonly Option<ulong> Seed = Vocabulary.Seed("seed of the random token sequences");
+    public readonly Option<int> DataSeed = Vocabulary.Int("--data-seed", 0, "seed of the random token sequences of --data repeat or random", min: 0);
 
     public void AddTo(Command command)
     {
         foreach (var option in new Option[] { Model, Data, Stride, Logits, Label }) command.Add(option);
-        if (!imagesOnly) foreach (var option in new Option[] { Sequences, Position, Seed }) command.Add(option);
+        if (!imagesOnly) foreach (var option in new Option[] { Sequences, Position, DataSeed }) command.Add(option);
     }
 
     /// <summary>The model run over its inputs (its logits and labels computed once).</summary>
@@ -86,7 +86,7 @@ public sealed class ModelInputs(bool imagesOnly = false)
         var cfg = model.Config;
         if (data == "auto") data = cfg.NCtx == 3 ? "modadd" : "repeat";
         int n = r.GetValue(Sequences);
-        ulong seed = r.GetValue(Seed);
+        ulong seed = (ulong)r.GetValue(DataSeed);
         int[] ids;
         int[]? answers;
         int length, position;
