@@ -9,7 +9,7 @@ namespace Interp.Cli;
 /// <summary><c>interp features</c>: scalar image features in deciles against the model's label, with band search.</summary>
 public sealed class FeaturesCommand : Command
 {
-    readonly ImageModelInputs inputs = new();
+    readonly ModelInputs inputs = new(imagesOnly: true);
     readonly Option<string[]> features = new("--feature")
     {
         Description = "a feature expression, as in interp rule (repeat for several; default: ink, the bounding box and the centre of mass)",

@@ -81,7 +81,7 @@ public sealed class FeatvizCommand : Command
         var report = new HtmlReport($"Feature visualization of {Path.GetFileName(Path.TrimEndingDirectorySeparator(modelPath))}");
         report.Paragraph($"{param} parameterization, {steps} Adam steps (lr {lr}), transforms {transforms}, tv {options.TotalVariation}, l2 {options.L2}, seed {seed}. " +
             $"Left: the optimised input per channel; right: the {top} {dataName} images with the highest channel mean.");
-        var chosen = r.GetValue(units) is string u ? ImageModelInputs.ParseUnits(u, "--units") : null;
+        var chosen = r.GetValue(units) is string u ? ModelInputs.ParseUnits(u, "--units") : null;
         if (chosen is not null && layers.Length != 1) throw new CliError("--units needs one --layer (conv1, conv2, fc1 or logits)");
         // every layer first, the files after: a run stopped by a NaN leaves no half of the output
         var visualizations = new List<(string Name, LayerVisualization V)>();

@@ -8,8 +8,8 @@ namespace Interp.Cli;
 /// <summary><c>interp neurons</c>: census, direct attribution, co-activation groups and faithfulness of one hidden layer.</summary>
 public sealed class NeuronsCommand : Command
 {
-    readonly ImageModelInputs inputs = new();
-    readonly Option<string> hook = Vocabulary.Text("--hook", "the hidden layer (for the CNN: hook_relu3 is fc1 after its ReLU)", "hook_relu3");
+    readonly ModelInputs inputs = new();
+    readonly Option<string> hook = Vocabulary.Text("--hook", ModelInputs.HookHelp);
     readonly Option<double> similarity = Vocabulary.Double("--similarity", 0.5, "least mean Jaccard similarity at which co-activation groups merge", min: 0);
     readonly Option<string> mode = Vocabulary.Choice("--mode", "mean", "how the faithfulness curve ablates: zero, mean or resample", "zero", "mean", "resample");
     readonly Option<int> top = Vocabulary.Int("--top", 20, "units listed by attribution", min: 1);
@@ -19,10 +19,13 @@ public sealed class NeuronsCommand : Command
     public NeuronsCommand() : base("neurons", """
         Census, direct attribution, co-activation groups and faithfulness of a hidden layer.
 
-        Runs the model over the images and, for the units of --hook: counts the dead, sparse and always-on ones; when
-        a linear layer reads the hook into the logits, each unit's direct contribution to --logits (mean, spread, mean
-        by the model's label); groups of units that fire together (and pairs of groups that never do); and the
-        faithfulness curve: keep the top k units, ablate the rest, agreement with the full model. Writes an HTML report.
+        Runs the model over its inputs (images for a CNN or an MLP, token sequences for a transformer, measured at one
+        position) and, for the units of --hook (features, channels, a transformer's MLP neurons or, on hook_z, its
+        heads): counts the dead, sparse and always-on ones; when a direct path reads the hook into the logits (a linear
+        layer; a transformer's W_out or W_O, the final LayerNorm and W_U), each unit's direct contribution to --logits
+        (mean, spread, mean by the model's label); groups of units that fire together (and pairs of groups that never
+        do); and the faithfulness curve: keep the top k units, ablate the rest, agreement with the full model. Writes an
+        HTML report.
         """)
     {
         inputs.AddTo(this);
@@ -34,12 +37,12 @@ public sealed class NeuronsCommand : Command
     {
         string folder = Vocabulary.Folder(r.GetValue(outDir)!);
         var run = inputs.Load(r);
-        var (plus, minus) = inputs.Metric(r);
-        var options = new NeuronStudyOptions(r.GetValue(hook)!, plus, minus, r.GetValue(similarity), ParseMode(r.GetValue(mode)!), r.GetValue(seed));
+        var (plus, minus) = inputs.Metric(r, run);
+        var options = new NeuronStudyOptions(ModelInputs.HookOr(r.GetValue(hook), run), plus, minus, r.GetValue(similarity), ParseMode(r.GetValue(mode)!), r.GetValue(seed));
         var study = NeuronStudy.Run(run, options);
-        Print(study, r.GetValue(top));
+        Print(study, r.GetValue(top), run.InputName);
         var report = new HtmlReport($"Neurons of {options.Hook}");
-        report.Paragraph($"{run.Count} images; metric {ImageModelInputs.MetricName((plus, minus))}.");
+        report.Paragraph($"{run.Count} {run.InputName}; metric {ModelInputs.MetricName((plus, minus))}.");
         NeuronReport.Add(report, study, run, folder, r.GetValue(top));
         report.Save(folder);
         Console.WriteLine($"report: {Path.Combine(folder, "index.html")}");
@@ -48,7 +51,7 @@ public sealed class NeuronsCommand : Command
 
     public static AblationMode ParseMode(string text) => Enum.Parse<AblationMode>(text, ignoreCase: true);
 
-    static void Print(NeuronStudy s, int top)
+    static void Print(NeuronStudy s, int top, string inputs)
     {
         var c = s.Census;
         Console.WriteLine($"{c.Hook}: {c.Units.Length} units; dead {c.Count(UnitKind.Dead)}, sparse {c.Count(UnitKind.Sparse)}, " +
@@ -56,8 +59,8 @@ public sealed class NeuronsCommand : Command
         if (c.Count(UnitKind.Dead) > 0) Console.WriteLine($"dead: {string.Join(" ", c.Of(UnitKind.Dead))}");
         if (s.Attribution is { } a)
         {
-            Console.WriteLine($"direct attribution to {a.Target} (bias {F(a.Bias)}): {a.Units.Count(u => u.Mean > 0)} units push up, {a.Units.Count(u => u.Mean < 0)} down; top {top}:");
-            Console.WriteLine($"  unit      mean       std  {string.Join(" ", a.Units[0].MeanByLabel.Select((_, k) => $"  label {k}"))}  active");
+            Console.WriteLine($"direct attribution to {a.Target} ({(a.Complete ? $"bias {F(a.Bias)}" : "the rest of the residual stream adds the remainder")}): {a.Units.Count(u => u.Mean > 0)} units push up, {a.Units.Count(u => u.Mean < 0)} down; top {top}:");
+            Console.WriteLine($"  unit      mean       std  {string.Join(" ", a.LabelsShown.Select(k => $"{"label " + k,8}"))}  active");
             foreach (int u in s.Ranking.Take(top))
                 Console.WriteLine($"  {u,4}  {F(a.Units[u].Mean),8}  {F(a.Units[u].Std),8}  {string.Join(" ", a.Units[u].MeanByLabel.Select(v => $"{F(v),8}"))}  {100 * c.Units[u].FractionActive,5:F1} %");
         }
@@ -69,7 +72,7 @@ public sealed class NeuronsCommand : Command
             string contribution = s.GroupContribution(groups[g]) is { } v ? $", mean summed contribution {F(v.Average())}" : "";
             Console.WriteLine($"  group {g}: units {string.Join(" ", groups[g].Units)}; active on {100 * groups[g].FractionActive:F1} %{contribution}");
         }
-        foreach (var (ga, gb) in s.Groups.NeverTogether()) Console.WriteLine($"  groups {ga} and {gb} are never active together (each active on at least 5 % of the images)");
+        foreach (var (ga, gb) in s.Groups.NeverTogether()) Console.WriteLine($"  groups {ga} and {gb} are never active together (each active on at least 5 % of the inputs)");
         Console.WriteLine($"faithfulness (keep top k, {s.Options.Mode.ToString().ToLowerInvariant()}-ablate the rest): " +
             string.Join("  ", s.Curve.Select(p => $"k={p.Kept}: {100 * p.Agreement:F1} %")));
     }

@@ -8,8 +8,8 @@ namespace Interp.Cli;
 /// <summary><c>interp readout</c>: a unit, a PC, a group's contribution or the metric regressed on the input pixels.</summary>
 public sealed class ReadoutCommand : Command
 {
-    readonly ImageModelInputs inputs = new();
-    readonly Option<string> hook = Vocabulary.Text("--hook", "the layer whose unit, PC or group is read out", "hook_relu3");
+    readonly ModelInputs inputs = new(imagesOnly: true);
+    readonly Option<string> hook = Vocabulary.Text("--hook", "the layer whose unit, PC or group is read out (default: the CNN's hook_relu3, an MLP's last hook_relu)");
     readonly Option<string> target = Vocabulary.Text("--target", "logits (the --logits metric), unit:N, pc:N (from 1) or group:A,B,C (summed direct contribution)", "logits");
     readonly Option<double> lambda = Vocabulary.Double("--lambda", 1e-3, "ridge penalty (per image)", positive: true);
     readonly Option<string> outDir = Vocabulary.Out(Path.Combine("report", "readout"), "the report folder (weight map PNG and weights file)");
@@ -31,8 +31,8 @@ public sealed class ReadoutCommand : Command
     {
         string folder = Vocabulary.Folder(r.GetValue(outDir)!);
         var run = inputs.Load(r);
-        var (plus, minus) = inputs.Metric(r);
-        var (name, y) = ReadoutTarget.Resolve(run, r.GetValue(hook)!, r.GetValue(target)!, plus, minus);
+        var (plus, minus) = inputs.Metric(r, run);
+        var (name, y) = ReadoutTarget.Resolve(run, ModelInputs.HookOr(r.GetValue(hook), run), r.GetValue(target)!, plus, minus);
         var fit = PixelReadout.Fit(run.Data, y, r.GetValue(lambda));
         var report = new HtmlReport($"Pixel readout of {name}");
         string weights = PixelReadoutReport.Add(report, name, fit, folder);

@@ -7,7 +7,7 @@ namespace Interp.Cli;
 /// <summary><c>interp rule EXPR</c>: a labelling rule over image features against a model's labels.</summary>
 public sealed class RuleCommand : Command
 {
-    readonly ImageModelInputs inputs = new();
+    readonly ModelInputs inputs = new(imagesOnly: true);
     readonly Argument<string?> rule = new("RULE") { Description = "the rule, e.g. \"l1(img, digit:1234) < 90 or ink > 0.3\" (quote it)", Arity = ArgumentArity.ZeroOrOne };
     readonly Option<int> show = Vocabulary.Int("--show", 20, "how many of the digits it gets wrong to list", min: 0);
 
@@ -46,9 +46,9 @@ public sealed class RuleCommand : Command
         Console.WriteLine($"  rule no,  model yes: {c.ModelOnly,6}    rule no,  model no: {c.BothNo,6}");
         int n = Math.Min(r.GetValue(show), check.Wrong.Length);
         if (n == 0) return 0;
-        var (plus, minus) = inputs.Metric(r);
+        var (plus, minus) = inputs.Metric(r, run);
         var metric = run.LogitDifference(plus, minus);
-        Console.WriteLine($"{check.Wrong.Length} digits wrong; the first {n} (index, class, model label, {ImageModelInputs.MetricName((plus, minus))}):");
+        Console.WriteLine($"{check.Wrong.Length} digits wrong; the first {n} (index, class, model label, {ModelInputs.MetricName((plus, minus))}):");
         foreach (int i in check.Wrong.Take(n))
             Console.WriteLine($"  {i,6}  class {run.Data.Labels[i]}  model {run.Labels[i]}  {metric[i].ToString("F3", CultureInfo.InvariantCulture),8}");
         return 0;

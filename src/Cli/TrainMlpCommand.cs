@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Diagnostics;
 using Interp.Data;
+using Interp.Nn;
 using Interp.Training;
 
 namespace Interp.Cli;
@@ -14,22 +15,25 @@ public sealed class TrainMlpCommand : Command
     readonly Option<bool> detectAnomaly = Vocabulary.DetectAnomaly();
     readonly Option<Device> device = Vocabulary.Device();
     readonly Option<bool> quiet = Vocabulary.Quiet();
+    readonly Option<string> outDir = Vocabulary.Text("--out", "a folder to write the trained weights into (model.safetensors), for the neurons, ablate and pca verbs");
 
     public TrainMlpCommand() : base("mlp", $"""
         A 784-256-10 MLP on Fashion-MNIST with Adam.
 
         Trains a 784-256-10 MLP (ReLU) with Adam (batch 128) on Fashion-MNIST, shows progress on stderr, then prints the
         test accuracy and the wall time on stdout. Fashion-MNIST is read from $INTERP_FASHION_MNIST, else
-        {FashionMnist.Directory} (Debian package {FashionMnist.DebianPackage}).
+        {FashionMnist.Directory} (Debian package {FashionMnist.DebianPackage}). With --out, the weights go to
+        --out/model.safetensors (layers.0.weight, ...), which neurons, ablate and pca take as --model.
         """)
     {
-        foreach (var option in new Option[] { epochs, lr, seed, detectAnomaly, device, quiet }) Add(option);
+        foreach (var option in new Option[] { epochs, lr, seed, detectAnomaly, device, quiet, outDir }) Add(option);
         SetAction(Run);
     }
 
     int Run(ParseResult r)
     {
         var wall = Stopwatch.StartNew();
+        string? dir = r.GetValue(outDir) is { } o ? Vocabulary.Folder(o) : null;
         if (!FashionMnist.IsAvailable)
             throw new CliError($"Fashion-MNIST not found in {FashionMnist.Directory}; install it with: apt-get install -y {FashionMnist.DebianPackage} (or set INTERP_FASHION_MNIST)");
         var (train, test) = (FashionMnist.Load(train: true), FashionMnist.Load(train: false));
@@ -43,6 +47,12 @@ public sealed class TrainMlpCommand : Command
             finally { progress.Finish(); }
         double accuracy = MlpClassifier.Accuracy(model, test);
         Console.WriteLine($"test accuracy: {accuracy:P2} ({Math.Round(accuracy * test.Count)}/{test.Count})");
+        if (dir is not null)
+        {
+            string weights = Path.Combine(dir, "model.safetensors");
+            model.SaveSafeTensors(weights);
+            Console.WriteLine($"wrote {weights}");
+        }
         Console.WriteLine($"wall time: {wall.Elapsed.TotalSeconds:F1} s");
         return 0;
     }

@@ -7,7 +7,7 @@ namespace Interp.Cli;
 /// <summary><c>interp transform</c>: the model on transformed copies of the images, and the labels that flip.</summary>
 public sealed class TransformCommand : Command
 {
-    readonly ImageModelInputs inputs = new();
+    readonly ModelInputs inputs = new(imagesOnly: true);
     readonly Option<string[]> transforms = new("--transform")
     {
         Description = "brightness:S, invert, dilate, erode, shift:DX,DY or rotate:DEG (repeat for several; default: a standard set of nine)",

@@ -26,8 +26,20 @@ public static class Eis7TransformerReport
         Attention(report, Eis7TransformerAnalysis.AttentionFromEquals(model), folder);
         Residual(report, Eis7TransformerAnalysis.ResidMidAtEquals(model), labels, folder);
         Logits(report, Eis7TransformerAnalysis.DecomposeLogitDifference(model), p, folder);
+        Units(report, model, p, folder);
         report.Save(folder);
         return report;
+    }
+
+    /// <summary>Heads and MLP neurons as units, over every 7th pair (the same tools as interp ablate and neurons).</summary>
+    static void Units(HtmlReport report, Interp.Transformers.HookedTransformer model, int p, string folder)
+    {
+        var pairs = Eis7Transformer.AllPairs(p).Where(k => k % 7 == 0).ToArray();
+        var run = new Neurons.ModelOnDataset(Neurons.TransformerClassifier.Of(model, position: 2), Eis7Transformer.Tokens(pairs, p), answers: null);
+        report.Heading("Heads and MLP neurons as units");
+        Neurons.TransformerUnitsReport.Add(report, model, run, 1, 0, folder, $"{pairs.Length} pairs (every 7th)",
+            "interp ablate --model MODEL_FOLDER --data modadd --stride 7 --logits 1,0 --hook blocks.0.attn.hook_z --units 3\n" +
+            "interp neurons --model MODEL_FOLDER --data modadd --stride 7 --logits 1,0 --hook blocks.0.mlp.hook_post");
     }
 
     static string Pct(double v) => (100 * v).ToString("F2", CultureInfo.InvariantCulture) + " %";

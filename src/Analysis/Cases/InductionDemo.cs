@@ -65,6 +65,16 @@ public static class InductionDemo
                 ranked.Select(r => (IReadOnlyList<string>)[r.Label, F(r.Score), F(shorter.Induction.GetValue(r.Layer, r.Head)),
                     F(scan.PreviousToken.GetValue(r.Layer, r.Head)), F(scan.DuplicateToken.GetValue(r.Layer, r.Head))]));
 
+        // heads as units: each ablated alone on the task, the answer's logit at the second-to-last position
+        var task = new Interp.Data.Tasks.RepeatedTokens(vocab, L, bos: 0, seed: seed + 15);
+        var sequences = task.Batch(128);
+        int length = task.SequenceLength;
+        var lastTokens = sequences.ToIntArray().Where((_, i) => i % length == length - 1).ToArray();
+        var units = new Neurons.ModelOnDataset(Neurons.TransformerClassifier.Of(model, length - 2), sequences, lastTokens);
+        report.Heading("Ablating each head", 3);
+        Neurons.TransformerUnitsReport.Add(report, model, units, Neurons.ModelOnDataset.Answer, null, outDir, "128 repeated random sequences",
+            "interp ablate --model REPORT/model --data repeat --hook blocks.1.attn.hook_z --units 0 --mode mean\ninterp neurons --model REPORT/model --data repeat --hook blocks.1.attn.hook_z", seed: seed);
+
         // 3. patching
         progress.Note("demo 3/5: activation and attribution patching");
         var (clean, corrupted, answers, wrong) = InductionPrompts.Make(vocab, L, batch: 8, bos: 0, seed: seed + 13);

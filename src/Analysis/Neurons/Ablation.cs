@@ -12,17 +12,23 @@ public enum AblationMode
 }
 
 /// <summary>
-/// The effect of an ablation: <see cref="Agreement"/> is the share of images whose label is unchanged;
-/// <see cref="Changes"/>[from, to] counts the labels that moved; the metric (a logit or logit difference) is averaged
-/// over the dataset before and after; <see cref="Changed"/> lists the images whose label moved.
+/// The effect of an ablation: <see cref="Agreement"/> is the share of inputs whose label is unchanged;
+/// <see cref="Changes"/>[(from, to)] counts the labels that moved (a sparse table: a transformer has d_vocab labels);
+/// the metric (a logit or logit difference) is averaged over the dataset before and after; <see cref="Changed"/> lists
+/// the inputs whose label moved.
 /// </summary>
-public sealed record AblationResult(string Hook, int[] Ablated, AblationMode Mode, double Agreement, int[,] Changes,
-    double MetricBefore, double MetricAfter, int[] Changed, int[] Labels);
+public sealed record AblationResult(string Hook, int[] Ablated, AblationMode Mode, double Agreement, IReadOnlyDictionary<(int From, int To), int> Changes,
+    double MetricBefore, double MetricAfter, int[] Changed, int[] Labels)
+{
+    /// <summary>How many labels moved from <paramref name="from"/> to <paramref name="to"/>.</summary>
+    public int ChangeCount(int from, int to) => Changes.GetValueOrDefault((from, to));
+}
 
 /// <summary>
 /// Zero, mean and resample ablation of any set of units of a hook (features of a dense hook [n, F], channels of a
-/// convolutional one [n, C, H, W]), run over the whole dataset: a' = a·keep + r·(1 − keep), with keep 0 on the ablated
-/// units and r the replacement of <see cref="AblationMode"/>.
+/// convolutional one [n, C, H, W], a transformer's neurons [n, pos, d_mlp] or heads [n, pos, head, d_head] at every
+/// position), run over the whole dataset: a' = a·keep + r·(1 − keep), with keep 0 on the ablated units (along the
+/// model's unit axis) and r the replacement of <see cref="AblationMode"/>.
 /// </summary>
 public static class Ablation
 {
@@ -32,17 +38,16 @@ public static class Ablation
     {
         var logits = Logits(run, hook, units, mode, seed);
         var labels = ModelOnDataset.ArgMax(logits);
-        int classes = run.Classes;
-        var changes = new int[classes, classes];
+        var changes = new SortedDictionary<(int, int), int>();
         var changed = new List<int>();
         for (int i = 0; i < run.Count; i++)
         {
             if (labels[i] == run.Labels[i]) continue;
-            changes[run.Labels[i], labels[i]]++;
+            changes[(run.Labels[i], labels[i])] = changes.GetValueOrDefault((run.Labels[i], labels[i])) + 1;
             changed.Add(i);
         }
-        double before = ModelOnDataset.LogitDifference(run.Logits, plus, minus).Average();
-        double after = ModelOnDataset.LogitDifference(logits, plus, minus).Average();
+        double before = run.LogitDifference(run.Logits, plus, minus).Average();
+        double after = run.LogitDifference(logits, plus, minus).Average();
         return new AblationResult(hook, units.Order().ToArray(), mode, 1 - (double)changed.Count / run.Count, changes, before, after, changed.ToArray(), labels);
     }
 
@@ -71,7 +76,7 @@ public static class Ablation
             {
                 [hook] = a =>
                 {
-                    var k = KeepMask(keep, a);
+                    var k = KeepMask(keep, a, run.Model.UnitAxisOf(hook));
                     var replacement = mode switch
                     {
                         AblationMode.Zero => Tensor.ZerosLike(a),
@@ -84,12 +89,13 @@ public static class Ablation
         });
     }
 
-    // keep[c] shaped [1, C] or [1, C, 1, 1] to broadcast over an activation a
-    static Tensor KeepMask(double[] keep, Tensor a)
+    // keep[c] shaped [1, C], [1, C, 1, 1] or [1, 1, C(, 1)] (the units on axis) to broadcast over an activation a
+    static Tensor KeepMask(double[] keep, Tensor a, int axis)
     {
         var shape = Enumerable.Repeat(1, a.Rank).ToArray();
-        shape[1] = keep.Length;
-        if (a.Size(1) != keep.Length) throw new ArgumentException($"ablation: the activation has {a.Size(1)} units, expected {keep.Length}");
+        if (axis >= a.Rank || a.Size(axis) != keep.Length)
+            throw new ArgumentException($"ablation: the activation {ShapeUtil.Format(a.ShapeArray)} does not have {keep.Length} units on axis {axis}");
+        shape[axis] = keep.Length;
         return Tensor.FromArray(keep, shape).To(a.DType).To(a.Device);
     }
 

@@ -23,20 +23,23 @@ public sealed record HookPca(string Hook, PcaResult Pca, double[,] Coordinates, 
     /// <summary>Image i's coordinate on component c (0-based).</summary>
     public double[] Component(int c) => Enumerable.Range(0, Coordinates.GetLength(0)).Select(i => Coordinates[i, c]).ToArray();
 
-    /// <summary>Variance explained, and the PC1/PC2 scatter coloured by the model's label (at most <paramref name="maxPoints"/> images, evenly spaced).</summary>
+    /// <summary>Variance explained, and the PC1/PC2 scatter coloured by the model's label (at most <paramref name="maxPoints"/> inputs, evenly spaced).</summary>
     public void AddTo(HtmlReport report, string folder, int maxPoints = 2000)
     {
-        string name = Hook.Replace("hook_", "");
+        string name = Hook.Replace("hook_", "").Replace('.', '_');
         report.Heading($"PCA of {Hook}", 3);
         report.Table(["component", "variance", "explained", "cumulative"], Pca.ExplainedRatio.Select((r, c) => (IReadOnlyList<string>)[
             $"PC{c + 1}", F(Pca.Variances[c]), Pct(r), Pct(Pca.ExplainedRatio.Take(c + 1).Sum())]));
         if (Coordinates.GetLength(1) < 2) return;
         int n = Labels.Length, step = Math.Max(1, (n + maxPoints - 1) / maxPoints);
         var plot = new LinePlot($"{Hook}: PC1 against PC2, coloured by the model's label", "PC1", "PC2");
-        foreach (int label in Labels.Distinct().Order())
+        // at most 10 colours: the 10 most frequent labels, the rest as "other" (a transformer has d_vocab labels)
+        var shown = Labels.CountBy(l => l).OrderByDescending(kv => kv.Value).ThenBy(kv => kv.Key).Take(10).Select(kv => kv.Key).Order().ToList();
+        foreach (int? label in shown.Select(l => (int?)l).Append(null))
         {
-            var rows = Enumerable.Range(0, n).Where(i => i % step == 0 && Labels[i] == label).ToArray();
-            plot.Points($"label {label}", rows.Select(i => Coordinates[i, 0]).ToArray(), rows.Select(i => Coordinates[i, 1]).ToArray());
+            var rows = Enumerable.Range(0, n).Where(i => i % step == 0 && (label is int l ? Labels[i] == l : !shown.Contains(Labels[i]))).ToArray();
+            if (rows.Length == 0) continue;
+            plot.Points(label is int k ? $"label {k}" : "other labels", rows.Select(i => Coordinates[i, 0]).ToArray(), rows.Select(i => Coordinates[i, 1]).ToArray());
         }
         string file = $"{name}_pca.svg";
         plot.Save(Path.Combine(folder, file));

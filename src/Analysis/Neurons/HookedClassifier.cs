@@ -12,16 +12,27 @@ public sealed class HookEdits : Dictionary<string, Func<Tensor, Tensor?>>;
 
 /// <summary>
 /// Any classifier seen through its hook points, the one thing the neuron and dataset tools need: run a batch of inputs
-/// with some hooks observing or replacing activations, get logits [n, classes]. <see cref="Of(Cnn)"/> and
-/// <see cref="Of(Mlp)"/> adapt the project's models; the constructor adapts anything else (a transformer's MLP
-/// neurons at one position, say) from a delegate. <see cref="ReadoutOf"/> names the linear layer that reads a hidden
-/// hook straight into the logits, for direct attribution.
+/// with some hooks observing or replacing activations, get logits [n, classes]. A unit is (hook name, index): a feature
+/// of a dense hook, a channel of a convolutional one, a neuron or an attention head of a transformer.
+/// <see cref="Of(Cnn)"/>, <see cref="Of(Mlp)"/> and <see cref="TransformerClassifier.Of"/> adapt the project's models
+/// (a transformer at one position of its sequences: the logits there are the classes); the constructor adapts
+/// anything else from a delegate. <see cref="ReadoutOf"/> gives the direct path from a hook's units to the logits,
+/// for direct attribution.
 /// </summary>
 public sealed class HookedClassifier(
-    string name, IReadOnlyList<string> hookNames, Func<Tensor, HookEdits, Tensor> forward, Func<string, Linear?>? readout = null)
+    string name, IReadOnlyList<string> hookNames, Func<Tensor, HookEdits, Tensor> forward, Func<string, DirectPath?>? readout = null)
 {
     public string Name { get; } = name;
     public IReadOnlyList<string> HookNames { get; } = hookNames;
+
+    /// <summary>The axis of a hook's activation that indexes its units (1 for [n, units, ...]; 2 for a transformer's [n, pos, units, ...]).</summary>
+    public Func<string, int> UnitAxisOf { get; init; } = _ => 1;
+
+    /// <summary>The part of a hook's activation the units are measured on, [n, units, ...]: all of it, or a transformer's metric position.</summary>
+    public Func<string, Tensor, Tensor> AtPosition { get; init; } = (_, a) => a;
+
+    /// <summary>One value per unit, [n, units], from <see cref="AtPosition"/>'s part (by default <see cref="ModelOnDataset.PerUnit"/>).</summary>
+    public Func<Tensor, Tensor> PerUnit { get; init; } = ModelOnDataset.PerUnit;
 
     /// <summary>Logits [n, classes] of the inputs, with the given hooks in place (none by default); no graph is recorded.</summary>
     public Tensor Forward(Tensor x, HookEdits? edits = null)
@@ -48,8 +59,8 @@ public sealed class HookedClassifier(
         return (logits, seen!);
     }
 
-    /// <summary>The linear layer whose input is <paramref name="hook"/> and whose output is the logits, or null.</summary>
-    public Linear? ReadoutOf(string hook)
+    /// <summary>The direct path from <paramref name="hook"/>'s units to the logits (a linear layer reading it, say), or null.</summary>
+    public DirectPath? ReadoutOf(string hook)
     {
         CheckHooks([hook]);
         return readout?.Invoke(hook);
@@ -79,7 +90,7 @@ public sealed class HookedClassifier(
                 cnn.Hooks.Clear();
                 foreach (var kv in saved) cnn.Hooks[kv.Key] = kv.Value;
             }
-        }, hook => hook == "hook_relu3" ? cnn.Fc2 : null);
+        }, hook => hook == "hook_relu3" ? DirectPath.Of(cnn.Fc2, "fc2") : null);
     }
 
     /// <summary>
@@ -98,6 +109,6 @@ public sealed class HookedClassifier(
             for (int i = 0; i < hidden; i++)
                 x = Hook($"hook_relu{i + 1}", Hook($"hook_fc{i + 1}", mlp.Layers[i].Forward(x)).Relu());
             return Hook("hook_logits", mlp.Layers[hidden].Forward(x));
-        }, hook => hidden > 0 && hook == $"hook_relu{hidden}" ? mlp.Layers[hidden] : null);
+        }, hook => hidden > 0 && hook == $"hook_relu{hidden}" ? DirectPath.Of(mlp.Layers[hidden], $"layers.{hidden}") : null);
     }
 }

@@ -13,23 +13,24 @@ public static class NeuronReport
     public static void Add(HtmlReport report, NeuronStudy study, ModelOnDataset run, string folder, int topUnits = 20, int digitsPerGroup = 8)
     {
         var o = study.Options;
-        string hook = o.Hook, name = hook.Replace("hook_", "");
-        Census(report, study.Census);
+        string hook = o.Hook, name = hook.Replace("hook_", "").Replace('.', '_');
+        Census(report, study.Census, run.OnImages ? "digit" : "sequence");
         if (study.Attribution is { } a) Attribution(report, study, a, run, topUnits);
         else report.Paragraph($"No linear layer reads {hook} straight into the logits, so there is no direct attribution; units are ranked by mean activation.");
         Groups(report, study, run, folder, name, digitsPerGroup);
-        Curve(report, study, folder, name);
+        if (study.Curve.Length > 0) Curve(report, study, folder, name);
     }
 
     static string F(double v) => double.IsNaN(v) ? "—" : v.ToString("F3", CultureInfo.InvariantCulture);
     static string P(double v) => (100 * v).ToString("F1", CultureInfo.InvariantCulture) + " %";
 
-    static void Census(HtmlReport report, NeuronCensus c)
+    static void Census(HtmlReport report, NeuronCensus c, string input)
     {
         var s = c.Settings;
         report.Heading($"Census of {c.Hook} ({c.Units.Length} units)", 3);
-        report.Paragraph($"A unit is active on a digit when its value exceeds {F(s.Threshold)} (for a convolutional channel: its largest value over the image). " +
-            $"Dead: never active. Always on: active on at least {P(s.AlwaysOn)} of the digits. Sparse: on fewer than {P(s.Sparse)}.");
+        report.Paragraph($"A unit is active on a {input} when its value exceeds {F(s.Threshold)} (for a convolutional channel: its largest value over the image; " +
+            $"for a transformer: its value at the metric's position, a head's the norm of its z). " +
+            $"Dead: never active. Always on: active on at least {P(s.AlwaysOn)} of the {input}s. Sparse: on fewer than {P(s.Sparse)}.");
         report.Table(["dead", "sparse", "ordinary", "always on"],
             [[.. new[] { UnitKind.Dead, UnitKind.Sparse, UnitKind.Ordinary, UnitKind.AlwaysOn }.Select(k => c.Count(k).ToString(CultureInfo.InvariantCulture))]]);
         if (c.Count(UnitKind.Dead) > 0) report.Paragraph($"Dead units: {string.Join(", ", c.Of(UnitKind.Dead))}.");
@@ -40,9 +41,11 @@ public static class NeuronReport
         var census = study.Census;
         report.Heading($"Direct attribution to {a.Target}", 3);
         int positive = a.Units.Count(u => u.Mean > 0), negative = a.Units.Count(u => u.Mean < 0);
-        report.Paragraph($"Each unit's activation times its readout weight difference: the contributions and the bias ({F(a.Bias)}) add up to " +
-            $"{a.Target} exactly. {positive} units push it up on average, {negative} down, the rest never contribute. The top {Math.Min(top, a.Units.Length)} by |mean|:");
-        var labels = Enumerable.Range(0, run.Classes).Select(k => $"mean, model label {k}").ToArray();
+        string sum = a.Complete ? $"the contributions and the bias ({F(a.Bias)}) add up to the metric exactly"
+            : "the contributions are each unit's share of the metric; the rest of the residual stream (embeddings, other layers, biases) adds the remainder";
+        report.Paragraph($"Each unit's activation times its readout weight difference: {sum}. " +
+            $"{positive} units push it up on average, {negative} down, the rest never contribute. The top {Math.Min(top, a.Units.Length)} by |mean|:");
+        var labels = a.LabelsShown.Select(k => $"mean, model label {k}").ToArray();
         report.Table(["unit", "mean", "std", .. labels, "active on"],
             study.Ranking.Take(top).Select(u => (IReadOnlyList<string>)[
                 u.ToString(CultureInfo.InvariantCulture), F(a.Units[u].Mean), F(a.Units[u].Std), .. a.Units[u].MeanByLabel.Select(F), P(census.Units[u].FractionActive)]));
@@ -52,8 +55,8 @@ public static class NeuronReport
     {
         var g = study.Groups;
         report.Heading("Co-activation groups", 3);
-        report.Paragraph($"Live units grouped by how often they fire on the same digits (Jaccard similarity, average linkage, merged down to " +
-            $"{F(study.Options.GroupSimilarity)}). \"Active on\" is the share of digits where any unit of the group fires.");
+        report.Paragraph($"Live units grouped by how often they fire on the same inputs (Jaccard similarity, average linkage, merged down to " +
+            $"{F(study.Options.GroupSimilarity)}). \"Active on\" is the share of inputs where any unit of the group fires.");
         var contributions = g.Groups.Select(study.GroupContribution).ToArray();
         report.Table(["group", "units", "active on", "mean summed contribution", "never together with"],
             g.Groups.Select((grp, i) => (IReadOnlyList<string>)[
@@ -61,7 +64,7 @@ public static class NeuronReport
                 contributions[i] is { } c ? F(c.Average()) : "—",
                 string.Join(", ", g.NeverTogether().Where(p => p.A == i || p.B == i).Select(p => p.A == i ? p.B : p.A))]));
         var big = Enumerable.Range(0, g.Groups.Length).Where(i => g.Groups[i].Units.Length > 1 || g.Groups.Length <= 8).Take(8).ToArray();
-        if (big.Length == 0) return;
+        if (big.Length == 0 || !run.OnImages) return;
         var rows = big.SelectMany(i => TopDigits(run, study, g.Groups[i], k)).ToArray();
         string file = $"{name}_groups_top.png";
         ImageGrid.Save(Path.Combine(folder, file), run.Batch(rows), columns: k, scale: 2, range: (0, 1));
@@ -84,7 +87,7 @@ public static class NeuronReport
         new LinePlot($"Keep the top k units of {study.Options.Hook}, {study.Options.Mode.ToString().ToLowerInvariant()}-ablate the rest", "k", "agreement with the full model")
             .Line("agreement", curve.Select(p => (double)p.Kept).ToArray(), curve.Select(p => p.Agreement).ToArray())
             .Save(Path.Combine(folder, file));
-        report.Image(file, "Share of digits whose label is unchanged when only the top k units are kept.");
+        report.Image(file, "Share of inputs whose label is unchanged when only the top k units are kept.");
         report.Table(["k", "agreement", "mean metric"], curve.Select(p => (IReadOnlyList<string>)[p.Kept.ToString(CultureInfo.InvariantCulture), P(p.Agreement), F(p.Metric)]));
     }
 }

@@ -12,7 +12,7 @@ public static class ReadoutTarget
 {
     public static (string Name, double[] Values) Resolve(ModelOnDataset run, string hook, string spec, int plus, int? minus)
     {
-        if (spec == "logits") return (minus is int m ? $"logit {plus} − logit {m}" : $"logit {plus}", run.LogitDifference(plus, minus));
+        if (spec == "logits") return (ModelOnDataset.MetricName(plus, minus), run.LogitDifference(plus, minus));
         int colon = spec.IndexOf(':');
         string kind = colon < 0 ? spec : spec[..colon], arg = colon < 0 ? "" : spec[(colon + 1)..];
         var values = kind is "unit" or "group" or "pc" ? run.UnitValues(hook) : null;
@@ -27,9 +27,8 @@ public static class ReadoutTarget
                 return ($"{hook} PC{c}", HookPca.Run(run, hook, c).Component(c - 1));
             case "group":
                 var units = arg.Split(',').Select(a => Index(spec, a.Trim(), values!.GetLength(1))).ToArray();
-                if (run.Model.ReadoutOf(hook) is { } readout)
-                    return ($"summed contribution of {hook} units {string.Join(" ", units)} to the metric",
-                        DirectAttribution.Compute(values!, readout, plus, minus, run.Labels, run.Classes).GroupSum(units));
+                if (DirectAttribution.Compute(run, hook, plus, minus) is { } attribution)
+                    return ($"summed contribution of {hook} units {string.Join(" ", units)} to the metric", attribution.GroupSum(units));
                 return ($"sum of {hook} units {string.Join(" ", units)}", Enumerable.Range(0, run.Count).Select(i => units.Sum(k => values![i, k])).ToArray());
             default:
                 throw new ArgumentException($"readout target '{spec}': expected logits, unit:N, pc:N or group:A,B,C");

@@ -52,6 +52,57 @@ public static class ModelFiles
         return Build(dict, config ?? InferCnnConfig(dict, path));
     });
 
+    /// <summary>The kinds of model a path can hold.</summary>
+    public enum ModelKind { Cnn, Mlp, Transformer }
+
+    /// <summary>
+    /// What a folder or file holds, from its tensor names (without loading the weights): a transformer (embed.W_E, or a
+    /// GPT-2 checkpoint's wte), an MLP (layers.0.weight, as <c>interp train mlp --out</c> writes) or a CNN (anything else).
+    /// </summary>
+    public static ModelKind KindOf(string path) => Guard(path, () =>
+    {
+        string file = path;
+        if (Directory.Exists(path))
+        {
+            file = Path.Combine(path, "model.safetensors");
+            if (!File.Exists(file)) throw new FileNotFoundException($"'{path}' has no model.safetensors (train a model with: interp train cnn|mlp|induction|modadd --out {path})");
+        }
+        else if (!File.Exists(path)) throw new FileNotFoundException($"no model at '{path}' (a folder from `interp train`, a PyTorch .pt state dict or a GPT-2 checkpoint)");
+        if (file.EndsWith(".bin", StringComparison.OrdinalIgnoreCase)) return ModelKind.Transformer;   // pytorch_model.bin of GPT-2
+        IEnumerable<string> names;
+        if (file.EndsWith(".safetensors", StringComparison.OrdinalIgnoreCase))
+        {
+            using var st = SafeTensorsFile.Open(file);
+            names = st.Names.ToList();
+        }
+        else names = TorchStateDict.Load(file).Keys.ToList();
+        if (names.Any(n => n == "embed.W_E" || n.EndsWith("wte.weight", StringComparison.Ordinal))) return ModelKind.Transformer;
+        return names.Contains("layers.0.weight") ? ModelKind.Mlp : ModelKind.Cnn;
+    });
+
+    /// <summary>
+    /// A folder from <c>interp train mlp --out</c> (model.safetensors with layers.{i}.weight/bias), or such a state dict
+    /// file (.safetensors or PyTorch .pt); the layer sizes come from the weight shapes.
+    /// </summary>
+    public static Mlp LoadMlp(string path) => Guard(path, () =>
+    {
+        string file = Directory.Exists(path) ? Path.Combine(path, "model.safetensors") : path;
+        if (!File.Exists(file)) throw new FileNotFoundException($"no MLP at '{path}' (train one with: interp train mlp --out DIR)");
+        var state = file.EndsWith(".safetensors", StringComparison.OrdinalIgnoreCase) ? ReadSafeTensors(file) : TorchStateDict.Load(file);
+        var sizes = new List<int>();
+        for (int i = 0; state.TryGetValue($"layers.{i}.weight", out var w); i++)
+        {
+            if (w.Rank != 2) throw new InvalidDataException($"'{file}': layers.{i}.weight is {ShapeUtil.Format(w.ShapeArray)}, not a matrix");
+            if (i == 0) sizes.Add(w.Size(1));
+            else if (w.Size(1) != sizes[^1]) throw new InvalidDataException($"'{file}': layers.{i}.weight reads {w.Size(1)} features, layers.{i - 1} writes {sizes[^1]}");
+            sizes.Add(w.Size(0));
+        }
+        if (sizes.Count == 0) throw new InvalidDataException($"'{file}' is not an MLP state dict: no layers.0.weight");
+        var mlp = new Mlp([.. sizes], new Generator(0));
+        mlp.LoadStateDict(state);
+        return mlp;
+    });
+
     static Dictionary<string, Tensor> ReadSafeTensors(string path)
     {
         using var file = SafeTensorsFile.Open(path);

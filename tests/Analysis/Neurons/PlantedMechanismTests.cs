@@ -34,8 +34,7 @@ public class PlantedMechanismTests
     public void DirectAttributionSumsToTheLogitDifferenceAndRanksThePlantedUnitsFirst()
     {
         var run = Run;
-        var readout = run.Model.ReadoutOf(Hidden)!;
-        var a = DirectAttribution.Compute(run.UnitValues(Hidden), readout, 1, 0, run.Labels, run.Classes);
+        var a = DirectAttribution.Compute(run, Hidden, 1, 0)!;
         var diff = run.LogitDifference(1, 0);
         for (int i = 0; i < run.Count; i++)
             Assert.Equal(diff[i], a.GroupSum(Enumerable.Range(0, PlantedMlp.Hidden))[i] + a.Bias, 4);
@@ -62,7 +61,7 @@ public class PlantedMechanismTests
         var run = Run;
         var zero = Ablation.Run(run, Hidden, [0, 1, 2], AblationMode.Zero);
         Assert.Equal(1 - run.Labels.Average(), zero.Agreement, 12);   // logit difference 0: every label falls to 0
-        Assert.Equal(run.Labels.Sum(), zero.Changes[1, 0]);
+        Assert.Equal(run.Labels.Sum(), zero.ChangeCount(1, 0));
         Assert.Equal(0, zero.MetricAfter);
         var keep = Ablation.Run(run, Hidden, Ablation.AllBut(run, Hidden, [0, 1, 2]), AblationMode.Mean);
         Assert.Equal(1.0, keep.Agreement);
@@ -75,7 +74,7 @@ public class PlantedMechanismTests
     public void TheFaithfulnessCurveReachesFullAgreementAtThePlantedUnitCount()
     {
         var run = Run;
-        var ranking = DirectAttribution.Compute(run.UnitValues(Hidden), run.Model.ReadoutOf(Hidden)!, 1, 0, run.Labels, run.Classes).Ranked;
+        var ranking = DirectAttribution.Compute(run, Hidden, 1, 0)!.Ranked;
         var curve = Faithfulness.KeepTopK(run, Hidden, ranking, [0, 3, 6]);
         Assert.True(curve[0].Agreement < 0.9);
         Assert.Equal(1.0, curve[1].Agreement);
