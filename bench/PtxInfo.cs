@@ -33,7 +33,9 @@ public static class PtxInfo
         var kernels = PtxReport.Kernels().Where(k => names.Count == 0 || names.Any(n => k.Name.Contains(n, StringComparison.OrdinalIgnoreCase))).ToList();
         if (kernels.Count == 0)
             throw new ArgumentException($"ptx-info: no kernel name contains {string.Join(" or ", names)}");
-        Console.WriteLine($"PTX for {arch} (ISA 8.0) by ILGPU; registers as declared in the PTX (an upper bound, not ptxas's allocation)");
+        Console.WriteLine($"PTX compiled by ILGPU for {arch}, ISA 8.0 (ILGPU 1.5.3 writes `.target sm_80` for sm_90 as well: the driver JIT-compiles it for the device);");
+        Console.WriteLine("registers as declared in the PTX, where ILGPU numbers values without reuse: an upper bound, not ptxas's allocation.");
+        Console.WriteLine("Local bytes are stack arrays or spills ILGPU placed in local memory; .func counts helpers left un-inlined.");
         Console.WriteLine();
         Console.WriteLine("| kernel | dtype | registers declared | 32-bit regs | shared B | local B | .func | compile ms |");
         Console.WriteLine("|---|---|---|---:|---:|---:|---:|---:|");

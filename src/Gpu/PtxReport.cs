@@ -53,7 +53,10 @@ public static partial class PtxReport
         return first != typeof(Index1D) && first != typeof(Index2D) && first != typeof(Index3D);
     }
 
-    /// <summary>The PTX of <paramref name="kernel"/> for <paramref name="architecture"/> (sm_90 is the H100 and H200).</summary>
+    /// <summary>
+    /// The PTX of <paramref name="kernel"/> for <paramref name="architecture"/> (sm_90 is the H100 and H200; ILGPU 1.5.3
+    /// still writes `.target sm_80` for it, which the driver JIT-compiles for the device).
+    /// </summary>
     public static string Compile(MethodInfo kernel, CudaArchitecture architecture, CudaInstructionSet instructionSet)
     {
         using var backend = new PTXBackend(Gpu.Context, architecture, instructionSet, null!);
