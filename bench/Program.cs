@@ -37,6 +37,8 @@ if (args.Length > 0 && args[0] == "cnn-step")
 }
 try
 {
+    if (args.Length > 0 && args[0] == "ptx-info")
+        return Interp.Bench.PtxInfo.Run(args[1..]);
     if (args.Length > 0 && args[0] == "side-by-side")
         return Interp.Bench.SideBySide.SideBySideRunner.Run(args[1..]);
     if (args.Length > 0 && args[0] == "workload")

@@ -10,7 +10,8 @@ public struct GemmShape
 }
 
 /// <summary>
-/// Batched matmul as a tiled shared-memory GEMM: each group of 16×16 threads computes one 16×16 tile of C, stepping
+/// Batched matmul. Large float32 products run the register-tiled <see cref="SgemmKernel"/> (IlgpuBackend.Sgemm.cs);
+/// the rest (float64, small or thin shapes) this simple tiled shared-memory GEMM: each group of 16×16 threads computes one 16×16 tile of C, stepping
 /// through K one 16-wide slab at a time (A and B slabs staged in shared memory, one barrier each side). Operands are
 /// read through their row and column strides, so every transpose combination runs without a copy, and through a
 /// batch Layout, so strided and broadcast batch dims do too.
@@ -19,7 +20,25 @@ public sealed partial class IlgpuBackend
 {
     const int Tile = 16;
 
-    public Tensor MatMul(Tensor a, Tensor b)
+    /// <summary>The GEMM kernels; <see cref="ChooseGemm"/> picks one by dtype and shape.</summary>
+    internal enum GemmKernelKind { Simple16, Sgemm128 }
+
+    public Tensor MatMul(Tensor a, Tensor b) => MatMul(a, b, null);
+
+    /// <summary>
+    /// The one place the kernel is chosen: the 128×128 register-tiled kernel for float32 when both output dims reach
+    /// a block (smaller ones would idle most of its threads) and the 128-blocks are enough to spread over half the
+    /// multiprocessors (fewer leave the GPU idle, where the simple kernel's many small tiles fill it).
+    /// </summary>
+    internal static GemmKernelKind ChooseGemm(DType dtype, int m, int n, int batch, int multiprocessors)
+    {
+        if (dtype != DType.Float32 || m < SgemmBlock || n < SgemmBlock) return GemmKernelKind.Simple16;
+        long blocks = (long)((m + SgemmBlock - 1) / SgemmBlock) * ((n + SgemmBlock - 1) / SgemmBlock) * batch;
+        return blocks * 2 >= multiprocessors ? GemmKernelKind.Sgemm128 : GemmKernelKind.Simple16;
+    }
+
+    /// <summary>MatMul with the kernel forced (<paramref name="kernel"/> non-null; tests and benchmarks) or chosen by shape.</summary>
+    internal Tensor MatMul(Tensor a, Tensor b, GemmKernelKind? kernel)
     {
         if (a.Rank < 2 || b.Rank < 2)
             throw new ArgumentException($"matmul: both operands need rank >= 2 here, got {ShapeUtil.Format(a.shape)} and {ShapeUtil.Format(b.shape)}");
@@ -33,14 +52,19 @@ public sealed partial class IlgpuBackend
         int batch = ShapeUtil.Numel(batchShape);
         var o = New([.. batchShape, m, n], a.DType, zeroed: k == 0);
         if (o.Numel == 0 || k == 0) return o;
+        var kind = kernel ?? ChooseGemm(a.DType, m, n, batch, accelerator.NumMultiprocessors);
+        if (kind == GemmKernelKind.Sgemm128 && a.DType != DType.Float32)
+            throw new ArgumentException($"matmul: the register-tiled kernel is float32 only, got {a.DType.Name()}");
+        int tile = kind == GemmKernelKind.Sgemm128 ? SgemmBlock : Tile;
         var s = new GemmShape
         {
             M = m, N = n, K = k,
             RsA = a.strides[^2], CsA = a.strides[^1], RsB = b.strides[^2], CsB = b.strides[^1],
-            TilesM = (m + Tile - 1) / Tile, TilesN = (n + Tile - 1) / Tile,
+            TilesM = (m + tile - 1) / tile, TilesN = (n + tile - 1) / tile,
         };
         var la = Layout.Of(batchShape, ShapeUtil.BroadcastStrides("matmul", a.shape[..^2], a.strides[..^2], batchShape), a.Offset);
         var lb = Layout.Of(batchShape, ShapeUtil.BroadcastStrides("matmul", b.shape[..^2], b.strides[..^2], batchShape), b.Offset);
+        if (kind == GemmKernelKind.Sgemm128) { Sgemm(a, la, b, lb, o, s, batch); return o; }
         var config = new KernelConfig(new Index2D(s.TilesM * s.TilesN * batch, 1), new Index2D(Tile, Tile));
         if (a.DType == DType.Float32) Gemm<float, F32>(config, a, la, b, lb, o, s);
         else Gemm<double, F64>(config, a, la, b, lb, o, s);

@@ -1,14 +1,14 @@
 using ILGPU;
-using ILGPU.Algorithms;
-using ILGPU.Algorithms.ScanReduceOperations;
 using ILGPU.Runtime;
 
 namespace Interp.Gpu;
 
 /// <summary>
 /// Fused row kernels: softmax / log_softmax (+ backward), layer norm (+ backward), cross entropy (+ backward).
-/// One group of threads owns one row (contiguous after AsRows): each thread strides over the row, and the row's max
-/// and sums are combined across the group (all-reduce), kept in double. The math is in each kernel's comment.
+/// Rows (contiguous after AsRows) of up to 32 elements a lane get one warp each, several rows to a group; longer rows
+/// (a vocabulary's logits) get a whole group each (<see cref="RowLaunch"/>). The row's threads stride over it, and its
+/// max and sums are combined by warp shuffles (and, for a group, one shared-memory step across its warps), kept in
+/// double. The math is in each kernel's comment.
 /// </summary>
 public sealed partial class IlgpuBackend
 {
@@ -24,8 +24,66 @@ public sealed partial class IlgpuBackend
         return new KernelConfig(rowCount, g);
     }
 
-    static double GroupSum(double v) => GroupExtensions.AllReduce<double, AddDouble>(v);
-    static double GroupMax(double v) => GroupExtensions.AllReduce<double, MaxDouble>(v);
+    /// <summary>How a row kernel's rows are split: RowsPerGroup warps each own a row, or (1) the whole group owns one.</summary>
+    public struct RowSplit { public int RowsPerGroup, RowCount; }
+
+    /// <summary>
+    /// A warp per row when each lane gets at most 32 elements (groups of up to 8 warps on CUDA, 4 on the CPU
+    /// accelerator), else <see cref="RowConfig"/>'s group per row.
+    /// </summary>
+    (KernelConfig Config, RowSplit Split) RowLaunch(int rowCount, int len)
+    {
+        int warp = accelerator.WarpSize;
+        if (len > 32 * warp) return (RowConfig(rowCount, len), new RowSplit { RowsPerGroup = 1, RowCount = rowCount });
+        int cap = accelerator.AcceleratorType == AcceleratorType.CPU ? 16 : 256;
+        int warps = Math.Max(1, Math.Min(Math.Min(cap, accelerator.MaxNumThreadsPerGroup) / warp, rowCount));
+        return (new KernelConfig((rowCount + warps - 1) / warps, warps * warp), new RowSplit { RowsPerGroup = warps, RowCount = rowCount });
+    }
+
+    /// <summary>This thread's row, its first element and its step, and whether its whole group shares the row.</summary>
+    struct RowThread
+    {
+        public int Row, First, Step, WholeGroup;
+
+        public static RowThread Of(RowSplit s) => s.RowsPerGroup == 1
+            ? new RowThread { Row = Grid.IdxX, First = Group.IdxX, Step = Group.DimX, WholeGroup = 1 }
+            : new RowThread { Row = Grid.IdxX * s.RowsPerGroup + Warp.WarpIdx, First = Warp.LaneIdx, Step = Warp.WarpSize };
+
+        public readonly double Sum(double v) => WholeGroup != 0 ? GroupSum(v) : WarpSum(v);
+        public readonly double Max(double v) => WholeGroup != 0 ? GroupMax(v) : WarpMax(v);
+    }
+
+    /// <summary>Σ over the warp, in every lane (a butterfly: each lane adds the same pairs, so all get the same bits).</summary>
+    static double WarpSum(double v)
+    {
+        for (int d = Warp.WarpSize / 2; d > 0; d /= 2) v += Warp.ShuffleXor(v, d);
+        return v;
+    }
+
+    static double WarpMax(double v)
+    {
+        for (int d = Warp.WarpSize / 2; d > 0; d /= 2) { double o = Warp.ShuffleXor(v, d); v = o > v ? o : v; }
+        return v;
+    }
+
+    /// <summary>Σ over the group, in every thread: each warp's sum by shuffles, then the warps' sums through shared memory.</summary>
+    static double GroupSum(double v) => AcrossWarps(WarpSum(v), max: false);
+
+    static double GroupMax(double v) => AcrossWarps(WarpMax(v), max: true);
+
+    /// <summary>Combines one value per warp (the group's size is a multiple of the warp's) in warp order, so every thread gets the same.</summary>
+    static double AcrossWarps(double v, bool max)
+    {
+        int warps = Group.DimX / Warp.WarpSize;
+        if (warps <= 1) return v;
+        var partial = SharedMemory.Allocate<double>(32);
+        if (Warp.LaneIdx == 0) partial[Warp.WarpIdx] = v;
+        Group.Barrier();
+        double r = partial[0];
+        for (int w = 1; w < warps; w++) r = max ? (partial[w] > r ? partial[w] : r) : r + partial[w];
+        Group.Barrier();   // all have read before the next reduction writes
+        return r;
+    }
 
     /// <summary>Back from rows along <paramref name="dim"/> (dim moved innermost) to a contiguous tensor of <paramref name="shape"/>.</summary>
     Tensor FromRows(Tensor rows, int[] shape, int dim)
@@ -53,21 +111,24 @@ public sealed partial class IlgpuBackend
     void SoftmaxTyped<T, E>(Tensor x, Tensor y, int rowCount, int len, bool log) where T : unmanaged where E : struct, IElem<T>
     {
         var k = Kernel($"softmax/{typeof(T).Name}", a =>
-            a.LoadStreamKernel<ArrayView<T>, ArrayView<T>, int, int>(SoftmaxKernel<T, E>));
-        k(RowConfig(rowCount, len), Dense<T>(x), Dense<T>(y), len, log ? 1 : 0);
+            a.LoadStreamKernel<ArrayView<T>, ArrayView<T>, int, int, RowSplit>(SoftmaxKernel<T, E>));
+        var (config, split) = RowLaunch(rowCount, len);
+        k(config, Dense<T>(x), Dense<T>(y), len, log ? 1 : 0, split);
     }
 
     /// <summary>m = max x, s = Σ exp(x − m); softmax y = exp(x − m)/s, log_softmax y = (x − m) − log s (x − m first: exact near the max).</summary>
-    static void SoftmaxKernel<T, E>(ArrayView<T> x, ArrayView<T> y, int len, int log) where T : unmanaged where E : struct, IElem<T>
+    static void SoftmaxKernel<T, E>(ArrayView<T> x, ArrayView<T> y, int len, int log, RowSplit split) where T : unmanaged where E : struct, IElem<T>
     {
         E e = default;
-        int t0 = Group.IdxX, step = Group.DimX;
-        long s0 = (long)Grid.IdxX * len;
+        var rt = RowThread.Of(split);
+        if (rt.Row >= split.RowCount) return;   // a whole warp past the last row
+        int t0 = rt.First, step = rt.Step;
+        long s0 = (long)rt.Row * len;
         double m = double.NegativeInfinity, s = 0;
         for (int i = t0; i < len; i += step) { double v = e.Load(x[s0 + i]); m = v > m ? v : m; }
-        m = GroupMax(m);
+        m = rt.Max(m);
         for (int i = t0; i < len; i += step) s += Math.Exp(e.Load(x[s0 + i]) - m);
-        double logSum = Math.Log(GroupSum(s));
+        double logSum = Math.Log(rt.Sum(s));
         for (int i = t0; i < len; i += step)
         {
             double v = e.Load(x[s0 + i]) - m - logSum;
@@ -92,20 +153,23 @@ public sealed partial class IlgpuBackend
     void SoftmaxBackTyped<T, E>(Tensor y, Tensor g, Tensor gx, int rowCount, int len, bool log) where T : unmanaged where E : struct, IElem<T>
     {
         var k = Kernel($"softmax_backward/{typeof(T).Name}", a =>
-            a.LoadStreamKernel<ArrayView<T>, ArrayView<T>, ArrayView<T>, int, int>(SoftmaxBackKernel<T, E>));
-        k(RowConfig(rowCount, len), Dense<T>(y), Dense<T>(g), Dense<T>(gx), len, log ? 1 : 0);
+            a.LoadStreamKernel<ArrayView<T>, ArrayView<T>, ArrayView<T>, int, int, RowSplit>(SoftmaxBackKernel<T, E>));
+        var (config, split) = RowLaunch(rowCount, len);
+        k(config, Dense<T>(y), Dense<T>(g), Dense<T>(gx), len, log ? 1 : 0, split);
     }
 
     /// <summary>softmax: gx = y ⊙ (g − Σ g⊙y); log_softmax: gx = g − exp(y)·Σ g.</summary>
-    static void SoftmaxBackKernel<T, E>(ArrayView<T> y, ArrayView<T> g, ArrayView<T> gx, int len, int log)
+    static void SoftmaxBackKernel<T, E>(ArrayView<T> y, ArrayView<T> g, ArrayView<T> gx, int len, int log, RowSplit split)
         where T : unmanaged where E : struct, IElem<T>
     {
         E e = default;
-        int t0 = Group.IdxX, step = Group.DimX;
-        long s0 = (long)Grid.IdxX * len;
+        var rt = RowThread.Of(split);
+        if (rt.Row >= split.RowCount) return;
+        int t0 = rt.First, step = rt.Step;
+        long s0 = (long)rt.Row * len;
         double s = 0;
         for (int i = t0; i < len; i += step) s += log != 0 ? e.Load(g[s0 + i]) : e.Load(g[s0 + i]) * e.Load(y[s0 + i]);
-        s = GroupSum(s);
+        s = rt.Sum(s);
         for (int i = t0; i < len; i += step)
         {
             double yi = e.Load(y[s0 + i]), gi = e.Load(g[s0 + i]);
@@ -136,23 +200,26 @@ public sealed partial class IlgpuBackend
         where T : unmanaged where E : struct, IElem<T>
     {
         var k = Kernel($"layer_norm/{typeof(T).Name}", a =>
-            a.LoadStreamKernel<ArrayView<T>, ArrayView<T>, ArrayView<T>, int, ArrayView<T>, ArrayView<T>, ArrayView<T>, int, double>(LayerNormKernel<T, E>));
+            a.LoadStreamKernel<ArrayView<T>, ArrayView<T>, ArrayView<T>, int, ArrayView<T>, ArrayView<T>, ArrayView<T>, int, double, RowSplit>(LayerNormKernel<T, E>));
         int flags = (w is null ? 0 : 1) | (b is null ? 0 : 2);
-        k(RowConfig(rowCount, n), Dense<T>(x), DenseOr<T>(w, x), DenseOr<T>(b, x), flags, Dense<T>(y), Dense<T>(mean), Dense<T>(rstd), n, eps);
+        var (config, split) = RowLaunch(rowCount, n);
+        k(config, Dense<T>(x), DenseOr<T>(w, x), DenseOr<T>(b, x), flags, Dense<T>(y), Dense<T>(mean), Dense<T>(rstd), n, eps, split);
     }
 
     /// <summary>μ = Σx/n, σ² = Σ(x − μ)²/n, rstd = 1/√(σ² + eps), y = (x − μ)·rstd·w + b (flags: 1 weight, 2 bias).</summary>
     static void LayerNormKernel<T, E>(ArrayView<T> x, ArrayView<T> w, ArrayView<T> b, int flags,
-        ArrayView<T> y, ArrayView<T> mean, ArrayView<T> rstd, int n, double eps) where T : unmanaged where E : struct, IElem<T>
+        ArrayView<T> y, ArrayView<T> mean, ArrayView<T> rstd, int n, double eps, RowSplit split) where T : unmanaged where E : struct, IElem<T>
     {
         E e = default;
-        int r = Grid.IdxX, t0 = Group.IdxX, step = Group.DimX;
+        var rt = RowThread.Of(split);
+        if (rt.Row >= split.RowCount) return;
+        int r = rt.Row, t0 = rt.First, step = rt.Step;
         long s0 = (long)r * n;
         double mu = 0, ss = 0;
         for (int i = t0; i < n; i += step) mu += e.Load(x[s0 + i]);
-        mu = GroupSum(mu) / n;
+        mu = rt.Sum(mu) / n;
         for (int i = t0; i < n; i += step) { double d = e.Load(x[s0 + i]) - mu; ss += d * d; }
-        double rs = 1 / Math.Sqrt(GroupSum(ss) / n + eps);
+        double rs = 1 / Math.Sqrt(rt.Sum(ss) / n + eps);
         if (t0 == 0) { mean[r] = e.Store(mu); rstd[r] = e.Store(rs); }
         for (int i = t0; i < n; i += step)
         {
@@ -185,8 +252,9 @@ public sealed partial class IlgpuBackend
         if (rowCount > 0)
         {
             var k = Kernel($"layer_norm_backward/{typeof(T).Name}", a =>
-                a.LoadStreamKernel<ArrayView<T>, ArrayView<T>, ArrayView<T>, ArrayView<T>, ArrayView<T>, int, ArrayView<T>, int>(LayerNormBackKernel<T, E>));
-            k(RowConfig(rowCount, n), Dense<T>(g), Dense<T>(x), Dense<T>(mean), Dense<T>(rstd), DenseOr<T>(w, x), w is null ? 0 : 1, Dense<T>(dx), n);
+                a.LoadStreamKernel<ArrayView<T>, ArrayView<T>, ArrayView<T>, ArrayView<T>, ArrayView<T>, int, ArrayView<T>, int, RowSplit>(LayerNormBackKernel<T, E>));
+            var (config, split) = RowLaunch(rowCount, n);
+            k(config, Dense<T>(g), Dense<T>(x), Dense<T>(mean), Dense<T>(rstd), DenseOr<T>(w, x), w is null ? 0 : 1, Dense<T>(dx), n, split);
         }
         if (dw is null || db is null || n == 0) return;
         var ka = Kernel($"layer_norm_affine/{typeof(T).Name}", a =>
@@ -196,10 +264,12 @@ public sealed partial class IlgpuBackend
 
     /// <summary>x̂ = (x − μ)·rstd, ĝ = g⊙w: dx = rstd·(ĝ − mean(ĝ) − x̂·mean(ĝ⊙x̂)).</summary>
     static void LayerNormBackKernel<T, E>(ArrayView<T> g, ArrayView<T> x, ArrayView<T> mean, ArrayView<T> rstd,
-        ArrayView<T> w, int hasWeight, ArrayView<T> dx, int n) where T : unmanaged where E : struct, IElem<T>
+        ArrayView<T> w, int hasWeight, ArrayView<T> dx, int n, RowSplit split) where T : unmanaged where E : struct, IElem<T>
     {
         E e = default;
-        int r = Grid.IdxX, t0 = Group.IdxX, step = Group.DimX;
+        var rt = RowThread.Of(split);
+        if (rt.Row >= split.RowCount) return;
+        int r = rt.Row, t0 = rt.First, step = rt.Step;
         long s0 = (long)r * n;
         double mu = e.Load(mean[r]), rs = e.Load(rstd[r]), sg = 0, sgx = 0;
         for (int i = t0; i < n; i += step)
@@ -207,7 +277,7 @@ public sealed partial class IlgpuBackend
             double gh = e.Load(g[s0 + i]) * (hasWeight != 0 ? e.Load(w[i]) : 1);
             sg += gh; sgx += gh * (e.Load(x[s0 + i]) - mu) * rs;
         }
-        sg = GroupSum(sg) / n; sgx = GroupSum(sgx) / n;
+        sg = rt.Sum(sg) / n; sgx = rt.Sum(sgx) / n;
         for (int i = t0; i < n; i += step)
         {
             double gh = e.Load(g[s0 + i]) * (hasWeight != 0 ? e.Load(w[i]) : 1);
@@ -260,8 +330,9 @@ public sealed partial class IlgpuBackend
     void CrossEntropyTyped<T, E>(Tensor x, Tensor targets, Tensor? scale, Tensor o, int ignoreIndex, double eps) where T : unmanaged where E : struct, IElem<T>
     {
         var k = Kernel($"cross_entropy/{typeof(T).Name}", a =>
-            a.LoadStreamKernel<ArrayView<T>, ArrayView<int>, ArrayView<T>, int, ArrayView<T>, int, int, double>(CrossEntropyKernel<T, E>));
-        k(RowConfig(x.shape[0], x.shape[1]), Dense<T>(x), Dense<int>(targets), DenseOr<T>(scale, x), scale is null ? 0 : 1, Dense<T>(o), x.shape[1], ignoreIndex, eps);
+            a.LoadStreamKernel<ArrayView<T>, ArrayView<int>, ArrayView<T>, int, ArrayView<T>, int, int, double, RowSplit>(CrossEntropyKernel<T, E>));
+        var (config, split) = RowLaunch(x.shape[0], x.shape[1]);
+        k(config, Dense<T>(x), Dense<int>(targets), DenseOr<T>(scale, x), scale is null ? 0 : 1, Dense<T>(o), x.shape[1], ignoreIndex, eps, split);
     }
 
     /// <summary>
@@ -269,13 +340,15 @@ public sealed partial class IlgpuBackend
     /// gx = (exp(x − lse) − q)·scale[r] with q = (1−ε)·onehot(t) + ε/C. Ignored rows give 0.
     /// </summary>
     static void CrossEntropyKernel<T, E>(ArrayView<T> x, ArrayView<int> targets, ArrayView<T> scale, int hasScale,
-        ArrayView<T> o, int c, int ignoreIndex, double eps) where T : unmanaged where E : struct, IElem<T>
+        ArrayView<T> o, int c, int ignoreIndex, double eps, RowSplit split) where T : unmanaged where E : struct, IElem<T>
     {
         E e = default;
-        int r = Grid.IdxX, t0 = Group.IdxX, step = Group.DimX;
+        var rt = RowThread.Of(split);
+        if (rt.Row >= split.RowCount) return;
+        int r = rt.Row, t0 = rt.First, step = rt.Step;
         long s0 = (long)r * c;
         int t = targets[r];
-        if (t == ignoreIndex)   // the whole group takes this branch
+        if (t == ignoreIndex)   // all the row's threads take this branch
         {
             if (hasScale == 0) { if (t0 == 0) o[r] = e.Store(0); }
             else for (int j = t0; j < c; j += step) o[s0 + j] = e.Store(0);
@@ -283,9 +356,9 @@ public sealed partial class IlgpuBackend
         }
         double m = double.NegativeInfinity, sumX = 0, s = 0;
         for (int j = t0; j < c; j += step) { double v = e.Load(x[s0 + j]); m = v > m ? v : m; sumX += v; }
-        m = GroupMax(m); sumX = GroupSum(sumX);
+        m = rt.Max(m); sumX = rt.Sum(sumX);
         for (int j = t0; j < c; j += step) s += Math.Exp(e.Load(x[s0 + j]) - m);
-        double logSum = Math.Log(GroupSum(s));   // −log p_t = (m − x_t) + log s, m − x_t first
+        double logSum = Math.Log(rt.Sum(s));   // −log p_t = (m − x_t) + log s, m − x_t first
         if (hasScale == 0)
         {
             if (t0 == 0) o[r] = e.Store((1 - eps) * (m - e.Load(x[s0 + t]) + logSum) + eps * (m - sumX / c + logSum));

@@ -25,6 +25,9 @@ public class IlgpuBackendTests
     static Tensor Positive(DType dt, int seed, params int[] shape) =>
         Tensor.Uniform(shape, 0.5, 2, new Generator((ulong)seed), dt);
 
+    /// <summary>The device's warp size (rows up to 32 elements a lane get a warp each).</summary>
+    static int Warp(Device dev) => ((Interp.Gpu.IlgpuBackend)dev.Backend).Accelerator.WarpSize;
+
     static Tensor Ids(int high, int seed, params int[] shape) => Tensor.RandInt(0, high, shape, new Generator((ulong)seed));
 
     /// <summary>f on the CPU inputs and on copies of them on the device: the results must agree.</summary>
@@ -181,6 +184,20 @@ public class IlgpuBackendTests
                 Same(dev, t => [t[0].Backend.CrossEntropyRows(t[0], t[1], -100, 0.0), t[0].Backend.CrossEntropyRowsBackward(t[0], t[1], t[2], -100, 0.2)],
                     R(dt, 67, 2, 700), targets, Positive(dt, 68, 2));
             }
+        },
+        ["short_rows"] = dev =>   // a warp per row, several rows a group, the last group part empty; and both sides of the warp/group switch
+        {
+            foreach (var dt in Floats)
+                foreach (int len in new[] { 5, 32 * Warp(dev), 32 * Warp(dev) + 1 })
+                {
+                    Same(dev, t => [t[0].Backend.Softmax(t[0], 1, false), t[0].Backend.Softmax(t[0], 1, true)], R(dt, 69, 7, len));
+                    Same(dev, t => t[0].Backend.SoftmaxBackward(t[0].Backend.Softmax(t[0], 1, true), t[1], 1, true), R(dt, 70, 7, len), R(dt, 71, 7, len));
+                    Same(dev, t => { var (y, m, r) = t[0].Backend.LayerNorm(t[0], len, t[1], t[2], 1e-5); var (dx, dw, db) = y.Backend.LayerNormBackward(t[3], t[0], m, r, t[1], len, true); return [y, m, r, dx, dw!, db!]; },
+                        R(dt, 72, 7, len), R(dt, 73, len), R(dt, 74, len), R(dt, 75, 7, len));
+                    var targets = Tensor.FromArray(new[] { 0, len - 1, 2 % len, -100, 1 % len, 3 % len, len / 2 });
+                    Same(dev, t => [t[0].Backend.CrossEntropyRows(t[0], t[1], -100, 0.1), t[0].Backend.CrossEntropyRowsBackward(t[0], t[1], t[2], -100, 0.1)],
+                        R(dt, 76, 7, len), targets, Positive(dt, 77, 7));
+                }
         },
         ["matmul"] = dev =>
         {
