@@ -59,6 +59,6 @@ public sealed class CodeLmCaseTests : IDisposable
     {
         InterpCli.Fails(["case", "code-lm", "--python", "/no/such/python3", "--out", dir.File("a"), "--quiet"], 2, "/no/such/python3");
         InterpCli.Fails([.. Tiny, "--models", "attn-only-3l", "--out", dir.File("b")], 2, "unknown model 'attn-only-3l'");
-        InterpCli.Fails([.. Tiny, "--d-model", "30", "--out", dir.File("c")], 2, "--d-model must be a multiple of 4");
+        InterpCli.Fails(["case", "code-lm", "--corpus", Corpus, "--d-model", "30", "--out", dir.File("c"), "--quiet"], 2, "--d-model must be a multiple of 4");
     }
 }
