@@ -8,7 +8,7 @@ namespace Interp.Tests.Models.Training;
 
 /// <summary>
 /// The code language models at test size, on real code: lines of the repository's own Python files. The planted-repeat
-/// corpus repeats each file's block of lines once, so a model that learns induction predicts the second half from the first.
+/// corpus repeats random runs of real identifiers, so a model that learns induction predicts each second copy from the first.
 /// </summary>
 [Collection("Console")]
 public sealed class CodeLmTests : IDisposable
@@ -17,24 +17,34 @@ public sealed class CodeLmTests : IDisposable
 
     public void Dispose() => root.Dispose();
 
-    /// <summary>20 files, each 24 lines drawn at random from the fixture scripts, then the same 24 lines again.</summary>
+    /// <summary>
+    /// 20 files of 10 lines, each line 6 names drawn at random from 60 identifiers of the fixture scripts, then the same 6
+    /// again: the second copy is predictable only by copying from the first (as the repeated random tokens of the
+    /// induction toy), not from the statistics of code. The BPE's 1,000 tokens make most names one token.
+    /// </summary>
     static (CodeCorpus Corpus, BpeTokenizer Tokenizer, CodeTokens Tokens) PlantedRepeats(string dir)
     {
-        var lines = Directory.GetFiles(FixtureFiles.PathOf(""), "*.py").Order(StringComparer.Ordinal)
-            .SelectMany(File.ReadAllLines).Where(l => l.Trim().Length > 8).ToArray();
+        var names = Directory.GetFiles(FixtureFiles.PathOf(""), "*.py").Order(StringComparer.Ordinal)
+            .SelectMany(f => System.Text.RegularExpressions.Regex.Matches(File.ReadAllText(f), "[A-Za-z_][A-Za-z0-9_]{2,}").Select(m => m.Value))
+            .Distinct().Order(StringComparer.Ordinal).ToArray();
         var gen = new Generator(5);
+        names = Interp.Training.Trainer.Permutation(names.Length, gen).Take(60).Select(i => names[i]).ToArray();
         for (int f = 0; f < 20; f++)
         {
-            var block = Enumerable.Range(0, 24).Select(_ => lines[gen.NextInt(lines.Length)]).ToArray();
-            File.WriteAllLines(Path.Combine(dir, $"f{f:D2}.py"), [.. block, .. block]);
+            var lines = Enumerable.Range(0, 10).Select(_ =>
+            {
+                var words = Enumerable.Range(0, 6).Select(_ => names[gen.NextInt(names.Length)]).ToArray();
+                return string.Join(" ", words.Concat(words));
+            });
+            File.WriteAllLines(Path.Combine(dir, $"f{f:D2}.py"), lines);
         }
         var corpus = CodeCorpus.FromFolder(dir, seed: 1);
-        var bpe = BpeTrainer.Train(corpus.Train.Select(corpus.Read), vocabSize: 400);
+        var bpe = BpeTrainer.Train(corpus.Train.Select(corpus.Read), vocabSize: 1000);
         return (corpus, bpe, CodeTokens.Encode(corpus, bpe));
     }
 
-    static CodeLmOptions Small(string model, int vocab, int steps) => new(model, vocab, Steps: steps, Context: 96, DModel: 64, NHeads: 4, DHead: 16,
-        BatchSize: 16, LearningRate: 3e-3, EvalEvery: 100, EvalSequences: 16);
+    static CodeLmOptions Small(string model, int vocab, int steps) => new(model, vocab, Steps: steps, Context: 64, DModel: 32, NHeads: 2, DHead: 16,
+        BatchSize: 16, LearningRate: 3e-3, EvalEvery: steps, EvalSequences: 16);
 
     [Fact]
     public void TheIclScoreIsLateLossMinusEarlyLoss()
@@ -52,19 +62,20 @@ public sealed class CodeLmTests : IDisposable
         var (_, bpe, tokens) = PlantedRepeats(root.Path);
         double BestInduction(string model)
         {
-            var run = CodeLm.Train(Small(model, bpe.VocabSize, 400), tokens);
-            var scan = HeadScan.OnRepeatedRandomTokens(run.Model, 30, batch: 8, bos: bpe.EndOfText, seed: 3);
+            // the induction score on held-out text with planted repeats (TransformerLens's definition on natural tokens)
+            var run = CodeLm.Train(Small(model, bpe.VocabSize, 600), tokens);
+            var scan = HeadScan.Run(run.Model, tokens.HeldOutWindows(64, 16), firstQuery: 1);
             return scan.Ranked(HeadScoreKind.Induction)[0].Score;
         }
         double two = BestInduction("attn-only-2l"), one = BestInduction("1l-mlp");
-        Assert.True(two > 0.3 && two > 2 * one, $"best induction score: 2 layers {two:F3}, 1 layer {one:F3}");
+        Assert.True(two > 0.2 && two > one + 0.1, $"best induction score: 2 layers {two:F3}, 1 layer {one:F3}");
     }
 
     [Fact]
     public void AStoppedRunResumesBitForBit()
     {
         var (_, bpe, tokens) = PlantedRepeats(root.Path);
-        var o = Small("attn-only-2l", bpe.VocabSize, 12) with { EvalEvery = 5, DModel = 16, DHead = 4, Context = 32, BatchSize = 4 };
+        var o = Small("attn-only-2l", bpe.VocabSize, 12) with { EvalEvery = 5, DModel = 16, DHead = 8, Context = 32, BatchSize = 4 };
         var reference = CodeLm.Train(o, tokens);
         int seen = 0;
         string dir = Path.Combine(root.Path, "ckpt");
