@@ -24,9 +24,9 @@ public static class CommandLine
             new PatchCommand(), new AttribCommand(), new HeadsCommand(), new NormsCommand(), new LensCommand(),
             new SaeCommand(), new FeatvizCommand(), new UnspeakableCommand(),
             new NeuronsCommand(), new AblateCommand(), new PcaCommand(), new ReadoutCommand(), new FeaturesCommand(), new TransformCommand(), new RuleCommand(),
-            new Command("case", "The case studies, each writing an HTML report: norms, docstring, eis7-cnn, eis7-transformer.")
+            new Command("case", "The case studies, each writing an HTML report: norms, docstring, eis7-cnn, eis7-transformer, code-lm.")
             {
-                new CaseNormsCommand(), new DocstringCaseCommand(), new Eis7CnnCaseCommand(), new Eis7TransformerCaseCommand(),
+                new CaseNormsCommand(), new DocstringCaseCommand(), new Eis7CnnCaseCommand(), new Eis7TransformerCaseCommand(), new CodeLmCaseCommand(),
             },
         };
         root.HelpName = "interp";   // else the executable's name, which is the test host's in tests

@@ -20,13 +20,14 @@ public static class HeadPlots
     };
 
     /// <summary>The three scores side by side in one figure.</summary>
-    public static FigureRow ScoreFigures(HeadScan scan) =>
-        new("head scores on repeated random tokens", Enum.GetValues<HeadScoreKind>().Select(k => (IFigure)ScoreFigure(scan, k)).ToList());
+    public static FigureRow ScoreFigures(HeadScan scan, string title = "head scores on repeated random tokens") =>
+        new(title, Enum.GetValues<HeadScoreKind>().Select(k => (IFigure)ScoreFigure(scan, k)).ToList());
 
-    /// <summary>Every head's pattern on one sequence of the scan, the token ids on both axes.</summary>
-    public static AttentionView AttentionView(HeadScan scan, int sequence = 0, (int Layer, int Head) selected = default)
+    /// <summary>Every head's pattern on one sequence of the scan, the tokens (ids, or <paramref name="tokenText"/>'s text) on both axes.</summary>
+    public static AttentionView AttentionView(HeadScan scan, int sequence = 0, (int Layer, int Head) selected = default, Func<int, string>? tokenText = null)
     {
-        var tokens = scan.Tokens.Select(0, sequence).ToDoubleArray().Select(t => ((long)t).ToString()).ToArray();
+        tokenText ??= t => t.ToString();
+        var tokens = scan.Tokens.Select(0, sequence).ToIntArray().Select(tokenText).ToArray();
         return new AttentionView("attention pattern", tokens, scan.Patterns, sequence) { Selected = selected };
     }
 

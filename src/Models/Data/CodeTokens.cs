@@ -1,0 +1,67 @@
+using Interp.Tokenizer;
+
+namespace Interp.Data;
+
+/// <summary>
+/// A <see cref="CodeCorpus"/> as token ids: every file is encoded on its own and preceded by the end-of-text token,
+/// which marks where a document starts (as in GPT-2's training data). Training files are joined into one stream that
+/// batches cut random windows from; held-out files stay apart, so held-out windows can start at a file's beginning and a
+/// position in the window is a position in the file.
+/// </summary>
+public sealed class CodeTokens
+{
+    CodeTokens(int[] train, IReadOnlyList<int[]> heldOutFiles) => (Train, HeldOutFiles) = (train, heldOutFiles);
+
+    /// <summary>The training files' tokens, each file as [EOT] + its tokens, in list order.</summary>
+    public int[] Train { get; }
+
+    /// <summary>Each held-out file as [EOT] + its tokens.</summary>
+    public IReadOnlyList<int[]> HeldOutFiles { get; }
+
+    public long HeldOutTokens => HeldOutFiles.Sum(f => (long)f.Length);
+
+    public static CodeTokens Encode(CodeCorpus corpus, ITokenizer tokenizer)
+    {
+        ArgumentNullException.ThrowIfNull(corpus);
+        ArgumentNullException.ThrowIfNull(tokenizer);
+        int[] File(CorpusFile f) => [tokenizer.EndOfText, .. tokenizer.Encode(corpus.Read(f))];
+        var train = corpus.Train.AsParallel().AsOrdered().Select(File).ToList();
+        var heldOut = corpus.HeldOut.AsParallel().AsOrdered().Select(File).ToList();
+        return new CodeTokens(train.SelectMany(f => f).ToArray(), heldOut);
+    }
+
+    /// <summary><paramref name="batch"/> windows of <paramref name="length"/> consecutive training tokens at random starts, int32 [batch, length].</summary>
+    public Tensor TrainBatch(int batch, int length, Generator gen)
+    {
+        if (Train.Length < length)
+            throw new ArgumentException($"code tokens: windows of {length} tokens need a longer training stream than {Train.Length} tokens (add files or shorten the context)");
+        var data = new int[batch * length];
+        for (int b = 0; b < batch; b++)
+            Array.Copy(Train, gen.NextInt(Train.Length - length + 1), data, b * length, length);
+        return Tensor.FromArray(data, [batch, length]);
+    }
+
+    /// <summary>
+    /// Up to <paramref name="max"/> held-out windows of <paramref name="length"/> tokens, int32 [n, length]: first each
+    /// file's opening window (from its EOT), then each file's second window, and so on; only whole windows.
+    /// </summary>
+    public Tensor HeldOutWindows(int length, int max)
+    {
+        var windows = new List<int[]>();
+        for (int chunk = 0; windows.Count < max; chunk++)
+        {
+            bool any = false;
+            foreach (var f in HeldOutFiles)
+            {
+                if ((chunk + 1) * length > f.Length) continue;
+                any = true;
+                windows.Add(f.AsSpan(chunk * length, length).ToArray());
+                if (windows.Count == max) break;
+            }
+            if (!any) break;
+        }
+        if (windows.Count == 0)
+            throw new ArgumentException($"code tokens: no held-out file has {length} tokens (the longest has {HeldOutFiles.Max(f => f.Length)}); shorten the context or add files");
+        return Tensor.FromArray(windows.SelectMany(w => w).ToArray(), [windows.Count, length]);
+    }
+}
