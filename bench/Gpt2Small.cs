@@ -27,6 +27,8 @@ public static class Gpt2Small
         if (!File.Exists(path))
             throw new FileNotFoundException($"gpt2-small: no checkpoint at {path}; write one with `Interp.Bench gpt2-small --write`", path);
 
+        if (args.Contains("--parts")) { Parts(path, samples); return; }
+
         long t0 = Stopwatch.GetTimestamp();
         var model = Pretrained.LoadGpt2(path);
         double loadMs = Stopwatch.GetElapsedTime(t0).TotalMilliseconds;
@@ -47,6 +49,43 @@ public static class Gpt2Small
             ["cache_b8_ms"] = c8, ["cpu_ms"] = new[] { f1Cpu, f8Cpu, c8Cpu }, ["cache_mb"] = cacheBytes / 1e6, ["peak_mb"] = Proc("VmHWM") / 1e3,
         }));
     }
+
+    /// <summary>
+    /// `--parts`: where RunWithCache's time over the forward goes, at batch 8 x 128, in one process: the forward; with a
+    /// hook that does nothing at every hook point but the attention scores and pattern (the fused attention runs); at
+    /// every hook point (the attention op by op); the cache without the scores and pattern; the whole cache. Each line:
+    /// median wall ms, CPU ms and minor page faults per run. Then the load again, with its faults.
+    /// </summary>
+    static void Parts(string path, int samples)
+    {
+        long f0 = MinorFaults();
+        long t0 = Stopwatch.GetTimestamp();
+        var model = Pretrained.LoadGpt2(path);
+        Console.WriteLine($"load: {Stopwatch.GetElapsedTime(t0).TotalMilliseconds:F0} ms, {MinorFaults() - f0} minor faults, peak RSS {Proc("VmHWM") / 1e3:F0} MB");
+        var b8 = Tensor.RandInt(0, model.Config.DVocab, [8, 128], new Generator(5));
+        using var noGrad = GradMode.NoGrad();
+        static bool AttnCore(string n) => n.EndsWith("hook_attn_scores") || n.EndsWith("hook_pattern");
+        ForwardHook nothing = (_, _) => null;
+        var parts = new (string Name, Action Run)[]
+        {
+            ("forward", () => model.Forward(b8)),
+            ("no-op hooks, fused attention", () => model.RunWithHooks(b8, [(HookFilter.Where(n => !AttnCore(n)), nothing)])),
+            ("no-op hooks everywhere (attention op by op)", () => model.RunWithHooks(b8, [(HookFilter.Where(_ => true), nothing)])),
+            ("cache without scores/pattern", () => model.RunWithCache(b8, n => !AttnCore(n))),
+            ("cache, everything", () => model.RunWithCache(b8)),
+        };
+        for (int round = 0; round < 2; round++)
+            foreach (var (name, run) in parts)
+            {
+                long faults = MinorFaults();
+                var (wall, cpu) = Timing.Median(samples, run);
+                Console.WriteLine($"{name,-45} {wall,8:F0} ms wall {cpu,8:F0} ms CPU {(MinorFaults() - faults) / (samples + 1),8} faults/run");
+            }
+        Console.WriteLine($"peak RSS {Proc("VmHWM") / 1e3:F0} MB");
+    }
+
+    /// <summary>Minor page faults of this process so far (field 10 of /proc/self/stat).</summary>
+    static long MinorFaults() => long.Parse(File.ReadAllText("/proc/self/stat").Split(") ")[1].Split(' ')[7]);
 
     static void Write(string path)
     {
