@@ -10,7 +10,7 @@ namespace Interp.Bench;
 /// `Interp.Bench gpt2-small [--write] [--checkpoint PATH] [--samples S]`: pretrained-model inference as users run it
 /// (issue 24). With --write, writes a randomly initialised GPT-2 small in Hugging Face's layout (12 layers, d_model 768,
 /// 12 heads, vocabulary 50,257, n_ctx 1024; about 498 MB of float32 safetensors, plus config.json) and exits. Without,
-/// in a fresh process: loads it with Pretrained.LoadGpt2 (time, peak and current RSS), then times the forward at batch
+/// in a fresh process: loads it with Pretrained.LoadGpt2 (wall and CPU time, minor page faults, peak and current RSS), then times the forward at batch
 /// 1 x 128 and 8 x 128 and RunWithCache at 8 x 128 (no grad, medians), and prints one JSON line with the cache's bytes
 /// and the whole run's peak RSS. bench/peers/torch_gpt2.py is the PyTorch side on the same file.
 /// </summary>
@@ -29,9 +29,11 @@ public static class Gpt2Small
 
         if (args.Contains("--parts")) { Parts(path, samples); return; }
 
-        long t0 = Stopwatch.GetTimestamp();
+        long t0 = Stopwatch.GetTimestamp(), faults0 = MinorFaults();
+        double cpu0 = CpuClock.ProcessMs();
         var model = Pretrained.LoadGpt2(path);
-        double loadMs = Stopwatch.GetElapsedTime(t0).TotalMilliseconds;
+        double loadMs = Stopwatch.GetElapsedTime(t0).TotalMilliseconds, loadCpuMs = CpuClock.ProcessMs() - cpu0;
+        long loadFaults = MinorFaults() - faults0;
         long loadPeakKb = Proc("VmHWM"), loadRssKb = Proc("VmRSS");
 
         var gen = new Generator(5);
@@ -44,7 +46,7 @@ public static class Gpt2Small
         var (c8, c8Cpu) = Timing.Median(samples, () => cacheBytes = model.RunWithCache(b8).Cache.Bytes);
         Console.WriteLine(JsonSerializer.Serialize(new Dictionary<string, object>
         {
-            ["side"] = "interp", ["checkpoint_mb"] = new FileInfo(path).Length / 1e6, ["load_ms"] = loadMs,
+            ["side"] = "interp", ["checkpoint_mb"] = new FileInfo(path).Length / 1e6, ["load_ms"] = loadMs, ["load_cpu_ms"] = loadCpuMs, ["load_faults"] = loadFaults,
             ["load_peak_mb"] = loadPeakKb / 1e3, ["load_rss_mb"] = loadRssKb / 1e3, ["forward_b1_ms"] = f1, ["forward_b8_ms"] = f8,
             ["cache_b8_ms"] = c8, ["cpu_ms"] = new[] { f1Cpu, f8Cpu, c8Cpu }, ["cache_mb"] = cacheBytes / 1e6, ["peak_mb"] = Proc("VmHWM") / 1e3,
         }));
