@@ -10,7 +10,7 @@ namespace Interp.Bench;
 /// `Interp.Bench gpt2-small [--write] [--checkpoint PATH] [--samples S]`: pretrained-model inference as users run it
 /// (issue 24). With --write, writes a randomly initialised GPT-2 small in Hugging Face's layout (12 layers, d_model 768,
 /// 12 heads, vocabulary 50,257, n_ctx 1024; about 498 MB of float32 safetensors, plus config.json) and exits. Without,
-/// in a fresh process: loads it with Pretrained.LoadGpt2 (time, peak and current RSS), then times the forward at batch
+/// in a fresh process: loads it with Pretrained.LoadGpt2 (wall and CPU time, minor page faults, peak and current RSS), then times the forward at batch
 /// 1 x 128 and 8 x 128 and RunWithCache at 8 x 128 (no grad, medians), and prints one JSON line with the cache's bytes
 /// and the whole run's peak RSS. bench/peers/torch_gpt2.py is the PyTorch side on the same file.
 /// </summary>
@@ -27,9 +27,13 @@ public static class Gpt2Small
         if (!File.Exists(path))
             throw new FileNotFoundException($"gpt2-small: no checkpoint at {path}; write one with `Interp.Bench gpt2-small --write`", path);
 
-        long t0 = Stopwatch.GetTimestamp();
+        if (args.Contains("--parts")) { Parts(path, samples); return; }
+
+        long t0 = Stopwatch.GetTimestamp(), faults0 = MinorFaults();
+        double cpu0 = CpuClock.ProcessMs();
         var model = Pretrained.LoadGpt2(path);
-        double loadMs = Stopwatch.GetElapsedTime(t0).TotalMilliseconds;
+        double loadMs = Stopwatch.GetElapsedTime(t0).TotalMilliseconds, loadCpuMs = CpuClock.ProcessMs() - cpu0;
+        long loadFaults = MinorFaults() - faults0;
         long loadPeakKb = Proc("VmHWM"), loadRssKb = Proc("VmRSS");
 
         var gen = new Generator(5);
@@ -42,11 +46,48 @@ public static class Gpt2Small
         var (c8, c8Cpu) = Timing.Median(samples, () => cacheBytes = model.RunWithCache(b8).Cache.Bytes);
         Console.WriteLine(JsonSerializer.Serialize(new Dictionary<string, object>
         {
-            ["side"] = "interp", ["checkpoint_mb"] = new FileInfo(path).Length / 1e6, ["load_ms"] = loadMs,
+            ["side"] = "interp", ["checkpoint_mb"] = new FileInfo(path).Length / 1e6, ["load_ms"] = loadMs, ["load_cpu_ms"] = loadCpuMs, ["load_faults"] = loadFaults,
             ["load_peak_mb"] = loadPeakKb / 1e3, ["load_rss_mb"] = loadRssKb / 1e3, ["forward_b1_ms"] = f1, ["forward_b8_ms"] = f8,
             ["cache_b8_ms"] = c8, ["cpu_ms"] = new[] { f1Cpu, f8Cpu, c8Cpu }, ["cache_mb"] = cacheBytes / 1e6, ["peak_mb"] = Proc("VmHWM") / 1e3,
         }));
     }
+
+    /// <summary>
+    /// `--parts`: where RunWithCache's time over the forward goes, at batch 8 x 128, in one process: the forward; with a
+    /// hook that does nothing at every hook point but the attention scores and pattern (the fused attention runs); at
+    /// every hook point (the attention op by op); the cache without the scores and pattern; the whole cache. Each line:
+    /// median wall ms, CPU ms and minor page faults per run. Then the load again, with its faults.
+    /// </summary>
+    static void Parts(string path, int samples)
+    {
+        long f0 = MinorFaults();
+        long t0 = Stopwatch.GetTimestamp();
+        var model = Pretrained.LoadGpt2(path);
+        Console.WriteLine($"load: {Stopwatch.GetElapsedTime(t0).TotalMilliseconds:F0} ms, {MinorFaults() - f0} minor faults, peak RSS {Proc("VmHWM") / 1e3:F0} MB");
+        var b8 = Tensor.RandInt(0, model.Config.DVocab, [8, 128], new Generator(5));
+        using var noGrad = GradMode.NoGrad();
+        static bool AttnCore(string n) => n.EndsWith("hook_attn_scores") || n.EndsWith("hook_pattern");
+        ForwardHook nothing = (_, _) => null;
+        var parts = new (string Name, Action Run)[]
+        {
+            ("forward", () => model.Forward(b8)),
+            ("no-op hooks, fused attention", () => model.RunWithHooks(b8, [(HookFilter.Where(n => !AttnCore(n)), nothing)])),
+            ("no-op hooks everywhere (attention op by op)", () => model.RunWithHooks(b8, [(HookFilter.Where(_ => true), nothing)])),
+            ("cache without scores/pattern", () => model.RunWithCache(b8, n => !AttnCore(n))),
+            ("cache, everything", () => model.RunWithCache(b8)),
+        };
+        for (int round = 0; round < 2; round++)
+            foreach (var (name, run) in parts)
+            {
+                long faults = MinorFaults();
+                var (wall, cpu) = Timing.Median(samples, run);
+                Console.WriteLine($"{name,-45} {wall,8:F0} ms wall {cpu,8:F0} ms CPU {(MinorFaults() - faults) / (samples + 1),8} faults/run");
+            }
+        Console.WriteLine($"peak RSS {Proc("VmHWM") / 1e3:F0} MB");
+    }
+
+    /// <summary>Minor page faults of this process so far (field 10 of /proc/self/stat).</summary>
+    static long MinorFaults() => long.Parse(File.ReadAllText("/proc/self/stat").Split(") ")[1].Split(' ')[7]);
 
     static void Write(string path)
     {

@@ -4,7 +4,7 @@
 
 Reads the safetensors file the Interp side wrote (`Interp.Bench gpt2-small --write`) with a plain reader (no
 `safetensors` or `transformers` package: header JSON, then each tensor straight from the file), builds GPT-2 small
-in plain torch (LayerNorm, gelu_new, causal attention, unembedding tied to wte), and prints one JSON line: load time,
+in plain torch (LayerNorm, gelu_new, causal attention, unembedding tied to wte), and prints one JSON line: load time (wall, CPU, minor page faults),
 RSS after loading, the forward at batch 1 x 128 and 8 x 128 and a forward that keeps the same activations
 TransformerLens's run_with_cache keeps (no grad, medians), those activations' bytes and the run's peak RSS.
 """
@@ -12,6 +12,7 @@ import argparse
 import json
 import math
 import os
+import resource
 import struct
 import sys
 import time
@@ -95,9 +96,10 @@ def main():
     p.add_argument("--samples", type=int, default=5)
     a = p.parse_args()
     torch.set_num_threads(a.threads)
-    t0 = time.perf_counter()
+    t0, cpu0, faults0 = time.perf_counter(), time.process_time(), resource.getrusage(resource.RUSAGE_SELF).ru_minflt
     model = Gpt2(load_safetensors(a.checkpoint))
-    load_ms = (time.perf_counter() - t0) * 1e3
+    load_ms, load_cpu_ms = (time.perf_counter() - t0) * 1e3, (time.process_time() - cpu0) * 1e3
+    load_faults = resource.getrusage(resource.RUSAGE_SELF).ru_minflt - faults0
     load_peak, load_rss = proc_kb("VmHWM"), proc_kb("VmRSS")
     g = torch.Generator().manual_seed(5)
     b1, b8 = torch.randint(0, 50257, (1, 128), generator=g), torch.randint(0, 50257, (8, 128), generator=g)
@@ -113,7 +115,8 @@ def main():
         f8 = median_ms(a.samples, lambda: model.forward(b8))
         c8 = median_ms(a.samples, cache)
     print(json.dumps({"side": "torch", "threads": torch.get_num_threads(), "checkpoint_mb": os.path.getsize(a.checkpoint) / 1e6,
-                      "load_ms": load_ms, "load_peak_mb": load_peak / 1e3, "load_rss_mb": load_rss / 1e3, "forward_b1_ms": f1,
+                      "load_ms": load_ms, "load_cpu_ms": load_cpu_ms, "load_faults": load_faults,
+                      "load_peak_mb": load_peak / 1e3, "load_rss_mb": load_rss / 1e3, "forward_b1_ms": f1,
                       "forward_b8_ms": f8, "cache_b8_ms": c8, "cache_mb": kept[0] / 1e6, "peak_mb": proc_kb("VmHWM") / 1e3}))
 
 

@@ -13,7 +13,7 @@ namespace Interp;
 /// and <see cref="CollectEveryBytes"/> of large allocations have passed since the last one, the pool runs a blocking
 /// collection itself: over a heap of small objects (the arrays hold no references) it takes about a millisecond and
 /// hands back every dead step's arrays.
-/// Arrays are kept by exact element type and length, at most <see cref="CapacityBytes"/> in all.
+/// Arrays are kept by exact element type and length, at most <see cref="CapacityBytes"/> in all (<see cref="Shelves"/>).
 /// </summary>
 static class PinnedArrayPool
 {
@@ -27,9 +27,9 @@ static class PinnedArrayPool
     static long Megabytes(string variable, long fallback) =>
         long.TryParse(Environment.GetEnvironmentVariable(variable), out long mb) && mb >= 0 ? mb << 20 : fallback << 20;
 
-    static readonly Dictionary<(Type, int), Stack<Array>> free = new();
+    static readonly Shelves free = new(CapacityBytes);
     static readonly object gate = new();
-    static long pooledBytes, sinceCollect;
+    static long sinceCollect;
 
     internal static bool Worth(long bytes) => bytes >= MinBytes;
 
@@ -43,42 +43,80 @@ static class PinnedArrayPool
     {
         long bytes = (long)length * Unsafe.SizeOf<T>();
         long since = Interlocked.Add(ref sinceCollect, bytes);
-        if (TryPop(length, bytes, out T[]? array) || since < CollectEveryBytes) return array;
+        if (TryTake(length, out T[]? array) || since < CollectEveryBytes) return array;
         Interlocked.Exchange(ref sinceCollect, 0);
         GC.Collect();
         GC.WaitForPendingFinalizers();
-        TryPop(length, bytes, out array);
+        TryTake(length, out array);
         return array;
     }
 
-    static bool TryPop<T>(int length, long bytes, out T[]? array) where T : unmanaged
+    static bool TryTake<T>(int length, out T[]? array) where T : unmanaged
     {
-        lock (gate)
-        {
-            array = null;
-            if (!free.TryGetValue((typeof(T), length), out var stack) || stack.Count == 0) return false;
-            pooledBytes -= bytes;
-            array = (T[])stack.Pop();
-            return true;
-        }
+        lock (gate) array = (T[]?)free.Take(typeof(T), length);
+        return array is not null;
     }
 
     internal static void Return(Array array)
     {
-        long bytes = Buffer.ByteLength(array);
-        lock (gate)
-        {
-            if (pooledBytes + bytes > CapacityBytes) return;
-            var key = (array.GetType().GetElementType()!, array.Length);
-            if (!free.TryGetValue(key, out var stack)) free[key] = stack = new Stack<Array>();
-            stack.Push(array);
-            pooledBytes += bytes;
-        }
+        lock (gate) free.Put(array);
     }
 
     /// <summary>Drops every pooled array: the memory goes back to the GC.</summary>
     public static void Clear()
     {
-        lock (gate) { free.Clear(); pooledBytes = 0; }
+        lock (gate) free.Clear();
+    }
+}
+
+/// <summary>
+/// Free arrays by element type and length, at most a capacity of bytes in all. When a returned array does not fit, the
+/// arrays pooled longest ago make room for it: after a workload changes shape (a forward after a run that cached every
+/// activation, a model loaded after another) the pool fills with the sizes now in use rather than staying full of sizes
+/// nothing asks for, every new array then fresh memory. Not thread-safe (the pool locks around it).
+/// </summary>
+sealed class Shelves(long capacityBytes)
+{
+    readonly Dictionary<(Type, int), List<(long Order, Array Array)>> byKey = new();
+    long order;
+
+    public long Bytes { get; private set; }
+
+    /// <summary>The most recently returned free array of that element type and length, or null.</summary>
+    public Array? Take(Type elementType, int length)
+    {
+        if (!byKey.TryGetValue((elementType, length), out var list)) return null;
+        var array = list[^1].Array;
+        list.RemoveAt(list.Count - 1);
+        if (list.Count == 0) byKey.Remove((elementType, length));
+        Bytes -= Buffer.ByteLength(array);
+        return array;
+    }
+
+    public void Put(Array array)
+    {
+        long bytes = Buffer.ByteLength(array);
+        if (bytes > capacityBytes) return;
+        while (Bytes + bytes > capacityBytes) DropOldest();
+        var key = (array.GetType().GetElementType()!, array.Length);
+        if (!byKey.TryGetValue(key, out var list)) byKey[key] = list = [];
+        list.Add((order++, array));
+        Bytes += bytes;
+    }
+
+    /// <summary>Each list is oldest first, so the oldest array of all heads one of them.</summary>
+    void DropOldest()
+    {
+        var key = byKey.MinBy(e => e.Value[0].Order).Key;
+        var list = byKey[key];
+        Bytes -= Buffer.ByteLength(list[0].Array);
+        list.RemoveAt(0);
+        if (list.Count == 0) byKey.Remove(key);
+    }
+
+    public void Clear()
+    {
+        byKey.Clear();
+        Bytes = 0;
     }
 }

@@ -62,7 +62,10 @@ public sealed unsafe class CpuStorage : Storage
             if (zeroed) Array.Clear(reused);
             return reused;
         }
-        return zeroed ? GC.AllocateArray<T>((int)padded, pinned: true) : GC.AllocateUninitializedArray<T>((int)padded, pinned: true);
+        // fresh memory: advise huge pages before the first write faults it in (the GC leaves fresh pages untouched, zeroed or not)
+        var array = zeroed ? GC.AllocateArray<T>((int)padded, pinned: true) : GC.AllocateUninitializedArray<T>((int)padded, pinned: true);
+        HugePages.Advise(Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(array)), padded * Unsafe.SizeOf<T>());
+        return array;
     }
 
     /// <summary>The elements (valid while the storage is alive).</summary>

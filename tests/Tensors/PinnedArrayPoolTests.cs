@@ -49,3 +49,66 @@ public class PinnedArrayPoolTests
         }
     }
 }
+
+/// <summary>The pool's shelves: exact-size reuse, most recent first, and the oldest arrays make room when full.</summary>
+public class ShelvesTests
+{
+    [Fact]
+    public void TakeGivesTheMostRecentArrayOfExactlyThatTypeAndLength()
+    {
+        var shelves = new Shelves(1 << 20);
+        float[] older = new float[100], newer = new float[100];
+        shelves.Put(older);
+        shelves.Put(newer);
+        shelves.Put(new double[100]);
+        Assert.Null(shelves.Take(typeof(float), 99));
+        Assert.Same(newer, shelves.Take(typeof(float), 100));
+        Assert.Same(older, shelves.Take(typeof(float), 100));
+        Assert.Null(shelves.Take(typeof(float), 100));
+        Assert.Equal(800, shelves.Bytes);
+    }
+
+    [Fact]
+    public void WhenFullTheOldestArraysMakeRoom()
+    {
+        var shelves = new Shelves(1000);   // room for two of 400 bytes
+        int[] a = new int[100], b = new int[100];
+        float[] c = new float[100];
+        shelves.Put(a);
+        shelves.Put(c);
+        shelves.Put(b);   // a, the oldest, goes
+        Assert.Equal(800, shelves.Bytes);
+        Assert.Same(b, shelves.Take(typeof(int), 100));
+        Assert.Null(shelves.Take(typeof(int), 100));
+        Assert.Same(c, shelves.Take(typeof(float), 100));
+        shelves.Put(new byte[2000]);   // larger than the capacity: not kept, nothing dropped for it
+        Assert.Equal(0, shelves.Bytes);
+    }
+}
+
+/// <summary>A large storage's memory is advised for transparent huge pages (Linux).</summary>
+public class HugePagesTests
+{
+    [Fact]
+    public unsafe void LargeStorageMemoryIsMarkedForHugePages()
+    {
+        const string thp = "/sys/kernel/mm/transparent_hugepage/enabled";
+        if (!HugePages.Enabled || !File.Exists(thp) || File.ReadAllText(thp).Contains("[never]")) return;
+        var t = Tensor.Empty([3 << 20]);   // 12 MiB, fresh (no pooled array has this length)
+        long middle = (long)(nint)((CpuStorage)t.Storage).Pointer + (6L << 20);
+        // the mapping that holds the storage's middle carries the kernel's "hg" flag (VM_HUGEPAGE, set by MADV_HUGEPAGE)
+        string? flags = null;
+        bool inside = false;
+        foreach (var line in File.ReadLines("/proc/self/smaps"))
+        {
+            var range = line.Split(' ')[0].Split('-');
+            if (range.Length == 2 && long.TryParse(range[0], System.Globalization.NumberStyles.HexNumber, null, out long from)
+                && long.TryParse(range[1], System.Globalization.NumberStyles.HexNumber, null, out long to))
+                inside = from <= middle && middle < to;
+            else if (inside && line.StartsWith("VmFlags:")) { flags = line; break; }
+        }
+        GC.KeepAlive(t);
+        Assert.NotNull(flags);
+        Assert.Contains(" hg", flags);
+    }
+}

@@ -1,3 +1,5 @@
+using System.Collections.Concurrent;
+using System.Runtime.ExceptionServices;
 using System.Runtime.InteropServices;
 
 namespace Interp.IO;
@@ -153,6 +155,7 @@ public static class Gpt2Weights
         }
         tl["ln_final.w"] = At("ln_f.weight", d);
         tl["ln_final.b"] = At("ln_f.bias", d);
+        w.Finish();
         if (tieUnembed) return tl;
         tl["unembed.W_U"] = wte.T.Contiguous();
         tl["unembed.b_U"] = Tensor.Zeros([c.DVocab], wte.DType, wte.Device);
@@ -168,6 +171,8 @@ public static class Gpt2Weights
         public abstract Tensor Read(string name);
         /// <summary>c_attn.weight [d_model, 3·d_model] as W_Q, W_K, W_V, each [n_heads, d_model, d_head].</summary>
         public abstract Tensor[] ReadQkv(string name, Gpt2Config c);
+        /// <summary>Completes the reads: until then a tensor from <see cref="Read"/> may still be filling.</summary>
+        public virtual void Finish() { }
     }
 
     sealed class DictSource(IReadOnlyDictionary<string, Tensor> hf, bool copy) : Source
@@ -193,23 +198,54 @@ public static class Gpt2Weights
         }
     }
 
+    /// <summary>
+    /// Reads from a safetensors file. Each float tensor is allocated at once and filled in <see cref="Finish"/>, where the
+    /// reads run on all cores, largest first: the time of a load is copying from the page cache and the kernel clearing
+    /// fresh pages, both of which spread over cores (a checkpoint read on one thread leaves the others idle).
+    /// </summary>
     sealed class FileSource(SafeTensorsFile file, DType dtype) : Source
     {
         readonly Dictionary<string, string> fullNames = file.Names.ToDictionary(WithoutPrefix, n => n, StringComparer.Ordinal);
+        readonly List<(long Bytes, Action Fill)> fills = [];
 
         public override int[]? ShapeOf(string name) =>
             fullNames.TryGetValue(name, out var full) ? file[full].Shape.Select(s => s > int.MaxValue ? -1 : (int)s).ToArray() : null;
 
-        public override Tensor Read(string name) => TensorIO.Read(file, fullNames[name], dtype);
+        public override Tensor Read(string name)
+        {
+            var info = file[fullNames[name]];
+            if (info.DType is not ("F64" or "F32" or "F16" or "BF16")) return TensorIO.Read(file, info.Name, dtype);
+            var t = Tensor.Empty([.. info.Shape.Select(d => checked((int)d))], dtype);
+            fills.Add((info.ByteLength, () => TensorIO.ReadInto(file, info.Name, t)));
+            return t;
+        }
 
-        public override Tensor[] ReadQkv(string name, Gpt2Config c) =>
-            dtype == DType.Float64 ? Split<double>(fullNames[name], c) : Split<float>(fullNames[name], c);
+        public override Tensor[] ReadQkv(string name, Gpt2Config c)
+        {
+            Tensor[] parts = [.. Enumerable.Range(0, 3).Select(_ => Tensor.Empty([c.NHeads, c.DModel, c.DHead], dtype))];
+            fills.Add((file[fullNames[name]].ByteLength, dtype == DType.Float64 ? () => Split<double>(fullNames[name], c, parts) : () => Split<float>(fullNames[name], c, parts)));
+            return parts;
+        }
+
+        public override void Finish()
+        {
+            var largestFirst = fills.OrderByDescending(f => f.Bytes).Select(f => f.Fill).ToArray();
+            fills.Clear();
+            try
+            {
+                Parallel.ForEach(Partitioner.Create(largestFirst, EnumerablePartitionerOptions.NoBuffering),
+                    new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount }, fill => fill());
+            }
+            catch (AggregateException e)
+            {
+                ExceptionDispatchInfo.Throw(e.InnerExceptions[0]);   // the reader's own error (a truncated file, ...)
+            }
+        }
 
         /// <summary>Row m of c_attn holds, for each part p and head h, W_p[h, m, :] at columns p·d + h·d_head.</summary>
-        Tensor[] Split<T>(string name, Gpt2Config c) where T : unmanaged
+        void Split<T>(string name, Gpt2Config c, Tensor[] parts) where T : unmanaged
         {
             int d = c.DModel, dh = c.DHead;
-            Tensor[] parts = [.. Enumerable.Range(0, 3).Select(_ => Tensor.Empty([c.NHeads, d, dh], dtype))];
             var row = new T[3 * d];
             for (int m = 0; m < d; m++)
             {
@@ -222,7 +258,6 @@ public static class Gpt2Weights
                         row.AsSpan(p * d + h * dh, dh).CopyTo(part.Slice((h * d + m) * dh, dh));
                 }
             }
-            return parts;
         }
     }
 
