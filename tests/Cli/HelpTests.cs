@@ -31,10 +31,10 @@ public class HelpTests
             "neurons", "ablate", "pca", "readout", "features", "transform", "rule" })
             Assert.Contains($"  {verb} ", output);
         var (_, cases, _) = InterpCli.Run("case", "--help");
-        foreach (var c in new[] { "norms", "docstring", "eis7-cnn", "eis7-transformer" }) Assert.Contains($"  {c} ", cases);
+        foreach (var c in new[] { "norms", "docstring", "eis7-cnn", "eis7-transformer", "code-lm" }) Assert.Contains($"  {c} ", cases);
         var (_, train, _) = InterpCli.Run("train", "--help");
         foreach (var t in new[] { "mlp", "cnn", "induction", "modadd" }) Assert.Contains($"  {t} ", train);
-        Assert.Equal(26, VerbPaths.Count);
+        Assert.Equal(27, VerbPaths.Count);
     }
 
     [Theory, MemberData(nameof(VerbPaths))]
