@@ -37,13 +37,19 @@ public sealed record CodeLensRun(CodePrompts Prompts, LensScan Scan)
 /// identifier replaced by another identifier (the wrong answer). <see cref="Heads"/> [layer, head]: the normalised logit
 /// difference (answer − wrong) restored by patching each head's clean output (hook_z, all positions) into the corrupted run.
 /// </summary>
-public sealed record CodeCopyPatching(int Prompts, double CleanLogitDiff, double CorruptedLogitDiff, Tensor Heads, IReadOnlyList<string> Examples);
+/// <summary>
+/// Copy patching's result; <see cref="Heads"/> is null when the clean and corrupted logit differences are closer than
+/// <see cref="CodeLmCircuits.MinLogitDiffGap"/>: the normalised metric would divide by almost nothing.
+/// </summary>
+public sealed record CodeCopyPatching(int Prompts, double CleanLogitDiff, double CorruptedLogitDiff, Tensor? Heads, IReadOnlyList<string> Examples);
 
 public sealed record CodeLmCircuitRun(string Model, CodeCopyPatching? Copying, IReadOnlyList<CodeLensRun> Lens);
 
 public static partial class CodeLmCircuits
 {
     public const int PromptLength = 64;
+    /// <summary>Copy patching normalises by clean − corrupted; below this gap (in logits) it reports the two numbers instead.</summary>
+    public const double MinLogitDiffGap = 0.25;
 
     [GeneratedRegex(@"^ ?[A-Za-z_][A-Za-z0-9_]{2,}$")]
     private static partial Regex Identifier();
@@ -130,10 +136,11 @@ public static partial class CodeLmCircuits
         var (c, x) = (Stack(clean), Stack(corrupted));
         var (a, w) = (Tensor.FromArray(answers.ToArray()).To(model.Device), Tensor.FromArray(wrong.ToArray()).To(model.Device));
         var (cleanDiff, corruptDiff) = ActivationPatching.Baselines(model, c, x, PatchMetrics.LogitDiff(a, w));
-        if (!(Math.Abs(cleanDiff - corruptDiff) > 1e-6)) return null;   // the model does not tell the two apart: nothing to restore
+        var examples = clean.Take(4).Select((p, n) => tokenizer.Decode(p[^12..]) + "⟦" + text[answers[n]] + "⟧ (corrupted: " + text[wrong[n]] + ")").ToList();
+        if (!(Math.Abs(cleanDiff - corruptDiff) >= MinLogitDiffGap))   // the model barely tells the two apart: nothing to restore
+            return new CodeCopyPatching(clean.Count, cleanDiff, corruptDiff, null, examples);
         var metric = PatchMetrics.NormalizedLogitDiff(a, w, cleanDiff, corruptDiff);
         var heads = ActivationPatching.HeadsAllPositions(model, c, x, metric);
-        var examples = clean.Take(4).Select((p, n) => tokenizer.Decode(p[^12..]) + "⟦" + text[answers[n]] + "⟧ (corrupted: " + text[wrong[n]] + ")").ToList();
         return new CodeCopyPatching(clean.Count, cleanDiff, corruptDiff, heads.To(DType.Float64).To(Device.Cpu), examples);
     }
 }

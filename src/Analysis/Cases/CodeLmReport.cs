@@ -89,11 +89,18 @@ public static class CodeLmReport
             "normalised to 0 on the corrupted run and 1 on the clean one; each head's clean output (hook_z, all positions) is patched into the corrupted run.");
         foreach (var run in r.Circuits)
         {
-            if (run.Copying is not { } p) { report.Paragraph($"{run.Model}: too few such prompts, or the model scores clean and corrupted alike."); continue; }
-            var values = p.Heads.ToDoubleArray();
+            if (run.Copying is not { } p) { report.Paragraph($"{run.Model}: too few such prompts in the held-out files."); continue; }
+            if (p.Heads is not { } patched)
+            {
+                report.Paragraph($"{run.Model}, {p.Prompts} prompts: clean logit difference {F(p.CleanLogitDiff)}, corrupted {F(p.CorruptedLogitDiff)}. " +
+                    $"The model scores them within {CodeLmCircuits.MinLogitDiffGap} of each other, so it does not copy the identifier yet and no head is patched.");
+                report.Code(string.Join("\n", p.Examples));
+                continue;
+            }
+            var values = patched.ToDoubleArray();
             int best = Array.IndexOf(values, values.Max());
-            int nHeads = p.Heads.Size(1);
-            report.Figure(PatchPlots.HeadsFigure($"{run.Model}: patching each head", p.Heads, valueLabel: "normalised logit diff"),
+            int nHeads = patched.Size(1);
+            report.Figure(PatchPlots.HeadsFigure($"{run.Model}: patching each head", patched, valueLabel: "normalised logit diff"),
                 $"{run.Model}, {p.Prompts} prompts: clean logit difference {F(p.CleanLogitDiff)}, corrupted {F(p.CorruptedLogitDiff)}; L{best / nHeads}H{best % nHeads} restores most ({F(values.Max())})",
                 $"patch_copy_{run.Model}.svg");
             report.Code(string.Join("\n", p.Examples));
