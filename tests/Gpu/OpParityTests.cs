@@ -49,18 +49,7 @@ public class OpParityTests
     }
 
     /// <summary>The spec's own calls, their float inputs moved to the device in the dtype (the constants follow them).</summary>
-    static (GradReport, string) Sampled(OpSpec spec, GradOptions options)
-    {
-        for (int i = 0; i < options.Runs; i++)
-        {
-            int seed = (int)options.Seed * options.Runs + i;
-            var call = SampledCall.Draw(spec, seed);
-            var inputs = call.Inputs.Select(c => c with { DType = options.DTypes[0], Device = options.Devices[0] }).ToArray();
-            Failure? Check(TensorCase[] xs) => CaseChecks.DeviceParity(call.Op, xs, options);
-            if (Check(inputs) is not { } failure) continue;
-            var (shrunk, shrunkFailure, steps, tries) = CaseSearch.Shrink(Check, inputs, failure, call.Domains, options);
-            return (new GradReport(i + 1, TimeSpan.Zero, TimeSpan.Zero, inputs, shrunk, shrunkFailure, steps, tries, "device parity"), call.Describe());
-        }
-        return (new GradReport(options.Runs, TimeSpan.Zero, TimeSpan.Zero, null, null, null, 0, 0, "device parity"), spec.Name);
-    }
+    static (GradReport, string) Sampled(OpSpec spec, GradOptions options) =>
+        SpecProperty.RunSampled(spec, options, "device parity", call => xs => CaseChecks.DeviceParity(call.Op, xs, options),
+            c => c with { DType = options.DTypes[0], Device = options.Devices[0] }, firstSeed: (int)options.Seed * options.Runs);
 }

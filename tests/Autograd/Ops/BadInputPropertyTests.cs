@@ -44,16 +44,9 @@ public class BadInputPropertyTests
     /// <summary>The spec's own calls with every float input made int32 (views kept), shrunk as in SpecProperty.</summary>
     static void AssertSampled(OpSpec spec, ExpectedError expected, GradOptions options)
     {
-        for (int seed = 0; seed < options.Runs; seed++)
-        {
-            var call = SampledCall.Draw(spec, seed);
-            var inputs = call.Inputs.Select(c => c with { DType = DType.Int32 }).ToArray();
-            Failure? Check(TensorCase[] xs) => BadInputProperty.Refused(call.Op, xs, expected);
-            if (Check(inputs) is not { } failure) continue;
-            var (shrunk, shrunkFailure, steps, tries) = CaseSearch.Shrink(Check, inputs, failure, call.Domains, options);
-            var report = new GradReport(seed + 1, TimeSpan.Zero, TimeSpan.Zero, inputs, shrunk, shrunkFailure, steps, tries, "bad-input property");
-            throw new Xunit.Sdk.XunitException($"{spec.Name}: {report}where {call.Describe()}");
-        }
+        var (report, what) = SpecProperty.RunSampled(spec, options, "bad-input property",
+            call => xs => BadInputProperty.Refused(call.Op, xs, expected), c => c with { DType = DType.Int32 });
+        if (!report.Passed) throw new Xunit.Sdk.XunitException($"{spec.Name}: {report}where {what}");
     }
 
     static GradOptions Options(OpSpec spec) => SpecProperty.Options(spec) with { Runs = Cases, Seed = 7 };

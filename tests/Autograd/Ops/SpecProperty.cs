@@ -51,16 +51,27 @@ public static class SpecProperty
     static (GradReport, string) RunSampled(OpSpec spec)
     {
         var options = Options(spec);
+        return RunSampled(spec, options, "gradient property", call => xs => CaseChecks.All(call.Op, xs, options));
+    }
+
+    /// <summary>
+    /// The spec's own calls from seeds <paramref name="firstSeed"/> on, each float input recast (e.g. to a dtype and
+    /// device) and checked; the first failing call is shrunk with the library's shrinkers.
+    /// </summary>
+    public static (GradReport Report, string Op) RunSampled(OpSpec spec, GradOptions options, string property,
+        Func<SampledCall, Func<TensorCase[], Failure?>> checkOf, Func<TensorCase, TensorCase>? recast = null, int firstSeed = 0)
+    {
         var clock = Stopwatch.StartNew();
-        for (int seed = 0; seed < options.Runs; seed++)
+        for (int i = 0; i < options.Runs; i++)
         {
-            var call = SampledCall.Draw(spec, seed);
-            if (CaseChecks.All(call.Op, call.Inputs, options) is not { } failure) continue;
+            var call = SampledCall.Draw(spec, firstSeed + i);
+            var inputs = recast is null ? call.Inputs : call.Inputs.Select(recast).ToArray();
+            var check = checkOf(call);
+            if (check(inputs) is not { } failure) continue;
             var found = clock.Elapsed;
-            var (inputs, shrunkFailure, steps, tries) = GradProperty.Shrink(call.Op, call.Inputs, failure, call.Domains, options);
-            var report = new GradReport(seed + 1, found, clock.Elapsed - found, call.Inputs, inputs, shrunkFailure, steps, tries);
-            return (report, call.Describe());
+            var (shrunk, shrunkFailure, steps, tries) = CaseSearch.Shrink(check, inputs, failure, call.Domains, options);
+            return (new GradReport(i + 1, found, clock.Elapsed - found, inputs, shrunk, shrunkFailure, steps, tries, property), call.Describe());
         }
-        return (new GradReport(options.Runs, clock.Elapsed, TimeSpan.Zero, null, null, null, 0, 0), spec.Name);
+        return (new GradReport(options.Runs, clock.Elapsed, TimeSpan.Zero, null, null, null, 0, 0, property), spec.Name);
     }
 }
