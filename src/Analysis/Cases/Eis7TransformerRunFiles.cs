@@ -31,9 +31,10 @@ public static class Eis7TransformerRunFiles
         foreach (var f in new[] { weights, config, runFile })
             if (!File.Exists(f)) throw new FileNotFoundException($"eis7 transformer run: '{folder}' has no {Path.GetFileName(f)} (save a run with --save)", f);
         var cfg = JsonSerializer.Deserialize<TransformerConfig>(File.ReadAllText(config)) ?? throw new InvalidDataException($"'{config}' is empty");
-        var run = JsonSerializer.Deserialize<RunFile>(File.ReadAllText(runFile), JsonFile.Options) ?? throw new InvalidDataException($"'{runFile}' is empty");
+        string runJson = File.ReadAllText(runFile);
+        var run = JsonSerializer.Deserialize<RunFile>(runJson, JsonFile.Options) ?? throw new InvalidDataException($"'{runFile}' is empty");
         if (run.Options is null || run.Curve is null) throw new InvalidDataException($"eis7 transformer run: '{runFile}' lacks its options or curve");
-        run = run with { Options = OlderRunDefaults(run.Options, File.ReadAllText(runFile)) };
+        run = run with { Options = OlderRunDefaults(run.Options, runJson) };
         if (cfg.DVocab != p + 1) throw new InvalidDataException($"eis7 transformer run: the model in '{folder}' has vocabulary {cfg.DVocab}, the labels need {p + 1}");
         var model = new HookedTransformer(cfg);
         model.LoadSafeTensors(weights);

@@ -132,7 +132,7 @@ public sealed class LinePlot(string title = "", string xLabel = "", string yLabe
 
     static string F(double v) => v.ToString("0.##", CultureInfo.InvariantCulture);
 
-    /// <summary>A value as the hover shows it: round trip, but without float noise beyond 6 significant digits.</summary>
+    /// <summary>A value as the hover shows it: six significant digits (float noise such as 0.30000000000000004 cut).</summary>
     static string Exact(double v) => v.ToString("G6", CultureInfo.InvariantCulture);
 
     static string Esc(string s) => WebUtility.HtmlEncode(s);
