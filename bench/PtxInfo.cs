@@ -8,7 +8,7 @@ namespace Interp.Bench;
 /// `Interp.Bench ptx-info [--arch sm_80|sm_90] [--dump DIR] [name ...]`: compiles the ILGPU backend's kernels (all, or those whose
 /// name contains one of the names) to PTX for the architecture (default sm_90, the H100/H200) without a device, and
 /// prints per kernel and element type the registers the PTX declares by type, their 32-bit total (64-bit ones count
-/// twice, predicates not at all), shared and local memory bytes and the functions left un-inlined, so spills and
+/// twice, predicates not at all), shared and local memory bytes the functions left un-inlined and the 128-bit loads, so spills and
 /// occupancy can be judged before a GPU is lent; --dump writes each kernel's PTX to DIR. Declared registers are an upper bound: ptxas allocates the real ones.
 /// </summary>
 public static class PtxInfo
@@ -35,10 +35,11 @@ public static class PtxInfo
             throw new ArgumentException($"ptx-info: no kernel name contains {string.Join(" or ", names)}");
         Console.WriteLine($"PTX compiled by ILGPU for {arch}, ISA 8.0 (ILGPU 1.5.3 writes `.target sm_80` for sm_90 as well: the driver JIT-compiles it for the device);");
         Console.WriteLine("registers as declared in the PTX, where ILGPU numbers values without reuse: an upper bound, not ptxas's allocation.");
-        Console.WriteLine("Local bytes are stack arrays or spills ILGPU placed in local memory; .func counts helpers left un-inlined.");
+        Console.WriteLine("Local bytes are stack arrays or spills ILGPU placed in local memory; .func counts helpers left un-inlined;");
+        Console.WriteLine("v4 ld: 128-bit loads from global memory (ILGPU writes them as generic ld.v4) / from shared memory (ld.shared.v4).");
         Console.WriteLine();
-        Console.WriteLine("| kernel | dtype | registers declared | 32-bit regs | shared B | local B | .func | compile ms |");
-        Console.WriteLine("|---|---|---|---:|---:|---:|---:|---:|");
+        Console.WriteLine("| kernel | dtype | registers declared | 32-bit regs | shared B | local B | .func | v4 ld global/shared | compile ms |");
+        Console.WriteLine("|---|---|---|---:|---:|---:|---:|---:|---:|");
         foreach (var k in kernels)
         {
             Console.Error.Write($"\r{k.Name} {k.ElementType}...".PadRight(60));
@@ -52,7 +53,7 @@ public static class PtxInfo
                 File.WriteAllText(Path.Combine(dump, $"{k.Name}.{k.ElementType}.ptx"), ptx);
             }
             string regs = string.Join(" ", u.Registers.Select(r => $"{r.Key}:{r.Value}"));
-            Console.WriteLine($"| {k.Name} | {k.ElementType} | {regs} | {u.Registers32} | {u.SharedBytes} | {u.LocalBytes} | {u.Functions} | {ms:F0} |");
+            Console.WriteLine($"| {k.Name} | {k.ElementType} | {regs} | {u.Registers32} | {u.SharedBytes} | {u.LocalBytes} | {u.Functions} | {u.VectorLoads}/{u.SharedVectorLoads} | {ms:F0} |");
         }
         Console.Error.WriteLine();
         return 0;

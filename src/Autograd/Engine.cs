@@ -61,7 +61,15 @@ public static class Engine
 
     /// <summary>t.Grad += g (a detached copy unless the backward pass is itself recorded).</summary>
     static void Accumulate(Tensor t, Tensor g, bool createGraph) =>
-        t.Grad = t.Grad is null ? (createGraph ? g : g.Detach().Contiguous().Clone()) : t.Grad + g;
+        t.Grad = t.Grad is null ? (createGraph ? g : DetachedCopy(t, g)) : t.Grad + g;
+
+    /// <summary>A copy of g, into the leaf's <see cref="Tensor.GradHome"/> when it has one (the same one copy kernel).</summary>
+    static Tensor DetachedCopy(Tensor t, Tensor g)
+    {
+        if (t.GradHome is not { } home || home.Device != g.Device || home.DType != g.DType) return g.Detach().Contiguous().Clone();
+        home.Backend.Copy(g.Detach(), home);
+        return home;
+    }
 
     static Tensor RunHooks(List<Func<Tensor, Tensor?>>? hooks, string? name, Tensor g)
     {

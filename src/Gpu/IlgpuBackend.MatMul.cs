@@ -7,6 +7,7 @@ namespace Interp.Gpu;
 public struct GemmShape
 {
     public int M, N, K, RsA, CsA, RsB, CsB, TilesM, TilesN;
+    public int ModeA, ModeB;   // the register-tiled kernel's SlabMode per operand
 }
 
 /// <summary>

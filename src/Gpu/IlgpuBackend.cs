@@ -42,7 +42,7 @@ public sealed partial class IlgpuBackend : IBackend
     }
 
     /// <summary>
-    /// The launcher, wrapped so that launches never overlap and their operands outlive them.
+    /// The launcher, wrapped so that launches never overlap and their operands outlive them, and counted.
     /// A kernel's operands may be tensors that nothing references once their views are taken: their storages could be
     /// finalized mid-launch and their buffers rented by another thread, which would write into memory the kernel still
     /// reads (ILGPU's CPU accelerator runs the kernel on the launching thread; tests in parallel saw garbage that way).
@@ -55,6 +55,7 @@ public sealed partial class IlgpuBackend : IBackend
         var args = typeof(TKernel).GetMethod("Invoke")!.GetParameters().Select(p => Expression.Parameter(p.ParameterType)).ToArray();
         var gate = Expression.Constant(launchGate);
         var body = Expression.Block(
+            Expression.Call(Expression.Constant(this), typeof(IlgpuBackend).GetMethod(nameof(CountLaunch), BindingFlags.NonPublic | BindingFlags.Instance)!),
             Expression.Call(typeof(Monitor).GetMethod(nameof(Monitor.Enter), [typeof(object)])!, gate),
             Expression.TryFinally(
                 Expression.Invoke(Expression.Constant(launch), args),
@@ -79,8 +80,21 @@ public sealed partial class IlgpuBackend : IBackend
         boundHere = this;
     }
 
-    long hostToDevice, deviceToHost, synchronizations;
+    long hostToDevice, deviceToHost, synchronizations, launches;
     [ThreadStatic] static DeviceTraffic threadTraffic;
+    [ThreadStatic] static long threadLaunches;
+
+    /// <summary>Kernel launches on this device since it was made (each costs a few microseconds on a GPU, however small).</summary>
+    public long Launches => Interlocked.Read(ref launches);
+
+    /// <summary>Kernel launches by the calling thread on every ILGPU device: what one training loop launched, whatever other threads do.</summary>
+    public static long LaunchesOnThisThread => threadLaunches;
+
+    void CountLaunch()
+    {
+        Interlocked.Increment(ref launches);
+        threadLaunches++;
+    }
 
     /// <summary>
     /// This device's host traffic since it was made: copies from and to the host, and waits for the device (each copy

@@ -19,8 +19,12 @@ public static partial class PtxReport
     /// <summary>One kernel for one element type.</summary>
     public sealed record Kernel(string Name, string ElementType, MethodInfo Method);
 
-    /// <summary>What one kernel's PTX declares.</summary>
-    public sealed record Usage(IReadOnlyDictionary<string, int> Registers, int Registers32, long SharedBytes, long LocalBytes, int Functions);
+    /// <summary>
+    /// What one kernel's PTX declares, and its 128-bit loads: from global memory (ILGPU writes them as generic
+    /// `ld.v4`, or `ld.global.v4`) and from shared memory (`ld.shared.v4`).
+    /// </summary>
+    public sealed record Usage(IReadOnlyDictionary<string, int> Registers, int Registers32, long SharedBytes, long LocalBytes, int Functions,
+        int VectorLoads = 0, int SharedVectorLoads = 0);
 
     /// <summary>
     /// Every kernel of <see cref="IlgpuBackend"/> (static void methods named *Kernel), instantiated for each element type
@@ -69,10 +73,13 @@ public static partial class PtxReport
     [GeneratedRegex(@"\.reg\s+\.(\w+)\s+%\w+<(\d+)>;")] private static partial Regex RegDecl();
     [GeneratedRegex(@"\.(shared|local)\s+(?:\.align\s+\d+\s+)?\.(\w+)\s+[\w$]+\[(\d+)\]")] private static partial Regex ArrayDecl();
     [GeneratedRegex(@"^\s*\.func\b", RegexOptions.Multiline)] private static partial Regex FuncDecl();
+    [GeneratedRegex(@"\bld\.(?:global\.)?v4\.")] private static partial Regex VectorLoad();
+    [GeneratedRegex(@"\bld\.shared\.v4\.")] private static partial Regex SharedVectorLoad();
 
     /// <summary>
     /// Sums the declarations of the whole PTX module: `.reg .T %x&lt;n&gt;` (n registers of type T; 64-bit ones count
-    /// twice in <see cref="Usage.Registers32"/>, predicates not at all), `.shared`/`.local` arrays in bytes, and `.func`s.
+    /// twice in <see cref="Usage.Registers32"/>, predicates not at all), `.shared`/`.local` arrays in bytes, `.func`s,
+    /// and the 128-bit loads.
     /// </summary>
     public static Usage Parse(string ptx)
     {
@@ -91,7 +98,7 @@ public static partial class PtxReport
             long bytes = long.Parse(m.Groups[3].Value) * ElementBytes(m.Groups[2].Value);
             if (m.Groups[1].Value == "shared") shared += bytes; else local += bytes;
         }
-        return new(regs, regs32, shared, local, FuncDecl().Matches(ptx).Count);
+        return new(regs, regs32, shared, local, FuncDecl().Matches(ptx).Count, VectorLoad().Matches(ptx).Count, SharedVectorLoad().Matches(ptx).Count);
     }
 
     static int ElementBytes(string type) => type switch

@@ -91,7 +91,7 @@ public sealed partial class Tensor
     {
         if (device == Device) return;
         if (!IsLeaf) throw new InvalidOperationException($"MoveDataTo: only leaf tensors can move in place; this one was made by {GradFn!.Op}");
-        if (!IsContiguous || Offset != 0) throw new InvalidOperationException($"MoveDataTo: the tensor [{string.Join(", ", shape)}] is a non-contiguous view; move its base instead");
+        if (!IsContiguous) throw new InvalidOperationException($"MoveDataTo: the tensor [{string.Join(", ", shape)}] is a non-contiguous view; move its base instead");
         var moved = CopyToDevice(device);
         Storage = moved.Storage;
         Offset = moved.Offset;

@@ -74,6 +74,13 @@ public sealed partial class Tensor
     /// <summary>The accumulated gradient of a leaf (or of a non-leaf after RetainGrad()).</summary>
     public Tensor? Grad { get; set; }
 
+    /// <summary>
+    /// Where backward writes a leaf's gradient when <see cref="Grad"/> is null (instead of a fresh tensor): an
+    /// optimizer's flat gradient buffer on an accelerator, so its update is one launch. After ZeroGrad the next backward
+    /// overwrites it: a gradient kept from an earlier step must be cloned.
+    /// </summary>
+    internal Tensor? GradHome { get; set; }
+
     /// <summary>The op that produced this tensor, or null for leaves.</summary>
     public Node? GradFn { get; internal set; }
 

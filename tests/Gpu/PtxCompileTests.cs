@@ -32,6 +32,8 @@ public class PtxCompileTests
     /// <summary>
     /// The register-tiled SGEMM keeps its 8×8 block and fragments in registers: no local (stack) memory, every helper
     /// inlined, at least 64 + 16 float registers declared, and its two double-buffered 8×132 slabs in shared memory.
+    /// Its loads are 128-bit where they can be: the two float4 slab loads from global memory, and 2 + 2 float4 fragment
+    /// loads from shared memory for each of the 8 unrolled k's of a slab.
     /// </summary>
     [Fact]
     public void Sgemm_keeps_its_block_in_registers()
@@ -41,6 +43,8 @@ public class PtxCompileTests
         Assert.Equal(0, usage.Functions);
         Assert.True(usage.Registers.GetValueOrDefault("f32") >= 64 + 16, $"f32 registers: {usage.Registers.GetValueOrDefault("f32")}");
         Assert.Equal(2 * 2 * IlgpuBackend.SgemmSlab * IlgpuBackend.SgemmLd * sizeof(float), usage.SharedBytes);
+        Assert.True(usage.VectorLoads >= 2, $"128-bit global loads: {usage.VectorLoads}");
+        Assert.True(usage.SharedVectorLoads >= 4 * IlgpuBackend.SgemmSlab, $"128-bit shared loads: {usage.SharedVectorLoads}");
     }
 
     [Fact]
@@ -57,6 +61,10 @@ public class PtxCompileTests
                 .local .align 8 .b8 depot[16];
             }
             .func helper() { .reg .f32 %f<2>; }
+            ld.v4.f32 {%f1, %f2, %f3, %f4}, [%rd1];
+            ld.global.v4.f32 {%f1, %f2, %f3, %f4}, [%rd1];
+            ld.shared.v4.f32 {%f1, %f2, %f3, %f4}, [%rd2];
+            ld.shared.f32 %f5, [%rd2];
             """;
         var u = PtxReport.Parse(ptx);
         Assert.Equal(22, u.Registers["f32"]);
@@ -65,5 +73,7 @@ public class PtxCompileTests
         Assert.Equal(1024, u.SharedBytes);
         Assert.Equal(16, u.LocalBytes);
         Assert.Equal(1, u.Functions);
+        Assert.Equal(2, u.VectorLoads);
+        Assert.Equal(1, u.SharedVectorLoads);
     }
 }

@@ -35,7 +35,32 @@ public class SgemmTests
         ["broadcast and strided batch"] = dev => Same(dev, (a, b) => (a.Expand(2, 3, 129, 5), b.Permute(1, 0, 2, 3)),
             R(17, 1, 3, 129, 5), R(18, 3, 2, 5, 6)),
         ["sliced rows (offset, row stride)"] = dev => Same(dev, (a, b) => (a.Narrow(1, 3, 17), b.Narrow(0, 3, 17)), R(19, 130, 24), R(20, 24, 9)),
+        // float4 loads: A along k and B along n (the usual layout), then both transposed, then a batch of each
+        ["float4 loads, plain 132x136x20"] = dev => Same(dev, (a, b) => (a, b), R(21, 132, 20), R(22, 20, 136)),
+        ["float4 loads, both transposed"] = dev => Same(dev, (a, b) => (a.MT, b.MT), R(23, 12, 132), R(24, 256, 12)),
+        ["float4 loads, batched"] = dev => Same(dev, (a, b) => (a, b.Expand(3, 8, 132)), R(25, 3, 129, 8), R(26, 1, 8, 132)),
+        ["offsets not on 4 floats fall back to scalar"] = dev => Same(dev, (a, b) => (a.Narrow(1, 1, 16), b.Narrow(1, 2, 132)),
+            R(27, 130, 24), R(28, 16, 140)),
     };
+
+    /// <summary>
+    /// Which of the cases above load float4s: each mode is reached by some case, and a float4 is never chosen where one
+    /// could straddle a row end or an unaligned address (odd offset, stride or length).
+    /// </summary>
+    [Fact]
+    public void Float4_loads_are_chosen_only_where_aligned()
+    {
+        var flat = Layout.Of([], [], 0);
+        Assert.Equal(IlgpuBackend.SlabMode.VectorK, IlgpuBackend.ChooseSlabMode(so: 20, sk: 1, outer: 132, k: 20, flat));
+        Assert.Equal(IlgpuBackend.SlabMode.VectorOuter, IlgpuBackend.ChooseSlabMode(so: 1, sk: 136, outer: 136, k: 20, flat));
+        Assert.Equal(IlgpuBackend.SlabMode.ScalarK, IlgpuBackend.ChooseSlabMode(so: 20, sk: 1, outer: 130, k: 17, flat));      // k % 4
+        Assert.Equal(IlgpuBackend.SlabMode.ScalarK, IlgpuBackend.ChooseSlabMode(so: 18, sk: 1, outer: 130, k: 16, flat));      // row stride
+        Assert.Equal(IlgpuBackend.SlabMode.ScalarOuter, IlgpuBackend.ChooseSlabMode(so: 1, sk: 129, outer: 129, k: 20, flat)); // n % 4
+        Assert.Equal(IlgpuBackend.SlabMode.ScalarOuter, IlgpuBackend.ChooseSlabMode(so: 12, sk: 3, outer: 132, k: 12, flat));  // neither dim contiguous
+        Assert.Equal(IlgpuBackend.SlabMode.ScalarK, IlgpuBackend.ChooseSlabMode(so: 24, sk: 1, outer: 130, k: 16, Layout.Of([], [], 1)));     // offset
+        Assert.Equal(IlgpuBackend.SlabMode.ScalarK, IlgpuBackend.ChooseSlabMode(so: 24, sk: 1, outer: 130, k: 16, Layout.Of([3], [6], 0)));  // batch stride
+        Assert.Equal(IlgpuBackend.SlabMode.VectorK, IlgpuBackend.ChooseSlabMode(so: 24, sk: 1, outer: 130, k: 16, Layout.Of([3], [3120], 8)));
+    }
 
     /// <summary>The product of <paramref name="views"/> of the inputs: on the device with the tiled kernel forced, and on the CPU in float64.</summary>
     static void Same(Device dev, Func<Tensor, Tensor, (Tensor, Tensor)> views, Tensor a, Tensor b)

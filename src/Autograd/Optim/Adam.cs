@@ -29,6 +29,18 @@ public class Adam : Optimizer
         int step = NextStep(state);
         param.Backend.AdamUpdate(param, grad, m, v, LearningRate, Betas.Beta1, Betas.Beta2, Eps, WeightDecay, decoupled, step);
     }
+
+    /// <summary>One update over the flat buffers when every parameter is at the same step (one skipped a step: per parameter).</summary>
+    internal override bool UpdateAll(FlatParameters flat)
+    {
+        int step = PeekStep(State[0]);
+        if (State.Any(s => PeekStep(s) != step)) return false;
+        var m = flat.FlatState("exp_avg", State);
+        var v = flat.FlatState("exp_avg_sq", State);
+        foreach (var s in State) NextStep(s);
+        flat.Params.Backend.AdamUpdate(flat.Params, flat.Grads, m, v, LearningRate, Betas.Beta1, Betas.Beta2, Eps, WeightDecay, decoupled, step);
+        return true;
+    }
 }
 
 /// <summary>torch.optim.AdamW: Adam with decoupled weight decay, p ← p·(1 − lr·wd) before the Adam step.</summary>

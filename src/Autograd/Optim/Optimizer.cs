@@ -9,6 +9,7 @@ namespace Interp.Optim;
 public abstract class Optimizer
 {
     readonly Tensor[] parameters;
+    FlatParameters? flat;
 
     /// <summary>Per-parameter state (momentum buffers, moments, the step count as a 0-d float64 tensor).</summary>
     protected readonly Dictionary<string, Tensor>[] State;
@@ -24,22 +25,35 @@ public abstract class Optimizer
             throw new ArgumentException($"{name}: a parameter appears more than once in the list");
         State = this.parameters.Select(_ => new Dictionary<string, Tensor>()).ToArray();
         LearningRate = learningRate;
+        flat = FlatParameters.TryPack(this.parameters);
     }
 
     public IReadOnlyList<Tensor> Parameters => parameters;
 
     public double LearningRate { get; set; }
 
-    /// <summary>Updates every parameter that has a gradient, in place and without recording the graph.</summary>
+    /// <summary>
+    /// Updates every parameter that has a gradient, in place and without recording the graph. On an accelerator, when
+    /// every parameter has one, this is one update over the flat buffers (<see cref="FlatParameters"/>): one kernel launch.
+    /// </summary>
     public void Step()
     {
         using var _ = GradMode.NoGrad();
+        if (flat is not null && !flat.Holds()) flat = null;   // the parameters were moved: update them one by one
+        if (flat is not null && flat.GatherGrads() && UpdateAll(flat)) return;
         for (int i = 0; i < parameters.Length; i++)
             if (parameters[i].Grad is { } g) Update(parameters[i], g.Detach().Contiguous(), State[i]);
     }
 
     /// <summary>One parameter's update from its (contiguous) gradient.</summary>
     protected abstract void Update(Tensor param, Tensor grad, Dictionary<string, Tensor> state);
+
+    /// <summary>
+    /// The update of all parameters at once from <paramref name="flat"/>'s buffers (every parameter has its gradient
+    /// there); false when it cannot be one update (then <see cref="Update"/> runs per parameter), as for any optimizer
+    /// that does not override it.
+    /// </summary>
+    internal virtual bool UpdateAll(FlatParameters flat) => false;
 
     /// <summary>Drops the gradients (torch's zero_grad(set_to_none=True)); the next backward allocates them afresh.</summary>
     public void ZeroGrad()
@@ -73,17 +87,24 @@ public abstract class Optimizer
         for (int i = 0; i < State.Length; i++) { State[i].Clear(); foreach (var kv in fresh[i]) State[i][kv.Key] = kv.Value; }
     }
 
-    /// <summary>The state tensor <paramref name="key"/>, created as zeros like the parameter on first use.</summary>
-    protected static Tensor StateLike(Dictionary<string, Tensor> state, string key, Tensor param) =>
-        state.TryGetValue(key, out var t) ? t : state[key] = Tensor.Zeros(param.ShapeArray, param.DType, param.Device);
+    /// <summary>
+    /// The state tensor <paramref name="key"/>, created as zeros like the parameter on first use (a view of the flat
+    /// state buffer when the parameters are packed).
+    /// </summary>
+    protected Tensor StateLike(Dictionary<string, Tensor> state, string key, Tensor param) =>
+        state.TryGetValue(key, out var t) ? t
+            : state[key] = flat is not null ? flat.NewState(key, Array.IndexOf(State, state)) : Tensor.Zeros(param.ShapeArray, param.DType, param.Device);
 
     /// <summary>Increments and returns the parameter's step count (1 on its first update).</summary>
     protected static int NextStep(Dictionary<string, Tensor> state)
     {
-        int step = state.TryGetValue("step", out var s) ? (int)s.Item() + 1 : 1;
+        int step = PeekStep(state);
         state["step"] = Tensor.Scalar(step, DType.Float64);
         return step;
     }
+
+    /// <summary>The step count the parameter's next update will have.</summary>
+    protected static int PeekStep(Dictionary<string, Tensor> state) => state.TryGetValue("step", out var s) ? (int)s.Item() + 1 : 1;
 
     protected static void CheckNonNegative(string op, string what, double value)
     {

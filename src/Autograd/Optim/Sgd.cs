@@ -30,4 +30,19 @@ public sealed class Sgd : Optimizer
         }
         param.Backend.SgdUpdate(param, grad, buffer, LearningRate, Momentum, Dampening, WeightDecay, Nesterov, first);
     }
+
+    /// <summary>One update over the flat buffers when every momentum buffer is new, or none is (else per parameter).</summary>
+    internal override bool UpdateAll(FlatParameters flat)
+    {
+        Tensor? buffer = null;
+        bool first = false;
+        if (Momentum != 0)
+        {
+            first = !State[0].ContainsKey("momentum_buffer");
+            if (State.Any(s => s.ContainsKey("momentum_buffer") == first)) return false;
+            buffer = flat.FlatState("momentum_buffer", State);
+        }
+        flat.Params.Backend.SgdUpdate(flat.Params, flat.Grads, buffer, LearningRate, Momentum, Dampening, WeightDecay, Nesterov, first);
+        return true;
+    }
 }
