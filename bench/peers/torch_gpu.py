@@ -6,7 +6,8 @@ float32 with TF32 off (torch.backends.cuda.matmul.allow_tf32 = False, cudnn like
 arithmetic as Interp's: C = A·B at n = 1024 .. 8192 (TFLOP/s, median of timed calls up to torch.cuda.synchronize),
 and the GPT-2-small-sized model of torch_workloads.py's structure (12 layers, d_model 768, 12 heads, d_mlp 3072,
 vocabulary 50,257, context 256, batch 8, AdamW): forward with the loss and a training step, eager (ms). --dry runs
-tiny sizes on the CPU so the script is known to work without a GPU. Prints one JSON line.
+tiny sizes on the CPU so the script is known to work without a GPU. Prints a JSON line after each part, each holding
+all parts so far (the last is the whole), so a run cut short by its time limit still reports what it measured.
 """
 import argparse
 import json
@@ -38,7 +39,8 @@ def main():
         y = torch.randn(n, n, device=dev, generator=g)
         ms = median_ms(samples, lambda: torch.mm(x, y), sync)
         tflops[str(n)] = 2.0 * n ** 3 / (ms * 1e-3) / 1e12
-    result["matmul_tflops"] = tflops
+        result["matmul_tflops"] = tflops
+        print(json.dumps(result), flush=True)
 
     vocab, layers, d, heads, d_mlp, ctx, batch = (32, 1, 16, 2, 32, 8, 1) if a.dry else (50257, 12, 768, 12, 3072, 256, 8)
     torch.manual_seed(1)
@@ -56,8 +58,9 @@ def main():
         opt.step()
 
     result["gpt_forward_ms"] = median_ms(samples, loss, sync)
+    print(json.dumps(result), flush=True)
     result["gpt_step_ms"] = median_ms(samples, step, sync)
-    print(json.dumps(result))
+    print(json.dumps(result), flush=True)
 
 
 if __name__ == "__main__":
