@@ -29,7 +29,8 @@ timeout "$(share 35 200)" "$dotnet_cmd" $bench/Interp.Bench.dll device-tests $te
 grep "^device tests:" "$out/cuda-tests.log" || echo "run.sh: the CUDA tests did not finish (see cuda-tests.log/.err)"
 # The SGEMM's PTX through ptxas, where one exists (Triton, which comes with PyTorch, ships one): real registers and spills
 "$dotnet_cmd" $bench/Interp.Bench.dll ptx-info --dump "$out/ptx" SgemmKernel > "$out/ptx-info.md" 2>/dev/null || status=1
-ptxas=$(command -v ptxas || $python -c "import os, triton; print(os.path.join(os.path.dirname(triton.__file__), 'backends/nvidia/bin/ptxas'))" 2>/dev/null || true)
+ptxas=$(command -v ptxas || $python -c "import os, triton; d = os.path.dirname(triton.__file__)
+print(next((p for p in (d + '/backends/nvidia/bin/ptxas', d + '/third_party/cuda/bin/ptxas') if os.path.exists(p)), ''))" 2>/dev/null || true)
 if [ -n "$ptxas" ] && [ -x "$ptxas" ]; then
   "$ptxas" -arch=sm_90 -v -o /dev/null "$out/ptx/SgemmKernel.float32.ptx" 2>&1 | grep -E "registers|spill" > "$out/ptxas.txt" || true
 else
