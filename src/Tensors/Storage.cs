@@ -40,7 +40,8 @@ public sealed unsafe class CpuStorage : Storage
         Data = data; DType = dtype; Length = length;
         nint address = (nint)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(data));
         start = (int)((LineBytes - address % LineBytes) % LineBytes) / dtype.ElementSize();
-        if (!PinnedArrayPool.Worth(Buffer.ByteLength(data))) GC.SuppressFinalize(this);
+        if (PinnedArrayPool.Worth(Buffer.ByteLength(data))) PinnedArrayPool.Lent(data);
+        else GC.SuppressFinalize(this);
     }
 
     ~CpuStorage() => PinnedArrayPool.Return(Data);

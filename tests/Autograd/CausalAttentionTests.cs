@@ -18,13 +18,16 @@ public class CausalAttentionTests
     }
 
     /// <summary>The attention core op by op, as the hooked path of the transformer computes it.</summary>
-    static Tensor Composed(Tensor q, Tensor k, Tensor v, double scale, int offset)
+    static Tensor Composed(Tensor q, Tensor k, Tensor v, double scale, int offset) =>
+        Tensor.Einsum("bhqk,bkhe->bqhe", ComposedScores(q, k, scale, offset).Softmax(-1), v);
+
+    /// <summary>scale·q·kᵀ [batch, head, q, k] with the keys after each query + offset masked to −1e30.</summary>
+    static Tensor ComposedScores(Tensor q, Tensor k, double scale, int offset)
     {
         int tq = q.Size(1), tk = k.Size(1);
         var mask = new int[tq * tk];
         for (int i = 0; i < tq; i++) for (int j = offset + i + 1; j < tk; j++) mask[i * tk + j] = 1;
-        var scores = (Tensor.Einsum("bqhe,bkhe->bhqk", q, k) * scale).MaskedFill(Tensor.FromArray(mask, [tq, tk]), -1e30);
-        return Tensor.Einsum("bhqk,bkhe->bqhe", scores.Softmax(-1), v);
+        return (Tensor.Einsum("bqhe,bkhe->bhqk", q, k) * scale).MaskedFill(Tensor.FromArray(mask, [tq, tk]), -1e30);
     }
 
     [Property(MaxTest = 25)]
@@ -53,6 +56,41 @@ public class CausalAttentionTests
             var (composed, composedGrads) = Run(q, k, v, g, (a, b, c) => Composed(a, b, c, 0.5, offset));
             AssertClose(composed, fused, tol);
             for (int i = 0; i < 3; i++) AssertClose(composedGrads[i], fusedGrads[i], tol);
+        }
+    }
+
+    [Property(MaxTest = 15)]
+    public void WithScoresGradient(int seed)
+    {
+        var d = new TestData(seed);
+        var (qs, ks, vs, offset) = Shapes(d);
+        var (ql, qv, _) = d.View(qs);
+        var (kl, kv, _) = d.View(ks);
+        var (vl, vv, _) = d.View(vs);
+        GradCheck.Assert(xs => Tensor.CausalAttentionWithScores(qv(xs[0]), kv(xs[1]), vv(xs[2]), 0.6, offset).Z, [d.Tensor(ql), d.Tensor(kl), d.Tensor(vl)]);
+    }
+
+    /// <summary>
+    /// What a cache of activations gets from the fused kernel: the composition's masked scores and pattern, and z to the
+    /// bit as CausalAttention computes it (so a cached run's logits are the forward's).
+    /// </summary>
+    [Property(MaxTest = 25)]
+    public void WithScoresHandsOverTheCompositionsScoresAndPattern(int seed)
+    {
+        var d = new TestData(seed);
+        var (qs, ks, vs, offset) = Shapes(d);
+        var (ql, qv, _) = d.View(qs);
+        var (kl, kv, _) = d.View(ks);
+        foreach (var dtype in new[] { DType.Float64, DType.Float32 })
+        {
+            double tol = dtype == DType.Float64 ? 1e-12 : 2e-5;
+            var (q, k, v) = (qv(d.Tensor(ql).To(dtype)), kv(d.Tensor(kl).To(dtype)), d.Tensor(vs).To(dtype));
+            var (z, pattern, scores) = Tensor.CausalAttentionWithScores(q, k, v, 0.5, offset);
+            var expectedScores = ComposedScores(q, k, 0.5, offset);
+            AssertClose(expectedScores, scores, tol);
+            AssertClose(expectedScores.Softmax(-1), pattern, tol);
+            Assert.Equal(Tensor.CausalAttention(q, k, v, 0.5, offset).ToDoubleArray(), z.ToDoubleArray());
+            Assert.False(scores.RequiresGrad || pattern.RequiresGrad);
         }
     }
 
@@ -93,6 +131,9 @@ public class CausalAttentionTests
     {
         var e = Assert.Throws<ArgumentException>(() => Tensor.CausalAttention(Tensor.Zeros(qs), Tensor.Zeros(ks), Tensor.Zeros(vs), 1.0, offset));
         Assert.Contains("causal_attention", e.Message);
+        Assert.Contains(message, e.Message);
+        e = Assert.Throws<ArgumentException>(() => Tensor.CausalAttentionWithScores(Tensor.Zeros(qs), Tensor.Zeros(ks), Tensor.Zeros(vs), 1.0, offset));
+        Assert.Contains("causal_attention_with_scores", e.Message);
         Assert.Contains(message, e.Message);
     }
 }

@@ -104,6 +104,36 @@ public class IlgpuAutogradTests
     }
 
     [Fact]
+    public void Causal_attention_with_scores_on_ilgpu_cpu_matches_the_fused_cpu_kernel() => CausalAttentionWithScoresMatches(Device.IlgpuCpu);
+
+    [CudaFact]
+    public void Causal_attention_with_scores_on_cuda_matches_the_fused_cpu_kernel() => CausalAttentionWithScoresMatches(Device.Cuda());
+
+    /// <summary>IBackend's composed attention-with-scores against the CPU's fused kernel: z, pattern, masked scores and z's gradients.</summary>
+    static void CausalAttentionWithScoresMatches(Device dev)
+    {
+        Tensor[] Run(Device d)
+        {
+            var gen = new Generator(12);
+            var q = Tensor.Randn([2, 3, 2, 4], gen, DType.Float64, d, requiresGrad: true);
+            var k = Tensor.Randn([2, 5, 2, 4], gen, DType.Float64, d, requiresGrad: true);
+            var v = Tensor.Randn([2, 5, 2, 3], gen, DType.Float64, d, requiresGrad: true);
+            var g = Tensor.Randn([2, 3, 2, 3], gen, DType.Float64, d);
+            var (z, pattern, scores) = Tensor.CausalAttentionWithScores(q, k, v, 0.5, offset: 1);
+            (z * g).Sum().Backward();
+            return [z, pattern, scores, q.Grad!, k.Grad!, v.Grad!];
+        }
+        var expected = Run(Device.Cpu);
+        var actual = Run(dev);
+        for (int i = 0; i < expected.Length; i++)
+        {
+            Assert.Equal(dev, actual[i].Device);
+            var e = expected[i].ToDoubleArray(); var a = actual[i].ToDoubleArray();
+            for (int j = 0; j < e.Length; j++) Assert.Equal(e[j], a[j], 1e-10);
+        }
+    }
+
+    [Fact]
     public void Operands_on_different_devices_are_refused_with_a_clear_error()
     {
         var a = Tensor.Ones([2, 3]);

@@ -84,6 +84,41 @@ public class ShelvesTests
         shelves.Put(new byte[2000]);   // larger than the capacity: not kept, nothing dropped for it
         Assert.Equal(0, shelves.Bytes);
     }
+
+    [Fact]
+    public void ACapacityRaisedKeepsMoreAndOneLoweredDropsTheOldestAtTheNextPut()
+    {
+        var shelves = new Shelves(400);
+        float[] a = new float[100], b = new float[100], c = new float[100];
+        shelves.Put(a);
+        shelves.CapacityBytes = 1200;   // the pool's live peak grew
+        shelves.Put(b);
+        shelves.Put(c);
+        Assert.Equal(1200, shelves.Bytes);
+        shelves.CapacityBytes = 800;
+        shelves.Put(new int[100]);   // a and b, the oldest, make room
+        Assert.Equal(800, shelves.Bytes);
+        Assert.Same(c, shelves.Take(typeof(float), 100));
+        Assert.Null(shelves.Take(typeof(float), 100));
+    }
+}
+
+/// <summary>The pool's tally of live storage bytes: what is held now and the most ever held at once.</summary>
+public class LiveBytesTests
+{
+    [Fact]
+    public void PeakIsTheMostHeldAtOnceNotTheSumOfAllocations()
+    {
+        var live = new LiveBytes();
+        live.Add(100);
+        live.Add(50);
+        live.Remove(100);
+        live.Add(80);   // 130 held, under the 150 of before
+        Assert.Equal(130, live.Now);
+        Assert.Equal(150, live.Peak);
+        live.Add(40);
+        Assert.Equal(170, live.Peak);
+    }
 }
 
 /// <summary>A large storage's memory is advised for transparent huge pages (Linux).</summary>

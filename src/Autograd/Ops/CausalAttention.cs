@@ -27,11 +27,30 @@ public static class CausalAttentionOps
                 return [Graph.FusedBackward(name, dq, g, q, k, v), Graph.FusedBackward(name, dk, g, q, k, v), Graph.FusedBackward(name, dv, g, q, k, v)];
             });
         }
+
+        /// <summary>
+        /// <see cref="CausalAttention"/> that also hands back what it computed on the way, for a cache of activations to
+        /// keep: the scores scale·q·kᵀ [batch, head, q, k] with every hidden key's score <paramref name="maskValue"/>
+        /// (as the op-by-op path masks them) and the pattern. z has CausalAttention's gradient; the scores and the pattern
+        /// are outside the graph (a hook that must see them in the graph needs the op-by-op path).
+        /// </summary>
+        public static (Tensor Z, Tensor Pattern, Tensor Scores) CausalAttentionWithScores(Tensor q, Tensor k, Tensor v, double scale, int offset = 0,
+            double maskValue = -1e30)
+        {
+            const string name = "causal_attention_with_scores";
+            Validate(q, k, v, offset, name);
+            var (z, pattern, scores) = q.Backend.CausalAttentionWithScores(q, k, v, scale, offset, maskValue);
+            z = Graph.Record(name, z, [q, k, v], g =>
+            {
+                var (dq, dk, dv) = q.Backend.CausalAttentionBackward(g, q.Detach(), k.Detach(), v.Detach(), pattern, scale);
+                return [Graph.FusedBackward(name, dq, g, q, k, v), Graph.FusedBackward(name, dk, g, q, k, v), Graph.FusedBackward(name, dv, g, q, k, v)];
+            });
+            return (z, pattern, scores);
+        }
     }
 
-    static void Validate(Tensor q, Tensor k, Tensor v, int offset)
+    static void Validate(Tensor q, Tensor k, Tensor v, int offset, string name = "causal_attention")
     {
-        const string name = "causal_attention";
         Check.Float(name, q);
         Check.SameDevice(name, q, k, v);
         Check.SameDType(name, q, k);

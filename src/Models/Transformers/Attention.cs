@@ -61,9 +61,9 @@ public sealed class Attention : HookedModule
         if (past is not null) (k, v) = past.Append(k, v);
 
         double scale = 1 / Math.Sqrt(cfg.DHead);
-        var z = hookZ.Run(hookScores.HasHooks || hookPattern.HasHooks
-            ? HookedCore(q, k, v, scale, offset)
-            : Tensor.CausalAttention(q, k, v, scale, offset));
+        var z = hookZ.Run(!hookScores.HasHooks && !hookPattern.HasHooks ? Tensor.CausalAttention(q, k, v, scale, offset)
+            : hookScores.OnlyObserved && hookPattern.OnlyObserved ? ObservedCore(q, k, v, scale, offset)
+            : HookedCore(q, k, v, scale, offset));
 
         if (hookResult is not null)
         {
@@ -86,6 +86,18 @@ public sealed class Attention : HookedModule
         scores = hookScores.Run(scores.MaskedFill(Tensor.CausalMask(q.Size(1), k.Size(1), offset, scores.Device), MaskValue));
         var pattern = hookPattern.Run(scores.Softmax(-1));
         return Tensor.Einsum("bhqk,bkhe->bqhe", pattern, v);
+    }
+
+    /// <summary>
+    /// The fused attention core for hooks that only look at the scores and pattern (RunWithCache without grad): the
+    /// kernel hands over the scores and pattern it computed, the same values as the op-by-op path's up to rounding.
+    /// </summary>
+    Tensor ObservedCore(Tensor q, Tensor k, Tensor v, double scale, int offset)
+    {
+        var (z, pattern, scores) = Tensor.CausalAttentionWithScores(q, k, v, scale, offset, MaskValue);
+        hookScores.Run(scores);
+        hookPattern.Run(pattern);
+        return z;
     }
 
     /// <summary>x [b, p, d]·W [h, d, e] + b [h, e] → [b, p, h, e], as one [b·p, d]·[d, h·e] product with the bias in the GEMM.</summary>

@@ -15,8 +15,8 @@ public delegate Tensor? BackwardHook(Tensor gradient, HookPoint hook);
 /// </summary>
 public sealed class HookPoint(string localName)
 {
-    /// <summary>A hook and the thread it is scoped to (null: every thread).</summary>
-    sealed record Entry<T>(T Hook, int? Thread);
+    /// <summary>A hook, the thread it is scoped to (null: every thread), and whether it only looks (returns null, keeps no graph).</summary>
+    sealed record Entry<T>(T Hook, int? Thread, bool Observes = false);
 
     // copy-on-write arrays: a forward pass on one thread reads a snapshot while another thread adds or removes hooks
     readonly Lock gate = new();
@@ -30,6 +30,12 @@ public sealed class HookPoint(string localName)
     /// <summary>Whether hooks that fire on the calling thread are registered.</summary>
     public bool HasHooks => Visible(forward).Any() || Visible(backward).Any();
 
+    /// <summary>
+    /// Whether every hook that fires on the calling thread only looks at the activation (RunWithCache without grad):
+    /// then the model may compute the activation any way it likes, e.g. by a fused kernel that hands it over afterwards.
+    /// </summary>
+    internal bool OnlyObserved => Visible(forward).All(e => e.Observes) && !Visible(backward).Any();
+
     /// <summary>A hook for every forward pass, on any thread, until the handle is disposed.</summary>
     public IDisposable AddForwardHook(ForwardHook hook) => Add(ref forward, new(hook, null));
 
@@ -42,6 +48,10 @@ public sealed class HookPoint(string localName)
     public IDisposable AddForwardHookForThisThread(ForwardHook hook) => Add(ref forward, new(hook, Environment.CurrentManagedThreadId));
 
     public IDisposable AddBackwardHookForThisThread(BackwardHook hook) => Add(ref backward, new(hook, Environment.CurrentManagedThreadId));
+
+    /// <summary>A forward hook of the calling thread that returns null and needs no graph (see <see cref="OnlyObserved"/>).</summary>
+    internal IDisposable AddObserverForThisThread(ForwardHook observer) =>
+        Add(ref forward, new(observer, Environment.CurrentManagedThreadId, Observes: true));
 
     public void RemoveHooks()
     {
@@ -62,11 +72,11 @@ public sealed class HookPoint(string localName)
         });
     }
 
-    static IEnumerable<T> Visible<T>(Entry<T>[] entries)
+    static IEnumerable<Entry<T>> Visible<T>(Entry<T>[] entries)
     {
         int thread = Environment.CurrentManagedThreadId;
         foreach (var e in entries)
-            if (e.Thread is null || e.Thread == thread) yield return e.Hook;
+            if (e.Thread is null || e.Thread == thread) yield return e;
     }
 
     /// <summary>Passes <paramref name="activation"/> through the hooks and returns what the model should use.</summary>
@@ -74,9 +84,9 @@ public sealed class HookPoint(string localName)
     {
         Interp.Autograd.Anomaly.AtHookPoint(Name);
         activation.Name = Name;
-        foreach (var hook in Visible(forward))
+        foreach (var entry in Visible(forward))
         {
-            if (hook(activation, this) is not { } replaced) continue;
+            if (entry.Hook(activation, this) is not { } replaced) continue;
             if (!ShapeUtil.SameShape(replaced.ShapeArray, activation.ShapeArray) || replaced.DType != activation.DType)
                 throw new InvalidOperationException(
                     $"hook {Name}: a forward hook returned {replaced.DType.Name()} {ShapeUtil.Format(replaced.ShapeArray)}, " +
@@ -84,7 +94,7 @@ public sealed class HookPoint(string localName)
             activation = replaced;
             activation.Name = Name;
         }
-        var backwardHooks = Visible(backward).ToList();
+        var backwardHooks = Visible(backward).Select(e => e.Hook).ToList();
         if (backwardHooks.Count > 0)
         {
             if (!activation.RequiresGrad)

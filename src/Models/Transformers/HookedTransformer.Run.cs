@@ -20,14 +20,21 @@ public sealed partial class HookedTransformer
     public Tensor RunWithHooks(Tensor tokens,
         IEnumerable<(HookFilter Filter, ForwardHook Hook)>? fwdHooks = null,
         IEnumerable<(HookFilter Filter, BackwardHook Hook)>? bwdHooks = null)
-    {
-        var handles = new List<IDisposable>();
-        try
+        => RunAttached(tokens, handles =>
         {
             foreach (var (filter, hook) in fwdHooks ?? [])
                 handles.AddRange(Matching(filter).Select(h => h.AddForwardHookForThisThread(hook)));
             foreach (var (filter, hook) in bwdHooks ?? [])
                 handles.AddRange(Matching(filter).Select(h => h.AddBackwardHookForThisThread(hook)));
+        });
+
+    /// <summary>Forward pass with what <paramref name="attach"/> registers (its handles), removed afterwards, also when the run throws.</summary>
+    Tensor RunAttached(Tensor tokens, Action<List<IDisposable>> attach)
+    {
+        var handles = new List<IDisposable>();
+        try
+        {
+            attach(handles);
             return Forward(tokens);
         }
         finally
@@ -59,9 +66,12 @@ public sealed partial class HookedTransformer
                 gradHooks.Add(act.RegisterHook(g => { cache.Add(hook.Name + "_grad", Keep(g.Detach())); return null; }));
             return null;
         };
-        var hooks = new List<(HookFilter, ForwardHook)> { (HookFilter.Where(namesFilter ?? (_ => true)), save) };
-        using var mode = withGrad || backwardFrom is not null ? GradMode.EnableGrad() : GradMode.NoGrad();
-        var logits = RunWithHooks(tokens, hooks);
+        // without grad the cache only looks, so attention may run fused and hand over its scores and pattern
+        bool observe = !withGrad && backwardFrom is null;
+        var filter = HookFilter.Where(namesFilter ?? (_ => true));
+        using var mode = observe ? GradMode.NoGrad() : GradMode.EnableGrad();
+        var logits = RunAttached(tokens, handles =>
+            handles.AddRange(Matching(filter).Select(h => observe ? h.AddObserverForThisThread(save) : h.AddForwardHookForThisThread(save))));
         if (backwardFrom is null) return (logits, cache);
         try { BackwardKeepingParameterGrads(backwardFrom(logits), retainGraph: withGrad); }
         finally { foreach (var h in gradHooks) h.Dispose(); }

@@ -26,11 +26,19 @@ public static class CausalAttentionSpecs
         ],
     };
 
+    // z only: the scores and pattern it also returns are outside the graph (CausalAttentionTests compares them with the composition)
+    public static readonly OpSpec CausalAttentionWithScores = new("causal_attention_with_scores", [new("q", Domain.Any), new("k", Domain.Any), new("v", Domain.Any)],
+        a => Tensor.CausalAttentionWithScores(a[0], a[1], a[2], a.Double("scale", 1), a.Kw.Int("offset", 0)).Z)
+    {
+        FloatOnly = false, Sample = OneOf(Plain, Offset), Runs = 4,
+    };
+
     /// <summary>Bad calls of this file's ops (with the ones generated from the specs, run by BadInputTests).</summary>
     public static readonly BadInput[] BadInputs =
     [
         new("causal_attention with a rank-3 q", Arg, () => Tensor.CausalAttention(F(2, 3, 4), F(2, 3, 1, 4), F(2, 3, 1, 4), 1), "causal_attention", "[2, 3, 4]"),
         new("causal_attention with a negative offset", Arg, () => Tensor.CausalAttention(F(1, 2, 1, 4), F(1, 2, 1, 4), F(1, 2, 1, 4), 1, -1), "causal_attention", "offset", "-1"),
         new("causal_attention with keys and values of different lengths", Arg, () => Tensor.CausalAttention(F(1, 2, 1, 4), F(1, 3, 1, 4), F(1, 2, 1, 4), 1), "causal_attention", "[1, 3, 1, 4]", "[1, 2, 1, 4]"),
+        new("causal_attention_with_scores with a rank-3 k", Arg, () => Tensor.CausalAttentionWithScores(F(2, 3, 1, 4), F(2, 3, 4), F(2, 3, 1, 4), 1), "causal_attention_with_scores", "[2, 3, 4]"),
     ];
 }

@@ -187,6 +187,40 @@ public class TransformerTests
         foreach (var (name, g) in hookedGrads) Close(g, fusedGrads[name], tol);
     }
 
+    [Theory]
+    [InlineData(DType.Float32, 2e-5)]
+    [InlineData(DType.Float64, 1e-12)]
+    public void CacheHoldsTheHookedPathsActivationsAndTheForwardsLogits(DType dtype, double tol)
+    {
+        // RunWithCache only looks, so attention runs fused and hands over its scores and pattern; a hook that may
+        // replace what it sees (here it returns its input) makes attention run op by op
+        var model = Model(Cfg(dtype: dtype));
+        var tokens = Tokens();
+        var (logits, cache) = model.RunWithCache(tokens);
+        var seen = new Dictionary<string, Tensor>();
+        Tensor hooked;
+        using (GradMode.NoGrad()) hooked = model.RunWithHooks(tokens, [(HookFilter.Where(_ => true), (act, hook) => seen[hook.Name] = act)]);
+        Assert.Equal(seen.Keys.Order(), cache.Names.Order());
+        foreach (var (name, act) in seen) Close(act, cache[name], tol);
+        Close(hooked, logits, tol);
+        Assert.Equal(model.Forward(tokens).ToDoubleArray(), logits.ToDoubleArray());
+    }
+
+    [Fact]
+    public void CacheSeesWhatAnotherHookPutInPlaceAndKeepsTheGraphWithGrad()
+    {
+        var model = Model(Cfg());
+        var tokens = Tokens();
+        using (model.HookPoints["blocks.0.attn.hook_pattern"].AddForwardHook((p, _) => p * 0.0))
+        {
+            var (_, cache) = model.RunWithCache(tokens);
+            Assert.All(cache.Pattern(0).ToDoubleArray(), p => Assert.Equal(0.0, p));
+            Assert.All(cache.Z(0).ToDoubleArray(), z => Assert.Equal(0.0, z));
+        }
+        var (_, live) = model.RunWithCache(tokens, n => n.EndsWith("hook_pattern") || n.EndsWith("hook_attn_scores"), withGrad: true);
+        Assert.All(live.Names, n => Assert.True(live[n].RequiresGrad, $"{n} should stay in the graph"));
+    }
+
     [Fact]
     public void HookReturningAWrongShapeFailsClearly()
     {
