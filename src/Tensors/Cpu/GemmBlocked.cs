@@ -56,13 +56,18 @@ internal static unsafe class BlockedGemm<T, TKernel>
                 {
                     int mc = Math.Min(TKernel.MC, p.M - ic);
                     GemmPack<T, TKernel>.PackA(p, ic, pc, mc, kc, buffers.A);
-                    MacroKernel(buffers, mc, nc, kc, p.C + ic * p.Ldc + jc, p.Ldc, p.Alpha, beta);
+                    T* bias = p.Bias == null ? null : p.Bias + jc;
+                    bool epilogue = pc + kc == p.K && p.HasEpilogue;
+                    MacroKernel(buffers, mc, nc, kc, p.C + ic * p.Ldc + jc, p.Ldc, p.Alpha, beta, epilogue, bias, p.Relu);
                 }
             }
         }
     }
 
-    private static void MacroKernel(PackBuffers<T> buf, int mc, int nc, int kc, T* c, nint ldc, T alpha, T beta)
+    /// <summary>All MR x NR tiles of an mc x nc block of C; with <paramref name="epilogue"/> (the last K block) each tile
+    /// also gets the bias and ReLU right after its kernel call.</summary>
+    private static void MacroKernel(PackBuffers<T> buf, int mc, int nc, int kc, T* c, nint ldc, T alpha, T beta,
+                                    bool epilogue, T* bias, bool relu)
     {
         int mr = TKernel.MR, nr = TKernel.NR;
         for (int jr = 0; jr < nc; jr += nr)
@@ -78,6 +83,7 @@ internal static unsafe class BlockedGemm<T, TKernel>
                     TKernel.Run(kc, aPanel, bPanel, cTile, ldc, alpha, beta);
                 else
                     EdgeTile(kc, aPanel, bPanel, cTile, ldc, rows, cols, alpha, beta, buf.Tile);
+                if (epilogue) GemmEpilogue<T>.Apply(cTile, ldc, rows, cols, bias == null ? null : bias + jr, relu);
             }
         }
     }
