@@ -15,6 +15,7 @@ public static class SaeParts
         int at = Array.IndexOf(args, "--reps");
         int reps = at >= 0 ? int.Parse(args[at + 1]) : 7;
         if (args.Contains("--gemm")) { GemmShapes(reps, args.Contains("--two") ? 2 : 1); return; }
+        if (args.Contains("--kernel")) { KernelOnly(); return; }
         const int dIn = 256, features = 4096, batch = 4096;
         var gen = new Generator(1);
         var wEnc = (Tensor.Randn([dIn, features], gen) * (1 / Math.Sqrt(dIn))).Detach();
@@ -90,15 +91,17 @@ public static class SaeParts
         {
             Cpu.Gemm.Run(p, threads);
             var ms = new List<double>();
+            double cpu0 = CpuClock.ProcessMs();
             for (int r = 0; r < reps; r++)
             {
                 double t0 = threads == 1 ? CpuClock.ThreadMs() : Timing.WallMs();
                 Cpu.Gemm.Run(p, threads);
                 ms.Add((threads == 1 ? CpuClock.ThreadMs() : Timing.WallMs()) - t0);
             }
+            double cpu = (CpuClock.ProcessMs() - cpu0) / reps;
             double med = ms.Order().ElementAt(reps / 2);
             total += med;
-            Console.WriteLine($"{name,-34} {med,8:F2} ms  {2.0 * n * n * d / med / 1e6,6:F0} GFLOP/s ({threads} thread{(threads > 1 ? "s" : "")}, {(threads == 1 ? "thread CPU" : "wall")})");
+            Console.WriteLine($"{name,-34} {med,8:F2} ms  {2.0 * n * n * d / med / 1e6,6:F0} GFLOP/s ({threads} thread{(threads > 1 ? "s" : "")}, {(threads == 1 ? "thread CPU" : "wall")}; process CPU {cpu:F1} ms)");
         }
         Console.WriteLine($"{"six GEMMs",-34} {total,8:F2} ms  {6 * 2.0 * n * n * d / total / 1e6,6:F0} GFLOP/s");
     }
@@ -109,5 +112,22 @@ public static class SaeParts
         var gen = new Random(1);
         for (long i = 0; i < count; i++) p[i] = (float)(gen.NextDouble() - 0.5);
         return p;
+    }
+
+    /// <summary>The AVX-512 float micro-kernel alone on L1/L2-resident panels, in thread CPU time: one core's ceiling.</summary>
+    static unsafe void KernelOnly()
+    {
+        const int kc = 256, tiles = 12, reps = 4000;
+        int mr = Cpu.Avx512Kernel<float>.MR, nr = Cpu.Avx512Kernel<float>.NR;
+        float* a = Alloc(mr * kc * tiles), b = Alloc(nr * kc), c = Alloc(mr * tiles * nr);
+        for (int s = 0; s < 5; s++)
+        {
+            double t0 = CpuClock.ThreadMs();
+            for (int r = 0; r < reps; r++)
+                for (int t = 0; t < tiles; t++)
+                    Cpu.Avx512Kernel<float>.Run(kc, a + t * mr * kc, b, c + t * mr * nr, nr, 1f, 1f);
+            double ms = CpuClock.ThreadMs() - t0;
+            Console.WriteLine($"kernel {mr}x{nr} kc={kc}: {2.0 * mr * nr * kc * tiles * reps / ms / 1e6:F1} GFLOP/s (thread CPU)");
+        }
     }
 }

@@ -42,8 +42,11 @@ internal static unsafe class BlockedGemm<T, TKernel>
 
     public static void Run(in GemmProblem<T> p)
     {
-        var buffers = t_buffers ??= new PackBuffers<T>(RoundUp(TKernel.MC, TKernel.MR) * TKernel.KC, TKernel.MR * TKernel.NR);
+        var buffers = t_buffers ??= new PackBuffers<T>(RoundUp(2 * TKernel.MC, TKernel.MR) * TKernel.KC, TKernel.MR * TKernel.NR);
         buffers.EnsureB(RoundUp(Math.Min(TKernel.NC, p.N), TKernel.NR) * Math.Min(TKernel.KC, p.K));
+        // up to 2·MC rows are packed as one A block (it still fits L2): each packed B panel then serves every row
+        // once instead of twice from L3 (the SAE weight gradient Xᵀ·G with 256 rows: ~8 % faster on one core)
+        int mcBlock = p.M <= 2 * TKernel.MC ? p.M : TKernel.MC;
         for (int jc = 0; jc < p.N; jc += TKernel.NC)
         {
             int nc = Math.Min(TKernel.NC, p.N - jc);
@@ -52,9 +55,9 @@ internal static unsafe class BlockedGemm<T, TKernel>
                 int kc = Math.Min(TKernel.KC, p.K - pc);
                 T beta = pc == 0 ? p.Beta : T.One;
                 GemmPack<T, TKernel>.PackB(p, pc, jc, kc, nc, buffers.B);
-                for (int ic = 0; ic < p.M; ic += TKernel.MC)
+                for (int ic = 0; ic < p.M; ic += mcBlock)
                 {
-                    int mc = Math.Min(TKernel.MC, p.M - ic);
+                    int mc = Math.Min(mcBlock, p.M - ic);
                     GemmPack<T, TKernel>.PackA(p, ic, pc, mc, kc, buffers.A);
                     T* bias = p.Bias == null ? null : p.Bias + jc;
                     bool epilogue = pc + kc == p.K && p.HasEpilogue;
