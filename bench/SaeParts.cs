@@ -49,6 +49,7 @@ public static class SaeParts
             T("MatMulRelu    x·W_enc + b_enc", () => x.MatMulRelu(wEnc, bEnc), gemmFlop);
             T("relu backward + bias grad (fused)", () => big.Backend.ReluBackwardWithBiasGrad(big, f));
             T("|f|.sum(1)", () => f.Abs().Sum(1));
+            T("f.Norm(1, 1) (one pass)", () => f.Norm(1, 1));
             T("big + big", () => _ = big + f);
             T("g·sign(f)", () => big.Backend.Binary(Backends.BinaryOp.MulSign, big, f));
             T("sum(0) (bias grad)", () => big.Sum(0));
@@ -60,13 +61,13 @@ public static class SaeParts
         {
             var fx = fused ? (x - p[3]).MatMulRelu(p[0], p[2]) : ((x - p[3]).MatMul(p[0]) + p[2]).Relu();
             var xHat = fused ? fx.MatMul(p[1], p[3]) : fx.MatMul(p[1]) + p[3];
-            return (xHat - x).Square().Mean() + 1e-3 * fx.Abs().Sum(1).Mean();
+            return (xHat - x).Square().Mean() + 1e-3 * (fused ? fx.Norm(1, 1) : fx.Abs().Sum(1)).Mean();
         }
         T("forward (loss, graph recorded), unfused", () => Loss());
         T("step (zero_grad, loss, backward, Adam), unfused", () => { opt.ZeroGrad(); Loss().Backward(); opt.Step(); });
         fused = true;
-        T("forward, MatMulRelu + MatMul(w, bias)", () => Loss());
-        T("step, MatMulRelu + MatMul(w, bias)", () => { opt.ZeroGrad(); Loss().Backward(); opt.Step(); });
+        T("forward, MatMulRelu + MatMul(w, bias) + Norm(1)", () => Loss());
+        T("step, MatMulRelu + MatMul(w, bias) + Norm(1)", () => { opt.ZeroGrad(); Loss().Backward(); opt.Step(); });
     }
 
     /// <summary>

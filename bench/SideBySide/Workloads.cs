@@ -71,8 +71,8 @@ internal static class Workloads
     /// <summary>
     /// A ReLU SAE with an L1 penalty: f = ReLU((x − b_dec)·W_enc + b_enc), x̂ = f·W_dec + b_dec,
     /// loss = mean((x̂ − x)²) + l1·mean_batch(Σ|f|); d_in 256, 4096 features, batch 4096, Adam. The encoder is one
-    /// MatMulRelu (bias and ReLU in the GEMM's epilogue) and the decoder one MatMul with a bias: the same math as the
-    /// PyTorch twin's separate matmul, add and relu.
+    /// MatMulRelu (bias and ReLU in the GEMM's epilogue), the decoder one MatMul with a bias and Σ|f| one Norm(1, 1):
+    /// the same math as the PyTorch twin's separate matmul, add, relu, abs and sum.
     /// </summary>
     static IReadOnlyList<(string, Action)> Sae()
     {
@@ -91,7 +91,7 @@ internal static class Workloads
         {
             var f = (x - bDec).MatMulRelu(wEnc, bEnc);
             var xHat = f.MatMul(wDec, bDec);
-            return (xHat - x).Square().Mean() + l1 * f.Abs().Sum(1).Mean();
+            return (xHat - x).Square().Mean() + l1 * f.Norm(1, 1).Mean();
         }
         return ForwardAndStep(Loss, opt);
     }

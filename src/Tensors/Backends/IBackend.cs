@@ -35,6 +35,12 @@ public partial interface IBackend
     /// <summary>Reduces over the given (normalised, distinct) dims.</summary>
     Tensor Reduce(ReduceOp op, Tensor x, int[] dims, bool keepDim);
 
+    /// <summary>
+    /// Σ|x| over the given (normalised, distinct) dims, the 1-norm. This default writes |x| and then sums it; a backend
+    /// may sum the absolute values in one pass.
+    /// </summary>
+    Tensor AbsSum(Tensor x, int[] dims, bool keepDim) => Reduce(ReduceOp.Sum, Unary(UnaryOp.Abs, x), dims, keepDim);
+
     /// <summary>Index of the max (or min) along one dim, as int32.</summary>
     Tensor ArgReduce(bool max, Tensor x, int dim, bool keepDim);
 
