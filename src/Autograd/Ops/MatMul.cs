@@ -30,7 +30,7 @@ public static class MatMulOps
     {
         /// <summary>
         /// a·b + bias (torch.addmm, batched as <see cref="MatMul(Tensor, Tensor)"/>), bias [n] added to every row of the
-        /// product. The GEMM starts from the bias, so the product is not read again to add it (a linear layer's epilogue).
+        /// product. The GEMM adds the bias to each tile of the product as it finishes it (its epilogue), so the product is not read again.
         /// d/dbias = G summed over every dim but the last.
         /// </summary>
         public Tensor MatMul(Tensor b, Tensor bias)

@@ -49,7 +49,7 @@ public partial interface IBackend
 
     /// <summary>
     /// bias + a·b (torch.addmm, batched as <see cref="MatMul"/>) for a bias of shape [n], added to every row. This default
-    /// adds it afterwards; a backend may have its GEMM start from the bias, so the product is not read a second time.
+    /// adds it afterwards; a backend may add it to each tile of the product as its GEMM finishes it, so the product is not read a second time.
     /// </summary>
     Tensor AddMatMul(Tensor bias, Tensor a, Tensor b) => Binary(BinaryOp.Add, MatMul(a, b), bias);
 
