@@ -30,6 +30,11 @@ if (args.Length > 0 && args[0] == "gpu")
     Interp.Bench.GpuSideBySide.Run(args[1..]);
     return 0;
 }
+if (args.Length > 0 && args[0] == "sae-parts")
+{
+    Interp.Bench.SaeParts.Run(args[1..]);
+    return 0;
+}
 if (args.Length > 0 && args[0] == "cnn-step")
 {
     Interp.Bench.CnnStep.Run(args[1..]);

@@ -70,7 +70,9 @@ internal static class Workloads
 
     /// <summary>
     /// A ReLU SAE with an L1 penalty: f = ReLU((x − b_dec)·W_enc + b_enc), x̂ = f·W_dec + b_dec,
-    /// loss = mean((x̂ − x)²) + l1·mean_batch(Σ|f|); d_in 256, 4096 features, batch 4096, Adam.
+    /// loss = mean((x̂ − x)²) + l1·mean_batch(Σ|f|); d_in 256, 4096 features, batch 4096, Adam. The encoder is one
+    /// MatMulRelu (bias and ReLU in the GEMM's epilogue), the decoder one MatMul with a bias and Σ|f| one Norm(1, 1):
+    /// the same math as the PyTorch twin's separate matmul, add, relu, abs and sum.
     /// </summary>
     static IReadOnlyList<(string, Action)> Sae()
     {
@@ -87,9 +89,9 @@ internal static class Workloads
         var x = Tensor.Randn([batch, dIn], gen);
         Tensor Loss()
         {
-            var f = ((x - bDec).MatMul(wEnc) + bEnc).Relu();
-            var xHat = f.MatMul(wDec) + bDec;
-            return (xHat - x).Square().Mean() + l1 * f.Abs().Sum(1).Mean();
+            var f = (x - bDec).MatMulRelu(wEnc, bEnc);
+            var xHat = f.MatMul(wDec, bDec);
+            return (xHat - x).Square().Mean() + l1 * f.Norm(1, 1).Mean();
         }
         return ForwardAndStep(Loss, opt);
     }

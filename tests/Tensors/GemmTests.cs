@@ -152,7 +152,61 @@ public sealed unsafe class GemmTests(ITestOutputHelper output)
             CheckSgemm(ta, tb, m % 90 + 1, n % 90 + 1, k % 90, 1.5f, pad % 2 == 0 ? 0f : -1f, pad % 4, seed: m ^ n ^ k));
     }
 
+    [Theory]
+    [MemberData(nameof(PathCases))]
+    public void Epilogue_AddsTheBiasAndAppliesReluOncePerElement(string path) => WithPath(path, () =>
+    {
+        // edge tiles, several K blocks (KC = 256: the epilogue must run after the last one only), a split by columns
+        // (few rows, many columns: each thread's slice must see its own part of the bias), beta = 1, an empty product
+        foreach (var (m, n, k) in new[] { (5, 6, 7), (37, 45, 29), (70, 3, 600), (4, 700, 300), (130, 90, 257), (9, 11, 0) })
+            for (int t = 0; t < 4; t++)
+            {
+                bool ta = (t & 1) != 0, tb = (t & 2) != 0;
+                CheckEpilogue(ta, tb, m, n, k, beta: 0f, bias: true, relu: true, batch: 1, seed: m + t);
+                CheckEpilogue(ta, tb, m, n, k, beta: 1f, bias: true, relu: false, batch: 1, seed: n + t);
+                CheckEpilogue(ta, tb, m, n, k, beta: 0f, bias: false, relu: true, batch: 1, seed: k + t);
+            }
+        CheckEpilogue(false, false, 17, 9, 33, beta: 0f, bias: true, relu: true, batch: 5, seed: 3);
+    });
+
+    [Fact]
+    public void EpilogueRelu_KeepsNaN()
+    {
+        float[] a = [float.NaN, 1f], b = [1f, 1f], bias = [-5f], c = [7f, 7f];
+        fixed (float* pa = a, pb = b, pbias = bias, pc = c)
+            Gemm.GemmBatchedWithEpilogue(false, false, 2, 1, 1, 1f, pa, 1, 0, pb, 1, 0, 0f, pc, 1, 2, 1, pbias, relu: true);
+        Assert.True(float.IsNaN(c[0]));   // relu(NaN) is NaN, as torch.relu
+        Assert.Equal(0f, c[1]);           // relu(1 − 5)
+    }
+
     // ---- helpers ----
+
+    /// <summary>C = relu?(alpha·op(A)·op(B) + beta·C + bias) against the reference with the bias and ReLU added after.</summary>
+    private static void CheckEpilogue(bool ta, bool tb, int m, int n, int k, float beta, bool bias, bool relu, int batch, int seed)
+    {
+        int pad = 3;
+        var a = ta ? new Mat<float>(k * batch, m, pad, seed, 1) : new Mat<float>(m * batch, k, pad, seed, 1);
+        var b = tb ? new Mat<float>(n, k, pad, seed + 1, 1) : new Mat<float>(k, n, pad, seed + 1, 1);
+        var c = new Mat<float>(m * batch, n, pad, seed + 2, 1);
+        var v = new Mat<float>(1, n, 0, seed + 3, 0);
+        if (beta == 0f) c.Fill(float.NaN);
+        long sA = (ta ? k : m) * (long)a.Ld, sC = m * (long)c.Ld;
+        var expected = c.Data.ToArray();
+        for (int i = 0; i < batch; i++)
+        {
+            Reference(ta, tb, m, n, k, 1.5f, a.Data, (int)(i * sA), a.Ld, b.Data, 0, b.Ld, beta, expected, (int)(i * sC), c.Ld);
+            for (int r = 0; r < m; r++)
+                for (int j = 0; j < n; j++)
+                {
+                    ref float e = ref expected[i * sC + r * c.Ld + j];
+                    if (bias) e += v.Data[j];
+                    if (relu) e = e <= 0 ? 0 : e;
+                }
+        }
+        fixed (float* pa = a.Data, pb = b.Data, pc = c.Data, pv = v.Data)
+            Gemm.GemmBatchedWithEpilogue(ta, tb, m, n, k, 1.5f, pa, a.Ld, sA, pb, b.Ld, 0, beta, pc, c.Ld, sC, batch, bias ? pv : null, relu);
+        AssertClose(expected, c.Data, c.Ld, n, k, 1e-5);
+    }
 
     private static void WithPath(string path, Action body) => WithPath(Enum.Parse<GemmPath>(path), body);
 

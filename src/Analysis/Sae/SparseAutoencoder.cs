@@ -55,8 +55,12 @@ public sealed class SparseAutoencoder : Module
     /// <summary>Feature activations f [.., d_sae] of inputs x [.., d_in].</summary>
     public Tensor Encode(Tensor x)
     {
+        if (!Config.IsTopK)
+        {   // one GEMM with the bias and ReLU in its epilogue: the pre-activations are never written out
+            CheckInput("encode", x);
+            return (x - b_dec).MatMulRelu(W_enc, b_enc);
+        }
         var pre = PreActivations(x);
-        if (!Config.IsTopK) return pre.Relu();
         // torch.topk + scatter of relu(values): the mask is a constant, so the gradient flows to the k kept entries only
         return pre.Relu() * TopK.Mask(pre.Detach(), Config.K);
     }
@@ -66,7 +70,7 @@ public sealed class SparseAutoencoder : Module
     {
         if (f.Rank == 0 || f.Size(-1) != DSae)
             throw new ArgumentException($"sae decode: expected feature activations [.., {DSae}], got {ShapeUtil.Format(f.ShapeArray)}");
-        return f.MatMul(W_dec) + b_dec;
+        return f.MatMul(W_dec, b_dec);
     }
 
     /// <summary>x̂ for inputs x [.., d_in].</summary>

@@ -30,7 +30,7 @@ public static class MatMulOps
     {
         /// <summary>
         /// a·b + bias (torch.addmm, batched as <see cref="MatMul(Tensor, Tensor)"/>), bias [n] added to every row of the
-        /// product. The GEMM starts from the bias, so the product is not read again to add it (a linear layer's epilogue).
+        /// product. The GEMM adds the bias to each tile of the product as it finishes it (its epilogue), so the product is not read again.
         /// d/dbias = G summed over every dim but the last.
         /// </summary>
         public Tensor MatMul(Tensor b, Tensor bias)
@@ -48,6 +48,44 @@ public static class MatMulOps
             {
                 var grads = product(g);
                 return [grads[0], grads[1], biasGrad ? Graph.SumToShape(g, biasShape) : null];
+            });
+        }
+    }
+
+    extension(Tensor a)
+    {
+        /// <summary>
+        /// relu(a·b + bias), a linear layer with its ReLU (F.relu(F.linear(..)) in torch; a SAE's encoder): bias and ReLU
+        /// are applied to each tile of the product as the GEMM finishes it, so the [.., n] result is written once and
+        /// nothing else is materialised. The backward is d = G·1[y &gt; 0] (y the output) with the bias gradient Σ d in the
+        /// same pass, then d/dA = d·Bᵀ and d/dB = Aᵀ·d as for <see cref="MatMul(Tensor, Tensor)"/>.
+        /// </summary>
+        public Tensor MatMulRelu(Tensor b, Tensor bias)
+        {
+            if (a.Rank < 2 || b.Rank < 2 || bias.Rank != 1 || bias.shape[0] != b.shape[^1] || !bias.DType.IsFloatingPoint() || bias.DType != a.DType)
+                return a.MatMul(b, bias).Relu();   // the general path (and its errors)
+            Check.SameDevice("matmul", a, b, bias);
+            Check.SameDType("matmul", a, b);
+            Check.Float("matmul", a);
+            CheckMatrices(a, b);
+            var y = a.Backend.AddMatMulRelu(bias, a, b);
+            var product = Backward(b.RequiresGrad ? a : null, a.RequiresGrad ? b : null, a.ShapeArray, b.ShapeArray);
+            var (biasShape, biasGrad) = (bias.ShapeArray, bias.RequiresGrad);
+            return Graph.RecordSavingOutput("addmm_relu", y, [a, b, bias], (ySaved, g) =>
+            {
+                Tensor d;
+                Tensor? db = null;
+                if (GradMode.IsEnabled && g.RequiresGrad)
+                {   // the backward itself is recorded (a second derivative): the composition the fused kernel stands for
+                    d = g * ySaved.Detach().Sign();
+                    if (biasGrad) db = Graph.SumToShape(d, biasShape);
+                }
+                else if (biasGrad)
+                    (d, db) = g.Backend.ReluBackwardWithBiasGrad(g, ySaved.Detach());
+                else
+                    d = g.Backend.Binary(Backends.BinaryOp.MulSign, g, ySaved.Detach());
+                var grads = product(d);
+                return [grads[0], grads[1], db];
             });
         }
     }

@@ -28,7 +28,7 @@ public static class Statistics
             Check.Float("norm", x);
             var d = AllOr("norm", dims, x);
             if (p == 2) return Norm2(x, d, keepDim);
-            if (p == 1) return x.Abs().Sum(d, keepDim);
+            if (p == 1) return Norm1(x, d, keepDim);
             if (double.IsPositiveInfinity(p)) return x.Abs().Max(d, keepDim);
             if (double.IsNegativeInfinity(p)) return x.Abs().Min(d, keepDim);
             if (!(p > 0)) throw new ArgumentException($"norm: p must be > 0 or ±infinity, got {p} (input shape {ShapeUtil.Format(x.shape)})");
@@ -60,6 +60,24 @@ public static class Statistics
         // ∂var/∂x = 2(x − mean) / (N − correction)
         return Graph.Record("var", y, [x], g =>
             [g.Reshape(keptShape) * (x - x.Mean(d, keepDim: true)) * (2.0 / Math.Max(0, count - correction))]);
+    }
+
+    /// <summary>
+    /// Σ|x| in one pass over x (|x| is not written out) with the backward g·sign(x), as x.Abs().Sum(d) (an SAE's L1
+    /// penalty on its [batch, features] activations).
+    /// </summary>
+    static Tensor Norm1(Tensor x, int[] d, bool keepDim)
+    {
+        if (x.Rank == 0 || d.Length == 0) return x.Abs().Sum(d, keepDim);
+        var y = x.Backend.AbsSum(x, d, keepDim);
+        var (keptShape, inShape) = (Kept(x, d), x.ShapeArray);
+        return Graph.Record("norm", y, [x], g =>
+        {
+            var spread = g.Reshape(keptShape).Expand(inShape);
+            return [GradMode.IsEnabled && g.RequiresGrad
+                ? spread * x.Detach().Sign()   // recorded: sign(x) is a constant there, as in abs's backward
+                : g.Backend.Binary(BinaryOp.MulSign, spread, x.Detach())];
+        });
     }
 
     /// <summary>√Σx² with the backward x·g/‖x‖ (0 where ‖x‖ = 0).</summary>

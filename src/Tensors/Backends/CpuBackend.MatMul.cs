@@ -11,15 +11,27 @@ public sealed unsafe partial class CpuBackend
     /// </summary>
     public Tensor MatMul(Tensor a, Tensor b) => MatMul(a, b, null);
 
-    /// <summary>bias + a·b: every row of C starts as the bias and the GEMM adds the product onto it (beta = 1).</summary>
+    /// <summary>bias + a·b: the GEMM adds the bias to each tile of C as it finishes it (its epilogue), so C is written once.</summary>
     public Tensor AddMatMul(Tensor bias, Tensor a, Tensor b)
     {
-        if (bias.Rank != 1 || bias.shape[0] != b.shape[^1] || bias.DType != a.DType)
-            throw new ArgumentException($"addmm: bias {ShapeUtil.Format(bias.shape)} ({bias.DType.Name()}) must be [{b.shape[^1]}] of the operands' dtype {a.DType.Name()}");
+        CheckBias("addmm", bias, a, b);
         return MatMul(a, b, bias);
     }
 
-    Tensor MatMul(Tensor a, Tensor b, Tensor? bias)
+    /// <summary>relu(bias + a·b): bias and ReLU both in the GEMM's epilogue.</summary>
+    public Tensor AddMatMulRelu(Tensor bias, Tensor a, Tensor b)
+    {
+        CheckBias("addmm_relu", bias, a, b);
+        return MatMul(a, b, bias, relu: true);
+    }
+
+    static void CheckBias(string op, Tensor bias, Tensor a, Tensor b)
+    {
+        if (bias.Rank != 1 || b.Rank < 1 || bias.shape[0] != b.shape[^1] || bias.DType != a.DType)
+            throw new ArgumentException($"{op}: bias {ShapeUtil.Format(bias.shape)} ({bias.DType.Name()}) must be [{(b.Rank < 1 ? "n" : b.shape[^1])}] of the operands' dtype {a.DType.Name()}");
+    }
+
+    Tensor MatMul(Tensor a, Tensor b, Tensor? bias, bool relu = false)
     {
         if (a.Rank < 2 || b.Rank < 2)
             throw new ArgumentException($"matmul: both operands need rank >= 2 here, got {ShapeUtil.Format(a.shape)} and {ShapeUtil.Format(b.shape)}");
@@ -30,35 +42,25 @@ public sealed unsafe partial class CpuBackend
             throw new ArgumentException($"matmul: shapes {ShapeUtil.Format(a.shape)} and {ShapeUtil.Format(b.shape)} do not match (inner dims {k} and {b.shape[^2]})");
         var batchShape = ShapeUtil.Broadcast("matmul", a.shape[..^2], b.shape[..^2]);
         int batch = ShapeUtil.Numel(batchShape);
-        var o = Tensor.Empty([.. batchShape, m, n], a.DType, zeroed: k == 0 && bias is null);
-        if (bias is not null) FillRows(bias, o);
-        if (o.Numel == 0 || k == 0) return o;
+        var o = Tensor.Empty([.. batchShape, m, n], a.DType, zeroed: false);
+        if (o.Numel == 0) return o;
         var (ma, ta, lda, sa) = AsGemmOperand(a, batchShape);
         var (mb, tb, ldb, sb) = AsGemmOperand(b, batchShape);
         // B shared by every batch element and A's matrices stacked row after row: one GEMM with the batch folded
         // into the rows ([batch·m, k]·[k, n]) instead of many small ones; C's layout is the same either way.
         if (batch > 1 && sb == 0 && !ta && sa == (long)m * lda)
             (m, batch) = (m * batch, 1);
-        using var alive = new KeepAlive(ma, mb, o);
-        double beta = bias is null ? 0 : 1;
+        var r = bias is null ? null : Dense(bias);
+        using var alive = new KeepAlive(ma, mb, o, r);
+        // k == 0 (an empty product): the GEMM writes C = 0 and runs the epilogue without reading A or B
+        if (k == 0) (ta, tb, lda, ldb) = (false, false, 1, Math.Max(n, 1));
         if (a.DType == DType.Float32)
-            Gemm.SgemmBatched(ta, tb, m, n, k, 1f, Ptr<float>(ma) + ma.Offset, lda, sa, Ptr<float>(mb) + mb.Offset, ldb, sb, (float)beta, Ptr<float>(o), n, (long)m * n, batch);
+            Gemm.GemmBatchedWithEpilogue(ta, tb, m, n, k, 1f, Ptr<float>(ma) + ma.Offset, lda, sa, Ptr<float>(mb) + mb.Offset, ldb, sb, 0f, Ptr<float>(o), n, (long)m * n, batch,
+                                         r is null ? null : Ptr<float>(r) + r.Offset, relu);
         else
-            Gemm.DgemmBatched(ta, tb, m, n, k, 1.0, Ptr<double>(ma) + ma.Offset, lda, sa, Ptr<double>(mb) + mb.Offset, ldb, sb, beta, Ptr<double>(o), n, (long)m * n, batch);
+            Gemm.GemmBatchedWithEpilogue(ta, tb, m, n, k, 1.0, Ptr<double>(ma) + ma.Offset, lda, sa, Ptr<double>(mb) + mb.Offset, ldb, sb, 0.0, Ptr<double>(o), n, (long)m * n, batch,
+                                         r is null ? null : Ptr<double>(r) + r.Offset, relu);
         return o;
-    }
-
-    /// <summary>Copies the [n] vector into every row of the contiguous [..., n] tensor o.</summary>
-    void FillRows(Tensor row, Tensor o)
-    {
-        int n = o.shape[^1];
-        if (n == 0 || o.Numel == 0) return;
-        var r = Dense(row);
-        int elem = o.DType.ElementSize();
-        byte* src = (byte*)((CpuStorage)r.Storage).Pointer + (long)r.Offset * elem, dst = (byte*)((CpuStorage)o.Storage).Pointer;
-        using var alive = new KeepAlive(r, o);
-        long rows = o.Numel / n, bytes = (long)n * elem;
-        ForRows((int)rows, n, i => Buffer.MemoryCopy(src, dst + i * bytes, bytes, bytes));
     }
 
     /// <summary>The operand as (tensor, transposed?, leading dim, batch stride) for the batched GEMM.</summary>

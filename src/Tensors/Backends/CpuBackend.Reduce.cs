@@ -36,6 +36,50 @@ public sealed unsafe partial class CpuBackend
         return o;
     }
 
+    /// <summary>Σ|x| over dims in one pass over the rows of <see cref="AsRows"/> (no |x| written out).</summary>
+    public Tensor AbsSum(Tensor x, int[] dims, bool keepDim)
+    {
+        if (!x.DType.IsFloatingPoint() || dims.Length == 0) return Reduce(ReduceOp.Sum, Unary(UnaryOp.Abs, x), dims, keepDim);
+        var reduced = new bool[x.Rank];
+        foreach (var d in dims) reduced[d] = true;
+        var (outShape, rowLen) = ShapeUtil.ReducedShape(x.shape, reduced, keepDim);
+        var rows = AsRows(x, reduced, out int rowCount);
+        var o = Tensor.Empty(outShape, x.DType);
+        if (x.DType == DType.Float32) AbsSumRows<float>(rows, o, rowCount, rowLen);
+        else AbsSumRows<double>(rows, o, rowCount, rowLen);
+        return o;
+    }
+
+    static void AbsSumRows<T>(Tensor rows, Tensor o, int rowCount, int rowLen) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        T* src = Ptr<T>(rows) + rows.Offset, dst = Ptr<T>(o);
+        using var alive = new KeepAlive(rows, o);
+        ForRows(rowCount, rowLen, r => dst[r] = AbsSumRow(src + (long)r * rowLen, rowLen));
+    }
+
+    /// <summary>Σ|p[i]| as <see cref="SumRow"/> sums (float blocks of 4096 into a double total).</summary>
+    static T AbsSumRow<T>(T* row, int n) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        double total = 0;
+        for (int start = 0; start < n; start += 4096)
+        {
+            int len = Math.Min(4096, n - start);
+            T* p = row + start;
+            int i = 0, w = Vector256<T>.Count;
+            var s0 = Vector256<T>.Zero; var s1 = s0; var s2 = s0; var s3 = s0;
+            for (; i <= len - 4 * w; i += 4 * w)
+            {
+                s0 += Vector256.Abs(Vector256.Load(p + i)); s1 += Vector256.Abs(Vector256.Load(p + i + w));
+                s2 += Vector256.Abs(Vector256.Load(p + i + 2 * w)); s3 += Vector256.Abs(Vector256.Load(p + i + 3 * w));
+            }
+            for (; i <= len - w; i += w) s0 += Vector256.Abs(Vector256.Load(p + i));
+            T block = Vector256.Sum((s0 + s1) + (s2 + s3));
+            for (; i < len; i++) block += T.Abs(p[i]);
+            total += double.CreateChecked(block);
+        }
+        return T.CreateChecked(total);
+    }
+
     /// <summary>
     /// A contiguous tensor whose row r holds the elements reduced into output element r: x itself when the reduced
     /// dims are already innermost and contiguous, otherwise a copy of x permuted to [kept dims..., reduced dims...].

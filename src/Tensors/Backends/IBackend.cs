@@ -35,6 +35,12 @@ public partial interface IBackend
     /// <summary>Reduces over the given (normalised, distinct) dims.</summary>
     Tensor Reduce(ReduceOp op, Tensor x, int[] dims, bool keepDim);
 
+    /// <summary>
+    /// Σ|x| over the given (normalised, distinct) dims, the 1-norm. This default writes |x| and then sums it; a backend
+    /// may sum the absolute values in one pass.
+    /// </summary>
+    Tensor AbsSum(Tensor x, int[] dims, bool keepDim) => Reduce(ReduceOp.Sum, Unary(UnaryOp.Abs, x), dims, keepDim);
+
     /// <summary>Index of the max (or min) along one dim, as int32.</summary>
     Tensor ArgReduce(bool max, Tensor x, int dim, bool keepDim);
 
@@ -43,9 +49,39 @@ public partial interface IBackend
 
     /// <summary>
     /// bias + a·b (torch.addmm, batched as <see cref="MatMul"/>) for a bias of shape [n], added to every row. This default
-    /// adds it afterwards; a backend may have its GEMM start from the bias, so the product is not read a second time.
+    /// adds it afterwards; a backend may add it to each tile of the product as its GEMM finishes it, so the product is not read a second time.
     /// </summary>
     Tensor AddMatMul(Tensor bias, Tensor a, Tensor b) => Binary(BinaryOp.Add, MatMul(a, b), bias);
+
+    /// <summary>
+    /// relu(bias + a·b) for a bias [n], as <see cref="AddMatMul"/>. This default runs the ReLU afterwards; a backend may
+    /// apply bias and ReLU to each tile of the product as the GEMM finishes it, so the product is written once.
+    /// </summary>
+    Tensor AddMatMulRelu(Tensor bias, Tensor a, Tensor b) => Unary(UnaryOp.Relu, AddMatMul(bias, a, b), 0, 0);
+
+    /// <summary>
+    /// The backward of y = relu(bias + a·b) up to its GEMMs: d = g·sign(y) (sign(y) is the ReLU's step, y being its
+    /// output) and the bias gradient Σ d over every dim but the last, for g and y of one shape [.., n]. This default
+    /// composes MulSign and a sum; a backend may do both in one pass over g and y.
+    /// </summary>
+    (Tensor Grad, Tensor BiasGrad) ReluBackwardWithBiasGrad(Tensor g, Tensor y)
+    {
+        ReluBackwardShapes.Check(g, y);
+        var d = Binary(BinaryOp.MulSign, g, y);
+        return (d, Reduce(ReduceOp.Sum, d, [.. Enumerable.Range(0, d.Rank - 1)], keepDim: false));
+    }
+}
+
+/// <summary>What <see cref="IBackend.ReluBackwardWithBiasGrad"/> accepts, shared by every backend.</summary>
+public static class ReluBackwardShapes
+{
+    public static void Check(Tensor g, Tensor y)
+    {
+        if (g.Rank < 1 || !ShapeUtil.SameShape(g.shape, y.shape))
+            throw new ArgumentException($"relu_backward: the gradient {ShapeUtil.Format(g.shape)} and the ReLU output {ShapeUtil.Format(y.shape)} must have one shape of rank >= 1");
+        if (g.DType != y.DType || !g.DType.IsFloatingPoint())
+            throw new ArgumentException($"relu_backward: the gradient ({g.DType.Name()}) and the ReLU output ({y.DType.Name()}) must share a float dtype");
+    }
 }
 
 public enum UnaryOp

@@ -76,6 +76,21 @@ public static unsafe class Gemm
         GemmBatch<double>.Run(p, strideA, strideB, strideC, batch);
     }
 
+    /// <summary>
+    /// <see cref="SgemmBatched"/> / <see cref="DgemmBatched"/> with an epilogue: each C[i] then becomes
+    /// relu?(alpha·op(A[i])·op(B[i]) + beta·C[i] + bias), bias [n] added to every row (null: none), applied to each tile
+    /// of C as it is finished rather than in another pass over C.
+    /// </summary>
+    internal static void GemmBatchedWithEpilogue<T>(bool transA, bool transB, int m, int n, int k, T alpha, T* a, int lda, long strideA,
+                                                 T* b, int ldb, long strideB, T beta, T* c, int ldc, long strideC, int batch,
+                                                 T* bias, bool relu) where T : unmanaged, INumber<T>
+    {
+        Validate(transA, transB, m, n, k, lda, ldb, ldc);
+        ArgumentOutOfRangeException.ThrowIfNegative(batch);
+        var p = new GemmProblem<T>(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc).WithEpilogue(bias, relu);
+        GemmBatch<T>.Run(p, strideA, strideB, strideC, batch);
+    }
+
     /// <summary>One GEMM on at most <paramref name="maxThreads"/> threads.</summary>
     internal static void Run<T>(in GemmProblem<T> p, int maxThreads) where T : unmanaged, INumber<T>
     {
@@ -83,12 +98,14 @@ public static unsafe class Gemm
         if (p.K == 0 || p.Alpha == T.Zero)
         {
             GemmDirect<T>.ScaleC(p);
+            GemmEpilogue<T>.ApplyAll(p);
             return;
         }
         GemmPath path = ActivePath;
         if (ForcedPath == GemmPath.Auto && (long)p.M * p.N * p.K <= DirectThreshold)
         {
             GemmDirect<T>.Run(p);
+            GemmEpilogue<T>.ApplyAll(p);
             return;
         }
         if (typeof(T) == typeof(float))

@@ -42,8 +42,11 @@ internal static unsafe class BlockedGemm<T, TKernel>
 
     public static void Run(in GemmProblem<T> p)
     {
-        var buffers = t_buffers ??= new PackBuffers<T>(RoundUp(TKernel.MC, TKernel.MR) * TKernel.KC, TKernel.MR * TKernel.NR);
+        var buffers = t_buffers ??= new PackBuffers<T>(RoundUp(2 * TKernel.MC, TKernel.MR) * TKernel.KC, TKernel.MR * TKernel.NR);
         buffers.EnsureB(RoundUp(Math.Min(TKernel.NC, p.N), TKernel.NR) * Math.Min(TKernel.KC, p.K));
+        // up to 2·MC rows are packed as one A block (it still fits L2): each packed B panel then serves every row
+        // once instead of twice from L3 (the SAE weight gradient Xᵀ·G with 256 rows: ~8 % faster on one core)
+        int mcBlock = p.M <= 2 * TKernel.MC ? p.M : TKernel.MC;
         for (int jc = 0; jc < p.N; jc += TKernel.NC)
         {
             int nc = Math.Min(TKernel.NC, p.N - jc);
@@ -52,17 +55,22 @@ internal static unsafe class BlockedGemm<T, TKernel>
                 int kc = Math.Min(TKernel.KC, p.K - pc);
                 T beta = pc == 0 ? p.Beta : T.One;
                 GemmPack<T, TKernel>.PackB(p, pc, jc, kc, nc, buffers.B);
-                for (int ic = 0; ic < p.M; ic += TKernel.MC)
+                for (int ic = 0; ic < p.M; ic += mcBlock)
                 {
-                    int mc = Math.Min(TKernel.MC, p.M - ic);
+                    int mc = Math.Min(mcBlock, p.M - ic);
                     GemmPack<T, TKernel>.PackA(p, ic, pc, mc, kc, buffers.A);
-                    MacroKernel(buffers, mc, nc, kc, p.C + ic * p.Ldc + jc, p.Ldc, p.Alpha, beta);
+                    T* bias = p.Bias == null ? null : p.Bias + jc;
+                    bool epilogue = pc + kc == p.K && p.HasEpilogue;
+                    MacroKernel(buffers, mc, nc, kc, p.C + ic * p.Ldc + jc, p.Ldc, p.Alpha, beta, epilogue, bias, p.Relu);
                 }
             }
         }
     }
 
-    private static void MacroKernel(PackBuffers<T> buf, int mc, int nc, int kc, T* c, nint ldc, T alpha, T beta)
+    /// <summary>All MR x NR tiles of an mc x nc block of C; with <paramref name="epilogue"/> (the last K block) each tile
+    /// also gets the bias and ReLU right after its kernel call.</summary>
+    private static void MacroKernel(PackBuffers<T> buf, int mc, int nc, int kc, T* c, nint ldc, T alpha, T beta,
+                                    bool epilogue, T* bias, bool relu)
     {
         int mr = TKernel.MR, nr = TKernel.NR;
         for (int jr = 0; jr < nc; jr += nr)
@@ -78,6 +86,7 @@ internal static unsafe class BlockedGemm<T, TKernel>
                     TKernel.Run(kc, aPanel, bPanel, cTile, ldc, alpha, beta);
                 else
                     EdgeTile(kc, aPanel, bPanel, cTile, ldc, rows, cols, alpha, beta, buf.Tile);
+                if (epilogue) GemmEpilogue<T>.Apply(cTile, ldc, rows, cols, bias == null ? null : bias + jr, relu);
             }
         }
     }

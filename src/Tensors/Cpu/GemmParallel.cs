@@ -3,8 +3,8 @@ using System.Numerics;
 namespace Interp.Cpu;
 
 /// <summary>
-/// Splits one GEMM into independent blocks of C, one per thread: by rows (in whole MR tiles) when there are
-/// enough, otherwise by columns (in whole NR tiles). Each block runs the full blocked algorithm with its own
+/// Splits one GEMM into independent blocks of C, one per thread: by rows (in whole MR tiles) when C has at least
+/// as many rows as columns, otherwise by columns (in whole NR tiles). Each block runs the full blocked algorithm with its own
 /// per-thread packing buffers, so threads never synchronise inside the multiply.
 /// </summary>
 internal static unsafe class GemmParallel<T, TKernel>
@@ -13,7 +13,9 @@ internal static unsafe class GemmParallel<T, TKernel>
 {
     public static void Run(in GemmProblem<T> p, int maxThreads)
     {
-        bool byRows = Tiles(p.M, TKernel.MR) >= Tiles(p.N, TKernel.NR) || Tiles(p.M, TKernel.MR) >= maxThreads;
+        // each thread packs its share of the split side and the whole of the other operand, so split the longer of
+        // M and N: a weight gradient Xᵀ·G [256, 4096] split by rows had both threads pack all of G
+        bool byRows = p.M >= p.N || Tiles(p.N, TKernel.NR) < 2;
         int tiles = byRows ? Tiles(p.M, TKernel.MR) : Tiles(p.N, TKernel.NR);
         long work = (long)p.M * p.N * p.K;
         int threads = (int)Math.Clamp(work / Gemm.ParallelGrain, 1, Math.Min(Math.Min(maxThreads, GemmThreads.MaxParts), tiles));

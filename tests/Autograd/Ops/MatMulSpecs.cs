@@ -65,6 +65,9 @@ public static class MatMulSpecs
         },
     };
 
+    /// <summary>relu(a·b + bias) with bias and ReLU in the GEMM's epilogue and the fused ReLU/bias backward (torch: F.relu(a @ b + bias)).</summary>
+    public static readonly OpSpec MatMulRelu = MatMulBias with { Name = "matmul_relu", Forward = a => a[0].MatMulRelu(a[1], a[2]) };
+
     /// <summary>Bad calls of this file's ops (with the ones generated from the specs, run by BadInputTests).</summary>
     public static readonly BadInput[] BadInputs =
     [
@@ -75,5 +78,12 @@ public static class MatMulSpecs
         new("matmul of float32 and float64", Arg, () => F32(2, 2).MatMul(F(2, 2)), "matmul", "float32", "float64"),
         new("matmul of tensors on different devices", Arg, () => F(2, 2).MatMul(F(2, 2).To(Device.IlgpuCpu)), "matmul", "cpu", "ilgpu-cpu"),
         new("matmul with a bias of the wrong size", Arg, () => F(2, 3).MatMul(F(3, 4), F(5)), "add", "[2, 4]", "[5]"),
+        new("matmul_relu with a bias of the wrong size", Arg, () => F(2, 3).MatMulRelu(F(3, 4), F(5)), "add", "[2, 4]", "[5]"),
+        new("matmul_relu with mismatched inner dims", Arg, () => F(2, 3).MatMulRelu(F(4, 5), F(5)), "matmul", "[2, 3]", "[4, 5]"),
+        new("addmm_relu kernel with a bias of the wrong size", Arg, () => F(2, 3).Backend.AddMatMulRelu(F(5), F(2, 3), F(3, 4)), "addmm_relu", "[5]", "[4]"),
+        new("relu_backward kernel with a gradient of another shape", Arg, () => F(2, 3).Backend.ReluBackwardWithBiasGrad(F(2, 3), F(3, 2)), "relu_backward", "[2, 3]", "[3, 2]"),
+        new("relu_backward kernel with float32 and float64", Arg, () => F(2, 3).Backend.ReluBackwardWithBiasGrad(F32(2, 3), F(2, 3)), "relu_backward", "float32", "float64"),
+        new("relu_backward kernel on the ILGPU CPU accelerator with another shape", Arg,
+            () => F(2, 3).To(Device.IlgpuCpu).Backend.ReluBackwardWithBiasGrad(F(2, 3).To(Device.IlgpuCpu), F(2, 2).To(Device.IlgpuCpu)), "relu_backward", "[2, 3]", "[2, 2]"),
     ];
 }
