@@ -1,6 +1,7 @@
 using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 using Interp.Cpu;
 
@@ -93,10 +94,14 @@ public sealed unsafe partial class CpuBackend
     /// <summary>dst [plane, cp] = src [c, plane]ᵀ, the channels past c zero.</summary>
     static void ToChannelsLast<T>(T* src, T* dst, int c, long plane, int cp) where T : unmanaged, INumber<T>
     {
+        long i0 = 0;
+        if (typeof(T) == typeof(float) && Avx.IsSupported && c % 8 == 0)
+            for (; i0 + 8 <= plane; i0 += 8)
+                for (int ch = 0; ch < c; ch += 8) Transpose8x8((float*)(src + ch * plane + i0), plane, (float*)(dst + i0 * cp + ch), cp, null);
         for (long i = 0; i < plane; i++)
         {
             T* row = dst + i * cp;
-            for (int ch = 0; ch < c; ch++) row[ch] = src[ch * plane + i];
+            for (int ch = i < i0 ? c : 0; ch < c; ch++) row[ch] = src[ch * plane + i];
             for (int ch = c; ch < cp; ch++) row[ch] = T.Zero;
         }
     }
@@ -104,12 +109,35 @@ public sealed unsafe partial class CpuBackend
     /// <summary>dst [o, plane] = src [plane, op]ᵀ (the first o channels) + bias.</summary>
     static void FromChannelsLast<T>(T* src, T* dst, int o, long plane, int op, T* bias) where T : unmanaged, INumber<T>
     {
+        long i0 = 0;
+        if (typeof(T) == typeof(float) && Avx.IsSupported && o % 8 == 0)
+            for (; i0 + 8 <= plane; i0 += 8)
+                for (int ch = 0; ch < o; ch += 8) Transpose8x8((float*)(src + i0 * op + ch), op, (float*)(dst + ch * plane + i0), plane, (float*)(bias == null ? null : bias + ch));
         for (int ch = 0; ch < o; ch++)
         {
             T b = bias == null ? T.Zero : bias[ch];
             T* row = dst + ch * plane;
-            for (long i = 0; i < plane; i++) row[i] = src[i * op + ch] + b;
+            for (long i = i0; i < plane; i++) row[i] = src[i * op + ch] + b;
         }
+    }
+
+    /// <summary>The 8×8 block at src (rows srcStride apart) transposed into dst (rows dstStride apart), row k of it plus add[k] when add is given.</summary>
+    static void Transpose8x8(float* src, long srcStride, float* dst, long dstStride, float* add)
+    {
+        Vector256<float> r0 = Avx.LoadVector256(src), r1 = Avx.LoadVector256(src + srcStride), r2 = Avx.LoadVector256(src + 2 * srcStride), r3 = Avx.LoadVector256(src + 3 * srcStride);
+        Vector256<float> r4 = Avx.LoadVector256(src + 4 * srcStride), r5 = Avx.LoadVector256(src + 5 * srcStride), r6 = Avx.LoadVector256(src + 6 * srcStride), r7 = Avx.LoadVector256(src + 7 * srcStride);
+        // pairs of rows interleaved, then pairs of pairs, then the 128-bit halves swapped into place
+        Vector256<float> t0 = Avx.UnpackLow(r0, r1), t1 = Avx.UnpackHigh(r0, r1), t2 = Avx.UnpackLow(r2, r3), t3 = Avx.UnpackHigh(r2, r3);
+        Vector256<float> t4 = Avx.UnpackLow(r4, r5), t5 = Avx.UnpackHigh(r4, r5), t6 = Avx.UnpackLow(r6, r7), t7 = Avx.UnpackHigh(r6, r7);
+        Vector256<float> u0 = Avx.Shuffle(t0, t2, 0x44), u1 = Avx.Shuffle(t0, t2, 0xEE), u2 = Avx.Shuffle(t1, t3, 0x44), u3 = Avx.Shuffle(t1, t3, 0xEE);
+        Vector256<float> u4 = Avx.Shuffle(t4, t6, 0x44), u5 = Avx.Shuffle(t4, t6, 0xEE), u6 = Avx.Shuffle(t5, t7, 0x44), u7 = Avx.Shuffle(t5, t7, 0xEE);
+        Span<Vector256<float>> rows =
+        [
+            Avx.Permute2x128(u0, u4, 0x20), Avx.Permute2x128(u1, u5, 0x20), Avx.Permute2x128(u2, u6, 0x20), Avx.Permute2x128(u3, u7, 0x20),
+            Avx.Permute2x128(u0, u4, 0x31), Avx.Permute2x128(u1, u5, 0x31), Avx.Permute2x128(u2, u6, 0x31), Avx.Permute2x128(u3, u7, 0x31),
+        ];
+        for (int k = 0; k < 8; k++)
+            Avx.Store(dst + k * dstStride, add == null ? rows[k] : rows[k] + Vector256.Create(add[k]));
     }
 
     /// <summary>U[ξ, c, o] = (G k(o, c) Gᵀ)[ξ] for every (o, c).</summary>
