@@ -170,15 +170,23 @@ public sealed unsafe partial class CpuBackend
             for (int tx = 0; tx < p.TilesX; tx++)
             {
                 int y0 = 4 * ty - p.PH, x0 = 4 * tx - p.PW;
+                bool inside = y0 >= 0 && x0 >= 0 && y0 + 6 <= h && x0 + 6 <= w;
                 T* vt = v + (long)(tile0 + ty * p.TilesX + tx) * cp;
                 for (int c = 0; c < cp; c += Vector256<T>.Count)
                 {
-                    for (int i = 0; i < 6; i++)
-                        for (int j = 0; j < 6; j++)
+                    if (inside)
+                        for (int i = 0; i < 6; i++)
                         {
-                            int y = y0 + i, x = x0 + j;
-                            d[i * 6 + j] = (uint)y < (uint)h && (uint)x < (uint)w ? Vector256.Load(image + ((long)y * w + x) * cp + c) : Vector256<T>.Zero;
+                            T* row = image + ((long)(y0 + i) * w + x0) * cp + c;
+                            for (int j = 0; j < 6; j++) d[i * 6 + j] = Vector256.Load(row + j * cp);
                         }
+                    else
+                        for (int i = 0; i < 6; i++)
+                            for (int j = 0; j < 6; j++)
+                            {
+                                int y = y0 + i, x = x0 + j;
+                                d[i * 6 + j] = (uint)y < (uint)h && (uint)x < (uint)w ? Vector256.Load(image + ((long)y * w + x) * cp + c) : Vector256<T>.Zero;
+                            }
                     for (int j = 0; j < 6; j++) Bt(d + j, 6);
                     for (int i = 0; i < 6; i++) Bt(d + i * 6, 1);
                     for (int xi = 0; xi < 36; xi++) Vector256.Store(d[xi], vt + xi * vSize + c);
