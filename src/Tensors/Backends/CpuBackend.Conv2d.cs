@@ -9,7 +9,8 @@ namespace Interp.Backends;
 /// conv2d and its two gradients an image at a time: each image's columns are made into a per-thread scratch buffer
 /// and read by the GEMM straight away, from cache. The batch-wide Im2Col of <see cref="IBackend.Conv2d"/> writes all
 /// of them first (42 MB for the side-by-side CNN's second conv) and every GEMM then reads them back from memory; the
-/// weight gradient's transposing pack of those columns was 22 % of that CNN's step.
+/// weight gradient's transposing pack of those columns was 22 % of that CNN's step. 3×3 stride-1 convs with enough
+/// channels, and their input gradient, go by Winograd instead (CpuBackend.Winograd.cs).
 /// </summary>
 public sealed unsafe partial class CpuBackend
 {
