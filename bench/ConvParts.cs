@@ -3,7 +3,7 @@ namespace Interp.Bench;
 /// <summary>
 /// `Interp.Bench conv-parts [conv1|conv2]`: one of the CNN's convolutions (default conv2, 32→64, 3×3, batch 64) piece by piece — im2col, the forward GEMM, the
 /// weight- and column-gradient GEMMs, col2im, the backend's image-at-a-time conv2d kernel and its two gradients, then the whole conv forward and forward+backward — in wall ms after 40
-/// warm-up calls (so the JIT's optimised code is what is timed), mean of 30.
+/// warm-up calls (so the JIT's optimised code is what is timed), mean of 30, and in CPU ms of the process (all threads; min of 30), which a loaded machine moves far less.
 /// </summary>
 public static class ConvParts
 {
@@ -20,7 +20,8 @@ public static class ConvParts
         void T(string name, Action f)
         {
             double mean = Timing.Laps(30, lap => { f(); lap(); }).Average(run => run[0]);
-            Console.WriteLine($"{name,-40} {mean:F2} ms");
+            double cpu = Timing.Laps(30, lap => { f(); lap(); }, warmup: 0, clockMs: CpuClock.ProcessMs).Min(run => run[0]);
+            Console.WriteLine($"{name,-44} {mean,7:F2} ms, {cpu,7:F2} CPU ms");
         }
         var win = new Interp.Backends.Window2d(c, h, h, 3, 3, 1, 1, 0, 0, 1, 1);
         var cols = x.Backend.Im2Col(x, win);

@@ -75,6 +75,87 @@ public class Conv2dKernelTests
         finally { CpuBackend.ColumnBudget = budget; }
     }
 
+    /// <summary>A 3×3, stride-1, undilated window with padding 0–2: the geometry the Winograd path takes.</summary>
+    static Geometry RandomThreeByThree(TestData d)
+    {
+        int n = new[] { 1, 2, 5, 9 }[d.Int(0, 3)], c = d.Int(1, 5), o = d.Int(1, 5), ph = d.Int(0, 2), pw = d.Int(0, 2);
+        int h = Math.Max(1, 3 - 2 * ph) + d.Int(0, 9), w = Math.Max(1, 3 - 2 * pw) + d.Int(0, 9);
+        return new(n, c, o, h, w, new Window2d(c, h, w, 3, 3, 1, 1, ph, pw, 1, 1));
+    }
+
+    static T WithWinograd<T>(Func<T> body)
+    {
+        int saved = CpuBackend.WinogradMinChannels;
+        CpuBackend.WinogradMinChannels = 1;
+        try { return body(); }
+        finally { CpuBackend.WinogradMinChannels = saved; }
+    }
+
+    // Winograd's F(4×4, 3×3) (conv2d and its input gradient for 3×3 stride-1 windows) against the im2col definitions:
+    // sizes that are and are not multiples of the 4×4 tile, every padding it takes, both dtypes
+    [Property(MaxTest = 40)]
+    public void WinogradKernelsEqualTheirComposedDefinitions(int seed)
+    {
+        var d = new TestData(seed);
+        var k = RandomThreeByThree(d);
+        foreach (var dtype in new[] { DType.Float64, DType.Float32 })
+        {
+            double tol = dtype == DType.Float64 ? 1e-12 : 1e-4;
+            var x = d.Tensor([k.N, k.C, k.H, k.W]).To(dtype);
+            var weight = d.Tensor([k.O, k.C, 3, 3]).To(dtype);
+            var bias = d.Tensor([k.O]).To(dtype);
+            var g = d.Tensor([k.N, k.O, k.Win.OH, k.Win.OW]).To(dtype);
+            var be = x.Backend;
+            Close(Reference(k, x, weight, bias), WithWinograd(() => be.Conv2d(x, weight, bias, k.Win)), tol);
+            Close(Reference(k, x, weight, null), WithWinograd(() => be.Conv2d(x, weight, null, k.Win)), tol);
+            var dcols = weight.Reshape(k.O, -1).MT.MatMul(g.Reshape(k.N, k.O, -1));
+            Close(be.Col2Im(dcols, k.Win), WithWinograd(() => be.Conv2dInputGrad(g, weight, k.Win)), tol);
+        }
+    }
+
+    /// <summary>The largest error of got against expect, over the largest |expect|.</summary>
+    static double ScaledError(Tensor expect, Tensor got)
+    {
+        var (e, g) = (expect.ToDoubleArray(), got.ToDoubleArray());
+        return e.Zip(g, (a, b) => Math.Abs(a - b)).Max() / e.Max(Math.Abs);
+    }
+
+    // at the side-by-side CNN's channel counts (the default threshold takes the Winograd path) float32 stays within
+    // 1e-5 of the output's scale of the float64 im2col result: the
+    // transforms' constants, up to 25 and down to 1/24, cost some digits but not many
+    [Fact]
+    public void WinogradInFloat32StaysCloseAtRealChannelCounts()
+    {
+        var d = new TestData(17);
+        var k = new Geometry(3, 32, 64, 14, 13, new Window2d(32, 14, 13, 3, 3, 1, 1, 0, 1, 1, 1));
+        var (x, weight, bias) = (d.Tensor([k.N, k.C, k.H, k.W]), d.Tensor([k.O, k.C, 3, 3]), d.Tensor([k.O]));
+        var g = d.Tensor([k.N, k.O, k.Win.OH, k.Win.OW]);
+        var be = x.Backend;
+        double forward = ScaledError(Reference(k, x, weight, bias), be.Conv2d(x.To(DType.Float32), weight.To(DType.Float32), bias.To(DType.Float32), k.Win));
+        var dcols = weight.Reshape(k.O, -1).MT.MatMul(g.Reshape(k.N, k.O, -1));
+        double inputGrad = ScaledError(be.Col2Im(dcols, k.Win), be.Conv2dInputGrad(g.To(DType.Float32), weight.To(DType.Float32), k.Win));
+        Assert.True(forward < 1e-5 && inputGrad < 1e-5, $"conv2d {forward:E2}, input gradient {inputGrad:E2} of the output's scale");
+    }
+
+    [Property(MaxTest = 10)]
+    public void WinogradGradientsPassFiniteDifferences(int seed)
+    {
+        var d = new TestData(seed);
+        var k = RandomThreeByThree(d) with { N = 2 };
+        var win = k.Win;
+        (int, int) p = (win.PH, win.PW);
+        var x = d.Tensor([k.N, k.C, k.H, k.W]);
+        var w = d.Tensor([k.O, k.C, 3, 3]);
+        var b = d.Tensor([k.O]);
+        var g = d.Tensor([k.N, k.O, win.OH, win.OW]);
+        WithWinograd(() =>
+        {
+            GradCheck.Assert(xs => xs[0].Conv2d(xs[1], xs[2], (1, 1), p, (1, 1)), [x, w, b]);
+            GradCheck.Assert(xs => GradOf(x, v => v.Conv2d(xs[1], null, (1, 1), p, (1, 1)), xs[0], xs[1]), [g, w]);
+            return 0;
+        });
+    }
+
     // the gradient of v ↦ ⟨op(v), g⟩ at input, with createGraph, so GradCheck sees the second derivative
     static Tensor GradOf(Tensor input, Func<Tensor, Tensor> op, Tensor g, Tensor other)
     {

@@ -61,4 +61,28 @@ public class LargeElementwiseTests
             Assert.Equal(expected[j] / rows, mean[j], 2e-6);
         }
     }
+
+    [Theory]
+    [InlineData(new[] { 64, 32, 26, 26 }, new[] { 0, 2, 3 })]
+    [InlineData(new[] { 3, 5, 7 }, new[] { 0, 2 })]
+    [InlineData(new[] { 2, 3, 4, 5, 6 }, new[] { 0, 1, 4 })]
+    public void Sums_over_leading_and_trailing_dims_match_a_float64_loop(int[] shape, int[] dims)
+    {
+        // reduced dims around the kept ones (a conv's bias gradient) are summed in place, without a permuted copy
+        var x = Tensor.Randn(shape, new Generator(13));
+        var v = x.ToFloatArray();
+        int lead = dims.TakeWhile((d, i) => d == i).Count(), kept = shape.Length - dims.Length;
+        int outer = shape[..lead].Aggregate(1, (p, d) => p * d), cols = shape[lead..(lead + kept)].Aggregate(1, (p, d) => p * d);
+        int inner = v.Length / outer / cols;
+        var expected = new double[cols];
+        for (int a = 0; a < outer; a++) for (int j = 0; j < cols; j++) for (int i = 0; i < inner; i++) expected[j] += v[((long)a * cols + j) * inner + i];
+        var sum = x.Sum(dims).ToFloatArray();
+        var mean = x.Mean(dims).ToFloatArray();
+        Assert.Equal(shape[lead..(lead + kept)], x.Sum(dims).ShapeArray);
+        for (int j = 0; j < cols; j++)
+        {
+            Assert.Equal(expected[j], sum[j], 2e-6 * Math.Sqrt(outer * inner));
+            Assert.Equal(expected[j] / (outer * inner), mean[j], 2e-6);
+        }
+    }
 }

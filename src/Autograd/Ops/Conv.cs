@@ -5,7 +5,7 @@ namespace Interp;
 
 /// <summary>
 /// torch.nn.functional.conv2d (NCHW). One group: the backend's conv2d kernel (IBackend.Conv2d, an image at a time on
-/// the CPU) and its input and weight gradients. Several groups: im2col + one batched GEMM:
+/// the CPU, or by Winograd's F(4×4, 3×3) for 3×3 stride-1 windows) and its input and weight gradients. Several groups: im2col + one batched GEMM:
 /// cols = im2col(x) [N, C·KH·KW, L], y = W [O, C·KH·KW] · cols → [N, O, OH, OW] (+ bias).
 /// With G groups the channels split in G blocks and block g of the output sees only block g of the input: cols' rows
 /// come channel by channel, so they regroup as [N, G, (C/G)·KH·KW, L], and W [O, C/G, KH, KW] as [G, O/G, (C/G)·KH·KW];

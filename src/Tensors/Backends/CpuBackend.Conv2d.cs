@@ -9,7 +9,8 @@ namespace Interp.Backends;
 /// conv2d and its two gradients an image at a time: each image's columns are made into a per-thread scratch buffer
 /// and read by the GEMM straight away, from cache. The batch-wide Im2Col of <see cref="IBackend.Conv2d"/> writes all
 /// of them first (42 MB for the side-by-side CNN's second conv) and every GEMM then reads them back from memory; the
-/// weight gradient's transposing pack of those columns was 22 % of that CNN's step.
+/// weight gradient's transposing pack of those columns was 22 % of that CNN's step. 3×3 stride-1 convs with enough
+/// channels, and their input gradient, go by Winograd instead (CpuBackend.Winograd.cs).
 /// </summary>
 public sealed unsafe partial class CpuBackend
 {
@@ -24,6 +25,13 @@ public sealed unsafe partial class CpuBackend
         var (xs, ws, bs) = (Contig(x), Contig(weight), bias is null ? null : Contig(bias));
         var y = Tensor.Empty([x.shape[0], weight.shape[0], w.OH, w.OW], x.DType);
         using var alive = new KeepAlive(xs, ws, bs, y);
+        if (UsesWinograd(w, w.C, weight.shape[0]))
+        {
+            var wp = new WinogradPlan(x.shape[0], w.C, w.H, w.W, weight.shape[0], w.PH, w.PW);
+            if (x.DType == DType.Float32) WinogradConv(wp, Ptr<float>(xs) + xs.Offset, Ptr<float>(ws) + ws.Offset, false, bs is null ? null : Ptr<float>(bs) + bs.Offset, Ptr<float>(y));
+            else WinogradConv(wp, Ptr<double>(xs) + xs.Offset, Ptr<double>(ws) + ws.Offset, false, bs is null ? null : Ptr<double>(bs) + bs.Offset, Ptr<double>(y));
+            return y;
+        }
         var plan = new ConvPlan(w, x.shape[0], weight.shape[0]);
         if (x.DType == DType.Float32) ConvForward<float>(plan, xs, ws, bs, y);
         else ConvForward<double>(plan, xs, ws, bs, y);
@@ -36,6 +44,14 @@ public sealed unsafe partial class CpuBackend
         var (gs, ws) = (Contig(g), Contig(weight));
         var dx = Tensor.Empty([g.shape[0], w.C, w.H, w.W], g.DType);
         using var alive = new KeepAlive(gs, ws, dx);
+        if (UsesWinograd(w, w.C, weight.shape[0]))
+        {
+            // dx is the 3×3 conv of g, bordered by 2 − p, with the kernel flipped and its channels swapped
+            var wp = new WinogradPlan(g.shape[0], weight.shape[0], w.OH, w.OW, w.C, 2 - w.PH, 2 - w.PW);
+            if (g.DType == DType.Float32) WinogradConv(wp, Ptr<float>(gs) + gs.Offset, Ptr<float>(ws) + ws.Offset, true, null, Ptr<float>(dx));
+            else WinogradConv(wp, Ptr<double>(gs) + gs.Offset, Ptr<double>(ws) + ws.Offset, true, null, Ptr<double>(dx));
+            return dx;
+        }
         var plan = new ConvPlan(w, g.shape[0], weight.shape[0]);
         if (g.DType == DType.Float32) ConvInputGrad<float>(plan, gs, ws, dx);
         else ConvInputGrad<double>(plan, gs, ws, dx);

@@ -28,6 +28,13 @@ public sealed unsafe partial class CpuBackend
             else SumColumns<double>(cols, oc, colLen, colCount, op == ReduceOp.Mean);
             return oc;
         }
+        if (op is ReduceOp.Sum or ReduceOp.Mean && AsPlanes(x, reduced) is var (outer, kept, inner) && kept > 0)
+        {   // reduced dims lead and trail (a conv's bias gradient: Σ over batch and positions): no permuted copy
+            var op3 = Tensor.Empty(outShape, x.DType);
+            if (x.DType == DType.Float32) SumPlanes<float>(x, op3, outer, kept, inner, op == ReduceOp.Mean);
+            else SumPlanes<double>(x, op3, outer, kept, inner, op == ReduceOp.Mean);
+            return op3;
+        }
         // rows: the reduced elements of one output element, laid out contiguously in [kept..., reduced...] order
         var rows = AsRows(x, reduced, out int rowCount);
         var o = Tensor.Empty(outShape, x.DType);
@@ -102,6 +109,34 @@ public sealed unsafe partial class CpuBackend
         if (firstKept <= 0 || !x.IsContiguous) return null;
         for (int d = firstKept; d < reduced.Length; d++) if (reduced[d]) return null;
         return x;
+    }
+
+    /// <summary>
+    /// A contiguous x as [outer, kept, inner] when the reduced dims are the leading and the trailing ones (both some)
+    /// and the kept ones one run between them; (0, 0, 0) otherwise.
+    /// </summary>
+    static (int Outer, int Kept, int Inner) AsPlanes(Tensor x, bool[] reduced)
+    {
+        int firstKept = Array.IndexOf(reduced, false), lastKept = Array.LastIndexOf(reduced, false);
+        if (firstKept <= 0 || lastKept == reduced.Length - 1 || !x.IsContiguous) return (0, 0, 0);
+        for (int d = firstKept; d <= lastKept; d++) if (reduced[d]) return (0, 0, 0);
+        int Product(int from, int to) { int p = 1; for (int d = from; d < to; d++) p *= x.shape[d]; return p; }
+        return (Product(0, firstKept), Product(firstKept, lastKept + 1), Product(lastKept + 1, reduced.Length));
+    }
+
+    /// <summary>o[j] = Σ_a Σ_i x[a, j, i] over a contiguous [outer, kept, inner] x (÷ outer·inner for the mean), in double per output; outputs split over the cores when large.</summary>
+    static void SumPlanes<T>(Tensor x, Tensor o, int outer, int kept, int inner, bool mean) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        T* src = Ptr<T>(x) + x.Offset, dst = Ptr<T>(o);
+        using var alive = new KeepAlive(x, o);
+        void Output(int j)
+        {
+            double total = 0;
+            for (int a = 0; a < outer; a++) total += double.CreateChecked(SumRow(src + ((long)a * kept + j) * inner, inner));
+            dst[j] = T.CreateChecked(mean ? total / ((double)outer * inner) : total);
+        }
+        if ((long)outer * kept * inner < 1 << 16) for (int j = 0; j < kept; j++) Output(j);
+        else CpuParallel.For(kept, Output);
     }
 
     /// <summary>
