@@ -6,7 +6,8 @@ namespace Interp.Bench;
 /// <summary>
 /// `Interp.Bench gpt-step [reps]`: where the side-by-side toy GPT's step (4 layers, d_model 256, batch 8 x 128) spends
 /// its time, piece by piece: one block's LayerNorm, attention, MLP and GELU, the unembedding and the loss, forward and
-/// backward alone (wall ms, min of reps after 40 warm-up calls), then the whole forward, backward and AdamW step.
+/// backward alone (wall ms, min of reps after 40 warm-up calls), then the whole forward, backward and AdamW step, and
+/// what a steady-state step costs in CPU time, page faults and full collections.
 /// </summary>
 public static class GptStep
 {
@@ -53,5 +54,21 @@ public static class GptStep
             foreach (var h in hooks) h.Dispose();
             Console.WriteLine($"{"model, " + path,-26} forward {fwd,7:F2} ms, backward {bwd,7:F2} ms, adamw {step,6:F2} ms (min of {reps})");
         }
+
+        // what a steady-state step costs beyond its arithmetic: fresh memory (page faults) and collections
+        long faults0 = MinorFaults(), gcs0 = GC.CollectionCount(2);
+        var pause0 = GC.GetTotalPauseDuration();
+        double cpu0 = CpuClock.ProcessMs();
+        for (int r = 0; r < reps; r++)
+        {
+            Loss().Backward();
+            opt.Step();
+            opt.ZeroGrad();
+        }
+        Console.WriteLine($"steady-state step: {(CpuClock.ProcessMs() - cpu0) / reps:F1} ms CPU, {(MinorFaults() - faults0) / reps} minor faults, " +
+                          $"{(GC.CollectionCount(2) - gcs0) / (double)reps:F1} full collections pausing {(GC.GetTotalPauseDuration() - pause0).TotalMilliseconds / reps:F2} ms (mean of {reps})");
     }
+
+    /// <summary>Minor page faults of this process so far (field 10 of /proc/self/stat).</summary>
+    static long MinorFaults() => long.Parse(File.ReadAllText("/proc/self/stat").Split(") ")[1].Split(' ')[7]);
 }

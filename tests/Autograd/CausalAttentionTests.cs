@@ -94,6 +94,41 @@ public class CausalAttentionTests
         }
     }
 
+    /// <summary>
+    /// Past 32 queries the CPU kernel works in blocks of queries, each over the keys it may see: several blocks, a last
+    /// partial one, an offset, fewer keys than the last query could see, and keys that no query sees (their dK, dV are 0).
+    /// </summary>
+    [Theory]
+    [InlineData(70, 0, 70)]
+    [InlineData(65, 3, 68)]
+    [InlineData(40, 2, 45)]
+    [InlineData(33, 0, 31)]
+    public void ManyQueryBlocksEqualTheComposition(int tq, int offset, int tk)
+    {
+        var gen = new Generator(11);
+        foreach (var dtype in new[] { DType.Float64, DType.Float32 })
+        {
+            double tol = dtype == DType.Float64 ? 1e-12 : 2e-5;
+            var (q, k, v) = (Tensor.Randn([2, tq, 2, 5], gen, dtype), Tensor.Randn([2, tk, 2, 5], gen, dtype), Tensor.Randn([2, tk, 2, 3], gen, dtype));
+            var g = Tensor.Randn([2, tq, 2, 3], gen, dtype);
+            var (fused, fusedGrads) = Run(q, k, v, g, (a, b, c) => Tensor.CausalAttention(a, b, c, 0.4, offset));
+            var (composed, composedGrads) = Run(q, k, v, g, (a, b, c) => Composed(a, b, c, 0.4, offset));
+            AssertClose(composed, fused, tol);
+            for (int i = 0; i < 3; i++) AssertClose(composedGrads[i], fusedGrads[i], tol);
+            if (tk > tq + offset)
+                foreach (var unseen in new[] { fusedGrads[1], fusedGrads[2] })
+                    Assert.All(unseen.Narrow(1, tq + offset, tk - tq - offset).ToDoubleArray(), x => Assert.Equal(0.0, x));
+        }
+    }
+
+    [Fact]
+    public void GradientAcrossQueryBlocks()
+    {
+        var gen = new Generator(12);
+        var (q, k, v) = (Tensor.Randn([1, 34, 1, 2], gen, DType.Float64), Tensor.Randn([1, 35, 1, 2], gen, DType.Float64), Tensor.Randn([1, 35, 1, 2], gen, DType.Float64));
+        GradCheck.Assert(xs => Tensor.CausalAttention(xs[0], xs[1], xs[2], 0.6, 1), [q, k, v]);
+    }
+
     static (Tensor y, Tensor[] grads) Run(Tensor q, Tensor k, Tensor v, Tensor g, Func<Tensor, Tensor, Tensor, Tensor> f)
     {
         var leaves = new[] { q, k, v }.Select(t => t.Detach().RequiresGrad_()).ToArray();

@@ -23,7 +23,7 @@ public static class CausalAttentionOps
             var (z, pattern) = q.Backend.CausalAttention(q, k, v, scale, offset);
             return Graph.Record(name, z, [q, k, v], g =>
             {
-                var (dq, dk, dv) = q.Backend.CausalAttentionBackward(g, q.Detach(), k.Detach(), v.Detach(), pattern, scale);
+                var (dq, dk, dv) = q.Backend.CausalAttentionBackward(g, q.Detach(), k.Detach(), v.Detach(), pattern, scale, offset);
                 return [Graph.FusedBackward(name, dq, g, q, k, v), Graph.FusedBackward(name, dk, g, q, k, v), Graph.FusedBackward(name, dv, g, q, k, v)];
             });
         }
@@ -42,7 +42,7 @@ public static class CausalAttentionOps
             var (z, pattern, scores) = q.Backend.CausalAttentionWithScores(q, k, v, scale, offset, maskValue);
             z = Graph.Record(name, z, [q, k, v], g =>
             {
-                var (dq, dk, dv) = q.Backend.CausalAttentionBackward(g, q.Detach(), k.Detach(), v.Detach(), pattern, scale);
+                var (dq, dk, dv) = q.Backend.CausalAttentionBackward(g, q.Detach(), k.Detach(), v.Detach(), pattern, scale, offset);
                 return [Graph.FusedBackward(name, dq, g, q, k, v), Graph.FusedBackward(name, dk, g, q, k, v), Graph.FusedBackward(name, dv, g, q, k, v)];
             });
             return (z, pattern, scores);

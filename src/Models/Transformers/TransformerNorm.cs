@@ -4,6 +4,8 @@ namespace Interp.Transformers;
 /// TransformerLens's LayerNorm / LayerNormPre, written out so the scale can be hooked:
 /// x ← x − mean(x); scale = √(mean(x²) + ε) (hook_scale, [batch, pos, 1]); y = x / scale, then y·w + b for "LN"
 /// (hook_normalized). "LNPre" has no w, b: a model whose LN weights were folded into the next layer.
+/// Without a hook on hook_scale nothing observes the scale, and the fused <c>LayerNorm</c> op (one pass forward, one
+/// backward) computes the same y.
 /// </summary>
 public sealed class TransformerNorm : HookedModule
 {
@@ -27,6 +29,7 @@ public sealed class TransformerNorm : HookedModule
 
     public Tensor Forward(Tensor x)
     {
+        if (!hookScale.HasHooks) return hookNormalized.Run(x.LayerNorm([x.Size(-1)], W, B, eps));
         x = x - x.Mean(-1, keepDim: true);
         var scale = hookScale.Run((x.Square().Mean(-1, keepDim: true) + eps).Sqrt());
         var y = x / scale;

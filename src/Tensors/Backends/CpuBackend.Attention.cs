@@ -5,8 +5,9 @@ using Interp.Cpu;
 namespace Interp.Backends;
 
 /// <summary>
-/// Fused causal attention: one task per (batch, head) runs its two GEMMs straight on the strided [batch, pos, head, d]
-/// operands (row stride head·d, no permuted copies) and the scale, mask and softmax in one pass over each row of scores.
+/// Fused causal attention: one task per (batch, head) runs its GEMMs straight on the strided [batch, pos, head, d]
+/// operands (row stride head·d, no permuted copies), block of queries by block, each block's products only over the keys
+/// it may see, and the scale, mask and softmax in one pass over each row of scores.
 /// </summary>
 public sealed unsafe partial class CpuBackend
 {
@@ -22,17 +23,29 @@ public sealed unsafe partial class CpuBackend
         return (z, pattern);
     }
 
-    public (Tensor dq, Tensor dk, Tensor dv) CausalAttentionBackward(Tensor dz, Tensor q, Tensor k, Tensor v, Tensor pattern, double scale)
+    public (Tensor dq, Tensor dk, Tensor dv) CausalAttentionBackward(Tensor dz, Tensor q, Tensor k, Tensor v, Tensor pattern, double scale, int offset)
     {
         RequireFloat("causal_attention_backward", q);
         (dz, q, k, v, pattern) = (Dense(dz.DType == q.DType ? dz : ToDType(dz, q.DType)), Dense(q), Dense(k), Dense(v), Dense(pattern));
         var (dq, dk, dv) = (Tensor.Empty(q.ShapeArray, q.DType), Tensor.Empty(k.ShapeArray, q.DType), Tensor.Empty(v.ShapeArray, q.DType));
-        if (q.DType == DType.Float32) AttentionBackward<float>(dz, q, k, v, pattern, dq, dk, dv, (float)scale);
-        else AttentionBackward<double>(dz, q, k, v, pattern, dq, dk, dv, scale);
+        if (q.DType == DType.Float32) AttentionBackward<float>(dz, q, k, v, pattern, dq, dk, dv, (float)scale, offset);
+        else AttentionBackward<double>(dz, q, k, v, pattern, dq, dk, dv, scale, offset);
         return (dq, dk, dv);
     }
 
-    /// <summary>Per (b, h): P = scale·q·kᵀ into the pattern, row i softmaxed over keys 0 … i + offset and 0 after, z = P·v.</summary>
+    /// <summary>
+    /// Queries go in blocks of this many rows: a block's rows see no key after its last row's, so its two GEMMs stop
+    /// there (at 128 positions, 62.5 % of the full products' work). 32 rows fill the AVX-512 kernel's 12-row tiles well.
+    /// </summary>
+    const int QueryBlock = 32;
+
+    /// <summary>Keys visible to some query of rows [r0, r1): those up to the last row's own position.</summary>
+    static int VisibleKeys(int r1, int offset, int tk) => Math.Min(tk, r1 + offset);
+
+    /// <summary>
+    /// Per (b, h) and query block [r0, r1) over its visible keys [0, vis): P = scale·q·kᵀ into the pattern, row i
+    /// softmaxed over keys 0 … i + offset and 0 after (the pattern is written in full), z = P·v.
+    /// </summary>
     static void AttentionForward<T>(Tensor q, Tensor k, Tensor v, Tensor z, Tensor pattern, T scale, int offset) where T : unmanaged, IFloatingPointIeee754<T>
     {
         int b = q.shape[0], tq = q.shape[1], h = q.shape[2], e = q.shape[3], tk = k.shape[1], dv = v.shape[3];
@@ -43,20 +56,29 @@ public sealed unsafe partial class CpuBackend
             int bi = bh / h, hi = bh % h;
             T* qb = pq + ((long)bi * tq * h + hi) * e, kb = pk + ((long)bi * tk * h + hi) * e;
             T* vb = pv + ((long)bi * tk * h + hi) * dv, zb = pz + ((long)bi * tq * h + hi) * dv, p = pp + (long)bh * tq * tk;
-            Gemm.Run(new GemmProblem<T>(false, true, tq, tk, e, scale, qb, h * e, kb, h * e, T.Zero, p, tk), 1);
-            for (int i = 0; i < tq; i++)
+            for (int r0 = 0; r0 < tq; r0 += QueryBlock)
             {
-                T* row = p + (long)i * tk;
-                int visible = Math.Min(tk, i + offset + 1);
-                SoftmaxRow(row, row, visible);
-                new Span<T>(row + visible, tk - visible).Clear();
+                int rows = Math.Min(QueryBlock, tq - r0), vis = VisibleKeys(r0 + rows, offset, tk);
+                T* pBlock = p + (long)r0 * tk;
+                Gemm.Run(new GemmProblem<T>(false, true, rows, vis, e, scale, qb + (long)r0 * h * e, h * e, kb, h * e, T.Zero, pBlock, tk), 1);
+                for (int i = r0; i < r0 + rows; i++)
+                {
+                    T* row = p + (long)i * tk;
+                    int visible = Math.Min(tk, i + offset + 1);
+                    SoftmaxRow(row, row, visible);
+                    new Span<T>(row + visible, tk - visible).Clear();
+                }
+                Gemm.Run(new GemmProblem<T>(false, false, rows, dv, vis, T.One, pBlock, tk, vb, h * dv, T.Zero, zb + (long)r0 * h * dv, h * dv), 1);
             }
-            Gemm.Run(new GemmProblem<T>(false, false, tq, dv, tk, T.One, p, tk, vb, h * dv, T.Zero, zb, h * dv), 1);
         });
     }
 
-    /// <summary>Per (b, h): dV = Pᵀ·dZ, dP = dZ·Vᵀ, dS = P⊙(dP − Σ dP⊙P) (in dP's buffer), dQ = scale·dS·K, dK = scale·dSᵀ·Q.</summary>
-    static void AttentionBackward<T>(Tensor dz, Tensor q, Tensor k, Tensor v, Tensor pattern, Tensor dq, Tensor dk, Tensor dv, T scale)
+    /// <summary>
+    /// Per (b, h) and query block [r0, r1) over its visible keys [0, vis), the last block first (it sees the most keys,
+    /// and its products initialise dV and dK; earlier blocks add to theirs): dV += Pᵀ·dZ, dP = dZ·Vᵀ,
+    /// dS = P⊙(dP − Σ dP⊙P) (in dP's buffer), dQ = scale·dS·K, dK += scale·dSᵀ·Q. Keys no query sees get dK = dV = 0.
+    /// </summary>
+    static void AttentionBackward<T>(Tensor dz, Tensor q, Tensor k, Tensor v, Tensor pattern, Tensor dq, Tensor dk, Tensor dv, T scale, int offset)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         int b = q.shape[0], tq = q.shape[1], h = q.shape[2], e = q.shape[3], tk = k.shape[1], ev = v.shape[3];
@@ -68,16 +90,35 @@ public sealed unsafe partial class CpuBackend
             int bi = bh / h, hi = bh % h;
             long qAt = (long)bi * tq * h + hi, kAt = (long)bi * tk * h + hi;
             T* p = pp + (long)bh * tq * tk, dzb = pdz + qAt * ev, qb = pq + qAt * e, kb = pk + kAt * e, vb = pv + kAt * ev;
-            Gemm.Run(new GemmProblem<T>(true, false, tk, ev, tq, T.One, p, tk, dzb, h * ev, T.Zero, pdv + kAt * ev, h * ev), 1);
-            var dsBuffer = ArrayPool<T>.Shared.Rent(tq * tk);
+            T* dqb = pdq + qAt * e, dkb = pdk + kAt * e, dvb = pdv + kAt * ev;
+            var dsBuffer = ArrayPool<T>.Shared.Rent(QueryBlock * tk);
             fixed (T* ds = dsBuffer)
             {
-                Gemm.Run(new GemmProblem<T>(false, true, tq, tk, ev, T.One, dzb, h * ev, vb, h * ev, T.Zero, ds, tk), 1);
-                for (int i = 0; i < tq; i++) SoftmaxBackwardRow(p + (long)i * tk, ds + (long)i * tk, ds + (long)i * tk, tk);
-                Gemm.Run(new GemmProblem<T>(false, false, tq, e, tk, scale, ds, tk, kb, h * e, T.Zero, pdq + qAt * e, h * e), 1);
-                Gemm.Run(new GemmProblem<T>(true, false, tk, e, tq, scale, ds, tk, qb, h * e, T.Zero, pdk + kAt * e, h * e), 1);
+                int lastStart = tq == 0 ? -1 : (tq - 1) / QueryBlock * QueryBlock;
+                for (int r0 = lastStart; r0 >= 0; r0 -= QueryBlock)
+                {
+                    int rows = Math.Min(QueryBlock, tq - r0), vis = VisibleKeys(r0 + rows, offset, tk);
+                    T beta = r0 == lastStart ? T.Zero : T.One;
+                    T* pBlock = p + (long)r0 * tk, dzBlock = dzb + (long)r0 * h * ev, qBlock = qb + (long)r0 * h * e;
+                    Gemm.Run(new GemmProblem<T>(true, false, vis, ev, rows, T.One, pBlock, tk, dzBlock, h * ev, beta, dvb, h * ev), 1);
+                    Gemm.Run(new GemmProblem<T>(false, true, rows, vis, ev, T.One, dzBlock, h * ev, vb, h * ev, T.Zero, ds, vis), 1);
+                    for (int i = 0; i < rows; i++) SoftmaxBackwardRow(pBlock + (long)i * tk, ds + (long)i * vis, ds + (long)i * vis, vis);
+                    Gemm.Run(new GemmProblem<T>(false, false, rows, e, vis, scale, ds, vis, kb, h * e, T.Zero, dqb + (long)r0 * h * e, h * e), 1);
+                    Gemm.Run(new GemmProblem<T>(true, false, vis, e, rows, scale, ds, vis, qBlock, h * e, beta, dkb, h * e), 1);
+                }
+                ClearRows(dkb, dvb, tq == 0 ? 0 : VisibleKeys(tq, offset, tk), tk, h, e, ev);
             }
             ArrayPool<T>.Shared.Return(dsBuffer);
         });
+    }
+
+    /// <summary>Zeroes rows [from, to) of one head's dK and dV (row strides h·e and h·ev): keys that no query sees.</summary>
+    static void ClearRows<T>(T* dk, T* dv, int from, int to, int h, int e, int ev) where T : unmanaged
+    {
+        for (int j = from; j < to; j++)
+        {
+            new Span<T>(dk + (long)j * h * e, e).Clear();
+            new Span<T>(dv + (long)j * h * ev, ev).Clear();
+        }
     }
 }

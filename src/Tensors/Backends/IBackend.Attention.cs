@@ -19,9 +19,10 @@ public partial interface IBackend
 
     /// <summary>
     /// The gradients of <see cref="CausalAttention"/> from dz and the saved pattern P: dV = Pᵀ·dZ, dP = dZ·Vᵀ,
-    /// dS = P ⊙ (dP − Σ_keys dP⊙P), dQ = scale·dS·K, dK = scale·dSᵀ·Q (each in the inputs' layout).
+    /// dS = P ⊙ (dP − Σ_keys dP⊙P), dQ = scale·dS·K, dK = scale·dSᵀ·Q (each in the inputs' layout). The forward's
+    /// <paramref name="offset"/> says which keys each query saw (a backend may skip the products with the hidden ones).
     /// </summary>
-    (Tensor dq, Tensor dk, Tensor dv) CausalAttentionBackward(Tensor dz, Tensor q, Tensor k, Tensor v, Tensor pattern, double scale)
+    (Tensor dq, Tensor dk, Tensor dv) CausalAttentionBackward(Tensor dz, Tensor q, Tensor k, Tensor v, Tensor pattern, double scale, int offset)
     {
         var dzHeads = Heads(dz);
         var dv = MatMul(Transposed(pattern), dzHeads);

@@ -221,6 +221,38 @@ public class TransformerTests
         Assert.All(live.Names, n => Assert.True(live[n].RequiresGrad, $"{n} should stay in the graph"));
     }
 
+    [Theory]
+    [InlineData("LN", DType.Float32, 2e-5)]
+    [InlineData("LN", DType.Float64, 1e-12)]
+    [InlineData("LNPre", DType.Float32, 2e-5)]
+    [InlineData("LNPre", DType.Float64, 1e-12)]
+    public void FusedAndHookedLayerNormGiveTheSameLogitsAndGradients(string norm, DType dtype, double tol)
+    {
+        // no hook on hook_scale: the fused LayerNorm op; a hook there: the op-by-op path that computes the scale it sees
+        var model = Model(Cfg(norm: norm, dtype: dtype));
+        var tokens = Tokens();
+        var targets = Tensor.RandInt(0, 11, [Batch * Pos], new Generator(9));
+        int scalesSeen = 0;
+        (Tensor logits, Dictionary<string, Tensor> grads) Run(bool hooked)
+        {
+            foreach (var p in model.Parameters()) p.Grad = null;
+            var hooks = hooked
+                ? model.HookPoints.Where(h => h.Key.EndsWith("hook_scale")).Select(h => h.Value.AddForwardHook((a, _) => { scalesSeen++; return null; })).ToList()
+                : [];
+            var logits = model.Forward(tokens);
+            logits.Reshape(-1, 11).CrossEntropy(targets).Backward();
+            foreach (var h in hooks) h.Dispose();
+            return (logits.Detach(), model.NamedParameters().ToDictionary(p => p.Name, p => p.Param.Grad!.Detach()));
+        }
+        var (fused, fusedGrads) = Run(hooked: false);
+        Assert.Equal(0, scalesSeen);
+        var (hooked, hookedGrads) = Run(hooked: true);
+        Assert.Equal(5, scalesSeen);   // ln1 and ln2 of both blocks, ln_final
+        Close(hooked, fused, tol);
+        Assert.Equal(hookedGrads.Keys.Order(), fusedGrads.Keys.Order());
+        foreach (var (name, g) in hookedGrads) Close(g, fusedGrads[name], tol);
+    }
+
     [Fact]
     public void HookReturningAWrongShapeFailsClearly()
     {
