@@ -30,6 +30,23 @@ public sealed class CodeTokens
         return new CodeTokens(train.SelectMany(f => f).ToArray(), heldOut);
     }
 
+    /// <summary>
+    /// The same tokens renumbered densely: the ids that occur in the training stream, in increasing order, become
+    /// 0..n−1 (<paramref name="kept"/>[new id] is the tokenizer's id). A model over the n ids has no embedding or unembedding
+    /// row that training never touches — a byte-level BPE's vocabulary holds all 256 bytes and every intermediate merge,
+    /// most of which a small text never uses, and those untrained rows both slow the training of small models and fill
+    /// the random tokens of a head scan with tokens the model has never seen. A held-out token absent from training is refused.
+    /// </summary>
+    public CodeTokens Compact(out int[] kept)
+    {
+        kept = Train.Distinct().Order().ToArray();
+        var index = new Dictionary<int, int>(kept.Length);
+        for (int i = 0; i < kept.Length; i++) index[kept[i]] = i;
+        int Renumber(int id) => index.TryGetValue(id, out int dense) ? dense
+            : throw new ArgumentException($"code tokens: held-out token {id} never occurs in the training files, so a compact vocabulary has no id for it");
+        return new CodeTokens(Array.ConvertAll(Train, Renumber), HeldOutFiles.Select(f => Array.ConvertAll(f, Renumber)).ToList());
+    }
+
     /// <summary><paramref name="batch"/> windows of <paramref name="length"/> consecutive training tokens at random starts, int32 [batch, length].</summary>
     public Tensor TrainBatch(int batch, int length, Generator gen)
     {
