@@ -63,14 +63,7 @@ public class IlgpuAutogradTests
             z.Sum().Backward();
             return [a.Grad!, b.Grad!];
         }
-        var expected = Grads(Device.Cpu);
-        var actual = Grads(dev);
-        for (int i = 0; i < 2; i++)
-        {
-            Assert.Equal(dev, actual[i].Device);
-            var e = expected[i].ToDoubleArray(); var g = actual[i].ToDoubleArray();
-            for (int j = 0; j < e.Length; j++) Assert.Equal(e[j], g[j], 1e-10);
-        }
+        AssertSameOn(dev, Grads(Device.Cpu), Grads(dev));
     }
 
     [Fact]
@@ -93,14 +86,7 @@ public class IlgpuAutogradTests
             (z * g).Sum().Backward();
             return [z, q.Grad!, k.Grad!, v.Grad!];
         }
-        var expected = Run(Device.Cpu);
-        var actual = Run(dev);
-        for (int i = 0; i < expected.Length; i++)
-        {
-            Assert.Equal(dev, actual[i].Device);
-            var e = expected[i].ToDoubleArray(); var a = actual[i].ToDoubleArray();
-            for (int j = 0; j < e.Length; j++) Assert.Equal(e[j], a[j], 1e-10);
-        }
+        AssertSameOn(dev, Run(Device.Cpu), Run(dev));
     }
 
     [Fact]
@@ -123,14 +109,7 @@ public class IlgpuAutogradTests
             (z * g).Sum().Backward();
             return [z, pattern, scores, q.Grad!, k.Grad!, v.Grad!];
         }
-        var expected = Run(Device.Cpu);
-        var actual = Run(dev);
-        for (int i = 0; i < expected.Length; i++)
-        {
-            Assert.Equal(dev, actual[i].Device);
-            var e = expected[i].ToDoubleArray(); var a = actual[i].ToDoubleArray();
-            for (int j = 0; j < e.Length; j++) Assert.Equal(e[j], a[j], 1e-10);
-        }
+        AssertSameOn(dev, Run(Device.Cpu), Run(dev));
     }
 
     [Fact]
@@ -167,13 +146,7 @@ public class IlgpuAutogradTests
             x.Conv2d(w, b, (2, 1), (1, 1), (1, 1), groups: 2).Square().Sum().Backward();
             return [x.Grad!, w.Grad!, b.Grad!];
         }
-        var expected = Grads(Device.Cpu);
-        var actual = Grads(Device.IlgpuCpu);
-        for (int i = 0; i < expected.Length; i++)
-        {
-            var e = expected[i].ToDoubleArray(); var g = actual[i].ToDoubleArray();
-            for (int j = 0; j < e.Length; j++) Assert.Equal(e[j], g[j], 1e-10);
-        }
+        AssertSameOn(Device.IlgpuCpu, Grads(Device.Cpu), Grads(Device.IlgpuCpu));
     }
 
     [Fact]
@@ -211,5 +184,17 @@ public class IlgpuAutogradTests
     {
         var e = Assert.Throws<InvalidOperationException>(() => Device.Cuda());
         Assert.StartsWith("no CUDA device", e.Message);
+    }
+
+    /// <summary>Each tensor computed on <paramref name="dev"/> lives there and equals the CPU's to 1e-10.</summary>
+    static void AssertSameOn(Device dev, Tensor[] expected, Tensor[] actual)
+    {
+        Assert.Equal(expected.Length, actual.Length);
+        for (int i = 0; i < expected.Length; i++)
+        {
+            Assert.Equal(dev, actual[i].Device);
+            var e = expected[i].ToDoubleArray(); var a = actual[i].ToDoubleArray();
+            for (int j = 0; j < e.Length; j++) Assert.Equal(e[j], a[j], 1e-10);
+        }
     }
 }

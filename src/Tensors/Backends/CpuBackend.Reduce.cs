@@ -64,28 +64,8 @@ public sealed unsafe partial class CpuBackend
         ForRows(rowCount, rowLen, r => dst[r] = AbsSumRow(src + (long)r * rowLen, rowLen));
     }
 
-    /// <summary>Σ|p[i]| as <see cref="SumRow"/> sums (float blocks of 4096 into a double total).</summary>
-    static T AbsSumRow<T>(T* row, int n) where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        double total = 0;
-        for (int start = 0; start < n; start += 4096)
-        {
-            int len = Math.Min(4096, n - start);
-            T* p = row + start;
-            int i = 0, w = Vector256<T>.Count;
-            var s0 = Vector256<T>.Zero; var s1 = s0; var s2 = s0; var s3 = s0;
-            for (; i <= len - 4 * w; i += 4 * w)
-            {
-                s0 += Vector256.Abs(Vector256.Load(p + i)); s1 += Vector256.Abs(Vector256.Load(p + i + w));
-                s2 += Vector256.Abs(Vector256.Load(p + i + 2 * w)); s3 += Vector256.Abs(Vector256.Load(p + i + 3 * w));
-            }
-            for (; i <= len - w; i += w) s0 += Vector256.Abs(Vector256.Load(p + i));
-            T block = Vector256.Sum((s0 + s1) + (s2 + s3));
-            for (; i < len; i++) block += T.Abs(p[i]);
-            total += double.CreateChecked(block);
-        }
-        return T.CreateChecked(total);
-    }
+    /// <summary>Σ|p[i]|, summed as <see cref="SumRow"/> sums.</summary>
+    static T AbsSumRow<T>(T* row, int n) where T : unmanaged, IFloatingPointIeee754<T> => SumRow<T, Magnitude>(row, n);
 
     /// <summary>
     /// A contiguous tensor whose row r holds the elements reduced into output element r: x itself when the reduced
@@ -209,7 +189,28 @@ public sealed unsafe partial class CpuBackend
     }
 
     /// <summary>Σ row: four SIMD accumulators per block of 4096, blocks added in double (close to pairwise accuracy).</summary>
-    internal static T SumRow<T>(T* row, int n) where T : unmanaged, IFloatingPointIeee754<T>
+    internal static T SumRow<T>(T* row, int n) where T : unmanaged, IFloatingPointIeee754<T> => SumRow<T, Itself>(row, n);
+
+    /// <summary>What a row sum adds up: each element itself, or its magnitude (Σ|x|). A struct, so the JIT compiles one loop per term.</summary>
+    interface ISumTerm
+    {
+        static abstract Vector256<T> Of<T>(Vector256<T> v) where T : unmanaged, IFloatingPointIeee754<T>;
+        static abstract T Of<T>(T x) where T : unmanaged, IFloatingPointIeee754<T>;
+    }
+
+    readonly struct Itself : ISumTerm
+    {
+        public static Vector256<T> Of<T>(Vector256<T> v) where T : unmanaged, IFloatingPointIeee754<T> => v;
+        public static T Of<T>(T x) where T : unmanaged, IFloatingPointIeee754<T> => x;
+    }
+
+    readonly struct Magnitude : ISumTerm
+    {
+        public static Vector256<T> Of<T>(Vector256<T> v) where T : unmanaged, IFloatingPointIeee754<T> => Vector256.Abs(v);
+        public static T Of<T>(T x) where T : unmanaged, IFloatingPointIeee754<T> => T.Abs(x);
+    }
+
+    static T SumRow<T, TTerm>(T* row, int n) where T : unmanaged, IFloatingPointIeee754<T> where TTerm : struct, ISumTerm
     {
         double total = 0;
         for (int start = 0; start < n; start += 4096)
@@ -220,12 +221,12 @@ public sealed unsafe partial class CpuBackend
             var s0 = Vector256<T>.Zero; var s1 = s0; var s2 = s0; var s3 = s0;
             for (; i <= len - 4 * w; i += 4 * w)
             {
-                s0 += Vector256.Load(p + i); s1 += Vector256.Load(p + i + w);
-                s2 += Vector256.Load(p + i + 2 * w); s3 += Vector256.Load(p + i + 3 * w);
+                s0 += TTerm.Of(Vector256.Load(p + i)); s1 += TTerm.Of(Vector256.Load(p + i + w));
+                s2 += TTerm.Of(Vector256.Load(p + i + 2 * w)); s3 += TTerm.Of(Vector256.Load(p + i + 3 * w));
             }
-            for (; i <= len - w; i += w) s0 += Vector256.Load(p + i);
+            for (; i <= len - w; i += w) s0 += TTerm.Of(Vector256.Load(p + i));
             T block = Vector256.Sum((s0 + s1) + (s2 + s3));
-            for (; i < len; i++) block += p[i];
+            for (; i < len; i++) block += TTerm.Of(p[i]);
             total += double.CreateChecked(block);
         }
         return T.CreateChecked(total);
