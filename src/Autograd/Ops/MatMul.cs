@@ -35,12 +35,9 @@ public static class MatMulOps
         /// </summary>
         public Tensor MatMul(Tensor b, Tensor bias)
         {
-            if (a.Rank < 2 || b.Rank < 2 || bias.Rank != 1 || bias.shape[0] != b.shape[^1] || !bias.DType.IsFloatingPoint() || bias.DType != a.DType)
+            if (!TakesRowBias(a, b, bias))
                 return a.MatMul(b) + bias;   // the general broadcasting add (and its errors)
-            Check.SameDevice("matmul", a, b, bias);
-            Check.SameDType("matmul", a, b);
-            Check.Float("matmul", a);
-            CheckMatrices(a, b);
+            CheckBiasedMatrices(a, b, bias);
             var y = a.Backend.AddMatMul(bias, a, b);
             var product = Backward(b.RequiresGrad ? a : null, a.RequiresGrad ? b : null, a.ShapeArray, b.ShapeArray);
             var (biasShape, biasGrad) = (bias.ShapeArray, bias.RequiresGrad);   // the bias itself is not saved
@@ -62,12 +59,9 @@ public static class MatMulOps
         /// </summary>
         public Tensor MatMulRelu(Tensor b, Tensor bias)
         {
-            if (a.Rank < 2 || b.Rank < 2 || bias.Rank != 1 || bias.shape[0] != b.shape[^1] || !bias.DType.IsFloatingPoint() || bias.DType != a.DType)
+            if (!TakesRowBias(a, b, bias))
                 return a.MatMul(b, bias).Relu();   // the general path (and its errors)
-            Check.SameDevice("matmul", a, b, bias);
-            Check.SameDType("matmul", a, b);
-            Check.Float("matmul", a);
-            CheckMatrices(a, b);
+            CheckBiasedMatrices(a, b, bias);
             var y = a.Backend.AddMatMulRelu(bias, a, b);
             var product = Backward(b.RequiresGrad ? a : null, a.RequiresGrad ? b : null, a.ShapeArray, b.ShapeArray);
             var (biasShape, biasGrad) = (bias.ShapeArray, bias.RequiresGrad);
@@ -110,4 +104,16 @@ public static class MatMulOps
         bShape.Length == 2 && a.Rank > 2
             ? a.Reshape(-1, a.shape[^1]).MT.MatMul(g.Reshape(-1, g.shape[^1]))
             : Graph.SumToShape(a.MT.MatMul(g), bShape);
+
+    /// <summary>A bias the GEMM's epilogue can add: one float value per output column, in the product's dtype.</summary>
+    static bool TakesRowBias(Tensor a, Tensor b, Tensor bias) =>
+        a.Rank >= 2 && b.Rank >= 2 && bias.Rank == 1 && bias.shape[0] == b.shape[^1] && bias.DType.IsFloatingPoint() && bias.DType == a.DType;
+
+    static void CheckBiasedMatrices(Tensor a, Tensor b, Tensor bias)
+    {
+        Check.SameDevice("matmul", a, b, bias);
+        Check.SameDType("matmul", a, b);
+        Check.Float("matmul", a);
+        CheckMatrices(a, b);
+    }
 }

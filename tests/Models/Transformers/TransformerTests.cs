@@ -171,20 +171,9 @@ public class TransformerTests
         // no hook on the scores or pattern: the fused CausalAttention op; a hook there: the op-by-op path it can see
         var model = Model(Cfg(dtype: dtype));
         var tokens = Tokens();
-        var targets = Tensor.RandInt(0, 11, [Batch * Pos], new Generator(9));
-        (Tensor logits, Dictionary<string, Tensor> grads) Run(bool hooked)
-        {
-            foreach (var p in model.Parameters()) p.Grad = null;
-            using var hook = hooked ? model.HookPoints["blocks.1.attn.hook_pattern"].AddForwardHook((a, _) => null) : null;
-            using var scores = hooked ? model.HookPoints["blocks.0.attn.hook_attn_scores"].AddForwardHook((a, _) => null) : null;
-            var logits = model.Forward(tokens);
-            logits.Reshape(-1, 11).CrossEntropy(targets).Backward();
-            return (logits.Detach(), model.NamedParameters().ToDictionary(p => p.Name, p => p.Param.Grad!.Detach()));
-        }
-        var (fused, fusedGrads) = Run(hooked: false);
-        var (hooked, hookedGrads) = Run(hooked: true);
-        Close(hooked, fused, tol);
-        foreach (var (name, g) in hookedGrads) Close(g, fusedGrads[name], tol);
+        HookedAndFusedAgree(model, tokens, tol, () =>
+            [model.HookPoints["blocks.1.attn.hook_pattern"].AddForwardHook((a, _) => null),
+             model.HookPoints["blocks.0.attn.hook_attn_scores"].AddForwardHook((a, _) => null)]);
     }
 
     [Theory]
@@ -231,23 +220,32 @@ public class TransformerTests
         // no hook on hook_scale: the fused LayerNorm op; a hook there: the op-by-op path that computes the scale it sees
         var model = Model(Cfg(norm: norm, dtype: dtype));
         var tokens = Tokens();
-        var targets = Tensor.RandInt(0, 11, [Batch * Pos], new Generator(9));
         int scalesSeen = 0;
-        (Tensor logits, Dictionary<string, Tensor> grads) Run(bool hooked)
+        HookedAndFusedAgree(model, tokens, tol, () =>
+        {
+            Assert.Equal(0, scalesSeen);   // the fused run saw no scale
+            return model.HookPoints.Where(h => h.Key.EndsWith("hook_scale")).Select(h => h.Value.AddForwardHook((a, _) => { scalesSeen++; return null; })).ToArray();
+        });
+        Assert.Equal(5, scalesSeen);   // ln1 and ln2 of both blocks, ln_final
+    }
+
+    /// <summary>
+    /// The model's logits and parameter gradients (cross-entropy on fixed targets) without hooks, then with the hooks
+    /// <paramref name="addHooks"/> registers: equal within <paramref name="tol"/>.
+    /// </summary>
+    static void HookedAndFusedAgree(HookedTransformer model, Tensor tokens, double tol, Func<IDisposable[]> addHooks)
+    {
+        var targets = Tensor.RandInt(0, 11, [Batch * Pos], new Generator(9));
+        (Tensor logits, Dictionary<string, Tensor> grads) Run(IDisposable[] hooks)
         {
             foreach (var p in model.Parameters()) p.Grad = null;
-            var hooks = hooked
-                ? model.HookPoints.Where(h => h.Key.EndsWith("hook_scale")).Select(h => h.Value.AddForwardHook((a, _) => { scalesSeen++; return null; })).ToList()
-                : [];
             var logits = model.Forward(tokens);
             logits.Reshape(-1, 11).CrossEntropy(targets).Backward();
             foreach (var h in hooks) h.Dispose();
             return (logits.Detach(), model.NamedParameters().ToDictionary(p => p.Name, p => p.Param.Grad!.Detach()));
         }
-        var (fused, fusedGrads) = Run(hooked: false);
-        Assert.Equal(0, scalesSeen);
-        var (hooked, hookedGrads) = Run(hooked: true);
-        Assert.Equal(5, scalesSeen);   // ln1 and ln2 of both blocks, ln_final
+        var (fused, fusedGrads) = Run([]);
+        var (hooked, hookedGrads) = Run(addHooks());
         Close(hooked, fused, tol);
         Assert.Equal(hookedGrads.Keys.Order(), fusedGrads.Keys.Order());
         foreach (var (name, g) in hookedGrads) Close(g, fusedGrads[name], tol);
