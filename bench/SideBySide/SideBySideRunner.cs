@@ -16,7 +16,8 @@ internal static class SideBySideRunner
 {
     const string Usage = """
         usage: side-by-side [WORKLOAD ...] [--rounds R] [--samples S] [--warmup W] [--threads T] [--peers NAME,...] [--python PATH]
-          WORKLOAD   matmul-128 matmul-256 matmul-512 matmul-1024 matmul-2048 gpt cnn sae (default: all)
+          WORKLOAD   matmul-128 matmul-256 matmul-512 matmul-1024 matmul-2048 gpt cnn sae (default: all), and gpt2-small
+                     (pretrained-model inference, named only: load, forward 1 x 128 and 8 x 128, RunWithCache 8 x 128)
           --rounds   processes per side and workload, run alternately Interp, PyTorch, Interp, ... (default 2)
           --samples  timed samples per process (default 5); medians over all rounds' samples
           --warmup   untimed calls per phase before sampling, and at least 2 s of them (default 2; 0: none)
@@ -25,7 +26,7 @@ internal static class SideBySideRunner
           --python   the interpreter with torch (default /usr/bin/python3, Debian's python3-torch)
         """;
 
-    sealed record Side(Dictionary<string, List<double>> Ms, Dictionary<string, List<double>> CpuMs, long PeakKb, int Threads, string Version,
+    internal sealed record Side(Dictionary<string, List<double>> Ms, Dictionary<string, List<double>> CpuMs, long PeakKb, int Threads, string Version,
                        string BlasCore, double GemmRelErr);
 
     static string UsageText => string.Format(Usage, string.Join(", ", PeerSetting.Names));
@@ -38,7 +39,7 @@ internal static class SideBySideRunner
             return 0;
         }
         var (names, rounds, samples, warmup, threads, python, peers) = Parse(args);
-        string script = FindPeerScript();
+        string script = FindPeerScript("torch_workloads.py");
         if (!File.Exists(python))
             throw new ArgumentException($"side-by-side: no python at {python}; install Debian's python3-torch (bash scripts/setup.sh --dev) or pass --python");
 
@@ -56,17 +57,26 @@ internal static class SideBySideRunner
             var torch = settings.ToDictionary(p => p.Name, _ => new List<Side>());
             for (int r = 0; r < rounds; r++)
             {
-                var sideArgs = new[] { name, "--warmup", warmup.ToString(), "--samples", samples.ToString() };
-                interp.Add(Launch(Environment.ProcessPath!, ["workload", .. sideArgs], InterpEnv(threads)));
-                foreach (var p in settings)
-                    torch[p.Name].Add(Launch(python, [script, .. sideArgs, "--threads", p.TorchThreads.ToString()], p.Env));
+                if (name == Gpt2Inference.Name)
+                {
+                    interp.Add(Gpt2Inference.Interp(samples, InterpEnv(threads)));
+                    foreach (var p in settings)
+                        torch[p.Name].Add(Gpt2Inference.Torch(python, FindPeerScript("torch_gpt2.py"), samples, p));
+                }
+                else
+                {
+                    var sideArgs = new[] { name, "--warmup", warmup.ToString(), "--samples", samples.ToString() };
+                    interp.Add(Launch(Environment.ProcessPath!, ["workload", .. sideArgs], InterpEnv(threads)));
+                    foreach (var p in settings)
+                        torch[p.Name].Add(Launch(python, [script, .. sideArgs, "--threads", p.TorchThreads.ToString()], p.Env));
+                }
                 Console.Error.WriteLine($"side-by-side: {name} round {r + 1}/{rounds} done");
             }
             foreach (var p in settings)
             {
                 var s0 = torch[p.Name][0];
                 torchVersion ??= s0.Version;
-                notes.Add($"`{p.Name}`: OpenBLAS kernel {s0.BlasCore}, float32 GEMM check {s0.GemmRelErr:E1}" +
+                if (s0.BlasCore != "") notes.Add($"`{p.Name}`: OpenBLAS kernel {s0.BlasCore}, float32 GEMM check {s0.GemmRelErr:E1}" +
                           (Trusted(s0) ? "" : " — WRONG RESULTS, left out of the comparison"));
             }
             var done = Rows(name, interp, settings, torch).ToList();
@@ -97,14 +107,31 @@ internal static class SideBySideRunner
             var best = settings.Where(p => torch[p.Name].All(Trusted)).MinBy(p => medians[p.Name])
                 ?? throw new InvalidOperationException($"side-by-side: no PyTorch configuration computed {name} correctly");
             var bestSides = torch[best.Name];
-            double cpuI = Median(interp.SelectMany(s => s.CpuMs[phase])), cpuT = Median(bestSides.SelectMany(s => s.CpuMs[phase]));
+            double cpuI = CpuMedian(interp, phase), cpuT = CpuMedian(bestSides, phase);
             yield return [name, matmul ? "GFLOP/s" : phase + " ms", Show(mi), .. settings.Select(p => Show(medians[p.Name])),
                           $"{Show(medians[best.Name])} (`{best.Name}`)", Ratio(mi, medians[best.Name]), Ratio(cpuI, cpuT),
                           Mib(interp.Max(s => s.PeakKb)), Mib(bestSides.Max(s => s.PeakKb))];
         }
     }
 
+    /// <summary>Median CPU ms of a phase, NaN where a side does not report it (then the table shows "–").</summary>
+    static double CpuMedian(List<Side> sides, string phase) =>
+        sides.All(s => s.CpuMs.ContainsKey(phase)) ? Median(sides.SelectMany(s => s.CpuMs[phase])) : double.NaN;
+
     static Side Launch(string exe, string[] args, IReadOnlyDictionary<string, string?> env)
+    {
+        using var doc = JsonDocument.Parse(LastJsonLine(exe, args, env));
+        var root = doc.RootElement;
+        var ms = Samples(root.GetProperty("ms"));
+        var cpuMs = Samples(root.GetProperty("cpu_ms"));
+        string version = root.TryGetProperty("version", out var ver) ? ver.GetString() ?? "" : "";
+        string core = root.TryGetProperty("blas_core", out var bc) ? bc.GetString() ?? "?" : "";
+        double err = root.TryGetProperty("gemm_rel_err", out var ge) ? ge.GetDouble() : 0;
+        return new Side(ms, cpuMs, root.GetProperty("vmhwm_kb").GetInt64(), root.GetProperty("threads").GetInt32(), version, core, err);
+    }
+
+    /// <summary>Runs one side's process and returns the JSON line it ends its output with.</summary>
+    internal static string LastJsonLine(string exe, string[] args, IReadOnlyDictionary<string, string?> env)
     {
         var psi = new ProcessStartInfo(exe) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         foreach (var a in args) psi.ArgumentList.Add(a);
@@ -117,14 +144,7 @@ internal static class SideBySideRunner
         string line = stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).LastOrDefault() ?? "";
         if (p.ExitCode != 0 || !line.StartsWith('{'))
             throw new InvalidOperationException($"side-by-side: {exe} {string.Join(' ', args)} failed (exit {p.ExitCode}): {stderr.Result.Trim()} {stdout.Trim()}");
-        using var doc = JsonDocument.Parse(line);
-        var root = doc.RootElement;
-        var ms = Samples(root.GetProperty("ms"));
-        var cpuMs = Samples(root.GetProperty("cpu_ms"));
-        string version = root.TryGetProperty("version", out var ver) ? ver.GetString() ?? "" : "";
-        string core = root.TryGetProperty("blas_core", out var bc) ? bc.GetString() ?? "?" : "";
-        double err = root.TryGetProperty("gemm_rel_err", out var ge) ? ge.GetDouble() : 0;
-        return new Side(ms, cpuMs, root.GetProperty("vmhwm_kb").GetInt64(), root.GetProperty("threads").GetInt32(), version, core, err);
+        return line;
     }
 
     static Dictionary<string, List<double>> Samples(JsonElement phases) => phases.EnumerateObject()
@@ -144,7 +164,7 @@ internal static class SideBySideRunner
             string a = args[i];
             if (!a.StartsWith("--"))
             {
-                if (!Workloads.Names.Contains(a)) throw new ArgumentException($"side-by-side: unknown workload '{a}'\n{UsageText}");
+                if (!Workloads.Names.Contains(a) && a != Gpt2Inference.Name) throw new ArgumentException($"side-by-side: unknown workload '{a}'\n{UsageText}");
                 names.Add(a);
                 continue;
             }
@@ -173,16 +193,16 @@ internal static class SideBySideRunner
     static int PositiveInt(string option, string v) =>
         int.TryParse(v, out int n) && n > 0 ? n : throw new ArgumentException($"side-by-side: {option} needs a positive integer, got '{v}'");
 
-    /// <summary>bench/peers/torch_workloads.py, looked up from the working directory and from the executable upwards.</summary>
-    static string FindPeerScript()
+    /// <summary>bench/peers/FILE, looked up from the working directory and from the executable upwards.</summary>
+    static string FindPeerScript(string file)
     {
         foreach (var start in new[] { Directory.GetCurrentDirectory(), AppContext.BaseDirectory })
             for (var dir = new DirectoryInfo(start); dir is not null; dir = dir.Parent)
             {
-                var path = Path.Combine(dir.FullName, "bench", "peers", "torch_workloads.py");
+                var path = Path.Combine(dir.FullName, "bench", "peers", file);
                 if (File.Exists(path)) return path;
             }
-        throw new FileNotFoundException("side-by-side: cannot find bench/peers/torch_workloads.py; run from the repository");
+        throw new FileNotFoundException($"side-by-side: cannot find bench/peers/{file}; run from the repository");
     }
 
     static string LoadAverage() => File.Exists("/proc/loadavg") ? string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "?";
@@ -197,7 +217,8 @@ internal static class SideBySideRunner
         return s.Length % 2 == 1 ? s[s.Length / 2] : (s[s.Length / 2 - 1] + s[s.Length / 2]) / 2;
     }
 
-    static string Ratio(double interp, double torch) => (interp / torch).ToString("F2", CultureInfo.InvariantCulture);
+    static string Ratio(double interp, double torch) =>
+        double.IsNaN(interp) || double.IsNaN(torch) ? "–" : (interp / torch).ToString("F2", CultureInfo.InvariantCulture);
 
     static string Ms(double ms) => ms.ToString(ms < 10 ? "F2" : "F1", CultureInfo.InvariantCulture);
     static string Gflops(double flop, double ms) => (flop / (ms * 1e6)).ToString("F1", CultureInfo.InvariantCulture);
