@@ -6,7 +6,8 @@ namespace Interp.Data;
 /// A <see cref="CodeCorpus"/> as token ids: every file is encoded on its own and preceded by the end-of-text token,
 /// which marks where a document starts (as in GPT-2's training data). Training files are joined into one stream that
 /// batches cut random windows from; held-out files stay apart, so held-out windows can start at a file's beginning and a
-/// position in the window is a position in the file.
+/// position in the window is a position in the file (<see cref="HeldOutWindows"/>), or be spread over all of them as
+/// training windows are (<see cref="HeldOutSample"/>).
 /// </summary>
 public sealed class CodeTokens
 {
@@ -56,6 +57,26 @@ public sealed class CodeTokens
         for (int b = 0; b < batch; b++)
             Array.Copy(Train, gen.NextInt(Train.Length - length + 1), data, b * length, length);
         return Tensor.FromArray(data, [batch, length]);
+    }
+
+    /// <summary>
+    /// <paramref name="count"/> windows of <paramref name="length"/> tokens at evenly spaced starts over the held-out
+    /// files joined into one stream (the first at its start, the last ending at its end), int32 [count, length]. Like a
+    /// training batch, a window may start anywhere in a file and cross into the next, so every position of the window sees
+    /// the same mix of code and the loss by position measures only what the earlier context adds (the in-context-learning
+    /// curve); windows that open files instead put the licence and docstring at the early positions.
+    /// </summary>
+    public Tensor HeldOutSample(int length, int count)
+    {
+        if (count < 1) throw new ArgumentException($"code tokens: held-out sample needs at least one window, got {count}");
+        var stream = HeldOutFiles.SelectMany(f => f).ToArray();
+        if (stream.Length < length)
+            throw new ArgumentException($"code tokens: windows of {length} tokens need a longer held-out stream than {stream.Length} tokens (add files or shorten the context)");
+        var data = new int[count * length];
+        long span = stream.Length - length;
+        for (int i = 0; i < count; i++)
+            Array.Copy(stream, count == 1 ? 0 : span * i / (count - 1), data, (long)i * length, length);
+        return Tensor.FromArray(data, [count, length]);
     }
 
     /// <summary>

@@ -14,11 +14,11 @@ namespace Interp.Training;
 /// tokens, next-token cross-entropy at every position.
 /// </summary>
 /// <param name="VocabSize">the tokenizer's vocabulary (part of the options so a resumed run must use the same one)</param>
-/// <param name="EvalSequences">held-out windows per evaluation (file openings first, see CodeTokens.HeldOutWindows)</param>
+/// <param name="EvalSequences">held-out windows per evaluation, evenly spaced over the held-out stream (CodeTokens.HeldOutSample)</param>
 public sealed record CodeLmOptions(
     string Model = "attn-only-2l", int VocabSize = 4096, int Steps = 3000, ulong Seed = 0, int Context = 256, int DModel = 128,
     int NHeads = 4, int DHead = 32, int BatchSize = 8, double LearningRate = 1e-3, double WeightDecay = 0.01, int EvalEvery = 250,
-    int EvalSequences = 32)
+    int EvalSequences = 64)
 {
     public static readonly string[] Models = ["attn-only-2l", "attn-only-4l", "1l-mlp"];
 
@@ -84,7 +84,7 @@ public static class CodeLm
         device ??= Device.Cpu;
         var model = new HookedTransformer(o.ModelConfig);
         model.To(device);
-        var heldOut = data.HeldOutWindows(o.Context + 1, o.EvalSequences).To(device);
+        var heldOut = data.HeldOutSample(o.Context + 1, o.EvalSequences).To(device);
         var rng = new Generator(o.Seed + 1);
         // a fresh batch every step from the trainer's Rng (saved in checkpoints): the example indices only count steps
         var trainer = new Trainer(model, new AdamW(model.Parameters(), o.LearningRate, weightDecay: o.WeightDecay),

@@ -143,6 +143,25 @@ public sealed class CodeLmTests : IDisposable
     }
 
     [Fact]
+    public void HeldOutSampleSpreadsWindowsEvenlyOverTheHeldOutStream()
+    {
+        var (_, _, tokens) = PlantedRepeats(root.Path);
+        var stream = tokens.HeldOutFiles.SelectMany(f => f).ToArray();
+        const int length = 32, count = 9;
+        var windows = tokens.HeldOutSample(length, count);
+        Assert.Equal(new[] { count, length }, windows.Shape.ToArray());
+        var ids = windows.ToIntArray();
+        var starts = Enumerable.Range(0, count).Select(i => Enumerable.Range(0, stream.Length - length + 1)
+            .First(s => stream.AsSpan(s, length).SequenceEqual(ids.AsSpan(i * length, length)))).ToArray();
+        Assert.Equal(0, starts[0]);
+        Assert.Equal(stream.Length - length, starts[^1]);
+        var gaps = starts.Zip(starts.Skip(1), (a, b) => b - a).ToArray();
+        Assert.True(gaps.Max() - gaps.Min() <= 1, $"uneven gaps {string.Join(",", gaps)}");
+        Assert.Throws<ArgumentException>(() => tokens.HeldOutSample(stream.Length + 1, 4));
+        Assert.Throws<ArgumentException>(() => tokens.HeldOutSample(length, 0));
+    }
+
+    [Fact]
     public void HeldOutWindowsOpenTheFilesFirst()
     {
         var (corpus, bpe, tokens) = PlantedRepeats(root.Path);
