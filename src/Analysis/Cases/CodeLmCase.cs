@@ -17,7 +17,7 @@ namespace Interp.Analysis.Cases;
 public sealed record CodeLmCaseOptions(
     string Python = "python3", string? CorpusFolder = null, int? MaxFiles = null, ulong Seed = 0, string Tokenizer = "bpe", int VocabSize = 4096,
     IReadOnlyList<string>? Models = null, int Steps = 3000, double? Minutes = null, int BatchSize = 8, int Context = 256, int DModel = 128,
-    int NHeads = 4, int EvalEvery = 250, int EvalSequences = 64, int CheckpointEvery = 250, bool Resume = false, int SaeSteps = 2000)
+    int NHeads = 4, int EvalEvery = 250, int EvalSequences = 256, int CheckpointEvery = 250, bool Resume = false, int SaeSteps = 2000)
 {
     public IReadOnlyList<string> ModelNames => Models ?? CodeLmOptions.Models;
 

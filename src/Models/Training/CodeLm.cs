@@ -18,7 +18,7 @@ namespace Interp.Training;
 public sealed record CodeLmOptions(
     string Model = "attn-only-2l", int VocabSize = 4096, int Steps = 3000, ulong Seed = 0, int Context = 256, int DModel = 128,
     int NHeads = 4, int DHead = 32, int BatchSize = 8, double LearningRate = 1e-3, double WeightDecay = 0.01, int EvalEvery = 250,
-    int EvalSequences = 64)
+    int EvalSequences = 256)
 {
     public static readonly string[] Models = ["attn-only-2l", "attn-only-4l", "1l-mlp"];
 
