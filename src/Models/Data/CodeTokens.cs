@@ -63,20 +63,25 @@ public sealed class CodeTokens
     /// <paramref name="count"/> windows of <paramref name="length"/> tokens at evenly spaced starts over the held-out
     /// files joined into one stream (the first at its start, the last ending at its end), int32 [count, length]. Like a
     /// training batch, a window may start anywhere in a file and cross into the next, so every position of the window sees
-    /// the same mix of code and the loss by position measures only what the earlier context adds (the in-context-learning
-    /// curve); windows that open files instead put the licence and docstring at the early positions.
+    /// the same mix of code; windows that open files instead put the licence and docstring at the early positions. With
+    /// <paramref name="shift"/> &gt; 0, the result is [2 · count, length]: the count windows, then the same windows
+    /// <paramref name="shift"/> tokens later, so that position p + shift of a first window and position p of its
+    /// shifted twin predict the same token (the in-context-learning score compares a token with itself).
     /// </summary>
-    public Tensor HeldOutSample(int length, int count)
+    public Tensor HeldOutSample(int length, int count, int shift = 0)
     {
         if (count < 1) throw new ArgumentException($"code tokens: held-out sample needs at least one window, got {count}");
+        if (shift < 0) throw new ArgumentException($"code tokens: held-out sample shift must be >= 0, got {shift}");
         var stream = HeldOutFiles.SelectMany(f => f).ToArray();
-        if (stream.Length < length)
-            throw new ArgumentException($"code tokens: windows of {length} tokens need a longer held-out stream than {stream.Length} tokens (add files or shorten the context)");
-        var data = new int[count * length];
-        long span = stream.Length - length;
-        for (int i = 0; i < count; i++)
-            Array.Copy(stream, count == 1 ? 0 : span * i / (count - 1), data, (long)i * length, length);
-        return Tensor.FromArray(data, [count, length]);
+        if (stream.Length < length + shift)
+            throw new ArgumentException($"code tokens: windows of {length} tokens (shifted by {shift}) need a longer held-out stream than {stream.Length} tokens (add files or shorten the context)");
+        int copies = shift > 0 ? 2 : 1;
+        var data = new int[copies * count * length];
+        long span = stream.Length - length - shift;
+        for (int c = 0; c < copies; c++)
+            for (int i = 0; i < count; i++)
+                Array.Copy(stream, (count == 1 ? 0 : span * i / (count - 1)) + c * shift, data, ((long)c * count + i) * length, length);
+        return Tensor.FromArray(data, [copies * count, length]);
     }
 
     /// <summary>

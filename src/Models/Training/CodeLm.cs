@@ -14,7 +14,7 @@ namespace Interp.Training;
 /// tokens, next-token cross-entropy at every position.
 /// </summary>
 /// <param name="VocabSize">the tokenizer's vocabulary (part of the options so a resumed run must use the same one)</param>
-/// <param name="EvalSequences">held-out windows per evaluation, evenly spaced over the held-out stream (CodeTokens.HeldOutSample)</param>
+/// <param name="EvalSequences">held-out windows per evaluation: half evenly spaced over the held-out stream, half the same moved on by late − early positions (CodeTokens.HeldOutSample)</param>
 public sealed record CodeLmOptions(
     string Model = "attn-only-2l", int VocabSize = 4096, int Steps = 3000, ulong Seed = 0, int Context = 256, int DModel = 128,
     int NHeads = 4, int DHead = 32, int BatchSize = 8, double LearningRate = 1e-3, double WeightDecay = 0.01, int EvalEvery = 250,
@@ -63,6 +63,18 @@ public sealed record CodeLmEval(int Step, long TokensSeen, double Loss, double I
         var (early, late) = IclPositions(perPosition.Count);
         return Around(perPosition, late) - Around(perPosition, early);
     }
+
+    /// <summary>
+    /// The ICL score on the same tokens: late positions of <paramref name="windows"/> minus early positions of
+    /// <paramref name="shifted"/>, the same windows moved on by late − early tokens, so both sides predict the same
+    /// held-out tokens, once with a long context and once with a short one. Over a few hundred windows the unpaired
+    /// score differs by ±0.1 from one sample of windows to the next, by the tokens that happen to sit at each position.
+    /// </summary>
+    public static double PairedIclScore(IReadOnlyList<double> windows, IReadOnlyList<double> shifted)
+    {
+        var (early, late) = IclPositions(windows.Count);
+        return Around(windows, late) - Around(shifted, early);
+    }
 }
 
 /// <param name="TokensSeen">training tokens processed (steps × batch × context), over all runs of a resumed model</param>
@@ -84,7 +96,8 @@ public static class CodeLm
         device ??= Device.Cpu;
         var model = new HookedTransformer(o.ModelConfig);
         model.To(device);
-        var heldOut = data.HeldOutSample(o.Context + 1, o.EvalSequences).To(device);
+        var (early, late) = CodeLmEval.IclPositions(o.Context);
+        var heldOut = data.HeldOutSample(o.Context + 1, o.EvalSequences / 2, shift: late - early).To(device);
         var rng = new Generator(o.Seed + 1);
         // a fresh batch every step from the trainer's Rng (saved in checkpoints): the example indices only count steps
         var trainer = new Trainer(model, new AdamW(model.Parameters(), o.LearningRate, weightDecay: o.WeightDecay),
@@ -96,11 +109,19 @@ public static class CodeLm
         return new CodeLmResult(model, final, curve, wall.Elapsed, stopped, trainer.Step * o.TokensPerStep);
     }
 
-    /// <summary>Per-position held-out loss over windows [n, Context + 1] (in batches of 8), its mean and the ICL score.</summary>
+    /// <summary>
+    /// Per-position held-out loss, its mean and the ICL score over windows [2n, Context + 1] made by
+    /// <see cref="CodeTokens.HeldOutSample"/> with a shift of late − early: the first n and their shifted twins.
+    /// </summary>
     public static CodeLmEval Evaluate(HookedTransformer model, Tensor windows, int step = 0, long tokensSeen = 0)
     {
-        var perPosition = PerPositionLoss(model, windows);
-        return new CodeLmEval(step, tokensSeen, perPosition.Average(), CodeLmEval.IclScoreOf(perPosition), perPosition);
+        int n = windows.Size(0) / 2;
+        if (n == 0 || windows.Size(0) % 2 != 0)
+            throw new ArgumentException($"code-lm: evaluation takes windows in pairs (first, shifted), got {windows.Size(0)}");
+        var first = PerPositionLoss(model, windows.Narrow(0, 0, n));
+        var shifted = PerPositionLoss(model, windows.Narrow(0, n, n));
+        var perPosition = first.Zip(shifted, (a, b) => (a + b) / 2).ToArray();
+        return new CodeLmEval(step, tokensSeen, perPosition.Average(), CodeLmEval.PairedIclScore(first, shifted), perPosition);
     }
 
     /// <summary>Mean next-token loss at each position of the windows [n, pos] (pos − 1 entries).</summary>

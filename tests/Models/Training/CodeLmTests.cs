@@ -143,22 +143,54 @@ public sealed class CodeLmTests : IDisposable
     }
 
     [Fact]
-    public void HeldOutSampleSpreadsWindowsEvenlyOverTheHeldOutStream()
+    public void HeldOutSampleSpreadsWindowsEvenlyAndShiftsTheirTwins()
     {
         var (_, _, tokens) = PlantedRepeats(root.Path);
         var stream = tokens.HeldOutFiles.SelectMany(f => f).ToArray();
-        const int length = 32, count = 9;
-        var windows = tokens.HeldOutSample(length, count);
-        Assert.Equal(new[] { count, length }, windows.Shape.ToArray());
-        var ids = windows.ToIntArray();
-        var starts = Enumerable.Range(0, count).Select(i => Enumerable.Range(0, stream.Length - length + 1)
-            .First(s => stream.AsSpan(s, length).SequenceEqual(ids.AsSpan(i * length, length)))).ToArray();
+        const int length = 32, count = 9, shift = 20;
+        int StartOf(ReadOnlySpan<int> window)
+        {
+            for (int s = 0; s + window.Length <= stream.Length; s++)
+                if (stream.AsSpan(s, window.Length).SequenceEqual(window)) return s;
+            return -1;
+        }
+        var plain = tokens.HeldOutSample(length, count).ToIntArray();
+        var starts = Enumerable.Range(0, count).Select(i => StartOf(plain.AsSpan(i * length, length))).ToArray();
         Assert.Equal(0, starts[0]);
         Assert.Equal(stream.Length - length, starts[^1]);
         var gaps = starts.Zip(starts.Skip(1), (a, b) => b - a).ToArray();
-        Assert.True(gaps.Max() - gaps.Min() <= 1, $"uneven gaps {string.Join(",", gaps)}");
-        Assert.Throws<ArgumentException>(() => tokens.HeldOutSample(stream.Length + 1, 4));
+        Assert.True(gaps.Min() > 0 && gaps.Max() - gaps.Min() <= 1, $"uneven gaps {string.Join(",", gaps)}");
+
+        var paired = tokens.HeldOutSample(length, count, shift);
+        Assert.Equal(new[] { 2 * count, length }, paired.Shape.ToArray());
+        var ids = paired.ToIntArray();
+        for (int i = 0; i < count; i++)
+            Assert.Equal(stream.AsSpan(StartOf(ids.AsSpan(i * length, length)) + shift, length).ToArray(), ids.AsSpan((count + i) * length, length).ToArray());
+        Assert.Equal(stream.Length - length, StartOf(ids.AsSpan((2 * count - 1) * length, length)));
+        Assert.Throws<ArgumentException>(() => tokens.HeldOutSample(stream.Length - shift + 1, 4, shift));
         Assert.Throws<ArgumentException>(() => tokens.HeldOutSample(length, 0));
+    }
+
+    [Fact]
+    public void ThePairedIclScoreOfAModelBlindToItsContextIsZero()
+    {
+        // attention-only with W_O = 0: the logits at a position depend on its own token alone (shortformer positions
+        // enter only the queries and keys), so a token's loss is the same at every position and in every context
+        var (_, bpe, tokens) = PlantedRepeats(root.Path);
+        var o = Small("attn-only-2l", bpe.VocabSize, 1) with { DModel = 16, DHead = 8, Context = 32 };
+        var model = new Interp.Transformers.HookedTransformer(o.ModelConfig);
+        foreach (var (name, w) in model.NamedParameters())
+        {
+            if (name.EndsWith("W_O")) w.SetData(Tensor.Zeros(w.Shape.ToArray()));
+            if (name == "unembed.W_U") w.SetData(w.Detach() * 100.0);   // far from uniform: a token's loss depends on the token
+        }
+        var (early, late) = CodeLmEval.IclPositions(o.Context);
+        var windows = tokens.HeldOutSample(o.Context + 1, 16, late - early);
+        var eval = CodeLm.Evaluate(model, windows);
+        Assert.Equal(0, eval.IclScore, 5);
+        // the unpaired score of the same windows is not: other tokens sit at the early and late positions
+        var firstHalf = CodeLm.PerPositionLoss(model, windows.Narrow(0, 0, 16));
+        Assert.True(Math.Abs(CodeLmEval.IclScoreOf(firstHalf)) > 0.1, $"unpaired {CodeLmEval.IclScoreOf(firstHalf)}");
     }
 
     [Fact]
