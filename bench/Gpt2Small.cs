@@ -28,6 +28,8 @@ public static class Gpt2Small
             throw new FileNotFoundException($"gpt2-small: no checkpoint at {path}; write one with `Interp.Bench gpt2-small --write`", path);
 
         if (args.Contains("--parts")) { Parts(path, samples); return; }
+        if (Option(args, "--loads") is { } loads) { Loads(path, int.Parse(loads)); return; }
+        if (Option(args, "--batch") is { } batch) { Forwards(path, int.Parse(batch), samples); return; }
 
         long t0 = Stopwatch.GetTimestamp(), faults0 = MinorFaults();
         double cpu0 = CpuClock.ProcessMs();
@@ -86,6 +88,33 @@ public static class Gpt2Small
                 Console.WriteLine($"{name,-45} {wall,8:F0} ms wall {cpu,8:F0} ms CPU {(MinorFaults() - faults) / (samples + 1),8} faults/run");
             }
         Console.WriteLine($"peak RSS {Proc("VmHWM") / 1e3:F0} MB");
+    }
+
+    /// <summary>
+    /// `--loads N`: LoadGpt2 N times in one process, each load's wall and CPU ms and minor faults on a line: the first
+    /// pays for compiling the loader's code, the later ones show the load itself.
+    /// </summary>
+    static void Loads(string path, int n)
+    {
+        for (int i = 0; i < n; i++)
+        {
+            long t0 = Stopwatch.GetTimestamp(), faults0 = MinorFaults();
+            double cpu0 = CpuClock.ProcessMs();
+            var model = Pretrained.LoadGpt2(path);
+            Console.WriteLine($"load {i + 1}: {Stopwatch.GetElapsedTime(t0).TotalMilliseconds:F0} ms wall, {CpuClock.ProcessMs() - cpu0:F0} ms CPU, {MinorFaults() - faults0} minor faults, peak RSS {Proc("VmHWM") / 1e3:F0} MB");
+            GC.KeepAlive(model);
+        }
+    }
+
+    /// <summary>`--batch B`: the forward at B x 128 alone (median wall and CPU ms), for profiling one shape.</summary>
+    static void Forwards(string path, int batch, int samples)
+    {
+        var model = Pretrained.LoadGpt2(path);
+        var tokens = Tensor.RandInt(0, model.Config.DVocab, [batch, 128], new Generator(5));
+        using var noGrad = GradMode.NoGrad();
+        var pause0 = GC.GetTotalPauseDuration(); int gc0 = GC.CollectionCount(2);
+        var (wall, cpu) = Timing.Median(samples, () => model.Forward(tokens));
+        Console.WriteLine($"forward {batch} x 128: {wall:F0} ms wall, {cpu:F0} ms CPU (median of {samples}); GC pauses {(GC.GetTotalPauseDuration() - pause0).TotalMilliseconds / (samples + 1):F1} ms and {(GC.CollectionCount(2) - gc0) / (double)(samples + 1):F1} gen2 collections per forward");
     }
 
     /// <summary>Minor page faults of this process so far (field 10 of /proc/self/stat).</summary>
