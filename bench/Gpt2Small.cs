@@ -7,7 +7,7 @@ using Interp.Transformers;
 namespace Interp.Bench;
 
 /// <summary>
-/// `Interp.Bench gpt2-small [--write] [--checkpoint PATH] [--samples S]`: pretrained-model inference as users run it
+/// `Interp.Bench gpt2-small [--write] [--checkpoint PATH] [--samples S] [--loads N | --batch B | --parts]`: pretrained-model inference as users run it
 /// (issue 24). With --write, writes a randomly initialised GPT-2 small in Hugging Face's layout (12 layers, d_model 768,
 /// 12 heads, vocabulary 50,257, n_ctx 1024; about 498 MB of float32 safetensors, plus config.json) and exits. Without,
 /// in a fresh process: loads it with Pretrained.LoadGpt2 (wall and CPU time, minor page faults, peak and current RSS), then times the forward at batch

@@ -1,4 +1,3 @@
-if (args.Length > 0 && args[0] == "gpt2-gemms") { Interp.Bench.Gpt2Gemms.Run(args[1..]); return 0; }
 if (args.Length > 0 && args[0] == "modadd-step")
 {
     Interp.Bench.ModAddStep.Run(args[1..]);
