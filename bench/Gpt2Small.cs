@@ -7,7 +7,7 @@ using Interp.Transformers;
 namespace Interp.Bench;
 
 /// <summary>
-/// `Interp.Bench gpt2-small [--write] [--checkpoint PATH] [--samples S]`: pretrained-model inference as users run it
+/// `Interp.Bench gpt2-small [--write] [--checkpoint PATH] [--samples S] [--loads N | --batch B | --parts]`: pretrained-model inference as users run it
 /// (issue 24). With --write, writes a randomly initialised GPT-2 small in Hugging Face's layout (12 layers, d_model 768,
 /// 12 heads, vocabulary 50,257, n_ctx 1024; about 498 MB of float32 safetensors, plus config.json) and exits. Without,
 /// in a fresh process: loads it with Pretrained.LoadGpt2 (wall and CPU time, minor page faults, peak and current RSS), then times the forward at batch
@@ -28,10 +28,13 @@ public static class Gpt2Small
             throw new FileNotFoundException($"gpt2-small: no checkpoint at {path}; write one with `Interp.Bench gpt2-small --write`", path);
 
         if (args.Contains("--parts")) { Parts(path, samples); return; }
+        if (Option(args, "--loads") is { } loads) { Loads(path, int.Parse(loads)); return; }
+        if (Option(args, "--batch") is { } batch) { Forwards(path, int.Parse(batch), samples); return; }
 
-        long t0 = Stopwatch.GetTimestamp(), faults0 = MinorFaults();
+        long t0 = Stopwatch.GetTimestamp(), faults0 = MinorFaults(), disk0 = DiskReadBytes();
         double cpu0 = CpuClock.ProcessMs();
         var model = Pretrained.LoadGpt2(path);
+        long loadDisk = DiskReadBytes() - disk0;
         double loadMs = Stopwatch.GetElapsedTime(t0).TotalMilliseconds, loadCpuMs = CpuClock.ProcessMs() - cpu0;
         long loadFaults = MinorFaults() - faults0;
         long loadPeakKb = Proc("VmHWM"), loadRssKb = Proc("VmRSS");
@@ -47,7 +50,7 @@ public static class Gpt2Small
         var (c8, c8Cpu) = Timing.Median(samples, () => cacheBytes = model.RunWithCache(b8).Cache.Bytes);
         Console.WriteLine(JsonSerializer.Serialize(new Dictionary<string, object>
         {
-            ["side"] = "interp", ["checkpoint_mb"] = new FileInfo(path).Length / 1e6, ["load_ms"] = loadMs, ["load_cpu_ms"] = loadCpuMs, ["load_faults"] = loadFaults,
+            ["side"] = "interp", ["checkpoint_mb"] = new FileInfo(path).Length / 1e6, ["load_ms"] = loadMs, ["load_cpu_ms"] = loadCpuMs, ["load_faults"] = loadFaults, ["load_disk_mb"] = loadDisk / 1e6,
             ["load_peak_mb"] = loadPeakKb / 1e3, ["load_rss_mb"] = loadRssKb / 1e3, ["forward_b1_ms"] = f1, ["forward_b8_ms"] = f8,
             ["cache_b8_ms"] = c8, ["cpu_ms"] = new[] { f1Cpu, f8Cpu, c8Cpu }, ["cache_mb"] = cacheBytes / 1e6,
             ["peak_before_cache_mb"] = forwardPeakKb / 1e3, ["peak_mb"] = Proc("VmHWM") / 1e3,
@@ -87,6 +90,41 @@ public static class Gpt2Small
             }
         Console.WriteLine($"peak RSS {Proc("VmHWM") / 1e3:F0} MB");
     }
+
+    /// <summary>
+    /// `--loads N`: LoadGpt2 N times in one process, each load's wall and CPU ms and minor faults on a line: the first
+    /// pays for compiling the loader's code, the later ones show the load itself.
+    /// </summary>
+    static void Loads(string path, int n)
+    {
+        for (int i = 0; i < n; i++)
+        {
+            long t0 = Stopwatch.GetTimestamp(), faults0 = MinorFaults(), disk0 = DiskReadBytes();
+            double cpu0 = CpuClock.ProcessMs();
+            var model = Pretrained.LoadGpt2(path);
+            Console.WriteLine($"load {i + 1}: {Stopwatch.GetElapsedTime(t0).TotalMilliseconds:F0} ms wall, {CpuClock.ProcessMs() - cpu0:F0} ms CPU, {MinorFaults() - faults0} minor faults, " +
+                $"{(DiskReadBytes() - disk0) / 1e6:F0} MB read from disk (not the page cache), peak RSS {Proc("VmHWM") / 1e3:F0} MB");
+            GC.KeepAlive(model);
+        }
+    }
+
+    /// <summary>`--batch B`: the forward at B x 128 alone (median wall and CPU ms), for profiling one shape.</summary>
+    static void Forwards(string path, int batch, int samples)
+    {
+        var model = Pretrained.LoadGpt2(path);
+        var tokens = Tensor.RandInt(0, model.Config.DVocab, [batch, 128], new Generator(5));
+        using var noGrad = GradMode.NoGrad();
+        var pause0 = GC.GetTotalPauseDuration(); int gc0 = GC.CollectionCount(2);
+        var (wall, cpu) = Timing.Median(samples, () => model.Forward(tokens));
+        Console.WriteLine($"forward {batch} x 128: {wall:F0} ms wall, {cpu:F0} ms CPU (median of {samples}); GC pauses {(GC.GetTotalPauseDuration() - pause0).TotalMilliseconds / (samples + 1):F1} ms and {(GC.CollectionCount(2) - gc0) / (double)(samples + 1):F1} gen2 collections per forward");
+    }
+
+    /// <summary>
+    /// Bytes this process has made the kernel fetch from storage (read_bytes of /proc/self/io): 0 when the checkpoint and
+    /// the program's files were all in the page cache; a first process after others evicted them reads from the disk.
+    /// </summary>
+    internal static long DiskReadBytes() =>
+        File.ReadLines("/proc/self/io").Where(l => l.StartsWith("read_bytes:")).Select(l => long.Parse(l.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1])).FirstOrDefault();
 
     /// <summary>Minor page faults of this process so far (field 10 of /proc/self/stat).</summary>
     static long MinorFaults() => long.Parse(File.ReadAllText("/proc/self/stat").Split(") ")[1].Split(' ')[7]);

@@ -89,6 +89,15 @@ def proc_kb(field):
     return 0
 
 
+def disk_read_bytes():
+    """Bytes this process made the kernel fetch from storage (read_bytes of /proc/self/io): 0 when all was in the page cache."""
+    with open("/proc/self/io") as f:
+        for line in f:
+            if line.startswith("read_bytes:"):
+                return int(line.split()[1])
+    return 0
+
+
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("--checkpoint", default=os.environ.get("INTERP_GPT2_CHECKPOINT", "/tmp/interp-bench-gpt2-small/model.safetensors"))
@@ -96,8 +105,9 @@ def main():
     p.add_argument("--samples", type=int, default=5)
     a = p.parse_args()
     torch.set_num_threads(a.threads)
-    t0, cpu0, faults0 = time.perf_counter(), time.process_time(), resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+    t0, cpu0, faults0, disk0 = time.perf_counter(), time.process_time(), resource.getrusage(resource.RUSAGE_SELF).ru_minflt, disk_read_bytes()
     model = Gpt2(load_safetensors(a.checkpoint))
+    load_disk = disk_read_bytes() - disk0
     load_ms, load_cpu_ms = (time.perf_counter() - t0) * 1e3, (time.process_time() - cpu0) * 1e3
     load_faults = resource.getrusage(resource.RUSAGE_SELF).ru_minflt - faults0
     load_peak, load_rss = proc_kb("VmHWM"), proc_kb("VmRSS")
@@ -116,7 +126,7 @@ def main():
         peak_before_cache = proc_kb("VmHWM")
         c8 = median_ms(a.samples, cache)
     print(json.dumps({"side": "torch", "threads": torch.get_num_threads(), "checkpoint_mb": os.path.getsize(a.checkpoint) / 1e6,
-                      "load_ms": load_ms, "load_cpu_ms": load_cpu_ms, "load_faults": load_faults,
+                      "load_ms": load_ms, "load_cpu_ms": load_cpu_ms, "load_faults": load_faults, "load_disk_mb": load_disk / 1e6,
                       "load_peak_mb": load_peak / 1e3, "load_rss_mb": load_rss / 1e3, "forward_b1_ms": f1,
                       "forward_b8_ms": f8, "cache_b8_ms": c8, "cache_mb": kept[0] / 1e6,
                       "peak_before_cache_mb": peak_before_cache / 1e3, "peak_mb": proc_kb("VmHWM") / 1e3}))

@@ -66,6 +66,9 @@ public class PretrainedTests
         var sd = loaded.StateDict();
         // b_Q, b_K, b_V are views of one c_attn.bias read; W_O a view of its c_proj read: no copies were made.
         Assert.Same(sd["blocks.0.attn.b_Q"].Storage, sd["blocks.0.attn.b_K"].Storage);
+        // Every weight is a contiguous view of one storage read from the file (the training below shows they do not overlap).
+        Assert.Single(sd.Values.Select(t => t.Storage).Distinct());
+        Assert.All(sd.Values, t => Assert.True(t.IsContiguous));
 
         // The same weights copied into a freshly initialised tied model must train identically.
         var copied = Pretrained.FromStateDict(sd.ToDictionary(p => p.Key, p => p.Value.Detach().Clone()), loaded.Config);
