@@ -25,6 +25,7 @@ public static class SaeParts
         var f = x.MatMul(wEnc).Relu();
         var g = Tensor.Randn([batch, dIn], gen);
         var big = Tensor.Randn([batch, features], gen);
+        var big2 = Tensor.Randn([batch, features], gen);
         double gemmFlop = 2.0 * batch * dIn * features;
         double gemmMs = 0;
         void T(string name, Action run, double flop = 0)
@@ -48,6 +49,8 @@ public static class SaeParts
             T("addmm + relu  x·W_enc + b_enc", () => x.MatMul(wEnc, bEnc).Relu(), gemmFlop);
             T("MatMulRelu    x·W_enc + b_enc", () => x.MatMulRelu(wEnc, bEnc), gemmFlop);
             T("relu backward + bias grad (fused)", () => big.Backend.ReluBackwardWithBiasGrad(big, f));
+            T("the same of g1 + g2, the add a pass before", () => big.Backend.ReluBackwardWithBiasGrad(big + big2, f));
+            T("the same of g1 + g2, added in its pass", () => big.Backend.ReluBackwardWithBiasGrad(big, big2, f));
             T("|f|.sum(1)", () => f.Abs().Sum(1));
             T("f.Norm(1, 1) (one pass)", () => f.Norm(1, 1));
             T("big + big", () => _ = big + f);
