@@ -3,10 +3,11 @@ using Interp.Autograd;
 namespace Interp.Bench;
 
 /// <summary>
-/// `Interp.Bench sae-parts [--reps R]`: the side-by-side SAE workload (d_in 256, 4096 features, batch 4096) piece by
+/// `Interp.Bench sae-parts [--reps R] [--gemm [--two]] [--kernel] [--relu2]`: the side-by-side SAE workload (d_in 256, 4096 features, batch 4096) piece by
 /// piece — its six GEMMs as the forward and backward pass call them, with their GFLOP/s, then the elementwise passes
 /// over the [4096, 4096] feature matrix — and the whole forward and step. Wall ms and process CPU ms, median of R runs
-/// after a warm-up.
+/// after a warm-up. `--relu2`: the ReLU backward of a gradient in two parts, the parts added a pass before or inside it,
+/// alternated.
 /// </summary>
 public static class SaeParts
 {
@@ -16,6 +17,7 @@ public static class SaeParts
         int reps = at >= 0 ? int.Parse(args[at + 1]) : 7;
         if (args.Contains("--gemm")) { GemmShapes(reps, args.Contains("--two") ? 2 : 1); return; }
         if (args.Contains("--kernel")) { KernelOnly(); return; }
+        if (args.Contains("--relu2")) { TwoPartRelu(reps); return; }
         const int dIn = 256, features = 4096, batch = 4096;
         var gen = new Generator(1);
         var wEnc = (Tensor.Randn([dIn, features], gen) * (1 / Math.Sqrt(dIn))).Detach();
@@ -105,6 +107,23 @@ public static class SaeParts
             Console.WriteLine($"{name,-34} {med,8:F2} ms  {2.0 * n * n * d / med / 1e6,6:F0} GFLOP/s ({threads} thread{(threads > 1 ? "s" : "")}, {(threads == 1 ? "thread CPU" : "wall")}; process CPU {cpu:F1} ms)");
         }
         Console.WriteLine($"{"six GEMMs",-34} {total,8:F2} ms  {6 * 2.0 * n * n * d / total / 1e6,6:F0} GFLOP/s");
+    }
+
+    /// <summary>The ReLU backward of a gradient in two parts, added a pass before vs inside the kernel, alternated.</summary>
+    static void TwoPartRelu(int reps)
+    {
+        var gen = new Generator(1);
+        var (g1, g2, y) = (Tensor.Randn([4096, 4096], gen), Tensor.Randn([4096, 4096], gen), Tensor.Randn([4096, 4096], gen).Relu());
+        var b = g1.Backend;
+        var (before, inside) = (new List<(double, double)>(), new List<(double, double)>());
+        for (int r = 0; r < reps + 2; r++)
+        {
+            var x = Timing.Median(1, () => b.ReluBackwardWithBiasGrad(b.Binary(Backends.BinaryOp.Add, g1, g2), y), warmup: 0);
+            var z = Timing.Median(1, () => b.ReluBackwardWithBiasGrad(g1, g2, y), warmup: 0);
+            if (r >= 2) { before.Add(x); inside.Add(z); }
+        }
+        foreach (var (name, l) in new[] { ("add, then relu backward", before), ("relu backward adding the parts", inside) })
+            Console.WriteLine($"{name,-34} {l.Select(t => t.Item1).Order().ElementAt(l.Count / 2),8:F2} ms  cpu {l.Select(t => t.Item2).Order().ElementAt(l.Count / 2),8:F2} ms");
     }
 
     static unsafe float* Alloc(long count)

@@ -28,23 +28,32 @@ public static class Engine
         // (with its saved tensors) goes as soon as it has run, so memory falls as the pass proceeds.
         object start = root.GradFn ?? (object)root;
         var order = TopologicalOrder(start);
-        var grads = new Dictionary<object, Tensor>(ReferenceEqualityComparer.Instance) { [start] = gradient };
+        var grads = new Dictionary<object, PendingGrad>(ReferenceEqualityComparer.Instance) { [start] = new(gradient, null) };
         using var mode = createGraph ? GradMode.EnableGrad() : GradMode.NoGrad();
         for (int i = order.Count - 1; i >= 0; i--)
         {
             var vertex = order[i];
             order[i] = null!;
-            if (!grads.Remove(vertex, out var g)) continue;
+            if (!grads.Remove(vertex, out var pending)) continue;
             if (vertex is Tensor leaf)
             {
-                Accumulate(leaf, RunHooks(leaf.GradHooks, leaf.Name, g), createGraph);
+                Accumulate(leaf, RunHooks(leaf.GradHooks, leaf.Name, pending.Sum()), createGraph);
                 continue;
             }
             var node = (Node)vertex;
-            g = RunHooks(node.OutputHooks, node.OutputName, g);
-            if (node.RetainedOutput is { } weak && weak.TryGetTarget(out var output)) Accumulate(output, g, createGraph);
             Tensor?[] inputGrads;
-            using (Anomaly.InBackwardOf(node.Op)) inputGrads = node.Apply(g);
+            // a gradient in two parts goes to a rule that adds them in its own pass when nothing observes the sum
+            // (no hook, no retained grad) and the backward is not recorded
+            if (pending.Second is { } second && node.FusesSum && node.OutputHooks is null && node.RetainedOutput is null && !createGraph)
+            {
+                using (Anomaly.InBackwardOf(node.Op)) inputGrads = node.ApplyToSum(pending.First, second);
+            }
+            else
+            {
+                var g = RunHooks(node.OutputHooks, node.OutputName, pending.Sum());
+                if (node.RetainedOutput is { } weak && weak.TryGetTarget(out var output)) Accumulate(output, g, createGraph);
+                using (Anomaly.InBackwardOf(node.Op)) inputGrads = node.Apply(g);
+            }
             if (inputGrads.Length != node.Next.Length)
                 throw new InvalidOperationException($"{node.Op}: backward returned {inputGrads.Length} gradients for {node.Next.Length} inputs");
             for (int k = 0; k < node.Next.Length; k++)
@@ -53,10 +62,21 @@ public static class Engine
                 if (edge.Target is not { } target || inputGrads[k] is not { } ig) continue;
                 if (!ShapeUtil.SameShape(ig.shape, edge.Shape))
                     throw new InvalidOperationException($"{node.Op}: backward gave a gradient of shape {ShapeUtil.Format(ig.shape)} for input {k} of shape {ShapeUtil.Format(edge.Shape)}");
-                grads[target] = grads.TryGetValue(target, out var acc) ? acc + ig : ig;
+                grads[target] = grads.TryGetValue(target, out var acc) ? acc.Add(ig) : new(ig, null);
             }
             if (!retainGraph) node.Free();
         }
+    }
+
+    /// <summary>
+    /// The gradient of one vertex as it arrives from its consumers: the sum of all but the last part, and the last one.
+    /// Summing in arrival order ((g1 + g2) + g3 ...) as it comes keeps at most two parts alive; the last addition is
+    /// left to the vertex, whose rule may fuse it (<see cref="Node.ApplyToSum"/>).
+    /// </summary>
+    readonly record struct PendingGrad(Tensor First, Tensor? Second)
+    {
+        public PendingGrad Add(Tensor g) => Second is null ? new(First, g) : new(First + Second, g);
+        public Tensor Sum() => Second is null ? First : First + Second;
     }
 
     /// <summary>t.Grad += g (a detached copy unless the backward pass is itself recorded).</summary>

@@ -30,6 +30,24 @@ public static class Graph
     }
 
     /// <summary>
+    /// As above, with a second rule for an output gradient that arrives in two parts (the output read by two ops): it
+    /// gets (output, g1, g2) and must return what <paramref name="backward"/> returns for g1 + g2, adding the parts in
+    /// its own kernel instead of the engine writing their sum out first. The engine uses it only when no hook or retained
+    /// grad observes the sum and the backward is not itself recorded.
+    /// </summary>
+    public static Tensor RecordSavingOutput(string op, Tensor result, Tensor?[] inputs, Func<Tensor, Tensor, Tensor?[]> backward,
+                                            Func<Tensor, Tensor, Tensor, Tensor?[]> backwardOfSum)
+    {
+        if (Anomaly.IsEnabled) Anomaly.Check(op, result, inputs);
+        if (!GradMode.IsEnabled || !inputs.Any(t => t is not null && t.RequiresGrad)) return result;
+        var saved = result.Detach();
+        Node? node = null;
+        result.SetGradFn(node = new Node(op, Node.EdgesTo(inputs), g => backward(Unpack(saved, node), g),
+                                         (g1, g2) => backwardOfSum(saved, g1, g2)));
+        return result;
+    }
+
+    /// <summary>
     /// The saved output, joined again to the node that made it when the backward pass is itself recorded
     /// (createGraph): otherwise the gradient would not depend on the input through the output, and a second
     /// derivative would silently come out zero.

@@ -25,6 +25,7 @@ public readonly record struct Edge(Node? Node, Tensor? Leaf, int[] Shape)
 public sealed class Node
 {
     Func<Tensor, Tensor?[]>? backward;
+    Func<Tensor, Tensor, Tensor?[]>? backwardOfSum;
 
     public string Op { get; }
     public Edge[] Next { get; }
@@ -36,11 +37,16 @@ public sealed class Node
     /// <summary>The output, when it called RetainGrad() (weak: retaining its gradient must not keep it alive).</summary>
     internal WeakReference<Tensor>? RetainedOutput { get; set; }
 
-    public Node(string op, Edge[] next, Func<Tensor, Tensor?[]> backward)
+    /// <param name="backwardOfSum">
+    /// Optional: the rule applied to g1 + g2 without the sum being written out, for an output whose gradient arrives
+    /// in two parts (a tensor read by two ops); it must give what <paramref name="backward"/> gives for g1 + g2.
+    /// </param>
+    public Node(string op, Edge[] next, Func<Tensor, Tensor?[]> backward, Func<Tensor, Tensor, Tensor?[]>? backwardOfSum = null)
     {
         Op = op;
         Next = next;
         this.backward = backward;
+        this.backwardOfSum = backwardOfSum;
     }
 
     /// <summary>The edges to <paramref name="inputs"/>' producers (none where an input does not require grad).</summary>
@@ -61,7 +67,19 @@ public sealed class Node
         return rule(gradOutput);
     }
 
-    public void Free() => backward = null;
+    /// <summary>Whether <see cref="ApplyToSum"/> can take a gradient in two parts without their sum.</summary>
+    public bool FusesSum => backwardOfSum is not null && backward is not null;
+
+    /// <summary>The backward rule for the output gradient g1 + g2, the parts added inside the rule's own kernel.</summary>
+    public Tensor?[] ApplyToSum(Tensor g1, Tensor g2)
+    {
+        var rule = backwardOfSum ?? throw new InvalidOperationException(
+            IsFreed ? $"{Op}: trying to backward through the graph a second time; its saved tensors were freed after the first backward."
+                    : $"{Op}: has no rule for a gradient in two parts; add them and call Apply");
+        return rule(g1, g2);
+    }
+
+    public void Free() => (backward, backwardOfSum) = (null, null);
 
     public override string ToString() => $"<{Op}Backward>";
 }

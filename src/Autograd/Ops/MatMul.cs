@@ -55,7 +55,8 @@ public static class MatMulOps
         /// relu(a·b + bias), a linear layer with its ReLU (F.relu(F.linear(..)) in torch; a SAE's encoder): bias and ReLU
         /// are applied to each tile of the product as the GEMM finishes it, so the [.., n] result is written once and
         /// nothing else is materialised. The backward is d = G·1[y &gt; 0] (y the output) with the bias gradient Σ d in the
-        /// same pass, then d/dA = d·Bᵀ and d/dB = Aᵀ·d as for <see cref="MatMul(Tensor, Tensor)"/>.
+        /// same pass, then d/dA = d·Bᵀ and d/dB = Aᵀ·d as for <see cref="MatMul(Tensor, Tensor)"/>. When y is read by two
+        /// ops, G = G1 + G2 is added inside that same pass rather than written out first.
         /// </summary>
         public Tensor MatMulRelu(Tensor b, Tensor bias)
         {
@@ -78,6 +79,13 @@ public static class MatMulOps
                     (d, db) = g.Backend.ReluBackwardWithBiasGrad(g, ySaved.Detach());
                 else
                     d = g.Backend.Binary(Backends.BinaryOp.MulSign, g, ySaved.Detach());
+                var grads = product(d);
+                return [grads[0], grads[1], db];
+            }, (ySaved, g1, g2) =>
+            {   // y read by two ops (an SAE's decoder and its L1 penalty): (g1 + g2)·sign(y) and its bias sum in one pass
+                var (d, db) = biasGrad
+                    ? g1.Backend.ReluBackwardWithBiasGrad(g1, g2, ySaved)
+                    : (g1.Backend.Binary(Backends.BinaryOp.MulSign, g1.Backend.Binary(Backends.BinaryOp.Add, g1, g2), ySaved), null);
                 var grads = product(d);
                 return [grads[0], grads[1], db];
             });

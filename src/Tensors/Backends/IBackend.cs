@@ -70,6 +70,17 @@ public partial interface IBackend
         var d = Binary(BinaryOp.MulSign, g, y);
         return (d, Reduce(ReduceOp.Sum, d, [.. Enumerable.Range(0, d.Rank - 1)], keepDim: false));
     }
+
+    /// <summary>
+    /// <see cref="ReluBackwardWithBiasGrad(Tensor, Tensor)"/> for the gradient g1 + g2 (y read by two ops, each giving a
+    /// part): the same result bit for bit. This default adds the parts first; a backend may add them in the same pass.
+    /// </summary>
+    (Tensor Grad, Tensor BiasGrad) ReluBackwardWithBiasGrad(Tensor g1, Tensor g2, Tensor y)
+    {
+        ReluBackwardShapes.Check(g1, y);
+        ReluBackwardShapes.Check(g2, y);
+        return ReluBackwardWithBiasGrad(Binary(BinaryOp.Add, g1, g2), y);
+    }
 }
 
 /// <summary>What <see cref="IBackend.ReluBackwardWithBiasGrad"/> accepts, shared by every backend.</summary>

@@ -85,5 +85,11 @@ public static class MatMulSpecs
         new("relu_backward kernel with float32 and float64", Arg, () => F(2, 3).Backend.ReluBackwardWithBiasGrad(F32(2, 3), F(2, 3)), "relu_backward", "float32", "float64"),
         new("relu_backward kernel on the ILGPU CPU accelerator with another shape", Arg,
             () => F(2, 3).To(Device.IlgpuCpu).Backend.ReluBackwardWithBiasGrad(F(2, 3).To(Device.IlgpuCpu), F(2, 2).To(Device.IlgpuCpu)), "relu_backward", "[2, 3]", "[2, 2]"),
+        new("relu_backward kernel with a second gradient part of another shape", Arg,
+            () => F(2, 3).Backend.ReluBackwardWithBiasGrad(F(2, 3), F(3, 2), F(2, 3)), "relu_backward", "[3, 2]", "[2, 3]"),
+        new("relu_backward kernel with a float32 second gradient part", Arg,
+            () => F(2, 3).Backend.ReluBackwardWithBiasGrad(F(2, 3), F32(2, 3), F(2, 3)), "relu_backward", "float32", "float64"),
+        new("relu_backward kernel on the ILGPU CPU accelerator with a second part of another shape", Arg,
+            () => F(2, 3).To(Device.IlgpuCpu).Backend.ReluBackwardWithBiasGrad(F(2, 3).To(Device.IlgpuCpu), F(3, 2).To(Device.IlgpuCpu), F(2, 3).To(Device.IlgpuCpu)), "relu_backward", "[3, 2]", "[2, 3]"),
     ];
 }
