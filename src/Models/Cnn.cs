@@ -76,11 +76,9 @@ public sealed class Cnn : Module
     {
         x = AsImages(x);
         x = Hook("hook_conv1", Conv1.Forward(x));
-        x = Hook("hook_relu1", x.Relu());
-        if (Config.PoolAfterConv1) x = Hook("hook_pool1", x.MaxPool2d(2));
+        x = Config.PoolAfterConv1 ? ReluThenPool(x, "hook_relu1", "hook_pool1") : Hook("hook_relu1", x.Relu());
         x = Hook("hook_conv2", Conv2.Forward(x));
-        x = Hook("hook_relu2", x.Relu());
-        x = Hook("hook_pool", x.MaxPool2d(2));
+        x = ReluThenPool(x, "hook_relu2", "hook_pool");
         x = x.Dropout(Config.Dropout1, Training, dropoutGen).Flatten(1);
         x = Hook("hook_fc1", Fc1.Forward(x));
         x = Hook("hook_relu3", x.Relu());
@@ -113,6 +111,16 @@ public sealed class Cnn : Module
             foreach (var kv in saved) Hooks[kv.Key] = kv.Value;
         }
     }
+
+    /// <summary>
+    /// maxpool(relu(x)) with its two hook points. Max pooling commutes with ReLU (both monotone, and the pool's first
+    /// maximum of relu(x) is that of x wherever the gradient is not zero), so when no hook observes the ReLU's output
+    /// it runs on the pooled map, a quarter of the elements, forward and backward, with the same values and gradients.
+    /// </summary>
+    Tensor ReluThenPool(Tensor x, string relu, string pool) =>
+        Hooks.ContainsKey(relu)
+            ? Hook(pool, Hook(relu, x.Relu()).MaxPool2d(2))
+            : Hook(pool, x.MaxPool2d(2).Relu());
 
     Tensor Hook(string name, Tensor x) => Hooks.TryGetValue(name, out var f) && f(x) is { } replaced ? replaced : x;
 

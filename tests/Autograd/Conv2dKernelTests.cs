@@ -91,7 +91,7 @@ public class Conv2dKernelTests
         finally { CpuBackend.WinogradMinChannels = saved; }
     }
 
-    // Winograd's F(4×4, 3×3) (conv2d and its input gradient for 3×3 stride-1 windows) against the im2col definitions:
+    // Winograd's F(4×4, 3×3) (conv2d and its two gradients for 3×3 stride-1 windows) against the im2col definitions:
     // sizes that are and are not multiples of the 4×4 tile, every padding it takes, both dtypes
     [Property(MaxTest = 40)]
     public void WinogradKernelsEqualTheirComposedDefinitions(int seed)
@@ -110,6 +110,8 @@ public class Conv2dKernelTests
             Close(Reference(k, x, weight, null), WithWinograd(() => be.Conv2d(x, weight, null, k.Win)), tol);
             var dcols = weight.Reshape(k.O, -1).MT.MatMul(g.Reshape(k.N, k.O, -1));
             Close(be.Col2Im(dcols, k.Win), WithWinograd(() => be.Conv2dInputGrad(g, weight, k.Win)), tol);
+            var dw = g.Reshape(k.N, k.O, -1).MatMul(be.Im2Col(x, k.Win).MT).Sum(0).Reshape(weight.ShapeArray);
+            Close(dw, WithWinograd(() => be.Conv2dWeightGrad(x, g, k.Win)), tol);
         }
     }
 
@@ -121,20 +123,23 @@ public class Conv2dKernelTests
     }
 
     // at the side-by-side CNN's channel counts (the default threshold takes the Winograd path) float32 stays within
-    // 1e-5 of the output's scale of the float64 im2col result: the
-    // transforms' constants, up to 25 and down to 1/24, cost some digits but not many
+    // 1e-5 of the output's scale of the float64 im2col result: the transforms' constants, up to 25 and down to 1/24,
+    // cost some digits but not many. 13 images of 26×25 make several chunks of images, spread over the workers.
     [Fact]
     public void WinogradInFloat32StaysCloseAtRealChannelCounts()
     {
         var d = new TestData(17);
-        var k = new Geometry(3, 32, 64, 14, 13, new Window2d(32, 14, 13, 3, 3, 1, 1, 0, 1, 1, 1));
+        var k = new Geometry(13, 32, 64, 26, 25, new Window2d(32, 26, 25, 3, 3, 1, 1, 0, 1, 1, 1));
         var (x, weight, bias) = (d.Tensor([k.N, k.C, k.H, k.W]), d.Tensor([k.O, k.C, 3, 3]), d.Tensor([k.O]));
         var g = d.Tensor([k.N, k.O, k.Win.OH, k.Win.OW]);
         var be = x.Backend;
         double forward = ScaledError(Reference(k, x, weight, bias), be.Conv2d(x.To(DType.Float32), weight.To(DType.Float32), bias.To(DType.Float32), k.Win));
         var dcols = weight.Reshape(k.O, -1).MT.MatMul(g.Reshape(k.N, k.O, -1));
         double inputGrad = ScaledError(be.Col2Im(dcols, k.Win), be.Conv2dInputGrad(g.To(DType.Float32), weight.To(DType.Float32), k.Win));
-        Assert.True(forward < 1e-5 && inputGrad < 1e-5, $"conv2d {forward:E2}, input gradient {inputGrad:E2} of the output's scale");
+        var dw = g.Reshape(k.N, k.O, -1).MatMul(be.Im2Col(x, k.Win).MT).Sum(0).Reshape(weight.ShapeArray);
+        double weightGrad = ScaledError(dw, be.Conv2dWeightGrad(x.To(DType.Float32), g.To(DType.Float32), k.Win));
+        Assert.True(forward < 1e-5 && inputGrad < 1e-5 && weightGrad < 1e-5,
+            $"conv2d {forward:E2}, input gradient {inputGrad:E2}, weight gradient {weightGrad:E2} of the output's scale");
     }
 
     [Property(MaxTest = 10)]
@@ -152,6 +157,7 @@ public class Conv2dKernelTests
         {
             GradCheck.Assert(xs => xs[0].Conv2d(xs[1], xs[2], (1, 1), p, (1, 1)), [x, w, b]);
             GradCheck.Assert(xs => GradOf(x, v => v.Conv2d(xs[1], null, (1, 1), p, (1, 1)), xs[0], xs[1]), [g, w]);
+            GradCheck.Assert(xs => GradOf(w, v => xs[1].Conv2d(v, null, (1, 1), p, (1, 1)), xs[0], xs[1]), [g, x]);
             return 0;
         });
     }

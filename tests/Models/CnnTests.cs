@@ -117,6 +117,41 @@ public class CnnTests(ITestOutputHelper output)
         Assert.Equal([.. bias, .. bias], ablated);
     }
 
+    // with no hook on a ReLU before a pool the model pools first and applies the ReLU to the pooled map; an observing
+    // hook puts the ReLU back before the pool: both give the same logits and the same gradient of every parameter
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void PoolingBeforeTheReluGivesTheSameLogitsAndGradients(bool eis7)
+    {
+        var cnn = new Cnn(eis7 ? CnnConfig.Eis7 : new CnnConfig(Conv1Channels: 8, Conv2Channels: 12, Hidden: 16), new Generator(8));
+        var x = Tensor.Randn([3, 1, 28, 28], new Generator(9));
+        var y = Tensor.RandInt(0, cnn.Config.Classes, [3], new Generator(10));
+        (float[] Logits, float[][] Grads) Run()
+        {
+            foreach (var p in cnn.Parameters()) p.Grad = null;
+            var logits = cnn.Forward(x);
+            logits.CrossEntropy(y).Backward();
+            return (logits.ToFloatArray(), [.. cnn.Parameters().Select(p => p.Grad!.ToFloatArray())]);
+        }
+        var pooledFirst = Run();
+        int seen = 0;
+        cnn.Hooks["hook_relu1"] = a => { seen++; return null; };
+        cnn.Hooks["hook_relu2"] = a => { seen++; return null; };
+        var reluFirst = Run();
+        Assert.Equal(2, seen);
+        Close(reluFirst.Logits, pooledFirst.Logits);
+        for (int i = 0; i < reluFirst.Grads.Length; i++) Close(reluFirst.Grads[i], pooledFirst.Grads[i]);
+
+        static void Close(float[] expect, float[] got)
+        {
+            double scale = Math.Max(1e-30, expect.Max(v => Math.Abs(v)));
+            Assert.True(expect.Max(v => Math.Abs(v)) > 0, "a gradient that is all zero tests nothing");
+            for (int i = 0; i < expect.Length; i++)
+                Assert.True(Math.Abs(expect[i] - got[i]) <= 1e-5 * scale, $"element {i}: {got[i]} vs {expect[i]}");
+        }
+    }
+
     [Fact]
     public void ASmallCnnLearnsFashionMnist()
     {

@@ -10,7 +10,7 @@ namespace Interp.Backends;
 /// and read by the GEMM straight away, from cache. The batch-wide Im2Col of <see cref="IBackend.Conv2d"/> writes all
 /// of them first (42 MB for the side-by-side CNN's second conv) and every GEMM then reads them back from memory; the
 /// weight gradient's transposing pack of those columns was 22 % of that CNN's step. 3×3 stride-1 convs with enough
-/// channels, and their input gradient, go by Winograd instead (CpuBackend.Winograd.cs).
+/// channels, and both their gradients, go by Winograd instead (CpuBackend.Winograd.cs, CpuBackend.WinogradWeightGrad.cs).
 /// </summary>
 public sealed unsafe partial class CpuBackend
 {
@@ -65,6 +65,13 @@ public sealed unsafe partial class CpuBackend
         var plan = new ConvPlan(w, x.shape[0], g.shape[1]);
         var dw = Tensor.Empty([g.shape[1], w.C, w.KH, w.KW], x.DType, zeroed: plan.N == 0);
         using var alive = new KeepAlive(xs, gs, dw);
+        if (plan.N > 0 && UsesWinograd(w, w.C, g.shape[1]))
+        {
+            var wp = new WinogradPlan(x.shape[0], w.C, w.H, w.W, g.shape[1], w.PH, w.PW);
+            if (x.DType == DType.Float32) WinogradWeightGrad(wp, Ptr<float>(xs) + xs.Offset, Ptr<float>(gs) + gs.Offset, Ptr<float>(dw));
+            else WinogradWeightGrad(wp, Ptr<double>(xs) + xs.Offset, Ptr<double>(gs) + gs.Offset, Ptr<double>(dw));
+            return dw;
+        }
         if (x.DType == DType.Float32) ConvWeightGrad<float>(plan, xs, gs, dw);
         else ConvWeightGrad<double>(plan, xs, gs, dw);
         return dw;

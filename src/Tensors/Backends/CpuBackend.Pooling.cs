@@ -119,7 +119,7 @@ public sealed unsafe partial class CpuBackend
     {
         var src = Contig(g);
         int n = g.shape[0];
-        var o = Tensor.Empty([n, w.C, w.H, w.W], g.DType, zeroed: true);
+        var o = Tensor.Empty([n, w.C, w.H, w.W], g.DType);
         if (g.DType == DType.Float32) MaxPoolBackTyped<float>(src, Contig(argmax), o, n * w.C, w);
         else MaxPoolBackTyped<double>(src, Contig(argmax), o, n * w.C, w);
         return o;
@@ -131,9 +131,11 @@ public sealed unsafe partial class CpuBackend
         int* pa = Ptr<int>(arg) + arg.Offset;
         using var alive = new KeepAlive(g, o, arg);
         int l = w.OH * w.OW;
+        // each plane cleared by the worker that scatters into it, while it is in that core's cache
         void Plane(int nc)
         {
             T* dst = po + (long)nc * w.H * w.W;
+            new Span<T>(dst, w.H * w.W).Clear();
             for (long k = (long)nc * l; k < (long)(nc + 1) * l; k++)
                 if (pa[k] >= 0) dst[pa[k]] += pg[k];
         }

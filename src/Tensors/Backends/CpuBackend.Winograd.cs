@@ -122,22 +122,27 @@ public sealed unsafe partial class CpuBackend
     }
 
     /// <summary>The 8×8 block at src (rows srcStride apart) transposed into dst (rows dstStride apart), row k of it plus add[k] when add is given.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     static void Transpose8x8(float* src, long srcStride, float* dst, long dstStride, float* add)
     {
-        Vector256<float> r0 = Avx.LoadVector256(src), r1 = Avx.LoadVector256(src + srcStride), r2 = Avx.LoadVector256(src + 2 * srcStride), r3 = Avx.LoadVector256(src + 3 * srcStride);
-        Vector256<float> r4 = Avx.LoadVector256(src + 4 * srcStride), r5 = Avx.LoadVector256(src + 5 * srcStride), r6 = Avx.LoadVector256(src + 6 * srcStride), r7 = Avx.LoadVector256(src + 7 * srcStride);
-        // pairs of rows interleaved, then pairs of pairs, then the 128-bit halves swapped into place
-        Vector256<float> t0 = Avx.UnpackLow(r0, r1), t1 = Avx.UnpackHigh(r0, r1), t2 = Avx.UnpackLow(r2, r3), t3 = Avx.UnpackHigh(r2, r3);
-        Vector256<float> t4 = Avx.UnpackLow(r4, r5), t5 = Avx.UnpackHigh(r4, r5), t6 = Avx.UnpackLow(r6, r7), t7 = Avx.UnpackHigh(r6, r7);
-        Vector256<float> u0 = Avx.Shuffle(t0, t2, 0x44), u1 = Avx.Shuffle(t0, t2, 0xEE), u2 = Avx.Shuffle(t1, t3, 0x44), u3 = Avx.Shuffle(t1, t3, 0xEE);
-        Vector256<float> u4 = Avx.Shuffle(t4, t6, 0x44), u5 = Avx.Shuffle(t4, t6, 0xEE), u6 = Avx.Shuffle(t5, t7, 0x44), u7 = Avx.Shuffle(t5, t7, 0xEE);
-        Span<Vector256<float>> rows =
-        [
-            Avx.Permute2x128(u0, u4, 0x20), Avx.Permute2x128(u1, u5, 0x20), Avx.Permute2x128(u2, u6, 0x20), Avx.Permute2x128(u3, u7, 0x20),
-            Avx.Permute2x128(u0, u4, 0x31), Avx.Permute2x128(u1, u5, 0x31), Avx.Permute2x128(u2, u6, 0x31), Avx.Permute2x128(u3, u7, 0x31),
-        ];
-        for (int k = 0; k < 8; k++)
-            Avx.Store(dst + k * dstStride, add == null ? rows[k] : rows[k] + Vector256.Create(add[k]));
+        // rows 0-3 of the block into the low 128-bit halves and rows 4-7 into the high ones, left and right four
+        // columns apart: two 4×4 transposes side by side then need no lane-crossing shuffle
+        float* s4 = src + 4 * srcStride;
+        Vector256<float> a0 = Half(src, s4), a1 = Half(src + srcStride, s4 + srcStride), a2 = Half(src + 2 * srcStride, s4 + 2 * srcStride), a3 = Half(src + 3 * srcStride, s4 + 3 * srcStride);
+        Vector256<float> b0 = Half(src + 4, s4 + 4), b1 = Half(src + srcStride + 4, s4 + srcStride + 4), b2 = Half(src + 2 * srcStride + 4, s4 + 2 * srcStride + 4), b3 = Half(src + 3 * srcStride + 4, s4 + 3 * srcStride + 4);
+        Vector256<float> t0 = Avx.UnpackLow(a0, a1), t1 = Avx.UnpackHigh(a0, a1), t2 = Avx.UnpackLow(a2, a3), t3 = Avx.UnpackHigh(a2, a3);
+        Vector256<float> t4 = Avx.UnpackLow(b0, b1), t5 = Avx.UnpackHigh(b0, b1), t6 = Avx.UnpackLow(b2, b3), t7 = Avx.UnpackHigh(b2, b3);
+        Store(dst, Avx.Shuffle(t0, t2, 0x44), add, 0);
+        Store(dst + dstStride, Avx.Shuffle(t0, t2, 0xEE), add, 1);
+        Store(dst + 2 * dstStride, Avx.Shuffle(t1, t3, 0x44), add, 2);
+        Store(dst + 3 * dstStride, Avx.Shuffle(t1, t3, 0xEE), add, 3);
+        Store(dst + 4 * dstStride, Avx.Shuffle(t4, t6, 0x44), add, 4);
+        Store(dst + 5 * dstStride, Avx.Shuffle(t4, t6, 0xEE), add, 5);
+        Store(dst + 6 * dstStride, Avx.Shuffle(t5, t7, 0x44), add, 6);
+        Store(dst + 7 * dstStride, Avx.Shuffle(t5, t7, 0xEE), add, 7);
+
+        static Vector256<float> Half(float* low, float* high) => Avx.InsertVector128(Sse.LoadVector128(low).ToVector256Unsafe(), Sse.LoadVector128(high), 1);
+        static void Store(float* at, Vector256<float> row, float* add, int k) => Avx.Store(at, add == null ? row : row + Vector256.Create(add[k]));
     }
 
     /// <summary>U[ξ, c, o] = (G k(o, c) Gᵀ)[ξ] for every (o, c).</summary>

@@ -1,0 +1,132 @@
+using System.Numerics;
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+
+using Interp.Cpu;
+
+namespace Interp.Backends;
+
+/// <summary>
+/// The weight gradient of a 3×3, stride-1 convolution in Winograd's F(4×4, 3×3) domain: the exact gradient of the
+/// forward's Y = Aᵀ [Σ_c U ⊙ V] A with U = G k Gᵀ. Each tile's 4×4 block of output gradient ḡ becomes
+/// M̄ = A ḡ Aᵀ (6×6), the 36 positions ξ are again 36 independent GEMMs, now summed over tiles,
+/// dU[ξ] [C, O] = Σ_tiles V[ξ]ᵀ · M̄[ξ], and dk = Gᵀ dU G gives each 3×3 kernel back. That is 36 multiply-adds a
+/// (tile, C, O) where im2col's Σ cols·gᵀ takes 144: the side-by-side CNN's second conv (32 → 64 channels on 26×26)
+/// weight gradient does a quarter of the multiply-adds this way.
+/// </summary>
+public sealed unsafe partial class CpuBackend
+{
+    /// <summary>dW[o, c] = Σₙ Σ_tiles of the gradient of out[n, o] = Σ_c in[n, c] ⋆ dW[o, c] (the plan of that forward conv).</summary>
+    static void WinogradWeightGrad<T>(in WinogradPlan plan, T* input, T* grad, T* dw) where T : unmanaged, INumber<T>
+    {
+        long size = 36L * plan.C * plan.O;
+        int chunks = plan.Chunks, parts = chunks >= 2 * GemmThreads.MaxParts ? 2 * GemmThreads.MaxParts : 1;
+        var partials = Tensor.Empty([parts, (int)size], typeof(T) == typeof(float) ? DType.Float32 : DType.Float64);
+        using var alive = new KeepAlive(partials);
+        T* pp = Ptr<T>(partials);
+        var p = plan;
+        int threads = parts > 1 ? 1 : Environment.ProcessorCount;
+        // each part of the batch sums its chunks into its own dU, then the parts are added
+        void Part(int part)
+        {
+            T* acc = pp + part * size;
+            int c0 = (int)((long)chunks * part / parts), c1 = (int)((long)chunks * (part + 1) / parts);
+            for (int chunk = c0; chunk < c1; chunk++) WeightGradChunk(p, chunk, input, grad, acc, chunk == c0 ? T.Zero : T.One, threads);
+            if (c0 == c1) new Span<T>(acc, (int)size).Clear();
+        }
+        if (parts == 1) Part(0);
+        else CpuParallel.For(parts, Part);
+        for (int part = 1; part < parts; part++) AddRun(pp, pp + part * size, (int)size);
+        KernelTiles(pp, dw, plan.C, plan.O);
+    }
+
+    /// <summary>
+    /// The images [chunk·Images, ...) of one weight gradient: each image's input and output gradient moved channels
+    /// last and transformed (V = Bᵀ d B, M̄ = A ḡ Aᵀ), then dU[ξ] = beta·dU[ξ] + V[ξ]ᵀ · M̄[ξ] for the 36 ξ.
+    /// </summary>
+    static void WeightGradChunk<T>(in WinogradPlan p, int chunk, T* input, T* grad, T* acc, T beta, int threads) where T : unmanaged, INumber<T>
+    {
+        int n0 = chunk * p.Images, n1 = Math.Min(p.N, n0 + p.Images), tiles = (n1 - n0) * p.PerImage, lanes = Vector256<T>.Count;
+        int cp = (p.C + lanes - 1) / lanes * lanes, op = (p.O + lanes - 1) / lanes * lanes;
+        long plane = (long)p.H * p.W, outPlane = (long)p.OH * p.OW, vSize = (long)tiles * cp, mSize = (long)tiles * op;
+        long stageSize = Math.Max(plane * cp, outPlane * op);
+        T* stage = ConvScratch.Get<T>(stageSize + 36 * (vSize + mSize)), v = stage + stageSize, m = v + 36 * vSize;
+        for (int image = n0; image < n1; image++)
+        {
+            ToChannelsLast(input + (long)image * p.C * plane, stage, p.C, plane, cp);
+            InputTiles(p, stage, cp, v, (image - n0) * p.PerImage, vSize);
+            ToChannelsLast(grad + (long)image * p.O * outPlane, stage, p.O, outPlane, op);
+            GradTiles(p, stage, op, m, (image - n0) * p.PerImage, mSize);
+        }
+        for (int xi = 0; xi < 36; xi++)
+            Gemm.Run(new GemmProblem<T>(true, false, p.C, p.O, tiles, T.One, v + xi * vSize, cp, m + xi * mSize, op,
+                beta, acc + (long)xi * p.C * p.O, p.O), threads);
+    }
+
+    /// <summary>
+    /// M̄[ξ, tile, o] = (A ḡ Aᵀ)[ξ] for each tile's 4×4 block ḡ of one channels-last output gradient [OH·OW, op]
+    /// (zero past the image's edge, where the forward's outputs were cut off), a vector of channels at a time.
+    /// </summary>
+    static void GradTiles<T>(in WinogradPlan p, T* image, int op, T* m, int tile0, long mSize) where T : unmanaged, INumber<T>
+    {
+        var s = stackalloc Vector256<T>[36];
+        int oh = p.OH, ow = p.OW;
+        for (int ty = 0; ty < p.TilesY; ty++)
+            for (int tx = 0; tx < p.TilesX; tx++)
+            {
+                int y0 = 4 * ty, x0 = 4 * tx, rows = Math.Min(4, oh - y0), cols = Math.Min(4, ow - x0);
+                T* mt = m + (long)(tile0 + ty * p.TilesX + tx) * op;
+                for (int o = 0; o < op; o += Vector256<T>.Count)
+                {
+                    for (int i = 0; i < 4; i++)
+                        for (int j = 0; j < 4; j++)
+                            s[i * 6 + j] = i < rows && j < cols ? Vector256.Load(image + ((long)(y0 + i) * ow + x0 + j) * op + o) : Vector256<T>.Zero;
+                    for (int j = 0; j < 4; j++) A(s + j, 6);
+                    for (int i = 0; i < 6; i++) A(s + i * 6, 1);
+                    for (int xi = 0; xi < 36; xi++) Vector256.Store(s[xi], mt + xi * mSize + o);
+                }
+            }
+    }
+
+    /// <summary>A y: the 4 vectors y[0], y[s], y[2s], y[3s] to 6, written over y[0], ..., y[5s] (the adjoint of <see cref="At"/>).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static void A<T>(Vector256<T>* y, int s) where T : unmanaged, INumber<T>
+    {
+        Vector256<T> y0 = y[0], y1 = y[s], y2 = y[2 * s], y3 = y[3 * s];
+        T two = T.CreateTruncating(2), four = T.CreateTruncating(4), eight = T.CreateTruncating(8);
+        Vector256<T> even1 = y0 + y2, odd1 = y1 + y3, even2 = y0 + y2 * four, odd2 = y1 * two + y3 * eight;
+        y[0] = y0;
+        y[s] = even1 + odd1;
+        y[2 * s] = even1 - odd1;
+        y[3 * s] = even2 + odd2;
+        y[4 * s] = even2 - odd2;
+        y[5 * s] = y3;
+    }
+
+    /// <summary>dW[o, c] = Gᵀ dU[·, c, o] G, each 6×6 dU (positions ξ of the [36, C, O] sum) to its 3×3 kernel gradient.</summary>
+    static void KernelTiles<T>(T* du, T* dw, int c, int o) where T : unmanaged, INumber<T>
+    {
+        T* t = stackalloc T[36];
+        T* r = stackalloc T[18];
+        for (int co = 0; co < o; co++)
+            for (int ci = 0; ci < c; ci++)
+            {
+                for (int xi = 0; xi < 36; xi++) t[xi] = du[((long)xi * c + ci) * o + co];
+                // Gᵀ t (3×6, by columns), then (Gᵀ t) G (3×3, by rows)
+                for (int j = 0; j < 6; j++) Gt(t + j, 6, r + j, 6);
+                T* k = dw + ((long)co * c + ci) * 9;
+                for (int i = 0; i < 3; i++) Gt(r + i * 6, 1, k + i * 3, 1);
+            }
+    }
+
+    /// <summary>Gᵀ t: the 6 values t[0], t[s], ..., t[5s] to 3 at r[0], r[rs], r[2rs] (the adjoint of <see cref="G"/>).</summary>
+    static void Gt<T>(T* t, int s, T* r, int rs) where T : unmanaged, INumber<T>
+    {
+        T t0 = t[0], t1 = t[s], t2 = t[2 * s], t3 = t[3 * s], t4 = t[4 * s], t5 = t[5 * s];
+        T quarter = T.CreateTruncating(0.25), sixth = T.CreateTruncating(1.0 / 6), twelfth = T.CreateTruncating(1.0 / 12), twentyFourth = T.CreateTruncating(1.0 / 24);
+        T sum12 = t1 + t2, sum34 = t3 + t4;
+        r[0] = quarter * t0 - sixth * sum12 + twentyFourth * sum34;
+        r[rs] = sixth * (t2 - t1) + twelfth * (t3 - t4);
+        r[2 * rs] = sixth * (sum34 - sum12) + t5;
+    }
+}
