@@ -45,13 +45,13 @@ public static class CodeLmReport
         }
         report.Figure(loss, "mean held-out next-token loss at each evaluation", "held_out_loss.svg");
         var (early, late) = Interp.Training.CodeLmEval.IclPositions(r.Models.Count > 0 ? r.Models[0].Options.Context : 256);
-        report.Figure(icl, $"ICL score (Olsson et al.): loss at position {late} minus loss at position {early} (each averaged over 5 positions); more negative = more use of the context", "icl_score.svg");
+        report.Figure(icl, $"ICL score (Olsson et al.): loss at position {late} minus loss at position {early} (each averaged over 5 positions), on the same held-out tokens (each window and its twin moved on by {late - early} tokens); more negative = more use of the context", "icl_score.svg");
     }
 
     static void InContextLearning(HtmlReport report, CodeLmCaseResult r)
     {
         report.Heading("2. Loss by position in the context");
-        report.Paragraph("The in-context-learning curve: held-out loss of predicting token t + 1 from tokens 0..t, at several points of training. " +
+        report.Paragraph("The in-context-learning curve: held-out loss of predicting token t + 1 from tokens 0..t, at several points of training, over windows spread evenly through the held-out files. " +
             "A model that uses its context predicts later tokens better; the induction \"bump\" of Olsson et al. is a sudden fall of the late-position loss (and of the ICL score) during training.");
         foreach (var m in r.Models)
         {
