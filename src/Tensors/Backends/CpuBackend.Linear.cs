@@ -58,8 +58,7 @@ public sealed unsafe partial class CpuBackend
                     for (int r = r0; r < r1; r++)
                     {
                         long at = (long)r * cols;
-                        if (pg2 is null) MulSignRowAndSum(pg + at, py + at, pd + at, sum, cols);
-                        else AddMulSignRowAndSum(pg + at, pg2 + at, py + at, pd + at, sum, cols);
+                        ReluBackwardRow(pg + at, pg2 is null ? null : pg2 + at, py + at, pd + at, sum, cols);
                     }
                 }
                 if ((long)rows * cols < 1 << 15 || blocks == 1) for (int b = 0; b < blocks; b++) Block(b);
@@ -78,39 +77,24 @@ public sealed unsafe partial class CpuBackend
         }
     }
 
-    /// <summary>d[j] = g[j]·sign(y[j]) (as <see cref="BinaryFns.MulSign"/>) and sum[j] += d[j].</summary>
-    static void MulSignRowAndSum<T>(T* g, T* y, T* d, T* sum, int n) where T : unmanaged, IFloatingPointIeee754<T>
+    /// <summary>
+    /// d[j] = g[j]·sign(y[j]) (as <see cref="BinaryFns.MulSign"/>) and sum[j] += d[j], where g = g1 + g2 when g2 is given
+    /// (the sum rounded to T first, as adding the parts beforehand would).
+    /// </summary>
+    static void ReluBackwardRow<T>(T* g1, T* g2, T* y, T* d, T* sum, int n) where T : unmanaged, IFloatingPointIeee754<T>
     {
         int j = 0, w = Vector256<T>.Count;
         if (Vector256.IsHardwareAccelerated)
             for (; j <= n - w; j += w)
             {
-                var v = BinaryFns.MulSign.Apply(Vector256.Load(g + j), Vector256.Load(y + j));
+                var g = g2 is null ? Vector256.Load(g1 + j) : Vector256.Load(g1 + j) + Vector256.Load(g2 + j);
+                var v = BinaryFns.MulSign.Apply(g, Vector256.Load(y + j));
                 Vector256.Store(v, d + j);
                 Vector256.Store(Vector256.Load(sum + j) + v, sum + j);
             }
         for (; j < n; j++)
         {
-            T v = BinaryFns.MulSign.Apply(g[j], y[j]);
-            d[j] = v;
-            sum[j] += v;
-        }
-    }
-
-    /// <summary>d[j] = (g1[j] + g2[j])·sign(y[j]) (the sum rounded to T first, as adding the parts beforehand would) and sum[j] += d[j].</summary>
-    static void AddMulSignRowAndSum<T>(T* g1, T* g2, T* y, T* d, T* sum, int n) where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        int j = 0, w = Vector256<T>.Count;
-        if (Vector256.IsHardwareAccelerated)
-            for (; j <= n - w; j += w)
-            {
-                var v = BinaryFns.MulSign.Apply(Vector256.Load(g1 + j) + Vector256.Load(g2 + j), Vector256.Load(y + j));
-                Vector256.Store(v, d + j);
-                Vector256.Store(Vector256.Load(sum + j) + v, sum + j);
-            }
-        for (; j < n; j++)
-        {
-            T v = BinaryFns.MulSign.Apply(g1[j] + g2[j], y[j]);
+            T v = BinaryFns.MulSign.Apply(g2 is null ? g1[j] : g1[j] + g2[j], y[j]);
             d[j] = v;
             sum[j] += v;
         }

@@ -17,6 +17,15 @@ public sealed class CodeLmTests : IDisposable
 
     public void Dispose() => root.Dispose();
 
+    /// <summary><paramref name="count"/> distinct identifiers matching <paramref name="pattern"/> in the fixture scripts, drawn with <paramref name="gen"/>.</summary>
+    static string[] FixtureNames(string pattern, int count, Generator gen)
+    {
+        var names = Directory.GetFiles(FixtureFiles.PathOf(""), "*.py").Order(StringComparer.Ordinal)
+            .SelectMany(f => System.Text.RegularExpressions.Regex.Matches(File.ReadAllText(f), pattern).Select(m => m.Value))
+            .Distinct().Order(StringComparer.Ordinal).ToArray();
+        return Interp.Training.Trainer.Permutation(names.Length, gen).Take(count).Select(i => names[i]).ToArray();
+    }
+
     /// <summary>
     /// 20 files of 10 lines, each line 5 names drawn at random from 30 identifiers of the fixture scripts, then the same 6
     /// again: the second copy is predictable only by copying from the first (as the repeated random tokens of the
@@ -24,11 +33,8 @@ public sealed class CodeLmTests : IDisposable
     /// </summary>
     static (CodeCorpus Corpus, BpeTokenizer Tokenizer, CodeTokens Tokens) PlantedRepeats(string dir)
     {
-        var names = Directory.GetFiles(FixtureFiles.PathOf(""), "*.py").Order(StringComparer.Ordinal)
-            .SelectMany(f => System.Text.RegularExpressions.Regex.Matches(File.ReadAllText(f), "[A-Za-z_][A-Za-z0-9_]{2,}").Select(m => m.Value))
-            .Distinct().Order(StringComparer.Ordinal).ToArray();
         var gen = new Generator(5);
-        names = Interp.Training.Trainer.Permutation(names.Length, gen).Take(30).Select(i => names[i]).ToArray();
+        var names = FixtureNames("[A-Za-z_][A-Za-z0-9_]{2,}", 30, gen);
         for (int f = 0; f < 20; f++)
         {
             var lines = Enumerable.Range(0, 10).Select(_ =>
@@ -53,11 +59,8 @@ public sealed class CodeLmTests : IDisposable
     /// </summary>
     static (CodeTokens Tokens, int Vocab, int Eot) RepeatedSpans(string dir)
     {
-        var names = Directory.GetFiles(FixtureFiles.PathOf(""), "*.py").Order(StringComparer.Ordinal)
-            .SelectMany(f => System.Text.RegularExpressions.Regex.Matches(File.ReadAllText(f), "[A-Za-z]{3,}").Select(m => m.Value))
-            .Distinct().Order(StringComparer.Ordinal).ToArray();
         var gen = new Generator(5);
-        names = Interp.Training.Trainer.Permutation(names.Length, gen).Take(16).Select(i => names[i]).ToArray();
+        var names = FixtureNames("[A-Za-z]{3,}", 16, gen);
         for (int f = 0; f < 300; f++)
         {
             var text = new System.Text.StringBuilder();
