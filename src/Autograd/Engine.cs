@@ -86,7 +86,7 @@ public static class Engine
     /// <summary>A copy of g, into the leaf's <see cref="Tensor.GradHome"/> when it has one (the same one copy kernel).</summary>
     static Tensor DetachedCopy(Tensor t, Tensor g)
     {
-        if (t.GradHome is not { } home || home.Device != g.Device || home.DType != g.DType) return g.Detach().Contiguous().Clone();
+        if (t.GradHome is not { } home || home.Device != g.Device || home.DType != g.DType) return g.Detach().Clone();   // Clone is contiguous
         home.Backend.Copy(g.Detach(), home);
         return home;
     }

@@ -22,7 +22,7 @@ public static class MatMulOps
             if (b.Rank == 1) return a.MatMul(b.Unsqueeze(-1)).Squeeze(-1);
             CheckMatrices(a, b);
             var y = a.Backend.MatMul(a, b);
-            return Graph.Record("matmul", y, [a, b], Backward(b.RequiresGrad ? a : null, a.RequiresGrad ? b : null, a.ShapeArray, b.ShapeArray));
+            return Graph.Record("matmul", y, [a, b], Backward(b.RequiresGrad ? a : null, a.RequiresGrad ? b : null, a.ShapeArray, b.ShapeArray, IsTransposedMatrix(b)));
         }
     }
 
@@ -39,7 +39,7 @@ public static class MatMulOps
                 return a.MatMul(b) + bias;   // the general broadcasting add (and its errors)
             CheckBiasedMatrices(a, b, bias);
             var y = a.Backend.AddMatMul(bias, a, b);
-            var product = Backward(b.RequiresGrad ? a : null, a.RequiresGrad ? b : null, a.ShapeArray, b.ShapeArray);
+            var product = Backward(b.RequiresGrad ? a : null, a.RequiresGrad ? b : null, a.ShapeArray, b.ShapeArray, IsTransposedMatrix(b));
             var (biasShape, biasGrad) = (bias.ShapeArray, bias.RequiresGrad);   // the bias itself is not saved
             return Graph.Record("addmm", y, [a, b, bias], g =>
             {
@@ -64,7 +64,7 @@ public static class MatMulOps
                 return a.MatMul(b, bias).Relu();   // the general path (and its errors)
             CheckBiasedMatrices(a, b, bias);
             var y = a.Backend.AddMatMulRelu(bias, a, b);
-            var product = Backward(b.RequiresGrad ? a : null, a.RequiresGrad ? b : null, a.ShapeArray, b.ShapeArray);
+            var product = Backward(b.RequiresGrad ? a : null, a.RequiresGrad ? b : null, a.ShapeArray, b.ShapeArray, IsTransposedMatrix(b));
             var (biasShape, biasGrad) = (bias.ShapeArray, bias.RequiresGrad);
             return Graph.RecordSavingOutput("addmm_relu", y, [a, b, bias], (ySaved, g) =>
             {
@@ -102,16 +102,23 @@ public static class MatMulOps
     }
 
     // dA = G·Bᵀ, dB = Aᵀ·G: each operand is saved only when the other one needs its gradient
-    static Func<Tensor, Tensor?[]> Backward(Tensor? aForB, Tensor? bForA, int[] aShape, int[] bShape) => g =>
+    static Func<Tensor, Tensor?[]> Backward(Tensor? aForB, Tensor? bForA, int[] aShape, int[] bShape, bool bTransposed) => g =>
         [bForA is null ? null : Graph.SumToShape(g.MatMul(bForA.MT), aShape),
-         aForB is null ? null : WeightGrad(aForB, bShape, g)];
+         aForB is null ? null : WeightGrad(aForB, bShape, g, bTransposed)];
 
     // Aᵀ·G for B broadcast over A's batch dims. For a matrix B (a weight applied to [batch..., k] inputs) fold the
-    // batch into the rows: one [k, rows]·[rows, n] product instead of a [batch, k, n] stack summed afterwards.
-    static Tensor WeightGrad(Tensor a, int[] bShape, Tensor g) =>
-        bShape.Length == 2 && a.Rank > 2
-            ? a.Reshape(-1, a.shape[^1]).MT.MatMul(g.Reshape(-1, g.shape[^1]))
-            : Graph.SumToShape(a.MT.MatMul(g), bShape);
+    // batch into the rows: one [k, rows]·[rows, n] product instead of a [batch, k, n] stack summed afterwards. When B
+    // is the transpose of a stored matrix (Linear's Wᵀ) the gradient is made as (Gᵀ·A)ᵀ, laid out like B: the
+    // transpose's backward then hands W a contiguous gradient instead of a transposing copy of [k, n].
+    static Tensor WeightGrad(Tensor a, int[] bShape, Tensor g, bool bTransposed)
+    {
+        if (bShape.Length != 2) return Graph.SumToShape(a.MT.MatMul(g), bShape);
+        if (a.Rank > 2) (a, g) = (a.Reshape(-1, a.shape[^1]), g.Reshape(-1, g.shape[^1]));
+        return bTransposed ? g.MT.MatMul(a).MT : a.MT.MatMul(g);
+    }
+
+    /// <summary>A matrix whose transpose is contiguous (a weight used as Wᵀ), so its gradient is best made transposed too.</summary>
+    static bool IsTransposedMatrix(Tensor b) => b.Rank == 2 && !b.IsContiguous && b.MT.IsContiguous;
 
     /// <summary>A bias the GEMM's epilogue can add: one float value per output column, in the product's dtype.</summary>
     static bool TakesRowBias(Tensor a, Tensor b, Tensor bias) =>
