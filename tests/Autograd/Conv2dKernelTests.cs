@@ -83,22 +83,24 @@ public class Conv2dKernelTests
         return new(n, c, o, h, w, new Window2d(c, h, w, 3, 3, 1, 1, ph, pw, 1, 1));
     }
 
-    static T WithWinograd<T>(Func<T> body)
+    /// <summary>body on the Winograd path, its transforms in vectors of laneBits (0: the backend's choice).</summary>
+    static T WithWinograd<T>(Func<T> body, int laneBits = 0)
     {
-        int saved = CpuBackend.WinogradMinChannels;
-        CpuBackend.WinogradMinChannels = 1;
+        var (savedChannels, savedBits) = (CpuBackend.WinogradMinChannels, CpuBackend.ConvLaneBits);
+        (CpuBackend.WinogradMinChannels, CpuBackend.ConvLaneBits) = (1, laneBits);
         try { return body(); }
-        finally { CpuBackend.WinogradMinChannels = saved; }
+        finally { (CpuBackend.WinogradMinChannels, CpuBackend.ConvLaneBits) = (savedChannels, savedBits); }
     }
 
     // Winograd's F(4×4, 3×3) (conv2d and its two gradients for 3×3 stride-1 windows) against the im2col definitions:
-    // sizes that are and are not multiples of the 4×4 tile, every padding it takes, both dtypes
+    // sizes that are and are not multiples of the 4×4 tile, every padding it takes, both dtypes, the transforms in
+    // 256-bit and in 512-bit vectors (Vector512 runs in software where AVX-512 is missing)
     [Property(MaxTest = 40)]
     public void WinogradKernelsEqualTheirComposedDefinitions(int seed)
     {
         var d = new TestData(seed);
         var k = RandomThreeByThree(d);
-        foreach (var dtype in new[] { DType.Float64, DType.Float32 })
+        foreach (var (dtype, bits) in new[] { (DType.Float64, 256), (DType.Float64, 512), (DType.Float32, 256), (DType.Float32, 512) })
         {
             double tol = dtype == DType.Float64 ? 1e-12 : 1e-4;
             var x = d.Tensor([k.N, k.C, k.H, k.W]).To(dtype);
@@ -106,13 +108,85 @@ public class Conv2dKernelTests
             var bias = d.Tensor([k.O]).To(dtype);
             var g = d.Tensor([k.N, k.O, k.Win.OH, k.Win.OW]).To(dtype);
             var be = x.Backend;
-            Close(Reference(k, x, weight, bias), WithWinograd(() => be.Conv2d(x, weight, bias, k.Win)), tol);
-            Close(Reference(k, x, weight, null), WithWinograd(() => be.Conv2d(x, weight, null, k.Win)), tol);
+            Close(Reference(k, x, weight, bias), WithWinograd(() => be.Conv2d(x, weight, bias, k.Win), bits), tol);
+            Close(Reference(k, x, weight, null), WithWinograd(() => be.Conv2d(x, weight, null, k.Win), bits), tol);
             var dcols = weight.Reshape(k.O, -1).MT.MatMul(g.Reshape(k.N, k.O, -1));
-            Close(be.Col2Im(dcols, k.Win), WithWinograd(() => be.Conv2dInputGrad(g, weight, k.Win)), tol);
+            Close(be.Col2Im(dcols, k.Win), WithWinograd(() => be.Conv2dInputGrad(g, weight, k.Win), bits), tol);
             var dw = g.Reshape(k.N, k.O, -1).MatMul(be.Im2Col(x, k.Win).MT).Sum(0).Reshape(weight.ShapeArray);
-            Close(dw, WithWinograd(() => be.Conv2dWeightGrad(x, g, k.Win)), tol);
+            Close(dw, WithWinograd(() => be.Conv2dWeightGrad(x, g, k.Win), bits), tol);
         }
+    }
+
+    /// <summary>A stride-1, undilated window with few taps (C·KH·KW up to 5 × 5): the geometry the direct path takes.</summary>
+    static Geometry RandomFewTaps(TestData d)
+    {
+        int n = new[] { 1, 2, 5, 9 }[d.Int(0, 3)], c = d.Int(1, 3), o = d.Int(1, 6), kh = d.Int(1, 5), kw = d.Int(kh == 1 ? 2 : 1, 5);
+        if (c * kh * kw > 25) c = 1;
+        int ph = d.Int(0, Math.Min(2, kh - 1)), pw = d.Int(0, Math.Min(2, kw - 1));
+        int h = Math.Max(1, kh - 2 * ph) + d.Int(0, 20), w = Math.Max(1, kw - 2 * pw) + d.Int(0, 20);
+        return new(n, c, o, h, w, new Window2d(c, h, w, kh, kw, 1, 1, ph, pw, 1, 1));
+    }
+
+    static T WithDirect<T>(Func<T> body, int laneBits)
+    {
+        var (savedTaps, savedBits) = (CpuBackend.DirectMaxTaps, CpuBackend.ConvLaneBits);
+        (CpuBackend.DirectMaxTaps, CpuBackend.ConvLaneBits) = (25, laneBits);
+        try { return body(); }
+        finally { (CpuBackend.DirectMaxTaps, CpuBackend.ConvLaneBits) = (savedTaps, savedBits); }
+    }
+
+    // the direct conv (stride 1, few taps: a first conv on grey images) and its weight gradient against the im2col
+    // definitions: rows narrower and wider than a vector, every padding the window allows, 256- and 512-bit vectors
+    [Property(MaxTest = 40)]
+    public void DirectKernelsEqualTheirComposedDefinitions(int seed)
+    {
+        var d = new TestData(seed);
+        var k = RandomFewTaps(d);
+        foreach (var (dtype, bits) in new[] { (DType.Float64, 256), (DType.Float64, 512), (DType.Float32, 256), (DType.Float32, 512) })
+        {
+            double tol = dtype == DType.Float64 ? 1e-12 : 1e-4;
+            var x = d.Tensor([k.N, k.C, k.H, k.W]).To(dtype);
+            var weight = d.Tensor([k.O, k.C, k.Win.KH, k.Win.KW]).To(dtype);
+            var bias = d.Tensor([k.O]).To(dtype);
+            var g = d.Tensor([k.N, k.O, k.Win.OH, k.Win.OW]).To(dtype);
+            var be = x.Backend;
+            Close(Reference(k, x, weight, bias), WithDirect(() => be.Conv2d(x, weight, bias, k.Win), bits), tol);
+            Close(Reference(k, x, weight, null), WithDirect(() => be.Conv2d(x, weight, null, k.Win), bits), tol);
+            var dw = g.Reshape(k.N, k.O, -1).MatMul(be.Im2Col(x, k.Win).MT).Sum(0).Reshape(weight.ShapeArray);
+            Close(dw, WithDirect(() => be.Conv2dWeightGrad(x, g, k.Win), bits), tol);
+        }
+    }
+
+    [Property(MaxTest = 10)]
+    public void DirectGradientsPassFiniteDifferences(int seed)
+    {
+        var d = new TestData(seed);
+        var k = RandomFewTaps(d) with { N = 2 };
+        (int, int) p = (k.Win.PH, k.Win.PW);
+        var (x, w, b) = (d.Tensor([k.N, k.C, k.H, k.W]), d.Tensor([k.O, k.C, k.Win.KH, k.Win.KW]), d.Tensor([k.O]));
+        var g = d.Tensor([k.N, k.O, k.Win.OH, k.Win.OW]);
+        WithDirect(() =>
+        {
+            GradCheck.Assert(xs => xs[0].Conv2d(xs[1], xs[2], (1, 1), p, (1, 1)), [x, w, b]);
+            GradCheck.Assert(xs => GradOf(w, v => xs[1].Conv2d(v, null, (1, 1), p, (1, 1)), xs[0], xs[1]), [g, x]);
+            return 0;
+        }, d.Int(0, 1) == 0 ? 256 : 512);
+    }
+
+    // at the side-by-side CNN's first conv (1 → 32 channels, 28×28, batch 64: several images to each worker) float32
+    // stays within 1e-5 of the output's scale of the float64 im2col result
+    [Fact]
+    public void DirectInFloat32StaysCloseAtTheCnnsFirstConv()
+    {
+        var d = new TestData(29);
+        var k = new Geometry(64, 1, 32, 28, 28, new Window2d(1, 28, 28, 3, 3, 1, 1, 0, 0, 1, 1));
+        var (x, weight, bias) = (d.Tensor([k.N, k.C, k.H, k.W]), d.Tensor([k.O, k.C, 3, 3]), d.Tensor([k.O]));
+        var g = d.Tensor([k.N, k.O, k.Win.OH, k.Win.OW]);
+        var be = x.Backend;
+        double forward = ScaledError(Reference(k, x, weight, bias), be.Conv2d(x.To(DType.Float32), weight.To(DType.Float32), bias.To(DType.Float32), k.Win));
+        var dw = g.Reshape(k.N, k.O, -1).MatMul(be.Im2Col(x, k.Win).MT).Sum(0).Reshape(weight.ShapeArray);
+        double weightGrad = ScaledError(dw, be.Conv2dWeightGrad(x.To(DType.Float32), g.To(DType.Float32), k.Win));
+        Assert.True(forward < 1e-5 && weightGrad < 1e-5, $"conv2d {forward:E2}, weight gradient {weightGrad:E2} of the output's scale");
     }
 
     /// <summary>The largest error of got against expect, over the largest |expect|.</summary>
@@ -159,7 +233,7 @@ public class Conv2dKernelTests
             GradCheck.Assert(xs => GradOf(x, v => v.Conv2d(xs[1], null, (1, 1), p, (1, 1)), xs[0], xs[1]), [g, w]);
             GradCheck.Assert(xs => GradOf(w, v => xs[1].Conv2d(v, null, (1, 1), p, (1, 1)), xs[0], xs[1]), [g, x]);
             return 0;
-        });
+        }, d.Int(0, 1) == 0 ? 256 : 512);
     }
 
     // the gradient of v ↦ ⟨op(v), g⟩ at input, with createGraph, so GradCheck sees the second derivative

@@ -10,7 +10,8 @@ namespace Interp.Backends;
 /// and read by the GEMM straight away, from cache. The batch-wide Im2Col of <see cref="IBackend.Conv2d"/> writes all
 /// of them first (42 MB for the side-by-side CNN's second conv) and every GEMM then reads them back from memory; the
 /// weight gradient's transposing pack of those columns was 22 % of that CNN's step. 3×3 stride-1 convs with enough
-/// channels, and both their gradients, go by Winograd instead (CpuBackend.Winograd.cs, CpuBackend.WinogradWeightGrad.cs).
+/// channels, and both their gradients, go by Winograd instead (CpuBackend.Winograd.cs, CpuBackend.WinogradWeightGrad.cs);
+/// stride-1 convs with few taps (a first conv on grey images) and their weight gradient straight from the image (CpuBackend.ConvDirect.cs).
 /// </summary>
 public sealed unsafe partial class CpuBackend
 {
@@ -30,6 +31,12 @@ public sealed unsafe partial class CpuBackend
             var wp = new WinogradPlan(x.shape[0], w.C, w.H, w.W, weight.shape[0], w.PH, w.PW);
             if (x.DType == DType.Float32) WinogradConv(wp, Ptr<float>(xs) + xs.Offset, Ptr<float>(ws) + ws.Offset, false, bs is null ? null : Ptr<float>(bs) + bs.Offset, Ptr<float>(y));
             else WinogradConv(wp, Ptr<double>(xs) + xs.Offset, Ptr<double>(ws) + ws.Offset, false, bs is null ? null : Ptr<double>(bs) + bs.Offset, Ptr<double>(y));
+            return y;
+        }
+        if (UsesDirectConv(w))
+        {
+            if (x.DType == DType.Float32) DirectConv(w, x.shape[0], weight.shape[0], Ptr<float>(xs) + xs.Offset, Ptr<float>(ws) + ws.Offset, bs is null ? null : Ptr<float>(bs) + bs.Offset, Ptr<float>(y));
+            else DirectConv(w, x.shape[0], weight.shape[0], Ptr<double>(xs) + xs.Offset, Ptr<double>(ws) + ws.Offset, bs is null ? null : Ptr<double>(bs) + bs.Offset, Ptr<double>(y));
             return y;
         }
         var plan = new ConvPlan(w, x.shape[0], weight.shape[0]);
@@ -70,6 +77,12 @@ public sealed unsafe partial class CpuBackend
             var wp = new WinogradPlan(x.shape[0], w.C, w.H, w.W, g.shape[1], w.PH, w.PW);
             if (x.DType == DType.Float32) WinogradWeightGrad(wp, Ptr<float>(xs) + xs.Offset, Ptr<float>(gs) + gs.Offset, Ptr<float>(dw));
             else WinogradWeightGrad(wp, Ptr<double>(xs) + xs.Offset, Ptr<double>(gs) + gs.Offset, Ptr<double>(dw));
+            return dw;
+        }
+        if (plan.N > 0 && UsesDirectConv(w))
+        {
+            if (x.DType == DType.Float32) DirectWeightGrad(w, plan.N, plan.O, Ptr<float>(xs) + xs.Offset, Ptr<float>(gs) + gs.Offset, Ptr<float>(dw));
+            else DirectWeightGrad(w, plan.N, plan.O, Ptr<double>(xs) + xs.Offset, Ptr<double>(gs) + gs.Offset, Ptr<double>(dw));
             return dw;
         }
         if (x.DType == DType.Float32) ConvWeightGrad<float>(plan, xs, gs, dw);

@@ -30,6 +30,21 @@ public sealed unsafe partial class CpuBackend
         w is { KH: 3, KW: 3, SH: 1, SW: 1, DH: 1, DW: 1, PH: >= 0 and <= 2, PW: >= 0 and <= 2 }
         && channelsIn >= WinogradMinChannels && channelsOut >= WinogradMinChannels;
 
+    /// <summary>Width in bits of the vectors of the Winograd transforms and the direct convs: 0 chooses, 256 or 512 force one (tests).</summary>
+    internal static int ConvLaneBits { get; set; }
+
+    /// <summary>
+    /// 512-bit vectors for the transforms where AVX-512 runs them and the channels, rounded up to whole vectors, are
+    /// no more than with 256-bit ones (the GEMMs run over the rounded-up channels).
+    /// </summary>
+    static bool WideLanes<T>(int c, int o) where T : unmanaged
+    {
+        if (ConvLaneBits != 0) return ConvLaneBits == 512;
+        int narrow = Vector256<T>.Count, wide = Vector512<T>.Count;
+        static int Round(int n, int lanes) => (n + lanes - 1) / lanes * lanes;
+        return Vector512.IsHardwareAccelerated && Round(c, wide) == Round(c, narrow) && Round(o, wide) == Round(o, narrow);
+    }
+
     /// <summary>The sizes of one Winograd convolution: in [N, C, H, W] with a zero border (PH, PW) → out [N, O, OH, OW].</summary>
     readonly struct WinogradPlan
     {
@@ -45,6 +60,9 @@ public sealed unsafe partial class CpuBackend
         }
 
         public int Chunks => (N + Images - 1) / Images;
+        /// <summary>The zero-bordered input that holds every tile's 6×6 patch: the image at (PH, PW) of (4·TilesY + 2) × (4·TilesX + 2).</summary>
+        public int PatchRows => 4 * TilesY + 2;
+        public int PatchCols => 4 * TilesX + 2;
     }
 
     /// <summary>
@@ -54,6 +72,13 @@ public sealed unsafe partial class CpuBackend
     /// </summary>
     static void WinogradConv<T>(in WinogradPlan plan, T* input, T* weight, bool flipped, T* bias, T* output) where T : unmanaged, INumber<T>
     {
+        if (WideLanes<T>(plan.C, plan.O)) WinogradConv<T, Lanes512<T>>(plan, input, weight, flipped, bias, output);
+        else WinogradConv<T, Lanes256<T>>(plan, input, weight, flipped, bias, output);
+    }
+
+    static void WinogradConv<T, TV>(in WinogradPlan plan, T* input, T* weight, bool flipped, T* bias, T* output)
+        where T : unmanaged, INumber<T> where TV : unmanaged, ILanes<TV, T>
+    {
         var u = Tensor.Empty([36 * plan.C * plan.O], typeof(T) == typeof(float) ? DType.Float32 : DType.Float64);
         using var alive = new KeepAlive(u);
         T* pu = Ptr<T>(u);
@@ -62,47 +87,72 @@ public sealed unsafe partial class CpuBackend
         int chunks = plan.Chunks;
         // few chunks: one at a time, each GEMM on every core; else the chunks spread over the workers
         if (chunks < 2 * GemmThreads.MaxParts)
-            for (int chunk = 0; chunk < chunks; chunk++) WinogradChunk(p, chunk, input, pu, bias, output, Environment.ProcessorCount);
-        else CpuParallel.For(chunks, chunk => WinogradChunk(p, chunk, input, pu, bias, output, 1));
+            for (int chunk = 0; chunk < chunks; chunk++) WinogradChunk<T, TV>(p, chunk, input, pu, bias, output, Environment.ProcessorCount);
+        else CpuParallel.For(chunks, chunk => WinogradChunk<T, TV>(p, chunk, input, pu, bias, output, 1));
     }
 
     /// <summary>
-    /// The images [chunk·Images, ...) of one Winograd convolution: their channels moved last (so the transforms work on
-    /// vectors of channels), transformed in, 36 GEMMs, transformed out and moved back to NCHW with the bias added.
+    /// The images [chunk·Images, ...) of one Winograd convolution: each image's channels moved last (so the transforms
+    /// work on vectors of channels) into a zero-bordered field and transformed in, 36 GEMMs, each image transformed out
+    /// and moved back to NCHW with the bias added.
     /// </summary>
-    static void WinogradChunk<T>(in WinogradPlan p, int chunk, T* input, T* u, T* bias, T* output, int threads) where T : unmanaged, INumber<T>
+    static void WinogradChunk<T, TV>(in WinogradPlan p, int chunk, T* input, T* u, T* bias, T* output, int threads)
+        where T : unmanaged, INumber<T> where TV : unmanaged, ILanes<TV, T>
     {
-        int n0 = chunk * p.Images, n1 = Math.Min(p.N, n0 + p.Images), tiles = (n1 - n0) * p.PerImage, lanes = Vector256<T>.Count;
+        int n0 = chunk * p.Images, n1 = Math.Min(p.N, n0 + p.Images), tiles = (n1 - n0) * p.PerImage, lanes = TV.Count;
         int cp = (p.C + lanes - 1) / lanes * lanes, op = (p.O + lanes - 1) / lanes * lanes;
         long plane = (long)p.H * p.W, outPlane = (long)p.OH * p.OW, vSize = (long)tiles * cp, mSize = (long)tiles * op;
-        long stageSize = Math.Max((n1 - n0) * plane * cp, outPlane * op);
+        long stageSize = Math.Max((long)p.PatchRows * p.PatchCols * cp, outPlane * op);
         T* stage = ConvScratch.Get<T>(stageSize + 36 * (vSize + mSize)), v = stage + stageSize, m = v + 36 * vSize;
         for (int image = n0; image < n1; image++)
-            ToChannelsLast(input + (long)image * p.C * plane, stage + (image - n0) * plane * cp, p.C, plane, cp);
-        for (int image = n0; image < n1; image++)
-            InputTiles(p, stage + (image - n0) * plane * cp, cp, v, (image - n0) * p.PerImage, vSize);
+        {
+            ToChannelsLast(input + (long)image * p.C * plane, p.C, p.H, p.W, stage, p.PatchRows, p.PatchCols, cp, p.PH, p.PW);
+            InputTiles<T, TV>(p, stage, cp, v, (image - n0) * p.PerImage, vSize);
+        }
         for (int xi = 0; xi < 36; xi++)
             Gemm.Run(new GemmProblem<T>(false, false, tiles, p.O, p.C, T.One, v + xi * vSize, cp, u + (long)xi * p.C * p.O, p.O,
                 T.Zero, m + xi * mSize, op), threads);
         for (int image = n0; image < n1; image++)
         {
-            OutputTiles(p, m, op, (image - n0) * p.PerImage, mSize, stage);
+            OutputTiles<T, TV>(p, m, op, (image - n0) * p.PerImage, mSize, stage);
             FromChannelsLast(stage, output + (long)image * p.O * outPlane, p.O, outPlane, op, bias);
         }
     }
 
-    /// <summary>dst [plane, cp] = src [c, plane]ᵀ, the channels past c zero.</summary>
-    static void ToChannelsLast<T>(T* src, T* dst, int c, long plane, int cp) where T : unmanaged, INumber<T>
+    /// <summary>
+    /// dst [rows, cols, cp] = src [c, h, w] with its channels moved last, placed at (top, left) of a zero field: every
+    /// position outside the image, and the channels past c, are zero.
+    /// </summary>
+    static void ToChannelsLast<T>(T* src, int c, int h, int w, T* dst, int rows, int cols, int cp, int top, int left) where T : unmanaged, INumber<T>
     {
-        long i0 = 0;
-        if (typeof(T) == typeof(float) && Avx.IsSupported && c % 8 == 0)
-            for (; i0 + 8 <= plane; i0 += 8)
-                for (int ch = 0; ch < c; ch += 8) Transpose8x8((float*)(src + ch * plane + i0), plane, (float*)(dst + i0 * cp + ch), cp, null);
-        for (long i = 0; i < plane; i++)
+        long plane = (long)h * w;
+        if (top == 0 && left == 0 && rows == h && cols == w) (h, w, rows, cols) = (1, h * w, 1, h * w);   // no border: one run of positions
+        bool blocks = typeof(T) == typeof(float) && Avx.IsSupported && c % 8 == 0 && w >= 8;
+        for (int y = 0; y < rows; y++)
         {
-            T* row = dst + i * cp;
-            for (int ch = i < i0 ? c : 0; ch < c; ch++) row[ch] = src[ch * plane + i];
-            for (int ch = c; ch < cp; ch++) row[ch] = T.Zero;
+            T* row = dst + (long)y * cols * cp;
+            if (y < top || y >= top + h)
+            {
+                new Span<T>(row, cols * cp).Clear();
+                continue;
+            }
+            new Span<T>(row, left * cp).Clear();
+            new Span<T>(row + (long)(left + w) * cp, (cols - left - w) * cp).Clear();
+            T* at = row + (long)left * cp, from = src + (long)(y - top) * w;
+            if (blocks)   // 8 positions × 8 channels at a time; the last block ends at the row's end (overlapping the one before)
+                for (int x = 0; ; x += 8)
+                {
+                    x = Math.Min(x, w - 8);
+                    for (int ch = 0; ch < c; ch += 8) Transpose8x8((float*)(from + ch * plane + x), plane, (float*)(at + (long)x * cp + ch), cp, null);
+                    if (x == w - 8) break;
+                }
+            for (int x = 0; x < w; x++)
+            {
+                T* pos = at + (long)x * cp;
+                if (!blocks)
+                    for (int ch = 0; ch < c; ch++) pos[ch] = from[ch * plane + x];
+                for (int ch = c; ch < cp; ch++) pos[ch] = T.Zero;
+            }
         }
     }
 
@@ -150,8 +200,8 @@ public sealed unsafe partial class CpuBackend
     {
         T* g = stackalloc T[18];
         T* t = stackalloc T[36];
-        for (int co = 0; co < o; co++)
-            for (int ci = 0; ci < c; ci++)
+        for (int ci = 0; ci < c; ci++)
+            for (int co = 0; co < o; co++)   // innermost, so that each of the 36 rows of u is written in order
             {
                 // g = k(co, ci) as 3×3; then G g (6×3, columns) and (G g) Gᵀ (6×6, rows)
                 for (int i = 0; i < 3; i++)
@@ -164,69 +214,62 @@ public sealed unsafe partial class CpuBackend
     }
 
     /// <summary>
-    /// V[ξ, tile, c] = (Bᵀ d B)[ξ] for each tile's 6×6 patch d of one channels-last image [H·W, cp] (zero outside it),
-    /// a vector of channels at a time.
+    /// V[ξ, tile, c] = (Bᵀ d B)[ξ] for each tile's 6×6 patch d of one image moved channels last into its zero-bordered
+    /// field [PatchRows, PatchCols, cp] (<see cref="ToChannelsLast{T}"/>), a vector of channels at a time.
     /// </summary>
-    static void InputTiles<T>(in WinogradPlan p, T* image, int cp, T* v, int tile0, long vSize) where T : unmanaged, INumber<T>
+    static void InputTiles<T, TV>(in WinogradPlan p, T* field, int cp, T* v, int tile0, long vSize)
+        where T : unmanaged, INumber<T> where TV : unmanaged, ILanes<TV, T>
     {
-        var d = stackalloc Vector256<T>[36];
-        int h = p.H, w = p.W;
+        var d = stackalloc TV[36];
+        long rowStride = (long)p.PatchCols * cp;
         for (int ty = 0; ty < p.TilesY; ty++)
             for (int tx = 0; tx < p.TilesX; tx++)
             {
-                int y0 = 4 * ty - p.PH, x0 = 4 * tx - p.PW;
-                bool inside = y0 >= 0 && x0 >= 0 && y0 + 6 <= h && x0 + 6 <= w;
+                T* patch = field + 4 * ty * rowStride + 4L * tx * cp;
                 T* vt = v + (long)(tile0 + ty * p.TilesX + tx) * cp;
-                for (int c = 0; c < cp; c += Vector256<T>.Count)
+                for (int c = 0; c < cp; c += TV.Count)
                 {
-                    if (inside)
-                        for (int i = 0; i < 6; i++)
-                        {
-                            T* row = image + ((long)(y0 + i) * w + x0) * cp + c;
-                            for (int j = 0; j < 6; j++) d[i * 6 + j] = Vector256.Load(row + j * cp);
-                        }
-                    else
-                        for (int i = 0; i < 6; i++)
-                            for (int j = 0; j < 6; j++)
-                            {
-                                int y = y0 + i, x = x0 + j;
-                                d[i * 6 + j] = (uint)y < (uint)h && (uint)x < (uint)w ? Vector256.Load(image + ((long)y * w + x) * cp + c) : Vector256<T>.Zero;
-                            }
-                    for (int j = 0; j < 6; j++) Bt(d + j, 6);
-                    for (int i = 0; i < 6; i++) Bt(d + i * 6, 1);
-                    for (int xi = 0; xi < 36; xi++) Vector256.Store(d[xi], vt + xi * vSize + c);
+                    for (int i = 0; i < 6; i++)
+                    {
+                        T* row = patch + i * rowStride + c;
+                        for (int j = 0; j < 6; j++) d[i * 6 + j] = TV.Load(row + j * cp);
+                    }
+                    for (int j = 0; j < 6; j++) Bt<T, TV>(d + j, 6);
+                    for (int i = 0; i < 6; i++) Bt<T, TV>(d + i * 6, 1);
+                    for (int xi = 0; xi < 36; xi++) d[xi].Store(vt + xi * vSize + c);
                 }
             }
     }
 
     /// <summary>Each tile's 4×4 block Aᵀ M A of one image, into the channels-last [OH·OW, op] out (cut at the image's edge).</summary>
-    static void OutputTiles<T>(in WinogradPlan p, T* m, int op, int tile0, long mSize, T* image) where T : unmanaged, INumber<T>
+    static void OutputTiles<T, TV>(in WinogradPlan p, T* m, int op, int tile0, long mSize, T* image)
+        where T : unmanaged, INumber<T> where TV : unmanaged, ILanes<TV, T>
     {
-        var s = stackalloc Vector256<T>[36];
+        var s = stackalloc TV[36];
         int oh = p.OH, ow = p.OW;
         for (int ty = 0; ty < p.TilesY; ty++)
             for (int tx = 0; tx < p.TilesX; tx++)
             {
                 int y0 = 4 * ty, x0 = 4 * tx, rows = Math.Min(4, oh - y0), cols = Math.Min(4, ow - x0);
                 T* mt = m + (long)(tile0 + ty * p.TilesX + tx) * op;
-                for (int o = 0; o < op; o += Vector256<T>.Count)
+                for (int o = 0; o < op; o += TV.Count)
                 {
-                    for (int xi = 0; xi < 36; xi++) s[xi] = Vector256.Load(mt + xi * mSize + o);
-                    for (int j = 0; j < 6; j++) At(s + j, 6);
-                    for (int i = 0; i < 4; i++) At(s + i * 6, 1);
+                    for (int xi = 0; xi < 36; xi++) s[xi] = TV.Load(mt + xi * mSize + o);
+                    for (int j = 0; j < 6; j++) At<T, TV>(s + j, 6);
+                    for (int i = 0; i < 4; i++) At<T, TV>(s + i * 6, 1);
                     for (int i = 0; i < rows; i++)
-                        for (int j = 0; j < cols; j++) Vector256.Store(s[i * 6 + j], image + ((long)(y0 + i) * ow + x0 + j) * op + o);
+                        for (int j = 0; j < cols; j++) s[i * 6 + j].Store(image + ((long)(y0 + i) * ow + x0 + j) * op + o);
                 }
             }
     }
 
     /// <summary>Bᵀ d in place on the 6 vectors d[0], d[s], ..., d[5s].</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    static void Bt<T>(Vector256<T>* d, int s) where T : unmanaged, INumber<T>
+    static void Bt<T, TV>(TV* d, int s) where T : unmanaged, INumber<T> where TV : unmanaged, ILanes<TV, T>
     {
-        Vector256<T> d0 = d[0], d1 = d[s], d2 = d[2 * s], d3 = d[3 * s], d4 = d[4 * s], d5 = d[5 * s];
+        TV d0 = d[0], d1 = d[s], d2 = d[2 * s], d3 = d[3 * s], d4 = d[4 * s], d5 = d[5 * s];
         T four = T.CreateTruncating(4), five = T.CreateTruncating(5), two = T.CreateTruncating(2);
-        Vector256<T> a = d4 - d2 * four, b = d3 - d1 * four, c = d4 - d2, e = (d3 - d1) * two;
+        TV a = d4 - d2 * four, b = d3 - d1 * four, c = d4 - d2, e = (d3 - d1) * two;
         d[0] = d0 * four - d2 * five + d4;
         d[s] = a + b;
         d[2 * s] = a - b;
@@ -237,11 +280,11 @@ public sealed unsafe partial class CpuBackend
 
     /// <summary>Aᵀ m: the 6 vectors m[0], m[s], ..., m[5s] to 4, written over m[0], ..., m[3s].</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    static void At<T>(Vector256<T>* m, int s) where T : unmanaged, INumber<T>
+    static void At<T, TV>(TV* m, int s) where T : unmanaged, INumber<T> where TV : unmanaged, ILanes<TV, T>
     {
-        Vector256<T> m0 = m[0], m1 = m[s], m2 = m[2 * s], m3 = m[3 * s], m4 = m[4 * s], m5 = m[5 * s];
+        TV m0 = m[0], m1 = m[s], m2 = m[2 * s], m3 = m[3 * s], m4 = m[4 * s], m5 = m[5 * s];
         T two = T.CreateTruncating(2), four = T.CreateTruncating(4), eight = T.CreateTruncating(8);
-        Vector256<T> sum12 = m1 + m2, dif12 = m1 - m2, sum34 = m3 + m4, dif34 = m3 - m4;
+        TV sum12 = m1 + m2, dif12 = m1 - m2, sum34 = m3 + m4, dif34 = m3 - m4;
         m[0] = m0 + sum12 + sum34;
         m[s] = dif12 + dif34 * two;
         m[2 * s] = sum12 + sum34 * four;

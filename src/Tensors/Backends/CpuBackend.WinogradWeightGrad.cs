@@ -19,6 +19,13 @@ public sealed unsafe partial class CpuBackend
     /// <summary>dW[o, c] = Σₙ Σ_tiles of the gradient of out[n, o] = Σ_c in[n, c] ⋆ dW[o, c] (the plan of that forward conv).</summary>
     static void WinogradWeightGrad<T>(in WinogradPlan plan, T* input, T* grad, T* dw) where T : unmanaged, INumber<T>
     {
+        if (WideLanes<T>(plan.C, plan.O)) WinogradWeightGrad<T, Lanes512<T>>(plan, input, grad, dw);
+        else WinogradWeightGrad<T, Lanes256<T>>(plan, input, grad, dw);
+    }
+
+    static void WinogradWeightGrad<T, TV>(in WinogradPlan plan, T* input, T* grad, T* dw)
+        where T : unmanaged, INumber<T> where TV : unmanaged, ILanes<TV, T>
+    {
         long size = 36L * plan.C * plan.O;
         int chunks = plan.Chunks, parts = chunks >= 2 * GemmThreads.MaxParts ? 2 * GemmThreads.MaxParts : 1;
         var partials = Tensor.Empty([parts, (int)size], typeof(T) == typeof(float) ? DType.Float32 : DType.Float64);
@@ -31,7 +38,7 @@ public sealed unsafe partial class CpuBackend
         {
             T* acc = pp + part * size;
             int c0 = (int)((long)chunks * part / parts), c1 = (int)((long)chunks * (part + 1) / parts);
-            for (int chunk = c0; chunk < c1; chunk++) WeightGradChunk(p, chunk, input, grad, acc, chunk == c0 ? T.Zero : T.One, threads);
+            for (int chunk = c0; chunk < c1; chunk++) WeightGradChunk<T, TV>(p, chunk, input, grad, acc, chunk == c0 ? T.Zero : T.One, threads);
             if (c0 == c1) new Span<T>(acc, (int)size).Clear();
         }
         if (parts == 1) Part(0);
@@ -44,19 +51,20 @@ public sealed unsafe partial class CpuBackend
     /// The images [chunk·Images, ...) of one weight gradient: each image's input and output gradient moved channels
     /// last and transformed (V = Bᵀ d B, M̄ = A ḡ Aᵀ), then dU[ξ] = beta·dU[ξ] + V[ξ]ᵀ · M̄[ξ] for the 36 ξ.
     /// </summary>
-    static void WeightGradChunk<T>(in WinogradPlan p, int chunk, T* input, T* grad, T* acc, T beta, int threads) where T : unmanaged, INumber<T>
+    static void WeightGradChunk<T, TV>(in WinogradPlan p, int chunk, T* input, T* grad, T* acc, T beta, int threads)
+        where T : unmanaged, INumber<T> where TV : unmanaged, ILanes<TV, T>
     {
-        int n0 = chunk * p.Images, n1 = Math.Min(p.N, n0 + p.Images), tiles = (n1 - n0) * p.PerImage, lanes = Vector256<T>.Count;
+        int n0 = chunk * p.Images, n1 = Math.Min(p.N, n0 + p.Images), tiles = (n1 - n0) * p.PerImage, lanes = TV.Count;
         int cp = (p.C + lanes - 1) / lanes * lanes, op = (p.O + lanes - 1) / lanes * lanes;
         long plane = (long)p.H * p.W, outPlane = (long)p.OH * p.OW, vSize = (long)tiles * cp, mSize = (long)tiles * op;
-        long stageSize = Math.Max(plane * cp, outPlane * op);
+        long stageSize = Math.Max((long)p.PatchRows * p.PatchCols * cp, 16L * p.PerImage * op);
         T* stage = ConvScratch.Get<T>(stageSize + 36 * (vSize + mSize)), v = stage + stageSize, m = v + 36 * vSize;
         for (int image = n0; image < n1; image++)
         {
-            ToChannelsLast(input + (long)image * p.C * plane, stage, p.C, plane, cp);
-            InputTiles(p, stage, cp, v, (image - n0) * p.PerImage, vSize);
-            ToChannelsLast(grad + (long)image * p.O * outPlane, stage, p.O, outPlane, op);
-            GradTiles(p, stage, op, m, (image - n0) * p.PerImage, mSize);
+            ToChannelsLast(input + (long)image * p.C * plane, p.C, p.H, p.W, stage, p.PatchRows, p.PatchCols, cp, p.PH, p.PW);
+            InputTiles<T, TV>(p, stage, cp, v, (image - n0) * p.PerImage, vSize);
+            ToChannelsLast(grad + (long)image * p.O * outPlane, p.O, p.OH, p.OW, stage, 4 * p.TilesY, 4 * p.TilesX, op, 0, 0);
+            GradTiles<T, TV>(p, stage, op, m, (image - n0) * p.PerImage, mSize);
         }
         for (int xi = 0; xi < 36; xi++)
             Gemm.Run(new GemmProblem<T>(true, false, p.C, p.O, tiles, T.One, v + xi * vSize, cp, m + xi * mSize, op,
@@ -64,37 +72,38 @@ public sealed unsafe partial class CpuBackend
     }
 
     /// <summary>
-    /// M̄[ξ, tile, o] = (A ḡ Aᵀ)[ξ] for each tile's 4×4 block ḡ of one channels-last output gradient [OH·OW, op]
-    /// (zero past the image's edge, where the forward's outputs were cut off), a vector of channels at a time.
+    /// M̄[ξ, tile, o] = (A ḡ Aᵀ)[ξ] for each tile's 4×4 block ḡ of one output gradient moved channels last into a
+    /// zero field of whole tiles [4·TilesY, 4·TilesX, op] (zero past the image's edge, where the forward's outputs were
+    /// cut off), a vector of channels at a time.
     /// </summary>
-    static void GradTiles<T>(in WinogradPlan p, T* image, int op, T* m, int tile0, long mSize) where T : unmanaged, INumber<T>
+    static void GradTiles<T, TV>(in WinogradPlan p, T* field, int op, T* m, int tile0, long mSize)
+        where T : unmanaged, INumber<T> where TV : unmanaged, ILanes<TV, T>
     {
-        var s = stackalloc Vector256<T>[36];
-        int oh = p.OH, ow = p.OW;
+        var s = stackalloc TV[36];
+        long rowStride = 4L * p.TilesX * op;
         for (int ty = 0; ty < p.TilesY; ty++)
             for (int tx = 0; tx < p.TilesX; tx++)
             {
-                int y0 = 4 * ty, x0 = 4 * tx, rows = Math.Min(4, oh - y0), cols = Math.Min(4, ow - x0);
+                T* block = field + 4 * ty * rowStride + 4L * tx * op;
                 T* mt = m + (long)(tile0 + ty * p.TilesX + tx) * op;
-                for (int o = 0; o < op; o += Vector256<T>.Count)
+                for (int o = 0; o < op; o += TV.Count)
                 {
                     for (int i = 0; i < 4; i++)
-                        for (int j = 0; j < 4; j++)
-                            s[i * 6 + j] = i < rows && j < cols ? Vector256.Load(image + ((long)(y0 + i) * ow + x0 + j) * op + o) : Vector256<T>.Zero;
-                    for (int j = 0; j < 4; j++) A(s + j, 6);
-                    for (int i = 0; i < 6; i++) A(s + i * 6, 1);
-                    for (int xi = 0; xi < 36; xi++) Vector256.Store(s[xi], mt + xi * mSize + o);
+                        for (int j = 0; j < 4; j++) s[i * 6 + j] = TV.Load(block + i * rowStride + j * op + o);
+                    for (int j = 0; j < 4; j++) A<T, TV>(s + j, 6);
+                    for (int i = 0; i < 6; i++) A<T, TV>(s + i * 6, 1);
+                    for (int xi = 0; xi < 36; xi++) s[xi].Store(mt + xi * mSize + o);
                 }
             }
     }
 
     /// <summary>A y: the 4 vectors y[0], y[s], y[2s], y[3s] to 6, written over y[0], ..., y[5s] (the adjoint of <see cref="At"/>).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    static void A<T>(Vector256<T>* y, int s) where T : unmanaged, INumber<T>
+    static void A<T, TV>(TV* y, int s) where T : unmanaged, INumber<T> where TV : unmanaged, ILanes<TV, T>
     {
-        Vector256<T> y0 = y[0], y1 = y[s], y2 = y[2 * s], y3 = y[3 * s];
+        TV y0 = y[0], y1 = y[s], y2 = y[2 * s], y3 = y[3 * s];
         T two = T.CreateTruncating(2), four = T.CreateTruncating(4), eight = T.CreateTruncating(8);
-        Vector256<T> even1 = y0 + y2, odd1 = y1 + y3, even2 = y0 + y2 * four, odd2 = y1 * two + y3 * eight;
+        TV even1 = y0 + y2, odd1 = y1 + y3, even2 = y0 + y2 * four, odd2 = y1 * two + y3 * eight;
         y[0] = y0;
         y[s] = even1 + odd1;
         y[2 * s] = even1 - odd1;
@@ -108,8 +117,8 @@ public sealed unsafe partial class CpuBackend
     {
         T* t = stackalloc T[36];
         T* r = stackalloc T[18];
-        for (int co = 0; co < o; co++)
-            for (int ci = 0; ci < c; ci++)
+        for (int ci = 0; ci < c; ci++)
+            for (int co = 0; co < o; co++)   // innermost, so that each of the 36 rows of du is read in order
             {
                 for (int xi = 0; xi < 36; xi++) t[xi] = du[((long)xi * c + ci) * o + co];
                 // Gᵀ t (3×6, by columns), then (Gᵀ t) G (3×3, by rows)

@@ -42,6 +42,31 @@ public class MatMulTests
             Close(want.ToDoubleArray(), got);
     }
 
+    // a weight used transposed (Linear's x·Wᵀ, with and without a bias, batched inputs or not) gets its gradient made
+    // in its own layout: contiguous, and equal to Aᵀ·G computed element by element here
+    [Property(MaxTest = 25)]
+    public void ATransposedWeightGetsAContiguousGradientEqualToAtG(int seed)
+    {
+        var d = new TestData(seed);
+        int m = d.Int(1, 5), k = d.Int(1, 5), n = d.Int(1, 5);
+        var batch = d.Shape(0, 2, 3);
+        var a = d.Tensor([.. batch, m, k]);
+        var (w, bias) = (d.Tensor([n, k]).RequiresGrad_(), d.Tensor([n]));
+        var upstream = d.Tensor([.. batch, m, n]);
+        var y = d.Int(0, 1) == 1 ? a.MatMul(w.MT, bias) : a.MatMul(w.MT);
+        (y * upstream).Sum().Backward();
+        Assert.True(w.Grad!.IsContiguous);
+        var (av, gv, got) = (a.Reshape(-1, k).ToDoubleArray(), upstream.Reshape(-1, n).ToDoubleArray(), w.Grad.ToDoubleArray());
+        int rows = av.Length / k;
+        for (int o = 0; o < n; o++)
+            for (int i = 0; i < k; i++)
+            {
+                double want = 0;
+                for (int r = 0; r < rows; r++) want += gv[r * n + o] * av[r * k + i];
+                Assert.Equal(want, got[o * k + i], 1e-12);
+            }
+    }
+
     static void Close(double[] want, double[] got)
     {
         Assert.Equal(want.Length, got.Length);
