@@ -3,9 +3,12 @@ using System.Numerics;
 namespace Interp.Cpu;
 
 /// <summary>
-/// Splits one GEMM into independent blocks of C, one per thread: by rows (in whole MR tiles) when C has at least
-/// as many rows as columns, otherwise by columns (in whole NR tiles). Each block runs the full blocked algorithm with its own
-/// per-thread packing buffers, so threads never synchronise inside the multiply.
+/// Splits one GEMM into independent blocks of C: by rows (in whole MR tiles, one block per thread) when C has at
+/// least as many rows as columns, otherwise by columns (in whole NR tiles). Each block runs the full blocked algorithm
+/// with its own per-thread packing buffers, so threads never synchronise inside the multiply. A wide column split
+/// is cut into up to <see cref="ColumnPartsPerThread"/> blocks per thread, claimed in turn: when one core is slowed
+/// (a shared machine, or one thread's blocks fetching more from memory) the other takes over its later blocks instead
+/// of spinning at the join; each extra block only packs A again (M x K, small beside the block's M x K x N product).
 /// </summary>
 internal static unsafe class GemmParallel<T, TKernel>
     where T : unmanaged, INumber<T>
@@ -24,6 +27,7 @@ internal static unsafe class GemmParallel<T, TKernel>
             BlockedGemm<T, TKernel>.Run(p);
             return;
         }
+        int parts = byRows ? threads : threads * Math.Clamp(tiles / (threads * MinColumnTilesPerPart), 1, ColumnPartsPerThread);
         if (!GemmThreads.TryEnter())
         {
             BlockedGemm<T, TKernel>.Run(p); // another thread holds the cores
@@ -31,14 +35,17 @@ internal static unsafe class GemmParallel<T, TKernel>
         }
         try
         {
-            s_task.Set(p, byRows, tiles, threads);
-            GemmThreads.Run(s_task, threads);
+            s_task.Set(p, byRows, tiles, parts);
+            GemmThreads.Run(s_task, parts);
         }
         finally
         {
             GemmThreads.Exit();
         }
     }
+
+    /// <summary>Most blocks per thread of a column split, and the fewest NR tiles in one block.</summary>
+    internal const int ColumnPartsPerThread = 4, MinColumnTilesPerPart = 8;
 
     /// <summary>Only touched while the pool is held, so one instance serves every call.</summary>
     private static readonly SliceTask s_task = new();
