@@ -47,11 +47,14 @@ internal static unsafe class BlockedGemm<T, TKernel>
     /// <summary>Elements of the A block buffer: 2·MC rows x KC.</summary>
     private static readonly int s_aElements = RoundUp(2 * TKernel.MC, TKernel.MR) * TKernel.KC;
 
-    public static void Run(in GemmProblem<T> p)
+    public static void Run(in GemmProblem<T> p) => Run(p, default);
+
+    /// <summary>The blocked product; with <paramref name="shared"/> A is already packed (see <see cref="PackSharedA"/>).</summary>
+    public static void Run(in GemmProblem<T> p, SharedA<T> shared)
     {
         var buffers = t_buffers ??= new PackBuffers<T>(s_aElements, TKernel.MR * TKernel.NR);
         bool inPlace = ReadsBInPlace(p);
-        int kcBlock = inPlace ? InPlaceKBlock(p) : TKernel.KC;
+        int kcBlock = shared.Data != null ? shared.KBlock : KBlock(p);
         buffers.EnsureB(inPlace ? TKernel.NR * Math.Min(kcBlock, p.K) : RoundUp(Math.Min(TKernel.NC, p.N), TKernel.NR) * Math.Min(kcBlock, p.K));
         // up to 2·MC rows are packed as one A block (it still fits L2): each packed B panel then serves every row
         // once instead of twice from L3 (the SAE weight gradient Xᵀ·G with 256 rows: ~8 % faster on one core)
@@ -71,12 +74,47 @@ internal static unsafe class BlockedGemm<T, TKernel>
                 for (int ic = 0; ic < p.M; ic += mcBlock)
                 {
                     int mc = Math.Min(mcBlock, p.M - ic);
-                    GemmPack<T, TKernel>.PackA(p, ic, pc, mc, kc, buffers.A);
+                    T* aBlock = shared.Data != null ? shared.Data + (nint)RoundUp(p.M, TKernel.MR) * pc : buffers.A;
+                    if (shared.Data == null) GemmPack<T, TKernel>.PackA(p, ic, pc, mc, kc, buffers.A);
                     T* bias = p.Bias == null ? null : p.Bias + jc;
                     bool epilogue = pc + kc == p.K && p.HasEpilogue;
-                    MacroKernel(buffers, bInPlace, p.BRow, mc, nc, kc, p.C + ic * p.Ldc + jc, p.Ldc, p.Alpha, beta, epilogue, bias, p.Relu);
+                    MacroKernel(buffers, aBlock, bInPlace, p.BRow, mc, nc, kc, p.C + ic * p.Ldc + jc, p.Ldc, p.Alpha, beta, epilogue, bias, p.Relu);
                 }
             }
+        }
+    }
+
+    /// <summary>Depth of the K blocks <see cref="Run(in GemmProblem{T})"/> uses for this problem.</summary>
+    internal static int KBlock(in GemmProblem<T> p) => ReadsBInPlace(p) ? InPlaceKBlock(p) : TKernel.KC;
+
+    /// <summary>Most elements of an A packed once for all blocks of a column split (4 MB of float): GPT-2 large's
+    /// 128 x 5120 fits.</summary>
+    internal const int SharedAMaxElements = 1 << 20;
+
+    /// <summary>
+    /// Elements of A packed whole (every K block, all M rows as one block) when a column split can share it, else 0:
+    /// every block of the split would otherwise pack the same A again.
+    /// </summary>
+    internal static long SharedAElements(in GemmProblem<T> p)
+    {
+        long elements = (long)RoundUp(p.M, TKernel.MR) * p.K;
+        return p.M <= 2 * TKernel.MC && elements <= SharedAMaxElements ? elements : 0;
+    }
+
+    /// <summary>
+    /// Packs this part's share of A's MR-row panels, for every K block, into <paramref name="shared"/>: K block pc
+    /// (of depth kc) at Data + RoundUp(M, MR)·pc, its panel r at + r·MR·kc, as <see cref="GemmPack{T, TKernel}.PackA"/> lays them.
+    /// </summary>
+    internal static void PackSharedA(in GemmProblem<T> p, SharedA<T> shared, int part, int parts)
+    {
+        int panels = (p.M + TKernel.MR - 1) / TKernel.MR, mPadded = panels * TKernel.MR;
+        int r0 = (int)((long)panels * part / parts), r1 = (int)((long)panels * (part + 1) / parts);
+        if (r0 == r1) return;
+        int rows = Math.Min(p.M, r1 * TKernel.MR) - r0 * TKernel.MR;
+        for (int pc = 0; pc < p.K; pc += shared.KBlock)
+        {
+            int kc = Math.Min(shared.KBlock, p.K - pc);
+            GemmPack<T, TKernel>.PackA(p, r0 * TKernel.MR, pc, rows, kc, shared.Data + (nint)mPadded * pc + (nint)r0 * TKernel.MR * kc);
         }
     }
 
@@ -111,7 +149,7 @@ internal static unsafe class BlockedGemm<T, TKernel>
     /// <summary>All MR x NR tiles of an mc x nc block of C; with <paramref name="epilogue"/> (the last K block) each tile
     /// also gets the bias and ReLU right after its kernel call. B's full panels are read at
     /// <paramref name="bInPlace"/> (rows <paramref name="bRow"/> apart) unless it is null; packed panels sit in buf.B.</summary>
-    private static void MacroKernel(PackBuffers<T> buf, T* bInPlace, nint bRow, int mc, int nc, int kc, T* c, nint ldc, T alpha, T beta,
+    private static void MacroKernel(PackBuffers<T> buf, T* aBlock, T* bInPlace, nint bRow, int mc, int nc, int kc, T* c, nint ldc, T alpha, T beta,
                                     bool epilogue, T* bias, bool relu)
     {
         int mr = TKernel.MR, nr = TKernel.NR;
@@ -123,7 +161,7 @@ internal static unsafe class BlockedGemm<T, TKernel>
             nint ldb = panelInPlace ? bRow : nr;
             for (int ir = 0; ir < mc; ir += mr)
             {
-                T* aPanel = buf.A + (nint)ir * kc;
+                T* aPanel = aBlock + (nint)ir * kc;
                 T* cTile = c + ir * ldc + jr;
                 int rows = Math.Min(mr, mc - ir);
                 if (rows == mr && cols == nr)
@@ -152,6 +190,13 @@ internal static unsafe class BlockedGemm<T, TKernel>
     }
 
     private static int RoundUp(int x, int multiple) => (x + multiple - 1) / multiple * multiple;
+}
+
+/// <summary>A packed once for every block of a column split, K blocks <see cref="KBlock"/> deep; Data null: none.</summary>
+internal readonly unsafe struct SharedA<T>(T* data, int kBlock) where T : unmanaged
+{
+    public readonly T* Data = data;
+    public readonly int KBlock = kBlock;
 }
 
 /// <summary>

@@ -1,4 +1,5 @@
 using System.Numerics;
+using System.Runtime.InteropServices;
 
 namespace Interp.Cpu;
 
@@ -8,7 +9,8 @@ namespace Interp.Cpu;
 /// with its own per-thread packing buffers, so threads never synchronise inside the multiply. A wide column split
 /// is cut into up to <see cref="ColumnPartsPerThread"/> blocks per thread, claimed in turn: when one core is slowed
 /// (a shared machine, or one thread's blocks fetching more from memory) the other takes over its later blocks instead
-/// of spinning at the join; each extra block only packs A again (M x K, small beside the block's M x K x N product).
+/// of spinning at the join. When A fits (few rows), a column split packs A once, the threads each packing a share
+/// of its panels, and every block reads that copy instead of packing the same A again.
 /// </summary>
 internal static unsafe class GemmParallel<T, TKernel>
     where T : unmanaged, INumber<T>
@@ -35,13 +37,51 @@ internal static unsafe class GemmParallel<T, TKernel>
         }
         try
         {
-            s_task.Set(p, byRows, tiles, parts);
+            var shared = byRows ? default : ShareA(p, threads);
+            s_task.Set(p, byRows, tiles, parts, shared);
             GemmThreads.Run(s_task, parts);
         }
         finally
         {
             GemmThreads.Exit();
         }
+    }
+
+    /// <summary>A packed once into the shared buffer by <paramref name="threads"/> threads, or none when it is too big.</summary>
+    private static SharedA<T> ShareA(in GemmProblem<T> p, int threads)
+    {
+        long elements = BlockedGemm<T, TKernel>.SharedAElements(p);
+        if (elements == 0) return default;
+        if (elements > s_sharedCapacity)
+        {
+            NativeMemory.AlignedFree(s_sharedData);
+            s_sharedData = (T*)NativeMemory.AlignedAlloc((nuint)(elements * sizeof(T)), 64);
+            s_sharedCapacity = elements;
+        }
+        var shared = new SharedA<T>(s_sharedData, BlockedGemm<T, TKernel>.KBlock(p));
+        s_packTask.Set(p, shared, threads);
+        GemmThreads.Run(s_packTask, threads);
+        return shared;
+    }
+
+    /// <summary>The shared packed A (kept between calls, at most <see cref="BlockedGemm{T, TKernel}.SharedAMaxElements"/>); only touched while the pool is held.</summary>
+    private static T* s_sharedData;
+    private static long s_sharedCapacity;
+    private static readonly PackATask s_packTask = new();
+
+    /// <summary>Part t packs its share of A's panels (<see cref="BlockedGemm{T, TKernel}.PackSharedA"/>).</summary>
+    private sealed class PackATask : GemmTask
+    {
+        private GemmProblem<T> _problem;
+        private SharedA<T> _shared;
+        private int _parts;
+
+        public void Set(in GemmProblem<T> problem, SharedA<T> shared, int parts)
+        {
+            _problem = problem; _shared = shared; _parts = parts;
+        }
+
+        public override void Execute(int part) => BlockedGemm<T, TKernel>.PackSharedA(_problem, _shared, part, _parts);
     }
 
     /// <summary>Most blocks per thread of a column split, and the fewest NR tiles in one block.</summary>
@@ -55,13 +95,14 @@ internal static unsafe class GemmParallel<T, TKernel>
         private GemmProblem<T> _problem;
         private bool _byRows;
         private int _tiles, _parts;
+        private SharedA<T> _shared;
 
-        public void Set(in GemmProblem<T> problem, bool byRows, int tiles, int parts)
+        public void Set(in GemmProblem<T> problem, bool byRows, int tiles, int parts, SharedA<T> shared)
         {
-            _problem = problem; _byRows = byRows; _tiles = tiles; _parts = parts;
+            _problem = problem; _byRows = byRows; _tiles = tiles; _parts = parts; _shared = shared;
         }
 
-        public override void Execute(int part) => BlockedGemm<T, TKernel>.Run(Part(_problem, _byRows, _tiles, part, _parts));
+        public override void Execute(int part) => BlockedGemm<T, TKernel>.Run(Part(_problem, _byRows, _tiles, part, _parts), _shared);
     }
 
     private static GemmProblem<T> Part(in GemmProblem<T> p, bool byRows, int tiles, int t, int threads)
