@@ -170,9 +170,9 @@ public sealed unsafe class GemmTests(ITestOutputHelper output)
     });
 
     /// <summary>
-    /// Few rows, so B's full panels are read where they lie instead of packed: a narrow last panel, one and several deep
-    /// K blocks, B rows 4 KB apart (which keeps the shallow blocks), padded (NaN) B rows, beta, the epilogue after the
-    /// last deep block, float and double, every kernel family.
+    /// Few rows, so B's full panels are read where they lie instead of packed: a narrow last panel, several K blocks,
+    /// B rows 4 KB apart, padded (NaN) B rows, beta, the epilogue after the last block, a C over 2 MB (deep K blocks),
+    /// float and double, every kernel family.
     /// </summary>
     [Theory]
     [MemberData(nameof(PathCases))]
@@ -188,6 +188,9 @@ public sealed unsafe class GemmTests(ITestOutputHelper output)
         }
         CheckEpilogue(false, false, 100, 70, 2500, beta: 0f, bias: true, relu: true, batch: 1, seed: 4);
         CheckEpilogue(false, false, 100, 70, 700, beta: 1f, bias: true, relu: false, batch: 1, seed: 5);
+        // C over 2 MB: K blocks as deep as the A buffer allows (several here), then one deep block in double
+        CheckEpilogue(false, false, 200, 2700, 1500, beta: 1f, bias: true, relu: true, batch: 1, seed: 6);
+        CheckDgemm(false, false, 8, 40000, 600, alpha: 1, beta: 0.5, pad: 1, seed: 7);
     });
 
     /// <summary>

@@ -102,20 +102,14 @@ internal static unsafe class BlockedGemm<T, TKernel>
     }
 
     /// <summary>
-    /// Packs this part's share of A's MR-row panels, for every K block, into <paramref name="shared"/>: K block pc
-    /// (of depth kc) at Data + RoundUp(M, MR)·pc, its panel r at + r·MR·kc, as <see cref="GemmPack{T, TKernel}.PackA"/> lays them.
+    /// Packs all of A, every K block, into <paramref name="shared"/>: K block pc (of depth kc) at Data + RoundUp(M, MR)·pc,
+    /// laid out as <see cref="GemmPack{T, TKernel}.PackA"/> lays one block.
     /// </summary>
-    internal static void PackSharedA(in GemmProblem<T> p, SharedA<T> shared, int part, int parts)
+    internal static void PackSharedA(in GemmProblem<T> p, SharedA<T> shared)
     {
-        int panels = (p.M + TKernel.MR - 1) / TKernel.MR, mPadded = panels * TKernel.MR;
-        int r0 = (int)((long)panels * part / parts), r1 = (int)((long)panels * (part + 1) / parts);
-        if (r0 == r1) return;
-        int rows = Math.Min(p.M, r1 * TKernel.MR) - r0 * TKernel.MR;
+        int mPadded = RoundUp(p.M, TKernel.MR);
         for (int pc = 0; pc < p.K; pc += shared.KBlock)
-        {
-            int kc = Math.Min(shared.KBlock, p.K - pc);
-            GemmPack<T, TKernel>.PackA(p, r0 * TKernel.MR, pc, rows, kc, shared.Data + (nint)mPadded * pc + (nint)r0 * TKernel.MR * kc);
-        }
+            GemmPack<T, TKernel>.PackA(p, 0, pc, p.M, Math.Min(shared.KBlock, p.K - pc), shared.Data + (nint)mPadded * pc);
     }
 
     /// <summary>Most rows for which B is read in place: beyond this the packed panels' contiguity pays for the copy.</summary>
@@ -125,19 +119,23 @@ internal static unsafe class BlockedGemm<T, TKernel>
     /// Whether the kernel reads B's full panels where they lie: B contiguous along N, M at most one A block (so each
     /// panel serves the M loop once) and small enough that the panel's stride does not cost more than a copy.
     /// </summary>
-    internal static bool ReadsBInPlace(in GemmProblem<T> p) =>
+    internal static bool ReadsBInPlace(in GemmProblem<T> p) => 
         p.BContiguousAlongN && p.M <= Math.Min(InPlaceBMaxRows, 2 * TKernel.MC) && p.N >= TKernel.NR;
 
     /// <summary>
-    /// K block depth with B in place: there is no packed panel to keep in L1, so as deep as the A buffer holds for M
-    /// rows (fewer passes over C: the unembedding's 128 x 50257 C is 26 MB, read and written once per K block), unless
-    /// B's rows lie a multiple of 4 KB apart: then a panel's rows share few L2 sets and a deeper one falls out of L2.
+    /// K block depth with B in place: there is no packed panel to keep in L1, so when C is too big for L2 (every K
+    /// block reads and writes all of C again: the unembedding's 128 x 50257 C is 26 MB) K goes as deep as the A buffer
+    /// holds for M rows (128 x 50257 x 768 on one core: 124-142 → 140-155 GFLOP/s). Not when B's rows lie a multiple of
+    /// 4 KB apart: a panel's rows then share few L2 sets and a deeper one falls out of L2.
     /// </summary>
     private static int InPlaceKBlock(in GemmProblem<T> p)
     {
-        if (p.BRow * sizeof(T) % 4096 == 0) return TKernel.KC;
+        if ((long)p.M * p.N * sizeof(T) <= DeepKMinCBytes || p.BRow * sizeof(T) % 4096 == 0) return TKernel.KC;
         return Math.Min(p.K, Math.Max(TKernel.KC, s_aElements / RoundUp(p.M, TKernel.MR)));
     }
+
+    /// <summary>Bytes of C above which B-in-place K blocks go deep (C no longer fits a 1-2 MB L2).</summary>
+    internal const long DeepKMinCBytes = 2 << 20;
 
     /// <summary>B in place: the last panel, when narrower than NR, still goes through the buffer zero-padded.</summary>
     private static void PackNarrowLastPanel(in GemmProblem<T> p, int pc, int jc, int kc, int nc, T* dst)

@@ -6,11 +6,11 @@ namespace Interp.Cpu;
 /// <summary>
 /// Splits one GEMM into independent blocks of C: by rows (in whole MR tiles, one block per thread) when C has at
 /// least as many rows as columns, otherwise by columns (in whole NR tiles). Each block runs the full blocked algorithm
-/// with its own per-thread packing buffers, so threads never synchronise inside the multiply. A wide column split
-/// is cut into up to <see cref="ColumnPartsPerThread"/> blocks per thread, claimed in turn: when one core is slowed
-/// (a shared machine, or one thread's blocks fetching more from memory) the other takes over its later blocks instead
-/// of spinning at the join. When A fits (few rows), a column split packs A once, the threads each packing a share
-/// of its panels, and every block reads that copy instead of packing the same A again.
+/// with its own per-thread packing buffers, so threads never synchronise inside the multiply. When A fits (few rows),
+/// a column split packs A once and every block reads that copy;
+/// the split is then cut into up to <see cref="ColumnPartsPerThread"/> blocks per thread, claimed in turn: when one
+/// core is slowed (a shared machine, or one thread's blocks fetching more from memory) the other takes over its later
+/// blocks instead of spinning at the join.
 /// </summary>
 internal static unsafe class GemmParallel<T, TKernel>
     where T : unmanaged, INumber<T>
@@ -29,7 +29,6 @@ internal static unsafe class GemmParallel<T, TKernel>
             BlockedGemm<T, TKernel>.Run(p);
             return;
         }
-        int parts = byRows ? threads : threads * Math.Clamp(tiles / (threads * MinColumnTilesPerPart), 1, ColumnPartsPerThread);
         if (!GemmThreads.TryEnter())
         {
             BlockedGemm<T, TKernel>.Run(p); // another thread holds the cores
@@ -37,7 +36,9 @@ internal static unsafe class GemmParallel<T, TKernel>
         }
         try
         {
-            var shared = byRows ? default : ShareA(p, threads);
+            var shared = byRows ? default : ShareA(p);
+            // more blocks than threads only where they share A: else each would pack all of A again
+            int parts = shared.Data == null ? threads : threads * Math.Clamp(tiles / (threads * MinColumnTilesPerPart), 1, ColumnPartsPerThread);
             s_task.Set(p, byRows, tiles, parts, shared);
             GemmThreads.Run(s_task, parts);
         }
@@ -47,8 +48,12 @@ internal static unsafe class GemmParallel<T, TKernel>
         }
     }
 
-    /// <summary>A packed once into the shared buffer by <paramref name="threads"/> threads, or none when it is too big.</summary>
-    private static SharedA<T> ShareA(in GemmProblem<T> p, int threads)
+    /// <summary>
+    /// A packed once into the shared buffer, or none when it is too big. The calling thread packs it alone before the
+    /// blocks start: that takes as long as each thread packing all of A for its own block (as without sharing), and
+    /// needs no second hand-off to the workers, whose wake-up on a busy machine can cost more than the packing.
+    /// </summary>
+    private static SharedA<T> ShareA(in GemmProblem<T> p)
     {
         long elements = BlockedGemm<T, TKernel>.SharedAElements(p);
         if (elements == 0) return default;
@@ -59,30 +64,13 @@ internal static unsafe class GemmParallel<T, TKernel>
             s_sharedCapacity = elements;
         }
         var shared = new SharedA<T>(s_sharedData, BlockedGemm<T, TKernel>.KBlock(p));
-        s_packTask.Set(p, shared, threads);
-        GemmThreads.Run(s_packTask, threads);
+        BlockedGemm<T, TKernel>.PackSharedA(p, shared);
         return shared;
     }
 
     /// <summary>The shared packed A (kept between calls, at most <see cref="BlockedGemm{T, TKernel}.SharedAMaxElements"/>); only touched while the pool is held.</summary>
     private static T* s_sharedData;
     private static long s_sharedCapacity;
-    private static readonly PackATask s_packTask = new();
-
-    /// <summary>Part t packs its share of A's panels (<see cref="BlockedGemm{T, TKernel}.PackSharedA"/>).</summary>
-    private sealed class PackATask : GemmTask
-    {
-        private GemmProblem<T> _problem;
-        private SharedA<T> _shared;
-        private int _parts;
-
-        public void Set(in GemmProblem<T> problem, SharedA<T> shared, int parts)
-        {
-            _problem = problem; _shared = shared; _parts = parts;
-        }
-
-        public override void Execute(int part) => BlockedGemm<T, TKernel>.PackSharedA(_problem, _shared, part, _parts);
-    }
 
     /// <summary>Most blocks per thread of a column split, and the fewest NR tiles in one block.</summary>
     internal const int ColumnPartsPerThread = 4, MinColumnTilesPerPart = 8;
