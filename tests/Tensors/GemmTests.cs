@@ -178,7 +178,7 @@ public sealed unsafe class GemmTests(ITestOutputHelper output)
     [MemberData(nameof(PathCases))]
     public void SmallM_BReadInPlace_MatchesReference(string path) => WithPath(path, () =>
     {
-        foreach (var (m, n, k, pad) in new[] { (128, 100, 770, 3), (1, 64, 5, 0), (7, 1024, 600, 0), (13, 75, 300, 7), (128, 100, 2500, 1), (96, 33, 257, 0) })
+        foreach (var (m, n, k, pad) in new[] { (128, 100, 770, 3), (1, 64, 5, 0), (7, 1024, 600, 0), (13, 75, 300, 7), (128, 100, 1200, 1), (96, 33, 257, 0) })
         {
             Assert.True(Gemm.ReadsBInPlace(new GemmProblem<float>(false, false, m, n, k, 1f, null, k, null, n + pad, 0f, null, n)), $"{m}x{n}x{k} packs B");
             CheckSgemm(false, false, m, n, k, alpha: 1.5f, beta: 0f, pad, seed: m + n);
@@ -189,7 +189,7 @@ public sealed unsafe class GemmTests(ITestOutputHelper output)
         CheckEpilogue(false, false, 100, 70, 2500, beta: 0f, bias: true, relu: true, batch: 1, seed: 4);
         CheckEpilogue(false, false, 100, 70, 700, beta: 1f, bias: true, relu: false, batch: 1, seed: 5);
         // C over 2 MB: K blocks as deep as the A buffer allows (several here), then one deep block in double
-        CheckEpilogue(false, false, 200, 2700, 1500, beta: 1f, bias: true, relu: true, batch: 1, seed: 6);
+        CheckEpilogue(false, false, 256, 2100, 600, beta: 1f, bias: true, relu: true, batch: 1, seed: 6);
         CheckDgemm(false, false, 8, 40000, 600, alpha: 1, beta: 0.5, pad: 1, seed: 7);
     });
 
@@ -201,7 +201,7 @@ public sealed unsafe class GemmTests(ITestOutputHelper output)
     [MemberData(nameof(PathCases))]
     public void WideColumnSplit_InBlocks_MatchesReference(string path) => WithPath(path, () =>
     {
-        foreach (var (m, n, k) in new[] { (20, 1100, 64), (3, 5000, 40), (130, 2000, 50), (200, 700, 1500) })
+        foreach (var (m, n, k) in new[] { (20, 1100, 64), (3, 5000, 40), (130, 2000, 50), (200, 700, 600) })
             for (int t = 0; t < 4; t++)
                 CheckSgemm((t & 1) != 0, (t & 2) != 0, m, n, k, alpha: 1f, beta: t == 3 ? 1f : 0f, pad: t, seed: n + t);
         CheckDgemm(false, true, 9, 3000, 70, alpha: 1, beta: 0, pad: 1, seed: 2);
