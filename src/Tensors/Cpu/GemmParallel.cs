@@ -7,10 +7,10 @@ namespace Interp.Cpu;
 /// Splits one GEMM into independent blocks of C: by rows (in whole MR tiles, one block per thread) when C has at
 /// least as many rows as columns, otherwise by columns (in whole NR tiles). Each block runs the full blocked algorithm
 /// with its own per-thread packing buffers, so threads never synchronise inside the multiply. When A fits (few rows),
-/// a column split packs A once and every block reads that copy;
-/// the split is then cut into up to <see cref="ColumnPartsPerThread"/> blocks per thread, claimed in turn: when one
-/// core is slowed (a shared machine, or one thread's blocks fetching more from memory) the other takes over its later
-/// blocks instead of spinning at the join.
+/// a column split packs A once and every block reads that copy; the split is then cut into up to
+/// <see cref="ColumnPartsPerThread"/> blocks per thread, claimed in turn: when one core is slowed (a shared machine,
+/// or one thread's blocks fetching more from memory) the other takes over its later blocks instead of spinning at
+/// the join.
 /// </summary>
 internal static unsafe class GemmParallel<T, TKernel>
     where T : unmanaged, INumber<T>
