@@ -5,15 +5,19 @@ using Interp.Cpu;
 namespace Interp.Bench;
 
 /// <summary>
-/// `dotnet run -c Release --project bench -- gemm-quick [n ...] [--path auto|scalar|avx2|avx512] [--ta] [--tb] [--double] [--threads t] [--cpu] [--kernel]`
-/// prints the median GFLOP/s (2 n^3 / time) of square GEMMs over several timed runs after a warm-up.
+/// `dotnet run -c Release --project bench -- gemm-quick [n ... | MxNxK ...] [--path auto|scalar|avx2|avx512] [--ta] [--tb] [--double] [--threads t] [--cpu] [--kernel] [--cold]`
+/// prints the median GFLOP/s (2 m n k / time) of GEMMs (square n, or M x N x K) over several timed runs after a
+/// warm-up. With --cold each call reads another copy of B out of 256 MB of them, so B streams from memory as a
+/// model's weights do in a forward pass rather than sitting in cache.
 /// </summary>
 internal static unsafe class GemmQuick
 {
     public static void Run(string[] args)
     {
-        var sizes = args.Where((a, i) => int.TryParse(a, out _) && (i == 0 || args[i - 1] is not ("--path" or "--threads"))).Select(int.Parse).ToList();
-        if (sizes.Count == 0) sizes = [128, 256, 512, 1024, 2048];
+        var sizes = args.Where((a, i) => (int.TryParse(a, out _) || a.Contains('x')) && !a.StartsWith("--") && (i == 0 || args[i - 1] is not ("--path" or "--threads")))
+            .Select(a => a.Split('x').Select(int.Parse).ToArray()).Select(d => d.Length == 3 ? (d[0], d[1], d[2]) : (d[0], d[0], d[0])).ToList();
+        if (sizes.Count == 0) sizes = [(128, 128, 128), (256, 256, 256), (512, 512, 512), (1024, 1024, 1024), (2048, 2048, 2048)];
+        s_cold = args.Contains("--cold");
         bool ta = args.Contains("--ta"), tb = args.Contains("--tb"), dbl = args.Contains("--double");
         int pathIndex = Array.IndexOf(args, "--path");
         if (pathIndex >= 0) Gemm.ForcedPath = Enum.Parse<GemmPath>(args[pathIndex + 1], ignoreCase: true);
@@ -26,28 +30,31 @@ internal static unsafe class GemmQuick
             return;
         }
         Console.WriteLine($"path={Gemm.ActivePath} threads={s_threads} transA={ta} transB={tb} {(dbl ? "double" : "float")}");
-        foreach (int n in sizes)
+        foreach (var (m, n, k) in sizes)
         {
-            var (median, max) = dbl ? Measure<double>(n, ta, tb) : Measure<float>(n, ta, tb);
-            Console.WriteLine($"n={n,5}  {median,7:F1} GFLOP/s median  ({max:F1} best)");
+            var (median, max) = dbl ? Measure<double>(m, n, k, ta, tb) : Measure<float>(m, n, k, ta, tb);
+            Console.WriteLine($"{m}x{n}x{k}  {median,7:F1} GFLOP/s median  ({max:F1} best)");
         }
     }
 
-    private static (double Median, double Max) Measure<T>(int n, bool ta, bool tb) where T : unmanaged
+    private static (double Median, double Max) Measure<T>(int m, int n, int k, bool ta, bool tb) where T : unmanaged
     {
-        long count = (long)n * n;
-        T* a = Alloc<T>(count), b = Alloc<T>(count), c = Alloc<T>(count);
+        long bCount = (long)k * n;
+        int copies = s_cold ? (int)Math.Max(1, (256L << 20) / (bCount * sizeof(T))) : 1;
+        T* a = Alloc<T>((long)m * k), b = Alloc<T>(bCount * copies), c = Alloc<T>((long)m * n);
         try
         {
-            double flop = 2.0 * n * n * n;
+            double flop = 2.0 * m * n * k;
             int reps = (int)Math.Clamp(0.02e12 / flop, 1, 100_000); // ~0.07 s per sample at 300 GFLOP/s
-            Call(n, ta, tb, a, b, c); // warm-up: JIT, packing buffers, thread pool
+            int next = 0;
+            void Once() { Call(m, n, k, ta, tb, a, b + bCount * next, c); next = (next + 1) % copies; }
+            Once(); // warm-up: JIT, packing buffers, thread pool
             var samples = new List<double>();
             for (int s = 0; s < 11; s++)
             {
                 long t0 = Stopwatch.GetTimestamp();
                 double cpu0 = ThreadCpuSeconds();
-                for (int r = 0; r < reps; r++) Call(n, ta, tb, a, b, c);
+                for (int r = 0; r < reps; r++) Once();
                 double seconds = s_cpuTime ? ThreadCpuSeconds() - cpu0 : Stopwatch.GetElapsedTime(t0).TotalSeconds;
                 samples.Add(flop * reps / seconds / 1e9);
             }
@@ -60,6 +67,7 @@ internal static unsafe class GemmQuick
         }
     }
 
+    private static bool s_cold;
     private static int s_threads = Environment.ProcessorCount;
     private static bool s_cpuTime;
 
@@ -76,12 +84,13 @@ internal static unsafe class GemmQuick
     [DllImport("libc", EntryPoint = "clock_gettime")]
     private static extern int clock_gettime(int clock, Timespec* t);
 
-    private static void Call<T>(int n, bool ta, bool tb, T* a, T* b, T* c) where T : unmanaged
+    private static void Call<T>(int m, int n, int k, bool ta, bool tb, T* a, T* b, T* c) where T : unmanaged
     {
+        int lda = ta ? m : k, ldb = tb ? k : n;
         if (typeof(T) == typeof(float))
-            Gemm.Run(new GemmProblem<float>(ta, tb, n, n, n, 1f, (float*)a, n, (float*)b, n, 0f, (float*)c, n), s_threads);
+            Gemm.Run(new GemmProblem<float>(ta, tb, m, n, k, 1f, (float*)a, lda, (float*)b, ldb, 0f, (float*)c, n), s_threads);
         else
-            Gemm.Run(new GemmProblem<double>(ta, tb, n, n, n, 1.0, (double*)a, n, (double*)b, n, 0.0, (double*)c, n), s_threads);
+            Gemm.Run(new GemmProblem<double>(ta, tb, m, n, k, 1.0, (double*)a, lda, (double*)b, ldb, 0.0, (double*)c, n), s_threads);
     }
 
     /// <summary>The AVX-512 float micro-kernel alone on L1/L2-resident panels: the single-core ceiling.</summary>
@@ -96,7 +105,7 @@ internal static unsafe class GemmQuick
             const int reps = 20000;
             for (int r = 0; r < reps; r++)
                 for (int t = 0; t < tiles; t++)
-                    Avx512Kernel<float>.Run(kc, a + t * mr * kc, b, c + t * mr * nr, nr, 1f, 1f);
+                    Avx512Kernel<float>.Run(kc, a + t * mr * kc, b, nr, c + t * mr * nr, nr, 1f, 1f);
             double sec = Stopwatch.GetElapsedTime(t0).TotalSeconds;
             Console.WriteLine($"kernel {mr}x{nr} kc={kc}: {2.0 * mr * nr * kc * tiles * reps / sec / 1e9:F1} GFLOP/s (1 core)");
         }

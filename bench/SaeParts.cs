@@ -145,7 +145,7 @@ public static class SaeParts
             double t0 = CpuClock.ThreadMs();
             for (int r = 0; r < reps; r++)
                 for (int t = 0; t < tiles; t++)
-                    Cpu.Avx512Kernel<float>.Run(kc, a + t * mr * kc, b, c + t * mr * nr, nr, 1f, 1f);
+                    Cpu.Avx512Kernel<float>.Run(kc, a + t * mr * kc, b, nr, c + t * mr * nr, nr, 1f, 1f);
             double ms = CpuClock.ThreadMs() - t0;
             Console.WriteLine($"kernel {mr}x{nr} kc={kc}: {2.0 * mr * nr * kc * tiles * reps / ms / 1e6:F1} GFLOP/s (thread CPU)");
         }

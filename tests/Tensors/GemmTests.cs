@@ -169,6 +169,56 @@ public sealed unsafe class GemmTests(ITestOutputHelper output)
         CheckEpilogue(false, false, 17, 9, 33, beta: 0f, bias: true, relu: true, batch: 5, seed: 3);
     });
 
+    /// <summary>
+    /// Few rows, so B's full panels are read where they lie instead of packed: a narrow last panel, several K blocks,
+    /// B rows 4 KB apart, padded (NaN) B rows, beta, the epilogue after the last block, a C over 2 MB (deep K blocks),
+    /// float and double, every kernel family.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(PathCases))]
+    public void SmallM_BReadInPlace_MatchesReference(string path) => WithPath(path, () =>
+    {
+        foreach (var (m, n, k, pad) in new[] { (128, 100, 770, 3), (1, 64, 5, 0), (7, 1024, 600, 0), (13, 75, 300, 7), (128, 100, 1200, 1), (96, 33, 257, 0) })
+        {
+            Assert.True(Gemm.ReadsBInPlace(new GemmProblem<float>(false, false, m, n, k, 1f, null, k, null, n + pad, 0f, null, n)), $"{m}x{n}x{k} packs B");
+            CheckSgemm(false, false, m, n, k, alpha: 1.5f, beta: 0f, pad, seed: m + n);
+            CheckSgemm(true, false, m, n, k, alpha: 1f, beta: -0.5f, pad, seed: m + k);
+            int nd = n == 1024 ? 512 : n;   // double: rows 4 KB apart at 512 columns
+            CheckDgemm(false, false, m, nd, k, alpha: 0.75, beta: 0.5, pad, seed: n + k);
+        }
+        CheckEpilogue(false, false, 100, 70, 2500, beta: 0f, bias: true, relu: true, batch: 1, seed: 4);
+        CheckEpilogue(false, false, 100, 70, 700, beta: 1f, bias: true, relu: false, batch: 1, seed: 5);
+        // C over 2 MB: K blocks as deep as the A buffer allows (several here), then one deep block in double
+        CheckEpilogue(false, false, 256, 2100, 600, beta: 1f, bias: true, relu: true, batch: 1, seed: 6);
+        CheckDgemm(false, false, 8, 40000, 600, alpha: 1, beta: 0.5, pad: 1, seed: 7);
+    });
+
+    /// <summary>
+    /// Few rows and many columns: the column split is cut into several blocks per thread, each claimed in turn, all
+    /// reading one A packed once (split between the threads: fewer panels than threads too; several K blocks deep).
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(PathCases))]
+    public void WideColumnSplit_InBlocks_MatchesReference(string path) => WithPath(path, () =>
+    {
+        foreach (var (m, n, k) in new[] { (20, 1100, 64), (3, 5000, 40), (130, 2000, 50), (200, 700, 600) })
+            for (int t = 0; t < 4; t++)
+                CheckSgemm((t & 1) != 0, (t & 2) != 0, m, n, k, alpha: 1f, beta: t == 3 ? 1f : 0f, pad: t, seed: n + t);
+        CheckDgemm(false, true, 9, 3000, 70, alpha: 1, beta: 0, pad: 1, seed: 2);
+    });
+
+    /// <summary>Row counts with a last A panel of 4 or 8 rows (the vector pack of a narrow panel) and others.</summary>
+    [Theory]
+    [MemberData(nameof(PathCases))]
+    public void NarrowLastAPanel_MatchesReference(string path) => WithPath(path, () =>
+    {
+        foreach (int m in new[] { 4, 8, 16, 20, 28, 128, 300 })
+        {
+            CheckSgemm(false, false, m, 40, 45, alpha: 1f, beta: 0f, pad: 1, seed: m);
+            CheckSgemm(false, true, m, 40, 300, alpha: 1f, beta: 0.5f, pad: 0, seed: m + 1);
+        }
+    });
+
     [Fact]
     public void EpilogueRelu_KeepsNaN()
     {

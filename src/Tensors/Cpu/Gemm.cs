@@ -40,6 +40,14 @@ public static unsafe class Gemm
         : IsSupported(GemmPath.Avx2) ? GemmPath.Avx2
         : GemmPath.Scalar;
 
+    /// <summary>Whether the next call on this problem reads B in place rather than packing it (see <see cref="BlockedGemm{T, TKernel}"/>).</summary>
+    internal static bool ReadsBInPlace<T>(in GemmProblem<T> p) where T : unmanaged, INumber<T> => ActivePath switch
+    {
+        GemmPath.Avx512 => BlockedGemm<T, Avx512Kernel<T>>.ReadsBInPlace(p),
+        GemmPath.Avx2 => BlockedGemm<T, Avx2Kernel<T>>.ReadsBInPlace(p),
+        _ => BlockedGemm<T, ScalarKernel<T>>.ReadsBInPlace(p),
+    };
+
     public static void Sgemm(bool transA, bool transB, int m, int n, int k, float alpha, float* a, int lda,
                              float* b, int ldb, float beta, float* c, int ldc)
     {

@@ -6,7 +6,8 @@ namespace Interp.Cpu;
 
 /// <summary>
 /// A register-tiled micro-kernel: C[MR x NR] = alpha * Ap * Bp + beta * C, where Ap is a packed MR x kc panel
-/// (column p of it at a + p*MR) and Bp a packed kc x NR panel (row p at b + p*NR). beta == 0 must not read C.
+/// (column p of it at a + p*MR) and Bp a kc x NR panel with row p at b + p*ldb (ldb = NR when packed, B's row stride
+/// when B is read in place). beta == 0 must not read C.
 /// The blocking sizes travel with the kernel because they depend on its register tile and element size.
 /// </summary>
 internal unsafe interface IMicroKernel<T> where T : unmanaged, INumber<T>
@@ -19,7 +20,7 @@ internal unsafe interface IMicroKernel<T> where T : unmanaged, INumber<T>
     static abstract int MC { get; }
     /// <summary>Columns of B packed at once; KC x NC should sit in L3.</summary>
     static abstract int NC { get; }
-    static abstract void Run(nint kc, T* a, T* b, T* c, nint ldc, T alpha, T beta);
+    static abstract void Run(nint kc, T* a, T* b, nint ldb, T* c, nint ldc, T alpha, T beta);
 }
 
 /// <summary>
@@ -32,7 +33,10 @@ internal unsafe interface IMicroKernel<T> where T : unmanaged, INumber<T>
 ///         for ir in MC step MR:        micro-kernel on an MR x NR tile of C (registers)
 /// </code>
 /// Panels are zero-padded to MR / NR so the kernel always sees full tiles; edge tiles of C go through a small
-/// temporary tile.
+/// temporary tile. When all of M is one A block and B's rows are contiguous (<see cref="ReadsBInPlace"/>), the
+/// kernel reads full B panels where they lie instead of packing them (as BLIS's "sup" path does): each panel would
+/// serve the M loop only once, so packing is a pure extra pass over B, and reading in place lets the FMAs overlap
+/// the weights streaming in from memory. Only a last panel narrower than NR is packed.
 /// </summary>
 internal static unsafe class BlockedGemm<T, TKernel>
     where T : unmanaged, INumber<T>
@@ -40,62 +44,138 @@ internal static unsafe class BlockedGemm<T, TKernel>
 {
     [ThreadStatic] private static PackBuffers<T>? t_buffers;
 
-    public static void Run(in GemmProblem<T> p)
+    /// <summary>Elements of the A block buffer: 2·MC rows x KC.</summary>
+    private static readonly int s_aElements = RoundUp(2 * TKernel.MC, TKernel.MR) * TKernel.KC;
+
+    public static void Run(in GemmProblem<T> p) => Run(p, default);
+
+    /// <summary>The blocked product; with <paramref name="shared"/> A is already packed (see <see cref="PackSharedA"/>).</summary>
+    public static void Run(in GemmProblem<T> p, SharedA<T> shared)
     {
-        var buffers = t_buffers ??= new PackBuffers<T>(RoundUp(2 * TKernel.MC, TKernel.MR) * TKernel.KC, TKernel.MR * TKernel.NR);
-        buffers.EnsureB(RoundUp(Math.Min(TKernel.NC, p.N), TKernel.NR) * Math.Min(TKernel.KC, p.K));
+        var buffers = t_buffers ??= new PackBuffers<T>(s_aElements, TKernel.MR * TKernel.NR);
+        bool inPlace = ReadsBInPlace(p);
+        int kcBlock = shared.Data != null ? shared.KBlock : KBlock(p);
+        buffers.EnsureB(inPlace ? TKernel.NR * Math.Min(kcBlock, p.K) : RoundUp(Math.Min(TKernel.NC, p.N), TKernel.NR) * Math.Min(kcBlock, p.K));
         // up to 2·MC rows are packed as one A block (it still fits L2): each packed B panel then serves every row
         // once instead of twice from L3 (the SAE weight gradient Xᵀ·G with 256 rows: ~8 % faster on one core)
         int mcBlock = p.M <= 2 * TKernel.MC ? p.M : TKernel.MC;
         for (int jc = 0; jc < p.N; jc += TKernel.NC)
         {
             int nc = Math.Min(TKernel.NC, p.N - jc);
-            for (int pc = 0; pc < p.K; pc += TKernel.KC)
+            for (int pc = 0; pc < p.K; pc += kcBlock)
             {
-                int kc = Math.Min(TKernel.KC, p.K - pc);
+                int kc = Math.Min(kcBlock, p.K - pc);
                 T beta = pc == 0 ? p.Beta : T.One;
-                GemmPack<T, TKernel>.PackB(p, pc, jc, kc, nc, buffers.B);
+                T* bInPlace = inPlace ? p.B + pc * p.BRow + jc : null;
+                if (inPlace)
+                    PackNarrowLastPanel(p, pc, jc, kc, nc, buffers.B);
+                else
+                    GemmPack<T, TKernel>.PackB(p, pc, jc, kc, nc, buffers.B);
                 for (int ic = 0; ic < p.M; ic += mcBlock)
                 {
                     int mc = Math.Min(mcBlock, p.M - ic);
-                    GemmPack<T, TKernel>.PackA(p, ic, pc, mc, kc, buffers.A);
+                    T* aBlock = shared.Data != null ? shared.Data + (nint)RoundUp(p.M, TKernel.MR) * pc : buffers.A;
+                    if (shared.Data == null) GemmPack<T, TKernel>.PackA(p, ic, pc, mc, kc, buffers.A);
                     T* bias = p.Bias == null ? null : p.Bias + jc;
                     bool epilogue = pc + kc == p.K && p.HasEpilogue;
-                    MacroKernel(buffers, mc, nc, kc, p.C + ic * p.Ldc + jc, p.Ldc, p.Alpha, beta, epilogue, bias, p.Relu);
+                    MacroKernel(buffers, aBlock, bInPlace, p.BRow, mc, nc, kc, p.C + ic * p.Ldc + jc, p.Ldc, p.Alpha, beta, epilogue, bias, p.Relu);
                 }
             }
         }
     }
 
+    /// <summary>Depth of the K blocks <see cref="Run(in GemmProblem{T})"/> uses for this problem.</summary>
+    internal static int KBlock(in GemmProblem<T> p) => ReadsBInPlace(p) ? InPlaceKBlock(p) : TKernel.KC;
+
+    /// <summary>Most elements of an A packed once for all blocks of a column split (4 MB of float): GPT-2 large's
+    /// 128 x 5120 fits.</summary>
+    internal const int SharedAMaxElements = 1 << 20;
+
+    /// <summary>
+    /// Elements of A packed whole (every K block, all M rows as one block) when a column split can share it, else 0:
+    /// every block of the split would otherwise pack the same A again.
+    /// </summary>
+    internal static long SharedAElements(in GemmProblem<T> p)
+    {
+        long elements = (long)RoundUp(p.M, TKernel.MR) * p.K;
+        return p.M <= 2 * TKernel.MC && elements <= SharedAMaxElements ? elements : 0;
+    }
+
+    /// <summary>
+    /// Packs all of A, every K block, into <paramref name="shared"/>: K block pc (of depth kc) at Data + RoundUp(M, MR)·pc,
+    /// laid out as <see cref="GemmPack{T, TKernel}.PackA"/> lays one block.
+    /// </summary>
+    internal static void PackSharedA(in GemmProblem<T> p, SharedA<T> shared)
+    {
+        int mPadded = RoundUp(p.M, TKernel.MR);
+        for (int pc = 0; pc < p.K; pc += shared.KBlock)
+            GemmPack<T, TKernel>.PackA(p, 0, pc, p.M, Math.Min(shared.KBlock, p.K - pc), shared.Data + (nint)mPadded * pc);
+    }
+
+    /// <summary>Most rows for which B is read in place: beyond this the packed panels' contiguity pays for the copy.</summary>
+    internal const int InPlaceBMaxRows = 256;
+
+    /// <summary>
+    /// Whether the kernel reads B's full panels where they lie: B contiguous along N, M at most one A block (so each
+    /// panel serves the M loop once) and small enough that the panel's stride does not cost more than a copy.
+    /// </summary>
+    internal static bool ReadsBInPlace(in GemmProblem<T> p) => 
+        p.BContiguousAlongN && p.M <= Math.Min(InPlaceBMaxRows, 2 * TKernel.MC) && p.N >= TKernel.NR;
+
+    /// <summary>
+    /// K block depth with B in place: there is no packed panel to keep in L1, so when C is too big for L2 (every K
+    /// block reads and writes all of C again: the unembedding's 128 x 50257 C is 26 MB) K goes as deep as the A buffer
+    /// holds for M rows (128 x 50257 x 768 on one core: 124-142 → 140-155 GFLOP/s). Not when B's rows lie a multiple of
+    /// 4 KB apart: a panel's rows then share few L2 sets and a deeper one falls out of L2.
+    /// </summary>
+    private static int InPlaceKBlock(in GemmProblem<T> p)
+    {
+        if ((long)p.M * p.N * sizeof(T) <= DeepKMinCBytes || p.BRow * sizeof(T) % 4096 == 0) return TKernel.KC;
+        return Math.Min(p.K, Math.Max(TKernel.KC, s_aElements / RoundUp(p.M, TKernel.MR)));
+    }
+
+    /// <summary>Bytes of C above which B-in-place K blocks go deep (C no longer fits a 1-2 MB L2).</summary>
+    internal const long DeepKMinCBytes = 2 << 20;
+
+    /// <summary>B in place: the last panel, when narrower than NR, still goes through the buffer zero-padded.</summary>
+    private static void PackNarrowLastPanel(in GemmProblem<T> p, int pc, int jc, int kc, int nc, T* dst)
+    {
+        int full = nc / TKernel.NR * TKernel.NR;
+        if (full < nc) GemmPack<T, TKernel>.PackB(p, pc, jc + full, kc, nc - full, dst);
+    }
+
     /// <summary>All MR x NR tiles of an mc x nc block of C; with <paramref name="epilogue"/> (the last K block) each tile
-    /// also gets the bias and ReLU right after its kernel call.</summary>
-    private static void MacroKernel(PackBuffers<T> buf, int mc, int nc, int kc, T* c, nint ldc, T alpha, T beta,
+    /// also gets the bias and ReLU right after its kernel call. B's full panels are read at
+    /// <paramref name="bInPlace"/> (rows <paramref name="bRow"/> apart) unless it is null; packed panels sit in buf.B.</summary>
+    private static void MacroKernel(PackBuffers<T> buf, T* aBlock, T* bInPlace, nint bRow, int mc, int nc, int kc, T* c, nint ldc, T alpha, T beta,
                                     bool epilogue, T* bias, bool relu)
     {
         int mr = TKernel.MR, nr = TKernel.NR;
         for (int jr = 0; jr < nc; jr += nr)
         {
-            T* bPanel = buf.B + (nint)jr * kc;
             int cols = Math.Min(nr, nc - jr);
+            bool panelInPlace = bInPlace != null && cols == nr;
+            T* bPanel = panelInPlace ? bInPlace + jr : bInPlace != null ? buf.B : buf.B + (nint)jr * kc;
+            nint ldb = panelInPlace ? bRow : nr;
             for (int ir = 0; ir < mc; ir += mr)
             {
-                T* aPanel = buf.A + (nint)ir * kc;
+                T* aPanel = aBlock + (nint)ir * kc;
                 T* cTile = c + ir * ldc + jr;
                 int rows = Math.Min(mr, mc - ir);
                 if (rows == mr && cols == nr)
-                    TKernel.Run(kc, aPanel, bPanel, cTile, ldc, alpha, beta);
+                    TKernel.Run(kc, aPanel, bPanel, ldb, cTile, ldc, alpha, beta);
                 else
-                    EdgeTile(kc, aPanel, bPanel, cTile, ldc, rows, cols, alpha, beta, buf.Tile);
+                    EdgeTile(kc, aPanel, bPanel, ldb, cTile, ldc, rows, cols, alpha, beta, buf.Tile);
                 if (epilogue) GemmEpilogue<T>.Apply(cTile, ldc, rows, cols, bias == null ? null : bias + jr, relu);
             }
         }
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private static void EdgeTile(int kc, T* a, T* b, T* c, nint ldc, int rows, int cols, T alpha, T beta, T* tile)
+    private static void EdgeTile(int kc, T* a, T* b, nint ldb, T* c, nint ldc, int rows, int cols, T alpha, T beta, T* tile)
     {
         int nr = TKernel.NR;
-        TKernel.Run(kc, a, b, tile, nr, alpha, T.Zero);
+        TKernel.Run(kc, a, b, ldb, tile, nr, alpha, T.Zero);
         for (int i = 0; i < rows; i++)
         {
             T* cRow = c + i * ldc;
@@ -108,6 +188,13 @@ internal static unsafe class BlockedGemm<T, TKernel>
     }
 
     private static int RoundUp(int x, int multiple) => (x + multiple - 1) / multiple * multiple;
+}
+
+/// <summary>A packed once for every block of a column split, K blocks <see cref="KBlock"/> deep; Data null: none.</summary>
+internal readonly unsafe struct SharedA<T>(T* data, int kBlock) where T : unmanaged
+{
+    public readonly T* Data = data;
+    public readonly int KBlock = kBlock;
 }
 
 /// <summary>

@@ -11,7 +11,7 @@ namespace Interp.Cpu;
 /// Math: for p in 0..kc, with b0|b1 = Bp[p, 0..2V] (two ymm loads) and a_i = Ap[i, p] broadcast,
 ///   c_i0 += a_i * b0,  c_i1 += a_i * b1   for i in 0..6,
 /// a rank-1 update of the 6 x 2V tile of C held in 12 ymm accumulators (12 + 2 + 1 of the 16 ymm registers).
-/// Finally C = alpha * acc + beta * C, where beta == 0 never reads C.
+/// Finally C = alpha * acc + beta * C, where beta == 0 never reads C. Row p of B sits at b + p*ldb (NR when packed).
 /// </para>
 /// </summary>
 internal unsafe struct Avx2Kernel<T> : IMicroKernel<T> where T : unmanaged, INumber<T>
@@ -23,13 +23,13 @@ internal unsafe struct Avx2Kernel<T> : IMicroKernel<T> where T : unmanaged, INum
     public static int NC => 4096;
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Run(nint kc, T* a, T* b, T* c, nint ldc, T alpha, T beta)
+    public static void Run(nint kc, T* a, T* b, nint ldb, T* c, nint ldc, T alpha, T beta)
     {
         Vector256<T> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default,
             c30 = default, c31 = default, c40 = default, c41 = default, c50 = default, c51 = default;
         nint v = Vector256<T>.Count;
         PrefetchTile(c, ldc);
-        for (nint p = 0; p < kc; p++, a += 6, b += 2 * v)
+        for (nint p = 0; p < kc; p++, a += 6, b += ldb)
         {
             var b0 = Vector256.Load(b);
             var b1 = Vector256.Load(b + v);

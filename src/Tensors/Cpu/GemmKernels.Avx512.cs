@@ -13,6 +13,7 @@ namespace Interp.Cpu;
 /// i.e. a rank-1 update of the 12 x 2V tile of C held in 24 zmm accumulators. Per step 2 loads and 12 broadcasts
 /// feed 24 independent FMAs, which keeps both FMA pipes busy through the FMA latency; 24 + 2 + 1 of the 32 zmm
 /// registers are live. Finally C = alpha * acc + beta * C, where beta == 0 never reads C.
+/// Row p of B sits at b + p*ldb: ldb = NR for a packed panel, B's own row stride when B is read in place.
 /// </para>
 /// </summary>
 internal unsafe struct Avx512Kernel<T> : IMicroKernel<T> where T : unmanaged, INumber<T>
@@ -24,7 +25,7 @@ internal unsafe struct Avx512Kernel<T> : IMicroKernel<T> where T : unmanaged, IN
     public static int NC => 4096; // B block up to 4 MB, L3
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Run(nint kc, T* a, T* b, T* c, nint ldc, T alpha, T beta)
+    public static void Run(nint kc, T* a, T* b, nint ldb, T* c, nint ldc, T alpha, T beta)
     {
         Vector512<T> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default,
             c30 = default, c31 = default, c40 = default, c41 = default, c50 = default, c51 = default,
@@ -32,7 +33,7 @@ internal unsafe struct Avx512Kernel<T> : IMicroKernel<T> where T : unmanaged, IN
             c90 = default, c91 = default, ca0 = default, ca1 = default, cb0 = default, cb1 = default;
         nint v = Vector512<T>.Count;
         PrefetchTile(c, ldc);
-        for (nint p = 0; p < kc; p++, a += 12, b += 2 * v)
+        for (nint p = 0; p < kc; p++, a += 12, b += ldb)
         {
             var b0 = Vector512.Load(b);
             var b1 = Vector512.Load(b + v);

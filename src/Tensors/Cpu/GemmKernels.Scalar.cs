@@ -4,7 +4,8 @@ namespace Interp.Cpu;
 
 /// <summary>
 /// Portable 4 x 4 micro-kernel for CPUs without AVX2/FMA: acc[i, j] = sum_p Ap[i, p] * Bp[p, j], then
-/// C = alpha * acc + beta * C. Same packed layout as the SIMD kernels, so the blocked driver is shared.
+/// C = alpha * acc + beta * C. Same packed layout as the SIMD kernels, so the blocked driver is shared; row p of B
+/// sits at b + p*ldb (NR when packed).
 /// </summary>
 internal unsafe struct ScalarKernel<T> : IMicroKernel<T> where T : unmanaged, INumber<T>
 {
@@ -14,11 +15,11 @@ internal unsafe struct ScalarKernel<T> : IMicroKernel<T> where T : unmanaged, IN
     public static int MC => 128;
     public static int NC => 1024;
 
-    public static void Run(nint kc, T* a, T* b, T* c, nint ldc, T alpha, T beta)
+    public static void Run(nint kc, T* a, T* b, nint ldb, T* c, nint ldc, T alpha, T beta)
     {
         T* acc = stackalloc T[16];
         for (int t = 0; t < 16; t++) acc[t] = T.Zero;
-        for (nint p = 0; p < kc; p++, a += 4, b += 4)
+        for (nint p = 0; p < kc; p++, a += 4, b += ldb)
             for (int i = 0; i < 4; i++)
             {
                 T ai = a[i];

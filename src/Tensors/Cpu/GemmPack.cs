@@ -83,9 +83,11 @@ internal static unsafe class GemmPack<T, TKernel>
             InterleaveFloat8((float*)src, stride, kc, width, (float*)dst);
             return;
         }
-        if (typeof(T) == typeof(float) && Avx.IsSupported && count == width && width % 4 == 0)
+        if (typeof(T) == typeof(float) && Avx.IsSupported && count % 4 == 0 && width % 4 == 0)
         {
-            InterleaveFloat4x8((float*)src, stride, kc, width, (float*)dst);
+            // also A's last panel of a multiple of 4 rows (M = 128 leaves 8 of MR = 12), packed again for every block
+            InterleaveFloat4x8((float*)src, stride, kc, count, width, (float*)dst);
+            ZeroColumns(count, width, kc, dst);
             return;
         }
         for (int q = 0; q < count; q++)
@@ -94,6 +96,12 @@ internal static unsafe class GemmPack<T, TKernel>
             T* col = dst + q;
             for (int p = 0; p < kc; p++) col[p * width] = line[p];
         }
+        ZeroColumns(count, width, kc, dst);
+    }
+
+    /// <summary>Panel columns count .. width-1 (past the source's edge) of every row p set to zero.</summary>
+    private static void ZeroColumns(int count, int width, int kc, T* dst)
+    {
         for (int q = count; q < width; q++)
             for (int p = 0; p < kc; p++) dst[p * width + q] = T.Zero;
     }
@@ -138,14 +146,15 @@ internal static unsafe class GemmPack<T, TKernel>
     }
 
     /// <summary>
-    /// <see cref="Interleave"/> for float and full panels of a width divisible by 4 (A's MR = 12), by 4 x 8 AVX register
-    /// transposes: four source lines x eight consecutive p become eight panel rows of four consecutive q.
+    /// <see cref="Interleave"/> for float, the first <paramref name="count"/> (a multiple of 4) columns of panels of a
+    /// width divisible by 4 (A's MR = 12), by 4 x 8 AVX register transposes: four source lines x eight consecutive p
+    /// become eight panel rows of four consecutive q.
     /// </summary>
-    private static void InterleaveFloat4x8(float* src, nint stride, int kc, int width, float* dst)
+    private static void InterleaveFloat4x8(float* src, nint stride, int kc, int count, int width, float* dst)
     {
         int p = 0;
         for (; p + 8 <= kc; p += 8)
-            for (int q = 0; q < width; q += 4)
+            for (int q = 0; q < count; q += 4)
             {
                 float* line = src + q * stride + p;
                 var r0 = Avx.LoadVector256(line);
@@ -163,7 +172,7 @@ internal static unsafe class GemmPack<T, TKernel>
                 Sse.Store(o + 3 * width, s3.GetLower()); Sse.Store(o + 7 * width, s3.GetUpper());
             }
         for (; p < kc; p++)
-            for (int q = 0; q < width; q++)
+            for (int q = 0; q < count; q++)
                 dst[p * width + q] = src[q * stride + p];
     }
 }

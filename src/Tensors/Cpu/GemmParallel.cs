@@ -1,11 +1,16 @@
 using System.Numerics;
+using System.Runtime.InteropServices;
 
 namespace Interp.Cpu;
 
 /// <summary>
-/// Splits one GEMM into independent blocks of C, one per thread: by rows (in whole MR tiles) when C has at least
-/// as many rows as columns, otherwise by columns (in whole NR tiles). Each block runs the full blocked algorithm with its own
-/// per-thread packing buffers, so threads never synchronise inside the multiply.
+/// Splits one GEMM into independent blocks of C: by rows (in whole MR tiles, one block per thread) when C has at
+/// least as many rows as columns, otherwise by columns (in whole NR tiles). Each block runs the full blocked algorithm
+/// with its own per-thread packing buffers, so threads never synchronise inside the multiply. When A fits (few rows),
+/// a column split packs A once and every block reads that copy; the split is then cut into up to
+/// <see cref="ColumnPartsPerThread"/> blocks per thread, claimed in turn: when one core is slowed (a shared machine,
+/// or one thread's blocks fetching more from memory) the other takes over its later blocks instead of spinning at
+/// the join.
 /// </summary>
 internal static unsafe class GemmParallel<T, TKernel>
     where T : unmanaged, INumber<T>
@@ -31,14 +36,44 @@ internal static unsafe class GemmParallel<T, TKernel>
         }
         try
         {
-            s_task.Set(p, byRows, tiles, threads);
-            GemmThreads.Run(s_task, threads);
+            var shared = byRows ? default : ShareA(p);
+            // more blocks than threads only where they share A: else each would pack all of A again
+            int parts = shared.Data == null ? threads : threads * Math.Clamp(tiles / (threads * MinColumnTilesPerPart), 1, ColumnPartsPerThread);
+            s_task.Set(p, byRows, tiles, parts, shared);
+            GemmThreads.Run(s_task, parts);
         }
         finally
         {
             GemmThreads.Exit();
         }
     }
+
+    /// <summary>
+    /// A packed once into the shared buffer, or none when it is too big. The calling thread packs it alone before the
+    /// blocks start: that takes as long as each thread packing all of A for its own block (as without sharing), and
+    /// needs no second hand-off to the workers, whose wake-up on a busy machine can cost more than the packing.
+    /// </summary>
+    private static SharedA<T> ShareA(in GemmProblem<T> p)
+    {
+        long elements = BlockedGemm<T, TKernel>.SharedAElements(p);
+        if (elements == 0) return default;
+        if (elements > s_sharedCapacity)
+        {
+            NativeMemory.AlignedFree(s_sharedData);
+            s_sharedData = (T*)NativeMemory.AlignedAlloc((nuint)(elements * sizeof(T)), 64);
+            s_sharedCapacity = elements;
+        }
+        var shared = new SharedA<T>(s_sharedData, BlockedGemm<T, TKernel>.KBlock(p));
+        BlockedGemm<T, TKernel>.PackSharedA(p, shared);
+        return shared;
+    }
+
+    /// <summary>The shared packed A (kept between calls, at most <see cref="BlockedGemm{T, TKernel}.SharedAMaxElements"/>); only touched while the pool is held.</summary>
+    private static T* s_sharedData;
+    private static long s_sharedCapacity;
+
+    /// <summary>Most blocks per thread of a column split, and the fewest NR tiles in one block.</summary>
+    internal const int ColumnPartsPerThread = 4, MinColumnTilesPerPart = 8;
 
     /// <summary>Only touched while the pool is held, so one instance serves every call.</summary>
     private static readonly SliceTask s_task = new();
@@ -48,13 +83,14 @@ internal static unsafe class GemmParallel<T, TKernel>
         private GemmProblem<T> _problem;
         private bool _byRows;
         private int _tiles, _parts;
+        private SharedA<T> _shared;
 
-        public void Set(in GemmProblem<T> problem, bool byRows, int tiles, int parts)
+        public void Set(in GemmProblem<T> problem, bool byRows, int tiles, int parts, SharedA<T> shared)
         {
-            _problem = problem; _byRows = byRows; _tiles = tiles; _parts = parts;
+            _problem = problem; _byRows = byRows; _tiles = tiles; _parts = parts; _shared = shared;
         }
 
-        public override void Execute(int part) => BlockedGemm<T, TKernel>.Run(Part(_problem, _byRows, _tiles, part, _parts));
+        public override void Execute(int part) => BlockedGemm<T, TKernel>.Run(Part(_problem, _byRows, _tiles, part, _parts), _shared);
     }
 
     private static GemmProblem<T> Part(in GemmProblem<T> p, bool byRows, int tiles, int t, int threads)
