@@ -237,19 +237,17 @@ public static class Gpt2Weights
         {
             long total = 0;
             foreach (var name in names)
-                if (fullNames.TryGetValue(name, out var full) && IsFloat(file[full]) && !Mappable(file[full])) total += Slot(file[full].ElementCount);
+                if (fullNames.TryGetValue(name, out var full) && IsFloat(file[full]) && !file.CanMap(full, dtype)) total += Slot(file[full].ElementCount);
             foreach (var name in split)
                 if (fullNames.TryGetValue(name, out var full)) total += Slot(file[full].ElementCount);
             if (total > 0 && total <= Array.MaxLength - AlignBytes) arena = CpuStorage.Allocate(dtype, (int)total, zeroed: false);
         }
 
-        bool Mappable(SafeTensorInfo info) => Environment.GetEnvironmentVariable("INTERP_LOAD_MAP") != "0" && info.DType == (dtype == DType.Float64 ? "F64" : "F32") && (file.DataStart + info.Begin) % dtype.ElementSize() == 0;
-
         public override Tensor Read(string name)
         {
             var info = file[fullNames[name]];
             if (!IsFloat(info)) return TensorIO.Read(file, info.Name, dtype);
-            if (Mappable(info) && file.TryMap(info.Name, dtype) is { } view)
+            if (file.TryMap(info.Name, dtype) is { } view)
             {
                 mapped.Add(info.Name);
                 return view;
@@ -298,7 +296,7 @@ public static class Gpt2Weights
             {
                 ExceptionDispatchInfo.Throw(e.InnerExceptions[0]);   // the reader's own error (a truncated file, ...)
             }
-            if (Environment.GetEnvironmentVariable("INTERP_LOAD_PREFETCH") != "0") file.Prefetch(mapped);
+            file.Prefetch(mapped);
         }
 
         /// <summary>

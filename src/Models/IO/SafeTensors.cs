@@ -422,11 +422,17 @@ public sealed class SafeTensorsFile : IDisposable
     /// <exception cref="SafeTensorsFormatException">The file no longer has the length it had when opened.</exception>
     public Tensor? TryMap(string name, DType dtype)
     {
+        if (!CanMap(name, dtype)) return null;
         var info = GetInfo(name);
-        string wanted = dtype switch { DType.Float32 => "F32", DType.Float64 => "F64", _ => "I32" };
-        long offset = DataStart + info.Begin;
-        if (info.DType != wanted || offset % dtype.ElementSize() != 0 || !BitConverter.IsLittleEndian) return null;
-        return Mapping().View(offset, [.. info.Shape.Select(d => (int)d)], dtype);
+        return Mapping().View(DataStart + info.Begin, [.. info.Shape.Select(d => (int)d)], dtype);
+    }
+
+    /// <summary>Whether <see cref="TryMap"/> views entry <paramref name="name"/> as <paramref name="dtype"/> (rather than returning null).</summary>
+    public bool CanMap(string name, DType dtype)
+    {
+        var info = GetInfo(name);
+        string same = dtype switch { DType.Float32 => "F32", DType.Float64 => "F64", _ => "I32" };
+        return info.DType == same && (DataStart + info.Begin) % dtype.ElementSize() == 0 && BitConverter.IsLittleEndian;
     }
 
     /// <summary>
