@@ -131,8 +131,8 @@ public static class Gpt2Weights
         int d = c.DModel, h = c.NHeads, dh = c.DHead;
         Tensor At(string name, params int[] shape) => w.Read(Expect(w, name, shape));
 
-        w.Reserve(HfTensors(c).Select(t => t.Name).Where(n => !n.EndsWith(".attn.c_attn.weight", StringComparison.Ordinal)),
-                  Enumerable.Range(0, c.NLayers).Select(l => $"h.{l}.attn.c_attn.weight"));
+        var fusedQkv = Enumerable.Range(0, c.NLayers).Select(l => $"h.{l}.attn.c_attn.weight").ToArray();
+        w.Reserve(HfTensors(c).Select(t => t.Name).Except(fusedQkv), split: fusedQkv);
         var tl = new Dictionary<string, Tensor>(StringComparer.Ordinal);
         var wte = At("wte.weight", c.DVocab, d);
         tl["embed.W_E"] = wte;
