@@ -23,14 +23,19 @@ public abstract class Storage
 /// the GEMM's AVX-512 loads and stores of whole rows ran 10-12 % slower on the 16-byte-aligned starts the GC gives.
 /// Large arrays come from and go back to <see cref="PinnedArrayPool"/>: whoever reads <see cref="As{T}"/> or a pointer
 /// keeps the storage alive meanwhile (its finalizer hands the array to the next allocation).
+/// Or native memory that another object owns (<see cref="Wrap"/>: a memory-mapped file's weights): the storage keeps
+/// that owner alive, and the owner frees the memory from its own finalizer once no storage refers to it.
 /// </summary>
 public sealed unsafe class CpuStorage : Storage
 {
     const int LineBytes = 64;
 
-    /// <summary>The pinned backing array: the elements are <see cref="Length"/> of it from a 64-byte boundary on.</summary>
-    public Array Data { get; }
+    /// <summary>The pinned backing array: the elements are <see cref="Length"/> of it from a 64-byte boundary on. Null for native memory.</summary>
+    public Array? Data { get; }
     readonly int start;   // elements of Data before the first one
+    readonly byte* first;   // element 0 (the array is pinned, so its address never changes)
+    /// <summary>What frees the native memory once no storage refers to it (null for an array).</summary>
+    public object? Owner { get; }
     public override DType DType { get; }
     public override int Length { get; }
     public override Device Device => Device.Cpu;
@@ -40,11 +45,32 @@ public sealed unsafe class CpuStorage : Storage
         Data = data; DType = dtype; Length = length;
         nint address = (nint)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(data));
         start = (int)((LineBytes - address % LineBytes) % LineBytes) / dtype.ElementSize();
+        first = (byte*)address + (long)start * dtype.ElementSize();
         if (PinnedArrayPool.Worth(Buffer.ByteLength(data))) PinnedArrayPool.Lent(data);
         else GC.SuppressFinalize(this);
     }
 
-    ~CpuStorage() => PinnedArrayPool.Return(Data);
+    CpuStorage(void* pointer, DType dtype, int length, object owner)
+    {
+        first = (byte*)pointer; DType = dtype; Length = length; Owner = owner;
+        GC.SuppressFinalize(this);
+    }
+
+    ~CpuStorage() => PinnedArrayPool.Return(Data!);
+
+    /// <summary>
+    /// <paramref name="length"/> elements of native memory at <paramref name="pointer"/> (aligned to the element size),
+    /// valid while <paramref name="owner"/> lives: the storage references the owner, which frees the memory in its own
+    /// finalizer. Writes go to that memory (a copy-on-write mapping keeps them from the file).
+    /// </summary>
+    public static CpuStorage Wrap(void* pointer, DType dtype, int length, object owner)
+    {
+        ArgumentNullException.ThrowIfNull(owner);
+        ArgumentOutOfRangeException.ThrowIfNegative(length);
+        if ((nint)pointer % dtype.ElementSize() != 0)
+            throw new ArgumentException($"storage: native memory at 0x{(nint)pointer:x} is not aligned to {dtype.Name()}'s {dtype.ElementSize()} bytes");
+        return new(pointer, dtype, length, owner);
+    }
 
     public static CpuStorage Allocate(DType dtype, int length, bool zeroed) => dtype switch
     {
@@ -70,10 +96,16 @@ public sealed unsafe class CpuStorage : Storage
     }
 
     /// <summary>The elements (valid while the storage is alive).</summary>
-    public Span<T> As<T>() where T : unmanaged => new((T[])Data, start, Length);
+    public Span<T> As<T>() where T : unmanaged
+    {
+        if (Data is not null) return new((T[])Data, start, Length);
+        if (Unsafe.SizeOf<T>() != DType.ElementSize())
+            throw new InvalidCastException($"storage: {DType.Name()} elements read as {typeof(T).Name}");
+        return new(first, Length);
+    }
 
-    /// <summary>Pointer to element 0; valid for the storage's lifetime because the array is pinned.</summary>
-    public void* Pointer => (byte*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(Data)) + (long)start * DType.ElementSize();
+    /// <summary>Pointer to element 0; valid for the storage's lifetime (the array is pinned; native memory lives as long as its owner).</summary>
+    public void* Pointer => first;
 
     public T* Ptr<T>() where T : unmanaged => (T*)Pointer;
 }

@@ -10,7 +10,7 @@ public class PinnedArrayPoolTests
     static Array AllocateAndDrop(int n)
     {
         var t = Tensor.Full([n], 7.0);
-        return ((CpuStorage)t.Storage).Data;
+        return ((CpuStorage)t.Storage).Data!;
     }
 
     [Fact]

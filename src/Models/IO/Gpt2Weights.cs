@@ -131,7 +131,8 @@ public static class Gpt2Weights
         int d = c.DModel, h = c.NHeads, dh = c.DHead;
         Tensor At(string name, params int[] shape) => w.Read(Expect(w, name, shape));
 
-        w.Reserve(HfTensors(c).Select(t => t.Name));
+        var fusedQkv = Enumerable.Range(0, c.NLayers).Select(l => $"h.{l}.attn.c_attn.weight").ToArray();
+        w.Reserve(HfTensors(c).Select(t => t.Name).Except(fusedQkv), split: fusedQkv);
         var tl = new Dictionary<string, Tensor>(StringComparer.Ordinal);
         var wte = At("wte.weight", c.DVocab, d);
         tl["embed.W_E"] = wte;
@@ -180,8 +181,8 @@ public static class Gpt2Weights
         public abstract Tensor Read(string name);
         /// <summary>c_attn.weight [d_model, 3·d_model] as W_Q, W_K, W_V, each [n_heads, d_model, d_head].</summary>
         public abstract Tensor[] ReadQkv(string name, Gpt2Config c);
-        /// <summary>Told, before the first read, which tensors will be read (each once).</summary>
-        public virtual void Reserve(IEnumerable<string> names) { }
+        /// <summary>Told, before the first read, which tensors will be read (each once): by <see cref="Read"/>, and by <see cref="ReadQkv"/> (<paramref name="split"/>).</summary>
+        public virtual void Reserve(IEnumerable<string> names, IEnumerable<string> split) { }
         /// <summary>Completes the reads: until then a tensor from <see cref="Read"/> may still be filling.</summary>
         public virtual void Finish() { }
     }
@@ -210,29 +211,35 @@ public static class Gpt2Weights
     }
 
     /// <summary>
-    /// Reads from a safetensors file into one storage for all the weights (an arena; each tensor a contiguous view at its
-    /// own 64-byte aligned offset), filled in <see cref="Finish"/> on all cores, largest first. The time of a load is
-    /// copying from the page cache and the kernel clearing fresh pages: one allocation advised for huge pages takes a
-    /// fault per 2 MiB, where a storage per tensor (most of them a little over 2 MiB, so mostly outside any aligned huge
-    /// page) took 43,000 faults of 4 KiB for GPT-2 small.
+    /// Reads from a safetensors file. A tensor whose file dtype is the one asked for is a view of the file, mapped
+    /// copy-on-write (<see cref="SafeTensorsFile.TryMap"/>): no copy, no fresh memory. The others (another dtype, and
+    /// W_Q/W_K/W_V, which the optimizers and the model's state dict want contiguous, so a strided view of c_attn will
+    /// not do) go into one storage (an arena; each tensor a contiguous view at its own 64-byte aligned offset), filled in
+    /// <see cref="Finish"/> on all cores, largest first, and the mapped pages are then mapped in on all cores too. Copying
+    /// costs the kernel clearing fresh pages: one allocation advised for huge pages takes a fault per 2 MiB, where a
+    /// storage per tensor (most of them a little over 2 MiB, so mostly outside any aligned huge page) took 43,000 faults of
+    /// 4 KiB for GPT-2 small.
     /// </summary>
     sealed class FileSource(SafeTensorsFile file, DType dtype) : Source
     {
         const int AlignBytes = 64;
         readonly Dictionary<string, string> fullNames = file.Names.ToDictionary(WithoutPrefix, n => n, StringComparer.Ordinal);
         readonly List<(long Bytes, Action Fill)> fills = [];
+        readonly List<string> mapped = [];
         CpuStorage? arena;
         long used;
 
         public override int[]? ShapeOf(string name) =>
             fullNames.TryGetValue(name, out var full) ? file[full].Shape.Select(s => s > int.MaxValue ? -1 : (int)s).ToArray() : null;
 
-        /// <summary>One storage for the float tensors to be read, when they fit one array (else each gets its own).</summary>
-        public override void Reserve(IEnumerable<string> names)
+        /// <summary>One storage for the float tensors to be copied, when they fit one array (else each gets its own).</summary>
+        public override void Reserve(IEnumerable<string> names, IEnumerable<string> split)
         {
             long total = 0;
             foreach (var name in names)
-                if (fullNames.TryGetValue(name, out var full) && IsFloat(file[full])) total += Slot(file[full].ElementCount);
+                if (fullNames.TryGetValue(name, out var full) && IsFloat(file[full]) && !file.CanMap(full, dtype)) total += Slot(file[full].ElementCount);
+            foreach (var name in split)
+                if (fullNames.TryGetValue(name, out var full)) total += Slot(file[full].ElementCount);
             if (total > 0 && total <= Array.MaxLength - AlignBytes) arena = CpuStorage.Allocate(dtype, (int)total, zeroed: false);
         }
 
@@ -240,6 +247,11 @@ public static class Gpt2Weights
         {
             var info = file[fullNames[name]];
             if (!IsFloat(info)) return TensorIO.Read(file, info.Name, dtype);
+            if (file.TryMap(info.Name, dtype) is { } view)
+            {
+                mapped.Add(info.Name);
+                return view;
+            }
             var t = Take([.. info.Shape.Select(d => checked((int)d))]);
             fills.Add((info.ByteLength, () => TensorIO.ReadInto(file, info.Name, t)));
             return t;
@@ -284,6 +296,7 @@ public static class Gpt2Weights
             {
                 ExceptionDispatchInfo.Throw(e.InnerExceptions[0]);   // the reader's own error (a truncated file, ...)
             }
+            file.Prefetch(mapped);
         }
 
         /// <summary>

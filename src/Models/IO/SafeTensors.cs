@@ -78,9 +78,9 @@ public static class SafeTensorsDType
 }
 
 /// <summary>
-/// A memory-mapped, fully validated safetensors file. Opening parses and checks the whole header
-/// (dtypes, shapes, offsets, sizes, overlaps, duplicate names); reads then copy/convert from the mapping.
-/// Reads are safe to run concurrently; disposal must not race with reads.
+/// A fully validated safetensors file. Opening parses and checks the whole header (dtypes, shapes, offsets, sizes,
+/// overlaps, duplicate names); reads then copy/convert from the file, or <see cref="TryMap"/> views an entry in place
+/// through a copy-on-write memory mapping. Reads are safe to run concurrently; disposal must not race with reads.
 /// </summary>
 public sealed class SafeTensorsFile : IDisposable
 {
@@ -91,6 +91,8 @@ public sealed class SafeTensorsFile : IDisposable
     // process) kills the process with SIGBUS on the next access, where a read just comes back short.
     private SafeFileHandle? _file;
     private readonly long _fileLength;
+    private MappedFile? _mapping;   // made by the first TryMap; lives on in the tensors that view it
+    private readonly object _mapGate = new();
     private readonly Dictionary<string, SafeTensorInfo> _byName;
     private readonly string[] _names;
 
@@ -406,6 +408,63 @@ public sealed class SafeTensorsFile : IDisposable
         ObjectDisposedException.ThrowIf(file is null, this);
         // Offsets were validated at Open (DataStart + End <= the file's length then); the file may have shrunk since.
         ReadExactly(Path, file, DataStart + info.Begin, into, $"tensor '{info.Name}'");
+    }
+
+    /// <summary>
+    /// Entry <paramref name="name"/> as a contiguous CPU tensor that views the file's bytes in place, through a
+    /// copy-on-write memory mapping of the whole file (made on the first call, shared by all views): no copy, no fresh
+    /// memory. Writes into the tensor (fine-tuning) copy the page they touch, so the file never changes. Null when the
+    /// entry cannot be viewed as <paramref name="dtype"/>: its dtype differs (F32 is viewed as float32, F64 as float64),
+    /// or its bytes are not aligned to its elements. The mapping is released when the last tensor viewing it is collected,
+    /// even after this file is disposed. The file must not be modified or truncated meanwhile (as with torch.load's mmap):
+    /// a read past a shrunk file's end kills the process with SIGBUS.
+    /// </summary>
+    /// <exception cref="SafeTensorsFormatException">The file no longer has the length it had when opened.</exception>
+    public Tensor? TryMap(string name, DType dtype)
+    {
+        if (!CanMap(name, dtype)) return null;
+        var info = GetInfo(name);
+        return Mapping().View(DataStart + info.Begin, [.. info.Shape.Select(d => (int)d)], dtype);
+    }
+
+    /// <summary>Whether <see cref="TryMap"/> views entry <paramref name="name"/> as <paramref name="dtype"/> (rather than returning null).</summary>
+    public bool CanMap(string name, DType dtype)
+    {
+        var info = GetInfo(name);
+        string same = dtype switch { DType.Float32 => "F32", DType.Float64 => "F64", _ => "I32" };
+        return info.DType == same && (DataStart + info.Begin) % dtype.ElementSize() == 0 && BitConverter.IsLittleEndian;
+    }
+
+    /// <summary>
+    /// Maps the pages of the named entries in now, on all cores (reading any not cached from disk), so the first use of
+    /// their <see cref="TryMap"/> views does not fault them in a few pages at a time.
+    /// </summary>
+    public void Prefetch(IEnumerable<string> names)
+    {
+        var ranges = names.Select(GetInfo).Select(info => (DataStart + info.Begin, info.ByteLength)).ToArray();
+        if (ranges.Length > 0) Mapping().Populate(ranges);
+    }
+
+    /// <summary>The mapping of the whole file, checked first to still be as long as when the header was validated.</summary>
+    private MappedFile Mapping()
+    {
+        lock (_mapGate)
+        {
+            if (_mapping is not null) return _mapping;
+            var file = _file;
+            ObjectDisposedException.ThrowIf(file is null, this);
+            long now = RandomAccess.GetLength(file);
+            if (now != _fileLength)
+                throw Fail(Path, $"the file is now {now} bytes long, {_fileLength} when opened: it was changed while open, so it is not mapped");
+            try
+            {
+                return _mapping = MappedFile.Map(file, _fileLength);
+            }
+            catch (IOException e)
+            {
+                throw Fail(Path, $"the file cannot be memory-mapped: {e.Message}", e);
+            }
+        }
     }
 
     private SafeTensorsFormatException WrongDType(SafeTensorInfo info, string wanted) =>

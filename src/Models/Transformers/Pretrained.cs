@@ -11,6 +11,10 @@ public static class Pretrained
     /// from <paramref name="nHeads"/> or, when null, from `n_head` in the config.json beside the weights. As in
     /// TransformerLens, blocks.{l}.attn.hook_result (each head's output, [batch, pos, head, d_model]) exists only with
     /// <paramref name="useAttnResult"/>: it costs a product per head and n_heads x the memory of hook_attn_out.
+    /// From safetensors whose dtype is <paramref name="dtype"/>'s, the weights (all but W_Q/W_K/W_V, which are copied
+    /// out of c_attn) are views of a copy-on-write memory mapping of the file: no copy, and writes (fine-tuning) never
+    /// reach the file. The file must not be modified or truncated while the model is alive (as with PyTorch's mmap
+    /// loading); the mapping is released when the model's last tensor from it is collected. See docs/pretrained.md.
     /// </summary>
     public static HookedTransformer LoadGpt2(string path, int? nHeads = null, DType dtype = DType.Float32, bool useAttnResult = false)
     {

@@ -591,7 +591,8 @@ public sealed class SafeTensorsTests : IDisposable
         foreach (var n in f.Names)
         {
             total += f.ReadBytes(n).Length;
-            foreach (var read in new Func<int>[] { () => f.ReadFloat32(n).Length, () => f.ReadFloat64(n).Length, () => f.ReadInt32(n).Length })
+            foreach (var read in new Func<int>[] { () => f.ReadFloat32(n).Length, () => f.ReadFloat64(n).Length, () => f.ReadInt32(n).Length,
+                                                    () => f.TryMap(n, DType.Float32)?.ToFloatArray().Length ?? 0, () => f.TryMap(n, DType.Float64)?.ToDoubleArray().Length ?? 0 })
             {
                 try { total += read(); }
                 catch (SafeTensorsFormatException) { } // wrong dtype for this read / int32 out of range

@@ -1,0 +1,153 @@
+using System.Runtime.CompilerServices;
+using System.Security.Cryptography;
+using Interp.Autograd;
+using Interp.IO;
+using Interp.Transformers;
+using Xunit;
+
+namespace Interp.Tests.Models.IO;
+
+/// <summary>
+/// LoadGpt2 of a float32 safetensors file as float32: the weights are views of a copy-on-write mapping of the file. They
+/// equal the copied load, writes and training leave the file as it was, an unaligned or changed file is handled, and the
+/// mapping goes away with the model.
+/// </summary>
+public sealed class MappedLoadTests : IDisposable
+{
+    readonly TempDir tmp = new();
+    public void Dispose() => tmp.Dispose();
+
+    static string Fixture(string name) => Path.Combine(AppContext.BaseDirectory, "fixtures", name);
+
+    /// <summary>A copy of the tiny GPT-2 fixture (float32, 2 layers, 4 heads) that the test may change or delete.</summary>
+    string CopyOfFixture(string name = "model.safetensors")
+    {
+        string path = tmp.File(name);
+        File.Copy(Fixture("tiny_gpt2.safetensors"), path);
+        return path;
+    }
+
+    static bool IsMapped(Tensor t) => t.Storage is CpuStorage { Data: null, Owner: not null };
+
+    [Fact]
+    public void AMappedLoadEqualsTheCopiedConversionBitForBit()
+    {
+        var model = Pretrained.LoadGpt2(Fixture("tiny_gpt2.safetensors"), nHeads: 4);
+        var sd = model.StateDict();
+        var copied = Gpt2Weights.ToTransformerLens(SafeTensorsDict.Load(Fixture("tiny_gpt2.safetensors")), nHeads: 4);
+        foreach (var (name, p) in sd)
+            Assert.True(copied[name].ToFloatArray().SequenceEqual(p.ToFloatArray()), $"{name} differs from the copied conversion");
+        // everything but W_Q/W_K/W_V (copied out of c_attn into contiguous storage) views the file
+        Assert.All(sd.Where(p => !p.Key.Contains(".attn.W_Q") && !p.Key.Contains(".attn.W_K") && !p.Key.Contains(".attn.W_V")),
+            p => Assert.True(IsMapped(p.Value), $"{p.Key} is not a view of the mapping"));
+        Assert.All(sd.Where(p => p.Key.EndsWith(".attn.W_Q")), p => Assert.False(IsMapped(p.Value)));
+        Assert.Null(model.Unembed.W_U);   // tied: the unembedding reads embed.W_Eᵀ, itself a view of wte
+    }
+
+    [Fact]
+    public void WritingAndTrainingTheLoadedWeightsLeaveTheFileUnchanged()
+    {
+        string path = CopyOfFixture();
+        byte[] before = SHA256.HashData(File.ReadAllBytes(path));
+        var mapped = Pretrained.LoadGpt2(path, nHeads: 4);
+        var copied = Pretrained.FromStateDict(mapped.StateDict().ToDictionary(p => p.Key, p => p.Value.Detach().Clone()), mapped.Config);
+        float wte0 = mapped.Embed.W_E.ToFloatArray()[0];
+
+        var io = SafeTensorsDict.Load(Fixture("tiny_gpt2_io.safetensors"));
+        var tokens = io["input_ids"];
+        foreach (var model in new[] { mapped, copied })
+        {
+            var opt = new Interp.Optim.AdamW(model.Parameters(), lr: 1e-2);
+            for (int step = 0; step < 2; step++)
+            {
+                opt.ZeroGrad();
+                var logits = model.Forward(tokens);
+                int v = logits.Size(2), n = tokens.Size(1) - 1;
+                logits.Narrow(1, 0, n).Reshape(-1, v).CrossEntropy(tokens.Narrow(1, 1, n).Reshape(-1)).Backward();
+                opt.Step();
+            }
+        }
+        // the mapped model trained as one whose weights are ordinary copies, and its weights moved
+        foreach (var (name, p) in mapped.StateDict())
+            Assert.True(copied.StateDict()[name].ToFloatArray().SequenceEqual(p.ToFloatArray()), $"{name} trained differently from the copied model");
+        Assert.NotEqual(wte0, mapped.Embed.W_E.ToFloatArray()[0]);
+        Assert.True(IsMapped(mapped.Embed.W_E));
+        using (GradMode.NoGrad()) mapped.Blocks[0].Mlp!.W_in.Backend.Fill(mapped.Blocks[0].Mlp!.W_in, 3.0);   // a direct in-place write too
+
+        Assert.Equal(before, SHA256.HashData(File.ReadAllBytes(path)));
+        var again = Pretrained.LoadGpt2(path, nHeads: 4);
+        Assert.Equal(wte0, again.Embed.W_E.ToFloatArray()[0]);
+        Assert.All(again.Blocks[0].Mlp!.W_in.ToFloatArray(), x => Assert.NotEqual(3f, x));
+        GC.KeepAlive(mapped);
+    }
+
+    [Fact]
+    public void WritingANewFileOverTheMappedOneLeavesTheModelAsItWas()
+    {
+        string path = CopyOfFixture();
+        var model = Pretrained.LoadGpt2(path, nHeads: 4);
+        float[] wte = model.Embed.W_E.ToFloatArray();
+        // the writers write a new file and rename it over the old one, whose pages the mapping keeps
+        SafeTensorsWriter.Write(path, [SafeTensorsWriter.F32("x", [3], [1, 2, 3])]);
+        Assert.Equal(wte, model.Embed.W_E.ToFloatArray());
+    }
+
+    [Fact]
+    public void AFileWhoseDataIsNotAlignedToFloatsIsCopiedInstead()
+    {
+        // the same tensors after a header two bytes longer (trailing spaces are valid JSON): no float starts on 4 bytes
+        byte[] bytes = File.ReadAllBytes(Fixture("tiny_gpt2.safetensors"));
+        ulong headerLength = BitConverter.ToUInt64(bytes, 0);
+        byte[] shifted = [.. BitConverter.GetBytes(headerLength + 2), .. bytes.AsSpan(8, (int)headerLength), (byte)' ', (byte)' ', .. bytes.AsSpan(8 + (int)headerLength)];
+        string path = tmp.File("unaligned.safetensors");
+        File.WriteAllBytes(path, shifted);
+
+        var model = Pretrained.LoadGpt2(path, nHeads: 4);
+        Assert.False(IsMapped(model.Embed.W_E));
+        var reference = Pretrained.LoadGpt2(Fixture("tiny_gpt2.safetensors"), nHeads: 4).StateDict();
+        foreach (var (name, p) in model.StateDict())
+            Assert.True(reference[name].ToFloatArray().SequenceEqual(p.ToFloatArray()), $"{name} differs");
+    }
+
+    [Fact]
+    public void ATruncatedFileIsRefusedBeforeAnythingIsMapped()
+    {
+        string path = CopyOfFixture();
+        using (var f = new FileStream(path, FileMode.Open, FileAccess.Write)) f.SetLength(f.Length - 100);
+        var e = Assert.Throws<SafeTensorsFormatException>(() => Pretrained.LoadGpt2(path, nHeads: 4));
+        Assert.Contains(path, e.Message);
+        Assert.Contains("run past the end", e.Message);
+
+        // shortened after its header was checked: refused by name rather than mapped past the end
+        string other = CopyOfFixture("other.safetensors");
+        using var file = SafeTensorsFile.Open(other);
+        using (var f = new FileStream(other, FileMode.Open, FileAccess.Write, FileShare.ReadWrite)) f.SetLength(f.Length - 100);
+        var late = Assert.Throws<SafeTensorsFormatException>(() => file.TryMap("wte.weight", DType.Float32));
+        Assert.Contains(other, late.Message);
+        Assert.Contains("changed while open", late.Message);
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    static float LoadAndRead(string path) => Pretrained.LoadGpt2(path, nHeads: 4).Embed.W_E.ToFloatArray()[7];
+
+    [Fact]
+    public void TheMappingIsReleasedOnceTheModelIsCollected()
+    {
+        string path = CopyOfFixture("released.safetensors");
+        bool Mapped() => !OperatingSystem.IsLinux() || File.ReadAllText("/proc/self/maps").Contains(path);
+        HookedTransformer? model = Pretrained.LoadGpt2(path, nHeads: 4);
+        Assert.True(Mapped());
+        GC.KeepAlive(model);
+        model = null;
+        Assert.NotEqual(0f, LoadAndRead(path));
+        for (int i = 0; i < 3 && Mapped(); i++)
+        {
+            GC.Collect();
+            GC.WaitForPendingFinalizers();
+        }
+        if (OperatingSystem.IsLinux()) Assert.False(Mapped(), "the file is still mapped after its model was collected");
+        File.WriteAllBytes(path, [1, 2, 3]);   // overwritten, then deleted: nothing holds it
+        File.Delete(path);
+        Assert.False(File.Exists(path));
+    }
+}
