@@ -99,23 +99,37 @@ public class Conv2dKernelTests
     public void WinogradKernelsEqualTheirComposedDefinitions(int seed)
     {
         var d = new TestData(seed);
-        var k = RandomThreeByThree(d);
+        AssertKernelsMatchDefinitions(d, RandomThreeByThree(d), WithWinograd, inputGrad: true);
+    }
+
+    /// <summary>
+    /// conv2d (with and without bias), its weight gradient and, with <paramref name="inputGrad"/>, its input gradient, each
+    /// run through <paramref name="on"/> (a path and a vector width), against the im2col definitions in both dtypes.
+    /// </summary>
+    static void AssertKernelsMatchDefinitions(TestData d, Geometry k, Func<Func<Tensor>, int, Tensor> on, bool inputGrad)
+    {
         foreach (var (dtype, bits) in new[] { (DType.Float64, 256), (DType.Float64, 512), (DType.Float32, 256), (DType.Float32, 512) })
         {
             double tol = dtype == DType.Float64 ? 1e-12 : 1e-4;
             var x = d.Tensor([k.N, k.C, k.H, k.W]).To(dtype);
-            var weight = d.Tensor([k.O, k.C, 3, 3]).To(dtype);
+            var weight = d.Tensor([k.O, k.C, k.Win.KH, k.Win.KW]).To(dtype);
             var bias = d.Tensor([k.O]).To(dtype);
             var g = d.Tensor([k.N, k.O, k.Win.OH, k.Win.OW]).To(dtype);
             var be = x.Backend;
-            Close(Reference(k, x, weight, bias), WithWinograd(() => be.Conv2d(x, weight, bias, k.Win), bits), tol);
-            Close(Reference(k, x, weight, null), WithWinograd(() => be.Conv2d(x, weight, null, k.Win), bits), tol);
-            var dcols = weight.Reshape(k.O, -1).MT.MatMul(g.Reshape(k.N, k.O, -1));
-            Close(be.Col2Im(dcols, k.Win), WithWinograd(() => be.Conv2dInputGrad(g, weight, k.Win), bits), tol);
-            var dw = g.Reshape(k.N, k.O, -1).MatMul(be.Im2Col(x, k.Win).MT).Sum(0).Reshape(weight.ShapeArray);
-            Close(dw, WithWinograd(() => be.Conv2dWeightGrad(x, g, k.Win), bits), tol);
+            Close(Reference(k, x, weight, bias), on(() => be.Conv2d(x, weight, bias, k.Win), bits), tol);
+            Close(Reference(k, x, weight, null), on(() => be.Conv2d(x, weight, null, k.Win), bits), tol);
+            if (inputGrad) Close(InputGradReference(k, weight, g), on(() => be.Conv2dInputGrad(g, weight, k.Win), bits), tol);
+            Close(WeightGradReference(k, x, g), on(() => be.Conv2dWeightGrad(x, g, k.Win), bits), tol);
         }
     }
+
+    /// <summary>The input gradient by its definition: col2im of Wᵀ·g.</summary>
+    static Tensor InputGradReference(Geometry k, Tensor weight, Tensor g) =>
+        weight.Backend.Col2Im(weight.Reshape(k.O, -1).MT.MatMul(g.Reshape(k.N, k.O, -1)), k.Win);
+
+    /// <summary>The weight gradient by its definition: g·im2col(x)ᵀ summed over the batch.</summary>
+    static Tensor WeightGradReference(Geometry k, Tensor x, Tensor g) =>
+        g.Reshape(k.N, k.O, -1).MatMul(x.Backend.Im2Col(x, k.Win).MT).Sum(0).Reshape(k.O, k.C, k.Win.KH, k.Win.KW);
 
     /// <summary>A stride-1, undilated window with few taps (C·KH·KW up to 5 × 5): the geometry the direct path takes.</summary>
     static Geometry RandomFewTaps(TestData d)
@@ -141,20 +155,7 @@ public class Conv2dKernelTests
     public void DirectKernelsEqualTheirComposedDefinitions(int seed)
     {
         var d = new TestData(seed);
-        var k = RandomFewTaps(d);
-        foreach (var (dtype, bits) in new[] { (DType.Float64, 256), (DType.Float64, 512), (DType.Float32, 256), (DType.Float32, 512) })
-        {
-            double tol = dtype == DType.Float64 ? 1e-12 : 1e-4;
-            var x = d.Tensor([k.N, k.C, k.H, k.W]).To(dtype);
-            var weight = d.Tensor([k.O, k.C, k.Win.KH, k.Win.KW]).To(dtype);
-            var bias = d.Tensor([k.O]).To(dtype);
-            var g = d.Tensor([k.N, k.O, k.Win.OH, k.Win.OW]).To(dtype);
-            var be = x.Backend;
-            Close(Reference(k, x, weight, bias), WithDirect(() => be.Conv2d(x, weight, bias, k.Win), bits), tol);
-            Close(Reference(k, x, weight, null), WithDirect(() => be.Conv2d(x, weight, null, k.Win), bits), tol);
-            var dw = g.Reshape(k.N, k.O, -1).MatMul(be.Im2Col(x, k.Win).MT).Sum(0).Reshape(weight.ShapeArray);
-            Close(dw, WithDirect(() => be.Conv2dWeightGrad(x, g, k.Win), bits), tol);
-        }
+        AssertKernelsMatchDefinitions(d, RandomFewTaps(d), WithDirect, inputGrad: false);
     }
 
     [Property(MaxTest = 10)]
@@ -184,8 +185,7 @@ public class Conv2dKernelTests
         var g = d.Tensor([k.N, k.O, k.Win.OH, k.Win.OW]);
         var be = x.Backend;
         double forward = ScaledError(Reference(k, x, weight, bias), be.Conv2d(x.To(DType.Float32), weight.To(DType.Float32), bias.To(DType.Float32), k.Win));
-        var dw = g.Reshape(k.N, k.O, -1).MatMul(be.Im2Col(x, k.Win).MT).Sum(0).Reshape(weight.ShapeArray);
-        double weightGrad = ScaledError(dw, be.Conv2dWeightGrad(x.To(DType.Float32), g.To(DType.Float32), k.Win));
+        double weightGrad = ScaledError(WeightGradReference(k, x, g), be.Conv2dWeightGrad(x.To(DType.Float32), g.To(DType.Float32), k.Win));
         Assert.True(forward < 1e-5 && weightGrad < 1e-5, $"conv2d {forward:E2}, weight gradient {weightGrad:E2} of the output's scale");
     }
 
@@ -208,10 +208,8 @@ public class Conv2dKernelTests
         var g = d.Tensor([k.N, k.O, k.Win.OH, k.Win.OW]);
         var be = x.Backend;
         double forward = ScaledError(Reference(k, x, weight, bias), be.Conv2d(x.To(DType.Float32), weight.To(DType.Float32), bias.To(DType.Float32), k.Win));
-        var dcols = weight.Reshape(k.O, -1).MT.MatMul(g.Reshape(k.N, k.O, -1));
-        double inputGrad = ScaledError(be.Col2Im(dcols, k.Win), be.Conv2dInputGrad(g.To(DType.Float32), weight.To(DType.Float32), k.Win));
-        var dw = g.Reshape(k.N, k.O, -1).MatMul(be.Im2Col(x, k.Win).MT).Sum(0).Reshape(weight.ShapeArray);
-        double weightGrad = ScaledError(dw, be.Conv2dWeightGrad(x.To(DType.Float32), g.To(DType.Float32), k.Win));
+        double inputGrad = ScaledError(InputGradReference(k, weight, g), be.Conv2dInputGrad(g.To(DType.Float32), weight.To(DType.Float32), k.Win));
+        double weightGrad = ScaledError(WeightGradReference(k, x, g), be.Conv2dWeightGrad(x.To(DType.Float32), g.To(DType.Float32), k.Win));
         Assert.True(forward < 1e-5 && inputGrad < 1e-5 && weightGrad < 1e-5,
             $"conv2d {forward:E2}, input gradient {inputGrad:E2}, weight gradient {weightGrad:E2} of the output's scale");
     }
