@@ -93,12 +93,16 @@ public class Conv2dKernelTests
     }
 
     /// <summary>body on the Winograd path, its transforms in vectors of laneBits (0: the backend's choice).</summary>
-    static T WithWinograd<T>(Func<T> body, int laneBits = 0)
+    static T WithWinograd<T>(Func<T> body, int laneBits = 0) => WithConvPaths(body, laneBits, winogradMinChannels: 1);
+
+    /// <summary>body with the conv paths' thresholds (those not given kept) and vector width set, all restored after.</summary>
+    static T WithConvPaths<T>(Func<T> body, int laneBits, int? winogradMinChannels = null, int? directMaxTaps = null)
     {
-        var (savedChannels, savedBits) = (CpuBackend.WinogradMinChannels, CpuBackend.ConvLaneBits);
-        (CpuBackend.WinogradMinChannels, CpuBackend.ConvLaneBits) = (1, laneBits);
+        var saved = (CpuBackend.WinogradMinChannels, CpuBackend.DirectMaxTaps, CpuBackend.ConvLaneBits);
+        (CpuBackend.WinogradMinChannels, CpuBackend.DirectMaxTaps, CpuBackend.ConvLaneBits) =
+            (winogradMinChannels ?? saved.WinogradMinChannels, directMaxTaps ?? saved.DirectMaxTaps, laneBits);
         try { return body(); }
-        finally { (CpuBackend.WinogradMinChannels, CpuBackend.ConvLaneBits) = (savedChannels, savedBits); }
+        finally { (CpuBackend.WinogradMinChannels, CpuBackend.DirectMaxTaps, CpuBackend.ConvLaneBits) = saved; }
     }
 
     // Winograd's F(4×4, 3×3) (conv2d and its two gradients for 3×3 stride-1 windows) against the im2col definitions:
@@ -153,13 +157,8 @@ public class Conv2dKernelTests
         return new(n, c, o, h, w, new Window2d(c, h, w, kh, kw, 1, 1, ph, pw, 1, 1));
     }
 
-    static T WithDirect<T>(Func<T> body, int laneBits)
-    {
-        var (savedTaps, savedBits) = (CpuBackend.DirectMaxTaps, CpuBackend.ConvLaneBits);
-        (CpuBackend.DirectMaxTaps, CpuBackend.ConvLaneBits) = (25, laneBits);
-        try { return body(); }
-        finally { (CpuBackend.DirectMaxTaps, CpuBackend.ConvLaneBits) = (savedTaps, savedBits); }
-    }
+    /// <summary>body on the direct path for up to 25 taps, in vectors of laneBits.</summary>
+    static T WithDirect<T>(Func<T> body, int laneBits) => WithConvPaths(body, laneBits, directMaxTaps: 25);
 
     // the direct conv (stride 1, few taps: a first conv on grey images) and its weight gradient against the im2col
     // definitions: rows narrower and wider than a vector, every padding the window allows, 256- and 512-bit vectors
@@ -174,16 +173,7 @@ public class Conv2dKernelTests
     public void DirectGradientsPassFiniteDifferences(int seed)
     {
         var d = new TestData(seed);
-        var k = RandomFewTaps(d) with { N = 2 };
-        (int, int) p = (k.Win.PH, k.Win.PW);
-        var (x, w, b) = (d.Tensor([k.N, k.C, k.H, k.W]), d.Tensor([k.O, k.C, k.Win.KH, k.Win.KW]), d.Tensor([k.O]));
-        var g = d.Tensor([k.N, k.O, k.Win.OH, k.Win.OW]);
-        WithDirect(() =>
-        {
-            GradCheck.Assert(xs => xs[0].Conv2d(xs[1], xs[2], (1, 1), p, (1, 1)), [x, w, b]);
-            GradCheck.Assert(xs => GradOf(w, v => xs[1].Conv2d(v, null, (1, 1), p, (1, 1)), xs[0], xs[1]), [g, x]);
-            return 0;
-        }, d.Int(0, 1) == 0 ? 256 : 512);
+        AssertGradientsPassFiniteDifferences(d, RandomFewTaps(d) with { N = 2 }, WithDirect, inputGrad: false);
     }
 
     // at the side-by-side CNN's first conv (1 → 32 channels, 28×28, batch 64: several images to each worker) float32
@@ -230,17 +220,23 @@ public class Conv2dKernelTests
     public void WinogradGradientsPassFiniteDifferences(int seed)
     {
         var d = new TestData(seed);
-        var k = RandomThreeByThree(d) with { N = 2 };
-        var win = k.Win;
-        (int, int) p = (win.PH, win.PW);
-        var x = d.Tensor([k.N, k.C, k.H, k.W]);
-        var w = d.Tensor([k.O, k.C, 3, 3]);
-        var b = d.Tensor([k.O]);
-        var g = d.Tensor([k.N, k.O, win.OH, win.OW]);
-        WithWinograd(() =>
+        AssertGradientsPassFiniteDifferences(d, RandomThreeByThree(d) with { N = 2 }, WithWinograd, inputGrad: true);
+    }
+
+    /// <summary>
+    /// conv2d's gradients and, through <see cref="GradOf"/>, the weight gradient's (and with <paramref name="inputGrad"/>
+    /// the input gradient's) own derivatives against finite differences in float64, run through <paramref name="on"/>
+    /// in vectors of 256 or 512 bits.
+    /// </summary>
+    static void AssertGradientsPassFiniteDifferences(TestData d, Geometry k, Func<Func<int>, int, int> on, bool inputGrad)
+    {
+        (int, int) p = (k.Win.PH, k.Win.PW);
+        var (x, w, b) = (d.Tensor([k.N, k.C, k.H, k.W]), d.Tensor([k.O, k.C, k.Win.KH, k.Win.KW]), d.Tensor([k.O]));
+        var g = d.Tensor([k.N, k.O, k.Win.OH, k.Win.OW]);
+        on(() =>
         {
             GradCheck.Assert(xs => xs[0].Conv2d(xs[1], xs[2], (1, 1), p, (1, 1)), [x, w, b]);
-            GradCheck.Assert(xs => GradOf(x, v => v.Conv2d(xs[1], null, (1, 1), p, (1, 1)), xs[0], xs[1]), [g, w]);
+            if (inputGrad) GradCheck.Assert(xs => GradOf(x, v => v.Conv2d(xs[1], null, (1, 1), p, (1, 1)), xs[0], xs[1]), [g, w]);
             GradCheck.Assert(xs => GradOf(w, v => xs[1].Conv2d(v, null, (1, 1), p, (1, 1)), xs[0], xs[1]), [g, x]);
             return 0;
         }, d.Int(0, 1) == 0 ? 256 : 512);

@@ -17,13 +17,11 @@ public sealed class MappedLoadTests : IDisposable
     readonly TempDir tmp = new();
     public void Dispose() => tmp.Dispose();
 
-    static string Fixture(string name) => Path.Combine(AppContext.BaseDirectory, "fixtures", name);
-
     /// <summary>A copy of the tiny GPT-2 fixture (float32, 2 layers, 4 heads) that the test may change or delete.</summary>
     string CopyOfFixture(string name = "model.safetensors")
     {
         string path = tmp.File(name);
-        File.Copy(Fixture("tiny_gpt2.safetensors"), path);
+        File.Copy(FixtureFiles.PathOf("tiny_gpt2.safetensors"), path);
         return path;
     }
 
@@ -32,9 +30,9 @@ public sealed class MappedLoadTests : IDisposable
     [Fact]
     public void AMappedLoadEqualsTheCopiedConversionBitForBit()
     {
-        var model = Pretrained.LoadGpt2(Fixture("tiny_gpt2.safetensors"), nHeads: 4);
+        var model = Pretrained.LoadGpt2(FixtureFiles.PathOf("tiny_gpt2.safetensors"), nHeads: 4);
         var sd = model.StateDict();
-        var copied = Gpt2Weights.ToTransformerLens(SafeTensorsDict.Load(Fixture("tiny_gpt2.safetensors")), nHeads: 4);
+        var copied = Gpt2Weights.ToTransformerLens(SafeTensorsDict.Load(FixtureFiles.PathOf("tiny_gpt2.safetensors")), nHeads: 4);
         foreach (var (name, p) in sd)
             Assert.True(copied[name].ToFloatArray().SequenceEqual(p.ToFloatArray()), $"{name} differs from the copied conversion");
         // everything but W_Q/W_K/W_V (copied out of c_attn into contiguous storage) views the file
@@ -53,20 +51,9 @@ public sealed class MappedLoadTests : IDisposable
         var copied = Pretrained.FromStateDict(mapped.StateDict().ToDictionary(p => p.Key, p => p.Value.Detach().Clone()), mapped.Config);
         float wte0 = mapped.Embed.W_E.ToFloatArray()[0];
 
-        var io = SafeTensorsDict.Load(Fixture("tiny_gpt2_io.safetensors"));
+        var io = SafeTensorsDict.Load(FixtureFiles.PathOf("tiny_gpt2_io.safetensors"));
         var tokens = io["input_ids"];
-        foreach (var model in new[] { mapped, copied })
-        {
-            var opt = new Interp.Optim.AdamW(model.Parameters(), lr: 1e-2);
-            for (int step = 0; step < 2; step++)
-            {
-                opt.ZeroGrad();
-                var logits = model.Forward(tokens);
-                int v = logits.Size(2), n = tokens.Size(1) - 1;
-                logits.Narrow(1, 0, n).Reshape(-1, v).CrossEntropy(tokens.Narrow(1, 1, n).Reshape(-1)).Backward();
-                opt.Step();
-            }
-        }
+        foreach (var model in new[] { mapped, copied }) NextTokenTraining.AdamWSteps(model, tokens);
         // the mapped model trained as one whose weights are ordinary copies, and its weights moved
         foreach (var (name, p) in mapped.StateDict())
             Assert.True(copied.StateDict()[name].ToFloatArray().SequenceEqual(p.ToFloatArray()), $"{name} trained differently from the copied model");
@@ -96,7 +83,7 @@ public sealed class MappedLoadTests : IDisposable
     public void AFileWhoseDataIsNotAlignedToFloatsIsCopiedInstead()
     {
         // the same tensors after a header two bytes longer (trailing spaces are valid JSON): no float starts on 4 bytes
-        byte[] bytes = File.ReadAllBytes(Fixture("tiny_gpt2.safetensors"));
+        byte[] bytes = File.ReadAllBytes(FixtureFiles.PathOf("tiny_gpt2.safetensors"));
         ulong headerLength = BitConverter.ToUInt64(bytes, 0);
         byte[] shifted = [.. BitConverter.GetBytes(headerLength + 2), .. bytes.AsSpan(8, (int)headerLength), (byte)' ', (byte)' ', .. bytes.AsSpan(8 + (int)headerLength)];
         string path = tmp.File("unaligned.safetensors");
@@ -104,7 +91,7 @@ public sealed class MappedLoadTests : IDisposable
 
         var model = Pretrained.LoadGpt2(path, nHeads: 4);
         Assert.False(IsMapped(model.Embed.W_E));
-        var reference = Pretrained.LoadGpt2(Fixture("tiny_gpt2.safetensors"), nHeads: 4).StateDict();
+        var reference = Pretrained.LoadGpt2(FixtureFiles.PathOf("tiny_gpt2.safetensors"), nHeads: 4).StateDict();
         foreach (var (name, p) in model.StateDict())
             Assert.True(reference[name].ToFloatArray().SequenceEqual(p.ToFloatArray()), $"{name} differs");
     }

@@ -74,18 +74,7 @@ public class PretrainedTests
         var copied = Pretrained.FromStateDict(sd.ToDictionary(p => p.Key, p => p.Value.Detach().Clone()), loaded.Config);
         var io = SafeTensorsDict.Load(Fixture("tiny_gpt2_io.safetensors"), DType.Float64);
         var tokens = io["input_ids"];
-        foreach (var model in new[] { loaded, copied })
-        {
-            var opt = new Interp.Optim.AdamW(model.Parameters(), lr: 1e-2);
-            for (int step = 0; step < 2; step++)
-            {
-                opt.ZeroGrad();
-                var logits = model.Forward(tokens);
-                var v = logits.Size(2);
-                logits.Narrow(1, 0, tokens.Size(1) - 1).Reshape(-1, v).CrossEntropy(tokens.Narrow(1, 1, tokens.Size(1) - 1).Reshape(-1)).Backward();
-                opt.Step();
-            }
-        }
+        foreach (var model in new[] { loaded, copied }) NextTokenTraining.AdamWSteps(model, tokens);
         foreach (var (name, p) in loaded.StateDict())
             AssertClose(copied.StateDict()[name], p, 1e-12);
         Assert.NotNull(loaded.Embed.W_E.Grad);
