@@ -22,6 +22,9 @@ public sealed unsafe partial class CpuBackend
     static bool UsesDirectConv(Window2d w) =>
         w is { SH: 1, SW: 1, DH: 1, DW: 1 } && w.KH * w.KW > 1 && w.C * w.KH * w.KW <= DirectMaxTaps && w.OH > 0 && w.OW > 0;
 
+    /// <summary>512-bit vectors where AVX-512 runs them, unless <see cref="ConvLaneBits"/> forces a width.</summary>
+    static bool DirectWideLanes => ConvLaneBits != 0 ? ConvLaneBits == 512 : Vector512.IsHardwareAccelerated;
+
     /// <summary>The flattened zero-bordered planes of one direct conv and where its taps read them.</summary>
     readonly struct DirectPlan
     {
@@ -55,7 +58,7 @@ public sealed unsafe partial class CpuBackend
 
     static void DirectConv<T>(Window2d w, int n, int o, T* x, T* weight, T* bias, T* y) where T : unmanaged, INumber<T>
     {
-        if (ConvLaneBits != 0 ? ConvLaneBits == 512 : Vector512.IsHardwareAccelerated) DirectConv<T, Lanes512<T>>(new DirectPlan(w, n, o, Lanes512<T>.Count), x, weight, bias, y);
+        if (DirectWideLanes) DirectConv<T, Lanes512<T>>(new DirectPlan(w, n, o, Lanes512<T>.Count), x, weight, bias, y);
         else DirectConv<T, Lanes256<T>>(new DirectPlan(w, n, o, Lanes256<T>.Count), x, weight, bias, y);
     }
 
@@ -105,7 +108,7 @@ public sealed unsafe partial class CpuBackend
 
     static void DirectWeightGrad<T>(Window2d w, int n, int o, T* x, T* g, T* dw) where T : unmanaged, INumber<T>
     {
-        if (ConvLaneBits != 0 ? ConvLaneBits == 512 : Vector512.IsHardwareAccelerated) DirectWeightGrad<T, Lanes512<T>>(new DirectPlan(w, n, o, Lanes512<T>.Count), x, g, dw);
+        if (DirectWideLanes) DirectWeightGrad<T, Lanes512<T>>(new DirectPlan(w, n, o, Lanes512<T>.Count), x, g, dw);
         else DirectWeightGrad<T, Lanes256<T>>(new DirectPlan(w, n, o, Lanes256<T>.Count), x, g, dw);
     }
 
