@@ -62,7 +62,7 @@ public sealed unsafe partial class CpuBackend
         for (int image = n0; image < n1; image++)
         {
             ToChannelsLast(input + (long)image * p.C * plane, p.C, p.H, p.W, stage, p.PatchRows, p.PatchCols, cp, p.PH, p.PW);
-            InputTiles<T, TV>(p, stage, cp, v, (image - n0) * p.PerImage, vSize);
+            InputTiles<T, TV>(p, stage, cp, 0, p.PerImage, v + (long)(image - n0) * p.PerImage * cp, vSize);
             ToChannelsLast(grad + (long)image * p.O * outPlane, p.O, p.OH, p.OW, stage, 4 * p.TilesY, 4 * p.TilesX, op, 0, 0);
             GradTiles<T, TV>(p, stage, op, m, (image - n0) * p.PerImage, mSize);
         }
