@@ -144,7 +144,7 @@ public sealed unsafe partial class CpuBackend
             T* panel = a + xi * aSize, ux = u + (long)xi * p.C * ldo, mx = m + xi * mSize;
             if (rowsA)
             {
-                for (int j = 0; j < ldo; j += TK.NR) Avx512RowsAKernel<T>.Run(p.C, v + xi * vSize, cp, ux + j, ldo, mx + j, ldo);
+                for (int j = 0; j < ldo; j += TK.NR) Avx512RowsAKernel<T>.Run(p.C, v + xi * vSize, cp, 1, ux + j, ldo, mx + j, ldo, false);
                 continue;
             }
             GemmPack<T, TK>.Interleave(v + xi * vSize, cp, mr, p.C, mr, panel);
