@@ -14,7 +14,7 @@ namespace Interp.Tests.Autograd;
 /// </summary>
 public class Conv2dKernelTests
 {
-    sealed record Geometry(int N, int C, int O, int H, int W, Window2d Win);
+    internal sealed record Geometry(int N, int C, int O, int H, int W, Window2d Win);
 
     static Geometry Random(TestData d)
     {
@@ -85,7 +85,7 @@ public class Conv2dKernelTests
     }
 
     /// <summary>A 3×3, stride-1, undilated window with padding 0–2: the geometry the Winograd path takes.</summary>
-    static Geometry RandomThreeByThree(TestData d)
+    internal static Geometry RandomThreeByThree(TestData d)
     {
         int n = new[] { 1, 2, 5, 9 }[d.Int(0, 3)], c = d.Int(1, 5), o = d.Int(1, 5), ph = d.Int(0, 2), pw = d.Int(0, 2);
         int h = Math.Max(1, 3 - 2 * ph) + d.Int(0, 9), w = Math.Max(1, 3 - 2 * pw) + d.Int(0, 9);
@@ -93,7 +93,7 @@ public class Conv2dKernelTests
     }
 
     /// <summary>body on the Winograd path, its transforms in vectors of laneBits (0: the backend's choice).</summary>
-    static T WithWinograd<T>(Func<T> body, int laneBits = 0) => WithConvPaths(body, laneBits, winogradMinChannels: 1);
+    internal static T WithWinograd<T>(Func<T> body, int laneBits = 0) => WithConvPaths(body, laneBits, winogradMinChannels: 1);
 
     /// <summary>body with the conv paths' thresholds (those not given kept) and vector width set, all restored after.</summary>
     static T WithConvPaths<T>(Func<T> body, int laneBits, int? winogradMinChannels = null, int? directMaxTaps = null)
@@ -121,7 +121,7 @@ public class Conv2dKernelTests
     /// float64 on the same (rounded) inputs. Errors are measured against the result's scale: a weight gradient sums
     /// hundreds of products, and one that cancels to a small value keeps the float32 rounding of the large terms.
     /// </summary>
-    static void AssertKernelsMatchDefinitions(TestData d, Geometry k, Func<Func<Tensor>, int, Tensor> on, bool inputGrad)
+    internal static void AssertKernelsMatchDefinitions(TestData d, Geometry k, Func<Func<Tensor>, int, Tensor> on, bool inputGrad)
     {
         foreach (var (dtype, bits) in new[] { (DType.Float64, 256), (DType.Float64, 512), (DType.Float32, 256), (DType.Float32, 512) })
         {

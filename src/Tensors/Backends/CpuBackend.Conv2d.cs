@@ -208,16 +208,19 @@ public sealed unsafe partial class CpuBackend
             for (int o = 0; o < plan.O; o++) pdw[(long)o * plan.K + k] = pp[(long)k * plan.O + o];
     }
 
-    /// <summary>One thread's columns buffer, 64-byte aligned; it grows on demand and is freed with its thread.</summary>
+    /// <summary>
+    /// One thread's columns buffer, 64-byte aligned; it grows on demand and is freed with its thread. Slot 1 is a
+    /// second buffer for work that runs while the thread's slot 0 is in use (a Winograd image's groups of tiles).
+    /// </summary>
     sealed class ConvScratch
     {
-        [ThreadStatic] static ConvScratch? t_scratch;
+        [ThreadStatic] static ConvScratch? t_scratch, t_second;
         byte* data;
         long bytes;
 
-        public static T* Get<T>(long elements) where T : unmanaged
+        public static T* Get<T>(long elements, int slot = 0) where T : unmanaged
         {
-            var s = t_scratch ??= new ConvScratch();
+            var s = slot == 0 ? t_scratch ??= new ConvScratch() : t_second ??= new ConvScratch();
             long need = Math.Max(1, elements) * sizeof(T);
             if (need > s.bytes)
             {

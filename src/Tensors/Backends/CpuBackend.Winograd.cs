@@ -22,7 +22,7 @@ public sealed unsafe partial class CpuBackend
     /// <summary>Fewest input and output channels for which a 3×3 conv takes the Winograd path (tests lower it).</summary>
     internal static int WinogradMinChannels { get; set; } = 8;
 
-    /// <summary>About this many tiles are transformed and multiplied at once on one thread.</summary>
+    /// <summary>About this many tiles are transformed and multiplied at once on one thread (the weight gradient's chunks).</summary>
     const int WinogradChunkTiles = 192;
 
     /// <summary>A 3×3 window, stride 1, no dilation, padding at most 2 (so the input gradient's padding 2 − p is one too), enough channels.</summary>
@@ -72,52 +72,88 @@ public sealed unsafe partial class CpuBackend
     /// </summary>
     static void WinogradConv<T>(in WinogradPlan plan, T* input, T* weight, bool flipped, T* bias, T* output) where T : unmanaged, INumber<T>
     {
-        if (WideLanes<T>(plan.C, plan.O)) WinogradConv<T, Lanes512<T>>(plan, input, weight, flipped, bias, output);
-        else WinogradConv<T, Lanes256<T>>(plan, input, weight, flipped, bias, output);
+        switch (Gemm.ActivePath)
+        {
+            case GemmPath.Avx512: WinogradConv<T, Avx512Kernel<T>>(plan, input, weight, flipped, bias, output); break;
+            case GemmPath.Avx2: WinogradConv<T, Avx2Kernel<T>>(plan, input, weight, flipped, bias, output); break;
+            default: WinogradConv<T, ScalarKernel<T>>(plan, input, weight, flipped, bias, output); break;
+        }
     }
 
-    static void WinogradConv<T, TV>(in WinogradPlan plan, T* input, T* weight, bool flipped, T* bias, T* output)
-        where T : unmanaged, INumber<T> where TV : unmanaged, ILanes<TV, T>
+    static void WinogradConv<T, TK>(in WinogradPlan plan, T* input, T* weight, bool flipped, T* bias, T* output)
+        where T : unmanaged, INumber<T> where TK : struct, IMicroKernel<T>
     {
-        var u = Tensor.Empty([36 * plan.C * plan.O], typeof(T) == typeof(float) ? DType.Float32 : DType.Float64);
-        using var alive = new KeepAlive(u);
-        T* pu = Ptr<T>(u);
-        WeightTiles(pu, weight, plan.C, plan.O, flipped);
-        var p = plan;
-        int chunks = plan.Chunks;
-        // few chunks: one at a time, each GEMM on every core; else the chunks spread over the workers
-        if (chunks < 2 * GemmThreads.MaxParts)
-            for (int chunk = 0; chunk < chunks; chunk++) WinogradChunk<T, TV>(p, chunk, input, pu, bias, output, Environment.ProcessorCount);
-        else CpuParallel.For(chunks, chunk => WinogradChunk<T, TV>(p, chunk, input, pu, bias, output, 1));
+        if (WideLanes<T>(plan.C, plan.O)) WinogradConv<T, Lanes512<T>, TK>(plan, input, weight, flipped, bias, output);
+        else WinogradConv<T, Lanes256<T>, TK>(plan, input, weight, flipped, bias, output);
     }
 
     /// <summary>
-    /// The images [chunk·Images, ...) of one Winograd convolution: each image's channels moved last (so the transforms
-    /// work on vectors of channels) into a zero-bordered field and transformed in, 36 GEMMs, each image transformed out
-    /// and moved back to NCHW with the bias added.
+    /// U = G k Gᵀ once as [36, C, ldo] (the micro-kernel reads its rows in place), then every image by
+    /// <see cref="WinogradImage{T, TV, TK}"/>: the images spread over the workers, or, with few, each image's groups of tiles.
     /// </summary>
-    static void WinogradChunk<T, TV>(in WinogradPlan p, int chunk, T* input, T* u, T* bias, T* output, int threads)
-        where T : unmanaged, INumber<T> where TV : unmanaged, ILanes<TV, T>
+    static void WinogradConv<T, TV, TK>(in WinogradPlan plan, T* input, T* weight, bool flipped, T* bias, T* output)
+        where T : unmanaged, INumber<T> where TV : unmanaged, ILanes<TV, T> where TK : struct, IMicroKernel<T>
     {
-        int n0 = chunk * p.Images, n1 = Math.Min(p.N, n0 + p.Images), tiles = (n1 - n0) * p.PerImage, lanes = TV.Count;
-        int cp = (p.C + lanes - 1) / lanes * lanes, op = (p.O + lanes - 1) / lanes * lanes;
-        long plane = (long)p.H * p.W, outPlane = (long)p.OH * p.OW, vSize = (long)tiles * cp, mSize = (long)tiles * op;
-        long stageSize = Math.Max((long)p.PatchRows * p.PatchCols * cp, outPlane * op);
-        T* stage = ConvScratch.Get<T>(stageSize + 36 * (vSize + mSize)), v = stage + stageSize, m = v + 36 * vSize;
-        for (int image = n0; image < n1; image++)
-        {
-            ToChannelsLast(input + (long)image * p.C * plane, p.C, p.H, p.W, stage, p.PatchRows, p.PatchCols, cp, p.PH, p.PW);
-            InputTiles<T, TV>(p, stage, cp, v, (image - n0) * p.PerImage, vSize);
-        }
-        for (int xi = 0; xi < 36; xi++)
-            Gemm.Run(new GemmProblem<T>(false, false, tiles, p.O, p.C, T.One, v + xi * vSize, cp, u + (long)xi * p.C * p.O, p.O,
-                T.Zero, m + xi * mSize, op), threads);
-        for (int image = n0; image < n1; image++)
-        {
-            OutputTiles<T, TV>(p, m, op, (image - n0) * p.PerImage, mSize, stage);
-            FromChannelsLast(stage, output + (long)image * p.O * outPlane, p.O, outPlane, op, bias);
-        }
+        int ldo = RoundUp(plan.O, Math.Max(TV.Count, TK.NR));
+        var u = Tensor.Empty([36 * plan.C * ldo], typeof(T) == typeof(float) ? DType.Float32 : DType.Float64, zeroed: ldo > plan.O);
+        using var alive = new KeepAlive(u);
+        T* pu = Ptr<T>(u);
+        WeightTiles<T, TV>(pu, weight, plan.C, plan.O, ldo, flipped);
+        var p = plan;
+        if (p.N >= 2 * GemmThreads.MaxParts) CpuParallel.For(p.N, image => WinogradImage<T, TV, TK>(p, image, input, pu, ldo, bias, output, false));
+        else for (int image = 0; image < p.N; image++) WinogradImage<T, TV, TK>(p, image, input, pu, ldo, bias, output, true);
     }
+
+    /// <summary>
+    /// One image of a Winograd convolution: its channels moved last (so the transforms work on vectors of channels)
+    /// into a zero-bordered field, its tiles done a group at a time (<see cref="WinogradGroup{T, TV, TK}"/>) into a
+    /// channels-last result, which goes back to NCHW with the bias added. <paramref name="spread"/>: the groups spread
+    /// over the workers.
+    /// </summary>
+    static void WinogradImage<T, TV, TK>(in WinogradPlan p, int image, T* input, T* u, int ldo, T* bias, T* output, bool spread)
+        where T : unmanaged, INumber<T> where TV : unmanaged, ILanes<TV, T> where TK : struct, IMicroKernel<T>
+    {
+        int cp = RoundUp(p.C, TV.Count), groups = (p.PerImage + TK.MR - 1) / TK.MR;
+        long plane = (long)p.H * p.W, outPlane = (long)p.OH * p.OW, fieldSize = (long)p.PatchRows * p.PatchCols * cp;
+        T* field = ConvScratch.Get<T>(fieldSize + outPlane * ldo), result = field + fieldSize;
+        ToChannelsLast(input + (long)image * p.C * plane, p.C, p.H, p.W, field, p.PatchRows, p.PatchCols, cp, p.PH, p.PW);
+        var q = p;
+        if (spread) CpuParallel.For(groups, g => WinogradGroup<T, TV, TK>(q, g, field, cp, u, ldo, result));
+        else for (int g = 0; g < groups; g++) WinogradGroup<T, TV, TK>(p, g, field, cp, u, ldo, result);
+        FromChannelsLast(result, output + (long)image * p.O * outPlane, p.O, outPlane, ldo, bias);
+    }
+
+    /// <summary>
+    /// The tiles [g·MR, g·MR + MR) of one image (MR: the micro-kernel's rows), everything in cache: V = Bᵀ d B of each,
+    /// M[ξ] = V[ξ] · U[ξ] by the micro-kernel straight away (no GEMM call, no pass over all tiles' V and M through
+    /// memory; the AVX-512 kernel reads V's rows where they lie, the others from V packed as their A panel), then
+    /// Aᵀ M A into the image's result.
+    /// </summary>
+    static void WinogradGroup<T, TV, TK>(in WinogradPlan p, int group, T* field, int cp, T* u, int ldo, T* result)
+        where T : unmanaged, INumber<T> where TV : unmanaged, ILanes<TV, T> where TK : struct, IMicroKernel<T>
+    {
+        int mr = TK.MR, t0 = group * mr, count = Math.Min(mr, p.PerImage - t0);
+        long vSize = (long)mr * cp, aSize = (long)mr * p.C, mSize = (long)mr * ldo;
+        T* v = ConvScratch.Get<T>(36 * (vSize + aSize + mSize), slot: 1), a = v + 36 * vSize, m = a + 36 * aSize;
+        if (count < mr)   // rows past the image's last tile multiply as zeros
+            for (int xi = 0; xi < 36; xi++) new Span<T>(v + xi * vSize + count * cp, (mr - count) * cp).Clear();
+        InputTiles<T, TV>(p, field, cp, t0, count, v, vSize);
+        bool rowsA = typeof(TK) == typeof(Avx512Kernel<T>);   // the same tile read from V's rows: no pack
+        for (int xi = 0; xi < 36; xi++)
+        {
+            T* panel = a + xi * aSize, ux = u + (long)xi * p.C * ldo, mx = m + xi * mSize;
+            if (rowsA)
+            {
+                for (int j = 0; j < ldo; j += TK.NR) Avx512RowsAKernel<T>.Run(p.C, v + xi * vSize, cp, 1, ux + j, ldo, mx + j, ldo, false);
+                continue;
+            }
+            GemmPack<T, TK>.Interleave(v + xi * vSize, cp, mr, p.C, mr, panel);
+            for (int j = 0; j < ldo; j += TK.NR) TK.Run(p.C, panel, ux + j, ldo, mx + j, ldo, T.One, T.Zero);
+        }
+        OutputTiles<T, TV>(p, m, ldo, t0, count, mSize, result);
+    }
+
+    static int RoundUp(int n, int multiple) => (n + multiple - 1) / multiple * multiple;
 
     /// <summary>
     /// dst [rows, cols, cp] = src [c, h, w] with its channels moved last, placed at (top, left) of a zero field: every
@@ -195,72 +231,85 @@ public sealed unsafe partial class CpuBackend
         static void Store(float* at, Vector256<float> row, float* add, int k) => Avx.Store(at, add == null ? row : row + Vector256.Create(add[k]));
     }
 
-    /// <summary>U[ξ, c, o] = (G k(o, c) Gᵀ)[ξ] for every (o, c).</summary>
-    static void WeightTiles<T>(T* u, T* weight, int c, int o, bool flipped) where T : unmanaged, INumber<T>
+    /// <summary>
+    /// U[ξ, c, o] = (G k(o, c) Gᵀ)[ξ] for every (o, c), rows of U <paramref name="ldo"/> apart: an input channel at a
+    /// time, its kernels gathered as [9 taps, o] and transformed a vector of output channels at a time, so that U's
+    /// rows are written in order (a kernel at a time wrote 36 elements 36 rows apart: 4 % of the CNN's step).
+    /// </summary>
+    static void WeightTiles<T, TV>(T* u, T* weight, int c, int o, int ldo, bool flipped)
+        where T : unmanaged, INumber<T> where TV : unmanaged, ILanes<TV, T>
     {
-        T* g = stackalloc T[18];
-        T* t = stackalloc T[36];
+        int oc = RoundUp(o, TV.Count);
+        T* taps = ConvScratch.Get<T>(9L * oc, slot: 1);
+        var t = stackalloc TV[36];
         for (int ci = 0; ci < c; ci++)
-            for (int co = 0; co < o; co++)   // innermost, so that each of the 36 rows of u is written in order
+        {
+            for (int co = 0; co < oc; co++)
+                for (int tap = 0; tap < 9; tap++)
+                    taps[tap * oc + co] = co >= o ? T.Zero
+                        : flipped ? weight[((long)ci * o + co) * 9 + 8 - tap] : weight[((long)co * c + ci) * 9 + tap];
+            for (int co = 0; co < oc; co += TV.Count)
             {
-                // g = k(co, ci) as 3×3; then G g (6×3, columns) and (G g) Gᵀ (6×6, rows)
-                for (int i = 0; i < 3; i++)
-                    for (int j = 0; j < 3; j++)
-                        g[i * 3 + j] = flipped ? weight[((long)ci * o + co) * 9 + (2 - i) * 3 + (2 - j)] : weight[((long)co * c + ci) * 9 + i * 3 + j];
-                for (int j = 0; j < 3; j++) G(g + j, 3, t + j, 6);
-                for (int r = 0; r < 6; r++) G(t + r * 6, 1, t + r * 6, 1);
-                for (int xi = 0; xi < 36; xi++) u[((long)xi * c + ci) * o + co] = t[xi];
+                // G g (6×3, by columns), then (G g) Gᵀ (6×6, by rows)
+                for (int j = 0; j < 3; j++) G<T, TV>(TV.Load(taps + j * oc + co), TV.Load(taps + (3 + j) * oc + co), TV.Load(taps + (6 + j) * oc + co), t + j, 6);
+                for (int r = 0; r < 6; r++) G<T, TV>(t[r * 6], t[r * 6 + 1], t[r * 6 + 2], t + r * 6, 1);
+                for (int xi = 0; xi < 36; xi++) t[xi].Store(u + ((long)xi * c + ci) * ldo + co);
             }
+        }
     }
 
     /// <summary>
-    /// V[ξ, tile, c] = (Bᵀ d B)[ξ] for each tile's 6×6 patch d of one image moved channels last into its zero-bordered
-    /// field [PatchRows, PatchCols, cp] (<see cref="ToChannelsLast{T}"/>), a vector of channels at a time.
+    /// V[ξ, k, c] = (Bᵀ d B)[ξ] of the 6×6 patch d of tile t0 + k (k &lt; count, tiles of one image in row-major order)
+    /// of the image moved channels last into its zero-bordered field [PatchRows, PatchCols, cp]
+    /// (<see cref="ToChannelsLast{T}"/>), a vector of channels at a time; position ξ's rows start vSize apart.
     /// </summary>
-    static void InputTiles<T, TV>(in WinogradPlan p, T* field, int cp, T* v, int tile0, long vSize)
+    static void InputTiles<T, TV>(in WinogradPlan p, T* field, int cp, int t0, int count, T* v, long vSize)
         where T : unmanaged, INumber<T> where TV : unmanaged, ILanes<TV, T>
     {
         var d = stackalloc TV[36];
         long rowStride = (long)p.PatchCols * cp;
-        for (int ty = 0; ty < p.TilesY; ty++)
-            for (int tx = 0; tx < p.TilesX; tx++)
+        for (int k = 0; k < count; k++)
+        {
+            int ty = (t0 + k) / p.TilesX, tx = (t0 + k) % p.TilesX;
+            T* patch = field + 4 * ty * rowStride + 4L * tx * cp;
+            T* vt = v + (long)k * cp;
+            for (int c = 0; c < cp; c += TV.Count)
             {
-                T* patch = field + 4 * ty * rowStride + 4L * tx * cp;
-                T* vt = v + (long)(tile0 + ty * p.TilesX + tx) * cp;
-                for (int c = 0; c < cp; c += TV.Count)
+                for (int i = 0; i < 6; i++)
                 {
-                    for (int i = 0; i < 6; i++)
-                    {
-                        T* row = patch + i * rowStride + c;
-                        for (int j = 0; j < 6; j++) d[i * 6 + j] = TV.Load(row + j * cp);
-                    }
-                    for (int j = 0; j < 6; j++) Bt<T, TV>(d + j, 6);
-                    for (int i = 0; i < 6; i++) Bt<T, TV>(d + i * 6, 1);
-                    for (int xi = 0; xi < 36; xi++) d[xi].Store(vt + xi * vSize + c);
+                    T* row = patch + i * rowStride + c;
+                    for (int j = 0; j < 6; j++) d[i * 6 + j] = TV.Load(row + j * cp);
                 }
+                for (int j = 0; j < 6; j++) Bt<T, TV>(d + j, 6);
+                for (int i = 0; i < 6; i++) Bt<T, TV>(d + i * 6, 1);
+                for (int xi = 0; xi < 36; xi++) d[xi].Store(vt + xi * vSize + c);
             }
+        }
     }
 
-    /// <summary>Each tile's 4×4 block Aᵀ M A of one image, into the channels-last [OH·OW, op] out (cut at the image's edge).</summary>
-    static void OutputTiles<T, TV>(in WinogradPlan p, T* m, int op, int tile0, long mSize, T* image)
+    /// <summary>
+    /// The 4×4 block Aᵀ M A of tile t0 + k (k &lt; count) of one image from M[ξ, k, ·] (rows ld apart, position ξ's
+    /// mSize apart), into the channels-last [OH·OW, ld] result (cut at the image's edge).
+    /// </summary>
+    static void OutputTiles<T, TV>(in WinogradPlan p, T* m, int ld, int t0, int count, long mSize, T* image)
         where T : unmanaged, INumber<T> where TV : unmanaged, ILanes<TV, T>
     {
         var s = stackalloc TV[36];
-        int oh = p.OH, ow = p.OW;
-        for (int ty = 0; ty < p.TilesY; ty++)
-            for (int tx = 0; tx < p.TilesX; tx++)
+        int oh = p.OH, ow = p.OW, oc = RoundUp(p.O, TV.Count);
+        for (int k = 0; k < count; k++)
+        {
+            int ty = (t0 + k) / p.TilesX, tx = (t0 + k) % p.TilesX;
+            int y0 = 4 * ty, x0 = 4 * tx, rows = Math.Min(4, oh - y0), cols = Math.Min(4, ow - x0);
+            T* mt = m + (long)k * ld;
+            for (int o = 0; o < oc; o += TV.Count)
             {
-                int y0 = 4 * ty, x0 = 4 * tx, rows = Math.Min(4, oh - y0), cols = Math.Min(4, ow - x0);
-                T* mt = m + (long)(tile0 + ty * p.TilesX + tx) * op;
-                for (int o = 0; o < op; o += TV.Count)
-                {
-                    for (int xi = 0; xi < 36; xi++) s[xi] = TV.Load(mt + xi * mSize + o);
-                    for (int j = 0; j < 6; j++) At<T, TV>(s + j, 6);
-                    for (int i = 0; i < 4; i++) At<T, TV>(s + i * 6, 1);
-                    for (int i = 0; i < rows; i++)
-                        for (int j = 0; j < cols; j++) s[i * 6 + j].Store(image + ((long)(y0 + i) * ow + x0 + j) * op + o);
-                }
+                for (int xi = 0; xi < 36; xi++) s[xi] = TV.Load(mt + xi * mSize + o);
+                for (int j = 0; j < 6; j++) At<T, TV>(s + j, 6);
+                for (int i = 0; i < 4; i++) At<T, TV>(s + i * 6, 1);
+                for (int i = 0; i < rows; i++)
+                    for (int j = 0; j < cols; j++) s[i * 6 + j].Store(image + ((long)(y0 + i) * ow + x0 + j) * ld + o);
             }
+        }
     }
 
     /// <summary>Bᵀ d in place on the 6 vectors d[0], d[s], ..., d[5s].</summary>
@@ -291,17 +340,17 @@ public sealed unsafe partial class CpuBackend
         m[3 * s] = dif12 + dif34 * eight + m5;
     }
 
-    /// <summary>G g: the 3 values g[0], g[s], g[2s] to 6 at t[0], t[ts], ..., t[5ts] (t may be g when the strides allow).</summary>
-    static void G<T>(T* g, int s, T* t, int ts) where T : unmanaged, INumber<T>
+    /// <summary>G g: the 3 vectors g0, g1, g2 to 6 at t[0], t[ts], ..., t[5ts].</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static void G<T, TV>(TV g0, TV g1, TV g2, TV* t, int ts) where T : unmanaged, INumber<T> where TV : unmanaged, ILanes<TV, T>
     {
-        T g0 = g[0], g1 = g[s], g2 = g[2 * s];
         T quarter = T.CreateTruncating(0.25), sixth = T.CreateTruncating(1.0 / 6), twelfth = T.CreateTruncating(1.0 / 12), twentyFourth = T.CreateTruncating(1.0 / 24);
-        T even = g0 + g2;
-        t[0] = quarter * g0;
-        t[ts] = -sixth * (even + g1);
-        t[2 * ts] = -sixth * (even - g1);
-        t[3 * ts] = twentyFourth * g0 + twelfth * g1 + sixth * g2;
-        t[4 * ts] = twentyFourth * g0 - twelfth * g1 + sixth * g2;
+        TV even = g0 + g2;
+        t[0] = g0 * quarter;
+        t[ts] = (even + g1) * -sixth;
+        t[2 * ts] = (even - g1) * -sixth;
+        t[3 * ts] = g0 * twentyFourth + g1 * twelfth + g2 * sixth;
+        t[4 * ts] = g0 * twentyFourth - g1 * twelfth + g2 * sixth;
         t[5 * ts] = g2;
     }
 }

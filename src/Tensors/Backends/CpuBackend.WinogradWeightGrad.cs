@@ -26,8 +26,11 @@ public sealed unsafe partial class CpuBackend
     static void WinogradWeightGrad<T, TV>(in WinogradPlan plan, T* input, T* grad, T* dw)
         where T : unmanaged, INumber<T> where TV : unmanaged, ILanes<TV, T>
     {
-        long size = 36L * plan.C * plan.O;
         int chunks = plan.Chunks, parts = chunks >= 2 * GemmThreads.MaxParts ? 2 * GemmThreads.MaxParts : 1;
+        // the AVX-512 micro-kernel straight on V and M̄ (no GEMM call, no pack of Vᵀ), into dU padded to whole 12 × 2V tiles
+        bool direct = Gemm.ActivePath == GemmPath.Avx512;
+        var du = direct ? new WeightGradTiles(RoundUp(plan.C, Avx512RowsAKernel<T>.MR), RoundUp(plan.O, Avx512RowsAKernel<T>.NR)) : new WeightGradTiles(plan.C, plan.O);
+        long size = 36L * du.Rows * du.Cols;
         var partials = Tensor.Empty([parts, (int)size], typeof(T) == typeof(float) ? DType.Float32 : DType.Float64);
         using var alive = new KeepAlive(partials);
         T* pp = Ptr<T>(partials);
@@ -38,33 +41,52 @@ public sealed unsafe partial class CpuBackend
         {
             T* acc = pp + part * size;
             int c0 = (int)((long)chunks * part / parts), c1 = (int)((long)chunks * (part + 1) / parts);
-            for (int chunk = c0; chunk < c1; chunk++) WeightGradChunk<T, TV>(p, chunk, input, grad, acc, chunk == c0 ? T.Zero : T.One, threads);
+            for (int chunk = c0; chunk < c1; chunk++) WeightGradChunk<T, TV>(p, chunk, input, grad, acc, du, direct, chunk == c0 ? T.Zero : T.One, threads);
             if (c0 == c1) new Span<T>(acc, (int)size).Clear();
         }
         if (parts == 1) Part(0);
         else CpuParallel.For(parts, Part);
         for (int part = 1; part < parts; part++) AddRun(pp, pp + part * size, (int)size);
-        KernelTiles(pp, dw, plan.C, plan.O);
+        KernelTiles(pp, du, dw, plan.C, plan.O);
     }
+
+    /// <summary>The shape of each ξ's dU [Rows, Cols] (at least C × O: the direct kernel's whole tiles).</summary>
+    readonly record struct WeightGradTiles(int Rows, int Cols);
 
     /// <summary>
     /// The images [chunk·Images, ...) of one weight gradient: each image's input and output gradient moved channels
     /// last and transformed (V = Bᵀ d B, M̄ = A ḡ Aᵀ), then dU[ξ] = beta·dU[ξ] + V[ξ]ᵀ · M̄[ξ] for the 36 ξ.
     /// </summary>
-    static void WeightGradChunk<T, TV>(in WinogradPlan p, int chunk, T* input, T* grad, T* acc, T beta, int threads)
+    static void WeightGradChunk<T, TV>(in WinogradPlan p, int chunk, T* input, T* grad, T* acc, WeightGradTiles du, bool direct, T beta, int threads)
         where T : unmanaged, INumber<T> where TV : unmanaged, ILanes<TV, T>
     {
         int n0 = chunk * p.Images, n1 = Math.Min(p.N, n0 + p.Images), tiles = (n1 - n0) * p.PerImage, lanes = TV.Count;
         int cp = (p.C + lanes - 1) / lanes * lanes, op = (p.O + lanes - 1) / lanes * lanes;
         long plane = (long)p.H * p.W, outPlane = (long)p.OH * p.OW, vSize = (long)tiles * cp, mSize = (long)tiles * op;
         long stageSize = Math.Max((long)p.PatchRows * p.PatchCols * cp, 16L * p.PerImage * op);
-        T* stage = ConvScratch.Get<T>(stageSize + 36 * (vSize + mSize)), v = stage + stageSize, m = v + 36 * vSize;
+        // the direct kernel's last tile may read past M̄'s last row (columns past O, thrown away): room for it
+        T* stage = ConvScratch.Get<T>(stageSize + 36 * (vSize + mSize) + du.Cols), v = stage + stageSize, m = v + 36 * vSize;
         for (int image = n0; image < n1; image++)
         {
             ToChannelsLast(input + (long)image * p.C * plane, p.C, p.H, p.W, stage, p.PatchRows, p.PatchCols, cp, p.PH, p.PW);
-            InputTiles<T, TV>(p, stage, cp, v, (image - n0) * p.PerImage, vSize);
+            InputTiles<T, TV>(p, stage, cp, 0, p.PerImage, v + (long)(image - n0) * p.PerImage * cp, vSize);
             ToChannelsLast(grad + (long)image * p.O * outPlane, p.O, p.OH, p.OW, stage, 4 * p.TilesY, 4 * p.TilesX, op, 0, 0);
             GradTiles<T, TV>(p, stage, op, m, (image - n0) * p.PerImage, mSize);
+        }
+        if (direct)   // rows of dU past C read the next tile's channels and columns past O the next row's: both thrown away
+        {
+            int mr = Avx512RowsAKernel<T>.MR, nr = Avx512RowsAKernel<T>.NR;
+            bool accumulate = beta != T.Zero;
+            void Position(int xi)
+            {
+                for (int i = 0; i < du.Rows; i += mr)
+                    for (int j = 0; j < du.Cols; j += nr)
+                        Avx512RowsAKernel<T>.Run(tiles, v + xi * vSize + i, 1, cp, m + xi * mSize + j, op,
+                            acc + ((long)xi * du.Rows + i) * du.Cols + j, du.Cols, accumulate);
+            }
+            if (threads > 1) CpuParallel.For(36, Position);   // one part: its positions over the workers
+            else for (int xi = 0; xi < 36; xi++) Position(xi);
+            return;
         }
         for (int xi = 0; xi < 36; xi++)
             Gemm.Run(new GemmProblem<T>(true, false, p.C, p.O, tiles, T.One, v + xi * vSize, cp, m + xi * mSize, op,
@@ -112,15 +134,15 @@ public sealed unsafe partial class CpuBackend
         y[5 * s] = y3;
     }
 
-    /// <summary>dW[o, c] = Gᵀ dU[·, c, o] G, each 6×6 dU (positions ξ of the [36, C, O] sum) to its 3×3 kernel gradient.</summary>
-    static void KernelTiles<T>(T* du, T* dw, int c, int o) where T : unmanaged, INumber<T>
+    /// <summary>dW[o, c] = Gᵀ dU[·, c, o] G, each 6×6 dU (positions ξ of the [36, Rows, Cols] sum) to its 3×3 kernel gradient.</summary>
+    static void KernelTiles<T>(T* du, WeightGradTiles shape, T* dw, int c, int o) where T : unmanaged, INumber<T>
     {
         T* t = stackalloc T[36];
         T* r = stackalloc T[18];
         for (int ci = 0; ci < c; ci++)
             for (int co = 0; co < o; co++)   // innermost, so that each of the 36 rows of du is read in order
             {
-                for (int xi = 0; xi < 36; xi++) t[xi] = du[((long)xi * c + ci) * o + co];
+                for (int xi = 0; xi < 36; xi++) t[xi] = du[((long)xi * shape.Rows + ci) * shape.Cols + co];
                 // Gᵀ t (3×6, by columns), then (Gᵀ t) G (3×3, by rows)
                 for (int j = 0; j < 6; j++) Gt(t + j, 6, r + j, 6);
                 T* k = dw + ((long)co * c + ci) * 9;

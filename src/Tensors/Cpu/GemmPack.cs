@@ -76,7 +76,7 @@ internal static unsafe class GemmPack<T, TKernel>
     /// Panel element (p, q) = src[q*stride + p] for q &lt; count (each source line is contiguous along p),
     /// zero for count &lt;= q &lt; width.
     /// </summary>
-    private static void Interleave(T* src, nint stride, int count, int kc, int width, T* dst)
+    internal static void Interleave(T* src, nint stride, int count, int kc, int width, T* dst)
     {
         if (typeof(T) == typeof(float) && Avx.IsSupported && count == width && width % 8 == 0)
         {

@@ -218,9 +218,9 @@ public class OptimizerTests
     [Fact]
     public void Float32_adam_is_the_scalar_double_formula_to_the_bit()
     {
-        // the kernel takes four float32 elements at a time (AVX) and the tail one by one; both must be the update
-        // computed in double and rounded to float32 once per stored value, as this reference does
-        const int n = 4 * 1000 + 3;
+        // the kernel takes eight float32 elements at a time (AVX-512), then four (AVX), then the tail one by one; each
+        // must be the update computed in double and rounded to float32 once per stored value, as this reference does
+        const int n = 8 * 1000 + 4 + 3;
         var gen = new Generator(21);
         var w = Tensor.Randn([n], gen).RequiresGrad_();
         var (lr, b1, b2, eps, wd) = (0.01, 0.9, 0.999, 1e-8, 0.1);
