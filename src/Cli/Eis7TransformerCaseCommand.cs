@@ -48,6 +48,7 @@ public sealed class Eis7TransformerCaseCommand : Command
         string labelsPath = r.GetValue(this.labels) ?? Eis7Labels.DefaultPath
             ?? throw new CliError("no shared data folder found; name the labels with --labels FILE");
         if (!File.Exists(labelsPath)) throw new CliError($"labels file not found: '{labelsPath}'");
+        if (r.GetValue(initFrom) is string initFile && !File.Exists(initFile)) throw new CliError($"initial weights not found: '{initFile}'");
         string outDir = Vocabulary.Folder(r.GetValue(this.outDir)!);
         string saveDir = r.GetValue(save) ?? Path.Combine(outDir, "run");
         if (r.GetValue(model) is null) Vocabulary.Folder(saveDir, "--save");
@@ -64,7 +65,6 @@ public sealed class Eis7TransformerCaseCommand : Command
         {
             var options = new Eis7TransformerOptions(Steps: r.GetValue(steps), Seed: r.GetValue(seed), MaxPairs: r.GetValue(maxPairs), LearningRate: r.GetValue(lr),
                 Split: r.GetValue(split)!, Init: r.GetValue(init)!, InitFrom: r.GetValue(initFrom));
-            if (options.InitFrom is string file && !File.Exists(file)) throw new CliError($"initial weights not found: '{file}'");
             progress.Note($"eis7-transformer: d_model {options.DModel}, {options.NHeads}x{options.DHead} heads, d_mlp {options.DMlp}, {(options.InitFrom is string from ? $"weights from {from}" : $"{options.Init} init")}; full-batch AdamW lr {options.LearningRate}, " +
                 $"wd {options.WeightDecay}, {options.Steps} steps, seed {options.Seed}, {options.Split} split{(options.MaxPairs is int m ? $", {m} pairs" : "")}");
             using (Vocabulary.AnomalyMode(r.GetValue(detectAnomaly))) run = TrainWithCtrlC(labels, options, progress);
