@@ -3,7 +3,8 @@
 challenge's configuration sets them, on the challenge's exact split. The reference for `interp case eis7-transformer`.
 
     /usr/bin/python3 bench/peers/eis7_grokking.py [--seed S] [--epochs N] [--eval-every K] [--threads T]
-        [--save-init FILE] [--losses N] [--out FILE] [--data DIR]
+        [--save-init FILE] [--losses N] [--out FILE] [--data DIR] [--literal]
+        [--d-model D --heads H --d-mlp M --max-pairs N]   (smaller models on the first N pairs of the split, for fixtures)
 
 The model is Nanda's code (grokking/transformers.py of the "progress measures" work, which the challenge runs): W_E
 [d_model, d_vocab], W_pos [n_ctx, d_model], W_K/W_Q/W_V [heads, d_head, d_model], W_O [d_model, heads*d_head], W_in
@@ -18,8 +19,11 @@ transformer_label_info.pkl at [x][y] (the challenge's secret labelling; its mode
 
 --save-init writes the initial weights in TransformerLens's names and layouts (what Interp's HookedTransformer loads;
 as the challenge's solvers converted the challenge's own checkpoint) as safetensors; --losses N records the train loss
-before each of the first N steps and after the last (float64 repr strings). Prints one JSON object per evaluation
-(stderr) and a final JSON summary (stdout, and to --out).
+before each of the first N steps, then the one after the last epoch (float64 repr strings; with --epochs N that is
+the loss after each of steps 0..N). Prints one JSON object per evaluation
+(stderr) and a final JSON summary (stdout, and to --out). About 0.3 s of CPU a step on one thread of the project's
+2-core VM; glibc's malloc gives the [6384, 1024] activations back to the kernel every step unless told to keep them
+(MALLOC_MMAP_THRESHOLD_=33554432 MALLOC_TRIM_THRESHOLD_=4294967296 MALLOC_TOP_PAD_=268435456, ~1.5x faster).
 """
 import argparse
 import json
