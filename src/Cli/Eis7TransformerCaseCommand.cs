@@ -16,6 +16,8 @@ public sealed class Eis7TransformerCaseCommand : Command
     readonly Option<string> init = Vocabulary.Choice("--init", "grokking",
         "grokking: Nanda's initialisation, as the challenge's code (weights ~ N(0, 1/d_model), unembed N(0, 1/d_vocab)); transformer-lens: TransformerLens's",
         Eis7TransformerOptions.Inits);
+    readonly Option<string> initFrom = Vocabulary.Text("--init-from",
+        "start from these weights instead of --init (a safetensors file in TransformerLens's names, e.g. PyTorch's initial weights from bench/peers/eis7_grokking.py --save-init)");
     readonly Option<int?> maxPairs = Vocabulary.MaybeInt("--max-pairs", "train and test on N random pairs only (a quick check; default all 12,769)", min: 4);
     readonly Option<string> labels = Vocabulary.Text("--labels", "the labels (default ../shared/data/eis7/transformer_labels.safetensors)");
     readonly Option<string> outDir = Vocabulary.Out(Path.Combine("report", "eis7-transformer"), "the report folder");
@@ -37,7 +39,7 @@ public sealed class Eis7TransformerCaseCommand : Command
         Progress goes to stderr; Ctrl-C stops training after the current step and reports on the model as it is.
         """)
     {
-        foreach (var option in new Option[] { steps, lr, seed, split, init, maxPairs, labels, outDir, save, model, detectAnomaly, quiet }) Add(option);
+        foreach (var option in new Option[] { steps, lr, seed, split, init, initFrom, maxPairs, labels, outDir, save, model, detectAnomaly, quiet }) Add(option);
         SetAction(Run);
     }
 
@@ -46,6 +48,7 @@ public sealed class Eis7TransformerCaseCommand : Command
         string labelsPath = r.GetValue(this.labels) ?? Eis7Labels.DefaultPath
             ?? throw new CliError("no shared data folder found; name the labels with --labels FILE");
         if (!File.Exists(labelsPath)) throw new CliError($"labels file not found: '{labelsPath}'");
+        if (r.GetValue(initFrom) is string initFile && !File.Exists(initFile)) throw new CliError($"initial weights not found: '{initFile}'");
         string outDir = Vocabulary.Folder(r.GetValue(this.outDir)!);
         string saveDir = r.GetValue(save) ?? Path.Combine(outDir, "run");
         if (r.GetValue(model) is null) Vocabulary.Folder(saveDir, "--save");
@@ -61,8 +64,8 @@ public sealed class Eis7TransformerCaseCommand : Command
         else
         {
             var options = new Eis7TransformerOptions(Steps: r.GetValue(steps), Seed: r.GetValue(seed), MaxPairs: r.GetValue(maxPairs), LearningRate: r.GetValue(lr),
-                Split: r.GetValue(split)!, Init: r.GetValue(init)!);
-            progress.Note($"eis7-transformer: d_model {options.DModel}, {options.NHeads}x{options.DHead} heads, d_mlp {options.DMlp}, {options.Init} init; full-batch AdamW lr {options.LearningRate}, " +
+                Split: r.GetValue(split)!, Init: r.GetValue(init)!, InitFrom: r.GetValue(initFrom));
+            progress.Note($"eis7-transformer: d_model {options.DModel}, {options.NHeads}x{options.DHead} heads, d_mlp {options.DMlp}, {(options.InitFrom is string from ? $"weights from {from}" : $"{options.Init} init")}; full-batch AdamW lr {options.LearningRate}, " +
                 $"wd {options.WeightDecay}, {options.Steps} steps, seed {options.Seed}, {options.Split} split{(options.MaxPairs is int m ? $", {m} pairs" : "")}");
             using (Vocabulary.AnomalyMode(r.GetValue(detectAnomaly))) run = TrainWithCtrlC(labels, options, progress);
             Eis7TransformerRunFiles.Save(run, saveDir);

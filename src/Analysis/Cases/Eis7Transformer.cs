@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Interp.Autograd;
+using Interp.Nn;
 using Interp.Optim;
 using Interp.Training;
 using Interp.Transformers;
@@ -14,13 +15,15 @@ namespace Interp.Analysis.Cases;
 /// decay 1) whose rate ramps as min(step / <see cref="WarmupSteps"/>, 1) (PyTorch's LambdaLR: 0 at the first step),
 /// 5,000 steps, the cross-entropy over the whole vocabulary in float64, on the challenge's own split
 /// (<see cref="Eis7Transformer.ChallengeOrder"/>). <see cref="Split"/> "seeded" draws the split from <see cref="Seed"/>
-/// instead; <see cref="Init"/> "transformer-lens" uses TransformerConfig's init. <see cref="MaxPairs"/> restricts the
-/// run to the first that many pairs of the split's order (for quick checks).
+/// instead; <see cref="Init"/> "transformer-lens" uses TransformerConfig's init; <see cref="InitFrom"/> starts from the
+/// weights in a safetensors file instead (TransformerLens's names, e.g. PyTorch's own initial weights written by
+/// bench/peers/eis7_grokking.py). <see cref="MaxPairs"/> restricts the run to the first that many pairs of the split's
+/// order (for quick checks).
 /// </summary>
 public sealed record Eis7TransformerOptions(
     int Steps = 5000, ulong Seed = 0, double TrainFraction = 0.5, int DModel = 128, int NHeads = 8, int DHead = 16, int DMlp = 1024,
     double LearningRate = 5e-4, double WeightDecay = 1.0, int WarmupSteps = 10, int EvalEvery = 500, int? MaxPairs = null,
-    string Split = "challenge", string Init = "grokking")
+    string Split = "challenge", string Init = "grokking", string? InitFrom = null)
 {
     public static readonly string[] Splits = ["challenge", "seeded"];
     public static readonly string[] Inits = ["grokking", "transformer-lens"];
@@ -41,6 +44,7 @@ public sealed record Eis7TransformerOptions(
         if (MaxPairs is int m && m < 4) throw new ArgumentException($"eis7 transformer: max pairs must be at least 4, got {m}");
         if (!Splits.Contains(Split)) throw new ArgumentException($"eis7 transformer: split must be one of {string.Join(", ", Splits)}, got \"{Split}\"");
         if (!Inits.Contains(Init)) throw new ArgumentException($"eis7 transformer: init must be one of {string.Join(", ", Inits)}, got \"{Init}\"");
+        if (InitFrom is string file && !File.Exists(file)) throw new FileNotFoundException($"eis7 transformer: initial weights '{file}' not found", file);
     }
 }
 
@@ -128,7 +132,8 @@ public static class Eis7Transformer
         var (trainX, trainY) = (Tokens(train, p), Targets(labels, train));
         var (testX, testY) = (Tokens(test, p), Targets(labels, test));
         var model = new HookedTransformer(o.ModelConfig(p));
-        if (o.Init == "grokking") GrokkingInit(model, new Generator(o.Seed));
+        if (o.InitFrom is string file) model.LoadSafeTensors(file);
+        else if (o.Init == "grokking") GrokkingInit(model, new Generator(o.Seed));
         var optimizer = new AdamW(model.Parameters(), o.LearningRate, betas: (0.9, 0.98), weightDecay: o.WeightDecay);
         // full batch: one "epoch" per step over all training rows (their order does not change the mean loss)
         var trainer = new Trainer(model, optimizer, train.Length, _ => Loss(AnswerLogits(model, trainX), trainY),

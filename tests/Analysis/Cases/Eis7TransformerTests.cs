@@ -1,4 +1,7 @@
+using System.Globalization;
+using System.Text.Json;
 using Interp.Analysis.Cases;
+using Interp.IO;
 using Interp.Transformers;
 using Xunit;
 
@@ -130,6 +133,28 @@ public class Eis7TransformerTests
                 Assert.True(Math.Abs(rms / expected - 1) < tolerance, $"{name}: rms {rms:F4}, expected {expected:F4} within {tolerance:P1}");
             }
         }
+    }
+
+    [Fact]
+    public void TrainingFromPyTorchsInitialWeightsFollowsPyTorchsRunStepByStep()
+    {
+        // tests/fixtures/eis7_grokking.safetensors: PyTorch's own run of the recipe (bench/peers/eis7_grokking.py: Nanda's
+        // model and loop, AdamW, LambdaLR warm-up, float64 CE over the 114 tokens) at a tiny size on the challenge's split:
+        // its initial weights, and its train loss before each of 100 steps and after the last
+        string path = FixtureFiles.PathOf("eis7_grokking.safetensors");
+        double[] expected;
+        using (var file = SafeTensorsFile.Open(path))
+            expected = JsonSerializer.Deserialize<string[]>(file.Metadata["train_losses"])!.Select(s => double.Parse(s, CultureInfo.InvariantCulture)).ToArray();
+        var o = new Eis7TransformerOptions(Steps: 100, DModel: 16, NHeads: 2, DHead: 8, DMlp: 64, EvalEvery: 100, MaxPairs: 400, InitFrom: path);
+        var losses = new List<double>();
+        var run = Eis7Transformer.Train(SharedLabels(), o, r => losses.Add(r.Loss));
+        losses.Add(run.Final.TrainLoss);
+        Assert.Equal(101, expected.Length);
+        Assert.Equal(expected.Length, losses.Count);
+        Assert.True(expected[0] - expected[^1] > 1, "the reference run should learn (its loss falls by more than 1 nat)");
+        // both run in float32 (the loss in float64): only rounding separates them, and it grows slowly over the steps
+        for (int i = 0; i < expected.Length; i++)
+            Assert.True(Math.Abs(losses[i] - expected[i]) <= 1e-5 * Math.Abs(expected[i]), $"step {i}: Interp {losses[i]:R}, PyTorch {expected[i]:R}");
     }
 
     [Fact]
