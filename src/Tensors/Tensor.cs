@@ -53,6 +53,30 @@ public sealed partial class Tensor
         }
     }
 
+    /// <summary>
+    /// No two indices reach the same element (unlike an expanded view): contiguous tensors, transposes, and views of
+    /// a part of each row of a matrix (W_Q as columns 0..d of GPT-2's fused c_attn) are; in-place updates of such a view
+    /// touch each of its elements once.
+    /// </summary>
+    public bool IsNonOverlapping
+    {
+        get
+        {
+            if (Numel == 0) return true;
+            var dims = new int[Rank];
+            for (int i = 0; i < Rank; i++) dims[i] = i;
+            Array.Sort(dims, (a, b) => strides[a].CompareTo(strides[b]));
+            long reach = 0;   // the farthest offset the dims with smaller strides reach
+            foreach (int i in dims)
+            {
+                if (shape[i] == 1) continue;
+                if (strides[i] <= reach) return false;
+                reach += (long)strides[i] * (shape[i] - 1);
+            }
+            return true;
+        }
+    }
+
     // ---- autograd slots (the engine and the ops are in Interp.Autograd) ----
 
     bool requiresGrad;

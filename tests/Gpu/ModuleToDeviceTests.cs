@@ -31,6 +31,20 @@ public class ModuleToDeviceTests
         Assert.Equal(expected, model.Forward(tokens).ToFloatArray());
     }
 
+    /// <summary>A loaded GPT-2's W_Q/W_K/W_V are strided views of c_attn: they arrive on the device dense, same logits.</summary>
+    [Fact]
+    public void A_loaded_gpt2_with_strided_qkv_moves_to_ilgpu_cpu()
+    {
+        var model = Pretrained.LoadGpt2(FixtureFiles.PathOf("tiny_gpt2.safetensors"), nHeads: 4);
+        Assert.False(model.Blocks[0].Attn.W_Q.IsContiguous);
+        var tokens = Tensor.FromArray(new[] { 1, 5, 2, 9, 3, 3, 0, 7 }, [2, 4]);
+        var expected = model.Forward(tokens).ToFloatArray();
+        model.To(Device.IlgpuCpu);
+        Assert.True(model.Blocks[0].Attn.W_Q.IsContiguous);
+        var a = model.Forward(tokens.To(Device.IlgpuCpu)).ToFloatArray();
+        for (int i = 0; i < a.Length; i++) Assert.True(Math.Abs(a[i] - expected[i]) <= 1e-4, $"logit {i}: {a[i]} vs {expected[i]}");
+    }
+
     [Fact]
     public void Only_leaves_move_in_place()
     {

@@ -207,6 +207,19 @@ public sealed unsafe class GemmTests(ITestOutputHelper output)
         CheckDgemm(false, true, 9, 3000, 70, alpha: 1, beta: 0, pad: 1, seed: 2);
     });
 
+    /// <summary>
+    /// A transposed B (as the unembedding's W_Eᵀ) packed by register transposes: depths below, at and past a multiple of
+    /// the transpose's 8 or 16 (the scalar tail), full panels and a narrow last one, every kernel family.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(PathCases))]
+    public void TransposedBPanels_MatchReference(string path) => WithPath(path, () =>
+    {
+        foreach (int k in new[] { 7, 15, 16, 17, 37, 300 })
+            foreach (int n in new[] { 32, 64, 100 })
+                CheckSgemm(false, true, 20, n, k, alpha: 1f, beta: 0f, pad: k % 3, seed: n + k);
+    });
+
     /// <summary>Row counts with a last A panel of 4 or 8 rows (the vector pack of a narrow panel) and others.</summary>
     [Theory]
     [MemberData(nameof(PathCases))]

@@ -19,8 +19,8 @@ public abstract class Optimizer
         this.parameters = parameters.ToArray();
         if (this.parameters.Length == 0) throw new ArgumentException($"{name}: got an empty parameter list");
         foreach (var p in this.parameters)
-            if (!p.IsLeaf || !p.RequiresGrad || !p.IsContiguous)
-                throw new ArgumentException($"{name}: parameters must be contiguous leaves that require grad; {p.Name ?? "a tensor"} of shape {ShapeUtil.Format(p.ShapeArray)} is not");
+            if (!p.IsLeaf || !p.RequiresGrad || !p.IsNonOverlapping)
+                throw new ArgumentException($"{name}: parameters must be leaves that require grad, with no element reached twice (not an expanded view); {p.Name ?? "a tensor"} of shape {ShapeUtil.Format(p.ShapeArray)} is not");
         if (this.parameters.Distinct(ReferenceEqualityComparer.Instance).Count() != this.parameters.Length)
             throw new ArgumentException($"{name}: a parameter appears more than once in the list");
         State = this.parameters.Select(_ => new Dictionary<string, Tensor>()).ToArray();
@@ -35,6 +35,8 @@ public abstract class Optimizer
     /// <summary>
     /// Updates every parameter that has a gradient, in place and without recording the graph. On an accelerator, when
     /// every parameter has one, this is one update over the flat buffers (<see cref="FlatParameters"/>): one kernel launch.
+    /// A strided parameter (a view of a part of a bigger tensor, as a pretrained GPT-2's W_Q of the file's c_attn) is
+    /// updated through a dense copy written back.
     /// </summary>
     public void Step()
     {
@@ -42,7 +44,18 @@ public abstract class Optimizer
         if (flat is not null && !flat.Holds()) flat = null;   // the parameters were moved: update them one by one
         if (flat is not null && flat.GatherGrads() && UpdateAll(flat)) return;
         for (int i = 0; i < parameters.Length; i++)
-            if (parameters[i].Grad is { } g) Update(parameters[i], g.Detach().Contiguous(), State[i]);
+        {
+            var p = parameters[i];
+            if (p.Grad is not { } g) continue;
+            if (p.IsContiguous)
+            {
+                Update(p, g.Detach().Contiguous(), State[i]);
+                continue;
+            }
+            var dense = p.Detach().Contiguous();
+            Update(dense, g.Detach().Contiguous(), State[i]);
+            p.Backend.Copy(dense, p);
+        }
     }
 
     /// <summary>One parameter's update from its (contiguous) gradient.</summary>

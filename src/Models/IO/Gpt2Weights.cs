@@ -42,7 +42,7 @@ public static class Gpt2Weights
 
     /// <summary>
     /// As <see cref="ToTransformerLens"/> for a dictionary the caller gives up (a checkpoint just read): the outputs are
-    /// its tensors or views of them wherever the layout allows (only W_Q/W_K/W_V are new), and the unembedding is tied.
+    /// its tensors or views of them (W_Q/W_K/W_V strided views of c_attn, see <see cref="QkvViews"/>), and the unembedding is tied.
     /// </summary>
     internal static Dictionary<string, Tensor> TakeTransformerLens(IReadOnlyDictionary<string, Tensor> hf, int nHeads)
     {
@@ -52,8 +52,9 @@ public static class Gpt2Weights
 
     /// <summary>
     /// The TransformerLens state dict read from a safetensors file, each tensor straight into its final layout as
-    /// <paramref name="dtype"/>: c_attn is split into W_Q/W_K/W_V a row at a time, so no fused copy is ever held and the
-    /// peak memory is the weights themselves. With <paramref name="tieUnembed"/> there is no unembed.W_U (the model reads
+    /// <paramref name="dtype"/>: where the file's dtype is <paramref name="dtype"/>, every tensor is a view of the mapped file
+    /// (W_Q/W_K/W_V strided views of c_attn, see <see cref="QkvViews"/>); otherwise c_attn is split into W_Q/W_K/W_V a row
+    /// at a time, so no fused copy is ever held and the peak memory is the weights themselves. With <paramref name="tieUnembed"/> there is no unembed.W_U (the model reads
     /// embed.W_Eᵀ) and no unembed.b_U (GPT-2's is zero).
     /// </summary>
     public static Dictionary<string, Tensor> ReadTransformerLens(SafeTensorsFile file, int nHeads, DType dtype = DType.Float32, bool tieUnembed = true)
@@ -197,8 +198,7 @@ public static class Gpt2Weights
         public override Tensor[] ReadQkv(string name, Gpt2Config c)
         {
             var qkv = w[name];
-            return [.. Enumerable.Range(0, 3).Select(p =>
-                qkv.Narrow(1, p * c.DModel, c.DModel).Reshape(c.DModel, c.NHeads, c.DHead).Permute(1, 0, 2).Contiguous())];
+            return copy ? [.. QkvViews(qkv, c).Select(t => t.Contiguous())] : QkvViews(qkv, c);
         }
 
         static Dictionary<string, Tensor> Strip(IReadOnlyDictionary<string, Tensor> hf)
@@ -211,10 +211,16 @@ public static class Gpt2Weights
     }
 
     /// <summary>
+    /// W_Q, W_K, W_V [n_heads, d_model, d_head] as views of c_attn.weight [d_model, 3·d_model] (row m holds, for each part
+    /// p and head h, W_p[h, m, :] at columns p·d + h·d_head): strides (d_head, 3·d_model, 1), no copy.
+    /// </summary>
+    static Tensor[] QkvViews(Tensor qkv, Gpt2Config c) => [.. Enumerable.Range(0, 3).Select(p =>
+        qkv.Narrow(1, p * c.DModel, c.DModel).Reshape(c.DModel, c.NHeads, c.DHead).Permute(1, 0, 2))];
+
+    /// <summary>
     /// Reads from a safetensors file. A tensor whose file dtype is the one asked for is a view of the file, mapped
-    /// copy-on-write (<see cref="SafeTensorsFile.TryMap"/>): no copy, no fresh memory. The others (another dtype, and
-    /// W_Q/W_K/W_V, which the optimizers and the model's state dict want contiguous, so a strided view of c_attn will
-    /// not do) go into one storage (an arena; each tensor a contiguous view at its own 64-byte aligned offset), filled in
+    /// copy-on-write (<see cref="SafeTensorsFile.TryMap"/>): no copy, no fresh memory; W_Q/W_K/W_V are then strided
+    /// views of the mapped c_attn (<see cref="QkvViews"/>). The others (another dtype) go into one storage (an arena; each tensor a contiguous view at its own 64-byte aligned offset), filled in
     /// <see cref="Finish"/> on all cores, largest first, and the mapped pages are then mapped in on all cores too. Copying
     /// costs the kernel clearing fresh pages: one allocation advised for huge pages takes a fault per 2 MiB, where a
     /// storage per tensor (most of them a little over 2 MiB, so mostly outside any aligned huge page) took 43,000 faults of
@@ -239,7 +245,7 @@ public static class Gpt2Weights
             foreach (var name in names)
                 if (fullNames.TryGetValue(name, out var full) && IsFloat(file[full]) && !file.CanMap(full, dtype)) total += Slot(file[full].ElementCount);
             foreach (var name in split)
-                if (fullNames.TryGetValue(name, out var full)) total += Slot(file[full].ElementCount);
+                if (fullNames.TryGetValue(name, out var full) && !file.CanMap(full, dtype)) total += Slot(file[full].ElementCount);
             if (total > 0 && total <= Array.MaxLength - AlignBytes) arena = CpuStorage.Allocate(dtype, (int)total, zeroed: false);
         }
 
@@ -259,6 +265,11 @@ public static class Gpt2Weights
 
         public override Tensor[] ReadQkv(string name, Gpt2Config c)
         {
+            if (file.TryMap(fullNames[name], dtype) is { } view)
+            {
+                mapped.Add(fullNames[name]);
+                return QkvViews(view, c);
+            }
             Tensor[] parts = [.. Enumerable.Range(0, 3).Select(_ => Take([c.NHeads, c.DModel, c.DHead]))];
             fills.Add((file[fullNames[name]].ByteLength, dtype == DType.Float64 ? () => Split<double>(fullNames[name], c, parts) : () => Split<float>(fullNames[name], c, parts)));
             return parts;

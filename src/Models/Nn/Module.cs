@@ -51,10 +51,17 @@ public abstract class Module
     /// <summary>Where the parameters live (the first one's device; the CPU for a module without parameters).</summary>
     public Device Device => Parameters().FirstOrDefault()?.Device ?? Device.Cpu;
 
-    /// <summary>Moves every parameter to <paramref name="device"/> in place, as torch's <c>module.to(device)</c>; returns this.</summary>
+    /// <summary>
+    /// Moves every parameter to <paramref name="device"/> in place, as torch's <c>module.to(device)</c>; returns this.
+    /// A strided parameter (a view of a part of a bigger tensor) arrives there dense.
+    /// </summary>
     public Module To(Device device)
     {
-        foreach (var p in Parameters()) p.MoveDataTo(device);
+        foreach (var p in Parameters())
+        {
+            if (p.Device != device && !p.IsContiguous) p.SetData(p.Detach().Contiguous());
+            p.MoveDataTo(device);
+        }
         return this;
     }
 

@@ -1,3 +1,5 @@
+using Interp.Autograd;
+
 namespace Interp.Transformers;
 
 /// <summary>
@@ -54,9 +56,12 @@ public sealed class Attention : HookedModule
     /// </summary>
     public Tensor Forward(Tensor qkInput, Tensor vInput, KeyValueCacheEntry? past = null)
     {
-        var q = hookQ.Run(Project(qkInput, W_Q, b_Q));
-        var k = hookK.Run(Project(qkInput, W_K, b_K));
-        var v = hookV.Run(Project(vInput, W_V, b_V));
+        var (q, k, v) = ReferenceEquals(qkInput, vInput) && !NeedsGrad(qkInput) && FusedQkv() is { } fused
+            ? ProjectFused(qkInput, fused.W, fused.B)
+            : (Project(qkInput, W_Q, b_Q), Project(qkInput, W_K, b_K), Project(vInput, W_V, b_V));
+        q = hookQ.Run(q);
+        k = hookK.Run(k);
+        v = hookV.Run(v);
         int offset = past?.Length ?? 0;
         if (past is not null) (k, v) = past.Append(k, v);
 
@@ -100,7 +105,35 @@ public sealed class Attention : HookedModule
         return z;
     }
 
-    /// <summary>x [b, p, d]·W [h, d, e] + b [h, e] → [b, p, h, e], as one [b·p, d]·[d, h·e] product with the bias in the GEMM.</summary>
+    bool NeedsGrad(Tensor x) => GradMode.IsEnabled && (x.RequiresGrad || W_Q.RequiresGrad || W_K.RequiresGrad || W_V.RequiresGrad
+        || b_Q is { RequiresGrad: true } || b_K is { RequiresGrad: true } || b_V is { RequiresGrad: true });
+
+    /// <summary>
+    /// W_Q, W_K, W_V as the three column blocks of one [d_model, 3·n_heads·d_head] matrix, and b_Q, b_K, b_V as the three
+    /// parts of one vector (or all absent), when they are laid out so (a loaded GPT-2's: views of its c_attn); else null.
+    /// The three projections are then one product, with no copy of the weights (the blocks' rows are 3·n_heads·d_head apart).
+    /// </summary>
+    (Tensor W, Tensor? B)? FusedQkv()
+    {
+        int d = W_Q.Size(1), e = W_Q.Size(2), n = W_Q.Size(0) * e;
+        bool Block(Tensor w, int part) => ReferenceEquals(w.Storage, W_Q.Storage) && w.Offset == W_Q.Offset + part * n
+            && w.Strides[0] == e && w.Strides[1] == 3 * n && w.Strides[2] == 1;
+        bool Part(Tensor? b, int part) => b is not null && ReferenceEquals(b.Storage, b_Q!.Storage) && b.Offset == b_Q.Offset + part * n && b.IsContiguous;
+        if (!Block(W_Q, 0) || !Block(W_K, 1) || !Block(W_V, 2)) return null;
+        bool noBias = b_Q is null && b_K is null && b_V is null;
+        if (!noBias && !(Part(b_Q, 0) && Part(b_K, 1) && Part(b_V, 2))) return null;
+        return (new Tensor(W_Q.Storage, [d, 3 * n], [3 * n, 1], W_Q.Offset), noBias ? null : new Tensor(b_Q!.Storage, [3 * n], [1], b_Q.Offset));
+    }
+
+    /// <summary>q, k, v [b, p, h, e] from one [b·p, d]·[d, 3·h·e] product (views of its [b, p, 3, h, e] result).</summary>
+    (Tensor Q, Tensor K, Tensor V) ProjectFused(Tensor x, Tensor w, Tensor? b)
+    {
+        var y = (b is null ? x.MatMul(w) : x.MatMul(w, b)).Reshape(x.Size(0), x.Size(1), 3, W_Q.Size(0), W_Q.Size(2));
+        return (y.Select(2, 0), y.Select(2, 1), y.Select(2, 2));
+    }
+
+    /// <summary>x [b, p, d]·W [h, d, e] + b [h, e] → [b, p, h, e], as one [b·p, d]·[d, h·e] product with the bias in the GEMM
+    /// (W's layout as [d, h·e] is a view when W is one of c_attn's blocks, else a copy).</summary>
     static Tensor Project(Tensor x, Tensor w, Tensor? b)
     {
         int h = w.Size(0), e = w.Size(2);

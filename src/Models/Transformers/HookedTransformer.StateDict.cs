@@ -11,7 +11,8 @@ public sealed partial class HookedTransformer
     /// Copies values into the parameters (converting dtype). Every parameter must be given with its exact shape;
     /// with <paramref name="strict"/>, names the model does not have are an error too. With <paramref name="assign"/>
     /// (PyTorch's load_state_dict(assign=True)) each parameter takes the given tensor's memory instead of a copy of it
-    /// (a copy only where the dtype or device differs): loading then costs no second copy of the weights.
+    /// (a copy only where the dtype or device differs, or where the tensor reaches an element twice, as an expanded view
+    /// does): loading then costs no second copy of the weights. A strided view stays one (W_Q as a part of c_attn).
     /// </summary>
     public void LoadStateDict(IReadOnlyDictionary<string, Tensor> stateDict, bool strict = true, bool assign = false)
     {
@@ -30,7 +31,10 @@ public sealed partial class HookedTransformer
         }
         using var _ = GradMode.NoGrad();
         foreach (var (name, p) in parameters)
-            if (assign) p.SetData(stateDict[name].To(p.DType).To(p.Device).Contiguous().Detach());   // dense: an expanded view would alias its elements under in-place updates
+            if (assign) p.SetData(NonOverlapping(stateDict[name].To(p.DType).To(p.Device)).Detach());
             else p.Backend.Copy(stateDict[name], p);
     }
+
+    /// <summary>The tensor itself, or a dense copy where it reaches an element twice (in-place updates would alias).</summary>
+    static Tensor NonOverlapping(Tensor t) => t.IsNonOverlapping ? t : t.Contiguous();
 }

@@ -78,6 +78,11 @@ internal static unsafe class GemmPack<T, TKernel>
     /// </summary>
     internal static void Interleave(T* src, nint stride, int count, int kc, int width, T* dst)
     {
+        if (typeof(T) == typeof(float) && typeof(TKernel) == typeof(Avx512Kernel<T>) && count == width && width % 16 == 0)
+        {
+            InterleaveFloat16((float*)src, stride, kc, width, (float*)dst);
+            return;
+        }
         if (typeof(T) == typeof(float) && Avx.IsSupported && count == width && width % 8 == 0)
         {
             InterleaveFloat8((float*)src, stride, kc, width, (float*)dst);
@@ -143,6 +148,77 @@ internal static unsafe class GemmPack<T, TKernel>
         for (; p < kc; p++)
             for (int q = 0; q < width; q++)
                 dst[p * width + q] = src[q * stride + p];
+    }
+
+    /// <summary>
+    /// <see cref="Interleave"/> for float and full panels of a width divisible by 16 (AVX-512's B panels), by 16 x 16
+    /// register transposes, sixteen source lines at a time, each read a whole 64-byte stretch per step: the unembedding's
+    /// transposed W_E [50257, 768] is packed so on every forward.
+    /// </summary>
+    private static void InterleaveFloat16(float* src, nint stride, int kc, int width, float* dst)
+    {
+        int p16 = kc / 16 * 16;
+        for (int q = 0; q < width; q += 16)
+        {
+            for (int p = 0; p < p16; p += 16)
+            {
+                float* line = src + q * stride + p;
+                var r0 = Vector512.Load(line); var r1 = Vector512.Load(line + stride);
+                var r2 = Vector512.Load(line + 2 * stride); var r3 = Vector512.Load(line + 3 * stride);
+                var r4 = Vector512.Load(line + 4 * stride); var r5 = Vector512.Load(line + 5 * stride);
+                var r6 = Vector512.Load(line + 6 * stride); var r7 = Vector512.Load(line + 7 * stride);
+                var r8 = Vector512.Load(line + 8 * stride); var r9 = Vector512.Load(line + 9 * stride);
+                var r10 = Vector512.Load(line + 10 * stride); var r11 = Vector512.Load(line + 11 * stride);
+                var r12 = Vector512.Load(line + 12 * stride); var r13 = Vector512.Load(line + 13 * stride);
+                var r14 = Vector512.Load(line + 14 * stride); var r15 = Vector512.Load(line + 15 * stride);
+                // pairs of lines interleaved, then groups of four (within each 128-bit lane) ...
+                var t0 = Avx512F.UnpackLow(r0, r1); var t1 = Avx512F.UnpackHigh(r0, r1);
+                var t2 = Avx512F.UnpackLow(r2, r3); var t3 = Avx512F.UnpackHigh(r2, r3);
+                var t4 = Avx512F.UnpackLow(r4, r5); var t5 = Avx512F.UnpackHigh(r4, r5);
+                var t6 = Avx512F.UnpackLow(r6, r7); var t7 = Avx512F.UnpackHigh(r6, r7);
+                var t8 = Avx512F.UnpackLow(r8, r9); var t9 = Avx512F.UnpackHigh(r8, r9);
+                var t10 = Avx512F.UnpackLow(r10, r11); var t11 = Avx512F.UnpackHigh(r10, r11);
+                var t12 = Avx512F.UnpackLow(r12, r13); var t13 = Avx512F.UnpackHigh(r12, r13);
+                var t14 = Avx512F.UnpackLow(r14, r15); var t15 = Avx512F.UnpackHigh(r14, r15);
+                r0 = Avx512F.Shuffle(t0, t2, 0x44); r1 = Avx512F.Shuffle(t0, t2, 0xEE);
+                r2 = Avx512F.Shuffle(t1, t3, 0x44); r3 = Avx512F.Shuffle(t1, t3, 0xEE);
+                r4 = Avx512F.Shuffle(t4, t6, 0x44); r5 = Avx512F.Shuffle(t4, t6, 0xEE);
+                r6 = Avx512F.Shuffle(t5, t7, 0x44); r7 = Avx512F.Shuffle(t5, t7, 0xEE);
+                r8 = Avx512F.Shuffle(t8, t10, 0x44); r9 = Avx512F.Shuffle(t8, t10, 0xEE);
+                r10 = Avx512F.Shuffle(t9, t11, 0x44); r11 = Avx512F.Shuffle(t9, t11, 0xEE);
+                r12 = Avx512F.Shuffle(t12, t14, 0x44); r13 = Avx512F.Shuffle(t12, t14, 0xEE);
+                r14 = Avx512F.Shuffle(t13, t15, 0x44); r15 = Avx512F.Shuffle(t13, t15, 0xEE);
+                // ... then the 128-bit lanes moved across lines, twice
+                t0 = Avx512F.Shuffle4x128(r0, r4, 0x88); t1 = Avx512F.Shuffle4x128(r1, r5, 0x88);
+                t2 = Avx512F.Shuffle4x128(r2, r6, 0x88); t3 = Avx512F.Shuffle4x128(r3, r7, 0x88);
+                t4 = Avx512F.Shuffle4x128(r0, r4, 0xDD); t5 = Avx512F.Shuffle4x128(r1, r5, 0xDD);
+                t6 = Avx512F.Shuffle4x128(r2, r6, 0xDD); t7 = Avx512F.Shuffle4x128(r3, r7, 0xDD);
+                t8 = Avx512F.Shuffle4x128(r8, r12, 0x88); t9 = Avx512F.Shuffle4x128(r9, r13, 0x88);
+                t10 = Avx512F.Shuffle4x128(r10, r14, 0x88); t11 = Avx512F.Shuffle4x128(r11, r15, 0x88);
+                t12 = Avx512F.Shuffle4x128(r8, r12, 0xDD); t13 = Avx512F.Shuffle4x128(r9, r13, 0xDD);
+                t14 = Avx512F.Shuffle4x128(r10, r14, 0xDD); t15 = Avx512F.Shuffle4x128(r11, r15, 0xDD);
+                float* o = dst + p * width + q;
+                Vector512.Store(Avx512F.Shuffle4x128(t0, t8, 0x88), o);
+                Vector512.Store(Avx512F.Shuffle4x128(t1, t9, 0x88), o + width);
+                Vector512.Store(Avx512F.Shuffle4x128(t2, t10, 0x88), o + 2 * width);
+                Vector512.Store(Avx512F.Shuffle4x128(t3, t11, 0x88), o + 3 * width);
+                Vector512.Store(Avx512F.Shuffle4x128(t4, t12, 0x88), o + 4 * width);
+                Vector512.Store(Avx512F.Shuffle4x128(t5, t13, 0x88), o + 5 * width);
+                Vector512.Store(Avx512F.Shuffle4x128(t6, t14, 0x88), o + 6 * width);
+                Vector512.Store(Avx512F.Shuffle4x128(t7, t15, 0x88), o + 7 * width);
+                Vector512.Store(Avx512F.Shuffle4x128(t0, t8, 0xDD), o + 8 * width);
+                Vector512.Store(Avx512F.Shuffle4x128(t1, t9, 0xDD), o + 9 * width);
+                Vector512.Store(Avx512F.Shuffle4x128(t2, t10, 0xDD), o + 10 * width);
+                Vector512.Store(Avx512F.Shuffle4x128(t3, t11, 0xDD), o + 11 * width);
+                Vector512.Store(Avx512F.Shuffle4x128(t4, t12, 0xDD), o + 12 * width);
+                Vector512.Store(Avx512F.Shuffle4x128(t5, t13, 0xDD), o + 13 * width);
+                Vector512.Store(Avx512F.Shuffle4x128(t6, t14, 0xDD), o + 14 * width);
+                Vector512.Store(Avx512F.Shuffle4x128(t7, t15, 0xDD), o + 15 * width);
+            }
+            for (int p = p16; p < kc; p++)
+                for (int j = q; j < q + 16; j++)
+                    dst[p * width + j] = src[j * stride + p];
+        }
     }
 
     /// <summary>

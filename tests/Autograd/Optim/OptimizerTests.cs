@@ -161,6 +161,66 @@ public class OptimizerTests
         Assert.Null(a.Grad);
     }
 
+    /// <summary>
+    /// A parameter that is a strided view (columns 1..3 of a [4, 6] matrix, as W_Q is a block of c_attn) takes the same
+    /// steps, to the bit, as a dense copy of it, and the rest of the matrix stays as it was; an expanded view, whose
+    /// elements repeat, is refused.
+    /// </summary>
+    [Theory]
+    [InlineData("sgd")]
+    [InlineData("adam")]
+    [InlineData("adamw")]
+    public void StridedParametersTakeTheStepsOfDenseOnes(string name)
+    {
+        var matrix = Tensor.Randn([4, 6], gen: new Generator(3));
+        var before = matrix.ToFloatArray();
+        var strided = matrix.Narrow(1, 1, 3);
+        strided.RequiresGrad = true;
+        var dense = strided.Detach().Clone();
+        dense.RequiresGrad = true;
+        Assert.False(strided.IsContiguous);
+        var target = Tensor.Randn([4, 3], gen: new Generator(4));
+        Optimizer Make(Tensor p) => name switch
+        {
+            "sgd" => new Sgd([p], lr: 0.1, momentum: 0.9),
+            "adam" => new Adam([p], lr: 0.05),
+            _ => new AdamW([p], lr: 0.05, weightDecay: 0.1),
+        };
+        foreach (var p in new[] { strided, dense })
+        {
+            var opt = Make(p);
+            for (int step = 0; step < 3; step++)
+            {
+                opt.ZeroGrad();
+                ((p - target) * (p - target)).Sum().Backward();
+                opt.Step();
+            }
+        }
+        Assert.Equal(dense.ToFloatArray(), strided.ToFloatArray());
+        Assert.NotEqual(before[1], matrix.ToFloatArray()[1]);
+        var after = matrix.ToFloatArray();
+        for (int i = 0; i < 4; i++)
+            foreach (int j in new[] { 0, 4, 5 })
+                Assert.Equal(before[i * 6 + j], after[i * 6 + j]);
+
+        var expanded = Tensor.Randn([1, 3]).Expand([2, 3]);
+        expanded.RequiresGrad = true;
+        Assert.Contains("reached twice", Assert.Throws<ArgumentException>(() => Make(expanded)).Message);
+    }
+
+    [Fact]
+    public void IsNonOverlappingTellsViewsThatRepeatAnElement()
+    {
+        var m = Tensor.Randn([4, 6]);
+        Assert.True(m.IsNonOverlapping);
+        Assert.True(m.T.IsNonOverlapping);
+        Assert.True(m.Narrow(1, 2, 3).IsNonOverlapping);
+        Assert.True(m.Reshape(4, 2, 3).Permute(1, 0, 2).IsNonOverlapping);
+        Assert.False(m.Narrow(0, 0, 1).Expand([3, 6]).IsNonOverlapping);
+        Assert.False(new Tensor(m.Storage, [3, 3], [2, 1]).IsNonOverlapping);   // rows 2 apart, 3 long: they share elements
+        Assert.True(new Tensor(m.Storage, [3, 2], [3, 1]).IsNonOverlapping);    // rows 3 apart, 2 long: gaps between
+    }
+
     [Fact]
     public void LearningRateCanBeChangedBetweenSteps()
     {

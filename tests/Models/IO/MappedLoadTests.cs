@@ -35,11 +35,59 @@ public sealed class MappedLoadTests : IDisposable
         var copied = Gpt2Weights.ToTransformerLens(SafeTensorsDict.Load(FixtureFiles.PathOf("tiny_gpt2.safetensors")), nHeads: 4);
         foreach (var (name, p) in sd)
             Assert.True(copied[name].ToFloatArray().SequenceEqual(p.ToFloatArray()), $"{name} differs from the copied conversion");
-        // everything but W_Q/W_K/W_V (copied out of c_attn into contiguous storage) views the file
-        Assert.All(sd.Where(p => !p.Key.Contains(".attn.W_Q") && !p.Key.Contains(".attn.W_K") && !p.Key.Contains(".attn.W_V")),
-            p => Assert.True(IsMapped(p.Value), $"{p.Key} is not a view of the mapping"));
-        Assert.All(sd.Where(p => p.Key.EndsWith(".attn.W_Q")), p => Assert.False(IsMapped(p.Value)));
+        // every parameter views the file; W_Q/W_K/W_V are the three column blocks of c_attn [d, 3d], rows 3d apart
+        Assert.All(sd, p => Assert.True(IsMapped(p.Value), $"{p.Key} is not a view of the mapping"));
+        int d = model.Config.DModel;
+        foreach (var attn in model.Blocks.Select(b => b.Attn))
+        {
+            Assert.False(attn.W_Q.IsContiguous);
+            Assert.Equal([model.Config.DHead, 3 * d, 1], attn.W_Q.Strides);
+            Assert.Same(attn.W_Q.Storage, attn.W_V.Storage);
+            Assert.Equal([attn.W_Q.Offset + d, attn.W_Q.Offset + 2 * d], [attn.W_K.Offset, attn.W_V.Offset]);
+        }
         Assert.Null(model.Unembed.W_U);   // tied: the unembedding reads embed.W_Eᵀ, itself a view of wte
+    }
+
+    /// <summary>
+    /// Without grad, the loaded model's W_Q/W_K/W_V (blocks of c_attn) project as one product with c_attn; q, k, v, the
+    /// logits and every other activation equal those of a model whose weights are ordinary copies (three products).
+    /// </summary>
+    [Fact]
+    public void TheFusedQkvProductEqualsThreeProjections()
+    {
+        var mapped = Pretrained.LoadGpt2(FixtureFiles.PathOf("tiny_gpt2.safetensors"), nHeads: 4);
+        var copied = Pretrained.FromStateDict(mapped.StateDict().ToDictionary(p => p.Key, p => p.Value.Detach().Clone()), mapped.Config);
+        Assert.True(copied.Blocks[0].Attn.W_Q.IsContiguous);
+        var tokens = SafeTensorsDict.Load(FixtureFiles.PathOf("tiny_gpt2_io.safetensors"))["input_ids"];
+        var (fusedLogits, fused) = mapped.RunWithCache(tokens);
+        var (logits, cache) = copied.RunWithCache(tokens);
+        Assert.Equal(cache.Names, fused.Names);
+        foreach (var name in cache.Names)
+            AssertClose(cache[name], fused[name], name);
+        AssertClose(logits, fusedLogits, "logits");
+        // and q itself against its definition, x·W_Q[h] + b_Q[h] per head
+        var attn = mapped.Blocks[1].Attn;
+        var q = Tensor.Einsum("bpd,hde->bphe", fused["blocks.1.ln1.hook_normalized"], attn.W_Q) + attn.b_Q!;
+        AssertClose(q, fused["blocks.1.attn.hook_q"], "q by its definition");
+    }
+
+    /// <summary>Greedy generation with the key/value cache (which keeps views of the fused product) picks the same tokens.</summary>
+    [Fact]
+    public void GenerationThroughTheFusedProductPicksTheSameTokens()
+    {
+        var mapped = Pretrained.LoadGpt2(FixtureFiles.PathOf("tiny_gpt2.safetensors"), nHeads: 4);
+        var copied = Pretrained.FromStateDict(mapped.StateDict().ToDictionary(p => p.Key, p => p.Value.Detach().Clone()), mapped.Config);
+        var prompt = Tensor.FromArray(new[] { 3, 1, 4, 1, 5, 9, 2, 6 }, [2, 4]);
+        Assert.Equal(copied.Generate(prompt, 6, temperature: 0).ToIntArray(), mapped.Generate(prompt, 6, temperature: 0).ToIntArray());
+    }
+
+    static void AssertClose(Tensor expected, Tensor actual, string what)
+    {
+        Assert.Equal(expected.ShapeArray, actual.ShapeArray);
+        var (e, a) = (expected.ToFloatArray(), actual.ToFloatArray());
+        float scale = e.Max(MathF.Abs) + 1e-6f;
+        for (int i = 0; i < e.Length; i++)
+            Assert.True(MathF.Abs(e[i] - a[i]) <= 1e-5f * scale, $"{what}[{i}]: {a[i]} vs {e[i]}");
     }
 
     [Fact]
