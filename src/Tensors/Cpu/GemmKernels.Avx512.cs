@@ -79,7 +79,7 @@ internal unsafe struct Avx512Kernel<T> : IMicroKernel<T> where T : unmanaged, IN
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Step(T* a, Vector512<T> b0, Vector512<T> b1, ref Vector512<T> c0, ref Vector512<T> c1)
+    internal static void Step(T* a, Vector512<T> b0, Vector512<T> b1, ref Vector512<T> c0, ref Vector512<T> c1)
     {
         var ai = Vector512.Create(*a);
         c0 = MulAdd(ai, b0, c0);
@@ -106,7 +106,7 @@ internal unsafe struct Avx512Kernel<T> : IMicroKernel<T> where T : unmanaged, IN
 
     /// <summary>x * y + z in one rounding.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<T> MulAdd(Vector512<T> x, Vector512<T> y, Vector512<T> z)
+    internal static Vector512<T> MulAdd(Vector512<T> x, Vector512<T> y, Vector512<T> z)
     {
         if (typeof(T) == typeof(float))
             return Avx512F.FusedMultiplyAdd(x.AsSingle(), y.AsSingle(), z.AsSingle()).As<float, T>();

@@ -31,18 +31,18 @@ internal static unsafe class Avx512RowsAKernel<T> where T : unmanaged, INumber<T
         {
             var b0 = Vector512.Load(b);
             var b1 = Vector512.Load(b + v);
-            Step(r0, b0, b1, ref c00, ref c01);
-            Step(r0 + lda, b0, b1, ref c10, ref c11);
-            Step(r0 + l2, b0, b1, ref c20, ref c21);
-            Step(r3, b0, b1, ref c30, ref c31);
-            Step(r3 + lda, b0, b1, ref c40, ref c41);
-            Step(r3 + l2, b0, b1, ref c50, ref c51);
-            Step(r6, b0, b1, ref c60, ref c61);
-            Step(r6 + lda, b0, b1, ref c70, ref c71);
-            Step(r6 + l2, b0, b1, ref c80, ref c81);
-            Step(r9, b0, b1, ref c90, ref c91);
-            Step(r9 + lda, b0, b1, ref ca0, ref ca1);
-            Step(r9 + l2, b0, b1, ref cb0, ref cb1);
+            Avx512Kernel<T>.Step(r0, b0, b1, ref c00, ref c01);
+            Avx512Kernel<T>.Step(r0 + lda, b0, b1, ref c10, ref c11);
+            Avx512Kernel<T>.Step(r0 + l2, b0, b1, ref c20, ref c21);
+            Avx512Kernel<T>.Step(r3, b0, b1, ref c30, ref c31);
+            Avx512Kernel<T>.Step(r3 + lda, b0, b1, ref c40, ref c41);
+            Avx512Kernel<T>.Step(r3 + l2, b0, b1, ref c50, ref c51);
+            Avx512Kernel<T>.Step(r6, b0, b1, ref c60, ref c61);
+            Avx512Kernel<T>.Step(r6 + lda, b0, b1, ref c70, ref c71);
+            Avx512Kernel<T>.Step(r6 + l2, b0, b1, ref c80, ref c81);
+            Avx512Kernel<T>.Step(r9, b0, b1, ref c90, ref c91);
+            Avx512Kernel<T>.Step(r9 + lda, b0, b1, ref ca0, ref ca1);
+            Avx512Kernel<T>.Step(r9 + l2, b0, b1, ref cb0, ref cb1);
         }
         Store(c + 0 * ldc, c00, c01, accumulate);
         Store(c + 1 * ldc, c10, c11, accumulate);
@@ -59,14 +59,6 @@ internal static unsafe class Avx512RowsAKernel<T> where T : unmanaged, INumber<T
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Step(T* a, Vector512<T> b0, Vector512<T> b1, ref Vector512<T> c0, ref Vector512<T> c1)
-    {
-        var ai = Vector512.Create(*a);
-        c0 = MulAdd(ai, b0, c0);
-        c1 = MulAdd(ai, b1, c1);
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Store(T* c, Vector512<T> c0, Vector512<T> c1, bool accumulate)
     {
         if (accumulate)
@@ -76,16 +68,5 @@ internal static unsafe class Avx512RowsAKernel<T> where T : unmanaged, INumber<T
         }
         Vector512.Store(c0, c);
         Vector512.Store(c1, c + Vector512<T>.Count);
-    }
-
-    /// <summary>x * y + z in one rounding.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<T> MulAdd(Vector512<T> x, Vector512<T> y, Vector512<T> z)
-    {
-        if (typeof(T) == typeof(float))
-            return Avx512F.FusedMultiplyAdd(x.AsSingle(), y.AsSingle(), z.AsSingle()).As<float, T>();
-        if (typeof(T) == typeof(double))
-            return Avx512F.FusedMultiplyAdd(x.AsDouble(), y.AsDouble(), z.AsDouble()).As<double, T>();
-        throw new NotSupportedException();
     }
 }
