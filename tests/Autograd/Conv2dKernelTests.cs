@@ -181,14 +181,25 @@ public class Conv2dKernelTests
     [Fact]
     public void DirectInFloat32StaysCloseAtTheCnnsFirstConv()
     {
-        var d = new TestData(29);
         var k = new Geometry(64, 1, 32, 28, 28, new Window2d(1, 28, 28, 3, 3, 1, 1, 0, 0, 1, 1));
+        var (forward, _, weightGrad) = Float32ScaledErrors(new TestData(29), k, inputGrad: false);
+        Assert.True(forward < 1e-5 && weightGrad < 1e-5, $"conv2d {forward:E2}, weight gradient {weightGrad:E2} of the output's scale");
+    }
+
+    /// <summary>
+    /// Float32 conv2d and its gradients on random float64 data, each as its largest error against the float64 im2col
+    /// definition over that result's scale (the input gradient only when asked, else NaN).
+    /// </summary>
+    static (double Forward, double InputGrad, double WeightGrad) Float32ScaledErrors(TestData d, Geometry k, bool inputGrad)
+    {
         var (x, weight, bias) = (d.Tensor([k.N, k.C, k.H, k.W]), d.Tensor([k.O, k.C, 3, 3]), d.Tensor([k.O]));
         var g = d.Tensor([k.N, k.O, k.Win.OH, k.Win.OW]);
         var be = x.Backend;
-        double forward = ScaledError(Reference(k, x, weight, bias), be.Conv2d(x.To(DType.Float32), weight.To(DType.Float32), bias.To(DType.Float32), k.Win));
-        double weightGrad = ScaledError(WeightGradReference(k, x, g), be.Conv2dWeightGrad(x.To(DType.Float32), g.To(DType.Float32), k.Win));
-        Assert.True(forward < 1e-5 && weightGrad < 1e-5, $"conv2d {forward:E2}, weight gradient {weightGrad:E2} of the output's scale");
+        var (x32, w32, g32) = (x.To(DType.Float32), weight.To(DType.Float32), g.To(DType.Float32));
+        double forward = ScaledError(Reference(k, x, weight, bias), be.Conv2d(x32, w32, bias.To(DType.Float32), k.Win));
+        double input = inputGrad ? ScaledError(InputGradReference(k, weight, g), be.Conv2dInputGrad(g32, w32, k.Win)) : double.NaN;
+        double weightGrad = ScaledError(WeightGradReference(k, x, g), be.Conv2dWeightGrad(x32, g32, k.Win));
+        return (forward, input, weightGrad);
     }
 
     /// <summary>The largest error of got against expect, over the largest |expect|.</summary>
@@ -204,14 +215,8 @@ public class Conv2dKernelTests
     [Fact]
     public void WinogradInFloat32StaysCloseAtRealChannelCounts()
     {
-        var d = new TestData(17);
         var k = new Geometry(13, 32, 64, 26, 25, new Window2d(32, 26, 25, 3, 3, 1, 1, 0, 1, 1, 1));
-        var (x, weight, bias) = (d.Tensor([k.N, k.C, k.H, k.W]), d.Tensor([k.O, k.C, 3, 3]), d.Tensor([k.O]));
-        var g = d.Tensor([k.N, k.O, k.Win.OH, k.Win.OW]);
-        var be = x.Backend;
-        double forward = ScaledError(Reference(k, x, weight, bias), be.Conv2d(x.To(DType.Float32), weight.To(DType.Float32), bias.To(DType.Float32), k.Win));
-        double inputGrad = ScaledError(InputGradReference(k, weight, g), be.Conv2dInputGrad(g.To(DType.Float32), weight.To(DType.Float32), k.Win));
-        double weightGrad = ScaledError(WeightGradReference(k, x, g), be.Conv2dWeightGrad(x.To(DType.Float32), g.To(DType.Float32), k.Win));
+        var (forward, inputGrad, weightGrad) = Float32ScaledErrors(new TestData(17), k, inputGrad: true);
         Assert.True(forward < 1e-5 && inputGrad < 1e-5 && weightGrad < 1e-5,
             $"conv2d {forward:E2}, input gradient {inputGrad:E2}, weight gradient {weightGrad:E2} of the output's scale");
     }
