@@ -4,7 +4,8 @@ namespace Interp.Bench;
 
 /// <summary>
 /// `Interp.Bench sae-parts [--reps R] [--gemm [--two]] [--kernel] [--relu2]`: the side-by-side SAE workload (d_in 256, 4096 features, batch 4096) piece by
-/// piece — its six GEMMs as the forward and backward pass call them, with their GFLOP/s, then the elementwise passes
+/// piece — its six GEMMs as PyTorch's forward and backward pass call them (Interp's backward skips dXc: x − b_dec's
+/// gradient is only ever row-summed, see RowSums), with their GFLOP/s, then the elementwise passes
 /// over the [4096, 4096] feature matrix — and the whole forward and step, and the fused step's phases. Wall ms and process CPU ms, median of R runs
 /// after a warm-up. `--relu2`: the ReLU backward of a gradient in two parts, the parts added a pass before or inside it,
 /// alternated.
