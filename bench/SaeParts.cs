@@ -4,8 +4,9 @@ namespace Interp.Bench;
 
 /// <summary>
 /// `Interp.Bench sae-parts [--reps R] [--gemm [--two]] [--kernel] [--relu2]`: the side-by-side SAE workload (d_in 256, 4096 features, batch 4096) piece by
-/// piece — its six GEMMs as the forward and backward pass call them, with their GFLOP/s, then the elementwise passes
-/// over the [4096, 4096] feature matrix — and the whole forward and step. Wall ms and process CPU ms, median of R runs
+/// piece — its six GEMMs as PyTorch's forward and backward pass call them (Interp's backward skips dXc: x − b_dec's
+/// gradient is only ever row-summed, see RowSums), with their GFLOP/s, then the elementwise passes
+/// over the [4096, 4096] feature matrix — and the whole forward and step, and the fused step's phases. Wall ms and process CPU ms, median of R runs
 /// after a warm-up. `--relu2`: the ReLU backward of a gradient in two parts, the parts added a pass before or inside it,
 /// alternated.
 /// </summary>
@@ -70,6 +71,9 @@ public static class SaeParts
         fused = true;
         T("forward, MatMulRelu + MatMul(w, bias) + Norm(1)", () => Loss());
         T("step, MatMulRelu + MatMul(w, bias) + Norm(1)", () => { opt.ZeroGrad(); Loss().Backward(); opt.Step(); });
+        var laps = Timing.MinLaps(reps, lap => { opt.ZeroGrad(); lap(); var loss = Loss(); lap(); loss.Backward(); lap(); opt.Step(); lap(); },
+                                  warmup: 3, clockMs: CpuClock.ProcessMs);
+        Console.WriteLine($"{"  its phases (fastest, process CPU ms)",-44} zero_grad {laps[0]:F2}  forward {laps[1]:F2}  backward {laps[2]:F2}  Adam {laps[3]:F2}");
     }
 
     /// <summary>

@@ -27,7 +27,7 @@ public static class Engine
         // Vertices are nodes and leaves; a tensor is kept alive only by the rules that saved it, and each node's rule
         // (with its saved tensors) goes as soon as it has run, so memory falls as the pass proceeds.
         object start = root.GradFn ?? (object)root;
-        var order = TopologicalOrder(start);
+        var (order, readers) = TopologicalOrder(start);
         var grads = new Dictionary<object, PendingGrad>(ReferenceEqualityComparer.Instance) { [start] = new(gradient, null) };
         using var mode = createGraph ? GradMode.EnableGrad() : GradMode.NoGrad();
         for (int i = order.Count - 1; i >= 0; i--)
@@ -41,25 +41,22 @@ public static class Engine
                 continue;
             }
             var node = (Node)vertex;
-            Tensor?[] inputGrads;
-            // a gradient in two parts goes to a rule that adds them in its own pass when nothing observes the sum
-            // (no hook, no retained grad) and the backward is not recorded
-            if (pending.Second is { } second && node.FusesSum && node.OutputHooks is null && node.RetainedOutput is null && !createGraph)
-            {
-                using (Anomaly.InBackwardOf(node.Op)) inputGrads = node.ApplyToSum(pending.First, second);
-            }
-            else
-            {
-                var g = RunHooks(node.OutputHooks, node.OutputName, pending.Sum());
-                if (node.RetainedOutput is { } weak && weak.TryGetTarget(out var output)) Accumulate(output, g, createGraph);
-                using (Anomaly.InBackwardOf(node.Op)) inputGrads = node.Apply(g);
-            }
+            var rowSummed = createGraph ? null : RowSummedInputs(node, readers);
+            var inputGrads = Apply(node, pending, rowSummed, createGraph);
             if (inputGrads.Length != node.Next.Length)
                 throw new InvalidOperationException($"{node.Op}: backward returned {inputGrads.Length} gradients for {node.Next.Length} inputs");
             for (int k = 0; k < node.Next.Length; k++)
             {
                 var edge = node.Next[k];
                 if (edge.Target is not { } target || inputGrads[k] is not { } ig) continue;
+                if (rowSummed?[k] == true)
+                {   // the input's producer reads only the row sum (RowSums); a rule that made the full gradient is summed here
+                    if (ShapeUtil.SameShape(ig.shape, edge.Shape)) ig = RowSums.Of(ig);
+                    else if (ig.Rank != 1 || ig.shape[0] != edge.Shape[^1])
+                        throw new InvalidOperationException($"{node.Op}: backward gave a row-summed gradient of shape {ShapeUtil.Format(ig.shape)} for input {k} of shape {ShapeUtil.Format(edge.Shape)}");
+                    grads[target] = new(ig, null, RowSummed: true);   // its only reader, so its only part
+                    continue;
+                }
                 if (!ShapeUtil.SameShape(ig.shape, edge.Shape))
                     throw new InvalidOperationException($"{node.Op}: backward gave a gradient of shape {ShapeUtil.Format(ig.shape)} for input {k} of shape {ShapeUtil.Format(edge.Shape)}");
                 grads[target] = grads.TryGetValue(target, out var acc) ? acc.Add(ig) : new(ig, null);
@@ -68,12 +65,47 @@ public static class Engine
         }
     }
 
+    /// <summary>Runs a node's backward on its pending output gradient, in the cheapest form nothing observes.</summary>
+    static Tensor?[] Apply(Node node, PendingGrad pending, bool[]? rowSummed, bool createGraph)
+    {
+        Tensor? g = null;
+        // a gradient in two parts goes to a rule that adds them in its own pass when nothing observes the sum
+        // (no hook, no retained grad) and the backward is not recorded
+        bool fuseSum = pending.Second is not null && node.FusesSum && node.OutputHooks is null && node.RetainedOutput is null && !createGraph;
+        if (!pending.RowSummed && !fuseSum)
+        {
+            g = RunHooks(node.OutputHooks, node.OutputName, pending.Sum());
+            if (node.RetainedOutput is { } weak && weak.TryGetTarget(out var output)) Accumulate(output, g, createGraph);
+        }
+        using var inBackward = Anomaly.InBackwardOf(node.Op);
+        using var request = RowSums.Request(rowSummed);
+        return pending.RowSummed ? node.ApplyToRowSum(pending.First)
+             : g is null ? node.ApplyToSum(pending.First, pending.Second!)
+             : node.Apply(g);
+    }
+
+    /// <summary>
+    /// The inputs of <paramref name="node"/> whose gradient only its producer reads, and reads only as a row sum: a
+    /// producer that takes row sums (<see cref="Node.TakesRowSum"/>), read by this node alone, through one edge, with
+    /// no hook or retained grad on its output. Null where there are none. (The caller leaves out recorded backward passes.)
+    /// </summary>
+    static bool[]? RowSummedInputs(Node node, Dictionary<Node, int> readers)
+    {
+        bool[]? wanted = null;
+        for (int k = 0; k < node.Next.Length; k++)
+            if (node.Next[k] is { Node: { TakesRowSum: true } producer, Shape.Length: >= 2 }
+                && readers[producer] == 1 && producer.OutputHooks is null && producer.RetainedOutput is null)
+                (wanted ??= new bool[node.Next.Length])[k] = true;
+        return wanted;
+    }
+
     /// <summary>
     /// The gradient of one vertex as it arrives from its consumers: the sum of all but the last part, and the last one.
     /// Summing in arrival order ((g1 + g2) + g3 ...) as it comes keeps at most two parts alive; the last addition is
     /// left to the vertex, whose rule may fuse it (<see cref="Node.ApplyToSum"/>).
     /// </summary>
-    readonly record struct PendingGrad(Tensor First, Tensor? Second)
+    /// <param name="RowSummed">First is the gradient summed over every dim but the last (<see cref="RowSums"/>).</param>
+    readonly record struct PendingGrad(Tensor First, Tensor? Second, bool RowSummed = false)
     {
         public PendingGrad Add(Tensor g) => Second is null ? new(First, g) : new(First + Second, g);
         public Tensor Sum() => Second is null ? First : First + Second;
@@ -104,10 +136,14 @@ public static class Engine
         return g;
     }
 
-    /// <summary>Nodes and leaves reachable from start through the edges, each after all of its inputs (iterative DFS).</summary>
-    static List<object> TopologicalOrder(object start)
+    /// <summary>
+    /// Nodes and leaves reachable from start through the edges, each after all of its inputs (iterative DFS), and for
+    /// each node the number of edges into it (its readers, one per use).
+    /// </summary>
+    static (List<object> Order, Dictionary<Node, int> Readers) TopologicalOrder(object start)
     {
         var order = new List<object>();
+        var readers = new Dictionary<Node, int>(ReferenceEqualityComparer.Instance);
         var visited = new HashSet<object>(ReferenceEqualityComparer.Instance);
         var stack = new Stack<(object v, int next)>();
         stack.Push((start, 0));
@@ -119,11 +155,12 @@ public static class Engine
             if (next < edges.Length)
             {
                 stack.Push((v, next + 1));
+                if (edges[next].Node is { } producer) readers[producer] = readers.GetValueOrDefault(producer) + 1;
                 if (edges[next].Target is { } child && visited.Add(child)) stack.Push((child, 0));
             }
             else order.Add(v);
         }
-        return order;
+        return (order, readers);
     }
 }
 

@@ -7,13 +7,22 @@ public static class Graph
     /// Attaches <paramref name="backward"/> to <paramref name="result"/> when grad mode is on and some input requires
     /// grad. The rule returns one gradient per input, in order (null where none is needed).
     /// </summary>
-    public static Tensor Record(string op, Tensor result, Tensor?[] inputs, Func<Tensor, Tensor?[]> backward)
+    public static Tensor Record(string op, Tensor result, Tensor?[] inputs, Func<Tensor, Tensor?[]> backward) =>
+        Record(op, result, inputs, backward, backwardOfRowSum: null);
+
+    /// <summary>
+    /// As above, with a second rule for the output gradient given only as its sum over every dim but the last, for an
+    /// op that reads its output gradient only through that sum (see <see cref="RowSums"/>; null where it does not).
+    /// </summary>
+    public static Tensor Record(string op, Tensor result, Tensor?[] inputs, Func<Tensor, Tensor?[]> backward, Func<Tensor, Tensor?[]>? backwardOfRowSum)
     {
         if (Anomaly.IsEnabled) Anomaly.Check(op, result, inputs);
         if (!GradMode.IsEnabled) return result;
         bool any = false;
         foreach (var t in inputs) any |= t is not null && t.RequiresGrad;
-        return any ? Attach(op, result, Node.EdgesTo(inputs), backward) : result;
+        if (!any) return result;
+        result.SetGradFn(new Node(op, Node.EdgesTo(inputs), backward, backwardOfRowSum: backwardOfRowSum));
+        return result;
     }
 
     /// <summary>

@@ -26,6 +26,7 @@ public sealed class Node
 {
     Func<Tensor, Tensor?[]>? backward;
     Func<Tensor, Tensor, Tensor?[]>? backwardOfSum;
+    Func<Tensor, Tensor?[]>? backwardOfRowSum;
 
     public string Op { get; }
     public Edge[] Next { get; }
@@ -41,12 +42,19 @@ public sealed class Node
     /// Optional: the rule applied to g1 + g2 without the sum being written out, for an output whose gradient arrives
     /// in two parts (a tensor read by two ops); it must give what <paramref name="backward"/> gives for g1 + g2.
     /// </param>
-    public Node(string op, Edge[] next, Func<Tensor, Tensor?[]> backward, Func<Tensor, Tensor, Tensor?[]>? backwardOfSum = null)
+    /// <param name="backwardOfRowSum">
+    /// Optional: the rule applied to the output gradient summed over every dim but the last (shape [n] for an output
+    /// [.., n]), for an op that reads its output gradient only through that sum (x + b with b a row broadcast to x
+    /// and x needing no gradient); it must give what <paramref name="backward"/> gives for the full gradient.
+    /// </param>
+    public Node(string op, Edge[] next, Func<Tensor, Tensor?[]> backward, Func<Tensor, Tensor, Tensor?[]>? backwardOfSum = null,
+                Func<Tensor, Tensor?[]>? backwardOfRowSum = null)
     {
         Op = op;
         Next = next;
         this.backward = backward;
         this.backwardOfSum = backwardOfSum;
+        this.backwardOfRowSum = backwardOfRowSum;
     }
 
     /// <summary>The edges to <paramref name="inputs"/>' producers (none where an input does not require grad).</summary>
@@ -79,7 +87,19 @@ public sealed class Node
         return rule(g1, g2);
     }
 
-    public void Free() => (backward, backwardOfSum) = (null, null);
+    /// <summary>Whether <see cref="ApplyToRowSum"/> can take the output gradient summed over every dim but the last.</summary>
+    public bool TakesRowSum => backwardOfRowSum is not null && backward is not null;
+
+    /// <summary>The backward rule for an output gradient given only as its sum over every dim but the last.</summary>
+    public Tensor?[] ApplyToRowSum(Tensor rowSum)
+    {
+        var rule = backwardOfRowSum ?? throw new InvalidOperationException(
+            IsFreed ? $"{Op}: trying to backward through the graph a second time; its saved tensors were freed after the first backward."
+                    : $"{Op}: has no rule for a row-summed gradient; call Apply with the full gradient");
+        return rule(rowSum);
+    }
+
+    public void Free() => (backward, backwardOfSum, backwardOfRowSum) = (null, null, null);
 
     public override string ToString() => $"<{Op}Backward>";
 }

@@ -10,8 +10,8 @@ public static class ArithmeticOps
     {
         // The backward rules capture only what they read (shapes, or an operand the other's gradient needs): a captured
         // operand stays alive until backward, as in PyTorch's saved tensors.
-        public Tensor Add(Tensor b) => Binary("add", BinaryOp.Add, a, b, AddBackward(a.ShapeArray, b.ShapeArray, 1));
-        public Tensor Sub(Tensor b) => Binary("sub", BinaryOp.Sub, a, b, AddBackward(a.ShapeArray, b.ShapeArray, -1));
+        public Tensor Add(Tensor b) => Binary("add", BinaryOp.Add, a, b, AddBackward(a, b, 1), AddBackwardOfRowSum(a, b, 1));
+        public Tensor Sub(Tensor b) => Binary("sub", BinaryOp.Sub, a, b, AddBackward(a, b, -1), AddBackwardOfRowSum(a, b, -1));
         public Tensor Mul(Tensor b) => Binary("mul", BinaryOp.Mul, a, b, MulBackward(a.RequiresGrad ? b : null, b.RequiresGrad ? a : null, a.ShapeArray, b.ShapeArray));
         public Tensor Div(Tensor b) => Binary("div", BinaryOp.Div, a, b, DivBackward(b.RequiresGrad ? a : null, b, a.RequiresGrad, a.ShapeArray));
 
@@ -99,8 +99,23 @@ public static class ArithmeticOps
         public Tensor MaskedFill(Tensor mask, double value) => Tensor.Where(mask, x.ScalarLike(value).Expand(x.ShapeArray), x);
     }
 
-    static Func<Tensor, Tensor?[]> AddBackward(int[] aShape, int[] bShape, int bSign) =>
-        g => [Graph.SumToShape(g, aShape), Graph.SumToShape(bSign > 0 ? g : -g, bShape)];
+    // only the operands that need a gradient get one (x̂ − x with x a constant makes no −g)
+    static Func<Tensor, Tensor?[]> AddBackward(Tensor a, Tensor b, int bSign)
+    {
+        var (aShape, bShape, aNeeds, bNeeds) = (a.ShapeArray, b.ShapeArray, a.RequiresGrad, b.RequiresGrad);
+        return g => [aNeeds ? Graph.SumToShape(g, aShape) : null, bNeeds ? Graph.SumToShape(bSign > 0 ? g : -g, bShape) : null];
+    }
+
+    // When every operand that needs a gradient is a row broadcast over the output (x − b_dec, x needing none), the
+    // gradients are made from the output gradient's row sum alone: the engine may then ask the output's reader for just
+    // that sum (RowSums). Null where some operand needing a gradient is not a row.
+    static Func<Tensor, Tensor?[]>? AddBackwardOfRowSum(Tensor a, Tensor b, int bSign)
+    {
+        int rank = Math.Max(a.Rank, b.Rank);
+        var (aShape, bShape, aNeeds, bNeeds) = (a.ShapeArray, b.ShapeArray, a.RequiresGrad, b.RequiresGrad);
+        if ((aNeeds && !RowSums.IsRow(aShape, rank)) || (bNeeds && !RowSums.IsRow(bShape, rank))) return null;
+        return s => [aNeeds ? RowSums.ToShape(s, rank, aShape) : null, bNeeds ? RowSums.ToShape(bSign > 0 ? s : -s, rank, bShape) : null];
+    }
 
     // d(a·b) = g·b for a, g·a for b; each operand is saved only when the other needs its gradient
     static Func<Tensor, Tensor?[]> MulBackward(Tensor? bForA, Tensor? aForB, int[] aShape, int[] bShape) =>
@@ -110,11 +125,11 @@ public static class ArithmeticOps
     static Func<Tensor, Tensor?[]> DivBackward(Tensor? aForB, Tensor b, bool aNeeds, int[] aShape) =>
         g => [aNeeds ? Graph.SumToShape(g / b, aShape) : null, aForB is null ? null : Graph.SumToShape(-g * aForB / (b * b), b.Shape)];
 
-    static Tensor Binary(string name, BinaryOp op, Tensor a, Tensor b, Func<Tensor, Tensor?[]> backward)
+    static Tensor Binary(string name, BinaryOp op, Tensor a, Tensor b, Func<Tensor, Tensor?[]> backward, Func<Tensor, Tensor?[]>? backwardOfRowSum = null)
     {
         Check.SameDevice(name, a, b);
         Check.SameDType(name, a, b);
-        return Graph.Record(name, a.Backend.Binary(op, a, b), [a, b], backward);
+        return Graph.Record(name, a.Backend.Binary(op, a, b), [a, b], backward, backwardOfRowSum);
     }
 
     static Tensor Compare(string name, BinaryOp op, Tensor a, Tensor b)

@@ -22,7 +22,8 @@ public static class MatMulOps
             if (b.Rank == 1) return a.MatMul(b.Unsqueeze(-1)).Squeeze(-1);
             CheckMatrices(a, b);
             var y = a.Backend.MatMul(a, b);
-            return Graph.Record("matmul", y, [a, b], Backward(b.RequiresGrad ? a : null, a.RequiresGrad ? b : null, a.ShapeArray, b.ShapeArray, IsTransposedMatrix(b)));
+            var product = Backward(b.RequiresGrad ? a : null, a.RequiresGrad ? b : null, a.ShapeArray, b.ShapeArray, IsTransposedMatrix(b));
+            return Graph.Record("matmul", y, [a, b], g => product(g, RowSums.Wanted(0), null));
         }
     }
 
@@ -43,8 +44,9 @@ public static class MatMulOps
             var (biasShape, biasGrad) = (bias.ShapeArray, bias.RequiresGrad);   // the bias itself is not saved
             return Graph.Record("addmm", y, [a, b, bias], g =>
             {
-                var grads = product(g);
-                return [grads[0], grads[1], biasGrad ? Graph.SumToShape(g, biasShape) : null];
+                var db = biasGrad ? Graph.SumToShape(g, biasShape) : null;   // G's row sum (the bias is a row)
+                var grads = product(g, RowSums.Wanted(0), db);
+                return [grads[0], grads[1], db];
             });
         }
     }
@@ -79,14 +81,14 @@ public static class MatMulOps
                     (d, db) = g.Backend.ReluBackwardWithBiasGrad(g, ySaved.Detach());
                 else
                     d = g.Backend.Binary(Backends.BinaryOp.MulSign, g, ySaved.Detach());
-                var grads = product(d);
+                var grads = product(d, RowSums.Wanted(0), db);
                 return [grads[0], grads[1], db];
             }, (ySaved, g1, g2) =>
             {   // y read by two ops (an SAE's decoder and its L1 penalty): (g1 + g2)·sign(y) and its bias sum in one pass
                 var (d, db) = biasGrad
                     ? g1.Backend.ReluBackwardWithBiasGrad(g1, g2, ySaved)
                     : (g1.Backend.Binary(Backends.BinaryOp.MulSign, g1.Backend.Binary(Backends.BinaryOp.Add, g1, g2), ySaved), null);
-                var grads = product(d);
+                var grads = product(d, RowSums.Wanted(0), db);
                 return [grads[0], grads[1], db];
             });
         }
@@ -101,9 +103,14 @@ public static class MatMulOps
                 throw new ArgumentException($"matmul: batch dims of {ShapeUtil.Format(a.shape)} and {ShapeUtil.Format(b.shape)} cannot be broadcast ({a.shape[^(i + 2)]} vs {b.shape[^(i + 2)]})");
     }
 
-    // dA = G·Bᵀ, dB = Aᵀ·G: each operand is saved only when the other one needs its gradient
-    static Func<Tensor, Tensor?[]> Backward(Tensor? aForB, Tensor? bForA, int[] aShape, int[] bShape, bool bTransposed) => g =>
-        [bForA is null ? null : Graph.SumToShape(g.MatMul(bForA.MT), aShape),
+    // dA = G·Bᵀ, dB = Aᵀ·G: each operand is saved only when the other one needs its gradient. With aRowSum (the engine
+    // wants only dA's row sum, RowSums) and a matrix B: Σ_rows(G·Bᵀ) = (Σ_rows G)·Bᵀ, a vector-matrix product instead
+    // of a GEMM; gRowSum is Σ_rows G where the caller has it already (a bias gradient), else null.
+    static Func<Tensor, bool, Tensor?, Tensor?[]> Backward(Tensor? aForB, Tensor? bForA, int[] aShape, int[] bShape, bool bTransposed) =>
+        (g, aRowSum, gRowSum) =>
+        [bForA is null ? null
+            : aRowSum && bForA.Rank == 2 ? (gRowSum ?? RowSums.Of(g)).MatMul(bForA.MT)
+            : Graph.SumToShape(g.MatMul(bForA.MT), aShape),
          aForB is null ? null : WeightGrad(aForB, bShape, g, bTransposed)];
 
     // Aᵀ·G for B broadcast over A's batch dims. For a matrix B (a weight applied to [batch..., k] inputs) fold the
