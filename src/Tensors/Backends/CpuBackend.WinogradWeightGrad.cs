@@ -169,7 +169,7 @@ public sealed unsafe partial class CpuBackend
     static void GradTiles<T, TV>(in WinogradPlan p, T* field, long rowStride, int op, T* m, int tile0, long mSize)
         where T : unmanaged, INumber<T> where TV : unmanaged, ILanes<TV, T>
     {
-        var s = stackalloc TV[36];
+        var t = stackalloc TV[24];
         for (int ty = 0; ty < p.TilesY; ty++)
             for (int tx = 0; tx < p.TilesX; tx++)
             {
@@ -177,28 +177,41 @@ public sealed unsafe partial class CpuBackend
                 T* mt = m + (long)(tile0 + ty * p.TilesX + tx) * op;
                 for (int o = 0; o < op; o += TV.Count)
                 {
+                    // t = ḡ Aᵀ a row at a time (4 → 6), then A t a column at a time, straight into M̄
                     for (int i = 0; i < 4; i++)
-                        for (int j = 0; j < 4; j++) s[i * 6 + j] = TV.Load(block + i * rowStride + j * op + o);
-                    for (int j = 0; j < 4; j++) A<T, TV>(s + j, 6);
-                    for (int i = 0; i < 6; i++) A<T, TV>(s + i * 6, 1);
-                    for (int xi = 0; xi < 36; xi++) s[xi].Store(mt + xi * mSize + o);
+                    {
+                        T* row = block + i * rowStride + o;
+                        A<T, TV>(TV.Load(row), TV.Load(row + op), TV.Load(row + 2 * op), TV.Load(row + 3 * op),
+                            out t[i * 6], out t[i * 6 + 1], out t[i * 6 + 2], out t[i * 6 + 3], out t[i * 6 + 4], out t[i * 6 + 5]);
+                    }
+                    for (int j = 0; j < 6; j++)
+                    {
+                        A<T, TV>(t[j], t[6 + j], t[12 + j], t[18 + j], out var r0, out var r1, out var r2, out var r3, out var r4, out var r5);
+                        T* at = mt + j * mSize + o;
+                        r0.Store(at);
+                        r1.Store(at + 6 * mSize);
+                        r2.Store(at + 12 * mSize);
+                        r3.Store(at + 18 * mSize);
+                        r4.Store(at + 24 * mSize);
+                        r5.Store(at + 30 * mSize);
+                    }
                 }
             }
     }
 
-    /// <summary>A y: the 4 vectors y[0], y[s], y[2s], y[3s] to 6, written over y[0], ..., y[5s] (the adjoint of <see cref="At"/>).</summary>
+    /// <summary>(r0, ..., r5) = A (y0, ..., y3) (the adjoint of <see cref="At"/>).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    static void A<T, TV>(TV* y, int s) where T : unmanaged, INumber<T> where TV : unmanaged, ILanes<TV, T>
+    static void A<T, TV>(TV y0, TV y1, TV y2, TV y3, out TV r0, out TV r1, out TV r2, out TV r3, out TV r4, out TV r5)
+        where T : unmanaged, INumber<T> where TV : unmanaged, ILanes<TV, T>
     {
-        TV y0 = y[0], y1 = y[s], y2 = y[2 * s], y3 = y[3 * s];
         T two = T.CreateTruncating(2), four = T.CreateTruncating(4), eight = T.CreateTruncating(8);
         TV even1 = y0 + y2, odd1 = y1 + y3, even2 = y0 + y2 * four, odd2 = y1 * two + y3 * eight;
-        y[0] = y0;
-        y[s] = even1 + odd1;
-        y[2 * s] = even1 - odd1;
-        y[3 * s] = even2 + odd2;
-        y[4 * s] = even2 - odd2;
-        y[5 * s] = y3;
+        r0 = y0;
+        r1 = even1 + odd1;
+        r2 = even1 - odd1;
+        r3 = even2 + odd2;
+        r4 = even2 - odd2;
+        r5 = y3;
     }
 
     /// <summary>dW[o, c] = Gᵀ dU[·, c, o] G, each 6×6 dU (positions ξ of the [36, Rows, Cols] sum) to its 3×3 kernel gradient.</summary>
