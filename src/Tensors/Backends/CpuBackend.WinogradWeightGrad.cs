@@ -138,7 +138,7 @@ public sealed unsafe partial class CpuBackend
                 CpuParallel.For(groups, group => WinogradGroup<T, TV, TK>(bq, group, field, op, ig.U, ig.Ldo, result));
             }
             else for (int group = 0; group < groups; group++) WinogradGroup<T, TV, TK>(b, group, stage, op, inputGrad.U, inputGrad.Ldo, result);
-            FromChannelsLast(result, inputGrad.Dx + image * p.C * plane, p.C, plane, inputGrad.Ldo, null);
+            FromChannelsLast(result, inputGrad.Dx + (long)image * p.C * plane, p.C, plane, inputGrad.Ldo, null);
             GradTiles<T, TV>(p, stage + ((long)b.PH * b.PatchCols + b.PW) * op, (long)b.PatchCols * op, op, m, (image - n0) * p.PerImage, mSize);
         }
         if (direct)   // rows of dU past C read the next tile's channels and columns past O the next row's: both thrown away
