@@ -136,6 +136,10 @@ public class Conv2dKernelTests
             CloseToScale(Reference(k, x64, w64, null), on(() => be.Conv2d(x, weight, null, k.Win), bits), tol);
             if (inputGrad) CloseToScale(InputGradReference(k, w64, g64), on(() => be.Conv2dInputGrad(g, weight, k.Win), bits), tol);
             CloseToScale(WeightGradReference(k, x64, g64), on(() => be.Conv2dWeightGrad(x, g, k.Win), bits), tol);
+            if (!inputGrad) continue;
+            // both gradients in one call (on the Winograd path, g moved channels last once for both)
+            CloseToScale(InputGradReference(k, w64, g64), on(() => be.Conv2dGrads(x, weight, g, k.Win).InputGrad, bits), tol);
+            CloseToScale(WeightGradReference(k, x64, g64), on(() => be.Conv2dGrads(x, weight, g, k.Win).WeightGrad, bits), tol);
         }
     }
 
@@ -221,6 +225,26 @@ public class Conv2dKernelTests
             $"conv2d {forward:E2}, input gradient {inputGrad:E2}, weight gradient {weightGrad:E2} of the output's scale");
     }
 
+    // both gradients in one call at the side-by-side CNN's channel counts, with padding 0 and 1: the images in several
+    // chunks spread over the workers, each image's g moved once into the input gradient's field, which the weight
+    // gradient reads too; the same values as the two gradients made apart
+    [Fact]
+    public void WinogradGradientsTogetherEqualThemApart()
+    {
+        var d = new TestData(23);
+        foreach (var dtype in new[] { DType.Float64, DType.Float32 })
+        {
+            var k = new Geometry(13, 32, 64, 26, 25, new Window2d(32, 26, 25, 3, 3, 1, 1, 0, 1, 1, 1));
+            var (x, weight) = (d.Tensor([k.N, k.C, k.H, k.W]).To(dtype), d.Tensor([k.O, k.C, 3, 3]).To(dtype));
+            var g = d.Tensor([k.N, k.O, k.Win.OH, k.Win.OW]).To(dtype);
+            var be = x.Backend;
+            var (dx, dw) = be.Conv2dGrads(x, weight, g, k.Win);
+            double tol = dtype == DType.Float64 ? 1e-12 : 1e-5;
+            CloseToScale(be.Conv2dInputGrad(g, weight, k.Win), dx, tol);
+            CloseToScale(be.Conv2dWeightGrad(x, g, k.Win), dw, tol);
+        }
+    }
+
     [Property(MaxTest = 10)]
     public void WinogradGradientsPassFiniteDifferences(int seed)
     {
@@ -284,6 +308,12 @@ public class Conv2dKernelTests
         e = Assert.Throws<ArgumentException>(() => be.Conv2dInputGrad(Tensor.Zeros([2, 4, 3, 3]), Tensor.Zeros([4, 2, 3, 3]), win));
         Assert.Contains("conv2d_input_grad", e.Message);
         Assert.Contains("[4, 2, 3, 3]", e.Message);
+        e = Assert.Throws<ArgumentException>(() => be.Conv2dGrads(x, Tensor.Zeros([4, 3, 3, 3]), Tensor.Zeros([2, 4, 3, 2]), win));
+        Assert.Contains("conv2d_grads", e.Message);
+        Assert.Contains("[2, 4, 3, 2]", e.Message);
+        e = Assert.Throws<ArgumentException>(() => be.Conv2dGrads(x, Tensor.Zeros([4, 3, 3, 3], DType.Float64), Tensor.Zeros([2, 4, 3, 3]), win));
+        Assert.Contains("conv2d_grads", e.Message);
+        Assert.Contains("float64", e.Message);
         e = Assert.Throws<ArgumentException>(() => be.Conv2d(x, Tensor.Zeros([4, 3, 3, 3]), Tensor.Zeros([5]), win));
         Assert.Contains("conv2d", e.Message);
         Assert.Contains("[5]", e.Message);

@@ -149,6 +149,21 @@ public class IlgpuAutogradTests
         AssertSameOn(Device.IlgpuCpu, Grads(Device.Cpu), Grads(Device.IlgpuCpu));
     }
 
+    // both gradients wanted: the backends' Conv2dGrads (on the CPU the Winograd path, which makes them together; on
+    // ILGPU the interface's default, one after the other)
+    [Fact]
+    public void Conv2d_input_and_weight_gradients_together_on_ilgpu_cpu_match_cpu()
+    {
+        Tensor[] Grads(Device d)
+        {
+            var x = Tensor.Randn([2, 8, 9, 7], new Generator(5), DType.Float64, d, requiresGrad: true);
+            var w = Tensor.Randn([8, 8, 3, 3], new Generator(6), DType.Float64, d, requiresGrad: true);
+            x.Conv2d(w, null, 1, 1).Square().Sum().Backward();
+            return [x.Grad!, w.Grad!];
+        }
+        AssertSameOn(Device.IlgpuCpu, Grads(Device.Cpu), Grads(Device.IlgpuCpu));
+    }
+
     [Fact]
     public void Gradients_flow_through_device_moves()
     {

@@ -37,18 +37,29 @@ public static class ConvOps
     // One group: the backend's conv2d and its two gradients, each a recorded op whose backward is made of the other
     // two, so second derivatives work. The input gradient is linear in g and in W: ⟨h, dx⟩ = ⟨conv(h, W), g⟩ =
     // ⟨wgrad(h, g), W⟩; the weight gradient in x and in g: ⟨H, dW⟩ = ⟨conv(x, H), g⟩ = ⟨x, dx(g, H)⟩.
+    // Both gradients wanted: the backend makes them in one call (Conv2dGrads), which may share work between them.
     static Tensor Conv(Tensor x, Tensor weight, Tensor? bias, Window2d w) =>
         Graph.Record("conv2d", x.Backend.Conv2d(x, weight, bias, w), [x, weight, bias], g =>
-            [x.RequiresGrad ? InputGrad(g, weight, w) : null,
-             weight.RequiresGrad ? WeightGrad(x, g, w) : null,
-             bias is { RequiresGrad: true } ? g.Sum([0, 2, 3]) : null]);
+        {
+            var db = bias is { RequiresGrad: true } ? g.Sum([0, 2, 3]) : null;
+            if (x.RequiresGrad && weight.RequiresGrad)
+            {
+                var (dx, dw) = g.Backend.Conv2dGrads(x, weight, g, w);
+                return [RecordInputGrad(dx, g, weight, w), RecordWeightGrad(dw, x, g, w), db];
+            }
+            return [x.RequiresGrad ? InputGrad(g, weight, w) : null, weight.RequiresGrad ? WeightGrad(x, g, w) : null, db];
+        });
 
-    static Tensor InputGrad(Tensor g, Tensor weight, Window2d w) =>
-        Graph.Record("conv2d_input_grad", g.Backend.Conv2dInputGrad(g, weight, w), [g, weight], h =>
+    static Tensor InputGrad(Tensor g, Tensor weight, Window2d w) => RecordInputGrad(g.Backend.Conv2dInputGrad(g, weight, w), g, weight, w);
+
+    static Tensor WeightGrad(Tensor x, Tensor g, Window2d w) => RecordWeightGrad(x.Backend.Conv2dWeightGrad(x, g, w), x, g, w);
+
+    static Tensor RecordInputGrad(Tensor dx, Tensor g, Tensor weight, Window2d w) =>
+        Graph.Record("conv2d_input_grad", dx, [g, weight], h =>
             [g.RequiresGrad ? Conv(h, weight, null, w) : null, weight.RequiresGrad ? WeightGrad(h, g, w) : null]);
 
-    static Tensor WeightGrad(Tensor x, Tensor g, Window2d w) =>
-        Graph.Record("conv2d_weight_grad", x.Backend.Conv2dWeightGrad(x, g, w), [x, g], h =>
+    static Tensor RecordWeightGrad(Tensor dw, Tensor x, Tensor g, Window2d w) =>
+        Graph.Record("conv2d_weight_grad", dw, [x, g], h =>
             [x.RequiresGrad ? InputGrad(g, h, w) : null, g.RequiresGrad ? Conv(x, h, null, w) : null]);
 
     // im2col and col2im are each other's adjoints, so each one's backward is the other (double backward works too)

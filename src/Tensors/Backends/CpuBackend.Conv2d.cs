@@ -90,6 +90,31 @@ public sealed unsafe partial class CpuBackend
         return dw;
     }
 
+    /// <summary>
+    /// Both gradients of a one-group conv2d. On the Winograd path they are made together, each image's output gradient
+    /// moved channels last once for both (<see cref="WinogradInputGrad{T}"/>); otherwise one after the other.
+    /// </summary>
+    public (Tensor InputGrad, Tensor WeightGrad) Conv2dGrads(Tensor x, Tensor weight, Tensor g, Window2d w)
+    {
+        const string op = "conv2d_grads";
+        ConvShapes.Check(op, x, weight, g, w);
+        if (x.DType != g.DType || weight.DType != g.DType)
+            throw new ArgumentException($"{op}: x {ShapeUtil.Format(x.shape)} of {x.DType.Name()}, weight {ShapeUtil.Format(weight.shape)} of {weight.DType.Name()} and grad {ShapeUtil.Format(g.shape)} of {g.DType.Name()} must share one dtype");
+        if (x.shape[0] == 0 || !UsesWinograd(w, w.C, g.shape[1])) return (Conv2dInputGrad(g, weight, w), Conv2dWeightGrad(x, g, w));
+        var forward = new WinogradPlan(x.shape[0], w.C, w.H, w.W, g.shape[1], w.PH, w.PW);
+        var back = new WinogradPlan(g.shape[0], g.shape[1], w.OH, w.OW, w.C, 2 - w.PH, 2 - w.PW);
+        if (!WinogradInputGrad<float>.SharesField(forward, back)) return (Conv2dInputGrad(g, weight, w), Conv2dWeightGrad(x, g, w));
+        var (xs, ws, gs) = (Contig(x), Contig(weight), Contig(g));
+        var dx = Tensor.Empty([g.shape[0], w.C, w.H, w.W], g.DType);
+        var dw = Tensor.Empty([g.shape[1], w.C, w.KH, w.KW], g.DType);
+        using var alive = new KeepAlive(xs, ws, gs, dx, dw);
+        if (x.DType == DType.Float32)
+            WinogradWeightGrad(forward, Ptr<float>(xs) + xs.Offset, Ptr<float>(gs) + gs.Offset, Ptr<float>(dw), new WinogradInputGrad<float>(back, Ptr<float>(ws) + ws.Offset, Ptr<float>(dx)));
+        else
+            WinogradWeightGrad(forward, Ptr<double>(xs) + xs.Offset, Ptr<double>(gs) + gs.Offset, Ptr<double>(dw), new WinogradInputGrad<double>(back, Ptr<double>(ws) + ws.Offset, Ptr<double>(dx)));
+        return (dx, dw);
+    }
+
     /// <summary>The sizes of one conv2d call, and how its images are cut and spread.</summary>
     readonly struct ConvPlan(Window2d w, int n, int o)
     {

@@ -266,7 +266,7 @@ public sealed unsafe partial class CpuBackend
     static void InputTiles<T, TV>(in WinogradPlan p, T* field, int cp, int t0, int count, T* v, long vSize)
         where T : unmanaged, INumber<T> where TV : unmanaged, ILanes<TV, T>
     {
-        var d = stackalloc TV[36];
+        var t = stackalloc TV[36];
         long rowStride = (long)p.PatchCols * cp;
         for (int k = 0; k < count; k++)
         {
@@ -275,14 +275,25 @@ public sealed unsafe partial class CpuBackend
             T* vt = v + (long)k * cp;
             for (int c = 0; c < cp; c += TV.Count)
             {
+                // t = d B a row at a time (Bᵀ on each row's six vectors), then Bᵀ t a column at a time, straight into
+                // V: 36 vectors through the stack, where a 6×6 array transformed in place took three round trips
                 for (int i = 0; i < 6; i++)
                 {
                     T* row = patch + i * rowStride + c;
-                    for (int j = 0; j < 6; j++) d[i * 6 + j] = TV.Load(row + j * cp);
+                    Bt<T, TV>(TV.Load(row), TV.Load(row + cp), TV.Load(row + 2 * cp), TV.Load(row + 3 * cp), TV.Load(row + 4 * cp), TV.Load(row + 5 * cp),
+                        out t[i * 6], out t[i * 6 + 1], out t[i * 6 + 2], out t[i * 6 + 3], out t[i * 6 + 4], out t[i * 6 + 5]);
                 }
-                for (int j = 0; j < 6; j++) Bt<T, TV>(d + j, 6);
-                for (int i = 0; i < 6; i++) Bt<T, TV>(d + i * 6, 1);
-                for (int xi = 0; xi < 36; xi++) d[xi].Store(vt + xi * vSize + c);
+                for (int j = 0; j < 6; j++)
+                {
+                    Bt<T, TV>(t[j], t[6 + j], t[12 + j], t[18 + j], t[24 + j], t[30 + j], out var r0, out var r1, out var r2, out var r3, out var r4, out var r5);
+                    T* at = vt + j * vSize + c;
+                    r0.Store(at);
+                    r1.Store(at + 6 * vSize);
+                    r2.Store(at + 12 * vSize);
+                    r3.Store(at + 18 * vSize);
+                    r4.Store(at + 24 * vSize);
+                    r5.Store(at + 30 * vSize);
+                }
             }
         }
     }
@@ -294,7 +305,7 @@ public sealed unsafe partial class CpuBackend
     static void OutputTiles<T, TV>(in WinogradPlan p, T* m, int ld, int t0, int count, long mSize, T* image)
         where T : unmanaged, INumber<T> where TV : unmanaged, ILanes<TV, T>
     {
-        var s = stackalloc TV[36];
+        var t = stackalloc TV[24];
         int oh = p.OH, ow = p.OW, oc = RoundUp(p.O, TV.Count);
         for (int k = 0; k < count; k++)
         {
@@ -303,41 +314,53 @@ public sealed unsafe partial class CpuBackend
             T* mt = m + (long)k * ld;
             for (int o = 0; o < oc; o += TV.Count)
             {
-                for (int xi = 0; xi < 36; xi++) s[xi] = TV.Load(mt + xi * mSize + o);
-                for (int j = 0; j < 6; j++) At<T, TV>(s + j, 6);
-                for (int i = 0; i < 4; i++) At<T, TV>(s + i * 6, 1);
-                for (int i = 0; i < rows; i++)
-                    for (int j = 0; j < cols; j++) s[i * 6 + j].Store(image + ((long)(y0 + i) * ow + x0 + j) * ld + o);
+                // t = M A a row at a time (6 → 4), then Aᵀ t a column at a time, straight into the result
+                for (int i = 0; i < 6; i++)
+                {
+                    T* row = mt + 6 * i * mSize + o;
+                    At<T, TV>(TV.Load(row), TV.Load(row + mSize), TV.Load(row + 2 * mSize), TV.Load(row + 3 * mSize), TV.Load(row + 4 * mSize), TV.Load(row + 5 * mSize),
+                        out t[i * 4], out t[i * 4 + 1], out t[i * 4 + 2], out t[i * 4 + 3]);
+                }
+                for (int j = 0; j < cols; j++)
+                {
+                    At<T, TV>(t[j], t[4 + j], t[8 + j], t[12 + j], t[16 + j], t[20 + j], out var y0v, out var y1v, out var y2v, out var y3v);
+                    T* at = image + ((long)y0 * ow + x0 + j) * ld + o;
+                    long down = (long)ow * ld;
+                    y0v.Store(at);
+                    if (rows > 1) y1v.Store(at + down);
+                    if (rows > 2) y2v.Store(at + 2 * down);
+                    if (rows > 3) y3v.Store(at + 3 * down);
+                }
             }
         }
     }
 
-    /// <summary>Bᵀ d in place on the 6 vectors d[0], d[s], ..., d[5s].</summary>
+    /// <summary>(r0, ..., r5) = Bᵀ (d0, ..., d5).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    static void Bt<T, TV>(TV* d, int s) where T : unmanaged, INumber<T> where TV : unmanaged, ILanes<TV, T>
+    static void Bt<T, TV>(TV d0, TV d1, TV d2, TV d3, TV d4, TV d5, out TV r0, out TV r1, out TV r2, out TV r3, out TV r4, out TV r5)
+        where T : unmanaged, INumber<T> where TV : unmanaged, ILanes<TV, T>
     {
-        TV d0 = d[0], d1 = d[s], d2 = d[2 * s], d3 = d[3 * s], d4 = d[4 * s], d5 = d[5 * s];
         T four = T.CreateTruncating(4), five = T.CreateTruncating(5), two = T.CreateTruncating(2);
         TV a = d4 - d2 * four, b = d3 - d1 * four, c = d4 - d2, e = (d3 - d1) * two;
-        d[0] = d0 * four - d2 * five + d4;
-        d[s] = a + b;
-        d[2 * s] = a - b;
-        d[3 * s] = c + e;
-        d[4 * s] = c - e;
-        d[5 * s] = d1 * four - d3 * five + d5;
+        r0 = d0 * four - d2 * five + d4;
+        r1 = a + b;
+        r2 = a - b;
+        r3 = c + e;
+        r4 = c - e;
+        r5 = d1 * four - d3 * five + d5;
     }
 
-    /// <summary>Aᵀ m: the 6 vectors m[0], m[s], ..., m[5s] to 4, written over m[0], ..., m[3s].</summary>
+    /// <summary>(y0, ..., y3) = Aᵀ (m0, ..., m5).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    static void At<T, TV>(TV* m, int s) where T : unmanaged, INumber<T> where TV : unmanaged, ILanes<TV, T>
+    static void At<T, TV>(TV m0, TV m1, TV m2, TV m3, TV m4, TV m5, out TV y0, out TV y1, out TV y2, out TV y3)
+        where T : unmanaged, INumber<T> where TV : unmanaged, ILanes<TV, T>
     {
-        TV m0 = m[0], m1 = m[s], m2 = m[2 * s], m3 = m[3 * s], m4 = m[4 * s], m5 = m[5 * s];
         T two = T.CreateTruncating(2), four = T.CreateTruncating(4), eight = T.CreateTruncating(8);
         TV sum12 = m1 + m2, dif12 = m1 - m2, sum34 = m3 + m4, dif34 = m3 - m4;
-        m[0] = m0 + sum12 + sum34;
-        m[s] = dif12 + dif34 * two;
-        m[2 * s] = sum12 + sum34 * four;
-        m[3 * s] = dif12 + dif34 * eight + m5;
+        y0 = m0 + sum12 + sum34;
+        y1 = dif12 + dif34 * two;
+        y2 = sum12 + sum34 * four;
+        y3 = dif12 + dif34 * eight + m5;
     }
 
     /// <summary>G g: the 3 vectors g0, g1, g2 to 6 at t[0], t[ts], ..., t[5ts].</summary>

@@ -16,17 +16,63 @@ namespace Interp.Backends;
 /// </summary>
 public sealed unsafe partial class CpuBackend
 {
-    /// <summary>dW[o, c] = Σₙ Σ_tiles of the gradient of out[n, o] = Σ_c in[n, c] ⋆ dW[o, c] (the plan of that forward conv).</summary>
-    static void WinogradWeightGrad<T>(in WinogradPlan plan, T* input, T* grad, T* dw) where T : unmanaged, INumber<T>
+    /// <summary>
+    /// dW[o, c] = Σₙ Σ_tiles of the gradient of out[n, o] = Σ_c in[n, c] ⋆ dW[o, c] (the plan of that forward conv);
+    /// with <paramref name="inputGrad"/>, the input gradient too (<see cref="WinogradInputGrad{T}"/>).
+    /// </summary>
+    static void WinogradWeightGrad<T>(in WinogradPlan plan, T* input, T* grad, T* dw, WinogradInputGrad<T> inputGrad = default) where T : unmanaged, INumber<T>
     {
-        if (WideLanes<T>(plan.C, plan.O)) WinogradWeightGrad<T, Lanes512<T>>(plan, input, grad, dw);
-        else WinogradWeightGrad<T, Lanes256<T>>(plan, input, grad, dw);
+        switch (Gemm.ActivePath)
+        {
+            case GemmPath.Avx512: WinogradWeightGrad<T, Avx512Kernel<T>>(plan, input, grad, dw, inputGrad); break;
+            case GemmPath.Avx2: WinogradWeightGrad<T, Avx2Kernel<T>>(plan, input, grad, dw, inputGrad); break;
+            default: WinogradWeightGrad<T, ScalarKernel<T>>(plan, input, grad, dw, inputGrad); break;
+        }
     }
 
-    static void WinogradWeightGrad<T, TV>(in WinogradPlan plan, T* input, T* grad, T* dw)
-        where T : unmanaged, INumber<T> where TV : unmanaged, ILanes<TV, T>
+    static void WinogradWeightGrad<T, TK>(in WinogradPlan plan, T* input, T* grad, T* dw, WinogradInputGrad<T> inputGrad)
+        where T : unmanaged, INumber<T> where TK : struct, IMicroKernel<T>
+    {
+        if (WideLanes<T>(plan.C, plan.O)) WinogradWeightGrad<T, Lanes512<T>, TK>(plan, input, grad, dw, inputGrad);
+        else WinogradWeightGrad<T, Lanes256<T>, TK>(plan, input, grad, dw, inputGrad);
+    }
+
+    /// <summary>
+    /// The input gradient computed beside a weight gradient: dx = the Winograd conv of the output gradient bordered by
+    /// 2 − p (<see cref="Plan"/>) with the forward's <see cref="Weight"/> flipped, whose tiles are <see cref="U"/>
+    /// ([36, O, Ldo], made by the weight gradient), into <see cref="Dx"/>. Each image's output gradient then goes
+    /// channels last once, into the field this conv reads, and the weight gradient's M̄ reads its tiles from there
+    /// while they are in cache (each alone moves it: 2 × 2.4 M elements a step for the side-by-side CNN's conv2).
+    /// </summary>
+    readonly struct WinogradInputGrad<T>(WinogradPlan plan, T* weight, T* dx, T* u = null, int ldo = 0) where T : unmanaged
+    {
+        public readonly WinogradPlan Plan = plan;
+        public readonly T* Weight = weight, Dx = dx, U = u;
+        public readonly int Ldo = ldo;
+        public bool Wanted => Dx != null;
+        public WinogradInputGrad<T> WithTiles(T* tiles, int ld) => new(Plan, Weight, Dx, tiles, ld);
+
+        /// <summary>
+        /// Whether the weight gradient's whole tiles of g [4·TilesY, 4·TilesX] (zero past the image) lie inside this
+        /// conv's field, where g sits at (Plan.PH, Plan.PW) with zeros around it.
+        /// </summary>
+        public static bool SharesField(in WinogradPlan forward, in WinogradPlan back) =>
+            back.PH + 4 * forward.TilesY <= back.PatchRows && back.PW + 4 * forward.TilesX <= back.PatchCols;
+    }
+
+    static void WinogradWeightGrad<T, TV, TK>(in WinogradPlan plan, T* input, T* grad, T* dw, WinogradInputGrad<T> inputGrad)
+        where T : unmanaged, INumber<T> where TV : unmanaged, ILanes<TV, T> where TK : struct, IMicroKernel<T>
     {
         int chunks = plan.Chunks, parts = chunks >= 2 * GemmThreads.MaxParts ? 2 * GemmThreads.MaxParts : 1;
+        Tensor? tiles = null;
+        if (inputGrad.Wanted)   // the flipped kernel's U, as the input gradient's own conv makes it
+        {
+            int ldo = RoundUp(plan.C, Math.Max(TV.Count, TK.NR));
+            tiles = Tensor.Empty([36 * plan.O * ldo], typeof(T) == typeof(float) ? DType.Float32 : DType.Float64, zeroed: ldo > plan.C);
+            WeightTiles<T, TV>(Ptr<T>(tiles), inputGrad.Weight, plan.O, plan.C, ldo, flipped: true);
+            inputGrad = inputGrad.WithTiles(Ptr<T>(tiles), ldo);
+        }
+        using var tilesAlive = new KeepAlive(tiles);
         // the AVX-512 micro-kernel straight on V and M̄ (no GEMM call, no pack of Vᵀ), into dU padded to whole 12 × 2V tiles
         bool direct = Gemm.ActivePath == GemmPath.Avx512;
         var du = direct ? new WeightGradTiles(RoundUp(plan.C, Avx512RowsAKernel<T>.MR), RoundUp(plan.O, Avx512RowsAKernel<T>.NR)) : new WeightGradTiles(plan.C, plan.O);
@@ -41,7 +87,7 @@ public sealed unsafe partial class CpuBackend
         {
             T* acc = pp + part * size;
             int c0 = (int)((long)chunks * part / parts), c1 = (int)((long)chunks * (part + 1) / parts);
-            for (int chunk = c0; chunk < c1; chunk++) WeightGradChunk<T, TV>(p, chunk, input, grad, acc, du, direct, chunk == c0 ? T.Zero : T.One, threads);
+            for (int chunk = c0; chunk < c1; chunk++) WeightGradChunk<T, TV, TK>(p, chunk, input, grad, acc, du, direct, chunk == c0 ? T.Zero : T.One, threads, inputGrad);
             if (c0 == c1) new Span<T>(acc, (int)size).Clear();
         }
         if (parts == 1) Part(0);
@@ -55,23 +101,45 @@ public sealed unsafe partial class CpuBackend
 
     /// <summary>
     /// The images [chunk·Images, ...) of one weight gradient: each image's input and output gradient moved channels
-    /// last and transformed (V = Bᵀ d B, M̄ = A ḡ Aᵀ), then dU[ξ] = beta·dU[ξ] + V[ξ]ᵀ · M̄[ξ] for the 36 ξ.
+    /// last and transformed (V = Bᵀ d B, M̄ = A ḡ Aᵀ), then dU[ξ] = beta·dU[ξ] + V[ξ]ᵀ · M̄[ξ] for the 36 ξ. With
+    /// <paramref name="inputGrad"/>, each image's input gradient from the same channels-last output gradient.
     /// </summary>
-    static void WeightGradChunk<T, TV>(in WinogradPlan p, int chunk, T* input, T* grad, T* acc, WeightGradTiles du, bool direct, T beta, int threads)
-        where T : unmanaged, INumber<T> where TV : unmanaged, ILanes<TV, T>
+    static void WeightGradChunk<T, TV, TK>(in WinogradPlan p, int chunk, T* input, T* grad, T* acc, WeightGradTiles du, bool direct, T beta, int threads, WinogradInputGrad<T> inputGrad)
+        where T : unmanaged, INumber<T> where TV : unmanaged, ILanes<TV, T> where TK : struct, IMicroKernel<T>
     {
         int n0 = chunk * p.Images, n1 = Math.Min(p.N, n0 + p.Images), tiles = (n1 - n0) * p.PerImage, lanes = TV.Count;
         int cp = (p.C + lanes - 1) / lanes * lanes, op = (p.O + lanes - 1) / lanes * lanes;
         long plane = (long)p.H * p.W, outPlane = (long)p.OH * p.OW, vSize = (long)tiles * cp, mSize = (long)tiles * op;
-        long stageSize = Math.Max((long)p.PatchRows * p.PatchCols * cp, 16L * p.PerImage * op);
+        var b = inputGrad.Plan;
+        long fieldSize = inputGrad.Wanted ? (long)b.PatchRows * b.PatchCols * op : 16L * p.PerImage * op;
+        long resultSize = inputGrad.Wanted ? plane * inputGrad.Ldo : 0;
+        long stageSize = Math.Max((long)p.PatchRows * p.PatchCols * cp, fieldSize + resultSize);
         // the direct kernel's last tile may read past M̄'s last row (columns past O, thrown away): room for it
         T* stage = ConvScratch.Get<T>(stageSize + 36 * (vSize + mSize) + du.Cols), v = stage + stageSize, m = v + 36 * vSize;
         for (int image = n0; image < n1; image++)
         {
             ToChannelsLast(input + (long)image * p.C * plane, p.C, p.H, p.W, stage, p.PatchRows, p.PatchCols, cp, p.PH, p.PW);
             InputTiles<T, TV>(p, stage, cp, 0, p.PerImage, v + (long)(image - n0) * p.PerImage * cp, vSize);
-            ToChannelsLast(grad + (long)image * p.O * outPlane, p.O, p.OH, p.OW, stage, 4 * p.TilesY, 4 * p.TilesX, op, 0, 0);
-            GradTiles<T, TV>(p, stage, op, m, (image - n0) * p.PerImage, mSize);
+            T* g = grad + (long)image * p.O * outPlane;
+            if (!inputGrad.Wanted)
+            {
+                ToChannelsLast(g, p.O, p.OH, p.OW, stage, 4 * p.TilesY, 4 * p.TilesX, op, 0, 0);
+                GradTiles<T, TV>(p, stage, 4L * p.TilesX * op, op, m, (image - n0) * p.PerImage, mSize);
+                continue;
+            }
+            // g into the input gradient's zero-bordered field, at (b.PH, b.PW): that conv's tiles, then M̄'s from there
+            T* result = stage + fieldSize;
+            ToChannelsLast(g, p.O, p.OH, p.OW, stage, b.PatchRows, b.PatchCols, op, b.PH, b.PW);
+            int groups = (b.PerImage + TK.MR - 1) / TK.MR;
+            if (threads > 1)   // one part: the image's groups of tiles over the workers
+            {
+                var (bq, ig) = (b, inputGrad);
+                T* field = stage;
+                CpuParallel.For(groups, group => WinogradGroup<T, TV, TK>(bq, group, field, op, ig.U, ig.Ldo, result));
+            }
+            else for (int group = 0; group < groups; group++) WinogradGroup<T, TV, TK>(b, group, stage, op, inputGrad.U, inputGrad.Ldo, result);
+            FromChannelsLast(result, inputGrad.Dx + (long)image * p.C * plane, p.C, plane, inputGrad.Ldo, null);
+            GradTiles<T, TV>(p, stage + ((long)b.PH * b.PatchCols + b.PW) * op, (long)b.PatchCols * op, op, m, (image - n0) * p.PerImage, mSize);
         }
         if (direct)   // rows of dU past C read the next tile's channels and columns past O the next row's: both thrown away
         {
@@ -95,14 +163,13 @@ public sealed unsafe partial class CpuBackend
 
     /// <summary>
     /// M̄[ξ, tile, o] = (A ḡ Aᵀ)[ξ] for each tile's 4×4 block ḡ of one output gradient moved channels last into a
-    /// zero field of whole tiles [4·TilesY, 4·TilesX, op] (zero past the image's edge, where the forward's outputs were
-    /// cut off), a vector of channels at a time.
+    /// zero field of whole tiles [4·TilesY, 4·TilesX, op] (rows rowStride apart; zero past the image's edge, where the
+    /// forward's outputs were cut off), a vector of channels at a time.
     /// </summary>
-    static void GradTiles<T, TV>(in WinogradPlan p, T* field, int op, T* m, int tile0, long mSize)
+    static void GradTiles<T, TV>(in WinogradPlan p, T* field, long rowStride, int op, T* m, int tile0, long mSize)
         where T : unmanaged, INumber<T> where TV : unmanaged, ILanes<TV, T>
     {
-        var s = stackalloc TV[36];
-        long rowStride = 4L * p.TilesX * op;
+        var t = stackalloc TV[24];
         for (int ty = 0; ty < p.TilesY; ty++)
             for (int tx = 0; tx < p.TilesX; tx++)
             {
@@ -110,28 +177,41 @@ public sealed unsafe partial class CpuBackend
                 T* mt = m + (long)(tile0 + ty * p.TilesX + tx) * op;
                 for (int o = 0; o < op; o += TV.Count)
                 {
+                    // t = ḡ Aᵀ a row at a time (4 → 6), then A t a column at a time, straight into M̄
                     for (int i = 0; i < 4; i++)
-                        for (int j = 0; j < 4; j++) s[i * 6 + j] = TV.Load(block + i * rowStride + j * op + o);
-                    for (int j = 0; j < 4; j++) A<T, TV>(s + j, 6);
-                    for (int i = 0; i < 6; i++) A<T, TV>(s + i * 6, 1);
-                    for (int xi = 0; xi < 36; xi++) s[xi].Store(mt + xi * mSize + o);
+                    {
+                        T* row = block + i * rowStride + o;
+                        A<T, TV>(TV.Load(row), TV.Load(row + op), TV.Load(row + 2 * op), TV.Load(row + 3 * op),
+                            out t[i * 6], out t[i * 6 + 1], out t[i * 6 + 2], out t[i * 6 + 3], out t[i * 6 + 4], out t[i * 6 + 5]);
+                    }
+                    for (int j = 0; j < 6; j++)
+                    {
+                        A<T, TV>(t[j], t[6 + j], t[12 + j], t[18 + j], out var r0, out var r1, out var r2, out var r3, out var r4, out var r5);
+                        T* at = mt + j * mSize + o;
+                        r0.Store(at);
+                        r1.Store(at + 6 * mSize);
+                        r2.Store(at + 12 * mSize);
+                        r3.Store(at + 18 * mSize);
+                        r4.Store(at + 24 * mSize);
+                        r5.Store(at + 30 * mSize);
+                    }
                 }
             }
     }
 
-    /// <summary>A y: the 4 vectors y[0], y[s], y[2s], y[3s] to 6, written over y[0], ..., y[5s] (the adjoint of <see cref="At"/>).</summary>
+    /// <summary>(r0, ..., r5) = A (y0, ..., y3) (the adjoint of <see cref="At"/>).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    static void A<T, TV>(TV* y, int s) where T : unmanaged, INumber<T> where TV : unmanaged, ILanes<TV, T>
+    static void A<T, TV>(TV y0, TV y1, TV y2, TV y3, out TV r0, out TV r1, out TV r2, out TV r3, out TV r4, out TV r5)
+        where T : unmanaged, INumber<T> where TV : unmanaged, ILanes<TV, T>
     {
-        TV y0 = y[0], y1 = y[s], y2 = y[2 * s], y3 = y[3 * s];
         T two = T.CreateTruncating(2), four = T.CreateTruncating(4), eight = T.CreateTruncating(8);
         TV even1 = y0 + y2, odd1 = y1 + y3, even2 = y0 + y2 * four, odd2 = y1 * two + y3 * eight;
-        y[0] = y0;
-        y[s] = even1 + odd1;
-        y[2 * s] = even1 - odd1;
-        y[3 * s] = even2 + odd2;
-        y[4 * s] = even2 - odd2;
-        y[5 * s] = y3;
+        r0 = y0;
+        r1 = even1 + odd1;
+        r2 = even1 - odd1;
+        r3 = even2 + odd2;
+        r4 = even2 - odd2;
+        r5 = y3;
     }
 
     /// <summary>dW[o, c] = Gᵀ dU[·, c, o] G, each 6×6 dU (positions ξ of the [36, Rows, Cols] sum) to its 3×3 kernel gradient.</summary>

@@ -52,6 +52,16 @@ public partial interface IBackend
         return new Tensor(dw.Storage, [o, w.C, w.KH, w.KW], null, dw.Offset);
     }
 
+    /// <summary>
+    /// conv2d's input and weight gradients together, (Conv2dInputGrad(g, weight), Conv2dWeightGrad(x, g)): a backend
+    /// may share work between them (the CPU's Winograd path moves g's channels last once for both).
+    /// </summary>
+    (Tensor InputGrad, Tensor WeightGrad) Conv2dGrads(Tensor x, Tensor weight, Tensor g, Window2d w)
+    {
+        ConvShapes.Check("conv2d_grads", x, weight, g, w);
+        return (Conv2dInputGrad(g, weight, w), Conv2dWeightGrad(x, g, w));
+    }
+
     /// <summary>A contiguous copy of t on this backend (t itself when it already is).</summary>
     private static Tensor Dense(IBackend b, Tensor t)
     {
