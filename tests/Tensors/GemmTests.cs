@@ -178,6 +178,14 @@ public sealed unsafe class GemmTests(ITestOutputHelper output)
     [MemberData(nameof(PathCases))]
     public void SmallM_BReadInPlace_MatchesReference(string path) => WithPath(path, () =>
     {
+        bool allowed = Gemm.BInPlaceAllowed;
+        Gemm.BInPlaceAllowed = true;   // off on Intel, where packing is faster
+        try { BReadInPlaceCases(); }
+        finally { Gemm.BInPlaceAllowed = allowed; }
+    });
+
+    private static void BReadInPlaceCases()
+    {
         foreach (var (m, n, k, pad) in new[] { (128, 100, 770, 3), (1, 64, 5, 0), (7, 1024, 600, 0), (13, 75, 300, 7), (128, 100, 1200, 1), (96, 33, 257, 0) })
         {
             Assert.True(Gemm.ReadsBInPlace(new GemmProblem<float>(false, false, m, n, k, 1f, null, k, null, n + pad, 0f, null, n)), $"{m}x{n}x{k} packs B");
@@ -191,7 +199,7 @@ public sealed unsafe class GemmTests(ITestOutputHelper output)
         // C over 2 MB: K blocks as deep as the A buffer allows (several here), then one deep block in double
         CheckEpilogue(false, false, 256, 2100, 600, beta: 1f, bias: true, relu: true, batch: 1, seed: 6);
         CheckDgemm(false, false, 8, 40000, 600, alpha: 1, beta: 0.5, pad: 1, seed: 7);
-    });
+    }
 
     /// <summary>
     /// Few rows and many columns: the column split is cut into several blocks per thread, each claimed in turn, all
@@ -231,6 +239,41 @@ public sealed unsafe class GemmTests(ITestOutputHelper output)
             CheckSgemm(false, true, m, 40, 300, alpha: 1f, beta: 0.5f, pad: 0, seed: m + 1);
         }
     });
+
+    /// <summary>
+    /// Every row count of a last panel (m mod MR = 1 .. MR-1, alone and under a row split between threads), float and
+    /// double, full and narrow last column tiles: the rows below C's m rows must stay as they were (the short-panel
+    /// kernels compute 4 or 8 rows but may store only the panel's own).
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(PathCases))]
+    public void ShortLastPanels_WriteOnlyTheirRows(string path) => WithPath(path, () =>
+    {
+        foreach (int m in new[] { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 13, 16, 20, 23, 100, 260, 514 })
+            foreach (int n in new[] { 32, 40 })
+            {
+                CheckBelowC<float>(m, n, 70, 1.5f, 0.5f, 1e-5, seed: m + n);
+                CheckBelowC<double>(m, n, 70, 0.75, 0, 1e-13, seed: m * n);
+            }
+    });
+
+    private static void CheckBelowC<T>(int m, int n, int k, T alpha, T beta, double rel, int seed)
+        where T : unmanaged, System.Numerics.IFloatingPoint<T>
+    {
+        var a = new Mat<T>(m, k, 1, seed, 1);
+        var b = new Mat<T>(k, n, 0, seed + 1, 1);
+        var c = new Mat<T>(m + 12, n, 3, seed + 2, 1);   // 12 rows below the product's m
+        var expected = c.Data.ToArray();
+        Reference(false, false, m, n, k, alpha, a.Data, 0, a.Ld, b.Data, 0, b.Ld, beta, expected, 0, c.Ld);
+        fixed (T* pa = a.Data, pb = b.Data, pc = c.Data)
+        {
+            if (typeof(T) == typeof(float))
+                Gemm.Sgemm(false, false, m, n, k, float.CreateTruncating(alpha), (float*)pa, a.Ld, (float*)pb, b.Ld, float.CreateTruncating(beta), (float*)pc, c.Ld);
+            else
+                Gemm.Dgemm(false, false, m, n, k, double.CreateTruncating(alpha), (double*)pa, a.Ld, (double*)pb, b.Ld, double.CreateTruncating(beta), (double*)pc, c.Ld);
+        }
+        AssertClose(expected, c.Data, c.Ld, n, k, rel);
+    }
 
     [Fact]
     public void EpilogueRelu_KeepsNaN()

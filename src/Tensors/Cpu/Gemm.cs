@@ -26,6 +26,22 @@ public static unsafe class Gemm
     /// Any forced path also disables the direct small-matrix loop so that the kernels see every size.</summary>
     internal static GemmPath ForcedPath { get; set; } = GemmPath.Auto;
 
+    /// <summary>
+    /// Whether few-row GEMMs may read B's panels where they lie instead of packing them (see <see cref="BlockedGemm{T, TKernel}"/>).
+    /// On the AMD EPYC (Zen) VM that paid (GPT-2's shapes at 128 rows 2-12 % on one core); on an Intel Xeon (family 6
+    /// model 207, 48 KB L1D) packing was faster at every shape tried, by 15-60 % (128 x 3072 x 768, 128 x 768 x 3072,
+    /// 128 x 50257 x 768, the SAE's 256 x 4096 x 4096, huge pages or not), so there B is always packed. Tests switch it on.
+    /// </summary>
+    internal static bool BInPlaceAllowed { get; set; } = !IsIntel();
+
+    /// <summary>Whether the CPU's vendor string (CPUID leaf 0) is GenuineIntel.</summary>
+    private static bool IsIntel()
+    {
+        if (!X86Base.IsSupported) return false;
+        var (_, ebx, ecx, edx) = X86Base.CpuId(0, 0);
+        return ebx == 0x756E6547 && edx == 0x49656E69 && ecx == 0x6C65746E; // "Genu" "ineI" "ntel"
+    }
+
     internal static bool IsSupported(GemmPath path) => path switch
     {
         GemmPath.Avx512 => Avx512F.IsSupported && Vector512.IsHardwareAccelerated,

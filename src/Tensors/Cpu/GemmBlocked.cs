@@ -21,6 +21,13 @@ internal unsafe interface IMicroKernel<T> where T : unmanaged, INumber<T>
     /// <summary>Columns of B packed at once; KC x NC should sit in L3.</summary>
     static abstract int NC { get; }
     static abstract void Run(nint kc, T* a, T* b, nint ldb, T* c, nint ldc, T alpha, T beta);
+    /// <summary>
+    /// <see cref="Run"/> for only the first <paramref name="rows"/> (&lt; MR) rows of the tile, writing no others of C,
+    /// where the kernel has a cheaper variant for that many rows; false, having done nothing, where it has none.
+    /// </summary>
+    static abstract bool RunRows(int rows, nint kc, T* a, T* b, nint ldb, T* c, nint ldc, T alpha, T beta);
+    /// <summary>Rows per part when a GEMM is split by rows: MR, or less where <see cref="RunRows"/> makes short edge panels cheap.</summary>
+    static abstract int RowGrain { get; }
 }
 
 /// <summary>
@@ -116,11 +123,12 @@ internal static unsafe class BlockedGemm<T, TKernel>
     internal const int InPlaceBMaxRows = 256;
 
     /// <summary>
-    /// Whether the kernel reads B's full panels where they lie: B contiguous along N, M at most one A block (so each
-    /// panel serves the M loop once) and small enough that the panel's stride does not cost more than a copy.
+    /// Whether the kernel reads B's full panels where they lie: allowed on this CPU (<see cref="Gemm.BInPlaceAllowed"/>),
+    /// B contiguous along N, M at most one A block (so each panel serves the M loop once) and small enough that the
+    /// panel's stride does not cost more than a copy.
     /// </summary>
     internal static bool ReadsBInPlace(in GemmProblem<T> p) => 
-        p.BContiguousAlongN && p.M <= Math.Min(InPlaceBMaxRows, 2 * TKernel.MC) && p.N >= TKernel.NR;
+        Gemm.BInPlaceAllowed && p.BContiguousAlongN && p.M <= Math.Min(InPlaceBMaxRows, 2 * TKernel.MC) && p.N >= TKernel.NR;
 
     /// <summary>
     /// K block depth with B in place: there is no packed panel to keep in L1, so when C is too big for L2 (every K
@@ -164,6 +172,7 @@ internal static unsafe class BlockedGemm<T, TKernel>
                 int rows = Math.Min(mr, mc - ir);
                 if (rows == mr && cols == nr)
                     TKernel.Run(kc, aPanel, bPanel, ldb, cTile, ldc, alpha, beta);
+                else if (cols == nr && TKernel.RunRows(rows, kc, aPanel, bPanel, ldb, cTile, ldc, alpha, beta)) { }
                 else
                     EdgeTile(kc, aPanel, bPanel, ldb, cTile, ldc, rows, cols, alpha, beta, buf.Tile);
                 if (epilogue) GemmEpilogue<T>.Apply(cTile, ldc, rows, cols, bias == null ? null : bias + jr, relu);
@@ -175,7 +184,8 @@ internal static unsafe class BlockedGemm<T, TKernel>
     private static void EdgeTile(int kc, T* a, T* b, nint ldb, T* c, nint ldc, int rows, int cols, T alpha, T beta, T* tile)
     {
         int nr = TKernel.NR;
-        TKernel.Run(kc, a, b, ldb, tile, nr, alpha, T.Zero);
+        if (!TKernel.RunRows(rows, kc, a, b, ldb, tile, nr, alpha, T.Zero))
+            TKernel.Run(kc, a, b, ldb, tile, nr, alpha, T.Zero);
         for (int i = 0; i < rows; i++)
         {
             T* cRow = c + i * ldc;

@@ -21,6 +21,8 @@ internal unsafe struct Avx2Kernel<T> : IMicroKernel<T> where T : unmanaged, INum
     public static int KC => 256;  // B panel 256 x 2V x 4 B = 16 KB, L1
     public static int MC => 120;  // A block 120 x 256 x 4 B = 120 KB, L2
     public static int NC => 4096;
+    public static int RowGrain => MR;
+    public static bool RunRows(int rows, nint kc, T* a, T* b, nint ldb, T* c, nint ldc, T alpha, T beta) => false;
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Run(nint kc, T* a, T* b, nint ldb, T* c, nint ldc, T alpha, T beta)

@@ -14,6 +14,8 @@ internal unsafe struct ScalarKernel<T> : IMicroKernel<T> where T : unmanaged, IN
     public static int KC => 256;
     public static int MC => 128;
     public static int NC => 1024;
+    public static int RowGrain => MR;
+    public static bool RunRows(int rows, nint kc, T* a, T* b, nint ldb, T* c, nint ldc, T alpha, T beta) => false;
 
     public static void Run(nint kc, T* a, T* b, nint ldb, T* c, nint ldc, T alpha, T beta)
     {

@@ -22,6 +22,11 @@ internal static unsafe class GemmPack<T, TKernel>
     public static void PackA(in GemmProblem<T> g, int i0, int p0, int mc, int kc, T* dst)
     {
         int mr = TKernel.MR;
+        if (g.ARow == 1 && mc > mr)
+        {
+            DealRows(g.A + i0 + p0 * g.ACol, g.ACol, mc, kc, dst);
+            return;
+        }
         for (int ir = 0; ir < mc; ir += mr, dst += mr * kc)
         {
             int rows = Math.Min(mr, mc - ir);
@@ -32,6 +37,41 @@ internal static unsafe class GemmPack<T, TKernel>
                 CopyRows(src, g.ACol, rows, kc, mr, dst);
         }
     }
+
+    /// <summary>
+    /// <see cref="PackA"/> for an op(A) whose columns are contiguous (a transposed A, as in the weight gradient Xᵀ·G):
+    /// rows p of the block (mc elements in a row at src + p*stride) are dealt out to the panels, MR elements each,
+    /// <see cref="DealDepth"/> rows p at a time. Those few source rows stay in L1 while every panel takes its piece,
+    /// and each visit to a panel writes whole lines. Panel by panel, as <see cref="CopyRows"/> goes, each panel read
+    /// its MR elements of all kc rows (kc lines kilobytes apart, more than L1 keeps), so the lines that straddle two
+    /// panels came from L2 twice; row by row, all panels' lines for one p alias in L1 (panels lie MR·KC elements apart).
+    /// </summary>
+    private static void DealRows(T* src, nint stride, int mc, int kc, T* dst)
+    {
+        int mr = TKernel.MR, full = mc / mr * mr;
+        uint pieceBytes = (uint)(mr * sizeof(T));
+        nint panelSize = (nint)mr * kc;
+        for (int p0 = 0; p0 < kc; p0 += DealDepth)
+        {
+            int depth = Math.Min(DealDepth, kc - p0);
+            T* rows = src + p0 * stride;
+            T* panel = dst + p0 * mr;
+            int i = 0;
+            for (; i < full; i += mr, panel += panelSize)
+                for (int p = 0; p < depth; p++)
+                    Unsafe.CopyBlockUnaligned(panel + p * mr, rows + p * stride + i, pieceBytes);
+            if (i == mc) continue;
+            for (int p = 0; p < depth; p++)
+            {
+                int q = 0;
+                for (; i + q < mc; q++) panel[p * mr + q] = rows[p * stride + i + q];
+                for (; q < mr; q++) panel[p * mr + q] = T.Zero;
+            }
+        }
+    }
+
+    /// <summary>Rows p dealt at a time: 8 source lines fit one L1 set (12 ways) even when rows lie 4 KB multiples apart.</summary>
+    private const int DealDepth = 8;
 
     /// <summary>
     /// Packs op(B)[p0 .. p0+kc, j0 .. j0+nc] as consecutive kc x NR panels; inside a panel element (p, j) sits at

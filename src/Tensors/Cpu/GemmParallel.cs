@@ -4,7 +4,7 @@ using System.Runtime.InteropServices;
 namespace Interp.Cpu;
 
 /// <summary>
-/// Splits one GEMM into independent blocks of C: by rows (in whole MR tiles, one block per thread) when C has at
+/// Splits one GEMM into independent blocks of C: by rows (in units of the kernel's RowGrain, one block per thread) when C has at
 /// least as many rows as columns, otherwise by columns (in whole NR tiles). Each block runs the full blocked algorithm
 /// with its own per-thread packing buffers, so threads never synchronise inside the multiply. When A fits (few rows),
 /// a column split packs A once and every block reads that copy; the split is then cut into up to
@@ -39,7 +39,7 @@ internal static unsafe class GemmParallel<T, TKernel>
             var shared = byRows ? default : ShareA(p);
             // more blocks than threads only where they share A: else each would pack all of A again
             int parts = shared.Data == null ? threads : threads * Math.Clamp(tiles / (threads * MinColumnTilesPerPart), 1, ColumnPartsPerThread);
-            s_task.Set(p, byRows, tiles, parts, shared);
+            s_task.Set(p, byRows, parts, shared);
             GemmThreads.Run(s_task, parts);
         }
         finally
@@ -82,23 +82,26 @@ internal static unsafe class GemmParallel<T, TKernel>
     {
         private GemmProblem<T> _problem;
         private bool _byRows;
-        private int _tiles, _parts;
+        private int _parts;
         private SharedA<T> _shared;
 
-        public void Set(in GemmProblem<T> problem, bool byRows, int tiles, int parts, SharedA<T> shared)
+        public void Set(in GemmProblem<T> problem, bool byRows, int parts, SharedA<T> shared)
         {
-            _problem = problem; _byRows = byRows; _tiles = tiles; _parts = parts; _shared = shared;
+            _problem = problem; _byRows = byRows; _parts = parts; _shared = shared;
         }
 
-        public override void Execute(int part) => BlockedGemm<T, TKernel>.Run(Part(_problem, _byRows, _tiles, part, _parts), _shared);
+        public override void Execute(int part) => BlockedGemm<T, TKernel>.Run(Part(_problem, _byRows, part, _parts), _shared);
     }
 
-    private static GemmProblem<T> Part(in GemmProblem<T> p, bool byRows, int tiles, int t, int threads)
+    /// <summary>Part t of <paramref name="parts"/>: rows in units of the kernel's <see cref="IMicroKernel{T}.RowGrain"/>, or columns
+    /// in whole NR tiles.</summary>
+    private static GemmProblem<T> Part(in GemmProblem<T> p, bool byRows, int t, int parts)
     {
-        int tile = byRows ? TKernel.MR : TKernel.NR;
+        int unit = byRows ? TKernel.RowGrain : TKernel.NR;
         int extent = byRows ? p.M : p.N;
-        int start = (int)((long)tiles * t / threads) * tile;
-        int end = Math.Min(extent, (int)((long)tiles * (t + 1) / threads) * tile);
+        int units = Tiles(extent, unit);
+        int start = (int)((long)units * t / parts) * unit;
+        int end = Math.Min(extent, (int)((long)units * (t + 1) / parts) * unit);
         return byRows ? p.Slice(start, end - start, 0, p.N) : p.Slice(0, p.M, start, end - start);
     }
 
