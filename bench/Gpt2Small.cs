@@ -27,6 +27,7 @@ public static class Gpt2Small
         if (!File.Exists(path))
             throw new FileNotFoundException($"gpt2-small: no checkpoint at {path}; write one with `Interp.Bench gpt2-small --write`", path);
 
+        if (Option(args, "--sequence") is { } n) { Sequence(path, int.Parse(n)); return; }
         if (args.Contains("--parts")) { Parts(path, samples); return; }
         if (Option(args, "--loads") is { } loads) { Loads(path, int.Parse(loads)); return; }
         if (Option(args, "--batch") is { } batch) { Forwards(path, int.Parse(batch), samples); return; }
@@ -108,15 +109,45 @@ public static class Gpt2Small
         }
     }
 
-    /// <summary>`--batch B`: the forward at B x 128 alone (median wall and CPU ms), for profiling one shape.</summary>
+    /// <summary>
+    /// `--batch B`: the forward at B x 128 alone (median wall and CPU ms), for profiling one shape, and what each timed
+    /// forward (after two untimed ones) cost the memory system: collections of each generation, managed MB allocated,
+    /// minor page faults, GC pause, time in the storage pool's own collections.
+    /// </summary>
     static void Forwards(string path, int batch, int samples)
     {
         var model = Pretrained.LoadGpt2(path);
         var tokens = Tensor.RandInt(0, model.Config.DVocab, [batch, 128], new Generator(5));
         using var noGrad = GradMode.NoGrad();
-        var pause0 = GC.GetTotalPauseDuration(); int gc0 = GC.CollectionCount(2);
-        var (wall, cpu) = Timing.Median(samples, () => model.Forward(tokens));
-        Console.WriteLine($"forward {batch} x 128: {wall:F0} ms wall, {cpu:F0} ms CPU (median of {samples}); GC pauses {(GC.GetTotalPauseDuration() - pause0).TotalMilliseconds / (samples + 1):F1} ms and {(GC.CollectionCount(2) - gc0) / (double)(samples + 1):F1} gen2 collections per forward");
+        for (int i = 0; i < 2; i++) model.Forward(tokens);
+        var pause0 = GC.GetTotalPauseDuration(); long pool0 = PinnedArrayPool.CollectTicks;
+        int[] gc0 = [GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2)];
+        long bytes0 = GC.GetTotalAllocatedBytes(precise: true), faults0 = MinorFaults();
+        var (wall, cpu) = Timing.Median(samples, () => model.Forward(tokens), warmup: 0);
+        double runs = samples;
+        string PerRun(int gen) => $"{(GC.CollectionCount(gen) - gc0[gen]) / runs:F1}";
+        Console.WriteLine($"forward {batch} x 128: {wall:F0} ms wall, {cpu:F0} ms CPU (median of {samples}); per forward: GC pauses {(GC.GetTotalPauseDuration() - pause0).TotalMilliseconds / runs:F1} ms, " +
+            $"collections gen0/1/2 {PerRun(0)}/{PerRun(1)}/{PerRun(2)}, {(GC.GetTotalAllocatedBytes(precise: true) - bytes0) / runs / 1e6:F1} MB allocated, {(MinorFaults() - faults0) / runs:F0} minor faults, " +
+            $"{(PinnedArrayPool.CollectTicks - pool0) * 1e3 / Stopwatch.Frequency / runs:F1} ms in the pool's collections");
+    }
+
+    /// <summary>
+    /// `--sequence N`: the first N forwards at 1 x 128 after the load, one line each (wall and CPU ms, minor faults, managed
+    /// MB allocated, gen2 collections, GC pause, time in the storage pool's own collections): how a process settles,
+    /// as the side-by-side's few samples after one warm-up see it.
+    /// </summary>
+    static void Sequence(string path, int n)
+    {
+        var model = Pretrained.LoadGpt2(path);
+        var tokens = Tensor.RandInt(0, model.Config.DVocab, [1, 128], new Generator(5));
+        using var noGrad = GradMode.NoGrad();
+        for (int i = 0; i < n; i++)
+        {
+            long t0 = Stopwatch.GetTimestamp(), f0 = MinorFaults(), b0 = GC.GetTotalAllocatedBytes(true); double c0 = CpuClock.ProcessMs(); int g = GC.CollectionCount(2);
+            var pause0 = GC.GetTotalPauseDuration(); long ct = PinnedArrayPool.CollectTicks;
+            model.Forward(tokens);
+            Console.WriteLine($"forward {i + 1,2}: {Stopwatch.GetElapsedTime(t0).TotalMilliseconds,6:F0} ms wall {CpuClock.ProcessMs() - c0,6:F0} ms CPU {MinorFaults() - f0,6} faults {(GC.GetTotalAllocatedBytes(true) - b0) / 1e6,6:F1} MB {GC.CollectionCount(2) - g} gen2 {(GC.GetTotalPauseDuration() - pause0).TotalMilliseconds:F1} ms pause, {(PinnedArrayPool.CollectTicks - ct) * 1e3 / Stopwatch.Frequency:F1} ms in the pool's collections");
+        }
     }
 
     /// <summary>
