@@ -11,7 +11,7 @@ namespace Interp.Bench;
 /// (issue 24). With --write, writes a randomly initialised GPT-2 small in Hugging Face's layout (12 layers, d_model 768,
 /// 12 heads, vocabulary 50,257, n_ctx 1024; about 498 MB of float32 safetensors, plus config.json) and exits. Without,
 /// in a fresh process: loads it with Pretrained.LoadGpt2 (wall and CPU time, minor page faults, peak and current RSS), then times the forward at batch
-/// 1 x 128 and 8 x 128 and RunWithCache at 8 x 128 (no grad, medians), and prints one JSON line with the cache's bytes,
+/// 1 x 128 and 8 x 128 and RunWithCache at 8 x 128 (no grad, medians after two untimed runs each, as the peer), and prints one JSON line with the cache's bytes,
 /// the peak RSS before the cached runs and the whole run's (their difference is what keeping the cache cost). bench/peers/torch_gpt2.py is the PyTorch side on the same file.
 /// </summary>
 public static class Gpt2Small
@@ -27,6 +27,8 @@ public static class Gpt2Small
         if (!File.Exists(path))
             throw new FileNotFoundException($"gpt2-small: no checkpoint at {path}; write one with `Interp.Bench gpt2-small --write`", path);
 
+        if (args.Contains("--ops")) { Ops(path, samples, Option(args, "--only")); return; }
+        if (Option(args, "--sequence") is { } n) { Sequence(path, int.Parse(n)); return; }
         if (args.Contains("--parts")) { Parts(path, samples); return; }
         if (Option(args, "--loads") is { } loads) { Loads(path, int.Parse(loads)); return; }
         if (Option(args, "--batch") is { } batch) { Forwards(path, int.Parse(batch), samples); return; }
@@ -43,11 +45,13 @@ public static class Gpt2Small
         var b1 = Tensor.RandInt(0, model.Config.DVocab, [1, 128], gen);
         var b8 = Tensor.RandInt(0, model.Config.DVocab, [8, 128], gen);
         using var noGrad = GradMode.NoGrad();
-        var (f1, f1Cpu) = Timing.Median(samples, () => model.Forward(b1));
-        var (f8, f8Cpu) = Timing.Median(samples, () => model.Forward(b8));
+        // two untimed runs before each phase's samples, as the PyTorch peer's median_ms: the first forwards after a load
+        // still fault in fresh memory while the storage pool fills, and the JIT recompiles the kernels optimised
+        var (f1, f1Cpu) = Timing.Median(samples, () => model.Forward(b1), warmup: 2);
+        var (f8, f8Cpu) = Timing.Median(samples, () => model.Forward(b8), warmup: 2);
         long forwardPeakKb = Proc("VmHWM");
         long cacheBytes = 0;
-        var (c8, c8Cpu) = Timing.Median(samples, () => cacheBytes = model.RunWithCache(b8).Cache.Bytes);
+        var (c8, c8Cpu) = Timing.Median(samples, () => cacheBytes = model.RunWithCache(b8).Cache.Bytes, warmup: 2);
         Console.WriteLine(JsonSerializer.Serialize(new Dictionary<string, object>
         {
             ["side"] = "interp", ["checkpoint_mb"] = new FileInfo(path).Length / 1e6, ["load_ms"] = loadMs, ["load_cpu_ms"] = loadCpuMs, ["load_faults"] = loadFaults, ["load_disk_mb"] = loadDisk / 1e6,
@@ -108,15 +112,104 @@ public static class Gpt2Small
         }
     }
 
-    /// <summary>`--batch B`: the forward at B x 128 alone (median wall and CPU ms), for profiling one shape.</summary>
+    /// <summary>
+    /// `--batch B`: the forward at B x 128 alone (median wall and CPU ms), for profiling one shape, and what each timed
+    /// forward (after two untimed ones) cost the memory system: collections of each generation, managed MB allocated,
+    /// minor page faults, GC pause, time in the storage pool's own collections.
+    /// </summary>
     static void Forwards(string path, int batch, int samples)
     {
         var model = Pretrained.LoadGpt2(path);
         var tokens = Tensor.RandInt(0, model.Config.DVocab, [batch, 128], new Generator(5));
         using var noGrad = GradMode.NoGrad();
-        var pause0 = GC.GetTotalPauseDuration(); int gc0 = GC.CollectionCount(2);
-        var (wall, cpu) = Timing.Median(samples, () => model.Forward(tokens));
-        Console.WriteLine($"forward {batch} x 128: {wall:F0} ms wall, {cpu:F0} ms CPU (median of {samples}); GC pauses {(GC.GetTotalPauseDuration() - pause0).TotalMilliseconds / (samples + 1):F1} ms and {(GC.CollectionCount(2) - gc0) / (double)(samples + 1):F1} gen2 collections per forward");
+        for (int i = 0; i < 2; i++) model.Forward(tokens);
+        var pause0 = GC.GetTotalPauseDuration(); long pool0 = PinnedArrayPool.CollectTicks;
+        int[] gc0 = [GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2)];
+        long bytes0 = GC.GetTotalAllocatedBytes(precise: true), faults0 = MinorFaults();
+        var (wall, cpu) = Timing.Median(samples, () => model.Forward(tokens), warmup: 0);
+        double runs = samples;
+        string PerRun(int gen) => $"{(GC.CollectionCount(gen) - gc0[gen]) / runs:F1}";
+        Console.WriteLine($"forward {batch} x 128: {wall:F0} ms wall, {cpu:F0} ms CPU (median of {samples}); per forward: GC pauses {(GC.GetTotalPauseDuration() - pause0).TotalMilliseconds / runs:F1} ms, " +
+            $"collections gen0/1/2 {PerRun(0)}/{PerRun(1)}/{PerRun(2)}, {(GC.GetTotalAllocatedBytes(precise: true) - bytes0) / runs / 1e6:F1} MB allocated, {(MinorFaults() - faults0) / runs:F0} minor faults, " +
+            $"{(PinnedArrayPool.CollectTicks - pool0) * 1e3 / Stopwatch.Frequency / runs:F1} ms in the pool's collections");
+    }
+
+    /// <summary>
+    /// `--ops`: each op of the forward at 1 x 128 on the loaded model's weights, alone: the fastest of
+    /// <c>--samples</c> runs in wall ms and in process CPU ms (a run repeats the op 10 times), and the wall total for one
+    /// forward (times the times it runs there). With DOTNET_PROCESSOR_COUNT=1, what one core needs for each op (its CPU
+    /// ms hardly depends on the machine's load); against two cores, what the second buys and what waiting costs.
+    /// <c>--only PREFIX</c> times the ops whose names start so.
+    /// </summary>
+    static void Ops(string path, int samples, string? only)
+    {
+        var model = Pretrained.LoadGpt2(path);
+        var tokens = Tensor.RandInt(0, model.Config.DVocab, [1, 128], new Generator(5));
+        using var noGrad = GradMode.NoGrad();
+        var x = model.Blocks[0].Forward(model.Embed.Forward(tokens) + model.PosEmbed.Forward(1, 128, 0), null, null);
+        var block = model.Blocks[1];
+        var a = block.Ln1!.Forward(x);
+        var wQkv = block.Attn.W_Q.Permute(1, 0, 2);   // a view of c_attn's blocks
+        var cAttn = new Tensor(block.Attn.W_Q.Storage, [768, 2304], [2304, 1], block.Attn.W_Q.Offset);
+        var qkv = a.MatMul(cAttn).Reshape(1, 128, 3, 12, 64);
+        var (q, k, v) = (qkv.Select(2, 0), qkv.Select(2, 1), qkv.Select(2, 2));
+        var z = Tensor.CausalAttention(q, k, v, 0.125).Reshape(1, 128, 768);
+        var wO = block.Attn.W_O.Reshape(-1, 768);
+        var pre = a.MatMul(block.Mlp!.W_in, block.Mlp.b_in);
+        var post = pre.Gelu("tanh");
+        var ops = new (string Name, int PerForward, Func<Tensor> Run)[]
+        {
+            ("embed + pos", 1, () => model.Embed.Forward(tokens) + model.PosEmbed.Forward(1, 128, 0)),
+            ("layer_norm [128,768]", 25, () => block.Ln1.Forward(x)),
+            ("qkv [128,768]x[768,2304]", 12, () => a.MatMul(cAttn)),
+            ("causal attention 12 heads", 12, () => Tensor.CausalAttention(q, k, v, 0.125)),
+            ("O proj [128,768]x[768,768]", 12, () => z.MatMul(wO, block.Attn.b_O!)),
+            ("residual add [128,768]", 24, () => x + a),
+            ("W_in [128,768]x[768,3072]", 12, () => a.MatMul(block.Mlp.W_in, block.Mlp.b_in)),
+            ("gelu_tanh [128,3072]", 12, () => pre.Gelu("tanh")),
+            ("W_out [128,3072]x[3072,768]", 12, () => post.MatMul(block.Mlp.W_out, block.Mlp.b_out)),
+            ("unembed [128,768]x[768,50257]", 1, () => model.Unembed.Forward(x, model.Embed)),
+            ("whole forward", 1, () => model.Forward(tokens)),
+        };
+        double total = 0;
+        foreach (var (name, perForward, run) in ops)
+        {
+            if (only is not null && !name.StartsWith(only)) continue;
+            int reps = name == "whole forward" ? 1 : 10;
+            for (int i = 0; i < 3; i++) run();
+            double best = double.MaxValue, bestCpu = double.MaxValue;
+            for (int s = 0; s < samples; s++)
+            {
+                long t0 = Stopwatch.GetTimestamp();
+                double c0 = CpuClock.ProcessMs();
+                for (int r = 0; r < reps; r++) run();
+                best = Math.Min(best, Stopwatch.GetElapsedTime(t0).TotalMilliseconds / reps);
+                bestCpu = Math.Min(bestCpu, (CpuClock.ProcessMs() - c0) / reps);
+            }
+            if (name != "whole forward") total += best * perForward;
+            Console.WriteLine($"{name,-32} {best,8:F3} ms ({bestCpu,8:F3} CPU) x {perForward,2} = {best * perForward,7:F1} ms");
+        }
+        Console.WriteLine($"{"sum of the ops",-32} {total,42:F1} ms");
+        GC.KeepAlive(wQkv);
+    }
+
+    /// <summary>
+    /// `--sequence N`: the first N forwards at 1 x 128 after the load, one line each (wall and CPU ms, minor faults, managed
+    /// MB allocated, gen2 collections, GC pause, time in the storage pool's own collections): how a process settles,
+    /// as the side-by-side's few samples after one warm-up see it.
+    /// </summary>
+    static void Sequence(string path, int n)
+    {
+        var model = Pretrained.LoadGpt2(path);
+        var tokens = Tensor.RandInt(0, model.Config.DVocab, [1, 128], new Generator(5));
+        using var noGrad = GradMode.NoGrad();
+        for (int i = 0; i < n; i++)
+        {
+            long t0 = Stopwatch.GetTimestamp(), f0 = MinorFaults(), b0 = GC.GetTotalAllocatedBytes(true); double c0 = CpuClock.ProcessMs(); int g = GC.CollectionCount(2);
+            var pause0 = GC.GetTotalPauseDuration(); long ct = PinnedArrayPool.CollectTicks;
+            model.Forward(tokens);
+            Console.WriteLine($"forward {i + 1,2}: {Stopwatch.GetElapsedTime(t0).TotalMilliseconds,6:F0} ms wall {CpuClock.ProcessMs() - c0,6:F0} ms CPU {MinorFaults() - f0,6} faults {(GC.GetTotalAllocatedBytes(true) - b0) / 1e6,6:F1} MB {GC.CollectionCount(2) - g} gen2 {(GC.GetTotalPauseDuration() - pause0).TotalMilliseconds:F1} ms pause, {(PinnedArrayPool.CollectTicks - ct) * 1e3 / Stopwatch.Frequency:F1} ms in the pool's collections");
+        }
     }
 
     /// <summary>

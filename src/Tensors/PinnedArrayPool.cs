@@ -1,4 +1,6 @@
+using System.Diagnostics;
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 
 namespace Interp;
 
@@ -7,12 +9,16 @@ namespace Interp;
 /// allocates the same activation and gradient shapes every time; without reuse each array is fresh pinned-heap memory,
 /// and writing into fresh memory costs a page fault per 4 KiB (a modular-addition step spent a fifth of its time there
 /// and ran 2.6x slower than with the pool).
-/// A storage returns its array from its finalizer, so the pool never hands out memory that something still reads:
+/// Each lent array is kept with a weak handle on its storage; once a collection has found the storage dead (the handle
+/// reads null), the array goes back on the shelves, so the pool never hands out memory that something still reads:
 /// kernels keep their tensors (hence storages) alive while they hold pointers (<c>CpuBackend.KeepAlive</c>).
-/// Storages only die when the GC runs, and big pinned arrays hardly make it run, so when a request finds no free array
-/// and <see cref="CollectEveryBytes"/> of large allocations have passed since the last one, the pool runs a blocking
-/// collection itself: over a heap of small objects (the arrays hold no references) it takes about a millisecond and
-/// hands back every dead step's arrays.
+/// A request that finds no free array first looks for storages that died in a collection the runtime ran since the last
+/// look. Storages only die when the GC runs, and big pinned arrays hardly make it run, so when there are still none and
+/// <see cref="CollectEveryBytes"/> of large allocations have passed since the pool's last collection, it runs a
+/// blocking collection itself: over a heap of small objects (the arrays hold no references) that takes about a
+/// millisecond and finds every dead step's arrays. The handles make that a look straight after the collection; with the
+/// storages' finalizers handing the arrays back (as before), the request also waited for the finalizer thread, which on a
+/// busy machine took up to 50 ms a GPT-2 small forward at 1 x 128 (against 1-2 ms of collection pauses).
 /// Arrays are kept by exact element type and length, at most <see cref="CapacityBytes"/> in all (<see cref="Shelves"/>):
 /// as many bytes as the process's storages ever held at once (at least 512 MiB). A workload that keeps much memory and
 /// then lets it go at once, as a cache of activations does, finds all of it again in its next run instead of faulting
@@ -37,25 +43,36 @@ static class PinnedArrayPool
 
     static readonly Shelves free = new(MinCapacityBytes);
     static readonly LiveBytes live = new();
+    static readonly Loans loans = new();
     static readonly object gate = new();
     static long sinceCollect;
+    /// <summary>GC.CollectionCount(0) when the loans were last looked through: a later collection may have found dead storages.</summary>
+    static int lookedAtCollection = -1;
+
+    /// <summary>The pool's own collections and the Stopwatch ticks they took (for the benches).</summary>
+    internal static long Collections, CollectTicks;
 
     internal static bool Worth(long bytes) => bytes >= MinBytes;
 
     /// <summary>
-    /// A free array of exactly <paramref name="length"/> elements, or null. Only when none is free and
-    /// <see cref="CollectEveryBytes"/> have been allocated since the last collection does it collect (so that the
-    /// arrays of storages that died meanwhile come back) and look again: a step that finds its arrays in the pool
-    /// pays for no collection at all.
+    /// A free array of exactly <paramref name="length"/> elements, or null. When none is free, first the arrays of
+    /// storages that the runtime's collections found dead since the last look come back; only when there are still none
+    /// and <see cref="CollectEveryBytes"/> have been allocated since the pool's last collection does it collect and look
+    /// again: a step that finds its arrays in the pool pays for no collection at all.
     /// </summary>
     internal static T[]? Rent<T>(int length) where T : unmanaged
     {
         long bytes = (long)length * Unsafe.SizeOf<T>();
         long since = Interlocked.Add(ref sinceCollect, bytes);
-        if (TryTake(length, out T[]? array) || since < CollectEveryBytes) return array;
+        if (TryTake(length, out T[]? array)) return array;
+        if (GC.CollectionCount(0) != Volatile.Read(ref lookedAtCollection) && ReclaimDead() && TryTake(length, out array)) return array;
+        if (since < CollectEveryBytes) return null;
         Interlocked.Exchange(ref sinceCollect, 0);
+        long t0 = Stopwatch.GetTimestamp();
         GC.Collect();
-        GC.WaitForPendingFinalizers();
+        ReclaimDead();
+        Interlocked.Add(ref CollectTicks, Stopwatch.GetTimestamp() - t0);
+        Interlocked.Increment(ref Collections);
         TryTake(length, out array);
         return array;
     }
@@ -66,20 +83,33 @@ static class PinnedArrayPool
         return array is not null;
     }
 
-    /// <summary>A storage took <paramref name="array"/> (fresh or from the pool): its bytes count as live until it comes back.</summary>
-    internal static void Lent(Array array)
-    {
-        lock (gate) live.Add(Buffer.ByteLength(array));
-    }
-
-    /// <summary>A dead storage's array, lent before: kept for reuse while the shelves have room.</summary>
-    internal static void Return(Array array)
+    /// <summary>
+    /// <paramref name="owner"/> (a storage) took <paramref name="array"/>, fresh or from the pool: its bytes count as live,
+    /// and the array comes back once a collection finds the owner dead.
+    /// </summary>
+    internal static void Lent(Array array, object owner)
     {
         lock (gate)
         {
-            live.Remove(Buffer.ByteLength(array));
+            live.Add(Buffer.ByteLength(array));
+            loans.Add(array, owner);
+        }
+    }
+
+    /// <summary>Puts the arrays of the storages found dead on the shelves (while they have room); true when there were any.</summary>
+    static bool ReclaimDead()
+    {
+        lock (gate)
+        {
+            lookedAtCollection = GC.CollectionCount(0);
             free.CapacityBytes = CapacityBytes;
-            free.Put(array);
+            var dead = loans.TakeDead();
+            foreach (var array in dead)
+            {
+                live.Remove(Buffer.ByteLength(array));
+                free.Put(array);
+            }
+            return dead.Count > 0;
         }
     }
 
@@ -158,4 +188,34 @@ sealed class LiveBytes
     }
 
     public void Remove(long bytes) => Now -= bytes;
+}
+
+/// <summary>
+/// The arrays lent to storages, each with a weak handle on its storage. The handles track resurrection, so a storage
+/// that only an object waiting for its finalizer still reaches counts as alive until that finalizer has run and a
+/// later collection found it unreachable. Not thread-safe (the pool locks around it).
+/// </summary>
+sealed class Loans
+{
+    readonly List<(GCHandle Owner, Array Array)> loans = [];
+
+    public int Count => loans.Count;
+
+    public void Add(Array array, object owner) => loans.Add((GCHandle.Alloc(owner, GCHandleType.WeakTrackResurrection), array));
+
+    /// <summary>Removes the loans whose owner the GC found dead and yields their arrays.</summary>
+    public List<Array> TakeDead()
+    {
+        var dead = new List<Array>();
+        for (int i = loans.Count - 1; i >= 0; i--)
+        {
+            var (owner, array) = loans[i];
+            if (owner.Target is not null) continue;
+            owner.Free();
+            dead.Add(array);
+            loans[i] = loans[^1];
+            loans.RemoveAt(loans.Count - 1);
+        }
+        return dead;
+    }
 }

@@ -22,7 +22,7 @@ public abstract class Storage
 /// on a 64-byte boundary (the array is 64 bytes longer than the storage, and the elements start where the line does):
 /// the GEMM's AVX-512 loads and stores of whole rows ran 10-12 % slower on the 16-byte-aligned starts the GC gives.
 /// Large arrays come from and go back to <see cref="PinnedArrayPool"/>: whoever reads <see cref="As{T}"/> or a pointer
-/// keeps the storage alive meanwhile (its finalizer hands the array to the next allocation).
+/// keeps the storage alive meanwhile (once a collection finds it dead, the pool hands the array to the next allocation).
 /// Or native memory that another object owns (<see cref="Wrap"/>: a memory-mapped file's weights): the storage keeps
 /// that owner alive, and the owner frees the memory from its own finalizer once no storage refers to it.
 /// </summary>
@@ -46,17 +46,13 @@ public sealed unsafe class CpuStorage : Storage
         nint address = (nint)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(data));
         start = (int)((LineBytes - address % LineBytes) % LineBytes) / dtype.ElementSize();
         first = (byte*)address + (long)start * dtype.ElementSize();
-        if (PinnedArrayPool.Worth(Buffer.ByteLength(data))) PinnedArrayPool.Lent(data);
-        else GC.SuppressFinalize(this);
+        if (PinnedArrayPool.Worth(Buffer.ByteLength(data))) PinnedArrayPool.Lent(data, this);
     }
 
     CpuStorage(void* pointer, DType dtype, int length, object owner)
     {
         first = (byte*)pointer; DType = dtype; Length = length; Owner = owner;
-        GC.SuppressFinalize(this);
     }
-
-    ~CpuStorage() => PinnedArrayPool.Return(Data!);
 
     /// <summary>
     /// <paramref name="length"/> elements of native memory at <paramref name="pointer"/> (aligned to the element size),

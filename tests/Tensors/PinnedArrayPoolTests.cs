@@ -103,6 +103,57 @@ public class ShelvesTests
     }
 }
 
+/// <summary>The pool's loans: an array comes back only once a collection found its storage dead.</summary>
+public class LoansTests
+{
+    sealed class Finalizable(object held)
+    {
+        public static volatile bool Finalized;
+        readonly object held = held;
+        ~Finalizable() { GC.KeepAlive(held); Finalized = true; }
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    static void LendToGarbage(Loans loans, Array array) => loans.Add(array, new object());
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    static void LendToObjectOnlyAFinalizerReaches(Loans loans, Array array)
+    {
+        var owner = new object();
+        loans.Add(array, owner);
+        _ = new Finalizable(owner);
+    }
+
+    [Fact]
+    public void OnlyTheArraysOfDeadOwnersComeBack()
+    {
+        var loans = new Loans();
+        var owner = new object();
+        float[] kept = new float[10], dropped = new float[10];
+        loans.Add(kept, owner);
+        LendToGarbage(loans, dropped);
+        GC.Collect();
+        Assert.Equal([dropped], loans.TakeDead());
+        Assert.Equal(1, loans.Count);
+        Assert.Empty(loans.TakeDead());
+        GC.KeepAlive(owner);
+    }
+
+    [Fact]
+    public void AnOwnerThatAFinalizerStillReachesIsNotDeadYet()
+    {
+        var loans = new Loans();
+        var array = new float[10];
+        Finalizable.Finalized = false;
+        LendToObjectOnlyAFinalizerReaches(loans, array);
+        GC.Collect();
+        if (!Finalizable.Finalized) Assert.Empty(loans.TakeDead());   // the finalizer may read what it holds
+        GC.WaitForPendingFinalizers();
+        GC.Collect();
+        Assert.Equal([array], loans.TakeDead());
+    }
+}
+
 /// <summary>The pool's tally of live storage bytes: what is held now and the most ever held at once.</summary>
 public class LiveBytesTests
 {

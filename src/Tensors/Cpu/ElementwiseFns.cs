@@ -1,4 +1,5 @@
 using System.Numerics;
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 
 namespace Interp.Cpu;
@@ -64,12 +65,28 @@ internal static class VMath
         return x / (Vector256<double>.One + Vector256.Exp(-(u + u)));
     }
 
-    /// <summary>Float lanes: widened, computed in double, rounded once (as the scalar float path does).</summary>
+    /// <summary>
+    /// gelu_tanh in float lanes, within a few ulps of the double path: with h = e^(−|u|), σ(2u) is 1/(1 + h²) for
+    /// u ≥ 0 and h²/(1 + h²) for u &lt; 0 (u has x's sign), so the exponential never overflows and the negative tail,
+    /// x·h·h, underflows gradually. Only u is computed in double (a few multiplies, against the double e^x this replaced:
+    /// 3 % of a GPT-2 small forward at 1 x 128), and −|u| goes to the float exponential as hi + lo: rounded to float
+    /// first, e^(−|u|) would carry |u| times u's relative rounding error (2e-6 at x = −5).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<float> GeluTanh(Vector256<float> x)
     {
-        var (lo, hi) = Vector256.Widen(x);
-        return Vector256.Narrow(GeluTanh(lo), GeluTanh(hi));
+        var (x0, x1) = Vector256.Widen(x);
+        var (a0, a1) = (NegAbsGeluTanhU(x0), NegAbsGeluTanhU(x1));
+        var aHi = Vector256.Narrow(a0, a1);
+        var (hi0, hi1) = Vector256.Widen(aHi);
+        var h = ExpNonPositive(aHi, Vector256.Narrow(a0 - hi0, a1 - hi1));   // NaN or ±∞ in a: 0
+        var numerator = Vector256.ConditionalSelect(Vector256.LessThan(x, Vector256<float>.Zero), x * h * h, x);
+        return numerator / Vector256.FusedMultiplyAdd(h, h, Vector256<float>.One);
     }
+
+    /// <summary>−|u|, u = √(2/π)·(x + 0.044715·x³).</summary>
+    static Vector256<double> NegAbsGeluTanhU(Vector256<double> x) =>
+        -Vector256.Abs(Vector256.Create(0.7978845608028654) * (x + Vector256.Create(0.044715) * x * x * x));
 
     /// <summary>
     /// e^(a + c) in float lanes for a ≤ 0 and |c| ≪ ulp(a) (a's rounding error, carried along), about 1 ulp:
@@ -77,6 +94,7 @@ internal static class VMath
     /// (truncation &lt; 5.2e-9), times 2^k put into the exponent bits. Below a = −87.3 (where 2^k would leave the normal
     /// range) the result is 0, also where c is NaN (x² overflowed).
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     static Vector256<float> ExpNonPositive(Vector256<float> a, Vector256<float> c)
     {
         var k = Vector256.Round(a * Vector256.Create(1.44269504f));
@@ -276,7 +294,8 @@ internal static class UnaryFns
     /// <summary>
     /// gelu_tanh(x) = x/2 · (1 + tanh(u)), u = √(2/π)·(x + 0.044715·x³), computed as x·σ(2u) = x / (1 + e^(−2u)) since
     /// 1 + tanh(u) = 2σ(2u): no cancellation for negative x (where 1 + tanh(u) → 0), and e^(−2u) = ∞ gives −0.
-    /// Float32 is evaluated in double (vector and scalar alike), so both paths round once to the same float.
+    /// The scalar path evaluates float32 in double and rounds once; float32 lanes run in float (see
+    /// <see cref="VMath.GeluTanh(Vector256{float})"/>), a few ulps from it.
     /// </summary>
     public struct GeluTanh : IUnaryFn
     {
