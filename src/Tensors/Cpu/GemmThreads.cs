@@ -6,31 +6,33 @@ namespace Interp.Cpu;
 /// <summary>One parallel GEMM step: <see cref="Execute"/> is called once for each part 0 .. parts-1.</summary>
 internal abstract class GemmTask
 {
-    private const int Closed = int.MaxValue / 2;
-
-    // Claim state lives with the task: a worker that wakes late still holds a task whose counter is Closed,
-    // so it can never run a part of a job it was not counted in.
-    private int _nextPart = Closed, _parts, _unfinished;
+    // Claim state lives with the task, in one word: the job's part count (high 32 bits) and the next part (low 32), so a
+    // claim reads both in one atomic step. (With the count in a field of its own, a worker that took the index past the
+    // last part of one job and then read the count of the next job that reused the task ran a part nobody had claimed,
+    // twice counted: the caller then waited forever.) A closed task has no parts, so a worker that wakes late claims nothing.
+    private long _claims;
+    private int _unfinished;
 
     public abstract void Execute(int part);
 
     internal void Open(int parts)
     {
-        _parts = parts;
         _unfinished = parts;
-        Interlocked.Exchange(ref _nextPart, 0);
+        Interlocked.Exchange(ref _claims, (long)parts << 32);
     }
 
-    internal void Close() => Interlocked.Exchange(ref _nextPart, Closed);
+    internal void Close() => Interlocked.Exchange(ref _claims, 0);
 
     internal bool Finished => Volatile.Read(ref _unfinished) == 0;
 
     /// <summary>Claims and runs parts until none are left.</summary>
     internal void ExecuteClaimed(ref ExceptionDispatchInfo? error)
     {
-        int part;
-        while ((part = Interlocked.Increment(ref _nextPart) - 1) < _parts)
+        while (true)
         {
+            long claim = Interlocked.Increment(ref _claims);
+            int part = (int)(claim & uint.MaxValue) - 1;
+            if (part >= (int)(claim >> 32)) return;
             try { Execute(part); }
             catch (Exception e) { Interlocked.CompareExchange(ref error, ExceptionDispatchInfo.Capture(e), null); }
             Interlocked.Decrement(ref _unfinished);
