@@ -3,12 +3,12 @@ using Interp.Autograd;
 namespace Interp.Bench;
 
 /// <summary>
-/// `Interp.Bench sae-parts [--reps R] [--gemm [--two]] [--kernel] [--relu2]`: the side-by-side SAE workload (d_in 256, 4096 features, batch 4096) piece by
+/// `Interp.Bench sae-parts [--reps R] [--gemm [--two]] [--kernel] [--relu2] [--phases]`: the side-by-side SAE workload (d_in 256, 4096 features, batch 4096) piece by
 /// piece — its six GEMMs as PyTorch's forward and backward pass call them (Interp's backward skips dXc: x − b_dec's
 /// gradient is only ever row-summed, see RowSums), with their GFLOP/s, then the elementwise passes
 /// over the [4096, 4096] feature matrix — and the whole forward and step, and the fused step's phases. Wall ms and process CPU ms, median of R runs
 /// after a warm-up. `--relu2`: the ReLU backward of a gradient in two parts, the parts added a pass before or inside it,
-/// alternated.
+/// alternated. `--phases`: only the fused step's phases (the quick before/after measure).
 /// </summary>
 public static class SaeParts
 {
@@ -37,7 +37,9 @@ public static class SaeParts
             if (flop > 0) gemmMs += wall;
             Console.WriteLine($"{name,-44} {wall,8:F2} ms  cpu {cpu,8:F2} ms{rate}");
         }
+        bool phasesOnly = args.Contains("--phases");
         using (GradMode.NoGrad())
+        if (!phasesOnly)
         {
             T("enc   x·W_enc       [4096,256]·[256,4096]", () => x.MatMul(wEnc), gemmFlop);
             T("dec   f·W_dec       [4096,4096]·[4096,256]", () => f.MatMul(wDec), gemmFlop);
@@ -66,8 +68,11 @@ public static class SaeParts
             var xHat = fused ? fx.MatMul(p[1], p[3]) : fx.MatMul(p[1]) + p[3];
             return (xHat - x).Square().Mean() + 1e-3 * (fused ? fx.Norm(1, 1) : fx.Abs().Sum(1)).Mean();
         }
-        T("forward (loss, graph recorded), unfused", () => Loss());
-        T("step (zero_grad, loss, backward, Adam), unfused", () => { opt.ZeroGrad(); Loss().Backward(); opt.Step(); });
+        if (!phasesOnly)
+        {
+            T("forward (loss, graph recorded), unfused", () => Loss());
+            T("step (zero_grad, loss, backward, Adam), unfused", () => { opt.ZeroGrad(); Loss().Backward(); opt.Step(); });
+        }
         fused = true;
         T("forward, MatMulRelu + MatMul(w, bias) + Norm(1)", () => Loss());
         T("step, MatMulRelu + MatMul(w, bias) + Norm(1)", () => { opt.ZeroGrad(); Loss().Backward(); opt.Step(); });

@@ -90,6 +90,11 @@ public static class MatMulOps
                     : (g1.Backend.Binary(Backends.BinaryOp.MulSign, g1.Backend.Binary(Backends.BinaryOp.Add, g1, g2), ySaved), null);
                 var grads = product(d, RowSums.Wanted(0), db);
                 return [grads[0], grads[1], db];
+            }, (ySaved, g, s) =>
+            {   // a part given as s·sign(y) (Σ|y|'s gradient, SignScaled): (g + s·sign(y))·sign(y) and its bias sum in one pass
+                var (d, rowSum) = s.Backend.ReluBackwardOfSignScaled(g, s, ySaved);
+                var grads = product(d, RowSums.Wanted(0), rowSum);
+                return [grads[0], grads[1], biasGrad ? rowSum : null];
             });
         }
     }
