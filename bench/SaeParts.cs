@@ -8,7 +8,7 @@ namespace Interp.Bench;
 /// gradient is only ever row-summed, see RowSums), with their GFLOP/s, then the elementwise passes
 /// over the [4096, 4096] feature matrix — and the whole forward and step, and the fused step's phases. Wall ms and process CPU ms, median of R runs
 /// after a warm-up. `--relu2`: the ReLU backward of a gradient in two parts, the parts added a pass before or inside it,
-/// alternated. `--phases`: only the fused step's phases (the quick before/after measure).
+/// alternated, and with a part given as a row scale of sign(y) written out or read in the pass. `--phases`: only the fused step's phases (the quick before/after measure).
 /// </summary>
 public static class SaeParts
 {
@@ -124,14 +124,18 @@ public static class SaeParts
         var gen = new Generator(1);
         var (g1, g2, y) = (Tensor.Randn([4096, 4096], gen), Tensor.Randn([4096, 4096], gen), Tensor.Randn([4096, 4096], gen).Relu());
         var b = g1.Backend;
-        var (before, inside) = (new List<(double, double)>(), new List<(double, double)>());
+        var rowScale = Tensor.Randn([4096, 1], gen);
+        var (before, inside, scaled, scaledApart) = (new List<(double, double)>(), new List<(double, double)>(), new List<(double, double)>(), new List<(double, double)>());
         for (int r = 0; r < reps + 2; r++)
         {
             var x = Timing.Median(1, () => b.ReluBackwardWithBiasGrad(b.Binary(Backends.BinaryOp.Add, g1, g2), y), warmup: 0);
             var z = Timing.Median(1, () => b.ReluBackwardWithBiasGrad(g1, g2, y), warmup: 0);
-            if (r >= 2) { before.Add(x); inside.Add(z); }
+            var s = Timing.Median(1, () => b.ReluBackwardOfSignScaled(g1, rowScale, y), warmup: 0);
+            var sa = Timing.Median(1, () => b.ReluBackwardWithBiasGrad(g1, b.Binary(Backends.BinaryOp.MulSign, rowScale.Expand(4096, 4096), y), y), warmup: 0);
+            if (r >= 2) { before.Add(x); inside.Add(z); scaled.Add(s); scaledApart.Add(sa); }
         }
-        foreach (var (name, l) in new[] { ("add, then relu backward", before), ("relu backward adding the parts", inside) })
+        foreach (var (name, l) in new[] { ("add, then relu backward", before), ("relu backward adding the parts", inside),
+                                          ("row scale·sign(y) written out, 2 parts", scaledApart), ("relu backward of a row-scaled sign", scaled) })
             Console.WriteLine($"{name,-34} {l.Select(t => t.Item1).Order().ElementAt(l.Count / 2),8:F2} ms  cpu {l.Select(t => t.Item2).Order().ElementAt(l.Count / 2),8:F2} ms");
     }
 
