@@ -39,7 +39,7 @@ public static class Graph
     }
 
     /// <summary>
-    /// As above, with a second rule for an output gradient that arrives in two parts (the output read by two ops): it
+    /// As above, with a second rule for an output gradient that arrives in two parts (the output read by two ops; null for none): it
     /// gets (output, g1, g2) and must return what <paramref name="backward"/> returns for g1 + g2, adding the parts in
     /// its own kernel instead of the engine writing their sum out first. The engine uses it only when no hook or retained
     /// grad observes the sum and the backward is not itself recorded.
@@ -50,7 +50,7 @@ public static class Graph
     /// <paramref name="backward"/> returns for that sum, without writing s·sign(output) out. Used under the same conditions.
     /// </param>
     public static Tensor RecordSavingOutput(string op, Tensor result, Tensor?[] inputs, Func<Tensor, Tensor, Tensor?[]> backward,
-                                            Func<Tensor, Tensor, Tensor, Tensor?[]> backwardOfSum,
+                                            Func<Tensor, Tensor, Tensor, Tensor?[]>? backwardOfSum,
                                             Func<Tensor, Tensor?, Tensor, Tensor?[]>? backwardOfSignScaled = null)
     {
         if (Anomaly.IsEnabled) Anomaly.Check(op, result, inputs);
@@ -58,7 +58,7 @@ public static class Graph
         var saved = result.Detach();
         Node? node = null;
         result.SetGradFn(node = new Node(op, Node.EdgesTo(inputs), g => backward(Unpack(saved, node), g),
-                                         (g1, g2) => backwardOfSum(saved, g1, g2),
+                                         backwardOfSum is null ? null : (g1, g2) => backwardOfSum(saved, g1, g2),
                                          backwardOfSignScaled: backwardOfSignScaled is null ? null : (g, s) => backwardOfSignScaled(saved, g, s)));
         return result;
     }

@@ -12,14 +12,18 @@ namespace Interp.Tests.Autograd;
 public class SignScaledGradientTests
 {
     /// <summary>
-    /// An SAE-like loss on f = relu(x·W + b): the L1 penalty over f's last dim (one scale per row), over its first dim
-    /// (one per column), or over all of it, read alone or beside a decoder (and a third reader).
+    /// An SAE-like loss on f = relu(x·W + b) (MatMulRelu, or a separate Relu): the L1 penalty over f's last dim (one
+    /// scale per row), over its first dim (one per column), over all of it, or as |f| summed, read alone or beside a
+    /// decoder (and a third reader).
     /// </summary>
-    static Tensor Loss(Tensor x, Tensor w, Tensor b, Tensor wDec, int penalty, int others, Action<Tensor>? onF = null)
+    static Tensor Loss(Tensor x, Tensor w, Tensor b, Tensor wDec, int penalty, int others, Action<Tensor>? onF = null, bool separateRelu = false)
     {
-        var f = x.MatMulRelu(w, b);
+        var f = separateRelu ? (x.MatMul(w) + b).Relu() : x.MatMulRelu(w, b);
         onF?.Invoke(f);
-        var l1 = penalty switch { 0 => f.Norm(1, -1).Sum(), 1 => f.Norm(1, 0).Sum() * 0.5, _ => f.Norm(1, [0, 1]) * 2 };
+        var l1 = penalty switch
+        {
+            0 => f.Norm(1, -1).Sum(), 1 => f.Norm(1, 0).Sum() * 0.5, 2 => f.Norm(1, [0, 1]) * 2, _ => f.Abs().Sum(1).Sum(),
+        };
         return others switch
         {
             0 => l1,
@@ -32,15 +36,15 @@ public class SignScaledGradientTests
     public void TheFoldedPartGivesTheWrittenOutPartsGradients(int seed)
     {
         var d = new TestData(seed);
-        int m = d.Int(1, 7), k = d.Int(1, 4), n = d.Int(1, 19), penalty = d.Int(0, 2), others = d.Int(0, 2);
-        bool float32 = d.Int(0, 1) == 1;
+        int m = d.Int(1, 7), k = d.Int(1, 4), n = d.Int(1, 19), penalty = d.Int(0, 3), others = d.Int(0, 2);
+        bool float32 = d.Int(0, 1) == 1, separateRelu = d.Int(0, 1) == 1;
         Tensor T(int[] shape) => float32 ? d.Tensor(shape).To(DType.Float32) : d.Tensor(shape);
         var x = T([m, k]);
         var leaves = new[] { T([k, n]).RequiresGrad_(), T([n]).RequiresGrad_(), T([n, 2]).RequiresGrad_() };
         List<double[]> Grads(bool observed)
         {
             foreach (var t in leaves) t.Grad = null;
-            Loss(x, leaves[0], leaves[1], leaves[2], penalty, others, observed ? f => f.RegisterHook(_ => null) : null).Backward();
+            Loss(x, leaves[0], leaves[1], leaves[2], penalty, others, observed ? f => f.RegisterHook(_ => null) : null, separateRelu).Backward();
             return leaves.Select(t => t.Grad?.ToDoubleArray() ?? []).ToList();   // the decoder's weight only where it is read
         }
         // with one full part and one sign-scaled part the additions are the written-out path's, so bit for bit; two
@@ -62,9 +66,10 @@ public class SignScaledGradientTests
         var gen = new Generator(31);
         var x = Tensor.Randn([5, 3], gen, DType.Float64);
         var leaves = new[] { Tensor.Randn([3, 6], gen, DType.Float64), Tensor.Randn([6], gen, DType.Float64), Tensor.Randn([6, 2], gen, DType.Float64) };
-        for (int penalty = 0; penalty < 3; penalty++)
+        for (int penalty = 0; penalty < 4; penalty++)
             for (int others = 0; others < 3; others++)
-                GradCheck.Assert(p => Loss(x, p[0], p[1], p[2], penalty, others), leaves);
+                foreach (bool separateRelu in new[] { false, true })
+                    GradCheck.Assert(p => Loss(x, p[0], p[1], p[2], penalty, others, separateRelu: separateRelu), leaves);
     }
 
     /// <summary>An identity op on x whose rule for a sign-scaled part notes that it ran (and computes g + s·sign(y)).</summary>
@@ -104,7 +109,9 @@ public class SignScaledGradientTests
         Close(want, retained!.Grad!.ToDoubleArray(), 1e-12);
         Assert.Equal(0, Folded(TwoPenaltiesAndAProduct, createGraph: true));
         Close(want, x.Grad!.ToDoubleArray(), 1e-12);
-        Assert.Equal(0, Folded(y => y.Abs().Sum()));   // abs gives its gradient written out
+        Assert.Equal(1, Folded(y => y.Abs().Sum() + (y * c).Sum()));   // |y|'s gradient g·sign(y) goes as g
+        Close((x.Sign() + c).ToDoubleArray(), x.Grad!.ToDoubleArray(), 1e-12);
+        Assert.Equal(0, Folded(y => y.Square().Sum()));   // a reader whose gradient is not sign-scaled
     }
 
     [Property(MaxTest = 30)]
