@@ -22,7 +22,8 @@ public class SignScaledGradientTests
         onF?.Invoke(f);
         var l1 = penalty switch
         {
-            0 => f.Norm(1, -1).Sum(), 1 => f.Norm(1, 0).Sum() * 0.5, 2 => f.Norm(1, [0, 1]) * 2, _ => f.Abs().Sum(1).Sum(),
+            // squared, so that each row's (column's) scale differs
+            0 => f.Norm(1, -1).Square().Sum(), 1 => f.Norm(1, 0).Square().Sum() * 0.5, 2 => f.Norm(1, [0, 1]) * 2, _ => f.Abs().Sum(1).Square().Sum(),
         };
         return others switch
         {
