@@ -73,6 +73,21 @@ public class SignScaledGradientTests
                     GradCheck.Assert(p => Loss(x, p[0], p[1], p[2], penalty, others, separateRelu: separateRelu), leaves);
     }
 
+    [Fact]
+    public void OnTheIlgpuCpuAcceleratorTheFoldedPartGivesTheCpuGradients()
+    {
+        var gen = new Generator(34);
+        var x = Tensor.Randn([6, 3], gen, DType.Float64);
+        var leaves = new[] { Tensor.Randn([3, 5], gen, DType.Float64), Tensor.Randn([5], gen, DType.Float64), Tensor.Randn([5, 2], gen, DType.Float64) };
+        List<double[]> Grads(Device device)
+        {
+            var p = leaves.Select(t => t.To(device).RequiresGrad_()).ToArray();
+            Loss(x.To(device), p[0], p[1], p[2], penalty: 0, others: 1).Backward();
+            return p.Select(t => t.Grad!.To(Device.Cpu).ToDoubleArray()).ToList();
+        }
+        foreach (var (got, want) in Grads(Device.IlgpuCpu).Zip(Grads(Device.Cpu))) Close(want, got, 1e-9);
+    }
+
     /// <summary>An identity op on x whose rule for a sign-scaled part notes that it ran (and computes g + s·sign(y)).</summary>
     static Tensor Producer(Tensor x, Action ranFolded) =>
         Graph.RecordSavingOutput("probe", x.Detach().Clone(), [x], (y, g) => [g], (y, g1, g2) => [g1 + g2], (y, g, s) =>
