@@ -3,12 +3,13 @@ using Interp.Autograd;
 namespace Interp.Bench;
 
 /// <summary>
-/// `Interp.Bench sae-parts [--reps R] [--gemm [--two]] [--kernel] [--relu2]`: the side-by-side SAE workload (d_in 256, 4096 features, batch 4096) piece by
+/// `Interp.Bench sae-parts [--reps R] [--gemm [--two]] [--kernel] [--relu2] [--phases] [--l1-ab]`: the side-by-side SAE workload (d_in 256, 4096 features, batch 4096) piece by
 /// piece — its six GEMMs as PyTorch's forward and backward pass call them (Interp's backward skips dXc: x − b_dec's
 /// gradient is only ever row-summed, see RowSums), with their GFLOP/s, then the elementwise passes
 /// over the [4096, 4096] feature matrix — and the whole forward and step, and the fused step's phases. Wall ms and process CPU ms, median of R runs
 /// after a warm-up. `--relu2`: the ReLU backward of a gradient in two parts, the parts added a pass before or inside it,
-/// alternated.
+/// alternated, and with a part given as a row scale of sign(y) written out or read in the pass. `--phases`: only the fused step's phases (the quick before/after measure). `--l1-ab`: the step with the L1
+/// penalty's gradient folded vs written out, alternated in one process.
 /// </summary>
 public static class SaeParts
 {
@@ -19,6 +20,7 @@ public static class SaeParts
         if (args.Contains("--gemm")) { GemmShapes(reps, args.Contains("--two") ? 2 : 1); return; }
         if (args.Contains("--kernel")) { KernelOnly(); return; }
         if (args.Contains("--relu2")) { TwoPartRelu(reps); return; }
+        if (args.Contains("--l1-ab")) { L1PartAB(reps); return; }
         const int dIn = 256, features = 4096, batch = 4096;
         var gen = new Generator(1);
         var wEnc = (Tensor.Randn([dIn, features], gen) * (1 / Math.Sqrt(dIn))).Detach();
@@ -37,7 +39,9 @@ public static class SaeParts
             if (flop > 0) gemmMs += wall;
             Console.WriteLine($"{name,-44} {wall,8:F2} ms  cpu {cpu,8:F2} ms{rate}");
         }
+        bool phasesOnly = args.Contains("--phases");
         using (GradMode.NoGrad())
+        if (!phasesOnly)
         {
             T("enc   x·W_enc       [4096,256]·[256,4096]", () => x.MatMul(wEnc), gemmFlop);
             T("dec   f·W_dec       [4096,4096]·[4096,256]", () => f.MatMul(wDec), gemmFlop);
@@ -66,8 +70,11 @@ public static class SaeParts
             var xHat = fused ? fx.MatMul(p[1], p[3]) : fx.MatMul(p[1]) + p[3];
             return (xHat - x).Square().Mean() + 1e-3 * (fused ? fx.Norm(1, 1) : fx.Abs().Sum(1)).Mean();
         }
-        T("forward (loss, graph recorded), unfused", () => Loss());
-        T("step (zero_grad, loss, backward, Adam), unfused", () => { opt.ZeroGrad(); Loss().Backward(); opt.Step(); });
+        if (!phasesOnly)
+        {
+            T("forward (loss, graph recorded), unfused", () => Loss());
+            T("step (zero_grad, loss, backward, Adam), unfused", () => { opt.ZeroGrad(); Loss().Backward(); opt.Step(); });
+        }
         fused = true;
         T("forward, MatMulRelu + MatMul(w, bias) + Norm(1)", () => Loss());
         T("step, MatMulRelu + MatMul(w, bias) + Norm(1)", () => { opt.ZeroGrad(); Loss().Backward(); opt.Step(); });
@@ -113,20 +120,61 @@ public static class SaeParts
         Console.WriteLine($"{"six GEMMs",-34} {total,8:F2} ms  {6 * 2.0 * n * n * d / total / 1e6,6:F0} GFLOP/s");
     }
 
+    /// <summary>
+    /// The fused step with the L1 penalty's gradient folded into the ReLU backward as a row scale (Norm(1, 1), SignScaled)
+    /// and written out as g·sign(f) first (the same norm recorded without its sign-scale rule), alternated step by step
+    /// in one process, so both see the same load: wall and process CPU ms, min and median.
+    /// </summary>
+    static void L1PartAB(int reps)
+    {
+        const int dIn = 256, features = 4096, batch = 4096;
+        var gen = new Generator(1);
+        var wEnc = (Tensor.Randn([dIn, features], gen) * (1 / Math.Sqrt(dIn))).Detach();
+        var p = new[] { wEnc, wEnc.T.Contiguous(), Tensor.Zeros([features]), Tensor.Zeros([dIn]) }.Select(t => t.Detach().RequiresGrad_()).ToArray();
+        var opt = new Optim.Adam(p, lr: 1e-4);
+        var x = Tensor.Randn([batch, dIn], gen);
+        static Tensor WrittenOutL1(Tensor f) => Graph.Record("norm", f.Backend.AbsSum(f, [1], false), [f], g =>
+            [g.Backend.Binary(Backends.BinaryOp.MulSign, g.Reshape(-1, 1).Expand(f.ShapeArray), f.Detach())]);
+        void Step(bool folded)
+        {
+            opt.ZeroGrad();
+            var f = (x - p[3]).MatMulRelu(p[0], p[2]);
+            var l1 = folded ? f.Norm(1, 1) : WrittenOutL1(f);
+            ((f.MatMul(p[1], p[3]) - x).Square().Mean() + 1e-3 * l1.Mean()).Backward();
+            opt.Step();
+        }
+        var runs = new[] { new List<(double, double)>(), new List<(double, double)>() };
+        for (int r = 0; r < reps + 3; r++)
+            for (int k = 0; k < 2; k++)
+            {
+                var t = Timing.Median(1, () => Step(k == 0), warmup: 0);
+                if (r >= 3) runs[k].Add(t);
+            }
+        foreach (var (name, l) in new[] { ("step, L1 part folded (row scale)", runs[0]), ("step, L1 part written out", runs[1]) })
+        {
+            var (wall, cpu) = (l.Select(t => t.Item1).Order().ToArray(), l.Select(t => t.Item2).Order().ToArray());
+            Console.WriteLine($"{name,-34} wall min {wall[0],7:F1} med {wall[l.Count / 2],7:F1} ms  cpu min {cpu[0],7:F1} med {cpu[l.Count / 2],7:F1} ms");
+        }
+    }
+
     /// <summary>The ReLU backward of a gradient in two parts, added a pass before vs inside the kernel, alternated.</summary>
     static void TwoPartRelu(int reps)
     {
         var gen = new Generator(1);
         var (g1, g2, y) = (Tensor.Randn([4096, 4096], gen), Tensor.Randn([4096, 4096], gen), Tensor.Randn([4096, 4096], gen).Relu());
         var b = g1.Backend;
-        var (before, inside) = (new List<(double, double)>(), new List<(double, double)>());
+        var rowScale = Tensor.Randn([4096, 1], gen);
+        var (before, inside, scaled, scaledApart) = (new List<(double, double)>(), new List<(double, double)>(), new List<(double, double)>(), new List<(double, double)>());
         for (int r = 0; r < reps + 2; r++)
         {
             var x = Timing.Median(1, () => b.ReluBackwardWithBiasGrad(b.Binary(Backends.BinaryOp.Add, g1, g2), y), warmup: 0);
             var z = Timing.Median(1, () => b.ReluBackwardWithBiasGrad(g1, g2, y), warmup: 0);
-            if (r >= 2) { before.Add(x); inside.Add(z); }
+            var s = Timing.Median(1, () => b.ReluBackwardOfSignScaled(g1, rowScale, y), warmup: 0);
+            var sa = Timing.Median(1, () => b.ReluBackwardWithBiasGrad(g1, b.Binary(Backends.BinaryOp.MulSign, rowScale.Expand(4096, 4096), y), y), warmup: 0);
+            if (r >= 2) { before.Add(x); inside.Add(z); scaled.Add(s); scaledApart.Add(sa); }
         }
-        foreach (var (name, l) in new[] { ("add, then relu backward", before), ("relu backward adding the parts", inside) })
+        foreach (var (name, l) in new[] { ("add, then relu backward", before), ("relu backward adding the parts", inside),
+                                          ("row scale·sign(y) written out, 2 parts", scaledApart), ("relu backward of a row-scaled sign", scaled) })
             Console.WriteLine($"{name,-34} {l.Select(t => t.Item1).Order().ElementAt(l.Count / 2),8:F2} ms  cpu {l.Select(t => t.Item2).Order().ElementAt(l.Count / 2),8:F2} ms");
     }
 

@@ -42,13 +42,19 @@ public static class Engine
             }
             var node = (Node)vertex;
             var rowSummed = createGraph ? null : RowSummedInputs(node, readers);
-            var inputGrads = Apply(node, pending, rowSummed, createGraph);
+            bool asScale = !createGraph && SignScaled.Wanted(node, rowSummed);
+            var inputGrads = Apply(node, pending, rowSummed, createGraph, asScale);
             if (inputGrads.Length != node.Next.Length)
                 throw new InvalidOperationException($"{node.Op}: backward returned {inputGrads.Length} gradients for {node.Next.Length} inputs");
             for (int k = 0; k < node.Next.Length; k++)
             {
                 var edge = node.Next[k];
                 if (edge.Target is not { } target || inputGrads[k] is not { } ig) continue;
+                if (asScale)
+                {   // the part s·sign(x) as s alone, for the producer to fold in (SignScaled)
+                    grads[target] = grads.TryGetValue(target, out var parts) ? parts.AddScale(ig) : new(null, null, Scale: ig);
+                    continue;
+                }
                 if (rowSummed?[k] == true)
                 {   // the input's producer reads only the row sum (RowSums); a rule that made the full gradient is summed here
                     if (ShapeUtil.SameShape(ig.shape, edge.Shape)) ig = RowSums.Of(ig);
@@ -66,21 +72,23 @@ public static class Engine
     }
 
     /// <summary>Runs a node's backward on its pending output gradient, in the cheapest form nothing observes.</summary>
-    static Tensor?[] Apply(Node node, PendingGrad pending, bool[]? rowSummed, bool createGraph)
+    static Tensor?[] Apply(Node node, PendingGrad pending, bool[]? rowSummed, bool createGraph, bool asScale)
     {
         Tensor? g = null;
         // a gradient in two parts goes to a rule that adds them in its own pass when nothing observes the sum
-        // (no hook, no retained grad) and the backward is not recorded
+        // (no hook, no retained grad) and the backward is not recorded; a sign-scaled part is only ever given then
         bool fuseSum = pending.Second is not null && node.FusesSum && node.OutputHooks is null && node.RetainedOutput is null && !createGraph;
-        if (!pending.RowSummed && !fuseSum)
+        if (!pending.RowSummed && !fuseSum && pending.Scale is null)
         {
             g = RunHooks(node.OutputHooks, node.OutputName, pending.Sum());
             if (node.RetainedOutput is { } weak && weak.TryGetTarget(out var output)) Accumulate(output, g, createGraph);
         }
         using var inBackward = Anomaly.InBackwardOf(node.Op);
         using var request = RowSums.Request(rowSummed);
-        return pending.RowSummed ? node.ApplyToRowSum(pending.First)
-             : g is null ? node.ApplyToSum(pending.First, pending.Second!)
+        return pending.Scale is { } scale ? node.ApplyToSignScaled(pending.First is null ? null : pending.Sum(), scale)
+             : pending.RowSummed ? node.ApplyToRowSum(pending.First!)
+             : g is null ? node.ApplyToSum(pending.First!, pending.Second!)
+             : asScale ? [node.SignScaleOf(g)]
              : node.Apply(g);
     }
 
@@ -105,10 +113,15 @@ public static class Engine
     /// left to the vertex, whose rule may fuse it (<see cref="Node.ApplyToSum"/>).
     /// </summary>
     /// <param name="RowSummed">First is the gradient summed over every dim but the last (<see cref="RowSums"/>).</param>
-    readonly record struct PendingGrad(Tensor First, Tensor? Second, bool RowSummed = false)
+    /// <param name="Scale">The sum of the parts given as s·sign(output), as s (<see cref="SignScaled"/>); First is null
+    /// while no other part has come.</param>
+    readonly record struct PendingGrad(Tensor? First, Tensor? Second, bool RowSummed = false, Tensor? Scale = null)
     {
-        public PendingGrad Add(Tensor g) => Second is null ? new(First, g) : new(First + Second, g);
-        public Tensor Sum() => Second is null ? First : First + Second;
+        public PendingGrad Add(Tensor g) => First is null ? this with { First = g }
+                                          : Second is null ? this with { Second = g } : this with { First = First + Second, Second = g };
+        public PendingGrad AddScale(Tensor s) => this with { Scale = Scale is null ? s : Scale + s };
+        public Tensor Sum() => First is null ? throw new InvalidOperationException("backward: a gradient given only as a sign-scaled part")
+                             : Second is null ? First : First + Second;
     }
 
     /// <summary>t.Grad += g (a detached copy unless the backward pass is itself recorded).</summary>

@@ -39,20 +39,40 @@ public static class Graph
     }
 
     /// <summary>
-    /// As above, with a second rule for an output gradient that arrives in two parts (the output read by two ops): it
+    /// As above, with a second rule for an output gradient that arrives in two parts (the output read by two ops; null for none): it
     /// gets (output, g1, g2) and must return what <paramref name="backward"/> returns for g1 + g2, adding the parts in
     /// its own kernel instead of the engine writing their sum out first. The engine uses it only when no hook or retained
     /// grad observes the sum and the backward is not itself recorded.
     /// </summary>
+    /// <param name="backwardOfSignScaled">
+    /// Optional: the rule for an output gradient g + s·sign(output), s broadcast to the output's shape (a reader such as
+    /// Σ|output| gave its part as s, <see cref="SignScaled"/>): it gets (output, g or null, s) and must return what
+    /// <paramref name="backward"/> returns for that sum, without writing s·sign(output) out. Used under the same conditions.
+    /// </param>
     public static Tensor RecordSavingOutput(string op, Tensor result, Tensor?[] inputs, Func<Tensor, Tensor, Tensor?[]> backward,
-                                            Func<Tensor, Tensor, Tensor, Tensor?[]> backwardOfSum)
+                                            Func<Tensor, Tensor, Tensor, Tensor?[]>? backwardOfSum,
+                                            Func<Tensor, Tensor?, Tensor, Tensor?[]>? backwardOfSignScaled = null)
     {
         if (Anomaly.IsEnabled) Anomaly.Check(op, result, inputs);
         if (!GradMode.IsEnabled || !inputs.Any(t => t is not null && t.RequiresGrad)) return result;
         var saved = result.Detach();
         Node? node = null;
         result.SetGradFn(node = new Node(op, Node.EdgesTo(inputs), g => backward(Unpack(saved, node), g),
-                                         (g1, g2) => backwardOfSum(saved, g1, g2)));
+                                         backwardOfSum is null ? null : (g1, g2) => backwardOfSum(saved, g1, g2),
+                                         backwardOfSignScaled: backwardOfSignScaled is null ? null : (g, s) => backwardOfSignScaled(saved, g, s)));
+        return result;
+    }
+
+    /// <summary>
+    /// As <see cref="Record"/> for a one-input op whose input gradient is s·sign(x), s broadcast to x's shape (Σ|x| over
+    /// some dims: s is the output gradient spread over them). <paramref name="signScale"/> maps the output gradient to s,
+    /// so that x's producer can take the part in that form (<see cref="SignScaled"/>).
+    /// </summary>
+    public static Tensor RecordSignScaled(string op, Tensor result, Tensor x, Func<Tensor, Tensor?[]> backward, Func<Tensor, Tensor> signScale)
+    {
+        if (Anomaly.IsEnabled) Anomaly.Check(op, result, [x]);
+        if (!GradMode.IsEnabled || !x.RequiresGrad) return result;
+        result.SetGradFn(new Node(op, Node.EdgesTo([x]), backward, signScale: signScale));
         return result;
     }
 

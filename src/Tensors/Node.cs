@@ -27,6 +27,8 @@ public sealed class Node
     Func<Tensor, Tensor?[]>? backward;
     Func<Tensor, Tensor, Tensor?[]>? backwardOfSum;
     Func<Tensor, Tensor?[]>? backwardOfRowSum;
+    Func<Tensor, Tensor>? signScale;
+    Func<Tensor?, Tensor, Tensor?[]>? backwardOfSignScaled;
 
     public string Op { get; }
     public Edge[] Next { get; }
@@ -47,14 +49,26 @@ public sealed class Node
     /// [.., n]), for an op that reads its output gradient only through that sum (x + b with b a row broadcast to x
     /// and x needing no gradient); it must give what <paramref name="backward"/> gives for the full gradient.
     /// </param>
+    /// <param name="signScale">
+    /// Optional, for a one-input op whose input gradient is s·sign(x), s broadcast to x's shape (Σ|x|): the rule giving
+    /// s alone from the output gradient.
+    /// </param>
+    /// <param name="backwardOfSignScaled">
+    /// Optional: the rule applied to an output gradient g + s·sign(output) (s broadcast to the output's shape; g the
+    /// other parts' sum, null where there are none) without the part s·sign(output) being written out; it must give
+    /// what <paramref name="backward"/> gives for that sum.
+    /// </param>
     public Node(string op, Edge[] next, Func<Tensor, Tensor?[]> backward, Func<Tensor, Tensor, Tensor?[]>? backwardOfSum = null,
-                Func<Tensor, Tensor?[]>? backwardOfRowSum = null)
+                Func<Tensor, Tensor?[]>? backwardOfRowSum = null, Func<Tensor, Tensor>? signScale = null,
+                Func<Tensor?, Tensor, Tensor?[]>? backwardOfSignScaled = null)
     {
         Op = op;
         Next = next;
         this.backward = backward;
         this.backwardOfSum = backwardOfSum;
         this.backwardOfRowSum = backwardOfRowSum;
+        this.signScale = signScale;
+        this.backwardOfSignScaled = backwardOfSignScaled;
     }
 
     /// <summary>The edges to <paramref name="inputs"/>' producers (none where an input does not require grad).</summary>
@@ -99,7 +113,31 @@ public sealed class Node
         return rule(rowSum);
     }
 
-    public void Free() => (backward, backwardOfSum, backwardOfRowSum) = (null, null, null);
+    /// <summary>Whether <see cref="SignScaleOf"/> can give this one-input op's input gradient as a scale of sign(input).</summary>
+    public bool GivesSignScale => signScale is not null && backward is not null && Next.Length == 1;
+
+    /// <summary>s, where the input gradient for output gradient g is s·sign(input) (s broadcast to the input's shape).</summary>
+    public Tensor SignScaleOf(Tensor gradOutput)
+    {
+        var rule = signScale ?? throw new InvalidOperationException(
+            IsFreed ? $"{Op}: trying to backward through the graph a second time; its saved tensors were freed after the first backward."
+                    : $"{Op}: has no rule for a sign-scaled input gradient; call Apply");
+        return rule(gradOutput);
+    }
+
+    /// <summary>Whether <see cref="ApplyToSignScaled"/> can take an output gradient with a part given as s·sign(output).</summary>
+    public bool TakesSignScaled => backwardOfSignScaled is not null && backward is not null;
+
+    /// <summary>The backward rule for the output gradient g + s·sign(output) (g null where that part is all of it).</summary>
+    public Tensor?[] ApplyToSignScaled(Tensor? g, Tensor scale)
+    {
+        var rule = backwardOfSignScaled ?? throw new InvalidOperationException(
+            IsFreed ? $"{Op}: trying to backward through the graph a second time; its saved tensors were freed after the first backward."
+                    : $"{Op}: has no rule for a sign-scaled gradient part; write it out and call Apply");
+        return rule(g, scale);
+    }
+
+    public void Free() => (backward, backwardOfSum, backwardOfRowSum, signScale, backwardOfSignScaled) = (null, null, null, null, null);
 
     public override string ToString() => $"<{Op}Backward>";
 }

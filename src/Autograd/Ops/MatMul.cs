@@ -58,7 +58,8 @@ public static class MatMulOps
         /// are applied to each tile of the product as the GEMM finishes it, so the [.., n] result is written once and
         /// nothing else is materialised. The backward is d = G·1[y &gt; 0] (y the output) with the bias gradient Σ d in the
         /// same pass, then d/dA = d·Bᵀ and d/dB = Aᵀ·d as for <see cref="MatMul(Tensor, Tensor)"/>. When y is read by two
-        /// ops, G = G1 + G2 is added inside that same pass rather than written out first.
+        /// ops, G = G1 + G2 is added inside that same pass rather than written out first; a part given as s·sign(y) (an
+        /// L1 penalty Σ|y|, <see cref="SignScaled"/>) is read there as s, one value per row, instead of a [.., n] tensor.
         /// </summary>
         public Tensor MatMulRelu(Tensor b, Tensor bias)
         {
@@ -90,6 +91,11 @@ public static class MatMulOps
                     : (g1.Backend.Binary(Backends.BinaryOp.MulSign, g1.Backend.Binary(Backends.BinaryOp.Add, g1, g2), ySaved), null);
                 var grads = product(d, RowSums.Wanted(0), db);
                 return [grads[0], grads[1], db];
+            }, (ySaved, g, s) =>
+            {   // a part given as s·sign(y) (Σ|y|'s gradient, SignScaled): (g + s·sign(y))·sign(y) and its bias sum in one pass
+                var (d, rowSum) = s.Backend.ReluBackwardOfSignScaled(g, s, ySaved);
+                var grads = product(d, RowSums.Wanted(0), rowSum);
+                return [grads[0], grads[1], biasGrad ? rowSum : null];
             });
         }
     }

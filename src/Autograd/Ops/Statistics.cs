@@ -71,13 +71,13 @@ public static class Statistics
         if (x.Rank == 0 || d.Length == 0) return x.Abs().Sum(d, keepDim);
         var y = x.Backend.AbsSum(x, d, keepDim);
         var (keptShape, inShape) = (Kept(x, d), x.ShapeArray);
-        return Graph.Record("norm", y, [x], g =>
+        return Graph.RecordSignScaled("norm", y, x, g =>
         {
             var spread = g.Reshape(keptShape).Expand(inShape);
             return [GradMode.IsEnabled && g.RequiresGrad
                 ? spread * x.Detach().Sign()   // recorded: sign(x) is a constant there, as in abs's backward
                 : g.Backend.Binary(BinaryOp.MulSign, spread, x.Detach())];
-        });
+        }, g => g.Reshape(keptShape));   // the gradient is that scale times sign(x): x's producer may take it so (SignScaled)
     }
 
     /// <summary>√Σx² with the backward x·g/‖x‖ (0 where ‖x‖ = 0).</summary>

@@ -40,7 +40,13 @@ public static class Unary
         public Tensor Sqrt() => Apply("sqrt", UnaryOp.Sqrt, x, 0, 0, Saves.Output, (x, y, g) => g / (2.0 * y));
         /// <summary>1/√x; d/dx = −½·x^(−3/2) = −½·y³.</summary>
         public Tensor Rsqrt() => Apply("rsqrt", UnaryOp.Rsqrt, x, 0, 0, Saves.Output, (x, y, g) => g * -0.5 * y * y * y);
-        public Tensor Abs() => Apply("abs", UnaryOp.Abs, x, 0, 0, Saves.Input, (x, y, g) => Fused(g, x, BinaryOp.MulSign, UnaryOp.Sign));
+        /// <summary>|x|, whose gradient g·sign(x) x's producer may take as g alone (<see cref="SignScaled"/>).</summary>
+        public Tensor Abs()
+        {
+            Check.Float("abs", x);
+            var y = x.Backend.Unary(UnaryOp.Abs, x, 0, 0);
+            return Graph.RecordSignScaled("abs", y, x, g => [Fused(g, x, BinaryOp.MulSign, UnaryOp.Sign)], g => g);
+        }
         public Tensor Sign() => Apply("sign", UnaryOp.Sign, x, 0, 0, Saves.Nothing, (x, y, g) => g * 0.0);
         public Tensor Square() => Apply("square", UnaryOp.Square, x, 0, 0, Saves.Input, (x, y, g) => g * 2.0 * x);
         public Tensor Reciprocal() => Apply("reciprocal", UnaryOp.Reciprocal, x, 0, 0, Saves.Output, (x, y, g) => -g * y * y);
@@ -49,7 +55,14 @@ public static class Unary
         /// <summary>σ' = σ·(1 − σ).</summary>
         public Tensor Sigmoid() => Apply("sigmoid", UnaryOp.Sigmoid, x, 0, 0, Saves.Output, (x, y, g) => g * y * (1.0 - y));
         // y = relu(x) is 0 or positive (or NaN), so sign(y) is the step mask 1[x > 0] in one pass
-        public Tensor Relu() => Apply("relu", UnaryOp.Relu, x, 0, 0, Saves.Output, (x, y, g) => Fused(g, y, BinaryOp.MulSign, UnaryOp.Sign));
+        // a part of g given as s·sign(y) (an L1 penalty on y, SignScaled) is read as s in the same pass
+        public Tensor Relu()
+        {
+            Check.Float("relu", x);
+            var y = x.Backend.Unary(UnaryOp.Relu, x, 0, 0);
+            return Graph.RecordSavingOutput("relu", y, [x], (ySaved, g) => [Fused(g, ySaved, BinaryOp.MulSign, UnaryOp.Sign)], null,
+                                            (ySaved, g, s) => [s.Backend.ReluBackwardOfSignScaled(g, s, ySaved).Grad]);
+        }
         /// <summary>GELU; approximate "tanh" is GPT-2's gelu_new, "none" the exact erf form (as torch's gelu).</summary>
         public Tensor Gelu(string approximate = "none") => approximate switch
         {

@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Numerics;
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 
 using Interp.Cpu;
@@ -15,35 +16,59 @@ public sealed unsafe partial class CpuBackend
     /// d = g·sign(y) and Σ_rows d in one pass: blocks of 256 rows each write their rows of d and their column sums (in T),
     /// the blocks' sums are then added in block order in double, so the result does not depend on the threads.
     /// </summary>
-    public (Tensor Grad, Tensor BiasGrad) ReluBackwardWithBiasGrad(Tensor g, Tensor y) => ReluBackward(g, null, y);
+    public (Tensor Grad, Tensor BiasGrad) ReluBackwardWithBiasGrad(Tensor g, Tensor y) => ReluBackward(g, null, null, y);
 
     /// <summary>As above for g = g1 + g2, the two parts added in the same pass (one read of each, no sum written out).</summary>
     public (Tensor Grad, Tensor BiasGrad) ReluBackwardWithBiasGrad(Tensor g1, Tensor g2, Tensor y)
     {
+        ReluBackwardShapes.Check(g1, y);
         ReluBackwardShapes.Check(g2, y);
-        return ReluBackward(g1, g2, y);
+        return ReluBackward(g1, g2, null, y);
     }
 
-    (Tensor Grad, Tensor BiasGrad) ReluBackward(Tensor g, Tensor? g2, Tensor y)
+    /// <summary>
+    /// As above for g [+] s·sign(y), s broadcast to y: a scale constant along the last dim (Σ|y| over it: one value
+    /// per row) is read as one value per row, any other is made dense first. No part s·sign(y) is written out.
+    /// </summary>
+    public (Tensor Grad, Tensor BiasGrad) ReluBackwardOfSignScaled(Tensor? g, Tensor scale, Tensor y)
     {
-        ReluBackwardShapes.Check(g, y);
-        RequireCpu("relu_backward", g); RequireCpu("relu_backward", y);
+        var s = ReluBackwardShapes.Spread(scale, y);
+        if (g is not null) ReluBackwardShapes.Check(g, y);
+        RequireCpu("relu_backward", scale);
+        bool perRow = s.strides[^1] == 0;
+        int[] rowShape = [.. y.ShapeArray[..^1], 1];
+        var sd = perRow ? Dense(new Tensor(s.Storage, rowShape, s.strides, s.Offset)) : Dense(s);
+        return ReluBackward(g, null, new SignScale(sd, perRow), y);
+    }
+
+    /// <summary>A sign-scaled gradient part's scale, dense: one value per row of y, or one per element.</summary>
+    readonly record struct SignScale(Tensor Values, bool PerRow);
+
+    // g is null only with a scale (a gradient given by its sign-scaled part alone)
+    (Tensor Grad, Tensor BiasGrad) ReluBackward(Tensor? g, Tensor? g2, SignScale? scale, Tensor y)
+    {
+        var shapeOf = g ?? y;
+        if (g is not null) ReluBackwardShapes.Check(g, y);
+        RequireCpu("relu_backward", shapeOf); RequireCpu("relu_backward", y);
         if (g2 is not null) RequireCpu("relu_backward", g2);
-        var gd = Dense(g); var yd = Dense(y);
+        var gd = g is null ? null : Dense(g); var yd = Dense(y);
         var g2d = g2 is null ? null : Dense(g2);
-        var d = Tensor.Empty(g.ShapeArray, g.DType);
-        var bias = Tensor.Empty([g.shape[^1]], g.DType);
-        if (g.DType == DType.Float32) ReluBackwardTyped<float>(gd, g2d, yd, d, bias);
-        else ReluBackwardTyped<double>(gd, g2d, yd, d, bias);
+        var d = Tensor.Empty(y.ShapeArray, y.DType);
+        var bias = Tensor.Empty([y.shape[^1]], y.DType);
+        if (y.DType == DType.Float32) ReluBackwardTyped<float>(gd, g2d, scale, yd, d, bias);
+        else ReluBackwardTyped<double>(gd, g2d, scale, yd, d, bias);
         return (d, bias);
     }
 
-    static void ReluBackwardTyped<T>(Tensor g, Tensor? g2, Tensor y, Tensor d, Tensor bias) where T : unmanaged, IFloatingPointIeee754<T>
+    static void ReluBackwardTyped<T>(Tensor? g, Tensor? g2, SignScale? scale, Tensor y, Tensor d, Tensor bias) where T : unmanaged, IFloatingPointIeee754<T>
     {
         int cols = bias.Numel, rows = cols == 0 ? 0 : (int)(d.Numel / cols);
         int blocks = (rows + ReluBackwardBlock - 1) / ReluBackwardBlock;
-        T* pg = Ptr<T>(g) + g.Offset, pg2 = g2 is null ? null : Ptr<T>(g2) + g2.Offset, py = Ptr<T>(y) + y.Offset, pd = Ptr<T>(d), pb = Ptr<T>(bias);
-        using var alive = new KeepAlive(g, y, d, bias, g2);
+        T* pg = g is null ? null : Ptr<T>(g) + g.Offset, pg2 = g2 is null ? null : Ptr<T>(g2) + g2.Offset, py = Ptr<T>(y) + y.Offset, pd = Ptr<T>(d), pb = Ptr<T>(bias);
+        var sv = scale?.Values;
+        T* ps = sv is null ? null : Ptr<T>(sv) + sv.Offset;
+        bool perRow = scale?.PerRow == true;
+        using var alive = new KeepAlive(y, d, bias, g, g2, sv);
         var sums = ArrayPool<T>.Shared.Rent(Math.Max(1, blocks * cols));
         try
         {
@@ -58,7 +83,9 @@ public sealed unsafe partial class CpuBackend
                     for (int r = r0; r < r1; r++)
                     {
                         long at = (long)r * cols;
-                        ReluBackwardRow(pg + at, pg2 is null ? null : pg2 + at, py + at, pd + at, sum, cols);
+                        var row = new ReluBackwardRowParts<T>(pg is null ? null : pg + at, pg2 is null ? null : pg2 + at,
+                                                              ps is null ? null : perRow ? ps + r : ps + at, perRow);
+                        ReluBackwardRow(row, py + at, pd + at, sum, cols);
                     }
                 }
                 if ((long)rows * cols < 1 << 15 || blocks == 1) for (int b = 0; b < blocks; b++) Block(b);
@@ -78,25 +105,61 @@ public sealed unsafe partial class CpuBackend
     }
 
     /// <summary>
-    /// d[j] = g[j]·sign(y[j]) (as <see cref="BinaryFns.MulSign"/>) and sum[j] += d[j], where g = g1 + g2 when g2 is given
-    /// (the sum rounded to T first, as adding the parts beforehand would).
+    /// One row's gradient parts: g1, g1 + g2, or [g1 +] s·sign(y) with s one value for the row (S points at it) or a row
+    /// of values. Null pointers are absent parts.
     /// </summary>
-    static void ReluBackwardRow<T>(T* g1, T* g2, T* y, T* d, T* sum, int n) where T : unmanaged, IFloatingPointIeee754<T>
+    readonly struct ReluBackwardRowParts<T>(T* g1, T* g2, T* s, bool sIsOneValue) where T : unmanaged
+    {
+        public readonly T* G1 = g1, G2 = g2, S = s;
+        public readonly bool SIsOneValue = sIsOneValue;
+    }
+
+    /// <summary>
+    /// d[j] = g[j]·sign(y[j]) (as <see cref="BinaryFns.MulSign"/>) and sum[j] += d[j], where g = g1 + g2 or
+    /// [g1 +] s·sign(y) (each part rounded to T first, as writing it out and adding it beforehand would).
+    /// sign(y) is made once per vector and the products written out here: the JIT does not inline MulSign's twice.
+    /// </summary>
+    static void ReluBackwardRow<T>(ReluBackwardRowParts<T> p, T* y, T* d, T* sum, int n) where T : unmanaged, IFloatingPointIeee754<T>
     {
         int j = 0, w = Vector256<T>.Count;
+        T* g1 = p.G1, g2 = p.G2, s = p.S;
+        bool one = p.SIsOneValue;
         if (Vector256.IsHardwareAccelerated)
+        {
+            var sRow = s is not null && one ? Vector256.Create(*s) : default;
             for (; j <= n - w; j += w)
             {
-                var g = g2 is null ? Vector256.Load(g1 + j) : Vector256.Load(g1 + j) + Vector256.Load(g2 + j);
-                var v = BinaryFns.MulSign.Apply(g, Vector256.Load(y + j));
+                var step = SignOf(Vector256.Load(y + j));
+                Vector256<T> g;
+                if (s is null) g = g2 is null ? Vector256.Load(g1 + j) : Vector256.Load(g1 + j) + Vector256.Load(g2 + j);
+                else
+                {
+                    var part = (one ? sRow : Vector256.Load(s + j)) * step;
+                    g = g1 is null ? part : Vector256.Load(g1 + j) + part;
+                }
+                var v = g * step;
                 Vector256.Store(v, d + j);
                 Vector256.Store(Vector256.Load(sum + j) + v, sum + j);
             }
+        }
         for (; j < n; j++)
         {
-            T v = BinaryFns.MulSign.Apply(g2 is null ? g1[j] : g1[j] + g2[j], y[j]);
+            T g;
+            if (s is null) g = g2 is null ? g1[j] : g1[j] + g2[j];
+            else
+            {
+                T part = BinaryFns.MulSign.Apply(one ? *s : s[j], y[j]);
+                g = g1 is null ? part : g1[j] + part;
+            }
+            T v = BinaryFns.MulSign.Apply(g, y[j]);
             d[j] = v;
             sum[j] += v;
         }
     }
+
+    /// <summary>sign(x) lane by lane (1, −1, or x itself for ±0 and NaN), as <see cref="UnaryFns.Sign"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static Vector256<T> SignOf<T>(Vector256<T> x) where T : unmanaged, IFloatingPointIeee754<T> =>
+        Vector256.ConditionalSelect(Vector256.GreaterThan(x, Vector256<T>.Zero), Vector256.Create(T.One),
+            Vector256.ConditionalSelect(Vector256.LessThan(x, Vector256<T>.Zero), Vector256.Create(-T.One), x));
 }

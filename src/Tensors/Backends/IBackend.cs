@@ -81,6 +81,20 @@ public partial interface IBackend
         ReluBackwardShapes.Check(g2, y);
         return ReluBackwardWithBiasGrad(Binary(BinaryOp.Add, g1, g2), y);
     }
+
+    /// <summary>
+    /// <see cref="ReluBackwardWithBiasGrad(Tensor, Tensor)"/> for the gradient g + s·sign(y), s broadcast to y's shape:
+    /// a part given as a scale of sign(y) (the gradient of Σ|y| over some dims is the output gradient spread over them
+    /// times sign(y); an SAE's L1 penalty), g the other parts' sum or null. The same result bit for bit as writing
+    /// MulSign(s, y) out and calling the two-part overload, which this default does; a backend may read s in its one pass.
+    /// </summary>
+    (Tensor Grad, Tensor BiasGrad) ReluBackwardOfSignScaled(Tensor? g, Tensor scale, Tensor y)
+    {
+        var s = ReluBackwardShapes.Spread(scale, y);
+        if (g is not null) ReluBackwardShapes.Check(g, y);
+        var part = Binary(BinaryOp.MulSign, s, y);
+        return g is null ? ReluBackwardWithBiasGrad(part, y) : ReluBackwardWithBiasGrad(g, part, y);
+    }
 }
 
 /// <summary>What <see cref="IBackend.ReluBackwardWithBiasGrad"/> accepts, shared by every backend.</summary>
@@ -92,6 +106,19 @@ public static class ReluBackwardShapes
             throw new ArgumentException($"relu_backward: the gradient {ShapeUtil.Format(g.shape)} and the ReLU output {ShapeUtil.Format(y.shape)} must have one shape of rank >= 1");
         if (g.DType != y.DType || !g.DType.IsFloatingPoint())
             throw new ArgumentException($"relu_backward: the gradient ({g.DType.Name()}) and the ReLU output ({y.DType.Name()}) must share a float dtype");
+    }
+
+    /// <summary>The scale of a sign-scaled gradient part as a view of y's shape (stride 0 along the dims it is broadcast over).</summary>
+    public static Tensor Spread(Tensor scale, Tensor y)
+    {
+        if (y.Rank < 1)
+            throw new ArgumentException($"relu_backward: the ReLU output {ShapeUtil.Format(y.shape)} must have rank >= 1");
+        if (scale.DType != y.DType || !y.DType.IsFloatingPoint())
+            throw new ArgumentException($"relu_backward: the gradient's scale ({scale.DType.Name()}) and the ReLU output ({y.DType.Name()}) must share a float dtype");
+        if (scale.Device != y.Device)
+            throw new ArgumentException($"relu_backward: the gradient's scale is on {scale.Device} and the ReLU output on {y.Device}");
+        var strides = ShapeUtil.BroadcastStrides("relu_backward", scale.shape, scale.strides, y.shape);
+        return new Tensor(scale.Storage, y.ShapeArray, strides, scale.Offset);
     }
 }
 

@@ -91,5 +91,15 @@ public static class MatMulSpecs
             () => F(2, 3).Backend.ReluBackwardWithBiasGrad(F(2, 3), F32(2, 3), F(2, 3)), "relu_backward", "float32", "float64"),
         new("relu_backward kernel on the ILGPU CPU accelerator with a second part of another shape", Arg,
             () => F(2, 3).To(Device.IlgpuCpu).Backend.ReluBackwardWithBiasGrad(F(2, 3).To(Device.IlgpuCpu), F(3, 2).To(Device.IlgpuCpu), F(2, 3).To(Device.IlgpuCpu)), "relu_backward", "[3, 2]", "[2, 3]"),
+        new("relu_backward kernel with a sign scale that does not broadcast", Arg,
+            () => F(2, 3).Backend.ReluBackwardOfSignScaled(null, F(3, 1), F(2, 3)), "relu_backward", "[3, 1]", "[2, 3]"),
+        new("relu_backward kernel with a float32 sign scale", Arg,
+            () => F(2, 3).Backend.ReluBackwardOfSignScaled(F(2, 3), F32(2, 1), F(2, 3)), "relu_backward", "float32", "float64"),
+        new("relu_backward kernel with a sign scale and a gradient of another shape", Arg,
+            () => F(2, 3).Backend.ReluBackwardOfSignScaled(F(3, 2), F(2, 1), F(2, 3)), "relu_backward", "[3, 2]", "[2, 3]"),
+        new("relu_backward kernel with a sign scale on another device", Arg,
+            () => F(2, 3).Backend.ReluBackwardOfSignScaled(null, F(2, 1).To(Device.IlgpuCpu), F(2, 3)), "relu_backward", "cpu", "ilgpu-cpu"),
+        new("relu_backward kernel on the ILGPU CPU accelerator with a sign scale that does not broadcast", Arg,
+            () => F(2, 3).To(Device.IlgpuCpu).Backend.ReluBackwardOfSignScaled(null, F(3, 1).To(Device.IlgpuCpu), F(2, 3).To(Device.IlgpuCpu)), "relu_backward", "[3, 1]", "[2, 3]"),
     ];
 }
