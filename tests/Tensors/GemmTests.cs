@@ -242,7 +242,7 @@ public sealed unsafe class GemmTests(ITestOutputHelper output)
         GemmRowsOfB<float>.MinBBytes = GemmRowsOfB<double>.MinBBytes = 0;
         try
         {
-            foreach (var (m, n, k, pad) in new[] { (32, 12, 5, 0), (33, 37, 70, 3), (45, 100, 1100, 1), (128, 50, 768, 0), (70, 25, 300, 2), (512, 13, 40, 0) })
+            foreach (var (m, n, k, pad) in new[] { (32, 12, 5, 0), (63, 37, 70, 3), (93, 100, 1100, 1), (128, 50, 768, 0), (127, 25, 300, 2), (512, 13, 40, 0) })
             {
                 bool applies = GemmRowsOfB<float>.Applies(new GemmProblem<float>(false, true, m, n, k, 1f, null, k + pad, null, k + pad, 0f, null, n + pad), Gemm.ActivePath);
                 Assert.Equal(Gemm.ActivePath == GemmPath.Avx512, applies);
