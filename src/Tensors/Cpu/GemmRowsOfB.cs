@@ -1,5 +1,7 @@
 using System.Numerics;
 using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace Interp.Cpu;
 
@@ -169,7 +171,7 @@ internal static unsafe class GemmRowsOfB<T> where T : unmanaged, INumber<T>
             T* s = strip + i;
             if (plain)
             {
-                for (int r = 0; r < cols; r++) c[r] = s[r * ldStrip];
+                CopyColumn(s, ldStrip, c, cols);
                 continue;
             }
             for (int r = 0; r < cols; r++)
@@ -181,6 +183,23 @@ internal static unsafe class GemmRowsOfB<T> where T : unmanaged, INumber<T>
                 c[r] = v;
             }
         }
+    }
+
+    /// <summary>c[r] = s[r·ld] for r &lt; cols: a column of the strip into a row of C, 8 or 4 lanes per gather.</summary>
+    private static void CopyColumn(T* s, int ld, T* c, int cols)
+    {
+        int r = 0;
+        if (Avx2.IsSupported && typeof(T) == typeof(float))
+        {
+            var index = Vector256.Create(0, 1, 2, 3, 4, 5, 6, 7) * ld;
+            for (; r <= cols - 8; r += 8) Avx2.GatherVector256((float*)s + (nint)r * ld, index, 4).Store((float*)c + r);
+        }
+        else if (Avx2.IsSupported && typeof(T) == typeof(double))
+        {
+            var index = Vector128.Create(0, 1, 2, 3) * ld;
+            for (; r <= cols - 4; r += 4) Avx2.GatherVector256((double*)s + (nint)r * ld, index, 8).Store((double*)c + r);
+        }
+        for (; r < cols; r++) c[r] = s[(nint)r * ld];
     }
 
     private static int RoundUp(int x, int multiple) => (x + multiple - 1) / multiple * multiple;
