@@ -228,6 +228,39 @@ public sealed unsafe class GemmTests(ITestOutputHelper output)
                 CheckSgemm(false, true, 20, n, k, alpha: 1f, beta: 0f, pad: k % 3, seed: n + k);
     });
 
+    /// <summary>
+    /// A transposed B's rows read in place and C written transposed (<see cref="GemmRowsOfB{T}"/>, AVX-512; the size
+    /// threshold lowered so small shapes take it): odd M (a zero-padded last panel of op(A)ᵀ), a short last group of
+    /// B's rows, several strips, several K blocks, transposed A, padded (NaN) leading dimensions, alpha and beta, the
+    /// bias/ReLU epilogue, float and double, split between threads. Other families check the same shapes.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(PathCases))]
+    public void RowsOfTransposedB_MatchReference(string path) => WithPath(path, () =>
+    {
+        long minFloat = GemmRowsOfB<float>.MinBBytes, minDouble = GemmRowsOfB<double>.MinBBytes;
+        GemmRowsOfB<float>.MinBBytes = GemmRowsOfB<double>.MinBBytes = 0;
+        try
+        {
+            foreach (var (m, n, k, pad) in new[] { (32, 12, 5, 0), (63, 37, 70, 3), (93, 100, 1100, 1), (128, 50, 768, 0), (127, 25, 300, 2), (512, 13, 40, 0) })
+            {
+                bool applies = GemmRowsOfB<float>.Applies(new GemmProblem<float>(false, true, m, n, k, 1f, null, k + pad, null, k + pad, 0f, null, n + pad), Gemm.ActivePath);
+                Assert.Equal(Gemm.ActivePath == GemmPath.Avx512, applies);
+                CheckSgemm(false, true, m, n, k, alpha: 1f, beta: 0f, pad, seed: m + n);
+                CheckSgemm(true, true, m, n, k, alpha: 1.5f, beta: -0.5f, pad, seed: m + k);
+                CheckDgemm(false, true, m, n, k, alpha: 0.75, beta: 0.5, pad, seed: n + k);
+                CheckDgemm(true, true, m, n, k, alpha: 1, beta: 0, pad, seed: n * k);
+            }
+            CheckEpilogue(false, true, 40, 30, 100, beta: 0f, bias: true, relu: true, batch: 1, seed: 8);
+            CheckEpilogue(false, true, 40, 30, 100, beta: 1f, bias: true, relu: false, batch: 3, seed: 9);
+        }
+        finally
+        {
+            GemmRowsOfB<float>.MinBBytes = minFloat;
+            GemmRowsOfB<double>.MinBBytes = minDouble;
+        }
+    });
+
     /// <summary>Row counts with a last A panel of 4 or 8 rows (the vector pack of a narrow panel) and others.</summary>
     [Theory]
     [MemberData(nameof(PathCases))]

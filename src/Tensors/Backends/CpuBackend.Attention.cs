@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Numerics;
+using System.Runtime.Intrinsics;
 using Interp.Cpu;
 
 namespace Interp.Backends;
@@ -14,7 +15,7 @@ public sealed unsafe partial class CpuBackend
     public (Tensor z, Tensor pattern) CausalAttention(Tensor q, Tensor k, Tensor v, double scale, int offset)
     {
         RequireFloat("causal_attention", q);
-        (q, k, v) = (Dense(q), Dense(k), Dense(v));
+        (q, k, v) = (RowsInPlace(q), RowsInPlace(k), RowsInPlace(v));
         int b = q.shape[0], tq = q.shape[1], h = q.shape[2], tk = k.shape[1], dv = v.shape[3];
         var z = Tensor.Empty([b, tq, h, dv], q.DType);
         var pattern = Tensor.Empty([b, h, tq, tk], q.DType);
@@ -34,6 +35,13 @@ public sealed unsafe partial class CpuBackend
     }
 
     /// <summary>
+    /// x itself when its GEMMs can read it where it lies (elements contiguous along d, other strides non-negative: the
+    /// q, k and v views of a fused QKV projection, rows 3·h·e apart), else a contiguous copy.
+    /// </summary>
+    Tensor RowsInPlace(Tensor x) =>
+        x.strides[3] == 1 && x.strides[0] >= 0 && x.strides[1] >= 0 && x.strides[2] >= 0 ? x : Dense(x);
+
+    /// <summary>
     /// Queries go in blocks of this many rows: a block's rows see no key after its last row's, so its two GEMMs stop
     /// there (at 128 positions, 62.5 % of the full products' work). 32 rows fill the AVX-512 kernel's 12-row tiles well.
     /// </summary>
@@ -50,25 +58,29 @@ public sealed unsafe partial class CpuBackend
     {
         int b = q.shape[0], tq = q.shape[1], h = q.shape[2], e = q.shape[3], tk = k.shape[1], dv = v.shape[3];
         T* pq = Ptr<T>(q) + q.Offset, pk = Ptr<T>(k) + k.Offset, pv = Ptr<T>(v) + v.Offset, pz = Ptr<T>(z), pp = Ptr<T>(pattern);
+        int qRow = q.strides[1], kRow = k.strides[1], vRow = v.strides[1];   // q, k, v element (b, t, h, d) at b·s0 + t·s1 + h·s2 + d
         using var alive = new KeepAlive(q, k, v, z, pattern);
         ForRows(b * h, tq * tk * (e + dv), bh =>
         {
             int bi = bh / h, hi = bh % h;
-            T* qb = pq + ((long)bi * tq * h + hi) * e, kb = pk + ((long)bi * tk * h + hi) * e;
-            T* vb = pv + ((long)bi * tk * h + hi) * dv, zb = pz + ((long)bi * tq * h + hi) * dv, p = pp + (long)bh * tq * tk;
+            T* qb = pq + (long)bi * q.strides[0] + (long)hi * q.strides[2], kb = pk + (long)bi * k.strides[0] + (long)hi * k.strides[2];
+            T* vb = pv + (long)bi * v.strides[0] + (long)hi * v.strides[2], zb = pz + ((long)bi * tq * h + hi) * dv, p = pp + (long)bh * tq * tk;
             for (int r0 = 0; r0 < tq; r0 += QueryBlock)
             {
                 int rows = Math.Min(QueryBlock, tq - r0), vis = VisibleKeys(r0 + rows, offset, tk);
                 T* pBlock = p + (long)r0 * tk;
-                Gemm.Run(new GemmProblem<T>(false, true, rows, vis, e, scale, qb + (long)r0 * h * e, h * e, kb, h * e, T.Zero, pBlock, tk), 1);
+                Gemm.Run(new GemmProblem<T>(false, true, rows, vis, e, scale, qb + (long)r0 * qRow, qRow, kb, kRow, T.Zero, pBlock, tk), 1);
                 for (int i = r0; i < r0 + rows; i++)
                 {
                     T* row = p + (long)i * tk;
                     int visible = Math.Min(tk, i + offset + 1);
-                    SoftmaxRow(row, row, visible);
-                    new Span<T>(row + visible, tk - visible).Clear();
+                    // masked keys up to a whole vector count as −∞ (e^−∞ = 0): the softmax then runs no scalar tail
+                    int whole = Math.Min(tk, (visible + Vector256<T>.Count - 1) / Vector256<T>.Count * Vector256<T>.Count);
+                    new Span<T>(row + visible, whole - visible).Fill(T.NegativeInfinity);
+                    SoftmaxRow(row, row, whole);
+                    new Span<T>(row + whole, tk - whole).Clear();
                 }
-                Gemm.Run(new GemmProblem<T>(false, false, rows, dv, vis, T.One, pBlock, tk, vb, h * dv, T.Zero, zb + (long)r0 * h * dv, h * dv), 1);
+                Gemm.Run(new GemmProblem<T>(false, false, rows, dv, vis, T.One, pBlock, tk, vb, vRow, T.Zero, zb + (long)r0 * h * dv, h * dv), 1);
             }
         });
     }

@@ -132,6 +132,11 @@ public static unsafe class Gemm
             GemmEpilogue<T>.ApplyAll(p);
             return;
         }
+        if (GemmRowsOfB<T>.Applies(p, path)) // a big B stored transposed: read its rows in place (see GemmRowsOfB)
+        {
+            GemmRowsOfB<T>.Run(p, maxThreads);
+            return;
+        }
         if (typeof(T) == typeof(float))
             RunFloat(Unsafe.As<GemmProblem<T>, GemmProblem<float>>(ref Unsafe.AsRef(in p)), path, maxThreads);
         else if (typeof(T) == typeof(double))
