@@ -34,6 +34,12 @@ public static unsafe class Gemm
     /// </summary>
     internal static bool BInPlaceAllowed { get; set; } = !IsIntel();
 
+    /// <summary>
+    /// Multiply-adds from which a GEMM split by rows shares one packed B between its threads (<see cref="GemmSharedB{T, TKernel}"/>)
+    /// rather than giving each thread an independent slice that packs all of B again. Tests set it to 0.
+    /// </summary>
+    internal static long SharedBMinWork { get; set; } = 256L * 256 * 256;
+
     /// <summary>Whether the CPU's vendor string (CPUID leaf 0) is GenuineIntel.</summary>
     private static bool IsIntel()
     {
