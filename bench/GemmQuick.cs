@@ -5,16 +5,17 @@ using Interp.Cpu;
 namespace Interp.Bench;
 
 /// <summary>
-/// `dotnet run -c Release --project bench -- gemm-quick [n ... | MxNxK ...] [--path auto|scalar|avx2|avx512] [--ta] [--tb] [--double] [--threads t] [--cpu] [--kernel] [--cold]`
-/// prints the median GFLOP/s (2 m n k / time) of GEMMs (square n, or M x N x K) over several timed runs after a
-/// warm-up. With --cold each call reads another copy of B out of 256 MB of them, so B streams from memory as a
+/// `dotnet run -c Release --project bench -- gemm-quick [n ... | MxNxK ...] [--path auto|scalar|avx2|avx512] [--ta] [--tb] [--double] [--threads t] [--cpu] [--kernel] [--cold] [--samples s] [--ms t]`
+/// prints the median GFLOP/s (2 m n k / time) of GEMMs (square n, or M x N x K) over several timed runs (11, of about
+/// 70 ms each, or s of about t ms) after a warm-up; on a shared machine many short samples' best shows what the
+/// GEMM does when it has the cores. With --cold each call reads another copy of B out of 256 MB of them, so B streams from memory as a
 /// model's weights do in a forward pass rather than sitting in cache.
 /// </summary>
 internal static unsafe class GemmQuick
 {
     public static void Run(string[] args)
     {
-        var sizes = args.Where((a, i) => (int.TryParse(a, out _) || a.Contains('x')) && !a.StartsWith("--") && (i == 0 || args[i - 1] is not ("--path" or "--threads")))
+        var sizes = args.Where((a, i) => (int.TryParse(a, out _) || a.Contains('x')) && !a.StartsWith("--") && (i == 0 || args[i - 1] is not ("--path" or "--threads" or "--samples" or "--ms")))
             .Select(a => a.Split('x').Select(int.Parse).ToArray()).Select(d => d.Length == 3 ? (d[0], d[1], d[2]) : (d[0], d[0], d[0])).ToList();
         if (sizes.Count == 0) sizes = [(128, 128, 128), (256, 256, 256), (512, 512, 512), (1024, 1024, 1024), (2048, 2048, 2048)];
         s_cold = args.Contains("--cold");
@@ -23,7 +24,11 @@ internal static unsafe class GemmQuick
         if (pathIndex >= 0) Gemm.ForcedPath = Enum.Parse<GemmPath>(args[pathIndex + 1], ignoreCase: true);
         int threadsIndex = Array.IndexOf(args, "--threads");
         if (threadsIndex >= 0) s_threads = int.Parse(args[threadsIndex + 1]);
-        s_cpuTime = args.Contains("--cpu") && s_threads == 1;
+        s_cpuTime = args.Contains("--cpu");
+        int samplesIndex = Array.IndexOf(args, "--samples");
+        if (samplesIndex >= 0) s_samples = int.Parse(args[samplesIndex + 1]);
+        int msIndex = Array.IndexOf(args, "--ms");
+        if (msIndex >= 0) s_sampleSeconds = double.Parse(args[msIndex + 1]) / 1000;
         if (args.Contains("--kernel"))
         {
             KernelOnly();
@@ -45,12 +50,12 @@ internal static unsafe class GemmQuick
         try
         {
             double flop = 2.0 * m * n * k;
-            int reps = (int)Math.Clamp(0.02e12 / flop, 1, 100_000); // ~0.07 s per sample at 300 GFLOP/s
+            int reps = (int)Math.Clamp(s_sampleSeconds * 300e9 / flop, 1, 100_000); // s_sampleSeconds a sample at 300 GFLOP/s
             int next = 0;
             void Once() { Call(m, n, k, ta, tb, a, b + bCount * next, c); next = (next + 1) % copies; }
             Once(); // warm-up: JIT, packing buffers, thread pool
             var samples = new List<double>();
-            for (int s = 0; s < 11; s++)
+            for (int s = 0; s < s_samples; s++)
             {
                 long t0 = Stopwatch.GetTimestamp();
                 double cpu0 = ThreadCpuSeconds();
@@ -70,12 +75,17 @@ internal static unsafe class GemmQuick
     private static bool s_cold;
     private static int s_threads = Environment.ProcessorCount;
     private static bool s_cpuTime;
+    private static int s_samples = 11;
+    private static double s_sampleSeconds = 0.02e12 / 300e9;
 
-    /// <summary>CPU time of the calling thread: with --threads 1 --cpu, timings ignore time lost to other processes.</summary>
+    /// <summary>
+    /// CPU time of the calling thread (with more threads, of the process): with --cpu, timings ignore time lost to other
+    /// processes. With two threads that gives GFLOP per CPU-second, what each core did while it ran (spinning at a wait included).
+    /// </summary>
     private static double ThreadCpuSeconds()
     {
         Timespec t;
-        clock_gettime(3 /* CLOCK_THREAD_CPUTIME_ID */, &t);
+        clock_gettime(s_threads == 1 ? 3 /* CLOCK_THREAD_CPUTIME_ID */ : 2 /* CLOCK_PROCESS_CPUTIME_ID */, &t);
         return t.Seconds + t.Nanoseconds * 1e-9;
     }
 

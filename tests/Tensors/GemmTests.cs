@@ -216,6 +216,35 @@ public sealed unsafe class GemmTests(ITestOutputHelper output)
     });
 
     /// <summary>
+    /// Row splits whose threads share one packed B (every row split sent there): several K blocks (both B buffers
+    /// reused), more than one NC block of columns, edge rows and columns, alpha/beta, the epilogue, float and double.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(PathCases))]
+    public void SharedBRowSplit_MatchesReference(string path) => WithPath(path, () =>
+    {
+        long minWork = Gemm.SharedBMinWork;
+        Gemm.SharedBMinWork = 0;
+        try
+        {
+            foreach (var (m, n, k) in new[] { (257, 257, 257), (300, 70, 600), (100, 40, 1030), (514, 33, 300) })
+                for (int t = 0; t < 4; t++)
+                {
+                    CheckSgemm((t & 1) != 0, (t & 2) != 0, m, n, k, alpha: 1.5f, beta: t == 3 ? 0.5f : 0f, pad: t, seed: m + k + t);
+                    CheckDgemm((t & 1) != 0, (t & 2) != 0, m, n, k, alpha: 0.75, beta: t == 2 ? -1 : 0, pad: t, seed: n + t);
+                }
+            CheckSgemm(false, false, 4200, 4110, 2, alpha: 1f, beta: 0f, pad: 1, seed: 3);   // two NC blocks of columns
+            CheckEpilogue(false, false, 300, 200, 600, beta: 1f, bias: true, relu: true, batch: 1, seed: 5);
+            foreach (int m in new[] { 25, 100, 260, 514 })
+            {
+                CheckBelowC<float>(m, 40, 300, 1.5f, 0.5f, 1e-5, seed: m);
+                CheckBelowC<double>(m, 32, 300, 0.75, 0, 1e-13, seed: m + 1);
+            }
+        }
+        finally { Gemm.SharedBMinWork = minWork; }
+    });
+
+    /// <summary>
     /// A transposed B (as the unembedding's W_Eᵀ) packed by register transposes: depths below, at and past a multiple of
     /// the transpose's 8 or 16 (the scalar tail), full panels and a narrow last one, every kernel family.
     /// </summary>

@@ -34,6 +34,14 @@ public static unsafe class Gemm
     /// </summary>
     internal static bool BInPlaceAllowed { get; set; } = !IsIntel();
 
+    /// <summary>
+    /// Multiply-adds from which a GEMM split by rows shares one packed B between its threads (<see cref="GemmSharedB{T, TKernel}"/>)
+    /// rather than giving each thread an independent slice that packs all of B again. On the Intel Xeon (2 cores, shared)
+    /// square n = 512-2048 ran 6-19 % faster shared; n = 256 (16.8 M) about 10 % slower, so it keeps the slices. Not yet
+    /// measured on the AMD EPYC hosts, so there (any vendor but Intel) every row split keeps the slices. Tests set it to 0.
+    /// </summary>
+    internal static long SharedBMinWork { get; set; } = IsIntel() ? 384L * 384 * 384 : long.MaxValue;
+
     /// <summary>Whether the CPU's vendor string (CPUID leaf 0) is GenuineIntel.</summary>
     private static bool IsIntel()
     {

@@ -56,10 +56,13 @@ internal static unsafe class BlockedGemm<T, TKernel>
 
     public static void Run(in GemmProblem<T> p) => Run(p, default);
 
+    /// <summary>The calling thread's packing buffers (the B block buffer grows on demand through <see cref="PackBuffers{T}.EnsureB"/>).</summary>
+    internal static PackBuffers<T> ThreadBuffers => t_buffers ??= new PackBuffers<T>(s_aElements, TKernel.MR * TKernel.NR);
+
     /// <summary>The blocked product; with <paramref name="shared"/> A is already packed (see <see cref="PackSharedA"/>).</summary>
     public static void Run(in GemmProblem<T> p, SharedA<T> shared)
     {
-        var buffers = t_buffers ??= new PackBuffers<T>(s_aElements, TKernel.MR * TKernel.NR);
+        var buffers = ThreadBuffers;
         bool inPlace = ReadsBInPlace(p);
         int kcBlock = shared.Data != null ? shared.KBlock : KBlock(p);
         buffers.EnsureB(inPlace ? TKernel.NR * Math.Min(kcBlock, p.K) : RoundUp(Math.Min(TKernel.NC, p.N), TKernel.NR) * Math.Min(kcBlock, p.K));
@@ -85,7 +88,7 @@ internal static unsafe class BlockedGemm<T, TKernel>
                     if (shared.Data == null) GemmPack<T, TKernel>.PackA(p, ic, pc, mc, kc, buffers.A);
                     T* bias = p.Bias == null ? null : p.Bias + jc;
                     bool epilogue = pc + kc == p.K && p.HasEpilogue;
-                    MacroKernel(buffers, aBlock, bInPlace, p.BRow, mc, nc, kc, p.C + ic * p.Ldc + jc, p.Ldc, p.Alpha, beta, epilogue, bias, p.Relu);
+                    MacroKernel(aBlock, buffers.B, bInPlace, p.BRow, buffers.Tile, mc, nc, kc, p.C + ic * p.Ldc + jc, p.Ldc, p.Alpha, beta, epilogue, bias, p.Relu);
                 }
             }
         }
@@ -154,16 +157,17 @@ internal static unsafe class BlockedGemm<T, TKernel>
 
     /// <summary>All MR x NR tiles of an mc x nc block of C; with <paramref name="epilogue"/> (the last K block) each tile
     /// also gets the bias and ReLU right after its kernel call. B's full panels are read at
-    /// <paramref name="bInPlace"/> (rows <paramref name="bRow"/> apart) unless it is null; packed panels sit in buf.B.</summary>
-    private static void MacroKernel(PackBuffers<T> buf, T* aBlock, T* bInPlace, nint bRow, int mc, int nc, int kc, T* c, nint ldc, T alpha, T beta,
-                                    bool epilogue, T* bias, bool relu)
+    /// <paramref name="bInPlace"/> (rows <paramref name="bRow"/> apart) unless it is null; packed panels sit at
+    /// <paramref name="bPacked"/>, kc x NR each. Edge tiles go through <paramref name="tile"/> (MR x NR).</summary>
+    internal static void MacroKernel(T* aBlock, T* bPacked, T* bInPlace, nint bRow, T* tile, int mc, int nc, int kc, T* c, nint ldc, T alpha, T beta,
+                                     bool epilogue, T* bias, bool relu)
     {
         int mr = TKernel.MR, nr = TKernel.NR;
         for (int jr = 0; jr < nc; jr += nr)
         {
             int cols = Math.Min(nr, nc - jr);
             bool panelInPlace = bInPlace != null && cols == nr;
-            T* bPanel = panelInPlace ? bInPlace + jr : bInPlace != null ? buf.B : buf.B + (nint)jr * kc;
+            T* bPanel = panelInPlace ? bInPlace + jr : bInPlace != null ? bPacked : bPacked + (nint)jr * kc;
             nint ldb = panelInPlace ? bRow : nr;
             for (int ir = 0; ir < mc; ir += mr)
             {
@@ -174,7 +178,7 @@ internal static unsafe class BlockedGemm<T, TKernel>
                     TKernel.Run(kc, aPanel, bPanel, ldb, cTile, ldc, alpha, beta);
                 else if (cols == nr && TKernel.RunRows(rows, kc, aPanel, bPanel, ldb, cTile, ldc, alpha, beta)) { }
                 else
-                    EdgeTile(kc, aPanel, bPanel, ldb, cTile, ldc, rows, cols, alpha, beta, buf.Tile);
+                    EdgeTile(kc, aPanel, bPanel, ldb, cTile, ldc, rows, cols, alpha, beta, tile);
                 if (epilogue) GemmEpilogue<T>.Apply(cTile, ldc, rows, cols, bias == null ? null : bias + jr, relu);
             }
         }

@@ -5,8 +5,9 @@ namespace Interp.Cpu;
 
 /// <summary>
 /// Splits one GEMM into independent blocks of C: by rows (in units of the kernel's RowGrain, one block per thread) when C has at
-/// least as many rows as columns, otherwise by columns (in whole NR tiles). Each block runs the full blocked algorithm
-/// with its own per-thread packing buffers, so threads never synchronise inside the multiply. When A fits (few rows),
+/// least as many rows as columns, otherwise by columns (in whole NR tiles). A big row split shares one packed B between
+/// the threads, its row blocks claimed in turn (<see cref="GemmSharedB{T, TKernel}"/>). Otherwise each block runs the full
+/// blocked algorithm with its own per-thread packing buffers, so threads never synchronise inside the multiply. When A fits (few rows),
 /// a column split packs A once and every block reads that copy; the split is then cut into up to
 /// <see cref="ColumnPartsPerThread"/> blocks per thread, claimed in turn: when one core is slowed (a shared machine,
 /// or one thread's blocks fetching more from memory) the other takes over its later blocks instead of spinning at
@@ -36,6 +37,11 @@ internal static unsafe class GemmParallel<T, TKernel>
         }
         try
         {
+            if (byRows && GemmSharedB<T, TKernel>.Applies(p))
+            {
+                GemmSharedB<T, TKernel>.Run(p, threads);
+                return;
+            }
             var shared = byRows ? default : ShareA(p);
             // more blocks than threads only where they share A: else each would pack all of A again
             int parts = shared.Data == null ? threads : threads * Math.Clamp(tiles / (threads * MinColumnTilesPerPart), 1, ColumnPartsPerThread);
