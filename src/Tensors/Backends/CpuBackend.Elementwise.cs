@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Numerics;
 using System.Runtime.Intrinsics;
 using Interp.Cpu;
@@ -51,6 +52,9 @@ public sealed unsafe partial class CpuBackend
             UnaryRun<T, F>(px + off[0], st[0], po + off[1], n, p1, p2));
     }
 
+    // optimised at its first call: its vector math (F.Apply, VMath's exp/tanh) is inlined only into optimised code, and
+    // the tier-up of a loop method (OSR) left those callees at tier 0 for whole GPT-2 forwards (gelu_tanh 4x slower)
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     static void UnaryRun<T, F>(T* x, int sx, T* o, int n, T p1, T p2) where T : unmanaged, IFloatingPointIeee754<T> where F : IUnaryFn
     {
         int i = 0;
@@ -122,6 +126,7 @@ public sealed unsafe partial class CpuBackend
     }
 
     /// <summary>o[i] = f(a[i·sa], b[i·sb]); SIMD when each input is contiguous (stride 1) or a broadcast scalar (stride 0).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     static void BinaryRun<T, F>(T* a, int sa, T* b, int sb, T* o, int n) where T : unmanaged, IFloatingPointIeee754<T> where F : IBinaryFn
     {
         int i = 0, w = Vector256<T>.Count;

@@ -119,6 +119,7 @@ public sealed unsafe partial class CpuBackend
     /// [g1 +] s·sign(y) (each part rounded to T first, as writing it out and adding it beforehand would).
     /// sign(y) is made once per vector and the products written out here: the JIT does not inline MulSign's twice.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     static void ReluBackwardRow<T>(ReluBackwardRowParts<T> p, T* y, T* d, T* sum, int n) where T : unmanaged, IFloatingPointIeee754<T>
     {
         int j = 0, w = Vector256<T>.Count;

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Numerics;
 using System.Runtime.Intrinsics;
 
@@ -210,6 +211,7 @@ public sealed unsafe partial class CpuBackend
         public static T Of<T>(T x) where T : unmanaged, IFloatingPointIeee754<T> => T.Abs(x);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     static T SumRow<T, TTerm>(T* row, int n) where T : unmanaged, IFloatingPointIeee754<T> where TTerm : struct, ISumTerm
     {
         double total = 0;
@@ -232,6 +234,7 @@ public sealed unsafe partial class CpuBackend
         return T.CreateChecked(total);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     static T ExtremeRow<T>(T* row, int n, bool max) where T : unmanaged, IFloatingPointIeee754<T>
     {
         T best = row[0];

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Numerics;
 using System.Runtime.Intrinsics;
 
@@ -35,6 +36,7 @@ public sealed unsafe partial class CpuBackend
     }
 
     /// <summary>max of a row (NaN if any element is NaN); −∞ for an empty row.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static T MaxRow<T>(T* p, int n) where T : unmanaged, IFloatingPointIeee754<T>
     {
         int i = 0, w = Vector256<T>.Count;
@@ -50,6 +52,7 @@ public sealed unsafe partial class CpuBackend
     }
 
     /// <summary>Σ a⊙b over a row; SIMD within blocks of 4096, blocks added in double.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static T DotRow<T>(T* a, T* b, int n) where T : unmanaged, IFloatingPointIeee754<T>
     {
         double total = 0;
@@ -73,6 +76,7 @@ public sealed unsafe partial class CpuBackend
     }
 
     /// <summary>Σ (x − c)² over a row (the second pass of a two-pass variance); blocks added in double.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static T SumSqDevRow<T>(T* p, int n, T c) where T : unmanaged, IFloatingPointIeee754<T>
     {
         double total = 0;

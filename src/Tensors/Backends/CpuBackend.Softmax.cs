@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Numerics;
 using System.Runtime.Intrinsics;
 using Interp.Cpu;
@@ -41,6 +42,7 @@ public sealed unsafe partial class CpuBackend
     }
 
     /// <summary>y = exp(x − m) / Σ exp(x − m) with m = max x, so no exp overflows (two passes over the row).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     static void SoftmaxRow<T>(T* x, T* y, int n) where T : unmanaged, IFloatingPointIeee754<T>
     {
         T max = MaxRow(x, n);
@@ -56,6 +58,7 @@ public sealed unsafe partial class CpuBackend
     /// log_softmax: y = (x − m) − log Σ exp(x − m). In this order: x − m is exact near the max, whereas x − (m + log Σ)
     /// rounds m + log Σ to m's precision first (float32 [1e7, 1e7, 0] would give −1 instead of −log 2).
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     static void LogSoftmaxRow<T>(T* x, T* y, int n) where T : unmanaged, IFloatingPointIeee754<T>
     {
         T max = MaxRow(x, n);
@@ -68,6 +71,7 @@ public sealed unsafe partial class CpuBackend
     }
 
     /// <summary>Σ exp(x − m), storing the terms in e when it is not null; blocks of 4096 added in double.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     static T ExpSumRow<T>(T* x, T* e, int n, T m) where T : unmanaged, IFloatingPointIeee754<T>
     {
         double total = 0;
@@ -117,6 +121,7 @@ public sealed unsafe partial class CpuBackend
     }
 
     /// <summary>gx = y ⊙ (g − Σ g⊙y) for one row (o may be g: each element is read before it is written).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     static void SoftmaxBackwardRow<T>(T* y, T* g, T* o, int len) where T : unmanaged, IFloatingPointIeee754<T>
     {
         int i = 0, w = Vector256<T>.Count;

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Numerics;
 using System.Runtime.Intrinsics;
 
@@ -12,6 +13,7 @@ namespace Interp.Cpu;
 internal static unsafe class GemmEpilogue<T> where T : unmanaged, INumber<T>
 {
     /// <summary>The epilogue on the rows × cols block of C at c (row stride ldc); bias points at the block's first column.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Apply(T* c, nint ldc, int rows, int cols, T* bias, bool relu)
     {
         for (int i = 0; i < rows; i++, c += ldc)

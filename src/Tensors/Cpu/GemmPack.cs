@@ -266,6 +266,7 @@ internal static unsafe class GemmPack<T, TKernel>
     /// width divisible by 4 (A's MR = 12), by 4 x 8 AVX register transposes: four source lines x eight consecutive p
     /// become eight panel rows of four consecutive q.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void InterleaveFloat4x8(float* src, nint stride, int kc, int count, int width, float* dst)
     {
         int p = 0;

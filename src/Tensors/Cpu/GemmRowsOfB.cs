@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Numerics;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
@@ -162,6 +163,7 @@ internal static unsafe class GemmRowsOfB<T> where T : unmanaged, INumber<T>
     /// C[i, j0 + r] = relu?(alpha · strip[r, i] + beta · C[i, j0 + r] + bias[j0 + r]) for r &lt; cols, i &lt; M
     /// (beta == 0 does not read C).
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void StoreTransposed(in GemmProblem<T> p, T* strip, int ldStrip, int j0, int cols)
     {
         bool plain = p.Alpha == T.One && p.Beta == T.Zero && !p.HasEpilogue;
@@ -186,6 +188,7 @@ internal static unsafe class GemmRowsOfB<T> where T : unmanaged, INumber<T>
     }
 
     /// <summary>c[r] = s[r·ld] for r &lt; cols: a column of the strip into a row of C, 8 or 4 lanes per gather.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void CopyColumn(T* s, int ld, T* c, int cols)
     {
         int r = 0;
