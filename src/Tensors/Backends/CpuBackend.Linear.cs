@@ -117,7 +117,7 @@ public sealed unsafe partial class CpuBackend
     /// <summary>
     /// d[j] = g[j]·sign(y[j]) (as <see cref="BinaryFns.MulSign"/>) and sum[j] += d[j], where g = g1 + g2 or
     /// [g1 +] s·sign(y) (each part rounded to T first, as writing it out and adding it beforehand would).
-    /// sign(y) is made once per vector and the products written out here: the JIT does not inline MulSign's twice.
+    /// sign(y) is made once per vector and used for both products.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     static void ReluBackwardRow<T>(ReluBackwardRowParts<T> p, T* y, T* d, T* sum, int n) where T : unmanaged, IFloatingPointIeee754<T>
@@ -130,7 +130,8 @@ public sealed unsafe partial class CpuBackend
             var sRow = s is not null && one ? Vector256.Create(*s) : default;
             for (; j <= n - w; j += w)
             {
-                var step = SignOf(Vector256.Load(y + j));
+                var yv = Vector256.Load(y + j);
+                var step = UnaryFns.Sign.Apply(yv, yv, yv);
                 Vector256<T> g;
                 if (s is null) g = g2 is null ? Vector256.Load(g1 + j) : Vector256.Load(g1 + j) + Vector256.Load(g2 + j);
                 else
@@ -157,10 +158,4 @@ public sealed unsafe partial class CpuBackend
             sum[j] += v;
         }
     }
-
-    /// <summary>sign(x) lane by lane (1, −1, or x itself for ±0 and NaN), as <see cref="UnaryFns.Sign"/>.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    static Vector256<T> SignOf<T>(Vector256<T> x) where T : unmanaged, IFloatingPointIeee754<T> =>
-        Vector256.ConditionalSelect(Vector256.GreaterThan(x, Vector256<T>.Zero), Vector256.Create(T.One),
-            Vector256.ConditionalSelect(Vector256.LessThan(x, Vector256<T>.Zero), Vector256.Create(-T.One), x));
 }

@@ -210,6 +210,7 @@ internal static class UnaryFns
     {
         public static T Apply<T>(T x, T p1, T p2) where T : unmanaged, IFloatingPointIeee754<T> => x > T.Zero ? T.One : x < T.Zero ? -T.One : x;
         public static bool HasVector => true;
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static Vector256<T> Apply<T>(Vector256<T> x, Vector256<T> p1, Vector256<T> p2) where T : unmanaged, IFloatingPointIeee754<T> =>
             Vector256.ConditionalSelect(Vector256.GreaterThan(x, Vector256<T>.Zero), Vector256.Create(T.One),
                 Vector256.ConditionalSelect(Vector256.LessThan(x, Vector256<T>.Zero), Vector256.Create(-T.One), x));

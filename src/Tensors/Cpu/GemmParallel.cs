@@ -63,20 +63,13 @@ internal static unsafe class GemmParallel<T, TKernel>
     {
         long elements = BlockedGemm<T, TKernel>.SharedAElements(p);
         if (elements == 0) return default;
-        if (elements > s_sharedCapacity)
-        {
-            NativeMemory.AlignedFree(s_sharedData);
-            s_sharedData = (T*)NativeMemory.AlignedAlloc((nuint)(elements * sizeof(T)), 64);
-            s_sharedCapacity = elements;
-        }
-        var shared = new SharedA<T>(s_sharedData, BlockedGemm<T, TKernel>.KBlock(p));
+        var shared = new SharedA<T>(s_sharedData.Ensure(elements), BlockedGemm<T, TKernel>.KBlock(p));
         BlockedGemm<T, TKernel>.PackSharedA(p, shared);
         return shared;
     }
 
     /// <summary>The shared packed A (kept between calls, at most <see cref="BlockedGemm{T, TKernel}.SharedAMaxElements"/>); only touched while the pool is held.</summary>
-    private static T* s_sharedData;
-    private static long s_sharedCapacity;
+    private static readonly AlignedBuffer<T> s_sharedData = new();
 
     /// <summary>Most blocks per thread of a column split, and the fewest NR tiles in one block.</summary>
     internal const int ColumnPartsPerThread = 4, MinColumnTilesPerPart = 8;

@@ -32,19 +32,12 @@ internal static unsafe class GemmSharedB<T, TKernel>
     {
         int kc = Math.Min(TKernel.KC, p.K), nc = Math.Min(TKernel.NC, p.N);
         long bufferElements = (long)RoundUp(nc, TKernel.NR) * kc;
-        if (2 * bufferElements > s_capacity)
-        {
-            NativeMemory.AlignedFree(s_buffer);
-            s_buffer = (T*)NativeMemory.AlignedAlloc((nuint)(2 * bufferElements * sizeof(T)), 64);
-            s_capacity = 2 * bufferElements;
-        }
-        s_task.Set(p, threads, s_buffer, bufferElements);
+        s_task.Set(p, threads, s_buffer.Ensure(2 * bufferElements), bufferElements);
         GemmThreads.Run(s_task, threads);
     }
 
     /// <summary>Two B block buffers; only touched while the pool is held.</summary>
-    private static T* s_buffer;
-    private static long s_capacity;
+    private static readonly AlignedBuffer<T> s_buffer = new();
 
     /// <summary>Only touched while the pool is held, so one instance serves every call.</summary>
     private static readonly StepsTask s_task = new();
