@@ -5,7 +5,7 @@ using Interp.Cpu;
 namespace Interp.Bench;
 
 /// <summary>
-/// `dotnet run -c Release --project bench -- gemm-quick [n ... | MxNxK ...] [--path auto|scalar|avx2|avx512] [--ta] [--tb] [--double] [--threads t] [--cpu] [--kernel] [--cold] [--samples s] [--ms t]`
+/// `dotnet run -c Release --project bench -- gemm-quick [n ... | MxNxK ...] [--path auto|scalar|avx2|avx512] [--ta] [--tb] [--double] [--threads t] [--cpu] [--kernel] [--cold] [--samples s] [--ms t] [--openblas]`
 /// prints the median GFLOP/s (2 m n k / time) of GEMMs (square n, or M x N x K) over several timed runs (11, of about
 /// 70 ms each, or s of about t ms) after a warm-up; on a shared machine many short samples' best shows what the
 /// GEMM does when it has the cores. With --cold each call reads another copy of B out of 256 MB of them, so B streams from memory as a
@@ -37,6 +37,13 @@ internal static unsafe class GemmQuick
         Console.WriteLine($"path={Gemm.ActivePath} threads={s_threads} transA={ta} transB={tb} {(dbl ? "double" : "float")}");
         foreach (var (m, n, k) in sizes)
         {
+            if (args.Contains("--openblas"))
+            {
+                if (dbl || s_cold) throw new ArgumentException("gemm-quick --openblas: float only, without --cold");
+                GemmVsOpenBlas.Measure(m, n, k, ta, tb, s_samples, s_sampleSeconds, () => s_cpuTime ? ThreadCpuSeconds() : Stopwatch.GetTimestamp() / (double)Stopwatch.Frequency,
+                    (a, b, c) => Call(m, n, k, ta, tb, a, b, c));
+                continue;
+            }
             var (median, max) = dbl ? Measure<double>(m, n, k, ta, tb) : Measure<float>(m, n, k, ta, tb);
             Console.WriteLine($"{m}x{n}x{k}  {median,7:F1} GFLOP/s median  ({max:F1} best)");
         }
