@@ -150,7 +150,7 @@ internal unsafe struct Avx512Kernel<T> : IMicroKernel<T> where T : unmanaged, IN
     /// stall on it. <see cref="Run"/> spreads the tile's 12 rows over the first three quarters of the loop rather than
     /// asking for all 24 lines at once: those then held every line-fill buffer of the core (16 on the Intel Xeon, family 6
     /// model 207) for a trip to memory when C is big, and the A panel streaming in from L2 waited behind them
-    /// (one core, thread CPU time, alternated sample by sample: n = 2048 157 → 162 GFLOP/s, 1024 159 → 163).
+    /// (one core, thread CPU time, alternated sample by sample: n = 2048 153-159 → 158-163 GFLOP/s, 1024 158-159 → 161-164).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void PrefetchRow(T* row)
