@@ -120,6 +120,7 @@ internal static class VMath
     /// error 2.8e-9; Horner in t − 0.4), and Φ = ½·erfc(y) for x &lt; 0 (no cancellation in the negative tail), 1 − ½·erfc(y) for x &gt; 0.
     /// e^(−x²/2) takes x² as hi + lo (lo from a fused multiply-add), so the exponent is exact even where x² is large.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static (Vector256<float> Cdf, Vector256<float> Gauss) NormalCdf(Vector256<float> x)
     {
         var ax = Vector256.Abs(x);
@@ -159,6 +160,7 @@ internal static class VMath
     public static Vector256<float> Gelu(Vector256<float> x) => x * NormalCdf(x).Cdf;
 
     /// <summary>gelu'(x) = Φ(x) + x·φ(x), φ(x) = e^(−x²/2)/√(2π), in float lanes.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<float> GeluGrad(Vector256<float> x)
     {
         var (cdf, gauss) = NormalCdf(x);
@@ -285,6 +287,7 @@ internal static class UnaryFns
             return T.CreateChecked(cdf + v * Math.Exp(-0.5 * v * v) * 0.3989422804014327);
         }
         public static bool HasVector => true;
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]   // into the optimised loops of BinaryRun (GELU's backward)
         public static Vector256<T> Apply<T>(Vector256<T> x, Vector256<T> p1, Vector256<T> p2) where T : unmanaged, IFloatingPointIeee754<T>
         {
             if (typeof(T) == typeof(float)) return VMath.GeluGrad(x.AsSingle()).As<float, T>();
@@ -353,6 +356,7 @@ internal static class BinaryFns
     {
         public static T Apply<T>(T a, T b) where T : unmanaged, IFloatingPointIeee754<T> => a * UnaryFns.GeluGrad.Apply(b, b, b);
         public static bool HasVector => true;
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static Vector256<T> Apply<T>(Vector256<T> a, Vector256<T> b) where T : unmanaged, IFloatingPointIeee754<T> => a * UnaryFns.GeluGrad.Apply(b, b, b);
     }
     public struct Add : IBinaryFn
