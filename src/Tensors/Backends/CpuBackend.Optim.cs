@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Numerics;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
@@ -79,6 +80,7 @@ public sealed unsafe partial class CpuBackend
     /// The float32 Adam update four elements at a time, in double as the scalar loop (the same operations in the same
     /// order, so the same bits); returns where the scalar loop takes over.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]   // at tier 0 through a run's first steps otherwise (called once per parameter a step)
     static int AdamFloatAvx(float* p, float* g, float* pm, float* pv, int lo, int hi, double decay, double l2, double beta1,
         double beta2, double stepSize, double invCorrection2Sqrt, double eps)
     {
@@ -103,6 +105,7 @@ public sealed unsafe partial class CpuBackend
     /// <see cref="AdamFloatAvx"/> eight elements at a time (its square roots and divisions in double are most of the
     /// update's time: twice the lanes a step); the same operations in the same order, so the same bits.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     static int AdamFloatAvx512(float* p, float* g, float* pm, float* pv, int lo, int hi, double decay, double l2, double beta1,
         double beta2, double stepSize, double invCorrection2Sqrt, double eps)
     {
