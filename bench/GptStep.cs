@@ -4,16 +4,17 @@ using Interp.Transformers;
 namespace Interp.Bench;
 
 /// <summary>
-/// `Interp.Bench gpt-step [reps]`: where the side-by-side toy GPT's step (4 layers, d_model 256, batch 8 x 128) spends
+/// `Interp.Bench gpt-step [reps] [--parts]`: where the side-by-side toy GPT's step (4 layers, d_model 256, batch 8 x 128) spends
 /// its time, piece by piece: one block's LayerNorm, attention, MLP and GELU, the unembedding and the loss, forward and
 /// backward alone (wall ms, min of reps after 40 warm-up calls), then the whole forward, backward and AdamW step, and
-/// what a steady-state step costs in CPU time, page faults and full collections.
+/// what a steady-state step costs in CPU time, page faults and full collections (`--parts`: the pieces only).
 /// </summary>
 public static class GptStep
 {
     public static void Run(string[] args)
     {
-        int reps = args.Length > 0 ? int.Parse(args[0]) : 10;
+        int reps = args.Length > 0 && int.TryParse(args[0], out int given) ? given : 10;
+        bool partsOnly = args.Contains("--parts");
         var cfg = SideBySide.Workloads.GptConfig;
         var model = new HookedTransformer(cfg);
         var gen = new Generator(2);
@@ -31,6 +32,7 @@ public static class GptStep
         Timing.ForwardBackward("gelu [8,128,1024]", () => pre.Gelu(), reps);
         Timing.ForwardBackward("unembed", () => model.Unembed.Forward(normed, model.Embed), reps);
         Timing.ForwardBackward("cross-entropy", () => logits.CrossEntropy(target), reps);
+        if (partsOnly) return;
 
         var opt = new AdamW(model.Parameters(), lr: 1e-3);
         Tensor Loss() => model.Forward(input).Reshape(-1, cfg.DVocab).CrossEntropy(target);

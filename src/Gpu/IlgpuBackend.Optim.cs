@@ -8,7 +8,7 @@ public sealed partial class IlgpuBackend
 {
     public struct SgdArgs { public double Lr, Momentum, Dampening, WeightDecay; public int Nesterov, First, HasBuffer; }
 
-    public struct AdamArgs { public double StepSize, Correction2Sqrt, Decay, L2, Beta1, Beta2, Eps; }
+    public struct AdamArgs { public double StepSize, InvCorrection2Sqrt, Decay, L2, Beta1, Beta2, Eps; }
 
     public void SgdUpdate(Tensor param, Tensor grad, Tensor? momentumBuffer, double lr, double momentum, double dampening,
         double weightDecay, bool nesterov, bool firstStep)
@@ -53,7 +53,7 @@ public sealed partial class IlgpuBackend
         var args = new AdamArgs
         {
             StepSize = lr / (1 - Math.Pow(beta1, step)),
-            Correction2Sqrt = Math.Sqrt(1 - Math.Pow(beta2, step)),
+            InvCorrection2Sqrt = 1 / Math.Sqrt(1 - Math.Pow(beta2, step)),
             Decay = decoupledWeightDecay ? 1 - lr * weightDecay : 1,
             L2 = decoupledWeightDecay ? 0 : weightDecay,
             Beta1 = beta1, Beta2 = beta2, Eps = eps,
@@ -69,7 +69,8 @@ public sealed partial class IlgpuBackend
         k(p.Numel, Dense<T>(p), Dense<T>(g), Dense<T>(m), Dense<T>(v), args);
     }
 
-    /// <summary>x = p·decay, g += l2·x, m = β1·m + (1−β1)·g, v = β2·v + (1−β2)·g², p = x − stepSize·m / (√v / √(1−β2ᵗ) + ε).</summary>
+    /// <summary>x = p·decay, g += l2·x, m = β1·m + (1−β1)·g, v = β2·v + (1−β2)·g², p = x − stepSize·m / (√v · (1/√(1−β2ᵗ)) + ε)
+    /// (the CPU backend's formula, to the bit).</summary>
     static void AdamKernel<T, E>(Index1D i, ArrayView<T> p, ArrayView<T> g, ArrayView<T> m, ArrayView<T> v, AdamArgs s)
         where T : unmanaged where E : struct, IElem<T>
     {
@@ -80,7 +81,7 @@ public sealed partial class IlgpuBackend
         double vi = s.Beta2 * e.Load(v[i]) + (1 - s.Beta2) * gi * gi;
         m[i] = e.Store(mi);
         v[i] = e.Store(vi);
-        p[i] = e.Store(x - s.StepSize * mi / (Math.Sqrt(vi) / s.Correction2Sqrt + s.Eps));
+        p[i] = e.Store(x - s.StepSize * mi / (Math.Sqrt(vi) * s.InvCorrection2Sqrt + s.Eps));
     }
 
     void CheckOptimOperands(string op, Tensor param, params Tensor?[] others)

@@ -75,6 +75,13 @@ public class VectorizedElementwiseTests
         AssertSameBits("g·gelu'(x) strided", x, backend.Binary(Backends.BinaryOp.GeluBackward, tg, strided).ToFloatArray(), (tg * backend.Unary(Backends.UnaryOp.GeluGrad, tx)).ToFloatArray());
         var (dx, dg) = (tx.To(DType.Float64), tg.To(DType.Float64));
         Assert.Equal((dg * backend.Unary(Backends.UnaryOp.GeluGrad, dx)).ToDoubleArray(), backend.Binary(Backends.BinaryOp.GeluBackward, dg, dx).ToDoubleArray());
+        // a broadcast scalar gradient (sum's backward) takes the wide lanes too, and a part too short for them the narrow ones
+        var scalarG = Tensor.Scalar(0.75f).Expand(x.Length);
+        AssertSameBits("0.75·gelu'(x)", x, backend.Binary(Backends.BinaryOp.GeluBackward, scalarG, tx).ToFloatArray(),
+            (Tensor.Full([x.Length], 0.75f) * backend.Unary(Backends.UnaryOp.GeluGrad, tx)).ToFloatArray());
+        var short15 = tx.Narrow(0, 0, 15);
+        AssertSameBits("g·gelu'(x) 15", x[..15], backend.Binary(Backends.BinaryOp.GeluBackward, tg.Narrow(0, 0, 15), short15).ToFloatArray(),
+            (tg.Narrow(0, 0, 15) * backend.Unary(Backends.UnaryOp.GeluGrad, short15)).ToFloatArray());
     }
 
     static void AssertSameBits(string what, float[] x, float[] a, float[] b)

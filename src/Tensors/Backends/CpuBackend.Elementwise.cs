@@ -125,11 +125,16 @@ public sealed unsafe partial class CpuBackend
             BinaryRun<T, F>(pa + off[0], st[0], pb + off[1], st[1], po + off[2], n));
     }
 
-    /// <summary>o[i] = f(a[i·sa], b[i·sb]); SIMD when each input is contiguous (stride 1) or a broadcast scalar (stride 0).</summary>
+    /// <summary>
+    /// o[i] = f(a[i·sa], b[i·sb]); SIMD when each input is contiguous (stride 1) or a broadcast scalar (stride 0), on
+    /// 512-bit lanes first where f has them (both contiguous).
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     static void BinaryRun<T, F>(T* a, int sa, T* b, int sb, T* o, int n) where T : unmanaged, IFloatingPointIeee754<T> where F : IBinaryFn
     {
         int i = 0, w = Vector256<T>.Count;
+        if (F.HasVector512 && Vector512.IsHardwareAccelerated && sa <= 1 && sb <= 1 && sa + sb > 0)
+            i = BinaryRun512<T, F>(a, sa, b, sb, o, n);
         if (F.HasVector && Vector256.IsHardwareAccelerated && sa <= 1 && sb <= 1)
         {
             if (sa == 1 && sb == 1)
@@ -146,6 +151,17 @@ public sealed unsafe partial class CpuBackend
             }
         }
         for (; i < n; i++) o[i] = F.Apply(a[i * sa], b[i * sb]);
+    }
+
+    /// <summary>The 512-bit part of <see cref="BinaryRun"/> (one input may be a broadcast scalar); returns where it stopped.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static int BinaryRun512<T, F>(T* a, int sa, T* b, int sb, T* o, int n) where T : unmanaged, IFloatingPointIeee754<T> where F : IBinaryFn
+    {
+        int i = 0, w = Vector512<T>.Count;
+        var (va, vb) = (Vector512.Create(*a), Vector512.Create(*b));
+        for (; i <= n - w; i += w)
+            Vector512.Store(F.Apply(sa == 0 ? va : Vector512.Load(a + i), sb == 0 ? vb : Vector512.Load(b + i)), o + i);
+        return i;
     }
 
     public Tensor Where(Tensor cond, Tensor a, Tensor b)

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Numerics;
 using System.Runtime.Intrinsics;
 
@@ -91,6 +92,7 @@ public sealed unsafe partial class CpuBackend
         fixed (T* pp = partial, pscr = scratch)
         {
             T* parts = pp, scr = pscr;
+            [MethodImpl(MethodImplOptions.AggressiveOptimization)]   // a training run's first steps ran it at tier 0
             void Chunk(int c)
             {
                 int r0 = (int)((long)rowCount * c / chunks), r1 = (int)((long)rowCount * (c + 1) / chunks);

@@ -131,6 +131,7 @@ public sealed unsafe partial class CpuBackend
         using var alive = new KeepAlive(x, o);
         const int Block = 256;
         int chunks = (long)rows * cols < 1 << 16 ? 1 : Math.Clamp(cols / 64, 1, 4 * Environment.ProcessorCount);
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]   // bias gradients: a training run's first steps ran it at tier 0
         void Chunk(int c)
         {
             int c0 = (int)((long)cols * c / chunks) & ~15, c1 = c == chunks - 1 ? cols : (int)((long)cols * (c + 1) / chunks) & ~15, n = c1 - c0;

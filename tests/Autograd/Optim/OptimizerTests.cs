@@ -293,13 +293,13 @@ public class OptimizerTests
             w.Grad = g;
             opt.Step();
             var gv = g.ToFloatArray();
-            double stepSize = lr / (1 - Math.Pow(b1, step)), c2 = Math.Sqrt(1 - Math.Pow(b2, step)), decay = 1 - lr * wd;
+            double stepSize = lr / (1 - Math.Pow(b1, step)), invC2 = 1 / Math.Sqrt(1 - Math.Pow(b2, step)), decay = 1 - lr * wd;
             for (int i = 0; i < n; i++)
             {
                 double x = p[i] * decay, gi = gv[i];
                 double mi = b1 * m[i] + (1 - b1) * gi, vi = b2 * v[i] + (1 - b2) * gi * gi;
                 (m[i], v[i]) = ((float)mi, (float)vi);
-                p[i] = (float)(x - stepSize * mi / (Math.Sqrt(vi) / c2 + eps));
+                p[i] = (float)(x - stepSize * mi / (Math.Sqrt(vi) * invC2 + eps));
             }
             Assert.Equal(p, w.ToFloatArray());
         }
