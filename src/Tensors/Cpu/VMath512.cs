@@ -31,6 +31,28 @@ internal static class VMath512
     static Vector512<double> NegAbsGeluTanhU(Vector512<double> x) =>
         -Vector512.Abs(Vector512.Create(0.7978845608028654) * (x + Vector512.Create(0.044715) * x * x * x));
 
+    /// <summary>
+    /// e^a for a ≤ 0 (a softmax's s − max), about 1 ulp: <see cref="ExpNonPositive"/> without the carried term, except
+    /// that NaN stays NaN (a NaN score must spoil its row, as the library exp does); below a = −87.3 the result is 0.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> ExpOfNonPositive(Vector512<float> a)
+    {
+        var k = Vector512.Round(a * Vector512.Create(1.44269504f));
+        var r = Vector512.FusedMultiplyAdd(k, Vector512.Create(-0.693145751953125f), a);
+        r = Vector512.FusedMultiplyAdd(k, Vector512.Create(-1.428606765330187e-6f), r);
+        var p = Vector512.Create(1f / 5040);
+        p = Vector512.FusedMultiplyAdd(p, r, Vector512.Create(1f / 720));
+        p = Vector512.FusedMultiplyAdd(p, r, Vector512.Create(1f / 120));
+        p = Vector512.FusedMultiplyAdd(p, r, Vector512.Create(1f / 24));
+        p = Vector512.FusedMultiplyAdd(p, r, Vector512.Create(1f / 6));
+        p = Vector512.FusedMultiplyAdd(p, r, Vector512.Create(0.5f));
+        p = Vector512.FusedMultiplyAdd(p, r, Vector512<float>.One);
+        p = Vector512.FusedMultiplyAdd(p, r, Vector512<float>.One);
+        var twoK = (Vector512.ConvertToInt32(Vector512.MaxNative(k, Vector512.Create(-126f))) + Vector512.Create(127) << 23).AsSingle();
+        return Vector512.ConditionalSelect(Vector512.LessThan(a, Vector512.Create(-87.3f)), Vector512<float>.Zero, p * twoK);
+    }
+
     /// <summary>e^(a + c) for a ≤ 0, |c| ≪ ulp(a) (see <see cref="VMath"/>'s ExpNonPositive).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     static Vector512<float> ExpNonPositive(Vector512<float> a, Vector512<float> c)
