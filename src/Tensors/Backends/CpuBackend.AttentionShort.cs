@@ -64,18 +64,16 @@ public sealed unsafe partial class CpuBackend
                 // GPT-2's 9 KB stride they fall in a sixteenth of L1's sets
                 PadRows(vb, vs[1], tk, dv, dvPad, vp);
                 var head = new ShortHead(qb, qs[1], kt, tkPad, e, vp, dvPad, dvPad, s, zs, scale);
+                // z's rows are written in place when they hold whole vectors, else through zs
+                float* zBase = pz + ((long)bi * tq * h + hi) * dv;
                 for (int r0 = 0; r0 < tq; r0 += GroupRows)
                 {
                     int rows = Math.Min(GroupRows, tq - r0);
-                    head.Group(r0, rows, VisibleKeys(r0 + rows, offset, tk), offset, tk, sBase, mask);
-                    for (int r = 0; r < rows; r++)
-                    {
-                        float* pRow = pBase + (long)(r0 + r) * tk;
-                        int visible = Math.Min(tk, r0 + r + offset + 1);
-                        new Span<float>(s + r * tkPad, visible).CopyTo(new Span<float>(pRow, visible));
-                        new Span<float>(pRow + visible, tk - visible).Clear();
-                        new Span<float>(zs + r * dvPad, dv).CopyTo(new Span<float>(pz + ((long)(bi * tq + r0 + r) * h + hi) * dv, dv));
-                    }
+                    bool direct = dv == dvPad && rows == GroupRows;
+                    head.Group(r0, rows, VisibleKeys(r0 + rows, offset, tk), offset, tk, pBase, direct ? zBase + (long)r0 * h * dv : zs,
+                        direct ? (long)h * dv : dvPad, sBase, mask);
+                    if (!direct)
+                        for (int r = 0; r < rows; r++) new Span<float>(zs + r * dvPad, dv).CopyTo(new Span<float>(zBase + (long)(r0 + r) * h * dv, dv));
                 }
             }
             ArrayPool<float>.Shared.Return(buffer);
@@ -115,14 +113,19 @@ public sealed unsafe partial class CpuBackend
         Avx.Permute2x128(u2, u6, 0x31).Store(dst + 6 * dstRow); Avx.Permute2x128(u3, u7, 0x31).Store(dst + 7 * dstRow);
     }
 
-    /// <summary>Rows of v (n wide) copied to rows of width nPad, zero-padded.</summary>
+    /// <summary>Rows of v (n wide) copied to rows of width nPad (a multiple of 16), zero-padded.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     static void PadRows(float* v, int vRow, int rows, int n, int nPad, float* dst)
     {
-        for (int j = 0; j < rows; j++)
+        int n16 = n & ~15;
+        for (int j = 0; j < rows; j++, v += vRow, dst += nPad)
         {
-            new Span<float>(v + (long)j * vRow, n).CopyTo(new Span<float>(dst + j * nPad, n));
-            new Span<float>(dst + j * nPad + n, nPad - n).Clear();
+            for (int c = 0; c < n16; c += 16) Vector512.Load(v + c).Store(dst + c);
+            if (n16 < nPad)
+            {
+                Vector512<float>.Zero.Store(dst + n16);
+                for (int c = n16; c < n; c++) dst[c] = v[c];
+            }
         }
     }
 
@@ -134,13 +137,14 @@ public sealed unsafe partial class CpuBackend
         readonly float scale = scale;
 
         /// <summary>
-        /// Scores, softmax and z for queries r0 … r0 + rows − 1 (rows ≤ 4), over keys 0 … vis − 1; with scores not null
-        /// (this head's [tq, tk]) the scaled scores go there first, keys after i + offset set to mask.
+        /// Scores, softmax and z for queries r0 … r0 + rows − 1 (rows ≤ 4), over keys 0 … vis − 1: the pattern's rows go
+        /// to pattern (this head's [tq, tk]), z's to z (rows zStep apart, all 4 written); with scores not null (this head's
+        /// [tq, tk]) the scaled scores go there first, keys after i + offset set to mask.
         /// </summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        public void Group(int r0, int rows, int vis, int offset, int tk, float* scores, float mask)
+        public void Group(int r0, int rows, int vis, int offset, int tk, float* pattern, float* z, long zStep, float* scores, float mask)
         {
-            float* q0 = q + (long)r0 * qRow, kt = this.kt, v = this.v, s = this.s, zs = this.zs;
+            float* q0 = q + (long)r0 * qRow, kt = this.kt, v = this.v, s = this.s;
             int tkPad = this.tkPad, e = this.e, vRow = this.vRow, dvPad = this.dvPad;
             float scale = this.scale;
             long step1 = rows > 1 ? qRow : 0, step2 = rows > 2 ? 2L * qRow : step1, step3 = rows > 3 ? 3L * qRow : step2;
@@ -154,11 +158,11 @@ public sealed unsafe partial class CpuBackend
                     new Span<float>(s + r * tkPad, visible).CopyTo(new Span<float>(o, visible));
                     new Span<float>(o + visible, tk - visible).Fill(mask);
                 }
-                SoftmaxRow512(s + r * tkPad, visible, vis);
+                SoftmaxRow512(s + r * tkPad, visible, vis, pattern + (long)(r0 + r) * tk, tk);
             }
             int c0 = 0;
-            for (; c0 + 32 <= dvPad; c0 += 32) ValueTile32(s, tkPad, vis, v + c0, vRow, zs + c0, dvPad);
-            if (c0 < dvPad) ValueTile16(s, tkPad, vis, v + c0, vRow, zs + c0, dvPad);
+            for (; c0 + 32 <= dvPad; c0 += 32) ValueTile32(s, tkPad, vis, v + c0, vRow, z + c0, zStep);
+            if (c0 < dvPad) ValueTile16(s, tkPad, vis, v + c0, vRow, z + c0, zStep);
         }
 
         /// <summary>s[r, j0 … j0 + 31] = scale·Σ_d q_r[d]·kᵀ[d, j0 …] for the 4 rows.</summary>
@@ -167,16 +171,16 @@ public sealed unsafe partial class CpuBackend
         {
             var (a00, a01, a10, a11, a20, a21, a30, a31) = (Vector512<float>.Zero, Vector512<float>.Zero, Vector512<float>.Zero, Vector512<float>.Zero,
                 Vector512<float>.Zero, Vector512<float>.Zero, Vector512<float>.Zero, Vector512<float>.Zero);
-            for (int d = 0; d < e; d++, kc += tkPad)
+            for (float* end = q0 + e; q0 < end; q0++, q1++, q2++, q3++, kc += tkPad)
             {
                 var (k0, k1) = (Vector512.Load(kc), Vector512.Load(kc + 16));
-                var x = Vector512.Create(q0[d]);
+                var x = Vector512.Create(*q0);
                 (a00, a01) = (Vector512.FusedMultiplyAdd(x, k0, a00), Vector512.FusedMultiplyAdd(x, k1, a01));
-                x = Vector512.Create(q1[d]);
+                x = Vector512.Create(*q1);
                 (a10, a11) = (Vector512.FusedMultiplyAdd(x, k0, a10), Vector512.FusedMultiplyAdd(x, k1, a11));
-                x = Vector512.Create(q2[d]);
+                x = Vector512.Create(*q2);
                 (a20, a21) = (Vector512.FusedMultiplyAdd(x, k0, a20), Vector512.FusedMultiplyAdd(x, k1, a21));
-                x = Vector512.Create(q3[d]);
+                x = Vector512.Create(*q3);
                 (a30, a31) = (Vector512.FusedMultiplyAdd(x, k0, a30), Vector512.FusedMultiplyAdd(x, k1, a31));
             }
             var c = Vector512.Create(scale);
@@ -188,31 +192,32 @@ public sealed unsafe partial class CpuBackend
 
         /// <summary>zs[r, c0 … c0 + 31] = Σ_j P[r, j]·v[j, c0 …] for the 4 rows.</summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        static void ValueTile32(float* s, int tkPad, int vis, float* vr, int vRow, float* o, int dvPad)
+        static void ValueTile32(float* s, int tkPad, int vis, float* vr, int vRow, float* o, long zStep)
         {
             var (a00, a01, a10, a11, a20, a21, a30, a31) = (Vector512<float>.Zero, Vector512<float>.Zero, Vector512<float>.Zero, Vector512<float>.Zero,
                 Vector512<float>.Zero, Vector512<float>.Zero, Vector512<float>.Zero, Vector512<float>.Zero);
-            for (int j = 0; j < vis; j++, vr += vRow)
+            float* s1 = s + tkPad, s2 = s1 + tkPad, s3 = s2 + tkPad, end = s + vis;
+            for (; s < end; s++, s1++, s2++, s3++, vr += vRow)
             {
                 var (v0, v1) = (Vector512.Load(vr), Vector512.Load(vr + 16));
-                var x = Vector512.Create(s[j]);
+                var x = Vector512.Create(*s);
                 (a00, a01) = (Vector512.FusedMultiplyAdd(x, v0, a00), Vector512.FusedMultiplyAdd(x, v1, a01));
-                x = Vector512.Create(s[tkPad + j]);
+                x = Vector512.Create(*s1);
                 (a10, a11) = (Vector512.FusedMultiplyAdd(x, v0, a10), Vector512.FusedMultiplyAdd(x, v1, a11));
-                x = Vector512.Create(s[2 * tkPad + j]);
+                x = Vector512.Create(*s2);
                 (a20, a21) = (Vector512.FusedMultiplyAdd(x, v0, a20), Vector512.FusedMultiplyAdd(x, v1, a21));
-                x = Vector512.Create(s[3 * tkPad + j]);
+                x = Vector512.Create(*s3);
                 (a30, a31) = (Vector512.FusedMultiplyAdd(x, v0, a30), Vector512.FusedMultiplyAdd(x, v1, a31));
             }
             a00.Store(o); a01.Store(o + 16);
-            a10.Store(o + dvPad); a11.Store(o + dvPad + 16);
-            a20.Store(o + 2 * dvPad); a21.Store(o + 2 * dvPad + 16);
-            a30.Store(o + 3 * dvPad); a31.Store(o + 3 * dvPad + 16);
+            a10.Store(o + zStep); a11.Store(o + zStep + 16);
+            a20.Store(o + 2 * zStep); a21.Store(o + 2 * zStep + 16);
+            a30.Store(o + 3 * zStep); a31.Store(o + 3 * zStep + 16);
         }
 
         /// <summary>The last 16 dims of z when dv is an odd multiple of 16.</summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        static void ValueTile16(float* s, int tkPad, int vis, float* vr, int vRow, float* o, int dvPad)
+        static void ValueTile16(float* s, int tkPad, int vis, float* vr, int vRow, float* o, long zStep)
         {
             var (a0, a1, a2, a3) = (Vector512<float>.Zero, Vector512<float>.Zero, Vector512<float>.Zero, Vector512<float>.Zero);
             for (int j = 0; j < vis; j++, vr += vRow)
@@ -223,24 +228,25 @@ public sealed unsafe partial class CpuBackend
                 a2 = Vector512.FusedMultiplyAdd(Vector512.Create(s[2 * tkPad + j]), x, a2);
                 a3 = Vector512.FusedMultiplyAdd(Vector512.Create(s[3 * tkPad + j]), x, a3);
             }
-            a0.Store(o); a1.Store(o + dvPad); a2.Store(o + 2 * dvPad); a3.Store(o + 3 * dvPad);
+            a0.Store(o); a1.Store(o + zStep); a2.Store(o + 2 * zStep); a3.Store(o + 3 * zStep);
         }
 
         /// <summary>
-        /// Row i of scores in place → its pattern row: keys visible … up to the next 16 count as −∞ (e^−∞ = 0), then
-        /// y = e^(s − m)/Σ with m the max; keys from there up to vis (what P·v reads) are set to 0.
+        /// Row i of scores in place → its pattern row, also written to pattern (tk long): keys from visible to the next
+        /// multiple of 16 count as −∞ (e^−∞ = 0), y = e^(s − m)/Σ with m the max, and the keys after those are 0 up to
+        /// vis in the scores (what P·v reads) and up to tk in pattern.
         /// </summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        static void SoftmaxRow512(float* row, int visible, int vis)
+        static void SoftmaxRow512(float* row, int visible, int vis, float* pattern, int tk)
         {
-            int whole = RoundUp(visible, 16);
-            new Span<float>(row + visible, whole - visible).Fill(float.NegativeInfinity);
+            int whole = RoundUp(visible, 16), last = whole - 16;
+            var hidden = Vector512.GreaterThanOrEqual(Vector512.CreateSequence(last, 1), Vector512.Create(visible));
+            Vector512.ConditionalSelect(hidden.AsSingle(), Vector512.Create(float.NegativeInfinity), Vector512.Load(row + last)).Store(row + last);
             var m = Vector512.Load(row);
             for (int i = 16; i < whole; i += 16) m = Vector512.MaxNative(m, Vector512.Load(row + i));
             var m8 = Vector256.MaxNative(m.GetLower(), m.GetUpper());   // a NaN may be dropped here: its own e^(s − m) is NaN all the same
             var m4 = Vector128.MaxNative(m8.GetLower(), m8.GetUpper());
-            float max = MathF.Max(MathF.Max(m4[0], m4[1]), MathF.Max(m4[2], m4[3]));
-            var vm = Vector512.Create(max);
+            var vm = Vector512.Create(MathF.Max(MathF.Max(m4[0], m4[1]), MathF.Max(m4[2], m4[3])));
             var sum = Vector512<float>.Zero;
             for (int i = 0; i < whole; i += 16)
             {
@@ -249,8 +255,18 @@ public sealed unsafe partial class CpuBackend
                 sum += t;
             }
             var inv = Vector512.Create(1f / Vector512.Sum(sum));
-            for (int i = 0; i < whole; i += 16) (Vector512.Load(row + i) * inv).Store(row + i);
-            if (vis > whole) new Span<float>(row + whole, vis - whole).Clear();
+            int i2 = 0;
+            for (; i2 < whole; i2 += 16)
+            {
+                var y = Vector512.Load(row + i2) * inv;
+                y.Store(row + i2);
+                if (i2 + 16 <= tk) y.Store(pattern + i2);
+                else for (int t = i2; t < tk; t++) pattern[t] = row[t];
+            }
+            for (; i2 < vis; i2 += 16) Vector512<float>.Zero.Store(row + i2);   // within the row's tkPad: vis ≤ tk, tkPad ≥ tk + 16
+            for (int t = whole; t < tk; t += 16)
+                if (t + 16 <= tk) Vector512<float>.Zero.Store(pattern + t);
+                else new Span<float>(pattern + t, tk - t).Clear();
         }
     }
 }
