@@ -63,7 +63,7 @@ public sealed unsafe partial class CpuBackend
                 // v's rows copied together: in place they lie 3·h·d_head floats apart (a fused QKV's view), and at
                 // GPT-2's 9 KB stride they fall in a sixteenth of L1's sets
                 PadRows(vb, vs[1], tk, dv, dvPad, vp);
-                var head = new ShortHead(qb, qs[1], kt, tkPad, e, vp, dvPad, dvPad, s, zs, scale);
+                var head = new ShortHead(qb, qs[1], kt, tkPad, e, vp, dvPad, dvPad, s, scale);
                 // z's rows are written in place when they hold whole vectors, else through zs
                 float* zBase = pz + ((long)bi * tq * h + hi) * dv;
                 for (int r0 = 0; r0 < tq; r0 += GroupRows)
@@ -129,10 +129,10 @@ public sealed unsafe partial class CpuBackend
         }
     }
 
-    /// <summary>One head's operands and scratch: s holds a group's score rows (then its pattern rows), zs its z rows.</summary>
-    readonly struct ShortHead(float* q, int qRow, float* kt, int tkPad, int e, float* v, int vRow, int dvPad, float* s, float* zs, float scale)
+    /// <summary>One head's operands and scratch: s holds a group's score rows (then its pattern rows).</summary>
+    readonly struct ShortHead(float* q, int qRow, float* kt, int tkPad, int e, float* v, int vRow, int dvPad, float* s, float scale)
     {
-        readonly float* q = q, kt = kt, v = v, s = s, zs = zs;
+        readonly float* q = q, kt = kt, v = v, s = s;
         readonly int qRow = qRow, tkPad = tkPad, e = e, vRow = vRow, dvPad = dvPad;
         readonly float scale = scale;
 
@@ -190,7 +190,7 @@ public sealed unsafe partial class CpuBackend
             (a30 * c).Store(o + 3 * tkPad); (a31 * c).Store(o + 3 * tkPad + 16);
         }
 
-        /// <summary>zs[r, c0 … c0 + 31] = Σ_j P[r, j]·v[j, c0 …] for the 4 rows.</summary>
+        /// <summary>z[r, c0 … c0 + 31] = Σ_j P[r, j]·v[j, c0 …] for the 4 rows (z's rows zStep apart).</summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         static void ValueTile32(float* s, int tkPad, int vis, float* vr, int vRow, float* o, long zStep)
         {
