@@ -84,6 +84,22 @@ public class VectorizedElementwiseTests
             (tg.Narrow(0, 0, 15) * backend.Unary(Backends.UnaryOp.GeluGrad, short15)).ToFloatArray());
     }
 
+    [Fact]
+    public void GeluLanes512AreThe256BitLanesToTheBit()
+    {
+        // the 512-bit GELU twins (VMath512) repeat the 256-bit lanes' operations in order: same bits, special values
+        // included, and an odd length so both loops' tails run; where AVX-512 is absent both runs take the 256-bit lanes
+        var t = Tensor.FromArray(Values());
+        foreach (var (name, f) in new (string, Func<Tensor, Tensor>)[] { ("gelu", x => x.Gelu()), ("gelu_tanh", x => x.Gelu("tanh")) })
+        {
+            var wide = f(t).ToFloatArray();
+            bool saved = Backends.CpuBackend.WideElementwise;
+            Backends.CpuBackend.WideElementwise = false;
+            try { AssertSameBits(name + " 512 vs 256 lanes", Values(), wide, f(t).ToFloatArray()); }
+            finally { Backends.CpuBackend.WideElementwise = saved; }
+        }
+    }
+
     static void AssertSameBits(string what, float[] x, float[] a, float[] b)
     {
         for (int i = 0; i < x.Length; i++)

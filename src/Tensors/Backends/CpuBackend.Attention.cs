@@ -19,7 +19,8 @@ public sealed unsafe partial class CpuBackend
         int b = q.shape[0], tq = q.shape[1], h = q.shape[2], tk = k.shape[1], dv = v.shape[3];
         var z = Tensor.Empty([b, tq, h, dv], q.DType);
         var pattern = Tensor.Empty([b, h, tq, tk], q.DType);
-        if (q.DType == DType.Float32) AttentionForward<float>(q, k, v, z, pattern, (float)scale, offset);
+        if (ShortAttentionApplies(q, k)) ShortAttentionForward(q, k, v, z, pattern, null, (float)scale, offset, 0);
+        else if (q.DType == DType.Float32) AttentionForward<float>(q, k, v, z, pattern, (float)scale, offset);
         else AttentionForward<double>(q, k, v, z, pattern, scale, offset);
         return (z, pattern);
     }

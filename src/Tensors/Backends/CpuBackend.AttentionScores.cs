@@ -18,7 +18,8 @@ public sealed unsafe partial class CpuBackend
         var z = Tensor.Empty([b, tq, h, dv], q.DType);
         var pattern = Tensor.Empty([b, h, tq, tk], q.DType);
         var scores = Tensor.Empty([b, h, tq, tk], q.DType);
-        if (q.DType == DType.Float32) AttentionWithScores<float>(q, k, v, z, pattern, scores, (float)scale, offset, (float)maskValue);
+        if (ShortAttentionApplies(q, k)) ShortAttentionForward(q, k, v, z, pattern, scores, (float)scale, offset, (float)maskValue);
+        else if (q.DType == DType.Float32) AttentionWithScores<float>(q, k, v, z, pattern, scores, (float)scale, offset, (float)maskValue);
         else AttentionWithScores<double>(q, k, v, z, pattern, scores, scale, offset, maskValue);
         return (z, pattern, scores);
     }

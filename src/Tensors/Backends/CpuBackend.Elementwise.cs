@@ -52,12 +52,21 @@ public sealed unsafe partial class CpuBackend
             UnaryRun<T, F>(px + off[0], st[0], po + off[1], n, p1, p2));
     }
 
+    /// <summary>Whether functions with a 512-bit float form (GELU's) use it; tests switch it off to reach the 256-bit lanes.</summary>
+    internal static bool WideElementwise { get; set; } = Vector512.IsHardwareAccelerated;
+
     // optimised at its first call: its vector math (F.Apply, VMath's exp/tanh) is inlined only into optimised code, and
     // the tier-up of a loop method (OSR) left those callees at tier 0 for whole GPT-2 forwards (gelu_tanh 4x slower)
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     static void UnaryRun<T, F>(T* x, int sx, T* o, int n, T p1, T p2) where T : unmanaged, IFloatingPointIeee754<T> where F : IUnaryFn
     {
         int i = 0;
+        if (typeof(T) == typeof(float) && F.HasVector512Float && sx == 1 && WideElementwise)
+        {
+            float* xf = (float*)x, of = (float*)o;
+            for (; i <= n - Vector512<float>.Count; i += Vector512<float>.Count)
+                Vector512.Store(F.Apply512(Vector512.Load(xf + i)), of + i);
+        }
         if (F.HasVector && sx == 1 && Vector256.IsHardwareAccelerated)
         {
             var v1 = Vector256.Create(p1);

@@ -31,30 +31,32 @@ public sealed unsafe partial class CpuBackend
         T* pw = weight is null ? null : Ptr<T>(weight) + weight.Offset;
         T* pb = bias is null ? null : Ptr<T>(bias) + bias.Offset;
         using var alive = new KeepAlive(x, y, mean, rstd, weight, bias);
-        int w = Vector256<T>.Count;
-        ForRows(rowCount, n, r =>
+        ForRows(rowCount, n, r => LayerNormRow(px + (long)r * n, py + (long)r * n, pw, pb, n, eps, out pm[r], out ps[r]));
+    }
+
+    // optimised at its first call: as a lambda's body it ran at tier 0 with its vector loads and stores as calls for
+    // most of a GPT-2 forward at 1 x 128 (25 LayerNorms, each ~0.2 ms)
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    static void LayerNormRow<T>(T* xr, T* yr, T* pw, T* pb, int n, T eps, out T mu, out T rs) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        mu = SumRow(xr, n) / T.CreateChecked(n);
+        rs = T.One / T.Sqrt(SumSqDevRow(xr, n, mu) / T.CreateChecked(n) + eps);
+        var vmu = Vector256.Create(mu); var vrs = Vector256.Create(rs);
+        int i = 0, w = Vector256<T>.Count;
+        for (; i <= n - w; i += w)
         {
-            T* xr = px + (long)r * n, yr = py + (long)r * n;
-            T mu = SumRow(xr, n) / T.CreateChecked(n);
-            T rs = T.One / T.Sqrt(SumSqDevRow(xr, n, mu) / T.CreateChecked(n) + eps);
-            pm[r] = mu; ps[r] = rs;
-            var vmu = Vector256.Create(mu); var vrs = Vector256.Create(rs);
-            int i = 0;
-            for (; i <= n - w; i += w)
-            {
-                var v = (Vector256.Load(xr + i) - vmu) * vrs;
-                if (pw != null) v *= Vector256.Load(pw + i);
-                if (pb != null) v += Vector256.Load(pb + i);
-                v.Store(yr + i);
-            }
-            for (; i < n; i++)
-            {
-                T v = (xr[i] - mu) * rs;
-                if (pw != null) v *= pw[i];
-                if (pb != null) v += pb[i];
-                yr[i] = v;
-            }
-        });
+            var v = (Vector256.Load(xr + i) - vmu) * vrs;
+            if (pw != null) v *= Vector256.Load(pw + i);
+            if (pb != null) v += Vector256.Load(pb + i);
+            v.Store(yr + i);
+        }
+        for (; i < n; i++)
+        {
+            T v = (xr[i] - mu) * rs;
+            if (pw != null) v *= pw[i];
+            if (pb != null) v += pb[i];
+            yr[i] = v;
+        }
     }
 
     public (Tensor dx, Tensor? dweight, Tensor? dbias) LayerNormBackward(Tensor g, Tensor x, Tensor mean, Tensor rstd, Tensor? weight, int normSize, bool affineGrads)

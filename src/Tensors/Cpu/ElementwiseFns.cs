@@ -11,6 +11,9 @@ internal interface IUnaryFn
     static virtual bool HasVector => false;
     static virtual Vector256<T> Apply<T>(Vector256<T> x, Vector256<T> p1, Vector256<T> p2) where T : unmanaged, IFloatingPointIeee754<T> =>
         throw new NotSupportedException();
+    /// <summary>Whether float32 has a 512-bit form (<see cref="Apply512"/>) giving the same bits as the 256-bit one.</summary>
+    static virtual bool HasVector512Float => false;
+    static virtual Vector512<float> Apply512(Vector512<float> x) => throw new NotSupportedException();
 }
 
 /// <summary>An elementwise function of two values, scalar and (optionally) SIMD, 256-bit and (for the costly ones) 512-bit.</summary>
@@ -161,6 +164,7 @@ internal static class VMath
     }
 
     /// <summary>gelu(x) = x·Φ(x) in float lanes.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<float> Gelu(Vector256<float> x) => x * NormalCdf(x).Cdf;
 
     /// <summary>gelu'(x) = Φ(x) + x·φ(x), φ(x) = e^(−x²/2)/√(2π), in float lanes.</summary>
@@ -340,6 +344,10 @@ internal static class UnaryFns
             return T.CreateChecked(0.5 * v * (1 + SpecialFunctions.Erf(v * 0.70710678118654752)));
         }
         public static bool HasVector => true;
+        public static bool HasVector512Float => true;
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector512<float> Apply512(Vector512<float> x) => VMath512.Gelu(x);
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static Vector256<T> Apply<T>(Vector256<T> x, Vector256<T> p1, Vector256<T> p2) where T : unmanaged, IFloatingPointIeee754<T>
         {
             if (typeof(T) == typeof(float)) return VMath.Gelu(x.AsSingle()).As<float, T>();
@@ -381,6 +389,10 @@ internal static class UnaryFns
             return T.CreateChecked(v / (1 + Math.Exp(-(u + u))));
         }
         public static bool HasVector => true;
+        public static bool HasVector512Float => true;
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector512<float> Apply512(Vector512<float> x) => VMath512.GeluTanh(x);
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static Vector256<T> Apply<T>(Vector256<T> x, Vector256<T> p1, Vector256<T> p2) where T : unmanaged, IFloatingPointIeee754<T> =>
             typeof(T) == typeof(float) ? VMath.GeluTanh(x.AsSingle()).As<float, T>() : VMath.GeluTanh(x.AsDouble()).As<double, T>();
     }
