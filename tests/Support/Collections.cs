@@ -3,7 +3,8 @@ using Xunit;
 namespace Interp.Tests;
 
 /// <summary>
-/// The GEMM tests force kernel paths through the global Gemm.ForcedPath; they run alone, never beside other tests,
+/// The GEMM and attention-kernel tests force kernel paths through global switches (Gemm.ForcedPath,
+/// CpuBackend.ShortAttention); they run alone, never beside other tests,
 /// whose results (bit-identical resumes, same-seed losses) would otherwise depend on which kernel happened to run.
 /// </summary>
 [CollectionDefinition("Gemm", DisableParallelization = true)]

@@ -8,7 +8,7 @@ namespace Interp.Tests.Tensors;
 /// GEMM-based kernel and a float64 reference: z, the pattern, the cached scores and the gradients, on GPT-2's shape and on
 /// sizes that reach every remainder (query groups of 4, key tiles of 32, d_head not a multiple of 8, dv not a multiple of 16).
 /// </summary>
-[Collection("ShortAttention")] // the kernel switch is global
+[Collection("Gemm")] // the kernel switch is global: run alone, as the GEMM tests do
 public class ShortAttentionKernelTests
 {
     [Theory]
@@ -38,14 +38,43 @@ public class ShortAttentionKernelTests
             AssertClose(exact[i], fast[i], 2e-5, $"output {i} vs float64");
             AssertClose(gemm[i], fast[i], 2e-5, $"output {i} vs the GEMM kernel");
         }
-        // a cache of activations gets the scores masked with the mask value and, from this kernel, the same z and
-        // pattern to the bit (past its key limit the GEMM kernels block the keys differently and agree to rounding)
+        // a cache of activations gets the scores masked with the mask value and the same z and pattern to the bit
         var (z, pattern, scores) = Tensor.CausalAttentionWithScores(q, k, v, scale, offset, -1e30);
-        AssertClose(fast[0], z, tk <= 512 ? 0 : 2e-5, "z with scores");
+        AssertClose(fast[0], z, 0, "z with scores");
         AssertClose(fast[1], pattern, 0, "pattern with scores");
         var expectedScores = (Tensor.Einsum("bqhe,bkhe->bhqk", q.To(DType.Float64), k.To(DType.Float64)) * scale)
             .MaskedFill(Tensor.CausalMask(tq, tk, offset, q.Device), -1e30);
         AssertClose(expectedScores, scores, 2e-5, "scores");
+    }
+
+    /// <summary>
+    /// The cached-scores op runs the forward's kernel, whichever it is (short or GEMM-blocked, float32 or float64), on the
+    /// same strided views: z and the pattern equal the forward's to the bit, the scores are the pattern's logits.
+    /// </summary>
+    [Theory]
+    [InlineData(128, 128, 0, true, false)]
+    [InlineData(128, 128, 0, false, false)]
+    [InlineData(70, 75, 5, false, true)]
+    [InlineData(40, 600, 560, true, false)]   // past the short kernel's key limit
+    [InlineData(33, 600, 567, false, true)]
+    public void WithScoresGivesTheForwardsOutputToTheBit(int tq, int tk, int offset, bool shortKernel, bool float64)
+    {
+        var gen = new Generator(5);
+        int b = 2, h = 3, e = 16;
+        var qkv = Tensor.Randn([b, tk, 3, h, e], gen);
+        if (float64) qkv = qkv.To(DType.Float64);
+        var (q, k, v) = (qkv.Narrow(1, tk - tq, tq).Select(2, 0), qkv.Select(2, 1), qkv.Select(2, 2));
+        bool saved = CpuBackend.ShortAttention;
+        CpuBackend.ShortAttention = shortKernel;
+        try
+        {
+            var z = Tensor.CausalAttention(q, k, v, 0.25, offset);
+            var (zCached, pattern, scores) = Tensor.CausalAttentionWithScores(q, k, v, 0.25, offset, -1e30);
+            AssertClose(z, zCached, 0, "z");
+            var softmaxed = scores.Softmax(-1);
+            AssertClose(softmaxed, pattern, 1e-5, "pattern vs softmax(scores)");
+        }
+        finally { CpuBackend.ShortAttention = saved; }
     }
 
     /// <summary>z, the pattern (from the cached-scores op), and dq, dk, dv of Σ g⊙z.</summary>

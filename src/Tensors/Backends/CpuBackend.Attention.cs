@@ -20,8 +20,8 @@ public sealed unsafe partial class CpuBackend
         var z = Tensor.Empty([b, tq, h, dv], q.DType);
         var pattern = Tensor.Empty([b, h, tq, tk], q.DType);
         if (ShortAttentionApplies(q, k)) ShortAttentionForward(q, k, v, z, pattern, null, (float)scale, offset, 0);
-        else if (q.DType == DType.Float32) AttentionForward<float>(q, k, v, z, pattern, (float)scale, offset);
-        else AttentionForward<double>(q, k, v, z, pattern, scale, offset);
+        else if (q.DType == DType.Float32) AttentionForward<float>(q, k, v, z, pattern, null, (float)scale, offset, 0);
+        else AttentionForward<double>(q, k, v, z, pattern, null, scale, offset, 0);
         return (z, pattern);
     }
 
@@ -53,14 +53,17 @@ public sealed unsafe partial class CpuBackend
 
     /// <summary>
     /// Per (b, h) and query block [r0, r1) over its visible keys [0, vis): P = scale·q·kᵀ into the pattern, row i
-    /// softmaxed over keys 0 … i + offset and 0 after (the pattern is written in full), z = P·v.
+    /// softmaxed over keys 0 … i + offset and 0 after (the pattern is written in full), z = P·v. With scores (the cached
+    /// path, CpuBackend.AttentionScores.cs) each row of scale·q·kᵀ is also kept there, its hidden keys set to mask.
     /// </summary>
-    static void AttentionForward<T>(Tensor q, Tensor k, Tensor v, Tensor z, Tensor pattern, T scale, int offset) where T : unmanaged, IFloatingPointIeee754<T>
+    static void AttentionForward<T>(Tensor q, Tensor k, Tensor v, Tensor z, Tensor pattern, Tensor? scores, T scale, int offset, T mask)
+        where T : unmanaged, IFloatingPointIeee754<T>
     {
         int b = q.shape[0], tq = q.shape[1], h = q.shape[2], e = q.shape[3], tk = k.shape[1], dv = v.shape[3];
         T* pq = Ptr<T>(q) + q.Offset, pk = Ptr<T>(k) + k.Offset, pv = Ptr<T>(v) + v.Offset, pz = Ptr<T>(z), pp = Ptr<T>(pattern);
+        T* ps = scores is null ? null : Ptr<T>(scores);
         int qRow = q.strides[1], kRow = k.strides[1], vRow = v.strides[1];   // q, k, v element (b, t, h, d) at b·s0 + t·s1 + h·s2 + d
-        using var alive = new KeepAlive(q, k, v, z, pattern);
+        using var alive = new KeepAlive(q, k, v, z, pattern, scores ?? pattern);
         ForRows(b * h, tq * tk * (e + dv), bh =>
         {
             int bi = bh / h, hi = bh % h;
@@ -75,6 +78,7 @@ public sealed unsafe partial class CpuBackend
                 {
                     T* row = p + (long)i * tk;
                     int visible = Math.Min(tk, i + offset + 1);
+                    if (ps != null) KeepScoresRow(row, ps + ((long)bh * tq + i) * tk, visible, tk, mask);
                     // masked keys up to a whole vector count as −∞ (e^−∞ = 0): the softmax then runs no scalar tail
                     int whole = Math.Min(tk, (visible + Vector256<T>.Count - 1) / Vector256<T>.Count * Vector256<T>.Count);
                     new Span<T>(row + visible, whole - visible).Fill(T.NegativeInfinity);

@@ -52,7 +52,7 @@ public sealed unsafe partial class CpuBackend
             UnaryRun<T, F>(px + off[0], st[0], po + off[1], n, p1, p2));
     }
 
-    /// <summary>Whether functions with a 512-bit float form (GELU's) use it; tests switch it off to reach the 256-bit lanes.</summary>
+    /// <summary>Whether functions with a 512-bit float form (GELU's and its backward's) use it; tests switch it off to reach the 256-bit lanes.</summary>
     internal static bool WideElementwise { get; set; } = Vector512.IsHardwareAccelerated;
 
     // optimised at its first call: its vector math (F.Apply, VMath's exp/tanh) is inlined only into optimised code, and
@@ -142,8 +142,8 @@ public sealed unsafe partial class CpuBackend
     static void BinaryRun<T, F>(T* a, int sa, T* b, int sb, T* o, int n) where T : unmanaged, IFloatingPointIeee754<T> where F : IBinaryFn
     {
         int i = 0, w = Vector256<T>.Count;
-        if (F.HasVector512 && Vector512.IsHardwareAccelerated && sa <= 1 && sb <= 1 && sa + sb > 0)
-            i = BinaryRun512<T, F>(a, sa, b, sb, o, n);
+        if (typeof(T) == typeof(float) && F.HasVector512Float && WideElementwise && sa <= 1 && sb <= 1 && sa + sb > 0)
+            i = BinaryRun512<F>((float*)a, sa, (float*)b, sb, (float*)o, n);
         if (F.HasVector && Vector256.IsHardwareAccelerated && sa <= 1 && sb <= 1)
         {
             if (sa == 1 && sb == 1)
@@ -164,12 +164,12 @@ public sealed unsafe partial class CpuBackend
 
     /// <summary>The 512-bit part of <see cref="BinaryRun"/> (one input may be a broadcast scalar); returns where it stopped.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    static int BinaryRun512<T, F>(T* a, int sa, T* b, int sb, T* o, int n) where T : unmanaged, IFloatingPointIeee754<T> where F : IBinaryFn
+    static int BinaryRun512<F>(float* a, int sa, float* b, int sb, float* o, int n) where F : IBinaryFn
     {
-        int i = 0, w = Vector512<T>.Count;
+        int i = 0, w = Vector512<float>.Count;
         var (va, vb) = (Vector512.Create(*a), Vector512.Create(*b));
         for (; i <= n - w; i += w)
-            Vector512.Store(F.Apply(sa == 0 ? va : Vector512.Load(a + i), sb == 0 ? vb : Vector512.Load(b + i)), o + i);
+            Vector512.Store(F.Apply512(sa == 0 ? va : Vector512.Load(a + i), sb == 0 ? vb : Vector512.Load(b + i)), o + i);
         return i;
     }
 

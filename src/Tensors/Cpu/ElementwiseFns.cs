@@ -23,10 +23,9 @@ internal interface IBinaryFn
     static virtual bool HasVector => false;
     static virtual Vector256<T> Apply<T>(Vector256<T> a, Vector256<T> b) where T : unmanaged, IFloatingPointIeee754<T> =>
         throw new NotSupportedException();
-    /// <summary>Whether <see cref="Apply{T}(Vector512{T}, Vector512{T})"/> gives each lane the 256-bit path's bits.</summary>
-    static virtual bool HasVector512 => false;
-    static virtual Vector512<T> Apply<T>(Vector512<T> a, Vector512<T> b) where T : unmanaged, IFloatingPointIeee754<T> =>
-        throw new NotSupportedException();
+    /// <summary>Whether float32 has a 512-bit form (<see cref="Apply512"/>) giving the same bits as the 256-bit one.</summary>
+    static virtual bool HasVector512Float => false;
+    static virtual Vector512<float> Apply512(Vector512<float> a, Vector512<float> b) => throw new NotSupportedException();
 }
 
 internal static class VMath
@@ -173,73 +172,6 @@ internal static class VMath
     {
         var (cdf, gauss) = NormalCdf(x);
         return Vector256.FusedMultiplyAdd(x * Vector256.Create(0.398942280f), gauss, cdf);
-    }
-
-    /// <summary>
-    /// <see cref="GeluGrad(Vector256{float})"/> on sixteen lanes (GELU's backward runs at compute speed, not memory speed,
-    /// on eight): the same operations in the same order (<see cref="NormalCdf(Vector512{float})"/>), so the same bits.
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector512<float> GeluGrad(Vector512<float> x)
-    {
-        var (cdf, gauss) = NormalCdf(x);
-        return Vector512.FusedMultiplyAdd(x * Vector512.Create(0.398942280f), gauss, cdf);
-    }
-
-    /// <summary><see cref="NormalCdf(Vector256{float})"/> on sixteen lanes, operation for operation (keep the two in step).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static (Vector512<float> Cdf, Vector512<float> Gauss) NormalCdf(Vector512<float> x)
-    {
-        var ax = Vector512.Abs(x);
-        var y = ax * Vector512.Create(0.70710678f);
-        var hi = x * x;
-        var lo = Vector512.FusedMultiplyAdd(x, x, -hi);
-        var gauss = ExpNonPositive(Vector512.Create(-0.5f) * hi, Vector512.Create(-0.5f) * lo);
-
-        var y2 = y * y;
-        var erfSmall = Vector512.Create(0.004728139991432755f);
-        erfSmall = Vector512.FusedMultiplyAdd(erfSmall, y2, Vector512.Create(-0.026762659492292576f));
-        erfSmall = Vector512.FusedMultiplyAdd(erfSmall, y2, Vector512.Create(0.11282918951188681f));
-        erfSmall = Vector512.FusedMultiplyAdd(erfSmall, y2, Vector512.Create(-0.3761261450147678f));
-        erfSmall = Vector512.FusedMultiplyAdd(erfSmall, y2, Vector512.Create(1.1283791663964498f)) * y;
-        var half = Vector512.Create(0.5f);
-        var small = half + (half * erfSmall ^ (x & Vector512.Create(-0f)));
-
-        var t = Vector512<float>.One / Vector512.FusedMultiplyAdd(ax, Vector512.Create(0.353553391f), Vector512<float>.One);
-        var s = t - Vector512.Create(0.4f);
-        var g = Vector512.Create(-0.0319506161f);
-        g = Vector512.FusedMultiplyAdd(g, s, Vector512.Create(-0.0410611158f));
-        g = Vector512.FusedMultiplyAdd(g, s, Vector512.Create(0.101842523f));
-        g = Vector512.FusedMultiplyAdd(g, s, Vector512.Create(0.0406489462f));
-        g = Vector512.FusedMultiplyAdd(g, s, Vector512.Create(-0.146987975f));
-        g = Vector512.FusedMultiplyAdd(g, s, Vector512.Create(-0.107889469f));
-        g = Vector512.FusedMultiplyAdd(g, s, Vector512.Create(0.202485679f));
-        g = Vector512.FusedMultiplyAdd(g, s, Vector512.Create(0.506060235f));
-        g = Vector512.FusedMultiplyAdd(g, s, Vector512.Create(0.580375964f));
-        g = Vector512.FusedMultiplyAdd(g, s, Vector512.Create(0.447502877f));
-        var halfErfc = half * (gauss * (t * g));
-        var tail = Vector512.ConditionalSelect(Vector512.LessThan(x, Vector512<float>.Zero), halfErfc, Vector512<float>.One - halfErfc);
-        var cdf = Vector512.ConditionalSelect(Vector512.LessThan(ax, Vector512.Create(0.70710678f)), small, tail);
-        return (cdf, gauss);
-    }
-
-    /// <summary><see cref="ExpNonPositive(Vector256{float}, Vector256{float})"/> on sixteen lanes, operation for operation.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    static Vector512<float> ExpNonPositive(Vector512<float> a, Vector512<float> c)
-    {
-        var k = Vector512.Round(a * Vector512.Create(1.44269504f));
-        var r = Vector512.FusedMultiplyAdd(k, Vector512.Create(-0.693145751953125f), a);
-        r = Vector512.FusedMultiplyAdd(k, Vector512.Create(-1.428606765330187e-6f), r) + c;
-        var p = Vector512.Create(1f / 5040);
-        p = Vector512.FusedMultiplyAdd(p, r, Vector512.Create(1f / 720));
-        p = Vector512.FusedMultiplyAdd(p, r, Vector512.Create(1f / 120));
-        p = Vector512.FusedMultiplyAdd(p, r, Vector512.Create(1f / 24));
-        p = Vector512.FusedMultiplyAdd(p, r, Vector512.Create(1f / 6));
-        p = Vector512.FusedMultiplyAdd(p, r, Vector512.Create(0.5f));
-        p = Vector512.FusedMultiplyAdd(p, r, Vector512<float>.One);
-        p = Vector512.FusedMultiplyAdd(p, r, Vector512<float>.One);
-        var twoK = (Vector512.ConvertToInt32(Vector512.Max(k, Vector512.Create(-126f))) + Vector512.Create(127) << 23).AsSingle();
-        return Vector512.ConditionalSelect(Vector512.GreaterThanOrEqual(a, Vector512.Create(-87.3f)), p * twoK, Vector512<float>.Zero);
     }
 }
 
@@ -441,11 +373,9 @@ internal static class BinaryFns
         public static bool HasVector => true;
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static Vector256<T> Apply<T>(Vector256<T> a, Vector256<T> b) where T : unmanaged, IFloatingPointIeee754<T> => a * UnaryFns.GeluGrad.Apply(b, b, b);
-        public static bool HasVector512 => true;
+        public static bool HasVector512Float => true;
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static Vector512<T> Apply<T>(Vector512<T> a, Vector512<T> b) where T : unmanaged, IFloatingPointIeee754<T> =>
-            typeof(T) == typeof(float) ? a * VMath.GeluGrad(b.AsSingle()).As<float, T>()
-                : Vector512.Create(Apply(a.GetLower(), b.GetLower()), Apply(a.GetUpper(), b.GetUpper()));
+        public static Vector512<float> Apply512(Vector512<float> a, Vector512<float> b) => a * VMath512.GeluGrad(b);
     }
     public struct Add : IBinaryFn
     {
