@@ -148,71 +148,44 @@ public sealed unsafe partial class CpuBackend
             int tkPad = this.tkPad, e = this.e, vRow = this.vRow, dvPad = this.dvPad;
             float scale = this.scale;
             long step1 = rows > 1 ? qRow : 0, step2 = rows > 2 ? 2L * qRow : step1, step3 = rows > 3 ? 3L * qRow : step2;
-            for (int j0 = 0; j0 < vis; j0 += KeyTile) ScoreTile(q0, q0 + step1, q0 + step2, q0 + step3, kt + j0, tkPad, e, s + j0, scale);
+            for (int j0 = 0; j0 < vis; j0 += KeyTile) Tile4x32(q0, q0 + step1, q0 + step2, q0 + step3, e, kt + j0, tkPad, s + j0, tkPad, scale);
             for (int r = 0; r < rows; r++)
             {
                 int visible = Math.Min(tk, r0 + r + offset + 1);
-                if (scores != null)
-                {
-                    float* o = scores + (long)(r0 + r) * tk;
-                    new Span<float>(s + r * tkPad, visible).CopyTo(new Span<float>(o, visible));
-                    new Span<float>(o + visible, tk - visible).Fill(mask);
-                }
+                if (scores != null) KeepScoresRow(s + r * tkPad, scores + (long)(r0 + r) * tk, visible, tk, mask);
                 SoftmaxRow512(s + r * tkPad, visible, vis, pattern + (long)(r0 + r) * tk, tk);
             }
             int c0 = 0;
-            for (; c0 + 32 <= dvPad; c0 += 32) ValueTile32(s, tkPad, vis, v + c0, vRow, z + c0, zStep);
+            for (; c0 + 32 <= dvPad; c0 += 32) Tile4x32(s, s + tkPad, s + 2 * tkPad, s + 3 * tkPad, vis, v + c0, vRow, z + c0, zStep, 1f);
             if (c0 < dvPad) ValueTile16(s, tkPad, vis, v + c0, vRow, z + c0, zStep);
         }
 
-        /// <summary>s[r, j0 … j0 + 31] = scale·Σ_d q_r[d]·kᵀ[d, j0 …] for the 4 rows.</summary>
+        /// <summary>
+        /// o[r, 0 … 31] = scale·Σ_i a_r[i]·b[i·bRow + 0 … 31] for the 4 rows a_r, i &lt; n (o's rows oRow apart): the scores
+        /// (a = q's rows, b = kᵀ from key j0, n = d_head) and z (a = the pattern's rows, b = v from dim c0, n = visible keys, scale 1).
+        /// </summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        static void ScoreTile(float* q0, float* q1, float* q2, float* q3, float* kc, int tkPad, int e, float* o, float scale)
+        static void Tile4x32(float* a0, float* a1, float* a2, float* a3, int n, float* b, long bRow, float* o, long oRow, float scale)
         {
-            var (a00, a01, a10, a11, a20, a21, a30, a31) = (Vector512<float>.Zero, Vector512<float>.Zero, Vector512<float>.Zero, Vector512<float>.Zero,
+            var (c00, c01, c10, c11, c20, c21, c30, c31) = (Vector512<float>.Zero, Vector512<float>.Zero, Vector512<float>.Zero, Vector512<float>.Zero,
                 Vector512<float>.Zero, Vector512<float>.Zero, Vector512<float>.Zero, Vector512<float>.Zero);
-            for (float* end = q0 + e; q0 < end; q0++, q1++, q2++, q3++, kc += tkPad)
+            for (float* end = a0 + n; a0 < end; a0++, a1++, a2++, a3++, b += bRow)
             {
-                var (k0, k1) = (Vector512.Load(kc), Vector512.Load(kc + 16));
-                var x = Vector512.Create(*q0);
-                (a00, a01) = (Vector512.FusedMultiplyAdd(x, k0, a00), Vector512.FusedMultiplyAdd(x, k1, a01));
-                x = Vector512.Create(*q1);
-                (a10, a11) = (Vector512.FusedMultiplyAdd(x, k0, a10), Vector512.FusedMultiplyAdd(x, k1, a11));
-                x = Vector512.Create(*q2);
-                (a20, a21) = (Vector512.FusedMultiplyAdd(x, k0, a20), Vector512.FusedMultiplyAdd(x, k1, a21));
-                x = Vector512.Create(*q3);
-                (a30, a31) = (Vector512.FusedMultiplyAdd(x, k0, a30), Vector512.FusedMultiplyAdd(x, k1, a31));
+                var (b0, b1) = (Vector512.Load(b), Vector512.Load(b + 16));
+                var x = Vector512.Create(*a0);
+                (c00, c01) = (Vector512.FusedMultiplyAdd(x, b0, c00), Vector512.FusedMultiplyAdd(x, b1, c01));
+                x = Vector512.Create(*a1);
+                (c10, c11) = (Vector512.FusedMultiplyAdd(x, b0, c10), Vector512.FusedMultiplyAdd(x, b1, c11));
+                x = Vector512.Create(*a2);
+                (c20, c21) = (Vector512.FusedMultiplyAdd(x, b0, c20), Vector512.FusedMultiplyAdd(x, b1, c21));
+                x = Vector512.Create(*a3);
+                (c30, c31) = (Vector512.FusedMultiplyAdd(x, b0, c30), Vector512.FusedMultiplyAdd(x, b1, c31));
             }
             var c = Vector512.Create(scale);
-            (a00 * c).Store(o); (a01 * c).Store(o + 16);
-            (a10 * c).Store(o + tkPad); (a11 * c).Store(o + tkPad + 16);
-            (a20 * c).Store(o + 2 * tkPad); (a21 * c).Store(o + 2 * tkPad + 16);
-            (a30 * c).Store(o + 3 * tkPad); (a31 * c).Store(o + 3 * tkPad + 16);
-        }
-
-        /// <summary>z[r, c0 … c0 + 31] = Σ_j P[r, j]·v[j, c0 …] for the 4 rows (z's rows zStep apart).</summary>
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        static void ValueTile32(float* s, int tkPad, int vis, float* vr, int vRow, float* o, long zStep)
-        {
-            var (a00, a01, a10, a11, a20, a21, a30, a31) = (Vector512<float>.Zero, Vector512<float>.Zero, Vector512<float>.Zero, Vector512<float>.Zero,
-                Vector512<float>.Zero, Vector512<float>.Zero, Vector512<float>.Zero, Vector512<float>.Zero);
-            float* s1 = s + tkPad, s2 = s1 + tkPad, s3 = s2 + tkPad, end = s + vis;
-            for (; s < end; s++, s1++, s2++, s3++, vr += vRow)
-            {
-                var (v0, v1) = (Vector512.Load(vr), Vector512.Load(vr + 16));
-                var x = Vector512.Create(*s);
-                (a00, a01) = (Vector512.FusedMultiplyAdd(x, v0, a00), Vector512.FusedMultiplyAdd(x, v1, a01));
-                x = Vector512.Create(*s1);
-                (a10, a11) = (Vector512.FusedMultiplyAdd(x, v0, a10), Vector512.FusedMultiplyAdd(x, v1, a11));
-                x = Vector512.Create(*s2);
-                (a20, a21) = (Vector512.FusedMultiplyAdd(x, v0, a20), Vector512.FusedMultiplyAdd(x, v1, a21));
-                x = Vector512.Create(*s3);
-                (a30, a31) = (Vector512.FusedMultiplyAdd(x, v0, a30), Vector512.FusedMultiplyAdd(x, v1, a31));
-            }
-            a00.Store(o); a01.Store(o + 16);
-            a10.Store(o + zStep); a11.Store(o + zStep + 16);
-            a20.Store(o + 2 * zStep); a21.Store(o + 2 * zStep + 16);
-            a30.Store(o + 3 * zStep); a31.Store(o + 3 * zStep + 16);
+            (c00 * c).Store(o); (c01 * c).Store(o + 16);
+            (c10 * c).Store(o + oRow); (c11 * c).Store(o + oRow + 16);
+            (c20 * c).Store(o + 2 * oRow); (c21 * c).Store(o + 2 * oRow + 16);
+            (c30 * c).Store(o + 3 * oRow); (c31 * c).Store(o + 3 * oRow + 16);
         }
 
         /// <summary>The last 16 dims of z when dv is an odd multiple of 16.</summary>
