@@ -267,7 +267,7 @@ def run(args):
         losses.append(repr(evaluate(args.epochs)["train_loss"]))
     summary = {"seed": args.seed, "epochs": args.epochs, "literal": args.literal, "d_model": args.d_model, "heads": args.heads,
                "d_mlp": args.d_mlp, "max_pairs": args.max_pairs, "torch": torch.__version__, "threads": args.threads,
-               "challenge_model": {"test_acc": theirs_test, "train_acc": theirs_train}, "final": curve[-1], "curve": curve}
+               "challenge_model": {"test_acc": theirs_test, "train_acc": theirs_train}, "final": curve[-1] if curve else None, "curve": curve}
     if args.losses:
         summary["train_losses"] = losses
     return summary

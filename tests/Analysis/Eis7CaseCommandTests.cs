@@ -141,6 +141,32 @@ public class Eis7CaseCommandTests
     }
 
     [Fact]
+    public void TransformerCaseStopsByTheValidationRuleAndSavesTheKeptCheckpoint()
+    {
+        var dir = TempDir();
+        try
+        {
+            string report = Path.Combine(dir, "report");
+            var (exit, output, error) = InterpCli.Run("case", "eis7-transformer", "--steps", "40", "--max-pairs", "200", "--stop", "validation",
+                "--patience", "10", "--eval-every", "5", "--lr", "0.01", "--out", report, "--quiet");
+            Assert.True(exit == 0, error);
+            var labels = Eis7Labels.Load(Eis7Labels.DefaultPath!);
+            var loaded = Eis7TransformerRunFiles.Load(Path.Combine(report, "run"), labels.Size);
+            Assert.Equal(("validation", 10, 5), (loaded.Options.Stop, loaded.Options.Patience, loaded.Options.EvalEvery));
+            Assert.Equal((90, 10, 100), (loaded.TrainPairs.Length, loaded.ValidationPairs!.Length, loaded.TestPairs.Length));
+            Assert.Equal(loaded.Curve.Min(e => e.ValidationLoss), loaded.Final.ValidationLoss);
+            Assert.Contains($"stop rule validation: trained {loaded.StepsRun} steps, kept step {loaded.Final.Step} (validation loss", output);
+            Assert.Contains($"test accuracy: {100 * loaded.Final.TestAccuracy:F2} % on 100 held-out pairs (train", output);
+            // the saved weights are the kept checkpoint's: they give its test accuracy
+            var grid = Eis7Transformer.PredictGrid(loaded.Model);
+            int p = labels.Size;
+            Assert.Equal(loaded.Final.TestAccuracy, loaded.TestPairs.Average(i => grid[i / p, i % p] == labels[i / p, i % p] ? 1.0 : 0.0), 6);
+            Assert.Contains("pairs held out of the train half, never trained on", File.ReadAllText(Path.Combine(report, "index.html")));
+        }
+        finally { Directory.Delete(dir, recursive: true); }
+    }
+
+    [Fact]
     public void BadArgumentsAreNamed()
     {
         Assert.Contains("unexpected argument 'eis8'", InterpCli.Refusal(["case", "eis8"]));
@@ -149,5 +175,13 @@ public class Eis7CaseCommandTests
         Assert.Contains("not found", InterpCli.Refusal(["case", "eis7-cnn", "--model", "/nonexistent/model.pt"]));
         Assert.Contains("initial weights not found: '/nonexistent/init.safetensors'",
             InterpCli.Refusal(["case", "eis7-transformer", "--init-from", "/nonexistent/init.safetensors"]));
+        Assert.Contains("--stop must be none, fitted or validation, got 'early'", InterpCli.Refusal(["case", "eis7-transformer", "--stop", "early"]));
+        Assert.Contains("--patience must be at least 0, got -1", InterpCli.Refusal(["case", "eis7-transformer", "--stop", "fitted", "--patience", "-1"]));
+        Assert.Contains("--patience needs --stop fitted or --stop validation", InterpCli.Refusal(["case", "eis7-transformer", "--patience", "5"]));
+        Assert.Contains("--validation-fraction must lie in (0, 1), got 1.5",
+            InterpCli.Refusal(["case", "eis7-transformer", "--stop", "validation", "--validation-fraction", "1.5"]));
+        Assert.Contains("--validation-fraction must be positive, got 0", InterpCli.Refusal(["case", "eis7-transformer", "--stop", "validation", "--validation-fraction", "0"]));
+        Assert.Contains("--validation-fraction needs --stop validation",
+            InterpCli.Refusal(["case", "eis7-transformer", "--stop", "fitted", "--validation-fraction", "0.2"]));
     }
 }

@@ -18,12 +18,15 @@ namespace Interp.Analysis.Cases;
 /// instead; <see cref="Init"/> "transformer-lens" uses TransformerConfig's init; <see cref="InitFrom"/> starts from the
 /// weights in a safetensors file instead (TransformerLens's names, e.g. PyTorch's own initial weights written by
 /// bench/peers/eis7_grokking.py). <see cref="MaxPairs"/> restricts the run to the first that many pairs of the split's
-/// order (for quick checks).
+/// order (for quick checks). <see cref="Stop"/> ends the run early by a rule that reads training data only
+/// (<see cref="Eis7TransformerStop"/>: "fitted", "validation"; "none" runs every step), with <see cref="Patience"/>
+/// (null: the rule's default) and, for "validation", the <see cref="ValidationFraction"/> of the train half held out.
 /// </summary>
 public sealed record Eis7TransformerOptions(
     int Steps = 5000, ulong Seed = 0, double TrainFraction = 0.5, int DModel = 128, int NHeads = 8, int DHead = 16, int DMlp = 1024,
     double LearningRate = 5e-4, double WeightDecay = 1.0, int WarmupSteps = 10, int EvalEvery = 500, int? MaxPairs = null,
-    string Split = "challenge", string Init = "grokking", string? InitFrom = null)
+    string Split = "challenge", string Init = "grokking", string? InitFrom = null,
+    string Stop = "none", int? Patience = null, double ValidationFraction = 0.1)
 {
     public static readonly string[] Splits = ["challenge", "seeded"];
     public static readonly string[] Inits = ["grokking", "transformer-lens"];
@@ -44,17 +47,30 @@ public sealed record Eis7TransformerOptions(
         if (MaxPairs is int m && m < 4) throw new ArgumentException($"eis7 transformer: max pairs must be at least 4, got {m}");
         if (!Splits.Contains(Split)) throw new ArgumentException($"eis7 transformer: split must be one of {string.Join(", ", Splits)}, got \"{Split}\"");
         if (!Inits.Contains(Init)) throw new ArgumentException($"eis7 transformer: init must be one of {string.Join(", ", Inits)}, got \"{Init}\"");
+        if (!Eis7TransformerStop.Rules.Contains(Stop)) throw new ArgumentException($"eis7 transformer: stop must be one of {string.Join(", ", Eis7TransformerStop.Rules)}, got \"{Stop}\"");
+        if (Patience is int n && n < 0) throw new ArgumentException($"eis7 transformer: patience must be non-negative, got {n}");
+        if (!(ValidationFraction > 0 && ValidationFraction < 1)) throw new ArgumentException($"eis7 transformer: validation fraction must lie in (0, 1), got {ValidationFraction}");
         if (InitFrom is string file && !File.Exists(file)) throw new FileNotFoundException($"eis7 transformer: initial weights '{file}' not found", file);
     }
 }
 
-public readonly record struct Eis7Eval(int Step, double TrainLoss, double TrainAccuracy, double TestLoss, double TestAccuracy);
+/// <summary>One evaluation: the train pairs trained on, the test half, and the validation slice (NaN without one).</summary>
+public readonly record struct Eis7Eval(int Step, double TrainLoss, double TrainAccuracy, double TestLoss, double TestAccuracy,
+    double ValidationLoss = double.NaN, double ValidationAccuracy = double.NaN);
 
-/// <summary>A trained model, its split (pair indices x·p + y), its accuracy curve and the wall time of the training.</summary>
+/// <summary>
+/// A trained model, its split (pair indices x·p + y: the pairs trained on, the test half, and the validation slice held
+/// out of the train half, empty unless the validation rule), its accuracy curve and the wall time of the training.
+/// <see cref="Final"/> is the evaluation of the model kept: the last, or the lowest validation loss under the validation rule.
+/// </summary>
 public sealed record Eis7TransformerRun(
-    HookedTransformer Model, Eis7TransformerOptions Options, int[] TrainPairs, int[] TestPairs, IReadOnlyList<Eis7Eval> Curve, TimeSpan Wall)
+    HookedTransformer Model, Eis7TransformerOptions Options, int[] TrainPairs, int[] TestPairs, IReadOnlyList<Eis7Eval> Curve, TimeSpan Wall,
+    int[]? ValidationPairs = null)
 {
-    public Eis7Eval Final => Curve[^1];
+    public Eis7Eval Final => Curve[Eis7TransformerStop.KeptIndex(Curve, Options)];
+
+    /// <summary>The step of the last evaluation, where training ended.</summary>
+    public int StepsRun => Curve[^1].Step;
 }
 
 /// <summary>
@@ -86,6 +102,14 @@ public static class Eis7Transformer
         if (o.MaxPairs is int m && m < order.Length) order = order[..m];
         int nTrain = Math.Clamp(o.Split == "challenge" ? (int)(o.TrainFraction * order.Length) : (int)Math.Round(o.TrainFraction * order.Length), 1, order.Length - 1);
         return (order[..nTrain], order[nTrain..]);
+    }
+
+    /// <summary>The pairs trained on, the validation slice (empty unless the validation rule) and the test half.</summary>
+    public static (int[] Train, int[] Validation, int[] Test) Pairs(int p, Eis7TransformerOptions o)
+    {
+        var (half, test) = Split(p, o);
+        var (train, validation) = Eis7TransformerStop.HoldOut(half, o);
+        return (train, validation, test);
     }
 
     /// <summary>
@@ -120,7 +144,10 @@ public static class Eis7Transformer
     /// <summary>The challenge's loss: the cross-entropy over the whole vocabulary, in float64 (Nanda's cross_entropy_high_precision).</summary>
     public static Tensor Loss(Tensor logits, Tensor targets) => logits.To(DType.Float64).CrossEntropy(targets);
 
-    /// <summary>Trains the model on the labels; <paramref name="report"/> sees each step, <paramref name="onEval"/> each evaluation.</summary>
+    /// <summary>
+    /// Trains the model on the labels; <paramref name="report"/> sees each step, <paramref name="onEval"/> each evaluation.
+    /// The stop rule (<see cref="Eis7TransformerStop"/>) may end it early; the validation rule returns its best checkpoint.
+    /// </summary>
     public static Eis7TransformerRun Train(Eis7Labels labels, Eis7TransformerOptions o, Action<StepReport>? report = null,
         Action<Eis7Eval>? onEval = null, Func<bool>? stop = null)
     {
@@ -128,9 +155,10 @@ public static class Eis7Transformer
         o.Validate();
         var wall = Stopwatch.StartNew();
         int p = labels.Size;
-        var (train, test) = Split(p, o);
+        var (train, validation, test) = Pairs(p, o);
         var (trainX, trainY) = (Tokens(train, p), Targets(labels, train));
         var (testX, testY) = (Tokens(test, p), Targets(labels, test));
+        var (validX, validY) = (Tokens(validation, p), Targets(labels, validation));
         var model = new HookedTransformer(o.ModelConfig(p));
         if (o.InitFrom is string file) model.LoadSafeTensors(file);
         else if (o.Init == "grokking") GrokkingInit(model, new Generator(o.Seed));
@@ -139,15 +167,20 @@ public static class Eis7Transformer
         var trainer = new Trainer(model, optimizer, train.Length, _ => Loss(AnswerLogits(model, trainX), trainY),
             new TrainerOptions(o.Steps, train.Length, o.Seed, step => o.WarmupSteps == 0 ? 1 : Math.Min((double)step / o.WarmupSteps, 1)));
         var curve = new List<Eis7Eval>();
+        Dictionary<string, Tensor>? kept = null;
         while (!trainer.Done && stop?.Invoke() != true)
         {
             trainer.Run(maxSteps: Math.Min(o.EvalEvery, trainer.TotalSteps - trainer.Step), stop: stop, report: report);
-            var e = Evaluate(model, trainX, trainY, testX, testY, trainer.Step);
+            var e = Evaluate(model, (trainX, trainY), (testX, testY), (validX, validY), trainer.Step);
             curve.Add(e);
             onEval?.Invoke(e);
+            if (o.Stop == "validation" && Eis7TransformerStop.KeptIndex(curve, o) == curve.Count - 1)
+                kept = model.StateDict().ToDictionary(w => w.Key, w => w.Value.Detach().Clone());
+            if (Eis7TransformerStop.ShouldStop(curve, o)) break;
         }
+        if (kept is not null) model.LoadStateDict(kept);
         model.Eval();
-        return new Eis7TransformerRun(model, o, train, test, curve, wall.Elapsed);
+        return new Eis7TransformerRun(model, o, train, test, curve, wall.Elapsed, validation);
     }
 
     /// <summary>The model's label (1 where logit[1] &gt; logit[0]) for every pair, [p, p].</summary>
@@ -174,16 +207,18 @@ public static class Eis7Transformer
         return Tensor.FromArray(pairs.Select(i => labels[i / p, i % p]).ToArray());
     }
 
-    static Eis7Eval Evaluate(HookedTransformer model, Tensor trainX, Tensor trainY, Tensor testX, Tensor testY, int step)
+    static Eis7Eval Evaluate(HookedTransformer model, (Tensor X, Tensor Y) train, (Tensor X, Tensor Y) test, (Tensor X, Tensor Y) validation, int step)
     {
         using var _ = GradMode.NoGrad();
-        var (trainLoss, trainAcc) = LossAndAccuracy(model, trainX, trainY);
-        var (testLoss, testAcc) = testX.Size(0) == 0 ? (double.NaN, double.NaN) : LossAndAccuracy(model, testX, testY);
-        return new Eis7Eval(step, trainLoss, trainAcc, testLoss, testAcc);
+        var (trainLoss, trainAcc) = LossAndAccuracy(model, train.X, train.Y);
+        var (testLoss, testAcc) = LossAndAccuracy(model, test.X, test.Y);
+        var (validLoss, validAcc) = LossAndAccuracy(model, validation.X, validation.Y);
+        return new Eis7Eval(step, trainLoss, trainAcc, testLoss, testAcc, validLoss, validAcc);
     }
 
     static (double Loss, double Accuracy) LossAndAccuracy(HookedTransformer model, Tensor x, Tensor y)
     {
+        if (x.Size(0) == 0) return (double.NaN, double.NaN);
         var logits = AnswerLogits(model, x);
         var diff = (logits.Select(1, 1) - logits.Select(1, 0)).ToCpuContiguous().To(DType.Float64).ToDoubleArray();
         var labels = y.ToIntArray();

@@ -52,7 +52,8 @@ public static class Eis7TransformerReport
         report.Paragraph($"A 1-layer transformer (d_model {o.DModel}, {o.NHeads} heads of {o.DHead}, ReLU MLP {o.DMlp}, no LayerNorm, no attention or " +
             $"unembed biases, learned positions) reads \"x y =\" and predicts the secret label of (x, y) as the token 0 or 1 at \"=\". It was trained " +
             $"with full-batch AdamW (lr {F(o.LearningRate, "G3")}, betas 0.9/0.98, weight decay {F(o.WeightDecay, "G3")}, {o.WarmupSteps} warm-up steps) " +
-            $"for {f.Step} steps on {run.TrainPairs.Length} pairs ({SplitWords(o)}, {o.Init} init, seed {o.Seed}) and tested on the other {run.TestPairs.Length}.");
+            $"for {run.StepsRun} steps on {run.TrainPairs.Length} pairs ({SplitWords(o)}, {o.Init} init, seed {o.Seed}) and tested on the other {run.TestPairs.Length}." +
+            StopWords(run));
         var rows = new List<IReadOnlyList<string>>
         {
             new[] { "test accuracy (held-out pairs)", Pct(f.TestAccuracy) },
@@ -78,6 +79,11 @@ public static class Eis7TransformerReport
         if (command is not null) report.Code(command);
     }
 
+    static string StopWords(Eis7TransformerRun run) => run.Options.Stop == "none" ? "" :
+        $" Stop rule: {Eis7TransformerStop.Describe(run.Options)}" +
+        (run.ValidationPairs is { Length: > 0 } v ? $" ({v.Length} pairs held out of the train half, never trained on)" : "") +
+        $"; the model kept is step {run.Final.Step}'s.";
+
     static string SplitWords(Eis7TransformerOptions o) => o.Split == "challenge" ? "the challenge's split" : "a seeded random split";
 
     static double Majority(Eis7Labels labels, int[] pairs)
@@ -94,6 +100,8 @@ public static class Eis7TransformerReport
         var plot = new LinePlot("accuracy during training", "step", "accuracy")
             .Line("train", steps, run.Curve.Select(e => e.TrainAccuracy).ToArray())
             .Line("test", steps, run.Curve.Select(e => e.TestAccuracy).ToArray(), dashed: true);
+        if (run.Curve.Any(e => double.IsFinite(e.ValidationAccuracy)))
+            plot = plot.Line("validation (held out of the train half)", steps, run.Curve.Select(e => e.ValidationAccuracy).ToArray(), dashed: true);
         report.Figure(plot, "Train and test accuracy at each evaluation.", "accuracy.svg");
     }
 

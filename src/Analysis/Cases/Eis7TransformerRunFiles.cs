@@ -9,7 +9,8 @@ namespace Interp.Analysis.Cases;
 /// <summary>
 /// A trained challenge-2 run on disk, so the report can be rebuilt without retraining: model.safetensors
 /// (TransformerLens names), config.json (the <see cref="TransformerConfig"/>, as `interp train` writes it) and run.json
-/// (the options, which fix the split through its kind and the seed, the accuracy curve and the wall time).
+/// (the options, which fix the split through its kind, the seed and the stop rule's validation slice, the accuracy curve
+/// and the wall time). Under the validation rule the weights saved are the checkpoint kept, not the last step's.
 /// </summary>
 public static class Eis7TransformerRunFiles
 {
@@ -39,8 +40,8 @@ public static class Eis7TransformerRunFiles
         var model = new HookedTransformer(cfg);
         model.LoadSafeTensors(weights);
         model.Eval();
-        var (train, test) = Eis7Transformer.Split(p, run.Options);
-        return new Eis7TransformerRun(model, run.Options, train, test, run.Curve, TimeSpan.FromSeconds(run.WallSeconds));
+        var (train, validation, test) = Eis7Transformer.Pairs(p, run.Options);
+        return new Eis7TransformerRun(model, run.Options, train, test, run.Curve, TimeSpan.FromSeconds(run.WallSeconds), validation);
     }
 
     /// <summary>
