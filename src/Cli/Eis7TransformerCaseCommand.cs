@@ -42,10 +42,10 @@ public sealed class Eis7TransformerCaseCommand : Command
         no attention/unembed biases, learned positions; tokens "x y =", label 0/1 predicted at "=") with the challenge's
         recipe: Nanda's init, full-batch AdamW (lr 5e-4 unless --lr, betas 0.9/0.98, weight decay 1, rate min(step/10, 1)),
         cross-entropy over the whole vocabulary, on the challenge's own split of the 113 x 113 pairs (its first half
-        trains). --stop fitted or --stop validation ends the run early by a rule that reads training data only (the
-        recipe as published runs all steps). Prints the test-half accuracy beside the challenge model's on the same half and the wall time, and
-        writes a report: true vs learned label grids, Fourier spectrum of the embedding, attention from "=", PCA of the
-        residual before the MLP, logit contribution of x, y and the rest.
+        trains). The recipe as published runs every step; --stop fitted or --stop validation ends the run early by a
+        rule that reads training data only, never the test half. Prints the test-half accuracy beside the challenge
+        model's on the same half and the wall time, and writes a report: true vs learned label grids, Fourier spectrum
+        of the embedding, attention from "=", PCA of the residual before the MLP, logit contribution of x, y and the rest.
         Progress goes to stderr; Ctrl-C stops training after the current step and reports on the model as it is.
         """)
     {
