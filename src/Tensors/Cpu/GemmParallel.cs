@@ -25,7 +25,8 @@ internal static unsafe class GemmParallel<T, TKernel>
         int tiles = byRows ? Tiles(p.M, TKernel.MR) : Tiles(p.N, TKernel.NR);
         long work = (long)p.M * p.N * p.K;
         int threads = (int)Math.Clamp(work / Gemm.ParallelGrain, 1, Math.Min(Math.Min(maxThreads, GemmThreads.MaxParts), tiles));
-        if (threads == 1)
+        bool sharedA = typeof(TKernel) == typeof(Avx512Kernel<T>) && GemmSharedA<T>.Applies(p);
+        if (threads == 1 && !sharedA)
         {
             BlockedGemm<T, TKernel>.Run(p);
             return;
@@ -37,6 +38,11 @@ internal static unsafe class GemmParallel<T, TKernel>
         }
         try
         {
+            if (sharedA)
+            {
+                GemmSharedA<T>.Run(p, threads);   // also on one thread: its loop order is the faster one for big products
+                return;
+            }
             if (byRows && GemmSharedB<T, TKernel>.Applies(p))
             {
                 GemmSharedB<T, TKernel>.Run(p, threads);
