@@ -5,7 +5,9 @@ namespace Interp.Cpu;
 
 /// <summary>
 /// Splits one GEMM into independent blocks of C: by rows (in units of the kernel's RowGrain, one block per thread) when C has at
-/// least as many rows as columns, otherwise by columns (in whole NR tiles). A big row split shares one packed B between
+/// least as many rows as columns, otherwise by columns (in whole NR tiles). A big product on the AVX-512 kernel, deeper than
+/// one K block and not few rows by many columns, runs in OpenBLAS's loop order with one packed A shared between the threads
+/// (<see cref="GemmSharedA{T}"/>, on one thread too). Otherwise a big row split shares one packed B between
 /// the threads, its row blocks claimed in turn (<see cref="GemmSharedB{T, TKernel}"/>). Otherwise each block runs the full
 /// blocked algorithm with its own per-thread packing buffers, so threads never synchronise inside the multiply. When A fits (few rows),
 /// a column split packs A once and every block reads that copy; the split is then cut into up to
