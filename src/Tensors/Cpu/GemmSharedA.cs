@@ -48,9 +48,10 @@ internal static unsafe class GemmSharedA<T> where T : unmanaged, INumber<T>
 
     /// <summary>Whether <paramref name="p"/> runs here: the AVX-512 kernel, B packed (not read in place), big enough, deeper
     /// than the other order's K block (at K = 256 both pass over C once, and the SAE's [4096, 256]·[256, 4096] measured no
-    /// better here), and not a few-row product with many columns.</summary>
+    /// better here), at least 4 panels wide (a narrower C has too few column blocks for two threads; its row split stays),
+    /// and not a few-row product with many columns.</summary>
     public static bool Applies(in GemmProblem<T> p) =>
-        (long)p.M * p.N * p.K >= Gemm.SharedAMinWork && p.M >= 2 * MR && (p.M >= p.N || p.M > FewRows)
+        (long)p.M * p.N * p.K >= Gemm.SharedAMinWork && p.M >= 2 * MR && p.N >= 4 * NR && (p.M >= p.N || p.M > FewRows)
         && p.K > Avx512Kernel<T>.KC && !BlockedGemm<T, Avx512Kernel<T>>.ReadsBInPlace(p);
 
     /// <summary>Runs <paramref name="p"/> on <paramref name="threads"/> threads; the caller holds the pool.</summary>
