@@ -245,6 +245,41 @@ public sealed unsafe class GemmTests(ITestOutputHelper output)
     });
 
     /// <summary>
+    /// The AVX-512 kernel's OpenBLAS-order path with one packed A shared between the threads (every big enough product
+    /// sent there): row and column splits, one thread, K split into several equal blocks (both A buffers reused) or one,
+    /// more than one A block of rows, edge rows and columns, every transpose, alpha/beta,
+    /// the epilogue, padded C rows left alone, float and double.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(PathCases))]
+    public void SharedAOpenBlasOrder_MatchesReference(string path) => WithPath(path, () =>
+    {
+        long minWork = Gemm.SharedAMinWork;
+        Gemm.SharedAMinWork = 0;
+        try
+        {
+            foreach (var (m, n, k) in new[] { (257, 257, 257), (300, 170, 1100), (600, 900, 300), (30, 33, 400), (514, 133, 1500) })
+                for (int t = 0; t < 4; t++)
+                {
+                    CheckSgemm((t & 1) != 0, (t & 2) != 0, m, n, k, alpha: 1.5f, beta: t == 3 ? 0.5f : 0f, pad: t, seed: m + k + t);
+                    CheckDgemm((t & 1) != 0, (t & 2) != 0, m, n, k, alpha: 0.75, beta: t == 2 ? -1 : 0, pad: t, seed: n + t);
+                }
+            CheckSgemm(false, false, 2900, 130, 1100, alpha: 1f, beta: 0f, pad: 1, seed: 3);   // two A blocks of rows (4 MB each: 2857 rows at K blocks of 367)
+            CheckDgemm(true, false, 2700, 70, 600, alpha: 1, beta: 0.5, pad: 2, seed: 4);   // two in double (2621 rows at K blocks of 200)
+            CheckEpilogue(false, false, 300, 200, 1100, beta: 1f, bias: true, relu: true, batch: 1, seed: 5);
+            CheckEpilogue(false, true, 700, 900, 264, beta: 0f, bias: true, relu: false, batch: 1, seed: 6);
+            foreach (int m in new[] { 25, 100, 260, 514 })
+            {
+                CheckBelowC<float>(m, 140, 700, 1.5f, 0.5f, 1e-5, seed: m);
+                CheckBelowC<double>(m, 70, 300, 0.75, 0, 1e-13, seed: m + 1);
+            }
+            CheckSgemm(false, false, 100, 100, 256, alpha: 1f, beta: 0f, pad: 0, seed: 8);   // K of one old-order block: not here
+            CheckSgemm(false, false, 300, 100, 600, alpha: 1f, beta: 0f, pad: 0, seed: 9);   // under 4 panels wide: not here
+        }
+        finally { Gemm.SharedAMinWork = minWork; }
+    });
+
+    /// <summary>
     /// A transposed B (as the unembedding's W_Eᵀ) packed by register transposes: depths below, at and past a multiple of
     /// the transpose's 8 or 16 (the scalar tail), full panels and a narrow last one, every kernel family.
     /// </summary>

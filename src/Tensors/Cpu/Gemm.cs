@@ -42,6 +42,13 @@ public static unsafe class Gemm
     /// </summary>
     internal static long SharedBMinWork { get; set; } = IsIntel() ? 384L * 384 * 384 : long.MaxValue;
 
+    /// <summary>
+    /// Multiply-adds from which a GEMM on the AVX-512 kernel (split by rows or columns, and not few rows with many columns)
+    /// runs in OpenBLAS's loop order with one packed A shared between its threads (<see cref="GemmSharedA{T}"/>). Measured on
+    /// the Intel Xeon only, so elsewhere never. Tests set it to 0.
+    /// </summary>
+    internal static long SharedAMinWork { get; set; } = IsIntel() ? 384L * 384 * 384 : long.MaxValue;
+
     /// <summary>Whether the CPU's vendor string (CPUID leaf 0) is GenuineIntel.</summary>
     private static bool IsIntel()
     {

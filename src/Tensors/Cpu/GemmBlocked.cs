@@ -185,7 +185,7 @@ internal static unsafe class BlockedGemm<T, TKernel>
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private static void EdgeTile(int kc, T* a, T* b, nint ldb, T* c, nint ldc, int rows, int cols, T alpha, T beta, T* tile)
+    internal static void EdgeTile(int kc, T* a, T* b, nint ldb, T* c, nint ldc, int rows, int cols, T alpha, T beta, T* tile)
     {
         int nr = TKernel.NR;
         if (!TKernel.RunRows(rows, kc, a, b, ldb, tile, nr, alpha, T.Zero))

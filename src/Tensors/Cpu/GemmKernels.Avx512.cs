@@ -24,14 +24,36 @@ internal unsafe struct Avx512Kernel<T> : IMicroKernel<T> where T : unmanaged, IN
     public static int MC => 288;  // A block 288 x 256 x 4 B = 288 KB of the 1 MB L2: each B panel fetched into L1 serves 24 tiles, not 12 (the SAE's six GEMMs 165-176 → 181 GFLOP/s a core)
     public static int NC => 4096; // B block up to 4 MB, L3
 
+    public static void Run(nint kc, T* a, T* b, nint ldb, T* c, nint ldc, T alpha, T beta) =>
+        RunTile<BPanelInL1>(kc, a, b, ldb, c, ldc, alpha, beta);
+
+    /// <summary>
+    /// <see cref="Run"/> for the panel order of <see cref="GemmSharedA{T}"/>, where the A panel stays in L1 and each packed
+    /// B panel streams in from L2 once: each step also prefetches B <see cref="BPrefetchSteps"/> rows ahead and A
+    /// <see cref="APrefetchSteps"/> steps ahead into L1.
+    /// </summary>
+    public static void RunStreamingB(nint kc, T* a, T* b, T* c, nint ldc, T alpha, T beta) =>
+        RunTile<BPanelStreams>(kc, a, b, NR, c, ldc, alpha, beta);
+
+    /// <summary>Steps ahead that <see cref="RunStreamingB"/> prefetches a packed B panel's rows (2 KB of float).</summary>
+    private const int BPrefetchSteps = 16;
+
+    /// <summary>Steps ahead that <see cref="RunStreamingB"/> prefetches the A panel (768 bytes of float, 12 lines).</summary>
+    private const int APrefetchSteps = 16;
+
+    /// <summary>Where the B panel comes from, as a type so that the JIT compiles one <see cref="RunTile{TOrder}"/> for each.</summary>
+    private struct BPanelInL1;
+    private struct BPanelStreams;
+
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Run(nint kc, T* a, T* b, nint ldb, T* c, nint ldc, T alpha, T beta)
+    private static void RunTile<TOrder>(nint kc, T* a, T* b, nint ldb, T* c, nint ldc, T alpha, T beta) where TOrder : struct
     {
         Vector512<T> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default,
             c30 = default, c31 = default, c40 = default, c41 = default, c50 = default, c51 = default,
             c60 = default, c61 = default, c70 = default, c71 = default, c80 = default, c81 = default,
             c90 = default, c91 = default, ca0 = default, ca1 = default, cb0 = default, cb1 = default;
         nint v = Vector512<T>.Count;
+        if (typeof(TOrder) == typeof(BPanelStreams)) ldb = NR;   // packed: a constant stride
         nint prefetchEvery = Math.Max(kc / 16, 1), nextPrefetch = 0;
         int rowsPrefetched = 0;
         for (nint p = 0; p < kc; p++, a += 12, b += ldb)
@@ -40,6 +62,12 @@ internal unsafe struct Avx512Kernel<T> : IMicroKernel<T> where T : unmanaged, IN
             {
                 PrefetchRow(c + rowsPrefetched * ldc);
                 nextPrefetch = ++rowsPrefetched < 12 ? nextPrefetch + prefetchEvery : -1;
+            }
+            if (typeof(TOrder) == typeof(BPanelStreams))
+            {
+                Sse.Prefetch0(b + BPrefetchSteps * ldb);
+                Sse.Prefetch0(b + BPrefetchSteps * ldb + v);
+                Sse.Prefetch0(a + APrefetchSteps * 12);
             }
             var b0 = Vector512.Load(b);
             var b1 = Vector512.Load(b + v);

@@ -5,7 +5,9 @@ namespace Interp.Cpu;
 
 /// <summary>
 /// Splits one GEMM into independent blocks of C: by rows (in units of the kernel's RowGrain, one block per thread) when C has at
-/// least as many rows as columns, otherwise by columns (in whole NR tiles). A big row split shares one packed B between
+/// least as many rows as columns, otherwise by columns (in whole NR tiles). A big product on the AVX-512 kernel, deeper than
+/// one K block and not few rows by many columns, runs in OpenBLAS's loop order with one packed A shared between the threads
+/// (<see cref="GemmSharedA{T}"/>, on one thread too). Otherwise a big row split shares one packed B between
 /// the threads, its row blocks claimed in turn (<see cref="GemmSharedB{T, TKernel}"/>). Otherwise each block runs the full
 /// blocked algorithm with its own per-thread packing buffers, so threads never synchronise inside the multiply. When A fits (few rows),
 /// a column split packs A once and every block reads that copy; the split is then cut into up to
@@ -25,7 +27,8 @@ internal static unsafe class GemmParallel<T, TKernel>
         int tiles = byRows ? Tiles(p.M, TKernel.MR) : Tiles(p.N, TKernel.NR);
         long work = (long)p.M * p.N * p.K;
         int threads = (int)Math.Clamp(work / Gemm.ParallelGrain, 1, Math.Min(Math.Min(maxThreads, GemmThreads.MaxParts), tiles));
-        if (threads == 1)
+        bool sharedA = typeof(TKernel) == typeof(Avx512Kernel<T>) && GemmSharedA<T>.Applies(p);
+        if (threads == 1 && !sharedA)
         {
             BlockedGemm<T, TKernel>.Run(p);
             return;
@@ -37,6 +40,11 @@ internal static unsafe class GemmParallel<T, TKernel>
         }
         try
         {
+            if (sharedA)
+            {
+                GemmSharedA<T>.Run(p, threads);   // also on one thread: its loop order is the faster one for big products
+                return;
+            }
             if (byRows && GemmSharedB<T, TKernel>.Applies(p))
             {
                 GemmSharedB<T, TKernel>.Run(p, threads);
