@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Text.Json;
 using Interp.Autograd;
+using Interp.Cpu;
 using Interp.IO;
 using Interp.Transformers;
 
@@ -127,12 +128,17 @@ public static class Gpt2Small
         var pause0 = GC.GetTotalPauseDuration(); long pool0 = PinnedArrayPool.CollectTicks;
         int[] gc0 = [GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2)];
         long bytes0 = GC.GetTotalAllocatedBytes(precise: true), faults0 = MinorFaults();
+        GemmThreads.Stats.Reset();
         var (wall, cpu) = Timing.Median(samples, () => model.Forward(tokens), warmup: 0);
         double runs = samples;
         string PerRun(int gen) => $"{(GC.CollectionCount(gen) - gc0[gen]) / runs:F1}";
         Console.WriteLine($"forward {batch} x 128: {wall:F0} ms wall, {cpu:F0} ms CPU (median of {samples}); per forward: GC pauses {(GC.GetTotalPauseDuration() - pause0).TotalMilliseconds / runs:F1} ms, " +
             $"collections gen0/1/2 {PerRun(0)}/{PerRun(1)}/{PerRun(2)}, {(GC.GetTotalAllocatedBytes(precise: true) - bytes0) / runs / 1e6:F1} MB allocated, {(MinorFaults() - faults0) / runs:F0} minor faults, " +
             $"{(PinnedArrayPool.CollectTicks - pool0) * 1e3 / Stopwatch.Frequency / runs:F1} ms in the pool's collections");
+        var stats = (Jobs: GemmThreads.Stats.Jobs, Join: GemmThreads.Stats.JoinTicks * 1e3 / Stopwatch.Frequency, Slept: GemmThreads.Stats.SleepPickups,
+                     Spun: GemmThreads.Stats.SpinPickups, Wake: GemmThreads.Stats.WakeTicks * 1e6 / Stopwatch.Frequency);
+        Console.WriteLine($"  parallel jobs per forward {stats.Jobs / runs:F0}: the caller waited {stats.Join / runs:F1} ms at their joins; the worker took up " +
+            $"{stats.Spun / runs:F0} while spinning and {stats.Slept / runs:F0} after sleeping, {stats.Wake / Math.Max(1, stats.Slept):F0} µs after the job started (mean)");
     }
 
     /// <summary>
