@@ -114,7 +114,8 @@ internal static class GemmThreads
         /// run but the worker needs no wake-up through the kernel. A GPT-2 small forward at 1 x 128 starts 124 jobs with
         /// serial work between them (layer norms, residual adds, A packed for the next GEMM), mostly longer than 50 µs:
         /// with 50 µs of spinning the worker slept before 73-79 of them and woke 0.6-0.85 ms after each started (a
-        /// shared 2-core Intel VM, load 4-5), leaving the caller alone on that job; within 1 ms it slept before 2-11.
+        /// shared 2-core Intel VM, load 4-5; 81-116 µs at load 2-3), leaving the caller alone on that job; within 1 ms
+        /// it slept before 1-11, and at load 2-3 the forward took 174.5 ms instead of 194 (medians of 8 alternated runs).
         /// </summary>
         private static readonly long SpinMicroseconds =
             long.TryParse(Environment.GetEnvironmentVariable("INTERP_GEMM_SPIN_US"), out long us) && us >= 0 ? us : 1000;
