@@ -1,13 +1,14 @@
 using System.Diagnostics;
 using System.Text.Json;
 using Interp.Autograd;
+using Interp.Cpu;
 using Interp.IO;
 using Interp.Transformers;
 
 namespace Interp.Bench;
 
 /// <summary>
-/// `Interp.Bench gpt2-small [--write] [--checkpoint PATH] [--samples S] [--loads N | --batch B | --parts]`: pretrained-model inference as users run it
+/// `Interp.Bench gpt2-small [--write] [--checkpoint PATH] [--samples S] [--loads N | --batch B | --parts | --hot-weights]`: pretrained-model inference as users run it
 /// (issue 24). With --write, writes a randomly initialised GPT-2 small in Hugging Face's layout (12 layers, d_model 768,
 /// 12 heads, vocabulary 50,257, n_ctx 1024; about 498 MB of float32 safetensors, plus config.json) and exits. Without,
 /// in a fresh process: loads it with Pretrained.LoadGpt2 (wall and CPU time, minor page faults, peak and current RSS), then times the forward at batch
@@ -32,6 +33,7 @@ public static class Gpt2Small
         if (args.Contains("--parts")) { Parts(path, samples); return; }
         if (Option(args, "--loads") is { } loads) { Loads(path, int.Parse(loads)); return; }
         if (Option(args, "--batch") is { } batch) { Forwards(path, int.Parse(batch), samples); return; }
+        if (args.Contains("--hot-weights")) { HotWeights(path, samples); return; }
 
         long t0 = Stopwatch.GetTimestamp(), faults0 = MinorFaults(), disk0 = DiskReadBytes();
         double cpu0 = CpuClock.ProcessMs();
@@ -126,12 +128,51 @@ public static class Gpt2Small
         var pause0 = GC.GetTotalPauseDuration(); long pool0 = PinnedArrayPool.CollectTicks;
         int[] gc0 = [GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2)];
         long bytes0 = GC.GetTotalAllocatedBytes(precise: true), faults0 = MinorFaults();
+        GemmThreads.Stats.Reset();
         var (wall, cpu) = Timing.Median(samples, () => model.Forward(tokens), warmup: 0);
         double runs = samples;
         string PerRun(int gen) => $"{(GC.CollectionCount(gen) - gc0[gen]) / runs:F1}";
         Console.WriteLine($"forward {batch} x 128: {wall:F0} ms wall, {cpu:F0} ms CPU (median of {samples}); per forward: GC pauses {(GC.GetTotalPauseDuration() - pause0).TotalMilliseconds / runs:F1} ms, " +
             $"collections gen0/1/2 {PerRun(0)}/{PerRun(1)}/{PerRun(2)}, {(GC.GetTotalAllocatedBytes(precise: true) - bytes0) / runs / 1e6:F1} MB allocated, {(MinorFaults() - faults0) / runs:F0} minor faults, " +
             $"{(PinnedArrayPool.CollectTicks - pool0) * 1e3 / Stopwatch.Frequency / runs:F1} ms in the pool's collections");
+        var stats = (Jobs: GemmThreads.Stats.Jobs, Join: GemmThreads.Stats.JoinTicks * 1e3 / Stopwatch.Frequency, Slept: GemmThreads.Stats.SleepPickups,
+                     Spun: GemmThreads.Stats.SpinPickups, Wake: GemmThreads.Stats.WakeTicks * 1e6 / Stopwatch.Frequency);
+        Console.WriteLine($"  parallel jobs per forward {stats.Jobs / runs:F0}: the caller waited {stats.Join / runs:F1} ms at their joins; the worker took up " +
+            $"{stats.Spun / runs:F0} while spinning and {stats.Slept / runs:F0} after sleeping, {stats.Wake / Math.Max(1, stats.Slept):F0} µs after the job started (mean)");
+    }
+
+    /// <summary>
+    /// `--hot-weights`: what streaming the weights from memory costs the 1 x 128 forward. The forward (embeddings, the
+    /// blocks, ln_final, the unembedding) runs as loaded ("cold": 340 MB of block weights, more than L3, each read once)
+    /// and with block 0 standing in for all twelve ("hot": its 28 MB stay in cache; same shapes, same work), alternated
+    /// in one process (the order swapped every pair) so both see the same load; prints each side's median and fastest
+    /// wall and process CPU ms, and the medians of the pairs' ratios hot / cold.
+    /// </summary>
+    static void HotWeights(string path, int samples)
+    {
+        var model = Pretrained.LoadGpt2(path);
+        var tokens = Tensor.RandInt(0, model.Config.DVocab, [1, 128], new Generator(5));
+        using var noGrad = GradMode.NoGrad();
+        Tensor Run(bool hot)
+        {
+            var x = model.Embed.Forward(tokens) + model.PosEmbed.Forward(1, 128, 0);
+            for (int l = 0; l < model.Blocks.Count; l++) x = model.Blocks[hot ? 0 : l].Forward(x, null, null);
+            x = model.LnFinal!.Forward(x);
+            return model.Unembed.Forward(x, model.Embed);
+        }
+        var (w0, c0, w1, c1) = (new List<double>(), new List<double>(), new List<double>(), new List<double>());
+        for (int i = 0; i < 3; i++) { Run(false); Run(true); }
+        for (int s = 0; s < samples; s++)
+            foreach (bool hot in s % 2 == 0 ? new[] { false, true } : new[] { true, false })
+            {
+                double t0 = Timing.WallMs(), cpu0 = CpuClock.ProcessMs();
+                Run(hot);
+                double wall = Timing.WallMs() - t0, cpu = CpuClock.ProcessMs() - cpu0;
+                (hot ? w1 : w0).Add(wall); (hot ? c1 : c0).Add(cpu);
+            }
+        static double Med(IEnumerable<double> x) { var a = x.Order().ToArray(); return a[a.Length / 2]; }
+        Console.WriteLine($"forward 1 x 128, {samples} pairs; cold: wall {Med(w0):F1} (min {w0.Min():F1}) cpu {Med(c0):F1} (min {c0.Min():F1}) | hot: wall {Med(w1):F1} (min {w1.Min():F1}) cpu {Med(c1):F1} (min {c1.Min():F1}) | " +
+            $"ratio hot/cold wall {Med(w1.Zip(w0, (a, b) => a / b)):F3} cpu {Med(c1.Zip(c0, (a, b) => a / b)):F3}");
     }
 
     /// <summary>
