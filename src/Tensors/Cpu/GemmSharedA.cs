@@ -69,17 +69,12 @@ internal static unsafe class GemmSharedA<T> where T : unmanaged, INumber<T>
     /// <summary>Only touched while the pool is held, so one instance serves every call.</summary>
     private static readonly StepsTask s_task = new();
 
-    private sealed class StepsTask : GemmTask
+    private sealed class StepsTask : GemmStepsTask
     {
         private GemmProblem<T> _p;
         private T* _buffers;
         private long _bufferElements;
-        private int _kSteps, _steps, _packPieces, _columnBlocks, _blockColumns;
-        private long _next;
-        /// <summary>Pieces finished: [2s] the pack of step s, [2s + 1] its column blocks.</summary>
-        private int[] _done = [];
-        /// <summary>Steps finished per column block: the steps of one block add into the same columns of C, so run in order.</summary>
-        private int[] _blockSteps = [];
+        private int _kSteps, _columnBlocks, _blockColumns;
 
         /// <summary>Rows of an A block and depth of a K block (K split into equal blocks of at most KC).</summary>
         public int BlockRows { get; private set; }
@@ -93,15 +88,11 @@ internal static unsafe class GemmSharedA<T> where T : unmanaged, INumber<T>
             int maxRows = (int)Math.Max(MR, ABlockBytes / ((long)KBlock * sizeof(T)) / MR * MR);
             int rowBlocks = Tiles(p.M, maxRows);
             BlockRows = RoundUp(Tiles(p.M, rowBlocks), MR);
-            _steps = rowBlocks * _kSteps;
-            _packPieces = Math.Min(2 * threads, Tiles(BlockRows, MR));
+            int steps = rowBlocks * _kSteps;
+            int packPieces = Math.Min(2 * threads, Tiles(BlockRows, MR));
             _blockColumns = Math.Clamp(RoundUp(Tiles(p.N, threads * ColumnBlocksPerThread), NR), NR, NC);
             _columnBlocks = Tiles(p.N, _blockColumns);
-            if (_done.Length < 2 * _steps) _done = new int[2 * _steps];
-            Array.Clear(_done, 0, 2 * _steps);
-            if (_blockSteps.Length < _columnBlocks) _blockSteps = new int[_columnBlocks];
-            Array.Clear(_blockSteps, 0, _columnBlocks);
-            _next = 0;
+            Reset(steps, packPieces, _columnBlocks);
         }
 
         public void Buffers(T* buffers, long bufferElements)
@@ -109,68 +100,29 @@ internal static unsafe class GemmSharedA<T> where T : unmanaged, INumber<T>
             _buffers = buffers; _bufferElements = bufferElements;
         }
 
-        /// <summary>Every thread runs the same loop: claim the next piece, wait for what it needs, do it.</summary>
-        public override void Execute(int part)
-        {
-            long total = (long)_steps * (_packPieces + _columnBlocks);
-            for (long piece = Interlocked.Increment(ref _next) - 1; piece < total; piece = Interlocked.Increment(ref _next) - 1)
-            {
-                // the sequence: pack(0), then for each step s: columns(s), pack(s + 1)
-                long after = piece - _packPieces;
-                if (after < 0)
-                {
-                    Pack(0, (int)piece);
-                    continue;
-                }
-                int step = (int)(after / (_packPieces + _columnBlocks)), index = (int)(after % (_packPieces + _columnBlocks));
-                if (index < _columnBlocks)
-                    Columns(step, index);
-                else
-                    Pack(step + 1, index - _columnBlocks);
-            }
-        }
-
         /// <summary>Piece <paramref name="piece"/> of A block <paramref name="step"/>: a run of whole MR panels.</summary>
-        private void Pack(int step, int piece)
+        protected override void PackPiece(int step, int piece)
         {
-            try
-            {
-                if (step >= 2) WaitFor(ref _done[2 * (step - 2) + 1], _columnBlocks);   // the columns that read this buffer last
-                var (ic, pc, mc, kc) = Block(step);
-                int panels = Tiles(mc, MR);
-                int first = panels * piece / _packPieces, end = panels * (piece + 1) / _packPieces;
-                if (first == end) return;
-                int i0 = first * MR, rows = Math.Min(mc, end * MR) - i0;
-                GemmPack<T, Avx512Kernel<T>>.PackA(_p, ic + i0, pc, rows, kc, Buffer(step) + (nint)i0 * kc);
-            }
-            finally
-            {
-                Interlocked.Increment(ref _done[2 * step]);
-            }
+            var (ic, pc, mc, kc) = Block(step);
+            int panels = Tiles(mc, MR);
+            int first = panels * piece / PackPieces, end = panels * (piece + 1) / PackPieces;
+            if (first == end) return;
+            int i0 = first * MR, rows = Math.Min(mc, end * MR) - i0;
+            GemmPack<T, Avx512Kernel<T>>.PackA(_p, ic + i0, pc, rows, kc, Buffer(step) + (nint)i0 * kc);
         }
 
         /// <summary>Column block <paramref name="block"/> of step <paramref name="step"/>: its B packed, times the whole A block.</summary>
-        private void Columns(int step, int block)
+        protected override void MultiplyBlock(int step, int block)
         {
-            try
-            {
-                WaitFor(ref _done[2 * step], _packPieces);
-                WaitFor(ref _blockSteps[block], step);
-                var (ic, pc, mc, kc) = Block(step);
-                int jc = block * _blockColumns, nc = Math.Min(_blockColumns, _p.N - jc);
-                var buffers = BlockedGemm<T, Avx512Kernel<T>>.ThreadBuffers;
-                buffers.EnsureB(RoundUp(_blockColumns, NR) * kc);
-                GemmPack<T, Avx512Kernel<T>>.PackB(_p, pc, jc, kc, nc, buffers.B);
-                T beta = pc == 0 ? _p.Beta : T.One;
-                bool epilogue = pc + kc == _p.K && _p.HasEpilogue;
-                T* bias = _p.Bias == null ? null : _p.Bias + jc;
-                MacroKernel(Buffer(step), buffers.B, buffers.Tile, mc, nc, kc, _p.C + ic * _p.Ldc + jc, _p.Ldc, _p.Alpha, beta, epilogue, bias, _p.Relu);
-            }
-            finally
-            {
-                Volatile.Write(ref _blockSteps[block], step + 1);
-                Interlocked.Increment(ref _done[2 * step + 1]);
-            }
+            var (ic, pc, mc, kc) = Block(step);
+            int jc = block * _blockColumns, nc = Math.Min(_blockColumns, _p.N - jc);
+            var buffers = BlockedGemm<T, Avx512Kernel<T>>.ThreadBuffers;
+            buffers.EnsureB(RoundUp(_blockColumns, NR) * kc);
+            GemmPack<T, Avx512Kernel<T>>.PackB(_p, pc, jc, kc, nc, buffers.B);
+            T beta = pc == 0 ? _p.Beta : T.One;
+            bool epilogue = pc + kc == _p.K && _p.HasEpilogue;
+            T* bias = _p.Bias == null ? null : _p.Bias + jc;
+            MacroKernel(Buffer(step), buffers.B, buffers.Tile, mc, nc, kc, _p.C + ic * _p.Ldc + jc, _p.Ldc, _p.Alpha, beta, epilogue, bias, _p.Relu);
         }
 
         /// <summary>Step s's block of A: rows ic .. ic+mc, depths pc .. pc+kc (K blocks innermost).</summary>
@@ -181,12 +133,6 @@ internal static unsafe class GemmSharedA<T> where T : unmanaged, INumber<T>
         }
 
         private T* Buffer(int step) => _buffers + (step & 1) * _bufferElements;
-
-        private static void WaitFor(ref int counter, int count)
-        {
-            var spin = new SpinWait();
-            while (Volatile.Read(ref counter) < count) spin.SpinOnce(sleep1Threshold: -1);
-        }
     }
 
     /// <summary>All tiles of an mc x nc block of C, A panel outermost (it stays in L1 while the B panels stream past);

@@ -42,95 +42,47 @@ internal static unsafe class GemmSharedB<T, TKernel>
     /// <summary>Only touched while the pool is held, so one instance serves every call.</summary>
     private static readonly StepsTask s_task = new();
 
-    private sealed class StepsTask : GemmTask
+    private sealed class StepsTask : GemmStepsTask
     {
         private GemmProblem<T> _p;
         private T* _buffers;
         private long _bufferElements;
-        private int _kSteps, _steps, _packPieces, _rowBlocks, _blockRows;
-        private long _next;
-        /// <summary>Pieces finished: [2s] the pack of step s, [2s + 1] its row blocks.</summary>
-        private int[] _done = [];
-        /// <summary>Steps finished per row block: the steps of one block add into the same rows of C, so run in order.</summary>
-        private int[] _blockSteps = [];
+        private int _kSteps, _rowBlocks, _blockRows;
 
         public void Set(in GemmProblem<T> p, int threads, T* buffers, long bufferElements)
         {
             _p = p; _buffers = buffers; _bufferElements = bufferElements;
             _kSteps = Tiles(p.K, TKernel.KC);
-            _steps = Tiles(p.N, TKernel.NC) * _kSteps;
-            _packPieces = Math.Min(2 * threads, Tiles(Math.Min(TKernel.NC, p.N), TKernel.NR));
+            int steps = Tiles(p.N, TKernel.NC) * _kSteps;
+            int packPieces = Math.Min(2 * threads, Tiles(Math.Min(TKernel.NC, p.N), TKernel.NR));
             _blockRows = Math.Clamp(RoundUp(Tiles(p.M, threads * RowBlocksPerThread), TKernel.MR), TKernel.MR, TKernel.MC);
             _rowBlocks = Tiles(p.M, _blockRows);
-            if (_done.Length < 2 * _steps) _done = new int[2 * _steps];
-            Array.Clear(_done, 0, 2 * _steps);
-            if (_blockSteps.Length < _rowBlocks) _blockSteps = new int[_rowBlocks];
-            Array.Clear(_blockSteps, 0, _rowBlocks);
-            _next = 0;
-        }
-
-        /// <summary>Every thread runs the same loop: claim the next piece, wait for what it needs, do it.</summary>
-        public override void Execute(int part)
-        {
-            long total = (long)_steps * (_packPieces + _rowBlocks);
-            for (long piece = Interlocked.Increment(ref _next) - 1; piece < total; piece = Interlocked.Increment(ref _next) - 1)
-            {
-                // the sequence: pack(0), then for each step s: rows(s), pack(s + 1)
-                long after = piece - _packPieces;
-                if (after < 0)
-                {
-                    Pack(0, (int)piece);
-                    continue;
-                }
-                int step = (int)(after / (_packPieces + _rowBlocks)), index = (int)(after % (_packPieces + _rowBlocks));
-                if (index < _rowBlocks)
-                    Rows(step, index);
-                else
-                    Pack(step + 1, index - _rowBlocks);
-            }
+            Reset(steps, packPieces, _rowBlocks);
         }
 
         /// <summary>Piece <paramref name="piece"/> of B block <paramref name="step"/>: a run of whole NR panels.</summary>
-        private void Pack(int step, int piece)
+        protected override void PackPiece(int step, int piece)
         {
-            try
-            {
-                if (step >= 2) WaitFor(ref _done[2 * (step - 2) + 1], _rowBlocks);   // the rows that read this buffer last
-                var (jc, pc, nc, kc) = Block(step);
-                int panels = Tiles(nc, TKernel.NR);
-                int first = panels * piece / _packPieces, end = panels * (piece + 1) / _packPieces;
-                if (first == end) return;
-                int j0 = first * TKernel.NR, cols = Math.Min(nc, end * TKernel.NR) - j0;
-                GemmPack<T, TKernel>.PackB(_p, pc, jc + j0, kc, cols, Buffer(step) + (nint)j0 * kc);
-            }
-            finally
-            {
-                Interlocked.Increment(ref _done[2 * step]);
-            }
+            var (jc, pc, nc, kc) = Block(step);
+            int panels = Tiles(nc, TKernel.NR);
+            int first = panels * piece / PackPieces, end = panels * (piece + 1) / PackPieces;
+            if (first == end) return;
+            int j0 = first * TKernel.NR, cols = Math.Min(nc, end * TKernel.NR) - j0;
+            GemmPack<T, TKernel>.PackB(_p, pc, jc + j0, kc, cols, Buffer(step) + (nint)j0 * kc);
         }
 
         /// <summary>Row block <paramref name="block"/> of step <paramref name="step"/>: its A packed, times the whole B block.</summary>
-        private void Rows(int step, int block)
+        protected override void MultiplyBlock(int step, int block)
         {
-            try
-            {
-                WaitFor(ref _done[2 * step], _packPieces);
-                WaitFor(ref _blockSteps[block], step);
-                var (jc, pc, nc, kc) = Block(step);
-                int ic = block * _blockRows, mc = Math.Min(_blockRows, _p.M - ic);
-                var buffers = BlockedGemm<T, TKernel>.ThreadBuffers;
-                GemmPack<T, TKernel>.PackA(_p, ic, pc, mc, kc, buffers.A);
-                T beta = pc == 0 ? _p.Beta : T.One;
-                bool epilogue = pc + kc == _p.K && _p.HasEpilogue;
-                T* bias = _p.Bias == null ? null : _p.Bias + jc;
-                BlockedGemm<T, TKernel>.MacroKernel(buffers.A, Buffer(step), null, 0, buffers.Tile, mc, nc, kc,
-                    _p.C + ic * _p.Ldc + jc, _p.Ldc, _p.Alpha, beta, epilogue, bias, _p.Relu);
-            }
-            finally
-            {
-                Volatile.Write(ref _blockSteps[block], step + 1);
-                Interlocked.Increment(ref _done[2 * step + 1]);
-            }
+            var (jc, pc, nc, kc) = Block(step);
+            int ic = block * _blockRows, mc = Math.Min(_blockRows, _p.M - ic);
+            var buffers = BlockedGemm<T, TKernel>.ThreadBuffers;
+            GemmPack<T, TKernel>.PackA(_p, ic, pc, mc, kc, buffers.A);
+            T beta = pc == 0 ? _p.Beta : T.One;
+            bool epilogue = pc + kc == _p.K && _p.HasEpilogue;
+            T* bias = _p.Bias == null ? null : _p.Bias + jc;
+            BlockedGemm<T, TKernel>.MacroKernel(buffers.A, Buffer(step), null, 0, buffers.Tile, mc, nc, kc,
+                _p.C + ic * _p.Ldc + jc, _p.Ldc, _p.Alpha, beta, epilogue, bias, _p.Relu);
         }
 
         /// <summary>Step s's block of B: columns jc .. jc+nc, depths pc .. pc+kc (K blocks innermost, as in the one-thread loops).</summary>
@@ -141,12 +93,6 @@ internal static unsafe class GemmSharedB<T, TKernel>
         }
 
         private T* Buffer(int step) => _buffers + (step & 1) * _bufferElements;
-
-        private static void WaitFor(ref int counter, int count)
-        {
-            var spin = new SpinWait();
-            while (Volatile.Read(ref counter) < count) spin.SpinOnce(sleep1Threshold: -1);
-        }
     }
 
     private static int Tiles(int extent, int tile) => (extent + tile - 1) / tile;
