@@ -245,6 +245,36 @@ public sealed unsafe class GemmTests(ITestOutputHelper output)
     });
 
     /// <summary>
+    /// Small row splits on the shared packed B (as 128 and 256 square products now run on Intel), cut into claimed blocks
+    /// of whole MR panels: fewer panels than blocks (one panel a block), blocks of uneven panel counts, a short last
+    /// panel, a K deeper than one block (both B buffers, each block's steps in order), every transpose, alpha/beta,
+    /// padded C, float and double; and rows just below C left alone.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(PathCases))]
+    public void SmallSharedBRowSplit_InClaimedBlocks_MatchesReference(string path) => WithPath(path, () =>
+    {
+        long minWork = Gemm.SharedBMinWork;
+        Gemm.SharedBMinWork = 0;
+        try
+        {
+            // each at least two threads' work (2 x 64³ multiply-adds) with M >= N, so split by rows
+            foreach (var (m, n, k) in new[] { (128, 128, 128), (256, 256, 256), (130, 129, 127), (255, 97, 100), (40, 30, 600), (97, 96, 600), (26, 20, 1100) })
+                for (int t = 0; t < 4; t++)
+                {
+                    CheckSgemm((t & 1) != 0, (t & 2) != 0, m, n, k, alpha: t == 1 ? -2f : 1f, beta: t >= 2 ? 0.5f : 0f, pad: t, seed: 10 * m + k + t);
+                    CheckDgemm((t & 1) != 0, (t & 2) != 0, m, n, k, alpha: 0.75, beta: t == 3 ? -1 : 0, pad: 3 - t, seed: n + k + t);
+                }
+            foreach (var (m, n, k) in new[] { (30, 24, 800), (128, 70, 300), (139, 64, 300) })
+            {
+                CheckBelowC<float>(m, n, k, 1.5f, 0.5f, 1e-5, seed: m);
+                CheckBelowC<double>(m, n, k, 0.75, 0, 1e-13, seed: m + 1);
+            }
+        }
+        finally { Gemm.SharedBMinWork = minWork; }
+    });
+
+    /// <summary>
     /// The AVX-512 kernel's OpenBLAS-order path with one packed A shared between the threads (every big enough product
     /// sent there): row and column splits, one thread, K split into several equal blocks (both A buffers reused) or one,
     /// more than one A block of rows, edge rows and columns, every transpose, alpha/beta,

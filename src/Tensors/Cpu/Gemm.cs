@@ -37,10 +37,13 @@ public static unsafe class Gemm
     /// <summary>
     /// Multiply-adds from which a GEMM split by rows shares one packed B between its threads (<see cref="GemmSharedB{T, TKernel}"/>)
     /// rather than giving each thread an independent slice that packs all of B again. On the Intel Xeon (2 cores, shared)
-    /// square n = 512-2048 ran 6-19 % faster shared; n = 256 (16.8 M) about 10 % slower, so it keeps the slices. Not yet
-    /// measured on the AMD EPYC hosts, so there (any vendor but Intel) every row split keeps the slices. Tests set it to 0.
+    /// square n = 512-2048 ran 6-19 % faster shared, and from 0 every row split runs there: its row blocks, several a
+    /// thread and claimed in turn, let whichever thread has a core finish the product where one fixed slice a thread made
+    /// the whole product wait for a thread another process had preempted (n = 128 paired with OpenBLAS: median ratio
+    /// 1.19 → 1.26 over 12 alternated runs; n = 256 1.06 → 1.05-1.08, within the noise). Not yet measured on the AMD EPYC
+    /// hosts, so there (any vendor but Intel) every row split keeps the slices. Tests set it to 0.
     /// </summary>
-    internal static long SharedBMinWork { get; set; } = IsIntel() ? 384L * 384 * 384 : long.MaxValue;
+    internal static long SharedBMinWork { get; set; } = IsIntel() ? 0 : long.MaxValue;
 
     /// <summary>
     /// Multiply-adds from which a GEMM on the AVX-512 kernel (split by rows or columns, and not few rows with many columns)

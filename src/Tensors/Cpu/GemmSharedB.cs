@@ -47,7 +47,7 @@ internal static unsafe class GemmSharedB<T, TKernel>
         private GemmProblem<T> _p;
         private T* _buffers;
         private long _bufferElements;
-        private int _kSteps, _rowBlocks, _blockRows;
+        private int _kSteps, _rowBlocks, _panels;
 
         public void Set(in GemmProblem<T> p, int threads, T* buffers, long bufferElements)
         {
@@ -55,8 +55,10 @@ internal static unsafe class GemmSharedB<T, TKernel>
             _kSteps = Tiles(p.K, TKernel.KC);
             int steps = Tiles(p.N, TKernel.NC) * _kSteps;
             int packPieces = Math.Min(2 * threads, Tiles(Math.Min(TKernel.NC, p.N), TKernel.NR));
-            _blockRows = Math.Clamp(RoundUp(Tiles(p.M, threads * RowBlocksPerThread), TKernel.MR), TKernel.MR, TKernel.MC);
-            _rowBlocks = Tiles(p.M, _blockRows);
+            // row blocks of whole MR panels, as even as they divide (a 256-row C: 22 panels as 2-3 per block, not 7 blocks
+            // of 36 rows and one of 4), at least RowBlocksPerThread per thread and at most MC rows each
+            _panels = Tiles(p.M, TKernel.MR);
+            _rowBlocks = Math.Min(_panels, Math.Max(threads * RowBlocksPerThread, Tiles(_panels, TKernel.MC / TKernel.MR)));
             Reset(steps, packPieces, _rowBlocks);
         }
 
@@ -75,7 +77,7 @@ internal static unsafe class GemmSharedB<T, TKernel>
         protected override void MultiplyBlock(int step, int block)
         {
             var (jc, pc, nc, kc) = Block(step);
-            int ic = block * _blockRows, mc = Math.Min(_blockRows, _p.M - ic);
+            int ic = FirstPanel(block) * TKernel.MR, mc = Math.Min(_p.M, FirstPanel(block + 1) * TKernel.MR) - ic;
             var buffers = BlockedGemm<T, TKernel>.ThreadBuffers;
             GemmPack<T, TKernel>.PackA(_p, ic, pc, mc, kc, buffers.A);
             T beta = pc == 0 ? _p.Beta : T.One;
@@ -84,6 +86,8 @@ internal static unsafe class GemmSharedB<T, TKernel>
             BlockedGemm<T, TKernel>.MacroKernel(buffers.A, Buffer(step), null, 0, buffers.Tile, mc, nc, kc,
                 _p.C + ic * _p.Ldc + jc, _p.Ldc, _p.Alpha, beta, epilogue, bias, _p.Relu);
         }
+
+        private int FirstPanel(int block) => (int)((long)_panels * block / _rowBlocks);
 
         /// <summary>Step s's block of B: columns jc .. jc+nc, depths pc .. pc+kc (K blocks innermost, as in the one-thread loops).</summary>
         private (int Jc, int Pc, int Nc, int Kc) Block(int step)
