@@ -40,7 +40,7 @@ public static unsafe class Gemm
     /// square n = 512-2048 ran 6-19 % faster shared, and from 0 every row split runs there: its row blocks, several a
     /// thread and claimed in turn, let whichever thread has a core finish the product where one fixed slice a thread made
     /// the whole product wait for a thread another process had preempted (n = 128 paired with OpenBLAS: median ratio
-    /// 1.19 → 1.26 over 12 alternated runs; n = 256 1.06 → 1.05-1.08, within the noise). Not yet measured on the AMD EPYC
+    /// 1.22 → 1.26, medians of 13 alternated runs on a busy host; n = 256 1.06 → 1.06). Not yet measured on the AMD EPYC
     /// hosts, so there (any vendor but Intel) every row split keeps the slices. Tests set it to 0.
     /// </summary>
     internal static long SharedBMinWork { get; set; } = IsIntel() ? 0 : long.MaxValue;
