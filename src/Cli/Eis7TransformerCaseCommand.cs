@@ -26,9 +26,6 @@ public sealed class Eis7TransformerCaseCommand : Command
     readonly Option<int?> patience = Vocabulary.MaybeInt("--patience", "steps to go on after the stop rule's point (default 0 for fitted, 100 for validation)", min: 0);
     readonly Option<double> validationFraction = Vocabulary.Double("--validation-fraction", new Eis7TransformerOptions().ValidationFraction,
         "with --stop validation: the share of the train half held out (default 0.1: 638 of 6,384 pairs, which are then not trained on)", positive: true);
-    readonly Option<double> ema = Vocabulary.Double("--ema", 0,
-        "evaluate, stop on and keep an exponential moving average of the weights with this decay, in (0, 1), updated after every step " +
-        "from the initial weights (e.g. 0.98; default: the trained weights themselves)", positive: true);
     readonly Option<int?> evalEvery = Vocabulary.MaybeInt("--eval-every", "evaluate (and check the stop rule) every N steps (default 500, or 10 with --stop)", min: 1);
     readonly Option<int?> maxPairs = Vocabulary.MaybeInt("--max-pairs", "train and test on N random pairs only (a quick check; default all 12,769)", min: 4);
     readonly Option<string> labels = Vocabulary.Text("--labels", "the labels (default ../shared/data/eis7/transformer_labels.safetensors)");
@@ -52,7 +49,7 @@ public sealed class Eis7TransformerCaseCommand : Command
         Progress goes to stderr; Ctrl-C stops training after the current step and reports on the model as it is.
         """)
     {
-        foreach (var option in new Option[] { steps, lr, seed, split, init, initFrom, stopRule, patience, validationFraction, ema, evalEvery, maxPairs, labels, outDir, save, model, detectAnomaly, quiet }) Add(option);
+        foreach (var option in new Option[] { steps, lr, seed, split, init, initFrom, stopRule, patience, validationFraction, evalEvery, maxPairs, labels, outDir, save, model, detectAnomaly, quiet }) Add(option);
         SetAction(Run);
     }
 
@@ -81,8 +78,7 @@ public sealed class Eis7TransformerCaseCommand : Command
             double vf = r.GetValue(validationFraction);
             var options = new Eis7TransformerOptions(Steps: r.GetValue(steps), Seed: r.GetValue(seed), MaxPairs: r.GetValue(maxPairs), LearningRate: r.GetValue(lr),
                 Split: r.GetValue(split)!, Init: r.GetValue(init)!, InitFrom: r.GetValue(initFrom),
-                EvalEvery: r.GetValue(evalEvery) ?? (rule == "none" ? 500 : 10), Stop: rule, Patience: r.GetValue(patience), ValidationFraction: vf,
-                EmaDecay: r.GetResult(ema) is { Implicit: false } ? r.GetValue(ema) : null);
+                EvalEvery: r.GetValue(evalEvery) ?? (rule == "none" ? 500 : 10), Stop: rule, Patience: r.GetValue(patience), ValidationFraction: vf);
             progress.Note($"eis7-transformer: d_model {options.DModel}, {options.NHeads}x{options.DHead} heads, d_mlp {options.DMlp}, {(options.InitFrom is string from ? $"weights from {from}" : $"{options.Init} init")}; full-batch AdamW lr {options.LearningRate}, " +
                 $"wd {options.WeightDecay}, {options.Steps} steps, seed {options.Seed}, {options.Split} split{(options.MaxPairs is int m ? $", {m} pairs" : "")}; " +
                 Eis7TransformerStop.Describe(options));
@@ -112,7 +108,6 @@ public sealed class Eis7TransformerCaseCommand : Command
         if (rule != "validation" && r.GetResult(validationFraction) is { Implicit: false })
             throw new CliError("--validation-fraction needs --stop validation");
         if (rule == "none" && r.GetValue(patience) is not null) throw new CliError("--patience needs --stop fitted or --stop validation");
-        if (r.GetValue(ema) >= 1) throw new CliError($"--ema must lie in (0, 1), got {r.GetValue(ema)}");
         if (r.GetValue(validationFraction) >= 1) throw new CliError($"--validation-fraction must lie in (0, 1), got {r.GetValue(validationFraction)}");
     }
 

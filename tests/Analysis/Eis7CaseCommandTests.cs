@@ -181,9 +181,6 @@ public class Eis7CaseCommandTests
         Assert.Contains("--validation-fraction must lie in (0, 1), got 1.5",
             InterpCli.Refusal(["case", "eis7-transformer", "--stop", "validation", "--validation-fraction", "1.5"]));
         Assert.Contains("--validation-fraction must be positive, got 0", InterpCli.Refusal(["case", "eis7-transformer", "--stop", "validation", "--validation-fraction", "0"]));
-        Assert.Contains("--ema must lie in (0, 1), got 1", InterpCli.Refusal(["case", "eis7-transformer", "--ema", "1"]));
-        Assert.Contains("--ema must be positive, got 0", InterpCli.Refusal(["case", "eis7-transformer", "--ema", "0"]));
-        Assert.Contains("--ema needs a number, got 'x'", InterpCli.Refusal(["case", "eis7-transformer", "--ema", "x"]));
         Assert.Contains("--validation-fraction needs --stop validation",
             InterpCli.Refusal(["case", "eis7-transformer", "--stop", "fitted", "--validation-fraction", "0.2"]));
     }

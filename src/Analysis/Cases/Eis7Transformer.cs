@@ -21,14 +21,12 @@ namespace Interp.Analysis.Cases;
 /// order (for quick checks). <see cref="Stop"/> ends the run early by a rule that reads training data only
 /// (<see cref="Eis7TransformerStop"/>: "fitted", "validation"; "none" runs every step), with <see cref="Patience"/>
 /// (null: the rule's default) and, for "validation", the <see cref="ValidationFraction"/> of the train half held out.
-/// <see cref="EmaDecay"/> (null: none) evaluates, stops on and keeps an exponential moving average of the weights
-/// instead of the trained weights (<see cref="Eis7TransformerAverage"/>).
 /// </summary>
 public sealed record Eis7TransformerOptions(
     int Steps = 5000, ulong Seed = 0, double TrainFraction = 0.5, int DModel = 128, int NHeads = 8, int DHead = 16, int DMlp = 1024,
     double LearningRate = 5e-4, double WeightDecay = 1.0, int WarmupSteps = 10, int EvalEvery = 500, int? MaxPairs = null,
     string Split = "challenge", string Init = "grokking", string? InitFrom = null,
-    string Stop = "none", int? Patience = null, double ValidationFraction = 0.1, double? EmaDecay = null)
+    string Stop = "none", int? Patience = null, double ValidationFraction = 0.1)
 {
     public static readonly string[] Splits = ["challenge", "seeded"];
     public static readonly string[] Inits = ["grokking", "transformer-lens"];
@@ -52,7 +50,6 @@ public sealed record Eis7TransformerOptions(
         if (!Eis7TransformerStop.Rules.Contains(Stop)) throw new ArgumentException($"eis7 transformer: stop must be one of {string.Join(", ", Eis7TransformerStop.Rules)}, got \"{Stop}\"");
         if (Patience is int n && n < 0) throw new ArgumentException($"eis7 transformer: patience must be non-negative, got {n}");
         if (!(ValidationFraction > 0 && ValidationFraction < 1)) throw new ArgumentException($"eis7 transformer: validation fraction must lie in (0, 1), got {ValidationFraction}");
-        if (EmaDecay is double d && !(d > 0 && d < 1)) throw new ArgumentException($"eis7 transformer: EMA decay must lie in (0, 1), got {d}");
         if (InitFrom is string file && !File.Exists(file)) throw new FileNotFoundException($"eis7 transformer: initial weights '{file}' not found", file);
     }
 }
@@ -169,25 +166,21 @@ public static class Eis7Transformer
         // full batch: one "epoch" per step over all training rows (their order does not change the mean loss)
         var trainer = new Trainer(model, optimizer, train.Length, _ => Loss(AnswerLogits(model, trainX), trainY),
             new TrainerOptions(o.Steps, train.Length, o.Seed, step => o.WarmupSteps == 0 ? 1 : Math.Min((double)step / o.WarmupSteps, 1)));
-        // with an EMA the averaged weights are what is evaluated, stopped on and kept
-        var average = o.EmaDecay is double decay ? new Eis7TransformerAverage(model, decay) : null;
-        var evaluated = average?.Model ?? model;
-        Action<StepReport>? afterStep = average is null ? report : s => { average.Update(); report?.Invoke(s); };
         var curve = new List<Eis7Eval>();
         Dictionary<string, Tensor>? kept = null;
         while (!trainer.Done && stop?.Invoke() != true)
         {
-            trainer.Run(maxSteps: Math.Min(o.EvalEvery, trainer.TotalSteps - trainer.Step), stop: stop, report: afterStep);
-            var e = Evaluate(evaluated, (trainX, trainY), (testX, testY), (validX, validY), trainer.Step);
+            trainer.Run(maxSteps: Math.Min(o.EvalEvery, trainer.TotalSteps - trainer.Step), stop: stop, report: report);
+            var e = Evaluate(model, (trainX, trainY), (testX, testY), (validX, validY), trainer.Step);
             curve.Add(e);
             onEval?.Invoke(e);
             if (o.Stop == "validation" && Eis7TransformerStop.KeptIndex(curve, o) == curve.Count - 1)
-                kept = evaluated.StateDict().ToDictionary(w => w.Key, w => w.Value.Detach().Clone());
+                kept = model.StateDict().ToDictionary(w => w.Key, w => w.Value.Detach().Clone());
             if (Eis7TransformerStop.ShouldStop(curve, o)) break;
         }
-        if (kept is not null) evaluated.LoadStateDict(kept);
-        evaluated.Eval();
-        return new Eis7TransformerRun(evaluated, o, train, test, curve, wall.Elapsed, validation);
+        if (kept is not null) model.LoadStateDict(kept);
+        model.Eval();
+        return new Eis7TransformerRun(model, o, train, test, curve, wall.Elapsed, validation);
     }
 
     /// <summary>The model's label (1 where logit[1] &gt; logit[0]) for every pair, [p, p].</summary>

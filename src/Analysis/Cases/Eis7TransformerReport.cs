@@ -79,7 +79,7 @@ public static class Eis7TransformerReport
         if (command is not null) report.Code(command);
     }
 
-    static string StopWords(Eis7TransformerRun run) => run.Options.Stop == "none" && run.Options.EmaDecay is null ? "" :
+    static string StopWords(Eis7TransformerRun run) => run.Options.Stop == "none" ? "" :
         $" Stop rule: {Eis7TransformerStop.Describe(run.Options)}" +
         (run.ValidationPairs is { Length: > 0 } v ? $" ({v.Length} pairs held out of the train half, never trained on)" : "") +
         $"; the model kept is step {run.Final.Step}'s.";

@@ -74,7 +74,7 @@ public static class Eis7TransformerStop
         "validation" => $"hold out {100 * o.ValidationFraction:G3} % of the train half as validation, keep the lowest validation loss " +
                         $"(end after {o.Patience ?? DefaultPatience(o.Stop)} steps without a lower one)",
         _ => "no early stop",
-    } + (o.EmaDecay is double d ? $"; the model evaluated, stopped on and kept is an EMA of the weights (decay {d})" : "");
+    };
 
     static string Further(Eis7TransformerOptions o) => (o.Patience ?? 0) == 0 ? "" : $", then {o.Patience} steps more";
 }
