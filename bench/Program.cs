@@ -8,6 +8,11 @@ if (args.Length > 0 && args[0] == "eis7-steps")
     Interp.Bench.Eis7Steps.Run(args[1..]);
     return 0;
 }
+if (args.Length > 0 && args[0] == "eis7-rules")
+{
+    Interp.Bench.Eis7Rules.Run(args[1..]);
+    return 0;
+}
 if (args.Length > 0 && args[0] == "gemm-quick")
 {
     Interp.Bench.GemmQuick.Run(args[1..]);
