@@ -49,6 +49,34 @@ public static class CausalAttentionOps
         }
     }
 
+    extension(Tensor)
+    {
+        /// <summary>
+        /// <see cref="CausalAttention"/> on q, k and v packed in one tensor, qkv [batch, pos, 3, head, d_head] (q, k, v
+        /// along dim 2, as one product x·[W_Q | W_K | W_V] lays them out), with no cached positions. Its gradient is one
+        /// tensor of qkv's shape, so the three projections' backward is one product too (a toy GPT step's QKV
+        /// projections as three products each way took 4 more GEMM calls a layer, and 2 gradient additions).
+        /// </summary>
+        public static Tensor CausalAttentionPacked(Tensor qkv, double scale)
+        {
+            const string name = "causal_attention_packed";
+            Check.Float(name, qkv);
+            if (qkv.Rank != 5 || qkv.shape[2] != 3)
+                throw new ArgumentException($"{name}: qkv must be [batch, pos, 3, head, d_head] (q, k, v along dim 2), got {ShapeUtil.Format(qkv.shape)}");
+            if (qkv.shape[1] == 0) throw new ArgumentException($"{name}: no positions to attend to: qkv {ShapeUtil.Format(qkv.shape)}");
+            var packed = qkv.Detach();
+            var (q, k, v) = (packed.Select(2, 0), packed.Select(2, 1), packed.Select(2, 2));
+            var (z, pattern) = qkv.Backend.CausalAttention(q, k, v, scale, 0);
+            return Graph.Record(name, z, [qkv], g =>
+            {
+                var (dq, dk, dv) = qkv.Backend.CausalAttentionBackward(g, q, k, v, pattern, scale, 0);
+                Tensor dqkv;
+                using (GradMode.NoGrad()) dqkv = Tensor.Stack([dq, dk, dv], 2);
+                return [Graph.FusedBackward(name, dqkv, g, qkv)];
+            });
+        }
+    }
+
     static void Validate(Tensor q, Tensor k, Tensor v, int offset, string name = "causal_attention")
     {
         Check.Float(name, q);
