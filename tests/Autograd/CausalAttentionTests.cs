@@ -89,6 +89,19 @@ public class CausalAttentionTests
     }
 
     [Fact]
+    public void BackwardIntoAWronglyShapedGradientNamesTheOpAndTheShapes()
+    {
+        var gen = new Generator(6);
+        var (q, k, v) = (Tensor.Randn([1, 3, 1, 2], gen), Tensor.Randn([1, 3, 1, 2], gen), Tensor.Randn([1, 3, 1, 2], gen));
+        var (z, pattern) = q.Backend.CausalAttention(q, k, v, 0.5, 0);
+        var e = Assert.Throws<ArgumentException>(() => q.Backend.CausalAttentionBackwardInto(Tensor.OnesLike(z), q, k, v, pattern, 0.5, 0,
+            Tensor.Zeros([1, 3, 1, 2]), Tensor.Zeros([1, 2, 1, 2]), Tensor.Zeros([1, 3, 1, 2])));
+        Assert.Contains("causal_attention_backward", e.Message);
+        Assert.Contains("dk", e.Message);
+        Assert.Contains("[1, 2, 1, 2]", e.Message);
+    }
+
+    [Fact]
     public void PackedRefusesASecondDerivative()
     {
         var qkv = Tensor.Randn([1, 3, 3, 1, 2], new Generator(4), DType.Float64).RequiresGrad_();

@@ -69,12 +69,18 @@ public static class CausalAttentionOps
             var (z, pattern) = qkv.Backend.CausalAttention(q, k, v, scale, 0);
             return Graph.Record(name, z, [qkv], g =>
             {
-                var (dq, dk, dv) = qkv.Backend.CausalAttentionBackward(g, q, k, v, pattern, scale, 0);
-                Tensor dqkv;
-                using (GradMode.NoGrad()) dqkv = Tensor.Stack([dq, dk, dv], 2);
+                var dqkv = Tensor.Empty(qkv.ShapeArray, qkv.DType, qkv.Device);
+                qkv.Backend.CausalAttentionBackwardInto(g, q, k, v, pattern, scale, 0, Part(dqkv, 0), Part(dqkv, 1), Part(dqkv, 2));
                 return [Graph.FusedBackward(name, dqkv, g, qkv)];
             });
         }
+    }
+
+    /// <summary>Part i of packed [b, p, 3, h, e] as a [b, p, h, e] view, outside the graph and unchecked (its values may be unwritten yet).</summary>
+    static Tensor Part(Tensor packed, int i)
+    {
+        var (shape, strides) = (packed.shape, packed.strides);
+        return new Tensor(packed.Storage, [shape[0], shape[1], shape[3], shape[4]], [strides[0], strides[1], strides[3], strides[4]], packed.Offset + i * strides[2]);
     }
 
     static void Validate(Tensor q, Tensor k, Tensor v, int offset, string name = "causal_attention")
