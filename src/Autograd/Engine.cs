@@ -29,6 +29,9 @@ public static class Engine
         object start = root.GradFn ?? (object)root;
         var (order, readers) = TopologicalOrder(start);
         var grads = new Dictionary<object, PendingGrad>(ReferenceEqualityComparer.Instance) { [start] = new(gradient, null) };
+        // leaves take the gradients the pass made and nothing else holds as they are (the caller's gradient is theirs)
+        var owned = retainGraph ? null : new GradOwnership();
+        owned?.Shared(gradient);
         using var mode = createGraph ? GradMode.EnableGrad() : GradMode.NoGrad();
         for (int i = order.Count - 1; i >= 0; i--)
         {
@@ -37,19 +40,20 @@ public static class Engine
             if (!grads.Remove(vertex, out var pending)) continue;
             if (vertex is Tensor leaf)
             {
-                Accumulate(leaf, RunHooks(leaf.GradHooks, leaf.Name, pending.Sum()), createGraph);
+                Accumulate(leaf, RunHooks(leaf.GradHooks, leaf.Name, pending.Sum(), owned), createGraph, owned);
                 continue;
             }
             var node = (Node)vertex;
             var rowSummed = createGraph ? null : RowSummedInputs(node, readers);
             bool asScale = !createGraph && SignScaled.Wanted(node, rowSummed);
-            var inputGrads = Apply(node, pending, rowSummed, createGraph, asScale);
+            var inputGrads = Apply(node, pending, rowSummed, createGraph, asScale, owned);
             if (inputGrads.Length != node.Next.Length)
                 throw new InvalidOperationException($"{node.Op}: backward returned {inputGrads.Length} gradients for {node.Next.Length} inputs");
             for (int k = 0; k < node.Next.Length; k++)
             {
                 var edge = node.Next[k];
                 if (edge.Target is not { } target || inputGrads[k] is not { } ig) continue;
+                owned?.HandedOut(ig);
                 if (asScale)
                 {   // the part s·sign(x) as s alone, for the producer to fold in (SignScaled)
                     grads[target] = grads.TryGetValue(target, out var parts) ? parts.AddScale(ig) : new(null, null, Scale: ig);
@@ -72,7 +76,7 @@ public static class Engine
     }
 
     /// <summary>Runs a node's backward on its pending output gradient, in the cheapest form nothing observes.</summary>
-    static Tensor?[] Apply(Node node, PendingGrad pending, bool[]? rowSummed, bool createGraph, bool asScale)
+    static Tensor?[] Apply(Node node, PendingGrad pending, bool[]? rowSummed, bool createGraph, bool asScale, GradOwnership? owned)
     {
         Tensor? g = null;
         // a gradient in two parts goes to a rule that adds them in its own pass when nothing observes the sum
@@ -80,8 +84,8 @@ public static class Engine
         bool fuseSum = pending.Second is not null && node.FusesSum && node.OutputHooks is null && node.RetainedOutput is null && !createGraph;
         if (!pending.RowSummed && !fuseSum && pending.Scale is null)
         {
-            g = RunHooks(node.OutputHooks, node.OutputName, pending.Sum());
-            if (node.RetainedOutput is { } weak && weak.TryGetTarget(out var output)) Accumulate(output, g, createGraph);
+            g = RunHooks(node.OutputHooks, node.OutputName, pending.Sum(), owned);
+            if (node.RetainedOutput is { } weak && weak.TryGetTarget(out var output)) Accumulate(output, g, createGraph, null);
         }
         using var inBackward = Anomaly.InBackwardOf(node.Op);
         using var request = RowSums.Request(rowSummed);
@@ -124,9 +128,15 @@ public static class Engine
                              : Second is null ? First : First + Second;
     }
 
-    /// <summary>t.Grad += g (a detached copy unless the backward pass is itself recorded).</summary>
-    static void Accumulate(Tensor t, Tensor g, bool createGraph) =>
-        t.Grad = t.Grad is null ? (createGraph ? g : DetachedCopy(t, g)) : t.Grad + g;
+    /// <summary>
+    /// t.Grad += g: g itself when the backward pass is recorded, else g detached when the pass owns it and t has no
+    /// gradient home (<paramref name="owned"/>), else a detached copy.
+    /// </summary>
+    static void Accumulate(Tensor t, Tensor g, bool createGraph, GradOwnership? owned) =>
+        t.Grad = t.Grad is not null ? t.Grad + g
+               : createGraph ? g
+               : t.GradHome is null && owned is not null && owned.Owns(g) ? g.Detach()
+               : DetachedCopy(t, g);
 
     /// <summary>A copy of g, into the leaf's <see cref="Tensor.GradHome"/> when it has one (the same one copy kernel).</summary>
     static Tensor DetachedCopy(Tensor t, Tensor g)
@@ -136,16 +146,20 @@ public static class Engine
         return home;
     }
 
-    static Tensor RunHooks(List<Func<Tensor, Tensor?>>? hooks, string? name, Tensor g)
+    static Tensor RunHooks(List<Func<Tensor, Tensor?>>? hooks, string? name, Tensor g, GradOwnership? owned)
     {
         if (hooks is null) return g;
         foreach (var hook in hooks.ToArray())
+        {
+            owned?.Shared(g);   // the hook may keep what it sees
             if (hook(g) is { } replaced)
             {
                 if (!ShapeUtil.SameShape(replaced.shape, g.shape))
                     throw new InvalidOperationException($"gradient hook{(name is null ? "" : $" on {name}")}: returned shape {ShapeUtil.Format(replaced.shape)}, expected {ShapeUtil.Format(g.shape)}");
                 g = replaced;
             }
+        }
+        owned?.Shared(g);
         return g;
     }
 

@@ -6,6 +6,14 @@ namespace Interp;
 /// <summary>A flat buffer of elements on one device. Tensors are views (shape, strides, offset) over a storage.</summary>
 public abstract class Storage
 {
+    static long created;
+
+    /// <summary>How many storages were created before this one, process-wide: a later storage has a larger number.</summary>
+    internal long Serial { get; } = Interlocked.Increment(ref created);
+
+    /// <summary>The <see cref="Serial"/> the next storage will get at the earliest.</summary>
+    internal static long NextSerial => Volatile.Read(ref created) + 1;
+
     public abstract DType DType { get; }
     public abstract int Length { get; }
     public abstract Device Device { get; }

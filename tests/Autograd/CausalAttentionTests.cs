@@ -59,6 +59,59 @@ public class CausalAttentionTests
         }
     }
 
+    [Property(MaxTest = 25)]
+    public void PackedGradient(int seed)
+    {
+        var d = new TestData(seed);
+        int b = d.Int(1, 2), t = d.Int(1, 5), h = d.Int(1, 3), e = d.Int(1, 4);
+        var (leaf, view, _) = d.View([b, t, 3, h, e]);
+        double scale = 0.3 + d.Int(0, 10) / 10.0;
+        GradCheck.Assert(xs => Tensor.CausalAttentionPacked(view(xs[0]), scale), [d.Tensor(leaf)]);
+    }
+
+    [Property(MaxTest = 25)]
+    public void PackedEqualsAttentionOnTheThreeSlices(int seed)
+    {
+        // the reference: CausalAttention on q, k, v = qkv[:, :, 0], qkv[:, :, 1], qkv[:, :, 2]; the gradient of qkv is theirs stacked
+        var d = new TestData(seed);
+        int[] shape = [d.Int(1, 2), d.Int(1, 5), 3, d.Int(1, 3), d.Int(1, 4)];
+        foreach (var dtype in new[] { DType.Float64, DType.Float32 })
+        {
+            var qkv = d.Tensor(shape).To(dtype);
+            var g = d.Tensor([shape[0], shape[1], shape[3], shape[4]]).To(dtype);
+            var packedLeaf = qkv.Detach().RequiresGrad_();
+            var packed = Tensor.CausalAttentionPacked(packedLeaf, 0.45);
+            (packed * g).Sum().Backward();
+            var (sliced, slicedGrads) = Run(qkv.Select(2, 0), qkv.Select(2, 1), qkv.Select(2, 2), g, (a, b, c) => Tensor.CausalAttention(a, b, c, 0.45));
+            Assert.Equal(sliced.ToDoubleArray(), packed.ToDoubleArray());
+            Assert.Equal(Tensor.Stack(slicedGrads, 2).ToDoubleArray(), packedLeaf.Grad!.ToDoubleArray());
+        }
+    }
+
+    [Fact]
+    public void BackwardIntoAWronglyShapedGradientNamesTheOpAndTheShapes()
+    {
+        var gen = new Generator(6);
+        var (q, k, v) = (Tensor.Randn([1, 3, 1, 2], gen), Tensor.Randn([1, 3, 1, 2], gen), Tensor.Randn([1, 3, 1, 2], gen));
+        var (z, pattern) = q.Backend.CausalAttention(q, k, v, 0.5, 0);
+        var e = Assert.Throws<ArgumentException>(() => q.Backend.CausalAttentionBackwardInto(Tensor.OnesLike(z), q, k, v, pattern, 0.5, 0,
+            Tensor.Zeros([1, 3, 1, 2]), Tensor.Zeros([1, 2, 1, 2]), Tensor.Zeros([1, 3, 1, 2])));
+        Assert.Contains("causal_attention_backward", e.Message);
+        Assert.Contains("dk", e.Message);
+        Assert.Contains("[1, 2, 1, 2]", e.Message);
+    }
+
+    [Fact]
+    public void PackedRefusesASecondDerivative()
+    {
+        var qkv = Tensor.Randn([1, 3, 3, 1, 2], new Generator(4), DType.Float64).RequiresGrad_();
+        Tensor.CausalAttentionPacked(qkv, 0.5).Square().Sum().Backward(createGraph: true);
+        var grad = qkv.Grad!;
+        qkv.Grad = null;
+        var e = Assert.Throws<NotSupportedException>(() => grad.Sum().Backward());
+        Assert.Contains("causal_attention_packed", e.Message);
+    }
+
     [Property(MaxTest = 15)]
     public void WithScoresGradient(int seed)
     {

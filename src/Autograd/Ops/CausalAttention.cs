@@ -49,6 +49,40 @@ public static class CausalAttentionOps
         }
     }
 
+    extension(Tensor)
+    {
+        /// <summary>
+        /// <see cref="CausalAttention"/> on q, k and v packed in one tensor, qkv [batch, pos, 3, head, d_head] (q, k, v
+        /// along dim 2, as one product x·[W_Q | W_K | W_V] lays them out), with no cached positions. Its gradient is one
+        /// tensor of qkv's shape, so the three projections' backward is one product too (a toy GPT step's QKV
+        /// projections as three products each way took 4 more GEMM calls a layer, and 2 gradient additions).
+        /// </summary>
+        public static Tensor CausalAttentionPacked(Tensor qkv, double scale)
+        {
+            const string name = "causal_attention_packed";
+            Check.Float(name, qkv);
+            if (qkv.Rank != 5 || qkv.shape[2] != 3)
+                throw new ArgumentException($"{name}: qkv must be [batch, pos, 3, head, d_head] (q, k, v along dim 2), got {ShapeUtil.Format(qkv.shape)}");
+            if (qkv.shape[1] == 0) throw new ArgumentException($"{name}: no positions to attend to: qkv {ShapeUtil.Format(qkv.shape)}");
+            var packed = qkv.Detach();
+            var (q, k, v) = (packed.Select(2, 0), packed.Select(2, 1), packed.Select(2, 2));
+            var (z, pattern) = qkv.Backend.CausalAttention(q, k, v, scale, 0);
+            return Graph.Record(name, z, [qkv], g =>
+            {
+                var dqkv = Tensor.Empty(qkv.ShapeArray, qkv.DType, qkv.Device);
+                qkv.Backend.CausalAttentionBackwardInto(g, q, k, v, pattern, scale, 0, Part(dqkv, 0), Part(dqkv, 1), Part(dqkv, 2));
+                return [Graph.FusedBackward(name, dqkv, g, qkv)];
+            });
+        }
+    }
+
+    /// <summary>Part i of packed [b, p, 3, h, e] as a [b, p, h, e] view, outside the graph and unchecked (its values may be unwritten yet).</summary>
+    static Tensor Part(Tensor packed, int i)
+    {
+        var (shape, strides) = (packed.shape, packed.strides);
+        return new Tensor(packed.Storage, [shape[0], shape[1], shape[3], shape[4]], [strides[0], strides[1], strides[3], strides[4]], packed.Offset + i * strides[2]);
+    }
+
     static void Validate(Tensor q, Tensor k, Tensor v, int offset, string name = "causal_attention")
     {
         Check.Float(name, q);

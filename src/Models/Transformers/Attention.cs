@@ -56,6 +56,8 @@ public sealed class Attention : HookedModule
     /// </summary>
     public Tensor Forward(Tensor qkInput, Tensor vInput, KeyValueCacheEntry? past = null)
     {
+        double scale = 1 / Math.Sqrt(cfg.DHead);
+        if (Packable(qkInput, vInput, past)) return Output(Tensor.CausalAttentionPacked(ProjectPacked(qkInput), scale));
         var (q, k, v) = ReferenceEquals(qkInput, vInput) && !NeedsGrad(qkInput) && FusedQkv() is { } fused
             ? ProjectFused(qkInput, fused.W, fused.B)
             : (Project(qkInput, W_Q, b_Q), Project(qkInput, W_K, b_K), Project(vInput, W_V, b_V));
@@ -65,11 +67,17 @@ public sealed class Attention : HookedModule
         int offset = past?.Length ?? 0;
         if (past is not null) (k, v) = past.Append(k, v);
 
-        double scale = 1 / Math.Sqrt(cfg.DHead);
-        var z = hookZ.Run(!hookScores.HasHooks && !hookPattern.HasHooks ? Tensor.CausalAttention(q, k, v, scale, offset)
+        var z = (!hookScores.HasHooks && !hookPattern.HasHooks ? Tensor.CausalAttention(q, k, v, scale, offset)
             : hookScores.OnlyObserved && hookPattern.OnlyObserved ? ObservedCore(q, k, v, scale, offset)
             : HookedCore(q, k, v, scale, offset));
 
+        return Output(z);
+    }
+
+    /// <summary>out = Σ_h z[h]·W_O[h] + b_O from z [batch, pos, head, d_head] (through hook_z and, when used, hook_result).</summary>
+    Tensor Output(Tensor z)
+    {
+        z = hookZ.Run(z);
         if (hookResult is not null)
         {
             var result = hookResult.Run(Tensor.Einsum("bqhe,hem->bqhm", z, W_O)).Sum(2);
@@ -103,6 +111,26 @@ public sealed class Attention : HookedModule
         hookScores.Run(scores);
         hookPattern.Run(pattern);
         return z;
+    }
+
+    /// <summary>
+    /// Whether training takes the packed path: q, k and v from one input as one product x·[W_Q | W_K | W_V] and one
+    /// attention op on its [batch, pos, 3, head, d_head] result, whose gradient is one tensor (so the backward is one
+    /// product each way, not three). Only where nothing sees q, k, v, the scores or the pattern, without a cache, and
+    /// with grad (without grad, a loaded GPT-2's c_attn is one product with no copy of the weights: <see cref="FusedQkv"/>).
+    /// </summary>
+    bool Packable(Tensor qkInput, Tensor vInput, KeyValueCacheEntry? past) =>
+        past is null && ReferenceEquals(qkInput, vInput) && NeedsGrad(qkInput)
+        && !hookQ.HasHooks && !hookK.HasHooks && !hookV.HasHooks && !hookScores.HasHooks && !hookPattern.HasHooks;
+
+    /// <summary>x [b, p, d] → [b, p, 3, h, e]: x·W + b with W = [W_Q | W_K | W_V] as [d, 3·h·e] (one copy of the weights, as
+    /// <see cref="Project"/> makes one of each) and b the three biases in a row.</summary>
+    Tensor ProjectPacked(Tensor x)
+    {
+        int h = W_Q.Size(0), d = W_Q.Size(1), e = W_Q.Size(2);
+        var w = Tensor.Cat([W_Q.Permute(1, 0, 2), W_K.Permute(1, 0, 2), W_V.Permute(1, 0, 2)], 1).Reshape(d, 3 * h * e);
+        var y = b_Q is null ? x.MatMul(w) : x.MatMul(w, Tensor.Cat([b_Q, b_K!, b_V!], 0).Reshape(3 * h * e));
+        return y.Reshape(x.Size(0), x.Size(1), 3, h, e);
     }
 
     bool NeedsGrad(Tensor x) => GradMode.IsEnabled && (x.RequiresGrad || W_Q.RequiresGrad || W_K.RequiresGrad || W_V.RequiresGrad

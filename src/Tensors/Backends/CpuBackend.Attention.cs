@@ -27,13 +27,35 @@ public sealed unsafe partial class CpuBackend
 
     public (Tensor dq, Tensor dk, Tensor dv) CausalAttentionBackward(Tensor dz, Tensor q, Tensor k, Tensor v, Tensor pattern, double scale, int offset)
     {
-        RequireFloat("causal_attention_backward", q);
-        (dz, q, k, v, pattern) = (Dense(dz.DType == q.DType ? dz : ToDType(dz, q.DType)), Dense(q), Dense(k), Dense(v), Dense(pattern));
         var (dq, dk, dv) = (Tensor.Empty(q.ShapeArray, q.DType), Tensor.Empty(k.ShapeArray, q.DType), Tensor.Empty(v.ShapeArray, q.DType));
-        if (q.DType == DType.Float32) AttentionBackward<float>(dz, q, k, v, pattern, dq, dk, dv, (float)scale, offset);
-        else AttentionBackward<double>(dz, q, k, v, pattern, dq, dk, dv, scale, offset);
+        CausalAttentionBackwardInto(dz, q, k, v, pattern, scale, offset, dq, dk, dv);
         return (dq, dk, dv);
     }
+
+    /// <summary>
+    /// The backward's GEMMs read q, k, v where they lie and write dq, dk, dv where they go when each has its elements
+    /// contiguous along d (the slices of a packed [batch, pos, 3, head, d] tensor: rows 3·h·d apart); anything else goes
+    /// through a contiguous copy.
+    /// </summary>
+    public void CausalAttentionBackwardInto(Tensor dz, Tensor q, Tensor k, Tensor v, Tensor pattern, double scale, int offset, Tensor dq, Tensor dk, Tensor dv)
+    {
+        const string op = "causal_attention_backward";
+        RequireFloat(op, q);
+        foreach (var (name, grad, input) in new[] { ("dq", dq, q), ("dk", dk, k), ("dv", dv, v) })
+            if (!ShapeUtil.SameShape(grad.shape, input.shape) || grad.DType != q.DType || grad.Device != Device.Cpu)
+                throw new ArgumentException($"{op}: {name} must be a {q.DType.Name()} CPU tensor of shape {ShapeUtil.Format(input.shape)}, got {grad.DType.Name()} {ShapeUtil.Format(grad.shape)} on {grad.Device}");
+        (dz, q, k, v, pattern) = (Dense(dz.DType == q.DType ? dz : ToDType(dz, q.DType)), RowsInPlace(q), RowsInPlace(k), RowsInPlace(v), Dense(pattern));
+        var targets = new[] { dq, dk, dv };
+        var outs = targets.Select(t => WritableInPlace(t) ? t : Tensor.Empty(t.ShapeArray, t.DType)).ToArray();
+        if (q.DType == DType.Float32) AttentionBackward<float>(dz, q, k, v, pattern, outs[0], outs[1], outs[2], (float)scale, offset);
+        else AttentionBackward<double>(dz, q, k, v, pattern, outs[0], outs[1], outs[2], scale, offset);
+        for (int i = 0; i < 3; i++) if (!ReferenceEquals(outs[i], targets[i])) Copy(outs[i], targets[i]);
+    }
+
+    /// <summary>Whether the backward's GEMMs can write a gradient where it lies: contiguous along d, the rows of
+    /// different (batch, pos, head) apart without overlapping (so a broadcast view, stride 0, is not).</summary>
+    static bool WritableInPlace(Tensor x) =>
+        x.strides[3] == 1 && x.strides[2] >= x.shape[3] && x.strides[1] >= x.shape[2] * x.strides[2] && x.strides[0] >= x.shape[1] * x.strides[1];
 
     /// <summary>
     /// x itself when its GEMMs can read it where it lies (elements contiguous along d, other strides non-negative: the
@@ -100,14 +122,19 @@ public sealed unsafe partial class CpuBackend
     {
         int b = q.shape[0], tq = q.shape[1], h = q.shape[2], e = q.shape[3], tk = k.shape[1], ev = v.shape[3];
         T* pdz = Ptr<T>(dz) + dz.Offset, pq = Ptr<T>(q) + q.Offset, pk = Ptr<T>(k) + k.Offset, pv = Ptr<T>(v) + v.Offset;
-        T* pp = Ptr<T>(pattern) + pattern.Offset, pdq = Ptr<T>(dq), pdk = Ptr<T>(dk), pdv = Ptr<T>(dv);
+        T* pp = Ptr<T>(pattern) + pattern.Offset, pdq = Ptr<T>(dq) + dq.Offset, pdk = Ptr<T>(dk) + dk.Offset, pdv = Ptr<T>(dv) + dv.Offset;
+        // element (b, t, h, d) of each at b·s0 + t·s1 + h·s2 + d: dense, or the slices of a packed q, k, v (rows 3·h·d apart)
+        int zRow = dz.strides[1], qRow = q.strides[1], kRow = k.strides[1], vRow = v.strides[1];
+        int dqRow = dq.strides[1], dkRow = dk.strides[1], dvRow = dv.strides[1];
         using var alive = new KeepAlive(dz, q, k, v, pattern, dq, dk, dv);
         ForRows(b * h, 2 * tq * tk * (e + ev), bh =>
         {
             int bi = bh / h, hi = bh % h;
-            long qAt = (long)bi * tq * h + hi, kAt = (long)bi * tk * h + hi;
-            T* p = pp + (long)bh * tq * tk, dzb = pdz + qAt * ev, qb = pq + qAt * e, kb = pk + kAt * e, vb = pv + kAt * ev;
-            T* dqb = pdq + qAt * e, dkb = pdk + kAt * e, dvb = pdv + kAt * ev;
+            T* p = pp + (long)bh * tq * tk;
+            T* dzb = pdz + (long)bi * dz.strides[0] + (long)hi * dz.strides[2], qb = pq + (long)bi * q.strides[0] + (long)hi * q.strides[2];
+            T* kb = pk + (long)bi * k.strides[0] + (long)hi * k.strides[2], vb = pv + (long)bi * v.strides[0] + (long)hi * v.strides[2];
+            T* dqb = pdq + (long)bi * dq.strides[0] + (long)hi * dq.strides[2], dkb = pdk + (long)bi * dk.strides[0] + (long)hi * dk.strides[2];
+            T* dvb = pdv + (long)bi * dv.strides[0] + (long)hi * dv.strides[2];
             var dsBuffer = ArrayPool<T>.Shared.Rent(QueryBlock * tk);
             fixed (T* ds = dsBuffer)
             {
@@ -116,26 +143,26 @@ public sealed unsafe partial class CpuBackend
                 {
                     int rows = Math.Min(QueryBlock, tq - r0), vis = VisibleKeys(r0 + rows, offset, tk);
                     T beta = r0 == lastStart ? T.Zero : T.One;
-                    T* pBlock = p + (long)r0 * tk, dzBlock = dzb + (long)r0 * h * ev, qBlock = qb + (long)r0 * h * e;
-                    Gemm.Run(new GemmProblem<T>(true, false, vis, ev, rows, T.One, pBlock, tk, dzBlock, h * ev, beta, dvb, h * ev), 1);
-                    Gemm.Run(new GemmProblem<T>(false, true, rows, vis, ev, T.One, dzBlock, h * ev, vb, h * ev, T.Zero, ds, vis), 1);
+                    T* pBlock = p + (long)r0 * tk, dzBlock = dzb + (long)r0 * zRow, qBlock = qb + (long)r0 * qRow;
+                    Gemm.Run(new GemmProblem<T>(true, false, vis, ev, rows, T.One, pBlock, tk, dzBlock, zRow, beta, dvb, dvRow), 1);
+                    Gemm.Run(new GemmProblem<T>(false, true, rows, vis, ev, T.One, dzBlock, zRow, vb, vRow, T.Zero, ds, vis), 1);
                     for (int i = 0; i < rows; i++) SoftmaxBackwardRow(pBlock + (long)i * tk, ds + (long)i * vis, ds + (long)i * vis, vis);
-                    Gemm.Run(new GemmProblem<T>(false, false, rows, e, vis, scale, ds, vis, kb, h * e, T.Zero, dqb + (long)r0 * h * e, h * e), 1);
-                    Gemm.Run(new GemmProblem<T>(true, false, vis, e, rows, scale, ds, vis, qBlock, h * e, beta, dkb, h * e), 1);
+                    Gemm.Run(new GemmProblem<T>(false, false, rows, e, vis, scale, ds, vis, kb, kRow, T.Zero, dqb + (long)r0 * dqRow, dqRow), 1);
+                    Gemm.Run(new GemmProblem<T>(true, false, vis, e, rows, scale, ds, vis, qBlock, qRow, beta, dkb, dkRow), 1);
                 }
-                ClearRows(dkb, dvb, tq == 0 ? 0 : VisibleKeys(tq, offset, tk), tk, h, e, ev);
+                ClearRows(dkb, dvb, tq == 0 ? 0 : VisibleKeys(tq, offset, tk), tk, dkRow, dvRow, e, ev);
             }
             ArrayPool<T>.Shared.Return(dsBuffer);
         });
     }
 
-    /// <summary>Zeroes rows [from, to) of one head's dK and dV (row strides h·e and h·ev): keys that no query sees.</summary>
-    static void ClearRows<T>(T* dk, T* dv, int from, int to, int h, int e, int ev) where T : unmanaged
+    /// <summary>Zeroes rows [from, to) of one head's dK and dV (row strides dkRow and dvRow): keys that no query sees.</summary>
+    static void ClearRows<T>(T* dk, T* dv, int from, int to, int dkRow, int dvRow, int e, int ev) where T : unmanaged
     {
         for (int j = from; j < to; j++)
         {
-            new Span<T>(dk + (long)j * h * e, e).Clear();
-            new Span<T>(dv + (long)j * h * ev, ev).Clear();
+            new Span<T>(dk + (long)j * dkRow, e).Clear();
+            new Span<T>(dv + (long)j * dvRow, ev).Clear();
         }
     }
 }

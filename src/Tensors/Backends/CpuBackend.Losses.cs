@@ -67,12 +67,27 @@ public sealed unsafe partial class CpuBackend
             var vL = Vector256.Create(T.CreateChecked(logSum));
             var vQ = Vector256.Create(T.CreateChecked(eps / c));
             var vG = Vector256.Create(T.CreateChecked(g));
-            int j = 0, w = Vector256<T>.Count;
+            int j = typeof(T) == typeof(float) && WideElementwise
+                ? CrossEntropyGradWide((float*)row, (float*)dst, c, float.CreateTruncating(mT), (float)logSum, (float)(eps / c), (float)g) : 0;
+            int w = Vector256<T>.Count;
             for (; j <= c - w; j += w) ((VMath.Exp(Vector256.Load(row + j) - vM - vL) - vQ) * vG).Store(dst + j);
             for (; j < c; j++) dst[j] = (T.Exp(row[j] - mT - vL[0]) - vQ[0]) * vG[0];
             if ((uint)t < (uint)c) dst[t] -= T.CreateChecked((1 - eps) * g);   // the op checked the targets; a direct call must not write outside the row
         }
         if ((long)n * c < 1 << 15) for (int r = 0; r < n; r++) Row(r);
         else CpuParallel.For(n, Row);
+    }
+
+    /// <summary>
+    /// The backward row's (e^(x − m − lse) − q)·g on 512-bit lanes with <see cref="VMath512.ExpOfNonPositive"/>
+    /// (x − m − lse ≤ 0); returns where the 256-bit loop takes over.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    static int CrossEntropyGradWide(float* row, float* dst, int c, float m, float logSum, float q, float g)
+    {
+        int j = 0, w = Vector512<float>.Count;
+        var (vM, vL, vQ, vG) = (Vector512.Create(m), Vector512.Create(logSum), Vector512.Create(q), Vector512.Create(g));
+        for (; j <= c - w; j += w) ((VMath512.ExpOfNonPositive(Vector512.Load(row + j) - vM - vL) - vQ) * vG).Store(dst + j);
+        return j;
     }
 }

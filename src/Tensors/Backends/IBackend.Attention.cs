@@ -31,6 +31,19 @@ public partial interface IBackend
         return (BackToPositions(MatMul(ds, Heads(k))), BackToPositions(MatMul(Transposed(ds), Heads(q))), BackToPositions(dv));
     }
 
+    /// <summary>
+    /// <see cref="CausalAttentionBackward"/> written into <paramref name="dq"/>, <paramref name="dk"/> and
+    /// <paramref name="dv"/> (views of the inputs' shapes, for instance the q, k, v slices of one packed gradient), so the
+    /// caller needs no copy to put them together. This default copies the three results there; a backend may write in place.
+    /// </summary>
+    void CausalAttentionBackwardInto(Tensor dz, Tensor q, Tensor k, Tensor v, Tensor pattern, double scale, int offset, Tensor dq, Tensor dk, Tensor dv)
+    {
+        var (gq, gk, gv) = CausalAttentionBackward(dz, q, k, v, pattern, scale, offset);
+        Copy(gq, dq);
+        Copy(gk, dk);
+        Copy(gv, dv);
+    }
+
     /// <summary>[batch, pos, head, d] viewed as [batch, head, pos, d] (no copy; also [b, h, p, d] as [b, p, h, d]).</summary>
     private static Tensor Heads(Tensor x) => Permuted(x, 0, 2, 1, 3);
 

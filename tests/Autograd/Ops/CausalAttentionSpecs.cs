@@ -33,12 +33,24 @@ public static class CausalAttentionSpecs
         FloatOnly = false, Sample = OneOf(Plain, Offset), Runs = 4,
     };
 
+    static Call Packed(int[] qkv, double scale) => On([new Leaf(qkv)], Kw(("scale", scale)));
+
+    // q, k, v packed along dim 2 of one [batch, pos, 3, head, d_head] input (CausalAttentionTests holds it to CausalAttention on the three slices)
+    public static readonly OpSpec CausalAttentionPacked = new("causal_attention_packed", [new("qkv", Domain.Any)],
+        a => Tensor.CausalAttentionPacked(a[0], a.Double("scale", 1)))
+    {
+        Sample = OneOf(Packed([2, 4, 3, 3, 5], 0.5), Packed([1, 6, 3, 2, 4], 0.7), Packed([1, 1, 3, 1, 2], 1.1)), Runs = 4,
+    };
+
     /// <summary>Bad calls of this file's ops (with the ones generated from the specs, run by BadInputTests).</summary>
     public static readonly BadInput[] BadInputs =
     [
         new("causal_attention with a rank-3 q", Arg, () => Tensor.CausalAttention(F(2, 3, 4), F(2, 3, 1, 4), F(2, 3, 1, 4), 1), "causal_attention", "[2, 3, 4]"),
         new("causal_attention with a negative offset", Arg, () => Tensor.CausalAttention(F(1, 2, 1, 4), F(1, 2, 1, 4), F(1, 2, 1, 4), 1, -1), "causal_attention", "offset", "-1"),
         new("causal_attention with keys and values of different lengths", Arg, () => Tensor.CausalAttention(F(1, 2, 1, 4), F(1, 3, 1, 4), F(1, 2, 1, 4), 1), "causal_attention", "[1, 3, 1, 4]", "[1, 2, 1, 4]"),
+        new("causal_attention_packed with q, k, v not along dim 2", Arg, () => Tensor.CausalAttentionPacked(F(1, 2, 2, 1, 4), 1), "causal_attention_packed", "[1, 2, 2, 1, 4]"),
+        new("causal_attention_packed with a rank-4 qkv", Arg, () => Tensor.CausalAttentionPacked(F(1, 2, 3, 4), 1), "causal_attention_packed", "[1, 2, 3, 4]"),
+        new("causal_attention_packed with no positions", Arg, () => Tensor.CausalAttentionPacked(F(1, 0, 3, 1, 4), 1), "causal_attention_packed", "[1, 0, 3, 1, 4]"),
         new("causal_attention_with_scores with a rank-3 k", Arg, () => Tensor.CausalAttentionWithScores(F(2, 3, 1, 4), F(2, 3, 4), F(2, 3, 1, 4), 1), "causal_attention_with_scores", "[2, 3, 4]"),
     ];
 }
