@@ -37,13 +37,13 @@ public static unsafe class Gemm
     /// <summary>
     /// Multiply-adds from which a GEMM split by rows shares one packed B between its threads (<see cref="GemmSharedB{T, TKernel}"/>)
     /// rather than giving each thread an independent slice that packs all of B again. On the Intel Xeon (2 cores, shared)
-    /// square n = 512-2048 ran 6-19 % faster shared, and from 0 every row split runs there: its row blocks, several a
-    /// thread and claimed in turn, let whichever thread has a core finish the product where one fixed slice a thread made
-    /// the whole product wait for a thread another process had preempted (n = 128 paired with OpenBLAS: median ratio
-    /// 1.22 → 1.26, medians of 13 alternated runs on a busy host; n = 256 1.06 → 1.06). Not yet measured on the AMD EPYC
-    /// hosts, so there (any vendor but Intel) every row split keeps the slices. Tests set it to 0.
+    /// square n = 512-2048 ran 6-19 % faster shared. Below 384³ the slices stay: claimed row blocks for every row split
+    /// (n = 128, 256) measured better on a 2-35x oversubscribed host (n = 128 paired with OpenBLAS 1.22 → 1.26) but
+    /// worse on a quiet one (load 1-1.5: n = 128 1.22-1.37 → 0.91-0.98, n = 256 0.92-1.19 → 0.99-1.03, three alternated
+    /// runs). Not yet measured on the AMD EPYC hosts, so there (any vendor but Intel) every row split keeps the slices.
+    /// Tests set it to 0.
     /// </summary>
-    internal static long SharedBMinWork { get; set; } = IsIntel() ? 0 : long.MaxValue;
+    internal static long SharedBMinWork { get; set; } = IsIntel() ? 384L * 384 * 384 : long.MaxValue;
 
     /// <summary>
     /// Multiply-adds from which a GEMM on the AVX-512 kernel (split by rows or columns, and not few rows with many columns)
