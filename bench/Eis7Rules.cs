@@ -62,8 +62,8 @@ public static class Eis7Rules
         {
             int p = labels.Size;
             var (train, _, test) = Eis7Transformer.Pairs(p, o);
-            Tensor Targets(int[] pairs) => Tensor.FromArray(pairs.Select(i => labels[i / p, i % p]).ToArray());
-            (_trainX, _trainY, _testX, _testY) = (Eis7Transformer.Tokens(train, p), Targets(train), Eis7Transformer.Tokens(test, p), Targets(test));
+            (_trainX, _trainY) = (Eis7Transformer.Tokens(train, p), Eis7Transformer.Targets(labels, train));
+            (_testX, _testY) = (Eis7Transformer.Tokens(test, p), Eis7Transformer.Targets(labels, test));
             _model = new HookedTransformer(o.ModelConfig(p));
             if (o.InitFrom is string file) _model.LoadSafeTensors(file);
             else if (o.Init == "grokking") Eis7Transformer.GrokkingInit(_model, new Generator(o.Seed));
@@ -136,19 +136,9 @@ public static class Eis7Rules
             using var _ = GradMode.NoGrad();
             int k = 0;
             foreach (var (_, param) in _evalModel.NamedParameters()) { param.Backend.Copy(Tensor.FromArray(weights(k), _shapes[k]), param); k++; }
-            var (trL, trA) = LossAndAccuracy(_trainX, _trainY);
-            var (teL, teA) = LossAndAccuracy(_testX, _testY);
+            var (trL, trA) = Eis7Transformer.LossAndAccuracy(_evalModel, _trainX, _trainY);
+            var (teL, teA) = Eis7Transformer.LossAndAccuracy(_evalModel, _testX, _testY);
             return new Eval(trL, trA, teL, teA);
-        }
-
-        // a pair is right when the sign of logit 1 − logit 0 is its label
-        (double Loss, double Accuracy) LossAndAccuracy(Tensor x, Tensor y)
-        {
-            var logits = Eis7Transformer.AnswerLogits(_evalModel, x);
-            var diff = (logits.Select(1, 1) - logits.Select(1, 0)).ToCpuContiguous().To(DType.Float64).ToDoubleArray();
-            var labels = y.ToIntArray();
-            int correct = labels.Where((l, i) => (diff[i] > 0 ? 1 : 0) == l).Count();
-            return (Eis7Transformer.Loss(logits, y).Item(), (double)correct / labels.Length);
         }
     }
 }

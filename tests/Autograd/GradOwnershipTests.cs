@@ -1,3 +1,4 @@
+using Interp.Autograd;
 using Interp.Optim;
 using Xunit;
 
@@ -56,9 +57,26 @@ public class GradOwnershipTests
     }
 
     [Fact]
-    public void AFreshGradientIsTakenAsItIsAndEqualsTheCopy()
+    public void OnlyAWholeStorageMadeDuringThePassAndHandedOutOnceIsOwned()
     {
-        // a product's weight gradient xᵀ·g is made by the pass for w alone: w takes it (no copy), with the same values
+        var before = Tensor.Zeros([2, 3]);
+        var owned = new GradOwnership();
+        var (fresh, twice, seen, whole) = (Tensor.Zeros([2, 3]), Tensor.Zeros([2, 3]), Tensor.Zeros([2, 3]), Tensor.Zeros([4, 4]));
+        var (part, transposed) = (whole.Narrow(0, 1, 2), Tensor.Zeros([3, 5]).T);
+        foreach (var t in new[] { before, fresh, twice, twice, seen, part, transposed }) owned.HandedOut(t);
+        owned.Shared(seen);
+        Assert.True(owned.Owns(fresh));
+        Assert.False(owned.Owns(before));        // made before the pass: someone else may hold it
+        Assert.False(owned.Owns(twice));         // given to two vertices
+        Assert.False(owned.Owns(seen));          // a hook saw it
+        Assert.False(owned.Owns(part));          // a view of part of a storage
+        Assert.False(owned.Owns(transposed));    // not contiguous
+    }
+
+    [Fact]
+    public void AFreshGradientHasTheValuesAndNoGraph()
+    {
+        // a product's weight gradient xᵀ·g is made by the pass for w alone, so w takes it without a copy (the rule above)
         var (w, x) = (Leaf(4, 5), Leaf(3, 4));
         x.MatMul(w).Square().Sum().Backward();
         var expected = x.Detach().T.MatMul(x.Detach().MatMul(w.Detach()) * 2.0);

@@ -201,7 +201,8 @@ public static class Eis7Transformer
         return (logits.Select(1, 1) - logits.Select(1, 0)).To(DType.Float64).ToDoubleArray();
     }
 
-    static Tensor Targets(Eis7Labels labels, int[] pairs)
+    /// <summary>The labels of the pairs (index x·p + y), as the targets of <see cref="Loss"/>.</summary>
+    internal static Tensor Targets(Eis7Labels labels, int[] pairs)
     {
         int p = labels.Size;
         return Tensor.FromArray(pairs.Select(i => labels[i / p, i % p]).ToArray());
@@ -216,7 +217,8 @@ public static class Eis7Transformer
         return new Eis7Eval(step, trainLoss, trainAcc, testLoss, testAcc, validLoss, validAcc);
     }
 
-    static (double Loss, double Accuracy) LossAndAccuracy(HookedTransformer model, Tensor x, Tensor y)
+    /// <summary>The loss and the fraction of rows whose sign of logit 1 − logit 0 is their label.</summary>
+    internal static (double Loss, double Accuracy) LossAndAccuracy(HookedTransformer model, Tensor x, Tensor y)
     {
         if (x.Size(0) == 0) return (double.NaN, double.NaN);
         var logits = AnswerLogits(model, x);

@@ -18,11 +18,9 @@ namespace Interp.Cpu;
 /// L2-resident block at 128 bytes per 12 cycles, prefetched ahead (one core, thread CPU time, each sample paired with
 /// OpenBLAS's Cooperlake sgemm on the same operands: n = 2048 0.97-1.01 → 1.02-1.05 of OpenBLAS).
 /// <para>
-/// Steps (ic, pc) and their pieces are claimed in turn as in <see cref="GemmSharedB{T, TKernel}"/>, with the roles of A
-/// and B swapped: <c>pack A(0) | columns(0) | pack A(1) | columns(1) | ...</c>. A column block of step s waits until
-/// A(s) is packed and until the same columns' block of step s-1 is done (both add into that part of C); packing A(s+1)
-/// waits until the columns of step s-1 are done (its buffer is the one step s-1 read). Each B element is packed once
-/// when all of M is one A block.
+/// Steps (ic, pc) and their pieces run on <see cref="GemmStepsTask"/>'s schedule, as in <see cref="GemmSharedB{T, TKernel}"/>
+/// with the roles of A and B swapped: <c>pack A(0) | columns(0) | pack A(1) | columns(1) | ...</c>. Each B element is
+/// packed once when all of M is one A block.
 /// </para>
 /// </summary>
 internal static unsafe class GemmSharedA<T> where T : unmanaged, INumber<T>

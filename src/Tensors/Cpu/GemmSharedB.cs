@@ -7,15 +7,10 @@ namespace Interp.Cpu;
 /// A row-split GEMM whose threads share one packed B block, as BLIS and OpenBLAS do, instead of each thread packing all
 /// of B for its own rows. The product is a sequence of steps, one per KC x NC block of B (the (jc, pc) loops of
 /// <see cref="BlockedGemm{T, TKernel}"/>); a step packs its B block into one of two shared buffers, in a few pieces of
-/// panels, and then multiplies it by every row of A, in blocks of rows (each packed into the thread's own A buffer).
-/// All pieces of work are numbered in one sequence and claimed in turn by whichever thread is free:
-/// <code>
-/// pack B(0) | rows(0) | pack B(1) | rows(1) | pack B(2) | ...
-/// </code>
-/// A row block of step s waits until B(s) is packed and until the same rows' block of step s-1 is done (both add into
-/// those rows of C); packing B(s+1) waits until the rows of step s-1 are done (its buffer is the one step s-1 read). A thread only ever waits for a piece another thread is running, so a core slowed
-/// by another process (a shared machine) costs at most one piece, never half the product, and a worker that wakes late
-/// finds the caller has done its share.
+/// panels, and then multiplies it by every row of A, in blocks of rows (each packed into the thread's own A buffer),
+/// on <see cref="GemmStepsTask"/>'s schedule: <c>pack B(0) | rows(0) | pack B(1) | rows(1) | ...</c>, each piece
+/// claimed by whichever thread is free. A core slowed by another process (a shared machine) costs at most one piece,
+/// never half the product, and a worker that wakes late finds the caller has done its share.
 /// </summary>
 internal static unsafe class GemmSharedB<T, TKernel>
     where T : unmanaged, INumber<T>
