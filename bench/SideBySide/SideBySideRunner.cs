@@ -6,16 +6,17 @@ namespace Interp.Bench.SideBySide;
 
 /// <summary>
 /// `dotnet run -c Release --project bench -- side-by-side [WORKLOAD ...] [--rounds R] [--samples S] [--warmup W]
-/// [--threads T] [--peers NAME,...] [--python PATH]`: runs each workload in Interp and in PyTorch
+/// [--threads T] [--peers NAME,...] [--python PATH] [--confirm P]`: runs each workload in Interp and in PyTorch
 /// (bench/peers/torch_workloads.py under Debian's python3-torch) in each of its configurations
 /// (<see cref="PeerSetting"/>), one process per side and configuration per round, alternately, and prints a markdown
 /// table of medians with every configuration's time, the fastest one, the ratio Interp time / fastest PyTorch time and
-/// both sides' peak resident memory. Installs nothing.
+/// both sides' peak resident memory. With --confirm P it then reruns Interp and each phase's fastest configuration in P
+/// alternated pairs of processes and adds their ratio (<see cref="Confirm"/>). Installs nothing.
 /// </summary>
 internal static class SideBySideRunner
 {
     const string Usage = """
-        usage: side-by-side [WORKLOAD ...] [--rounds R] [--samples S] [--warmup W] [--threads T] [--peers NAME,...] [--python PATH]
+        usage: side-by-side [WORKLOAD ...] [--rounds R] [--samples S] [--warmup W] [--threads T] [--peers NAME,...] [--python PATH] [--confirm P]
           WORKLOAD   matmul-128 matmul-256 matmul-512 matmul-1024 matmul-2048 gpt cnn sae (default: all), and gpt2-small
                      (pretrained-model inference, named only: load, forward 1 x 128 and 8 x 128, RunWithCache 8 x 128)
           --rounds   processes per side and workload, run alternately Interp, PyTorch, Interp, ... (default 2)
@@ -24,6 +25,8 @@ internal static class SideBySideRunner
           --threads  threads for both sides: DOTNET_PROCESSOR_COUNT, and PyTorch's threads as each configuration sets them (default 2)
           --peers    PyTorch configurations to run (default: all): {0}
           --python   the interpreter with torch (default /usr/bin/python3, Debian's python3-torch)
+          --confirm  after the rounds, P pairs of processes, Interp then the phase's fastest configuration, and the
+                     median of the pairs' ratios in its own column (default 0: none)
         """;
 
     internal sealed record Side(Dictionary<string, List<double>> Ms, Dictionary<string, List<double>> CpuMs, long PeakKb, int Threads, string Version,
@@ -38,14 +41,15 @@ internal static class SideBySideRunner
             Console.WriteLine(UsageText);
             return 0;
         }
-        var (names, rounds, samples, warmup, threads, python, peers) = Parse(args);
+        var (names, rounds, samples, warmup, threads, python, peers, confirm) = Parse(args);
         string script = FindPeerScript("torch_workloads.py");
         if (!File.Exists(python))
             throw new ArgumentException($"side-by-side: no python at {python}; install Debian's python3-torch (bash scripts/setup.sh --dev) or pass --python");
 
         var settings = PeerSetting.All(threads).Where(p => peers.Contains(p.Name)).ToList();
         settings.ForEach(p => p.CheckInstalled());
-        Console.WriteLine($"# side-by-side: {threads} threads each side, {rounds} rounds x {samples} samples, {warmup} warm-up calls per phase");
+        Console.WriteLine($"# side-by-side: {threads} threads each side, {rounds} rounds x {samples} samples, {warmup} warm-up calls per phase" +
+                          (confirm > 0 ? $", then {confirm} confirming pairs" : ""));
         Console.WriteLine($"# machine: {Environment.ProcessorCount} logical CPUs, {CpuModel()}; load before: {LoadAverage()}");
         foreach (var p in settings) Console.WriteLine($"# PyTorch `{p.Name}`: {p.What}");
         var rows = new List<string[]>();
@@ -53,23 +57,16 @@ internal static class SideBySideRunner
         string? torchVersion = null;
         foreach (var name in names)
         {
+            var (runInterp, runTorch) = name == Gpt2Inference.Name
+                ? (() => Gpt2Inference.Interp(samples, InterpEnv(threads)),
+                   p => Gpt2Inference.Torch(python, FindPeerScript("torch_gpt2.py"), samples, p))
+                : Processes(name, samples, warmup, threads, python, script);
             var interp = new List<Side>();
             var torch = settings.ToDictionary(p => p.Name, _ => new List<Side>());
             for (int r = 0; r < rounds; r++)
             {
-                if (name == Gpt2Inference.Name)
-                {
-                    interp.Add(Gpt2Inference.Interp(samples, InterpEnv(threads)));
-                    foreach (var p in settings)
-                        torch[p.Name].Add(Gpt2Inference.Torch(python, FindPeerScript("torch_gpt2.py"), samples, p));
-                }
-                else
-                {
-                    var sideArgs = new[] { name, "--warmup", warmup.ToString(), "--samples", samples.ToString() };
-                    interp.Add(Launch(Environment.ProcessPath!, ["workload", .. sideArgs], InterpEnv(threads)));
-                    foreach (var p in settings)
-                        torch[p.Name].Add(Launch(python, [script, .. sideArgs, "--threads", p.TorchThreads.ToString()], p.Env));
-                }
+                interp.Add(runInterp());
+                foreach (var p in settings) torch[p.Name].Add(runTorch(p));
                 Console.Error.WriteLine($"side-by-side: {name} round {r + 1}/{rounds} done");
             }
             foreach (var p in settings)
@@ -79,7 +76,9 @@ internal static class SideBySideRunner
                 if (s0.BlasCore != "") notes.Add($"`{p.Name}`: OpenBLAS kernel {s0.BlasCore}, float32 GEMM check {s0.GemmRelErr:E1}" +
                           (Trusted(s0) ? "" : " — WRONG RESULTS, left out of the comparison"));
             }
-            var done = Rows(name, interp, settings, torch).ToList();
+            var fastest = Fastest(name, interp, settings, torch);
+            var confirmed = Confirm.Run(name, confirm, fastest, runInterp, runTorch);
+            var done = Rows(name, interp, settings, torch, fastest, confirmed).ToList();
             foreach (var row in done) Console.Error.WriteLine("side-by-side: " + string.Join(" | ", row));
             rows.AddRange(done);
         }
@@ -87,15 +86,31 @@ internal static class SideBySideRunner
         foreach (var n in notes) Console.WriteLine("# " + n);
         Console.WriteLine();
         PrintTable(["workload", "metric", "Interp", .. settings.Select(p => "PyTorch " + p.Name), "fastest PyTorch",
-                    "Interp / fastest time", "Interp / fastest CPU time", "peak RSS Interp", "peak RSS PyTorch (fastest)"], rows);
+                    "Interp / fastest time", "Interp / fastest CPU time", .. confirm > 0 ? new[] { $"Interp / fastest, {confirm} paired reruns" } : [],
+                    "peak RSS Interp", "peak RSS PyTorch (fastest)"], rows);
         return 0;
+    }
+
+    /// <summary>The two sides of a `workload` benchmark: one process each, the PyTorch one in a configuration's environment.</summary>
+    static (Func<Side>, Func<PeerSetting, Side>) Processes(string name, int samples, int warmup, int threads, string python, string script)
+    {
+        var sideArgs = new[] { name, "--warmup", warmup.ToString(), "--samples", samples.ToString() };
+        return (() => Launch(Environment.ProcessPath!, ["workload", .. sideArgs], InterpEnv(threads)),
+                p => Launch(python, [script, .. sideArgs, "--threads", p.TorchThreads.ToString()], p.Env));
     }
 
     /// <summary>A configuration whose float32 GEMM is off by more than float32 rounding can explain is not compared.</summary>
     static bool Trusted(Side s) => s.GemmRelErr < 1e-4;
 
+    /// <summary>Each phase's fastest trusted configuration by its median over the rounds.</summary>
+    static Dictionary<string, PeerSetting> Fastest(string name, List<Side> interp, List<PeerSetting> settings, Dictionary<string, List<Side>> torch) =>
+        interp[0].Ms.Keys.ToDictionary(phase => phase, phase =>
+            settings.Where(p => torch[p.Name].All(Trusted)).MinBy(p => Median(torch[p.Name].SelectMany(s => s.Ms[phase])))
+            ?? throw new InvalidOperationException($"side-by-side: no PyTorch configuration computed {name} correctly"));
+
     /// <summary>One row per phase: Interp, every PyTorch configuration, and Interp against the fastest trusted one.</summary>
-    static IEnumerable<string[]> Rows(string name, List<Side> interp, List<PeerSetting> settings, Dictionary<string, List<Side>> torch)
+    static IEnumerable<string[]> Rows(string name, List<Side> interp, List<PeerSetting> settings, Dictionary<string, List<Side>> torch,
+                                      Dictionary<string, PeerSetting> fastest, Dictionary<string, double>? confirmed)
     {
         bool matmul = name.StartsWith("matmul-");
         double flop = matmul ? 2.0 * Math.Pow(int.Parse(name["matmul-".Length..]), 3) : 0;
@@ -104,12 +119,12 @@ internal static class SideBySideRunner
         {
             double mi = Median(interp.SelectMany(s => s.Ms[phase]));
             var medians = settings.ToDictionary(p => p.Name, p => Median(torch[p.Name].SelectMany(s => s.Ms[phase])));
-            var best = settings.Where(p => torch[p.Name].All(Trusted)).MinBy(p => medians[p.Name])
-                ?? throw new InvalidOperationException($"side-by-side: no PyTorch configuration computed {name} correctly");
+            var best = fastest[phase];
             var bestSides = torch[best.Name];
             double cpuI = CpuMedian(interp, phase), cpuT = CpuMedian(bestSides, phase);
             yield return [name, matmul ? "GFLOP/s" : phase + " ms", Show(mi), .. settings.Select(p => Show(medians[p.Name])),
                           $"{Show(medians[best.Name])} (`{best.Name}`)", Ratio(mi, medians[best.Name]), Ratio(cpuI, cpuT),
+                          .. confirmed is null ? Array.Empty<string>() : [confirmed[phase].ToString("F2", CultureInfo.InvariantCulture)],
                           Mib(interp.Max(s => s.PeakKb)), Mib(bestSides.Max(s => s.PeakKb))];
         }
     }
@@ -153,11 +168,11 @@ internal static class SideBySideRunner
     /// <summary>Interp's threads: .NET's processor count, by which its GEMM pool and parallel loops size themselves.</summary>
     static Dictionary<string, string?> InterpEnv(int threads) => new() { ["DOTNET_PROCESSOR_COUNT"] = threads.ToString() };
 
-    static (List<string> Names, int Rounds, int Samples, int Warmup, int Threads, string Python, HashSet<string> Peers) Parse(string[] args)
+    static (List<string> Names, int Rounds, int Samples, int Warmup, int Threads, string Python, HashSet<string> Peers, int Confirm) Parse(string[] args)
     {
         var names = new List<string>();
         var peers = PeerSetting.Names.ToHashSet();
-        int rounds = 2, samples = 5, warmup = 2, threads = 2;
+        int rounds = 2, samples = 5, warmup = 2, threads = 2, confirm = 0;
         string python = "/usr/bin/python3";
         for (int i = 0; i < args.Length; i++)
         {
@@ -168,7 +183,7 @@ internal static class SideBySideRunner
                 names.Add(a);
                 continue;
             }
-            if (a is not ("--rounds" or "--samples" or "--warmup" or "--threads" or "--python" or "--peers"))
+            if (a is not ("--rounds" or "--samples" or "--warmup" or "--threads" or "--python" or "--peers" or "--confirm"))
                 throw new ArgumentException($"side-by-side: unknown option {a}\n{UsageText}");
             if (i + 1 >= args.Length) throw new ArgumentException($"side-by-side: {a} needs a value\n{UsageText}");
             string v = args[++i];
@@ -179,6 +194,7 @@ internal static class SideBySideRunner
                 case "--warmup": warmup = int.TryParse(v, out int w) && w >= 0 ? w : throw new ArgumentException($"side-by-side: {a} needs an integer >= 0, got '{v}'"); break;
                 case "--threads": threads = PositiveInt(a, v); break;
                 case "--python": python = v; break;
+                case "--confirm": confirm = int.TryParse(v, out int c) && c >= 0 ? c : throw new ArgumentException($"side-by-side: {a} needs an integer >= 0, got '{v}'"); break;
                 case "--peers":
                     peers = v.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToHashSet();
                     if (peers.Count == 0 || !peers.All(PeerSetting.Names.Contains))
@@ -187,7 +203,7 @@ internal static class SideBySideRunner
                 default: throw new ArgumentException($"side-by-side: unknown option {a}\n{UsageText}");
             }
         }
-        return (names.Count > 0 ? names : [.. Workloads.Names], rounds, samples, warmup, threads, python, peers);
+        return (names.Count > 0 ? names : [.. Workloads.Names], rounds, samples, warmup, threads, python, peers, confirm);
     }
 
     static int PositiveInt(string option, string v) =>
@@ -211,7 +227,7 @@ internal static class SideBySideRunner
         ? File.ReadLines("/proc/cpuinfo").FirstOrDefault(l => l.StartsWith("model name"))?.Split(':', 2)[1].Trim() ?? "?"
         : "?";
 
-    static double Median(IEnumerable<double> xs)
+    internal static double Median(IEnumerable<double> xs)
     {
         var s = xs.Order().ToArray();
         return s.Length % 2 == 1 ? s[s.Length / 2] : (s[s.Length / 2 - 1] + s[s.Length / 2]) / 2;
