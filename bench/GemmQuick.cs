@@ -5,7 +5,7 @@ using Interp.Cpu;
 namespace Interp.Bench;
 
 /// <summary>
-/// `dotnet run -c Release --project bench -- gemm-quick [n ... | MxNxK ...] [--path auto|scalar|avx2|avx512] [--ta] [--tb] [--double] [--threads t] [--cpu] [--kernel] [--cold] [--samples s] [--ms t] [--openblas]`
+/// `dotnet run -c Release --project bench -- gemm-quick [n ... | MxNxK ...] [--path auto|scalar|avx2|avx512] [--ta] [--tb] [--double] [--threads t] [--cpu] [--kernel] [--cold] [--samples s] [--ms t] [--openblas] [--ab KNOB=X,Y]`
 /// prints the median GFLOP/s (2 m n k / time) of GEMMs (square n, or M x N x K) over several timed runs (11, of about
 /// 70 ms each, or s of about t ms) after a warm-up; on a shared machine many short samples' best shows what the
 /// GEMM does when it has the cores. With --cold each call reads another copy of B out of 256 MB of them, so B streams from memory as a
@@ -15,7 +15,7 @@ internal static unsafe class GemmQuick
 {
     public static void Run(string[] args)
     {
-        var sizes = args.Where((a, i) => (int.TryParse(a, out _) || a.Contains('x')) && !a.StartsWith("--") && (i == 0 || args[i - 1] is not ("--path" or "--threads" or "--samples" or "--ms")))
+        var sizes = args.Where((a, i) => (int.TryParse(a, out _) || a.Contains('x')) && !a.StartsWith("--") && (i == 0 || args[i - 1] is not ("--path" or "--threads" or "--samples" or "--ms" or "--ab")))
             .Select(a => a.Split('x').Select(int.Parse).ToArray()).Select(d => d.Length == 3 ? (d[0], d[1], d[2]) : (d[0], d[0], d[0])).ToList();
         if (sizes.Count == 0) sizes = [(128, 128, 128), (256, 256, 256), (512, 512, 512), (1024, 1024, 1024), (2048, 2048, 2048)];
         s_cold = args.Contains("--cold");
@@ -37,6 +37,12 @@ internal static unsafe class GemmQuick
         Console.WriteLine($"path={Gemm.ActivePath} threads={s_threads} transA={ta} transB={tb} {(dbl ? "double" : "float")}");
         foreach (var (m, n, k) in sizes)
         {
+            if (Array.IndexOf(args, "--ab") is int abIndex and >= 0)
+            {
+                if (dbl || args.Contains("--openblas")) throw new ArgumentException("gemm-quick --ab: float only, without --openblas");
+                CompareSettings(m, n, k, ta, tb, args[abIndex + 1]);
+                continue;
+            }
             if (args.Contains("--openblas"))
             {
                 if (dbl || s_cold) throw new ArgumentException("gemm-quick --openblas: float only, without --cold");
@@ -72,6 +78,55 @@ internal static unsafe class GemmQuick
             }
             samples.Sort();
             return (samples[samples.Count / 2], samples[^1]);
+        }
+        finally
+        {
+            NativeMemory.AlignedFree(a); NativeMemory.AlignedFree(b); NativeMemory.AlignedFree(c);
+        }
+    }
+
+    /// <summary>
+    /// `--ab KNOB=X,Y`: the same float GEMM under two settings of an internal knob, sample by sample in turn (the order
+    /// swapped every sample), so that both see the same load: each setting's median and the median of the pairs' ratios
+    /// (Y's GFLOP/s over X's). Knobs of <see cref="GemmRowsOfB{T}"/>: rowsofb-parts (PartsPerThread),
+    /// rowsofb-strip (GroupsPerStrip), rowsofb-kblock (KBlockBytes).
+    /// </summary>
+    private static void CompareSettings(int m, int n, int k, bool ta, bool tb, string spec)
+    {
+        var (knob, values) = (spec.Split('=')[0], spec.Split('=')[1].Split(',').Select(int.Parse).ToArray());
+        Action<int> set = knob switch
+        {
+            "rowsofb-parts" => v => GemmRowsOfB<float>.PartsPerThread = v,
+            "rowsofb-strip" => v => GemmRowsOfB<float>.GroupsPerStrip = v,
+            "rowsofb-kblock" => v => GemmRowsOfB<float>.KBlockBytes = v,
+            _ => throw new ArgumentException($"gemm-quick --ab: unknown knob {knob} (rowsofb-parts, rowsofb-strip, rowsofb-kblock)"),
+        };
+        long bCount = (long)k * n;
+        int copies = s_cold ? (int)Math.Max(1, (256L << 20) / (bCount * sizeof(float))) : 1, next = 0;
+        float* a = Alloc<float>((long)m * k), b = Alloc<float>(bCount * copies), c = Alloc<float>((long)m * n);
+        try
+        {
+            double flop = 2.0 * m * n * k;
+            int reps = (int)Math.Clamp(s_sampleSeconds * 300e9 / flop, 1, 100_000);
+            double Sample(int value)
+            {
+                set(value);
+                double t0 = s_cpuTime ? ThreadCpuSeconds() : Stopwatch.GetTimestamp() / (double)Stopwatch.Frequency;
+                for (int r = 0; r < reps; r++, next = (next + 1) % copies) Call(m, n, k, ta, tb, a, b + bCount * next, c);
+                double t1 = s_cpuTime ? ThreadCpuSeconds() : Stopwatch.GetTimestamp() / (double)Stopwatch.Frequency;
+                return flop * reps / (t1 - t0) / 1e9;
+            }
+            Sample(values[0]); Sample(values[1]);   // warm-up
+            var x = new List<double>(); var y = new List<double>(); var ratios = new List<double>();
+            for (int s = 0; s < s_samples; s++)
+            {
+                double gx, gy;
+                if (s % 2 == 0) { gx = Sample(values[0]); gy = Sample(values[1]); }
+                else { gy = Sample(values[1]); gx = Sample(values[0]); }
+                x.Add(gx); y.Add(gy); ratios.Add(gy / gx);
+            }
+            static double Median(List<double> l) { l.Sort(); return l[l.Count / 2]; }
+            Console.WriteLine($"{m}x{n}x{k}  {knob}={values[0]}: {Median(x),6:F1}  {knob}={values[1]}: {Median(y),6:F1} GFLOP/s medians;  pairs' ratio median {Median(ratios):F3} (of {s_samples})");
         }
         finally
         {

@@ -71,7 +71,8 @@ internal static unsafe class GemmRowsOfB<T> where T : unmanaged, INumber<T>
         }
     }
 
-    internal const int PartsPerThread = 4;
+    /// <summary>Parts of a threaded call per thread (the bench's `gemm-quick --ab` sets it to compare).</summary>
+    internal static int PartsPerThread { get; set; } = 4;
 
     private static void RunAlone(in GemmProblem<T> p)
     {
@@ -106,14 +107,17 @@ internal static unsafe class GemmRowsOfB<T> where T : unmanaged, INumber<T>
     /// <summary>K block depth: MR rows of B x kc should sit in L1 (half of 48 KB) while the M / NR panels reuse them.</summary>
     private static int KBlock(int k)
     {
-        int max = 24 * 1024 / (MR * sizeof(T));
+        int max = KBlockBytes / (MR * sizeof(T));
         int blocks = (k + max - 1) / max;
         return (k + blocks - 1) / blocks;
     }
 
+    /// <summary>L1 bytes for the MR rows of B of one K block (the bench's `gemm-quick --ab` sets it to compare).</summary>
+    internal static int KBlockBytes { get; set; } = 24 * 1024;
+
     /// <summary>Groups of MR columns of C computed into the strip before it is written out: each row of C then gets
     /// GroupsPerStrip·MR contiguous elements at once (C's rows lie far apart: one 4 KB page each, a TLB miss per write).</summary>
-    internal const int GroupsPerStrip = 4;
+    internal static int GroupsPerStrip { get; set; } = 4;
 
     /// <summary>Columns [g0·MR, g1·MR) of C (clipped to N), from the packed op(A)ᵀ.</summary>
     private static void RunGroups(in GemmProblem<T> p, T* packedA, int g0, int g1)
