@@ -20,11 +20,13 @@ public sealed class ModelInputs(bool imagesOnly = false)
         ? "a folder from `interp train cnn` or `interp train mlp --out`, or a PyTorch .pt state dict (e.g. ../shared/data/eis7/mnist_model.pt)"
         : "a folder from `interp train cnn|mlp|induction|modadd` (mlp with --out), a PyTorch .pt CNN state dict (e.g. ../shared/data/eis7/mnist_model.pt), or a GPT-2 checkpoint", required: true);
     public readonly Option<string> Data = imagesOnly
-        ? Vocabulary.Choice("--data", "mnist", "the images: mnist (the 10k digits of ../shared/data) or fashion (the Fashion-MNIST test set)", "mnist", "fashion")
+        ? Vocabulary.Choice("--data", "auto", "the images: mnist (the 10k digits of ../shared/data) or fashion (the Fashion-MNIST test set); " +
+            "auto: mnist for a .pt file, fashion for a folder from `interp train` (trained on Fashion-MNIST)", "auto", "mnist", "fashion")
         : Vocabulary.Choice("--data", "auto", "images for a CNN or MLP: mnist (the 10k digits of ../shared/data) or fashion (the Fashion-MNIST test set); " +
             "token sequences for a transformer: repeat (BOS + L random tokens repeated; the metric at the second-to-last position, the answer the last token), " +
             "modadd (every 'a b =' of a modular-addition model, the answer (a + b) mod p) or random (uniform random tokens, no answer); " +
-            "auto: mnist for images, modadd for a transformer with n_ctx 3, else repeat", "auto", "mnist", "fashion", "repeat", "modadd", "random");
+            "auto: for images mnist for a .pt file and fashion for a folder from `interp train` (trained on Fashion-MNIST), " +
+            "for a transformer modadd when n_ctx is 3, else repeat", "auto", "mnist", "fashion", "repeat", "modadd", "random");
     public readonly Option<int> Stride = Vocabulary.Int("--stride", 1, "use every N-th input only (1: all)", min: 1);
     public readonly Option<string> Logits = Vocabulary.Text("--logits", "the metric: A,B for logit A − logit B, A for logit A alone, answer (or answer,B) for the logit of each input's answer " +
         "(its class, or its expected next token); default 1,0 for images, answer for token sequences");
@@ -53,7 +55,7 @@ public sealed class ModelInputs(bool imagesOnly = false)
             return Tokens(r, ModelFiles.LoadTransformer(path), data);
         }
         if (tokenData) throw new CliError($"--data {data}: '{path}' is a{(kind == ModelFiles.ModelKind.Mlp ? "n MLP" : " CNN")}, which reads images (--data mnist or fashion)");
-        var images = Images(r);
+        var images = Images(r, path);
         HookedClassifier model;
         if (kind == ModelFiles.ModelKind.Mlp)
         {
@@ -69,17 +71,24 @@ public sealed class ModelInputs(bool imagesOnly = false)
         return run;
     }
 
-    public ImageDataset Images(ParseResult r)
+    /// <summary>The images of --data; auto is MNIST for a .pt file and Fashion-MNIST (what `interp train` uses) for a folder.</summary>
+    public ImageDataset Images(ParseResult r, string modelPath)
     {
-        var data = r.GetValue(Data) switch
+        string name = ImageDataName(r.GetValue(Data)!, modelPath);
+        var data = name switch
         {
             "fashion" => FashionMnist.IsAvailable ? FashionMnist.Load(train: false)
                 : throw new CliError($"Fashion-MNIST not found in {FashionMnist.Directory} (apt-get install -y {FashionMnist.DebianPackage})"),
             _ => Mnist.IsAvailable ? Mnist.Load10k() : throw new CliError("the MNIST digits of ../shared/data/mnist were not found (or set $INTERP_SHARED_DATA)"),
         };
         int stride = r.GetValue(Stride);
-        return stride == 1 ? data : EveryNth(data, stride);
+        if (stride > 1) data = EveryNth(data, stride);
+        Console.Error.WriteLine($"{data.Count} images of {(name == "fashion" ? "the Fashion-MNIST test set" : "MNIST (the 10k digits)")}{(stride > 1 ? $" (--stride {stride})" : "")}");
+        return data;
     }
+
+    public static string ImageDataName(string data, string modelPath) =>
+        data == "auto" ? (Directory.Exists(modelPath) ? "fashion" : "mnist") : data;
 
     ModelOnDataset Tokens(ParseResult r, HookedTransformer model, string data)
     {

@@ -80,7 +80,7 @@ public class UnitVerbsOnAnyModelTests : IDisposable
     [Fact]
     public void NeuronsRunOnAnMlpFolder()
     {
-        var output = Ok("neurons", "--model", Mlp(), "--stride", "50", "--out", Path.Combine(dir, "mlp-neurons"));
+        var output = Ok("neurons", "--model", Mlp(), "--data", "mnist", "--stride", "50", "--out", Path.Combine(dir, "mlp-neurons"));
         Assert.Contains("hook_relu1: 6 units; dead 2", output);
         Assert.Contains("direct attribution to logit 1 − logit 0 through layers.1", output);
     }
