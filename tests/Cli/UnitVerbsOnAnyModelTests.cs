@@ -109,4 +109,18 @@ public class UnitVerbsOnAnyModelTests : IDisposable
         Refused(["ablate", "--model", transformer, "--units", "2", "--hook", "blocks.0.attn.hook_z"], "unit 2 is outside blocks.0.attn.hook_z's 2 units");
         InterpCli.Fails(["pca", "--model", transformer, "--data", "modadd", "--position", "5"], 2, "--position 5 is outside the 3 tokens");
     }
+
+    [Fact]
+    public void ATransformerVerbGivenACnnOrAnMlpSaysWhatTheModelIs()
+    {
+        // was: "has model.safetensors but no config.json" (a folder) or "the head count is not in the weights" (a .pt)
+        string cnn = Path.Combine(dir, "cnn");
+        Directory.CreateDirectory(cnn);
+        new Interp.Models.Cnn(new Interp.Models.CnnConfig(Conv1Channels: 2, Conv2Channels: 2, PoolAfterConv1: true, Hidden: 4), new Generator(1))
+            .SaveSafeTensors(Path.Combine(cnn, "model.safetensors"));
+        string eis7 = Path.Combine(Interp.Data.DataPaths.SharedData() ?? throw new InvalidOperationException("no ../shared/data"), "eis7", "mnist_model.pt");
+        InterpCli.Fails(["heads", "--model", cnn], 2, $"'{cnn}' is a CNN", "not a transformer");
+        InterpCli.Fails(["lens", "--model", eis7], 2, $"'{eis7}' is a CNN", "not a transformer");
+        InterpCli.Fails(["norms", "--model", Mlp()], 2, "is an MLP", "not a transformer");
+    }
 }
