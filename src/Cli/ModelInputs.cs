@@ -83,7 +83,7 @@ public sealed class ModelInputs(bool imagesOnly = false)
         };
         int stride = r.GetValue(Stride);
         if (stride > 1) data = EveryNth(data, stride);
-        Console.Error.WriteLine($"{data.Count} images of {(name == "fashion" ? "the Fashion-MNIST test set" : "MNIST (the 10k digits)")}{(stride > 1 ? $" (--stride {stride})" : "")}");
+        Console.Error.WriteLine($"{data.Count} image{(data.Count == 1 ? "" : "s")} of {(name == "fashion" ? "the Fashion-MNIST test set" : "MNIST (the 10k digits)")}{(stride > 1 ? $" (--stride {stride})" : "")}");
         return data;
     }
 
