@@ -78,6 +78,24 @@ public class UnitVerbsOnAnyModelTests : IDisposable
     }
 
     [Fact]
+    public void AnEis7TransformerRunIsAnsweredWithTheChallengesLabels()
+    {
+        // its answer to "x y =" is the token of the pair's label (0 or 1), not (x + y) mod p as for `train modadd`
+        string run = Path.Combine(dir, "eis7", "run");
+        var (exit, _, err) = InterpCli.Run("case", "eis7-transformer", "--steps", "1", "--max-pairs", "8", "--out", Path.Combine(dir, "eis7"), "--quiet");
+        Assert.True(exit == 0, err);
+        (exit, var output, err) = InterpCli.Run("ablate", "--model", run, "--units", "0", "--stride", "97");
+        Assert.True(exit == 0, err);
+        Assert.Contains("each answer is the pair's EIS VII label (token 0 or 1), not (a + b) mod p", err);
+        Assert.Contains("mean logit of the answer:", output);
+
+        // a folder with a run.json whose pairs are not the labels' 113 x 113
+        string planted = Transformer();
+        File.WriteAllText(Path.Combine(planted, "run.json"), "{}");
+        Refused(["ablate", "--model", planted, "--units", "0"], "the EIS VII labels are 113 x 113, the model's pairs 5 x 5");
+    }
+
+    [Fact]
     public void NeuronsRunOnAnMlpFolder()
     {
         var output = Ok("neurons", "--model", Mlp(), "--data", "mnist", "--stride", "50", "--out", Path.Combine(dir, "mlp-neurons"));
