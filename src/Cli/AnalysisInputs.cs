@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using Interp.Data.Tasks;
 using Interp.IO;
+using Interp.Tokenizer;
 using Interp.Transformers;
 
 namespace Interp.Cli;
@@ -19,6 +20,7 @@ public sealed class AnalysisInputs
     public readonly Option<int> Batch = Vocabulary.Int("--batch", 16, "sequences", min: 1);
     public readonly Option<string> Bos = Vocabulary.Text("--bos", "token put first in every sequence, or none (default 50256 for a 50257-token vocabulary, else 0)");
     public readonly Option<string> Tokens = Vocabulary.Text("--tokens", "comma-separated token ids to use instead of the repeated random sequences");
+    public readonly Option<string> Prompt = Vocabulary.Text("--prompt", "a text to use instead of the repeated random sequences, tokenized with GPT-2's tokenizer (models with its vocabulary), after --bos");
     public readonly Option<ulong> Seed = Vocabulary.Seed("seed of the random tokens");
     public readonly Option<Device> Device = Vocabulary.Device();
     public readonly Option<string> Out;
@@ -28,7 +30,7 @@ public sealed class AnalysisInputs
     public void AddTo(Command command, bool withModel = true)
     {
         if (withModel) command.Add(Model);
-        foreach (var option in new Option[] { Length, Batch, Bos, Tokens, Seed, Device, Out }) command.Add(option);
+        foreach (var option in new Option[] { Length, Batch, Bos, Tokens, Prompt, Seed, Device, Out }) command.Add(option);
     }
 
     public HookedTransformer LoadModel(ParseResult r) => LoadModel(r, Vocabulary.Required(r, Model));
@@ -51,6 +53,7 @@ public sealed class AnalysisInputs
     {
         var cfg = model.Config;
         ulong seed = r.GetValue(Seed);
+        if (r.GetValue(Tokens) is not null && r.GetValue(Prompt) is not null) throw new CliError("--tokens and --prompt: give one of them");
         if (r.GetValue(Tokens) is { } text)
         {
             var ids = text.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries).Select(s =>
@@ -60,6 +63,7 @@ public sealed class AnalysisInputs
             return (Tensor.FromArray(ids, [1, ids.Length]), null, $"{ids.Length} given tokens");
         }
         int? bos = BosFor(r, cfg);
+        if (r.GetValue(Prompt) is { } prompt) return PromptTokens(prompt, cfg, bos);
         int batch = r.GetValue(Batch);
         int maxLength = (cfg.NCtx - (bos is null ? 0 : 1)) / 2;
         if (maxLength < 2 && plainIfShort && r.GetValue(Length) is null) return PlainRandom(cfg, bos, batch, seed);
@@ -69,6 +73,16 @@ public sealed class AnalysisInputs
         var task = new RepeatedTokens(cfg.DVocab, length, bos, seed);
         return (task.Batch(batch), task.RepeatStart,
             $"{batch} sequences of {(bos is null ? "" : $"BOS {bos} + ")}{length} random tokens repeated once (seed {seed})");
+    }
+
+    static (Tensor, int?, string) PromptTokens(string prompt, TransformerConfig cfg, int? bos)
+    {
+        var tokenizer = Gpt2Tokenizer.Instance;
+        if (cfg.DVocab != tokenizer.VocabSize)
+            throw new CliError($"--prompt needs a model with GPT-2's vocabulary of {tokenizer.VocabSize}; this one has {cfg.DVocab} tokens, so give --tokens");
+        int[] ids = [.. bos is int b ? [b] : Array.Empty<int>(), .. tokenizer.ToTokens(prompt)];
+        if (ids.Length < 2 || ids.Length > cfg.NCtx) throw new CliError($"--prompt makes {ids.Length} tokens (with --bos), the model takes 2..{cfg.NCtx}");
+        return (Tensor.FromArray(ids, [1, ids.Length]), null, $"the prompt's {ids.Length} tokens: {string.Join(" ", ids.Select(id => tokenizer.ToString([id])).Select(t => $"'{t}'"))}");
     }
 
     static (Tensor, int?, string) PlainRandom(TransformerConfig cfg, int? bos, int batch, ulong seed)

@@ -31,6 +31,7 @@ public sealed class Eis7CnnCaseCommand : Command
     {
         string model = r.GetValue(this.model) ?? Eis7Cnn.DefaultModelPath
             ?? throw new CliError("no shared data folder found; name the model with --model FILE");
+        if (Directory.Exists(model)) throw new CliError($"--model '{model}' is a folder; this case reads the challenge's PyTorch state dict (a .pt file such as ../shared/data/eis7/mnist_model.pt)");
         if (!File.Exists(model)) throw new CliError($"model file not found: '{model}'");
         if (!Mnist.IsAvailable) throw new CliError("the MNIST digits of ../shared/data/mnist were not found (or set $INTERP_SHARED_DATA)");
         int stride = r.GetValue(this.stride), examples = r.GetValue(this.examples);

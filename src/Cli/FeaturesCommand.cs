@@ -47,8 +47,9 @@ public sealed class FeaturesCommand : Command
         Console.WriteLine($"{run.Count} images, {100 * study.BaseRate:F1} % labelled {label} by the model; share labelled {label} in each decile:");
         foreach (var f in study.Features)
         {
-            Console.WriteLine($"  {f.Name}: {string.Join(" ", f.Bins.Select(b => (100 * b.Fraction).ToString("F0", CultureInfo.InvariantCulture).PadLeft(3)))}  " +
-                $"(deciles {G(f.Bins[0].Low)} .. {G(f.Bins[^1].High)})");
+            var filled = f.Bins.Where(b => b.Count > 0).ToArray();   // equal values share a bin, so some bins are empty ("-")
+            Console.WriteLine($"  {f.Name}: {string.Join(" ", f.Bins.Select(b => (b.Count == 0 ? "-" : (100 * b.Fraction).ToString("F0", CultureInfo.InvariantCulture)).PadLeft(3)))}  " +
+                $"(deciles {G(filled[0].Low)} .. {G(filled[^1].High)})");
             Console.WriteLine($"      threshold: {f.Threshold.Rule(f.Name)}  -> {100 * f.Threshold.Agreement:F2} %");
             Console.WriteLine($"      band:      {f.Band.Rule(f.Name)}  -> {100 * f.Band.Agreement:F2} %");
         }

@@ -102,7 +102,7 @@ public sealed class FeatvizCommand : Command
             {
                 string best = v.Top is null ? "" : v.Top[i].Values[0].ToString("F3", CultureInfo.InvariantCulture);
                 string labels = v.Top is null || data is null ? "" : string.Join(" ", v.Top[i].Rows.Select(row => data.Labels[row]));
-                Console.WriteLine($"  {name} {v.Channels[i],3}: visualization {v.Values[i],9:F3}   best example {best,9}   labels of top {top}: {labels}");
+                Console.WriteLine($"  {name} {v.Channels[i],3}: visualization {v.Values[i],9:F3}   best example {best,9}   dataset classes of top {top}: {labels}");
                 rows.Add([v.Channels[i].ToString(CultureInfo.InvariantCulture), v.Values[i].ToString("F3", CultureInfo.InvariantCulture), best, labels]);
             }
             report.Heading(name);
@@ -113,7 +113,7 @@ public sealed class FeatvizCommand : Command
                     { XLabel = "optimised input | top examples, best first", YLabel = "unit, one per row (down each column, then across)", Legend = ColorScale.Grey(0, 1), ValueLabel = "pixel" };
                 report.Figure(figure, $"{name}, units {string.Join(", ", shown)}, scored by {v.ScoredBy}: optimised input, then the top-activating {dataName} examples ({file})");
             }
-            report.Table(["unit", $"visualization ({v.ScoredBy})", "best example", $"labels of the top {top}"], rows);
+            report.Table(["unit", $"visualization ({v.ScoredBy})", "best example", $"dataset classes of the top {top}"], rows);
         }
         report.Save(outDir);
         Console.WriteLine($"report: {Path.Combine(outDir, "index.html")}");

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using Interp.Analysis.Cases;
 using Interp.Analysis.Neurons;
 using Interp.Data;
 using Interp.Data.Tasks;
@@ -20,11 +21,13 @@ public sealed class ModelInputs(bool imagesOnly = false)
         ? "a folder from `interp train cnn` or `interp train mlp --out`, or a PyTorch .pt state dict (e.g. ../shared/data/eis7/mnist_model.pt)"
         : "a folder from `interp train cnn|mlp|induction|modadd` (mlp with --out), a PyTorch .pt CNN state dict (e.g. ../shared/data/eis7/mnist_model.pt), or a GPT-2 checkpoint", required: true);
     public readonly Option<string> Data = imagesOnly
-        ? Vocabulary.Choice("--data", "mnist", "the images: mnist (the 10k digits of ../shared/data) or fashion (the Fashion-MNIST test set)", "mnist", "fashion")
+        ? Vocabulary.Choice("--data", "auto", "the images: mnist (the 10k digits of ../shared/data) or fashion (the Fashion-MNIST test set); " +
+            "auto: mnist for a .pt file, fashion for a folder from `interp train` (trained on Fashion-MNIST)", "auto", "mnist", "fashion")
         : Vocabulary.Choice("--data", "auto", "images for a CNN or MLP: mnist (the 10k digits of ../shared/data) or fashion (the Fashion-MNIST test set); " +
             "token sequences for a transformer: repeat (BOS + L random tokens repeated; the metric at the second-to-last position, the answer the last token), " +
-            "modadd (every 'a b =' of a modular-addition model, the answer (a + b) mod p) or random (uniform random tokens, no answer); " +
-            "auto: mnist for images, modadd for a transformer with n_ctx 3, else repeat", "auto", "mnist", "fashion", "repeat", "modadd", "random");
+            "modadd (every 'a b =' of a modular-addition model, the answer (a + b) mod p; for a run of `interp case eis7-transformer` the pair's challenge label) or random (uniform random tokens, no answer); " +
+            "auto: for images mnist for a .pt file and fashion for a folder from `interp train` (trained on Fashion-MNIST), " +
+            "for a transformer modadd when n_ctx is 3, else repeat", "auto", "mnist", "fashion", "repeat", "modadd", "random");
     public readonly Option<int> Stride = Vocabulary.Int("--stride", 1, "use every N-th input only (1: all)", min: 1);
     public readonly Option<string> Logits = Vocabulary.Text("--logits", "the metric: A,B for logit A − logit B, A for logit A alone, answer (or answer,B) for the logit of each input's answer " +
         "(its class, or its expected next token); default 1,0 for images, answer for token sequences");
@@ -50,10 +53,10 @@ public sealed class ModelInputs(bool imagesOnly = false)
         {
             if (imagesOnly) throw new CliError($"--model '{path}' is a transformer; this verb reads pixels and takes a CNN or an MLP (neurons, ablate and pca take transformers)");
             if (data is "mnist" or "fashion") throw new CliError($"--data {data}: '{path}' is a transformer, which reads token sequences (--data repeat, modadd or random)");
-            return Tokens(r, ModelFiles.LoadTransformer(path), data);
+            return Tokens(r, ModelFiles.LoadTransformer(path), data, Eis7LabelsFor(path));
         }
         if (tokenData) throw new CliError($"--data {data}: '{path}' is a{(kind == ModelFiles.ModelKind.Mlp ? "n MLP" : " CNN")}, which reads images (--data mnist or fashion)");
-        var images = Images(r);
+        var images = Images(r, path);
         HookedClassifier model;
         if (kind == ModelFiles.ModelKind.Mlp)
         {
@@ -69,19 +72,39 @@ public sealed class ModelInputs(bool imagesOnly = false)
         return run;
     }
 
-    public ImageDataset Images(ParseResult r)
+    /// <summary>The images of --data; auto is MNIST for a .pt file and Fashion-MNIST (what `interp train` uses) for a folder.</summary>
+    public ImageDataset Images(ParseResult r, string modelPath)
     {
-        var data = r.GetValue(Data) switch
+        string name = ImageDataName(r.GetValue(Data)!, modelPath);
+        var data = name switch
         {
             "fashion" => FashionMnist.IsAvailable ? FashionMnist.Load(train: false)
                 : throw new CliError($"Fashion-MNIST not found in {FashionMnist.Directory} (apt-get install -y {FashionMnist.DebianPackage})"),
             _ => Mnist.IsAvailable ? Mnist.Load10k() : throw new CliError("the MNIST digits of ../shared/data/mnist were not found (or set $INTERP_SHARED_DATA)"),
         };
         int stride = r.GetValue(Stride);
-        return stride == 1 ? data : EveryNth(data, stride);
+        if (stride > 1) data = EveryNth(data, stride);
+        Console.Error.WriteLine($"{data.Count} image{(data.Count == 1 ? "" : "s")} of {(name == "fashion" ? "the Fashion-MNIST test set" : "MNIST (the 10k digits)")}{(stride > 1 ? $" (--stride {stride})" : "")}");
+        return data;
     }
 
-    ModelOnDataset Tokens(ParseResult r, HookedTransformer model, string data)
+    public static string ImageDataName(string data, string modelPath) =>
+        data == "auto" ? (Directory.Exists(modelPath) ? "fashion" : "mnist") : data;
+
+    /// <summary>
+    /// The challenge's labels for a folder of <c>interp case eis7-transformer</c> (its run.json beside the model): that
+    /// model answers each "x y =" with the token 0 or 1 of the pair's label, not with (x + y) mod p.
+    /// </summary>
+    static Eis7Labels? Eis7LabelsFor(string path)
+    {
+        if (!Directory.Exists(path) || !File.Exists(Path.Combine(path, "run.json"))) return null;
+        string? labels = Eis7Labels.DefaultPath;
+        if (labels is null || !File.Exists(labels))
+            throw new CliError($"'{path}' is an EIS VII challenge-2 run, whose answers are the challenge's labels: ../shared/data/eis7/{Eis7Labels.FileName} was not found (or set $INTERP_SHARED_DATA)");
+        return Eis7Labels.Load(labels);
+    }
+
+    ModelOnDataset Tokens(ParseResult r, HookedTransformer model, string data, Eis7Labels? eis7 = null)
     {
         var cfg = model.Config;
         if (data == "auto") data = cfg.NCtx == 3 ? "modadd" : "repeat";
@@ -97,7 +120,9 @@ public sealed class ModelInputs(bool imagesOnly = false)
                 if (cfg.NCtx != 3) throw new CliError($"--data modadd: the model's context is {cfg.NCtx} tokens, a modular-addition model's is 3 ('a b =')");
                 (length, position) = (3, 2);
                 ids = Enumerable.Range(0, p * p).SelectMany(k => new[] { k / p, k % p, p }).ToArray();
-                answers = Enumerable.Range(0, p * p).Select(k => (k / p + k % p) % p).ToArray();
+                if (eis7 is not null && eis7.Size != p)
+                    throw new CliError($"the EIS VII labels are {eis7.Size} x {eis7.Size}, the model's pairs {p} x {p}");
+                answers = Enumerable.Range(0, p * p).Select(k => eis7 is null ? (k / p + k % p) % p : eis7[k / p, k % p]).ToArray();
                 break;
             case "repeat":
                 int bos = cfg.DVocab == 50257 ? 50256 : 0, half = Math.Min(50, (cfg.NCtx - 1) / 2);
@@ -121,7 +146,8 @@ public sealed class ModelInputs(bool imagesOnly = false)
         var tokens = Tensor.FromArray(rows.SelectMany(i => ids.AsSpan(i * length, length).ToArray()).ToArray(), [rows.Length, length]);
         var run = new ModelOnDataset(TransformerClassifier.Of(model, position), tokens, answers is null ? null : rows.Select(i => answers[i]).ToArray());
         CheckMetric(r, run);
-        Console.Error.WriteLine($"{rows.Length} {data} sequences of {length} tokens; the classes are the {cfg.DVocab} logits at position {position}");
+        Console.Error.WriteLine($"{rows.Length} {data} sequences of {length} tokens; the classes are the {cfg.DVocab} logits at position {position}" +
+            (eis7 is not null && answers is not null ? "; each answer is the pair's EIS VII label (token 0 or 1), not (a + b) mod p" : ""));
         return run;
     }
 

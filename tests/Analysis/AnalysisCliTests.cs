@@ -90,6 +90,24 @@ public class AnalysisCliTests : IDisposable
         Assert.Contains("too short", InterpCli.Refusal(["heads", "--model", folder, "--out", Path.Combine(dir, "h")]));
     }
 
+    [Fact]
+    public void APromptIsTokenizedWithGpt2sTokenizerForAModelWithItsVocabulary()
+    {
+        var withGpt2Vocabulary = new HookedTransformer(new TransformerConfig
+        {
+            NLayers = 1, DModel = 8, NHeads = 2, DHead = 4, DMlp = 16, DVocab = 50257, NCtx = 16, Seed = 1, ActFn = "relu",
+        });
+        string folder = Path.Combine(dir, "gpt2-vocabulary");
+        withGpt2Vocabulary.Save(folder);
+        var (exit, stdout) = Run(["lens"], "--model", folder, "--prompt", "Hello world", "--out", Path.Combine(dir, "prompt"));
+        Assert.Equal(0, exit);
+        Assert.Contains("the prompt's 3 tokens: '<|endoftext|>' 'Hello' ' world'", stdout);
+        Assert.Contains("the prompt's 2 tokens: 'Hello' ' world'", Run(["norms"], "--model", folder, "--prompt", "Hello world", "--bos", "none", "--out", Path.Combine(dir, "p2")).Stdout);
+        Assert.Contains("--prompt needs a model with GPT-2's vocabulary", InterpCli.Refusal(["lens", "--model", model, "--prompt", "Hello", "--out", Path.Combine(dir, "p3")]));
+        Assert.Contains("give one of them", InterpCli.Refusal(["heads", "--model", folder, "--prompt", "Hello", "--tokens", "1,2", "--out", Path.Combine(dir, "p4")]));
+        Assert.Contains("--prompt makes 17 tokens", InterpCli.Refusal(["lens", "--model", folder, "--prompt", string.Concat(Enumerable.Repeat(" a", 16)), "--out", Path.Combine(dir, "p5")]));
+    }
+
     [Theory]
     [InlineData("--length", "40")]      // 2 × 40 + 1 > n_ctx 32
     [InlineData("--bos", "1000")]

@@ -173,6 +173,7 @@ public class Eis7CaseCommandTests
         Assert.Contains("--steps", InterpCli.Refusal(["case", "eis7-transformer", "--steps", "x"]));
         Assert.Contains("--split must be challenge or seeded, got 'python'", InterpCli.Refusal(["case", "eis7-transformer", "--split", "python"]));
         Assert.Contains("not found", InterpCli.Refusal(["case", "eis7-cnn", "--model", "/nonexistent/model.pt"]));
+        Assert.Contains("is a folder; this case reads the challenge's PyTorch state dict", InterpCli.Refusal(["case", "eis7-cnn", "--model", Path.GetTempPath()]));   // was "not found"
         Assert.Contains("initial weights not found: '/nonexistent/init.safetensors'",
             InterpCli.Refusal(["case", "eis7-transformer", "--init-from", "/nonexistent/init.safetensors"]));
         Assert.Contains("--stop must be none, fitted or validation, got 'early'", InterpCli.Refusal(["case", "eis7-transformer", "--stop", "early"]));

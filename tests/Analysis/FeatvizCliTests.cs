@@ -37,6 +37,8 @@ public class FeatvizCliTests
             var (exit, stdout, _) = ConsoleCapture.Run(() => CommandLine.Execute(["featviz", "--model", EisPath(), "--layer", "logits", "--steps", "3", "--top", "2", "--data", "mnist", "--out", dir, "--quiet"]));
             Assert.Equal(0, exit);
             Assert.Contains(Path.Combine(dir, "featviz_logits.png"), stdout);
+            // the top examples' digit classes, not the model's (binary) labels: said so
+            Assert.Matches(@"logits   1: visualization .* dataset classes of top 2: \d \d", stdout);
             var png = Png.Decode(File.ReadAllBytes(Path.Combine(dir, "featviz_logits.png")));
             // left: 1 column of 28·3 px images with 2 px padding; 10 px gap; right: 2 columns; 2 rows (the 2 logits)
             Assert.Equal((2 + 84 + 2) + 10 + (2 + 2 * 86), png.Width);

@@ -69,6 +69,9 @@ public class ResearchVerbTests : IDisposable
         string folder = Path.Combine(dir, "readout");
         var (readout, _) = Ok("readout", "--target", "pc:1", "--out", folder);
         Assert.Contains("readout of hook_relu3 PC1 from the pixels of 200 images: R²", readout);
+        Assert.Contains("'pc:201': '201' is not a component in 1..200", InterpCli.Refusal(["readout", "--model", Model, "--stride", "50", "--target", "pc:201", "--out", folder]));
+        Assert.Contains("feature 'ink/0' is", InterpCli.Refusal(["features", "--model", Model, "--stride", "50", "--feature", "ink/0", "--out", Path.Combine(dir, "f0")]));   // was: "the feature has NaN ..." without its name
+        Assert.Contains("components count from 1 (1..200)", InterpCli.Refusal(["readout", "--model", Model, "--stride", "50", "--target", "pc:0", "--out", folder]));
         string weights = Path.Combine(folder, "readout_weights.txt");
         Assert.Equal(28, File.ReadAllLines(weights).Length);
         var (features, _) = Ok("features", "--feature", "ink", "--feature", $"dot(img, file:{weights})", "--out", Path.Combine(dir, "features"));

@@ -78,9 +78,27 @@ public class UnitVerbsOnAnyModelTests : IDisposable
     }
 
     [Fact]
+    public void AnEis7TransformerRunIsAnsweredWithTheChallengesLabels()
+    {
+        // its answer to "x y =" is the token of the pair's label (0 or 1), not (x + y) mod p as for `train modadd`
+        string run = Path.Combine(dir, "eis7", "run");
+        var (exit, _, err) = InterpCli.Run("case", "eis7-transformer", "--steps", "1", "--max-pairs", "8", "--out", Path.Combine(dir, "eis7"), "--quiet");
+        Assert.True(exit == 0, err);
+        (exit, var output, err) = InterpCli.Run("ablate", "--model", run, "--units", "0", "--stride", "97");
+        Assert.True(exit == 0, err);
+        Assert.Contains("each answer is the pair's EIS VII label (token 0 or 1), not (a + b) mod p", err);
+        Assert.Contains("mean logit of the answer:", output);
+
+        // a folder with a run.json whose pairs are not the labels' 113 x 113
+        string planted = Transformer();
+        File.WriteAllText(Path.Combine(planted, "run.json"), "{}");
+        Refused(["ablate", "--model", planted, "--units", "0"], "the EIS VII labels are 113 x 113, the model's pairs 5 x 5");
+    }
+
+    [Fact]
     public void NeuronsRunOnAnMlpFolder()
     {
-        var output = Ok("neurons", "--model", Mlp(), "--stride", "50", "--out", Path.Combine(dir, "mlp-neurons"));
+        var output = Ok("neurons", "--model", Mlp(), "--data", "mnist", "--stride", "50", "--out", Path.Combine(dir, "mlp-neurons"));
         Assert.Contains("hook_relu1: 6 units; dead 2", output);
         Assert.Contains("direct attribution to logit 1 − logit 0 through layers.1", output);
     }
@@ -108,5 +126,19 @@ public class UnitVerbsOnAnyModelTests : IDisposable
             "blocks.0.attn.hook_pattern is [batch, head, query, key]", "blocks.0.attn.hook_z");
         Refused(["ablate", "--model", transformer, "--units", "2", "--hook", "blocks.0.attn.hook_z"], "unit 2 is outside blocks.0.attn.hook_z's 2 units");
         InterpCli.Fails(["pca", "--model", transformer, "--data", "modadd", "--position", "5"], 2, "--position 5 is outside the 3 tokens");
+    }
+
+    [Fact]
+    public void ATransformerVerbGivenACnnOrAnMlpSaysWhatTheModelIs()
+    {
+        // was: "has model.safetensors but no config.json" (a folder) or "the head count is not in the weights" (a .pt)
+        string cnn = Path.Combine(dir, "cnn");
+        Directory.CreateDirectory(cnn);
+        new Interp.Models.Cnn(new Interp.Models.CnnConfig(Conv1Channels: 2, Conv2Channels: 2, PoolAfterConv1: true, Hidden: 4), new Generator(1))
+            .SaveSafeTensors(Path.Combine(cnn, "model.safetensors"));
+        string eis7 = Path.Combine(Interp.Data.DataPaths.SharedData() ?? throw new InvalidOperationException("no ../shared/data"), "eis7", "mnist_model.pt");
+        InterpCli.Fails(["heads", "--model", cnn], 2, $"'{cnn}' is a CNN", "not a transformer");
+        InterpCli.Fails(["lens", "--model", eis7], 2, $"'{eis7}' is a CNN", "not a transformer");
+        InterpCli.Fails(["norms", "--model", Mlp()], 2, "is an MLP", "not a transformer");
     }
 }

@@ -8,7 +8,9 @@ public sealed record FeatureBin(double Low, double High, int Count, int WithLabe
 
 /// <summary>
 /// A scalar feature in equal-count bins (deciles by default), each with the share of its images that the model gives
-/// <c>label</c>: a trend, a U-shape or a step across the bins says how the label depends on the feature.
+/// <c>label</c>: a trend, a U-shape or a step across the bins says how the label depends on the feature. Equal values
+/// share a bin (a cut inside a run of ties moves to its end), so a bin may hold more than its share or none: split by
+/// the images' order instead, a constant feature would show the label's trend over the dataset's order.
 /// </summary>
 public static class DecileTable
 {
@@ -17,12 +19,17 @@ public static class DecileTable
         if (values.Length != labels.Length) throw new ArgumentException($"decile table: {values.Length} values but {labels.Length} labels");
         if (bins < 1 || values.Length == 0) throw new ArgumentException($"decile table: needs at least one bin and one value, got {bins} bins and {values.Length} values");
         var order = Enumerable.Range(0, values.Length).OrderBy(i => values[i]).ToArray();
-        return Enumerable.Range(0, bins).Select(b =>
+        var result = new FeatureBin[bins];
+        int start = 0;
+        for (int b = 0; b < bins; b++)
         {
-            int start = b * order.Length / bins, end = (b + 1) * order.Length / bins;
+            int end = Math.Max(start, (b + 1) * order.Length / bins);
+            while (end > 0 && end < order.Length && values[order[end]] == values[order[end - 1]]) end++;   // ties stay together
             var rows = order[start..end];
-            return rows.Length == 0 ? new FeatureBin(double.NaN, double.NaN, 0, 0)
+            result[b] = rows.Length == 0 ? new FeatureBin(double.NaN, double.NaN, 0, 0)
                 : new FeatureBin(values[rows[0]], values[rows[^1]], rows.Length, rows.Count(i => labels[i] == label));
-        }).ToArray();
+            start = end;
+        }
+        return result;
     }
 }

@@ -18,6 +18,8 @@ public sealed record FeatureStudy(int Label, double BaseRate, FeatureResult[] Fe
         var target = modelLabels.Select(l => l == label).ToArray();
         var results = features.Select(f =>
         {
+            int bad = Array.FindIndex(f.Values, v => !double.IsFinite(v));
+            if (bad >= 0) throw new ArgumentException($"feature '{f.Name}' is {f.Values[bad]} on image {bad} (an image index among those in use)");
             var (t, b) = BandSearch.Find(f.Values, target);
             return new FeatureResult(f.Name, DecileTable.Build(f.Values, modelLabels, label, bins), t, b);
         }).OrderByDescending(r => r.Band.Agreement).ThenBy(r => r.Name, StringComparer.Ordinal).ToArray();
@@ -40,7 +42,7 @@ public sealed record FeatureStudy(int Label, double BaseRate, FeatureResult[] Fe
         plot.Save(Path.Combine(folder, file));
         report.Image(file, $"The share of each decile that the model labels {Label}, for the first {Math.Min(10, Features.Length)} features above.");
         report.Table(["feature", "decile ranges (low .. high)"],
-            Features.Select(f => (IReadOnlyList<string>)[f.Name, string.Join("  ", f.Bins.Select(b => $"{G(b.Low)}..{G(b.High)}"))]));
+            Features.Select(f => (IReadOnlyList<string>)[f.Name, string.Join("  ", f.Bins.Select(b => b.Count == 0 ? "—" : $"{G(b.Low)}..{G(b.High)}"))]));
     }
 
     static string Pct(double v) => double.IsNaN(v) ? "—" : (100 * v).ToString("F1", CultureInfo.InvariantCulture) + " %";

@@ -24,8 +24,8 @@ public sealed class ImageTransform
     {
         int colon = spec.IndexOf(':');
         string kind = colon < 0 ? spec : spec[..colon], arg = colon < 0 ? "" : spec[(colon + 1)..];
-        var numbers = arg.Length == 0 ? [] : arg.Split(',').Select(a => double.TryParse(a.Trim(), NumberStyles.Float, CultureInfo.InvariantCulture, out double v) ? v
-            : throw new ArgumentException($"transform '{spec}': '{a}' is not a number")).ToArray();
+        var numbers = arg.Length == 0 ? [] : arg.Split(',').Select(a => double.TryParse(a.Trim(), NumberStyles.Float, CultureInfo.InvariantCulture, out double v) && double.IsFinite(v) ? v
+            : throw new ArgumentException($"transform '{spec}': '{a}' is not a finite number")).ToArray();
         void Need(int count, string form)
         {
             if (numbers.Length != count) throw new ArgumentException($"transform '{spec}': expected {form}");

@@ -42,11 +42,15 @@ public static class ReferenceImage
     {
         if (!File.Exists(path)) throw new FileNotFoundException($"reference image: file not found: '{path}'", path);
         var values = File.ReadAllText(path).Split([' ', ',', '\n', '\r', '\t'], StringSplitOptions.RemoveEmptyEntries)
-            .Select(t => float.TryParse(t, NumberStyles.Float, CultureInfo.InvariantCulture, out float v) ? v
-                : throw new InvalidDataException($"reference image '{path}': '{t}' is not a number")).ToArray();
+            .Select((t, i) => float.TryParse(t, NumberStyles.Float, CultureInfo.InvariantCulture, out float v) && float.IsFinite(v) ? v
+                : throw new InvalidDataException($"reference image '{path}': value {i + 1} ('{Printable(t)}') is not a finite number")).ToArray();
         if (values.Length != pixels) throw new InvalidDataException($"reference image '{path}': {values.Length} numbers, expected {pixels}");
         return values;
     }
+
+    // a binary file's "word" can be long and hold control characters: the error line shows a short, printable prefix
+    static string Printable(string text) =>
+        new string(text.Take(24).Select(c => char.IsControl(c) || char.IsSurrogate(c) || c == '\uFFFD' ? '?' : c).ToArray()) + (text.Length > 24 ? "..." : "");
 
     public static void Save(string path, double[] pixels, int width) =>
         Interp.IO.AtomicFile.WriteAllText(path, string.Join('\n', pixels.Chunk(width).Select(row =>

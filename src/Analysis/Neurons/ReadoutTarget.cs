@@ -23,7 +23,7 @@ public static class ReadoutTarget
                 return ($"{hook} unit {u}", Column(values, u));
             case "pc":
                 int c = Index(spec, arg, values!.GetLength(1) + 1);
-                if (c == 0) throw new ArgumentException($"readout target '{spec}': components count from 1");
+                if (c == 0) throw new ArgumentException($"readout target '{spec}': components count from 1 (1..{values.GetLength(1)})");
                 return ($"{hook} PC{c}", HookPca.Run(run, hook, c).Component(c - 1));
             case "group":
                 var units = arg.Split(',').Select(a => Index(spec, a.Trim(), values!.GetLength(1))).ToArray();
@@ -39,5 +39,6 @@ public static class ReadoutTarget
 
     static int Index(string spec, string text, int limit) =>
         int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out int v) && v >= 0 && v < limit ? v
-            : throw new ArgumentException($"readout target '{spec}': '{text}' is not an index in [0, {limit})");
+            : throw new ArgumentException($"readout target '{spec}': '{text}' is not " +
+                (spec.StartsWith("pc:", StringComparison.Ordinal) ? $"a component in 1..{limit - 1}" : $"an index in [0, {limit})"));
 }

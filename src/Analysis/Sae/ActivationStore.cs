@@ -76,6 +76,11 @@ public sealed class ActivationStore
         var (_, cache) = model.RunWithCache(tokens, n => n == hookName);
         var act = cache[hookName];
         if (act.Rank < 3) throw new ArgumentException($"activation_store: hook {hookName} gives {ShapeUtil.Format(act.ShapeArray)}, expected [batch, pos, ..]");
+        // an attention pattern or score is [batch, head, query, key]: its dimension 1 is not the position
+        if (hookName.EndsWith("hook_pattern", StringComparison.Ordinal) || hookName.EndsWith("hook_attn_scores", StringComparison.Ordinal)
+            || act.Size(1) != tokens.Size(tokens.Rank - 1))
+            throw new ArgumentException($"activation_store: hook {hookName} gives {ShapeUtil.Format(act.ShapeArray)}, not [batch, pos, ..] " +
+                "(an attention pattern is [batch, head, query, key]); the rows are one per position, e.g. of a head's hook_z or a residual hook");
         if (firstPosition >= act.Size(1))
             throw new ArgumentException($"activation_store: first position {firstPosition} leaves no positions of {act.Size(1)}");
         act = act.Narrow(1, firstPosition, act.Size(1) - firstPosition);

@@ -18,17 +18,26 @@ public static class ModelFiles
     /// </summary>
     public static HookedTransformer LoadTransformer(string path, Device? device = null)
     {
-        var model = Guard(path, () =>
+        HookedTransformer model;
+        try
         {
-            if (Directory.Exists(path))
+            model = Guard(path, () =>
             {
-                if (!File.Exists(Path.Combine(path, "model.safetensors")))
-                    throw new FileNotFoundException($"'{path}' has no model.safetensors (train one with: interp train induction --out {path})");
-                return HookedTransformer.Load(path);
-            }
-            if (!File.Exists(path)) throw new FileNotFoundException($"no model at '{path}' (a folder from `interp train induction`, or a GPT-2 .safetensors file)");
-            return Pretrained.LoadGpt2(path);
-        });
+                if (Directory.Exists(path))
+                {
+                    if (!File.Exists(Path.Combine(path, "model.safetensors")))
+                        throw new FileNotFoundException($"'{path}' has no model.safetensors (train one with: interp train induction --out {path})");
+                    return HookedTransformer.Load(path);
+                }
+                if (!File.Exists(path)) throw new FileNotFoundException($"no model at '{path}' (a folder from `interp train induction`, or a GPT-2 .safetensors file)");
+                return Pretrained.LoadGpt2(path);
+            });
+        }
+        catch (Exception e) when (e is InvalidDataException or FileNotFoundException && ImageModelName(path) is string kind)
+        {
+            // a CNN or MLP failed as a transformer for want of a config.json or a head count: say what it is instead
+            throw new InvalidDataException($"'{path}' is {kind}, not a transformer (a folder from `interp train induction|modadd`, or a GPT-2 checkpoint)");
+        }
         if (device is { } d && d != Device.Cpu) model.To(d);
         return model;
     }
@@ -102,6 +111,30 @@ public static class ModelFiles
         mlp.LoadStateDict(state);
         return mlp;
     });
+
+    /// <summary>"a CNN (conv1, conv2, fc1, fc2)" or "an MLP (layers.0, ...)" when the path's tensor names say so, else null.</summary>
+    static string? ImageModelName(string path)
+    {
+        try
+        {
+            string file = Directory.Exists(path) ? Path.Combine(path, "model.safetensors") : path;
+            if (file.EndsWith(".bin", StringComparison.OrdinalIgnoreCase)) return null;
+            IReadOnlyCollection<string> names;
+            if (file.EndsWith(".safetensors", StringComparison.OrdinalIgnoreCase))
+            {
+                using var st = SafeTensorsFile.Open(file);
+                names = st.Names.ToList();
+            }
+            else names = TorchStateDict.Load(file).Keys.ToList();
+            if (names.Contains("conv1.weight") && names.Contains("fc1.weight")) return "a CNN (conv1, conv2, fc1, fc2: for the image verbs, e.g. neurons, featviz)";
+            if (names.Contains("layers.0.weight")) return "an MLP (layers.0, layers.1, ...: for the image verbs, e.g. neurons, ablate)";
+            return null;
+        }
+        catch (Exception e) when (e is IOException or InvalidDataException or SafeTensorsFormatException or TorchPickleException or ArgumentException)
+        {
+            return null;
+        }
+    }
 
     static Dictionary<string, Tensor> ReadSafeTensors(string path)
     {

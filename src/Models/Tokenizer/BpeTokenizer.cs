@@ -123,15 +123,19 @@ public sealed class BpeTokenizer : ITokenizer
             merges.Add((l, r));
             idOfBytes.TryAdd(parts[0] + parts[1], id);
         }
-        var tokenizer = new BpeTokenizer(merges);
+        BpeTokenizer tokenizer;
+        try { tokenizer = new BpeTokenizer(merges); }
+        catch (ArgumentException e) { throw new InvalidDataException($"bpe: '{mergesPath}': {e.Message}", e); }   // e.g. a merge repeated
         // the vocabulary must give every token the id this layout gives it (the file is only a check here)
         foreach (var (text, id) in vocab)
         {
             int expected = text == EndOfTextText ? tokenizer.EndOfText : idOfBytes.GetValueOrDefault(text, -1);
-            if (expected != id) throw new InvalidDataException($"bpe: '{vocabPath}' gives '{text}' id {id}, the merges make it {expected} (bytes first, then merges in order, then {EndOfTextText})");
+            // the two files disagree: either may be the damaged one, so both are named
+            if (expected != id) throw new InvalidDataException($"bpe: '{vocabPath}' gives '{text}' id {id}, the merges of '{mergesPath}' " +
+                (expected < 0 ? "do not make it" : $"make it {expected}") + $" (bytes first, then merges in order, then {EndOfTextText})");
         }
         if (vocab.Count != tokenizer.VocabSize)
-            throw new InvalidDataException($"bpe: '{vocabPath}' has {vocab.Count} tokens, the {merges.Count} merges make {tokenizer.VocabSize}");
+            throw new InvalidDataException($"bpe: '{vocabPath}' has {vocab.Count} tokens, the {merges.Count} merges of '{mergesPath}' make {tokenizer.VocabSize}");
         return tokenizer;
     }
 }

@@ -23,6 +23,22 @@ public sealed class ActivationCache(int nLayers)
     public Tensor this[string name] => activations.TryGetValue(name, out var t) ? t
         : throw new KeyNotFoundException($"activation cache: no activation named '{name}' (it holds {order.Count}: {string.Join(", ", order.Take(6))}{(order.Count > 6 ? ", ..." : "")})");
 
+    /// <summary>
+    /// TransformerLens's <c>cache["pattern", 0]</c>: a short name (<see cref="ActName.Of"/>) at a layer, negative layers
+    /// counting from the last (<c>cache["resid_post", -1]</c>); <paramref name="layerType"/> as get_act_name's
+    /// (<c>cache["scale", 0, "ln1"]</c>).
+    /// </summary>
+    public Tensor this[string name, int layer, string? layerType = null]
+    {
+        get
+        {
+            int l = layer < 0 ? layer + NLayers : layer;
+            if (l < 0 || l >= NLayers)
+                throw new ArgumentOutOfRangeException(nameof(layer), $"activation cache: layer {layer} is out of range for a model of {NLayers} layers");
+            return this[ActName.Of(name, l, layerType)];
+        }
+    }
+
     internal void Add(string name, Tensor activation)
     {
         if (activations.TryAdd(name, activation)) order.Add(name);

@@ -2,10 +2,13 @@ using Interp.Autograd;
 
 namespace Interp.Transformers;
 
-/// <summary>Selects hook points: by exact name, or by a predicate on names (<see cref="Where"/>).</summary>
-public readonly record struct HookFilter(Func<string, bool> Matches)
+/// <summary>
+/// Selects hook points: by exact name (<see cref="Name"/>; a name the model does not have is refused, as
+/// TransformerLens refuses it, rather than matching nothing), or by a predicate on names (<see cref="Where"/>).
+/// </summary>
+public readonly record struct HookFilter(Func<string, bool> Matches, string? Name = null)
 {
-    public static implicit operator HookFilter(string name) => new(n => n == name);
+    public static implicit operator HookFilter(string name) => new(n => n == name, name);
     public static implicit operator HookFilter(Func<string, bool> predicate) => new(predicate);
     public static HookFilter Where(Func<string, bool> predicate) => new(predicate);
 }
@@ -88,5 +91,6 @@ public sealed partial class HookedTransformer
         finally { foreach (var (p, grad) in before) p.Grad = grad; }
     }
 
-    IEnumerable<HookPoint> Matching(HookFilter filter) => hookPoints.Values.Where(h => filter.Matches(h.Name)).ToList();
+    IEnumerable<HookPoint> Matching(HookFilter filter) => filter.Name is string name ? [Hook(name)]
+        : hookPoints.Values.Where(h => filter.Matches(h.Name)).ToList();
 }

@@ -62,4 +62,21 @@ public class BandSearchTests
         Assert.Equal(digits.Count, bins.Sum(b => b.Count));
         Assert.Equal([0, 0, 0, 0.99, 1, 1, 1, 0, 0, 0], bins.Select(b => Math.Round(b.Fraction, 2)).ToArray());
     }
+
+    [Fact]
+    public void EqualValuesShareADecile()
+    {
+        // a constant feature over images whose labels follow their order: split by position its deciles showed 100 % .. 0 %
+        var labels = Enumerable.Range(0, 100).Select(i => i < 50 ? 1 : 0).ToArray();
+        var constant = DecileTable.Build(new double[100], labels, 1);
+        Assert.Equal(100, constant[0].Count);
+        Assert.Equal(0.5, constant[0].Fraction);
+        Assert.All(constant[1..], b => Assert.Equal(0, b.Count));
+        // a run of ties across the first cut (at 10) moves it to the run's end; the later bins keep their cuts
+        var values = Enumerable.Range(0, 100).Select(i => i < 15 ? 0.0 : i).ToArray();
+        var bins = DecileTable.Build(values, labels, 1);
+        Assert.Equal([15, 5, 10, 10, 10, 10, 10, 10, 10, 10], bins.Select(b => b.Count).ToArray());
+        Assert.Equal((0.0, 0.0), (bins[0].Low, bins[0].High));
+        Assert.Equal((15.0, 19.0), (bins[1].Low, bins[1].High));
+    }
 }

@@ -37,7 +37,9 @@ public class ImageTransformTests
     [Theory]
     [InlineData("blur", "unknown")]
     [InlineData("shift:1", "shift:DX,DY")]
-    [InlineData("rotate:x", "not a number")]
+    [InlineData("rotate:x", "not a finite number")]
+    [InlineData("rotate:nan", "'nan' is not a finite number")]
+    [InlineData("brightness:Infinity", "not a finite number")]
     public void BadSpecsAreRefused(string spec, string problem) =>
         Assert.Contains(problem, Assert.Throws<ArgumentException>(() => ImageTransform.Parse(spec)).Message);
 

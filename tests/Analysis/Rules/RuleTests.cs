@@ -89,6 +89,22 @@ public class RuleTests
         Assert.Contains("not found", missing.Problem);
     }
 
+    [Theory]
+    [InlineData("binary", "value 1 ('???")]
+    [InlineData("nan", "value 2 ('NaN') is not a finite number")]
+    [InlineData("overflow", "value 1 ('1e400') is not a finite number")]
+    public void AReferenceFileOfNonNumbersIsRefusedWithAShortPrintableLine(string kind, string problem)
+    {
+        using var dir = new TempDir();
+        string file = dir.File("map.txt");
+        if (kind == "binary") File.WriteAllBytes(file, [1, 2, 3, .. Enumerable.Repeat((byte)'x', 400), 10, 0xC3, 0x28]);
+        else File.WriteAllText(file, kind == "nan" ? "0 NaN" : "1e400");
+        var e = Assert.Throws<RuleSyntaxError>(() => Says($"l2(img, file:\"{file}\") < 3"));
+        Assert.Contains(problem, e.Problem);
+        Assert.True(e.Problem.Length < 200 + file.Length, e.Problem);
+        Assert.DoesNotContain('\n', e.Problem);
+    }
+
     sealed class Tolerance(double eps) : IEqualityComparer<double>
     {
         public bool Equals(double a, double b) => Math.Abs(a - b) <= eps;

@@ -356,4 +356,17 @@ public sealed class SaeTests : IDisposable
         Assert.Equal(88, store.RowsServed);
         Assert.Throws<KeyNotFoundException>(() => new ActivationStore(model, "blocks.9.hook_resid_post", NextTokens));
     }
+
+    [Theory]
+    [InlineData("blocks.0.attn.hook_pattern")]
+    [InlineData("blocks.1.attn.hook_attn_scores")]
+    public void ActivationStoreRefusesAHookWhoseSecondDimensionIsNotThePosition(string hook)
+    {
+        // [batch, head, query, key]: rows per "position" would be rows per head (and the SAE's report indexed past the tokens)
+        var tokens = Tensor.RandInt(0, 11, [2, 12], new Generator(3));
+        var e = Assert.Throws<ArgumentException>(() => ActivationStore.Rows(TinyModel(), hook, tokens, firstPosition: 1));
+        Assert.Contains(hook, e.Message);
+        Assert.Contains("[batch, head, query, key]", e.Message);
+        Assert.Equal([22, 8], ActivationStore.Rows(TinyModel(), "blocks.0.attn.hook_z", tokens, firstPosition: 1).ShapeArray);   // heads × d_head per position
+    }
 }

@@ -277,4 +277,28 @@ public sealed class ReaderFuzzTests(ITestOutputHelper output) : IDisposable
         fuzz.Report(output, "torch .pt, mutated pickles and storages (re-zipped)");
         Fuzz.AssertNoFailures(failures);
     }
+
+    // ---------------------------------------------------------------- BPE tokenizer (vocab.json + merges.txt)
+
+    [Fact]
+    public void BpeTokenizerMutatedFiles()
+    {
+        string good = tmp.File("bpe-good");
+        Interp.Tokenizer.BpeTrainer.Train(["def f(x):\n    return x + 1\n" + string.Concat(Enumerable.Repeat("the cat sat on the mat. ", 20))], vocabSize: 300).Save(good);
+        var files = new[] { Interp.Tokenizer.BpeTokenizer.VocabFile, Interp.Tokenizer.BpeTokenizer.MergesFile };
+        var fuzz = new Fuzz();
+        var failures = new List<string>();
+        for (int seed = 0; seed < 400; seed++)
+        {
+            string dir = tmp.File($"bpe-{seed}"), damaged = files[seed % 2];
+            Directory.CreateDirectory(dir);
+            foreach (var name in files) File.Copy(Path.Combine(good, name), Path.Combine(dir, name));
+            var (bytes, what) = Fuzz.Mutate(File.ReadAllBytes(Path.Combine(good, damaged)), seed);
+            File.WriteAllBytes(Path.Combine(dir, damaged), bytes);
+            if (fuzz.Try($"seed {seed} ({damaged}: {what})", () => Interp.Tokenizer.BpeTokenizer.Load(dir), e => e is InvalidDataException, Path.Combine(dir, damaged)) is { } f) failures.Add(f);
+            Directory.Delete(dir, recursive: true);
+        }
+        fuzz.Report(output, "BPE tokenizer, mutated vocab.json or merges.txt");
+        Fuzz.AssertNoFailures(failures);
+    }
 }

@@ -277,6 +277,35 @@ public class TransformerTests
     }
 
     [Fact]
+    public void AHookNameTheModelDoesNotHaveIsRefusedNotIgnored()
+    {
+        // a typo (TransformerLens's short name instead of the full one) used to match nothing: the run went unpatched
+        var model = Model(Cfg());
+        var err = Assert.Throws<KeyNotFoundException>(() => model.RunWithHooks(Tokens(), [("blocks.0.resid_pre", (act, hook) => act * 0.0)]));
+        Assert.Contains("'blocks.0.resid_pre'", err.Message);
+        Assert.Throws<KeyNotFoundException>(() => model.RunWithHooks(Tokens(), bwdHooks: [("hook_resid_pre", (g, hook) => null)]));
+        Assert.Equal(model.Forward(Tokens()).ToFloatArray(), model.RunWithHooks(Tokens(), [(HookFilter.Where(n => n.EndsWith("nothing")), (act, hook) => act * 0.0)]).ToFloatArray());
+    }
+
+    [Theory]
+    [InlineData("pattern", 1, null, "blocks.1.attn.hook_pattern")]
+    [InlineData("attn", 0, null, "blocks.0.attn.hook_pattern")]
+    [InlineData("q", 0, null, "blocks.0.attn.hook_q")]
+    [InlineData("resid_pre", 1, null, "blocks.1.hook_resid_pre")]
+    [InlineData("resid_post", -1, null, "blocks.1.hook_resid_post")]
+    [InlineData("post", 0, null, "blocks.0.mlp.hook_post")]
+    [InlineData("scale", 0, "ln1", "blocks.0.ln1.hook_scale")]
+    public void TheCacheTakesTransformerLensShortNamesWithALayer(string name, int layer, string? layerType, string full)
+    {
+        var (_, cache) = Model(Cfg()).RunWithCache(Tokens());
+        Assert.Same(cache[full], cache[name, layer, layerType]);
+        Assert.Equal(full, ActName.Of(name, layer < 0 ? layer + 2 : layer, layerType));
+        Assert.Equal("hook_embed", ActName.Of("embed"));
+        Assert.Equal(full, ActName.Of(full));
+        Assert.Throws<ArgumentOutOfRangeException>(() => cache[name, 2]);
+    }
+
+    [Fact]
     public void HooksAreRemovedAfterARunThatThrows()
     {
         var model = Model(Cfg());
