@@ -35,8 +35,13 @@ static class GpuMath
                     return 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * K * (1 + 3 * C * x * x);
                 }
             case UnaryOp.Erf: return Erf(x);
-            case UnaryOp.PowScalar: return p1 == 2 ? x * x : Math.Pow(x, p1);
-            case UnaryOp.Clamp: return double.IsNaN(x) ? x : x < p1 ? p1 : x > p2 ? p2 : x;
+            case UnaryOp.PowScalar: return p1 == 2 ? x * x : p1 == 0.5 ? Math.Sqrt(x) : p1 == -0.5 ? 1 / Math.Sqrt(x) : Math.Pow(x, p1);
+            case UnaryOp.Clamp:
+            {
+                if (double.IsNaN(x)) return x;
+                double low = x < p1 ? p1 : x;   // min(max(x, p1), p2): p1 > p2 gives p2
+                return low > p2 ? p2 : low;
+            }
             default: return x >= p1 && x <= p2 ? 1 : 0;   // InRange
         }
     }

@@ -361,7 +361,9 @@ public sealed partial class IlgpuBackend
         double logSum = Math.Log(rt.Sum(s));   // −log p_t = (m − x_t) + log s, m − x_t first
         if (hasScale == 0)
         {
-            if (t0 == 0) o[r] = e.Store((1 - eps) * (m - e.Load(x[s0 + t]) + logSum) + eps * (m - sumX / c + logSum));
+            // without smoothing the mean term is left out, not 0·(m − Σx/C + log s), which a −∞ logit makes NaN (as the CPU)
+            double smoothed = eps == 0 ? 0 : eps * (m - sumX / c + logSum);
+            if (t0 == 0) o[r] = e.Store((1 - eps) * (m - e.Load(x[s0 + t]) + logSum) + smoothed);
             return;
         }
         double g = e.Load(scale[r]);

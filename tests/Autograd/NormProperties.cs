@@ -197,7 +197,7 @@ public class NormProperties
         AssertThrows<ArgumentException>(() => x.Var(5), "var", "dim 5", "[2, 3]");
         AssertThrows<ArgumentException>(() => x.Std([0, 0]), "std", "dim 0");
         AssertThrows<ArgumentException>(() => x.Norm(2, [-4]), "norm", "dim -4", "[2, 3]");
-        AssertThrows<ArgumentException>(() => x.Norm(0), "norm", "p", "[2, 3]");
+        AssertThrows<ArgumentException>(() => x.Norm(-1), "norm", "p", "[2, 3]");
         AssertThrows<ArgumentException>(() => x.LogSumExp([1, 2]), "logsumexp", "dim 2", "[2, 3]");
         AssertThrows<ArgumentException>(() => Tensor.Zeros([2, 3], DType.Int32).Softmax(1), "softmax", "int32");
     }

@@ -13,7 +13,8 @@ public static class ArithmeticOps
         public Tensor Add(Tensor b) => Binary("add", BinaryOp.Add, a, b, AddBackward(a, b, 1), AddBackwardOfRowSum(a, b, 1));
         public Tensor Sub(Tensor b) => Binary("sub", BinaryOp.Sub, a, b, AddBackward(a, b, -1), AddBackwardOfRowSum(a, b, -1));
         public Tensor Mul(Tensor b) => Binary("mul", BinaryOp.Mul, a, b, MulBackward(a.RequiresGrad ? b : null, b.RequiresGrad ? a : null, a.ShapeArray, b.ShapeArray));
-        public Tensor Div(Tensor b) => Binary("div", BinaryOp.Div, a, b, DivBackward(b.RequiresGrad ? a : null, b, a.RequiresGrad, a.ShapeArray));
+        /// <summary>a / b; two int32 tensors divide as float32 (true division, as PyTorch's torch.div), not truncated.</summary>
+        public Tensor Div(Tensor b) => a.DType == DType.Int32 && b.DType == DType.Int32 ? a.To(DType.Float32).Div(b.To(DType.Float32)) : Binary("div", BinaryOp.Div, a, b, DivBackward(b.RequiresGrad ? a : null, b, a.RequiresGrad, a.ShapeArray));
 
         /// <summary>
         /// a^b elementwise; d/da = b·a^(b−1), d/db = a^b·ln a. As in PyTorch, d/da is 0 where b = 0 (not 0·a^(−1) = NaN
@@ -35,17 +36,14 @@ public static class ArithmeticOps
         /// <summary>a^p for a scalar exponent; d/da = p·a^(p−1), and exactly 0 for p = 0 (PyTorch's rule: no 0·a^(−1) = NaN at a = 0).</summary>
         public Tensor Pow(double p) => Unary.Apply("pow", UnaryOp.PowScalar, a, p, 0, Unary.Saves.Input, (x, y, g) => p == 0 ? Tensor.ZerosLike(g) : g * p * x.Pow(p - 1));
 
-        public Tensor Maximum(Tensor b) => Binary("maximum", BinaryOp.Maximum, a, b, g =>
-        {
-            var pickA = a.Detach().Ge(b.Detach());
-            return [Graph.SumToShape(g * pickA, a.Shape), Graph.SumToShape(g * (1.0 - pickA), b.Shape)];
-        });
+        /// <summary>
+        /// The larger of a and b (NaN where either is NaN). As in PyTorch, the gradient goes to the larger operand, is
+        /// halved between the two at a tie, and reaches both in full where one is NaN.
+        /// </summary>
+        public Tensor Maximum(Tensor b) => Binary("maximum", BinaryOp.Maximum, a, b, g => ExtremumBackward(g, a, b, larger: true));
 
-        public Tensor Minimum(Tensor b) => Binary("minimum", BinaryOp.Minimum, a, b, g =>
-        {
-            var pickA = a.Detach().Le(b.Detach());
-            return [Graph.SumToShape(g * pickA, a.Shape), Graph.SumToShape(g * (1.0 - pickA), b.Shape)];
-        });
+        /// <summary>The smaller of a and b; the gradient as for <see cref="Maximum"/>, to the smaller operand.</summary>
+        public Tensor Minimum(Tensor b) => Binary("minimum", BinaryOp.Minimum, a, b, g => ExtremumBackward(g, a, b, larger: false));
 
         public Tensor Eq(Tensor b) => Compare("eq", BinaryOp.Eq, a, b);
         public Tensor Ne(Tensor b) => Compare("ne", BinaryOp.Ne, a, b);
@@ -97,6 +95,18 @@ public static class ArithmeticOps
     {
         /// <summary>Replaces the elements where mask ≠ 0 by value (mask broadcasts to x).</summary>
         public Tensor MaskedFill(Tensor mask, double value) => Tensor.Where(mask, x.ScalarLike(value).Expand(x.ShapeArray), x);
+    }
+
+    // PyTorch's rule: weight 1 for the picked operand, 1/2 each at a tie, 0 for the other; a NaN compares neither way,
+    // so both operands keep weight 1 there. For maximum, a's weight is 1 − [a < b] − ½[a = b].
+    static Tensor?[] ExtremumBackward(Tensor g, Tensor a, Tensor b, bool larger)
+    {
+        var (ad, bd) = (a.Detach(), b.Detach());
+        var half = ad.Eq(bd) * 0.5;
+        var aLoses = larger ? ad.Lt(bd) : ad.Gt(bd);
+        var bLoses = larger ? ad.Gt(bd) : ad.Lt(bd);
+        return [a.RequiresGrad ? Graph.SumToShape(g * (1.0 - aLoses - half), a.Shape) : null,
+                b.RequiresGrad ? Graph.SumToShape(g * (1.0 - bLoses - half), b.Shape) : null];
     }
 
     // only the operands that need a gradient get one (x̂ − x with x a constant makes no −g)

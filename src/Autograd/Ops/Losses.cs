@@ -2,9 +2,28 @@ using Interp.Autograd;
 
 namespace Interp;
 
-/// <summary>Loss functions as torch.nn.functional: cross_entropy (class-index targets) and mse_loss.</summary>
+/// <summary>Loss functions as torch.nn.functional: cross_entropy (class-index or class-probability targets) and mse_loss.</summary>
 public static class LossOps
 {
+    /// <summary>
+    /// cross_entropy with class probabilities (PyTorch ≥ 1.10): targets of the logits' shape, smoothed as
+    /// t·(1 − ε) + ε/C, loss −Σ_c t_c·log_softmax(x)_c over the class dim (dim 1, or 0 for one sample [C]); "mean"
+    /// divides by the number of samples (every position counts; ignore_index does not apply).
+    /// </summary>
+    static Tensor ProbabilityTargets(Tensor logits, Tensor targets, string reduction, double labelSmoothing)
+    {
+        int classDim = logits.Rank == 1 ? 0 : 1;
+        int c = logits.shape[classDim];
+        var t = labelSmoothing > 0 ? targets * (1 - labelSmoothing) + labelSmoothing / c : targets;
+        var perSample = -(t * logits.LogSoftmax(classDim)).Sum(classDim);
+        return reduction switch
+        {
+            "none" => perSample,
+            "sum" => perSample.Sum(),
+            _ => perSample.Mean(),
+        };
+    }
+
     extension(Tensor logits)
     {
         /// <summary>
@@ -20,8 +39,10 @@ public static class LossOps
             CheckReduction(op, reduction);
             if (labelSmoothing is < 0 or > 1 || double.IsNaN(labelSmoothing))
                 throw new ArgumentException($"{op}: label_smoothing must be in [0, 1], got {labelSmoothing}");
+            if (targets.DType == logits.DType && ShapeUtil.SameShape(targets.shape, logits.shape) && logits.Rank >= 1)
+                return ProbabilityTargets(logits, targets, reduction, labelSmoothing);
             if (targets.DType != DType.Int32)
-                throw new ArgumentException($"{op}: targets must be int32 class indices, got {targets.DType.Name()} {ShapeUtil.Format(targets.shape)}");
+                throw new ArgumentException($"{op}: targets must be int32 class indices, or class probabilities of the logits' shape and dtype, got {targets.DType.Name()} {ShapeUtil.Format(targets.shape)} for logits {logits.DType.Name()} {ShapeUtil.Format(logits.shape)}");
             if (logits.Rank == 1 && targets.Rank == 0)   // one unbatched sample: logits [C], target []
             {
                 var one = logits.Unsqueeze(0).CrossEntropy(targets.Reshape(1), ignoreIndex, "none", labelSmoothing).Reshape();

@@ -126,7 +126,11 @@ public static class MatMulOps
     static Tensor WeightGrad(Tensor a, int[] bShape, Tensor g, bool bTransposed)
     {
         if (bShape.Length != 2) return Graph.SumToShape(a.MT.MatMul(g), bShape);
-        if (a.Rank > 2) (a, g) = (a.Reshape(-1, a.shape[^1]), g.Reshape(-1, g.shape[^1]));
+        if (a.Rank > 2)
+        {
+            int rows = a.shape[..^1].Aggregate(1, (acc, s) => acc * s);   // not −1: it cannot be inferred when k = 0
+            (a, g) = (a.Reshape(rows, a.shape[^1]), g.Reshape(rows, g.shape[^1]));
+        }
         return bTransposed ? g.MT.MatMul(a).MT : a.MT.MatMul(g);
     }
 

@@ -95,10 +95,13 @@ public static class Reductions
         });
     }
 
-    /// <summary>max/min: the gradient is shared equally among the elements that attain the extreme.</summary>
+    /// <summary>
+    /// max/min: the gradient is shared equally among the elements that attain the extreme; where the extreme is NaN,
+    /// among the NaNs (PyTorch's evenly_distribute_backward).
+    /// </summary>
     static Func<Tensor, Tensor?[]> ExtremeBackward(Tensor x, Tensor yKept, int[] keptShape, int[] d) => g =>
     {
-        var hit = x.Eq(yKept);   // 1 at the extremes
+        var hit = x.Eq(yKept) + x.Ne(x) * yKept.Ne(yKept);   // 1 at the extremes (NaN ≠ NaN, so the NaNs are added)
         return [hit * (g.Reshape(keptShape) / hit.Sum(d, keepDim: true))];
     };
 }

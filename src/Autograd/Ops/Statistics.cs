@@ -16,12 +16,13 @@ public static class Statistics
         public Tensor Var(int dim, bool keepDim = false, int correction = 1) => x.Var([dim], keepDim, correction);
 
         /// <summary>√var over the same dims, with the same correction.</summary>
-        public Tensor Std(int[]? dims = null, bool keepDim = false, int correction = 1) => Variance("std", x, dims, keepDim, correction).Sqrt();
+        /// <remarks>The gradient is 0 where the std is 0 (a constant slice), as in PyTorch, not 0·∞ = NaN.</remarks>
+        public Tensor Std(int[]? dims = null, bool keepDim = false, int correction = 1) => SqrtOfVariance(Variance("std", x, dims, keepDim, correction));
         public Tensor Std(int dim, bool keepDim = false, int correction = 1) => x.Std([dim], keepDim, correction);
 
         /// <summary>
         /// The vector p-norm (Σ|x|^p)^(1/p) over <paramref name="dims"/> (all when null): p = 2 (default), 1, ±∞ (max/min |x|)
-        /// or any other p &gt; 0. The 2-norm's gradient x·g/‖x‖ is taken as 0 where the norm is 0, as in PyTorch.
+        /// or any other p &gt; 0; p = 0 counts the nonzero elements (gradient 0). The 2-norm's gradient x·g/‖x‖ is taken as 0 where the norm is 0, as in PyTorch.
         /// </summary>
         public Tensor Norm(double p = 2, int[]? dims = null, bool keepDim = false)
         {
@@ -31,7 +32,8 @@ public static class Statistics
             if (p == 1) return Norm1(x, d, keepDim);
             if (double.IsPositiveInfinity(p)) return x.Abs().Max(d, keepDim);
             if (double.IsNegativeInfinity(p)) return x.Abs().Min(d, keepDim);
-            if (!(p > 0)) throw new ArgumentException($"norm: p must be > 0 or ±infinity, got {p} (input shape {ShapeUtil.Format(x.shape)})");
+            if (p == 0) return CountNonZero(x, d, keepDim);
+            if (!(p > 0)) throw new ArgumentException($"norm: p must be ≥ 0 or ±infinity, got {p} (input shape {ShapeUtil.Format(x.shape)})");
             return x.Abs().Pow(p).Sum(d, keepDim).Pow(1 / p);
         }
         public Tensor Norm(double p, int dim, bool keepDim = false) => x.Norm(p, [dim], keepDim);
@@ -41,6 +43,9 @@ public static class Statistics
         {
             Check.Float("logsumexp", x);
             var d = Dims("logsumexp", dims, x);
+            if (d.Any(i => x.shape[i] == 0))   // an empty sum: log 0 = −∞, as in PyTorch
+                return Graph.Record("logsumexp", Tensor.Full(keepDim ? Kept(x, d) : Reduced(x, d), double.NegativeInfinity, x.DType, x.Device), [x],
+                    g => [Tensor.ZerosLike(x)]);
             var m = x.Detach().Max(d, keepDim: true);
             // an infinite max (a row of −∞, or a +∞) shifts by 0 instead, so −∞ rows give −∞ rather than NaN
             m = Tensor.Where(m.Abs().Eq(double.PositiveInfinity), m.ScalarLike(0), m);
@@ -60,6 +65,24 @@ public static class Statistics
         // ∂var/∂x = 2(x − mean) / (N − correction)
         return Graph.Record("var", y, [x], g =>
             [g.Reshape(keptShape) * (x - x.Mean(d, keepDim: true)) * (2.0 / Math.Max(0, count - correction))]);
+    }
+
+    /// <summary>√var with the gradient g/(2·std), taken as 0 where std = 0 (torch's std_backward).</summary>
+    static Tensor SqrtOfVariance(Tensor v)
+    {
+        var y = v.Backend.Unary(UnaryOp.Sqrt, v, 0, 0);
+        return Graph.RecordSavingOutput("std", y, [v], (std, g) =>
+        {
+            var zero = std.Eq(0.0);
+            return [Tensor.Where(zero, std.ScalarLike(0), g / (2.0 * Tensor.Where(zero, std.ScalarLike(1), std)))];
+        });
+    }
+
+    /// <summary>The number of nonzero elements (torch.norm with p = 0); its gradient is 0.</summary>
+    static Tensor CountNonZero(Tensor x, int[] d, bool keepDim)
+    {
+        var y = x.Detach().Ne(0.0).Sum(d, keepDim);
+        return Graph.Record("norm", y, [x], g => [Tensor.ZerosLike(x)]);
     }
 
     /// <summary>

@@ -72,20 +72,32 @@ public static class Unary
         };
         public Tensor Erf() => Apply("erf", UnaryOp.Erf, x, 0, 0, Saves.Input, (x, y, g) => g * 1.1283791670955126 * (-(x * x)).Exp());
         /// <summary>
-        /// log(1 + e^(β·x))/β, and x itself where β·x &gt; threshold (torch.nn.functional.softplus). Composed as
-        /// (relu(z) + log(1 + e^(−|z|)))/β with z = β·x, which never overflows, so its gradient is never inf·0.
+        /// log(1 + e^(β·x))/β, and x itself where β·x &gt; threshold (torch.nn.functional.softplus), computed as
+        /// (relu(z) + log(1 + e^(−|z|)))/β with z = β·x, which never overflows. The gradient is σ(z) (1 past the
+        /// threshold), recorded as such: the composition's own gradient would be 0 at z = 0, where relu and |·| have kinks.
         /// </summary>
         public Tensor Softplus(double beta = 1, double threshold = 20)
         {
             Check.Float("softplus", x);
-            var z = x * beta;
-            var smooth = (z.Relu() + ((-z.Abs()).Exp() + 1.0).Log()) / beta;
-            return Tensor.Where(z.Detach().Gt(threshold), x, smooth);
+            Tensor y;
+            using (GradMode.NoGrad())
+            {
+                var z = x * beta;
+                y = Tensor.Where(z.Gt(threshold), x, (z.Relu() + ((-z.Abs()).Exp() + 1.0).Log()) / beta);
+            }
+            return Graph.Record("softplus", y, [x], g =>
+            {
+                var z = x * beta;
+                return [g * Tensor.Where(z.Detach().Gt(threshold), x.ScalarLike(1.0), z.Sigmoid())];
+            });
         }
-        /// <summary>min(max(x, min), max); the gradient passes where min ≤ x ≤ max.</summary>
+        /// <summary>
+        /// min(max(x, min), max); the gradient passes where min ≤ x ≤ max. As in PyTorch, min &gt; max sets every element
+        /// to max (and passes no gradient); a NaN bound is refused.
+        /// </summary>
         public Tensor Clamp(double min = double.NegativeInfinity, double max = double.PositiveInfinity)
         {
-            if (min > max) throw new ArgumentException($"clamp: min {min} is greater than max {max}");
+            if (double.IsNaN(min) || double.IsNaN(max)) throw new ArgumentException($"clamp: a bound is NaN (min {min}, max {max})");
             return Apply("clamp", UnaryOp.Clamp, x, min, max, Saves.Input, (x, y, g) => g * K(x, UnaryOp.InRange, min, max));
         }
     }

@@ -343,13 +343,24 @@ internal static class UnaryFns
         public static T Apply<T>(T x, T p1, T p2) where T : unmanaged, IFloatingPointIeee754<T> =>
             T.CreateChecked(SpecialFunctions.Erf(double.CreateChecked(x)));
     }
+    /// <summary>
+    /// x^p1; as PyTorch, p1 = 2 is x·x, p1 = ½ is √x and p1 = −½ is 1/√x, so pow(−∞, ½) = NaN and pow(−0, −½) = −∞
+    /// as for sqrt and rsqrt (C's pow gives +∞ and +∞).
+    /// </summary>
     public struct PowScalar : IUnaryFn
     {
-        public static T Apply<T>(T x, T p1, T p2) where T : unmanaged, IFloatingPointIeee754<T> => p1 == VMath.C<T>(2) ? x * x : T.Pow(x, p1);
+        public static T Apply<T>(T x, T p1, T p2) where T : unmanaged, IFloatingPointIeee754<T> =>
+            p1 == VMath.C<T>(2) ? x * x : p1 == VMath.C<T>(0.5) ? T.Sqrt(x) : p1 == VMath.C<T>(-0.5) ? T.One / T.Sqrt(x) : T.Pow(x, p1);
     }
+    /// <summary>min(max(x, p1), p2), NaN kept; with p1 &gt; p2 every element is p2, as in PyTorch.</summary>
     public struct Clamp : IUnaryFn
     {
-        public static T Apply<T>(T x, T p1, T p2) where T : unmanaged, IFloatingPointIeee754<T> => T.IsNaN(x) ? x : x < p1 ? p1 : x > p2 ? p2 : x;
+        public static T Apply<T>(T x, T p1, T p2) where T : unmanaged, IFloatingPointIeee754<T>
+        {
+            if (T.IsNaN(x)) return x;
+            T low = x < p1 ? p1 : x;
+            return low > p2 ? p2 : low;
+        }
     }
     public struct InRange : IUnaryFn
     {
