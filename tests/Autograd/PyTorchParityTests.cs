@@ -75,4 +75,22 @@ public class PyTorchParityTests
     [InlineData(7, 1.0)]
     public void ErfMatchesLibmToAFewUlps(double x, double expected) =>
         Assert.True(Math.Abs(SpecialFunctions.Erf(x) - expected) <= 1e-15 * Math.Abs(expected), $"erf({x}) = {SpecialFunctions.Erf(x):G17}, libm {expected:G17}");
+    [Fact]
+    public void AnInt32TensorMeetsANonIntegralNumberAsFloat32LikeAPythonFloat()
+    {
+        var x = Tensor.FromArray([1, 2, 3, -5], [4]);
+        var quotient = x / 2.5;   // torch.tensor([1, 2, 3, -5]) / 2.5
+        Assert.Equal(DType.Float32, quotient.DType);
+        Assert.Equal([0.4f, 0.8f, 1.2f, -2f], quotient.ToFloatArray());
+        Assert.Equal([1.5f, 2.5f, 3.5f, -4.5f], (x + 0.5).ToFloatArray());
+        Assert.Equal([2.5f, 1.25f, 2.5f / 3, -0.5f], (2.5 / x).ToFloatArray());
+        Assert.Equal([1f, 1f, 0f, 1f], x.Lt(2.5).ToFloatArray());
+        Assert.Equal([0f, 0f, 0f, 0f], x.Eq(2.5).ToFloatArray());
+        Assert.True(float.IsNaN((x * double.NaN).ToFloatArray()[0]));
+        // an integral number keeps int32, as a Python int does
+        var doubled = x * 2;
+        Assert.Equal(DType.Int32, doubled.DType);
+        Assert.Equal([2, 4, 6, -10], doubled.ToIntArray());
+        Assert.Equal(DType.Int32, x.Eq(2).DType);
+    }
 }

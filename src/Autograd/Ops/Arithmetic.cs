@@ -51,12 +51,12 @@ public static class ArithmeticOps
         public Tensor Le(Tensor b) => Compare("le", BinaryOp.Le, a, b);
         public Tensor Gt(Tensor b) => Compare("gt", BinaryOp.Gt, a, b);
         public Tensor Ge(Tensor b) => Compare("ge", BinaryOp.Ge, a, b);
-        public Tensor Eq(double b) => a.Eq(a.ScalarLike(b));
-        public Tensor Ne(double b) => a.Ne(a.ScalarLike(b));
-        public Tensor Lt(double b) => a.Lt(a.ScalarLike(b));
-        public Tensor Le(double b) => a.Le(a.ScalarLike(b));
-        public Tensor Gt(double b) => a.Gt(a.ScalarLike(b));
-        public Tensor Ge(double b) => a.Ge(a.ScalarLike(b));
+        public Tensor Eq(double b) => WithNumber(a, b, (t, n) => t.Eq(n));
+        public Tensor Ne(double b) => WithNumber(a, b, (t, n) => t.Ne(n));
+        public Tensor Lt(double b) => WithNumber(a, b, (t, n) => t.Lt(n));
+        public Tensor Le(double b) => WithNumber(a, b, (t, n) => t.Le(n));
+        public Tensor Gt(double b) => WithNumber(a, b, (t, n) => t.Gt(n));
+        public Tensor Ge(double b) => WithNumber(a, b, (t, n) => t.Ge(n));
 
         /// <summary>A 0-d tensor of this tensor's dtype and device.</summary>
         public Tensor ScalarLike(double v) => Tensor.Scalar(v, a.DType, a.Device);
@@ -66,14 +66,14 @@ public static class ArithmeticOps
         public static Tensor operator *(Tensor x, Tensor y) => x.Mul(y);
         public static Tensor operator /(Tensor x, Tensor y) => x.Div(y);
         public static Tensor operator -(Tensor x) => x.Neg();
-        public static Tensor operator +(Tensor x, double y) => x.Add(x.ScalarLike(y));
-        public static Tensor operator +(double x, Tensor y) => y.ScalarLike(x).Add(y);
-        public static Tensor operator -(Tensor x, double y) => x.Sub(x.ScalarLike(y));
-        public static Tensor operator -(double x, Tensor y) => y.ScalarLike(x).Sub(y);
-        public static Tensor operator *(Tensor x, double y) => x.Mul(x.ScalarLike(y));
-        public static Tensor operator *(double x, Tensor y) => y.ScalarLike(x).Mul(y);
-        public static Tensor operator /(Tensor x, double y) => x.Div(x.ScalarLike(y));
-        public static Tensor operator /(double x, Tensor y) => y.ScalarLike(x).Div(y);
+        public static Tensor operator +(Tensor x, double y) => WithNumber(x, y, (t, n) => t.Add(n));
+        public static Tensor operator +(double x, Tensor y) => WithNumber(y, x, (t, n) => n.Add(t));
+        public static Tensor operator -(Tensor x, double y) => WithNumber(x, y, (t, n) => t.Sub(n));
+        public static Tensor operator -(double x, Tensor y) => WithNumber(y, x, (t, n) => n.Sub(t));
+        public static Tensor operator *(Tensor x, double y) => WithNumber(x, y, (t, n) => t.Mul(n));
+        public static Tensor operator *(double x, Tensor y) => WithNumber(y, x, (t, n) => n.Mul(t));
+        public static Tensor operator /(Tensor x, double y) => WithNumber(x, y, (t, n) => t.Div(n));
+        public static Tensor operator /(double x, Tensor y) => WithNumber(y, x, (t, n) => n.Div(t));
     }
 
     extension(Tensor)
@@ -134,6 +134,16 @@ public static class ArithmeticOps
     // d(a/b) = g/b for a, −g·a/b² for b
     static Func<Tensor, Tensor?[]> DivBackward(Tensor? aForB, Tensor b, bool aNeeds, int[] aShape) =>
         g => [aNeeds ? Graph.SumToShape(g / b, aShape) : null, aForB is null ? null : Graph.SumToShape(-g * aForB / (b * b), b.Shape)];
+
+    /// <summary>
+    /// A tensor and a plain number, as PyTorch pairs a tensor with a Python number: the number takes the tensor's dtype,
+    /// except that an int32 tensor meets a number that is not an int32 (2.5, 1e10, NaN, ±∞) as float32, so that x / 2.5
+    /// divides by 2.5 rather than by 2. An integral number keeps int32 (C# does not tell 2 from 2.0).
+    /// </summary>
+    static Tensor WithNumber(Tensor t, double v, Func<Tensor, Tensor, Tensor> op) =>
+        t.DType == DType.Int32 && !(v == Math.Floor(v) && v >= int.MinValue && v <= int.MaxValue)
+            ? op(t.To(DType.Float32), Tensor.Scalar(v, DType.Float32, t.Device))
+            : op(t, t.ScalarLike(v));
 
     static Tensor Binary(string name, BinaryOp op, Tensor a, Tensor b, Func<Tensor, Tensor?[]> backward, Func<Tensor, Tensor?[]>? backwardOfRowSum = null)
     {

@@ -156,6 +156,19 @@ public sealed class CheckpointTests : IDisposable
     }
 
     [Fact]
+    public void RemainingTimeLeavesOutTheFirstStepsOneOffWork()
+    {
+        var text = new StringWriter();
+        var progress = new Progress(output: text);
+        // the first step took 10 s (the JIT), the next five 4 s each: 5 steps left take 20 s, not 30 s / 6 · 5 = 25 s
+        progress.Report(new StepReport(1, 11, 1, 1, 2.0, 8, 1, TimeSpan.FromSeconds(10)));
+        progress.Report(new StepReport(6, 11, 1, 1, 1.0, 48, 6, TimeSpan.FromSeconds(30)));
+        var lines = text.ToString().TrimEnd().Split('\n');
+        Assert.EndsWith("remaining …", lines[0]);
+        Assert.EndsWith("remaining 0:20", lines[1]);
+    }
+
+    [Fact]
     public void ProgressShowsASecondTrainerWhoseClockStartsAgain()
     {
         var text = new StringWriter();
