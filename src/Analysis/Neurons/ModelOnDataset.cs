@@ -25,6 +25,7 @@ public sealed class ModelOnDataset
         if (data.Count == 0) throw new ArgumentException("model on dataset: the dataset is empty");
         (Model, images, BatchSize, Count, Answers) = (model, data, batchSize, data.Count, data.Labels);
         Logits = RunLogits();
+        CheckFinite(Logits);
         Labels = ArgMax(Logits);
     }
 
@@ -39,9 +40,20 @@ public sealed class ModelOnDataset
             throw new ArgumentException($"model on dataset: {answers.Length} answers for {tokens.Size(0)} sequences");
         (Model, this.tokens, sequenceLength, BatchSize, Count, Answers) = (model, tokens.ToIntArray(), tokens.Size(1), batchSize, tokens.Size(0), answers);
         Logits = RunLogits();
+        CheckFinite(Logits);
         Labels = ArgMax(Logits);
         if (answers?.FirstOrDefault(a => (uint)a >= (uint)Classes, -1) is int bad and >= 0)
             throw new ArgumentException($"model on dataset: answer {bad} is outside the model's {Classes} logits");
+    }
+
+    /// <summary>NaN or infinite logits (from NaN weights, say) would make every number computed from them NaN: refused, naming the first.</summary>
+    void CheckFinite(double[,] logits)
+    {
+        for (int i = 0; i < logits.GetLength(0); i++)
+            for (int c = 0; c < logits.GetLength(1); c++)
+                if (!double.IsFinite(logits[i, c]))
+                    throw new ArgumentException($"model on dataset: {Model.Name}'s logit {c} of {InputName[..^1]} {i} is {logits[i, c]}: " +
+                                                "the model's weights or its inputs are not finite, so nothing computed from its activations would mean anything");
     }
 
     static void CheckBatch(int batchSize)

@@ -1,5 +1,6 @@
 using Interp.Analysis.Datasets;
 using Interp.Analysis.Neurons;
+using Interp.Nn;
 using Xunit;
 
 namespace Interp.Tests.Analysis.Neurons;
@@ -96,4 +97,14 @@ public class PlantedMechanismTests
     // mean weight over the given rows and the central columns 8..19, where every digit class has ink
     static double Centre(double[] w, int firstRow, int lastRow) =>
         Enumerable.Range(firstRow, lastRow - firstRow + 1).SelectMany(r => Enumerable.Range(8, 12).Select(c => w[r * 28 + c])).Average();
+    [Fact]
+    public void AModelWithNonFiniteLogitsIsRefusedNamingTheFirstOne()
+    {
+        var mlp = PlantedMlp.Build();
+        var state = mlp.StateDict();
+        state["layers.1.bias"] = Tensor.FromArray([0f, float.NaN]);
+        mlp.LoadStateDict(state);
+        var e = Assert.Throws<ArgumentException>(() => new ModelOnDataset(HookedClassifier.Of(mlp), Digits.Every(500)));
+        Assert.Contains("logit 1 of image 0 is NaN", e.Message);
+    }
 }
