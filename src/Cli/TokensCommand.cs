@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.CommandLine.Parsing;
 using Interp.Tokenizer;
 
 namespace Interp.Cli;
@@ -28,6 +29,8 @@ public sealed class TokensCommand : Command
     {
         var words = r.GetValue(text) ?? [];
         if (words.Length == 0) throw new CliError("give a text to tokenize, or --decode and token ids");
+        if (StrayOption(r) is { } stray)
+            throw new CliError($"unexpected argument '{stray}' (a text that starts with a dash goes after --: interp tokens -- {stray})");
         var tokenizer = Gpt2Tokenizer.Instance;
         if (r.GetValue(decode))
         {
@@ -43,5 +46,17 @@ public sealed class TokensCommand : Command
         for (int i = 0; i < tokens.Length; i++)
             Console.WriteLine($"{i,4} {tokens[i],6}  {pieces[i].Replace(" ", "␣").Replace("\n", "⏎")}");
         return 0;
+    }
+
+    /// <summary>An unknown --option, which TEXT's words would otherwise swallow; words after a "--" are text.</summary>
+    static string? StrayOption(ParseResult r)
+    {
+        foreach (var token in r.Tokens)
+        {
+            if (token.Type == TokenType.DoubleDash) return null;
+            if (token.Type == TokenType.Argument && token.Value.StartsWith('-') && token.Value.Length > 1 && !double.TryParse(token.Value, out _))
+                return token.Value;
+        }
+        return null;
     }
 }

@@ -59,6 +59,7 @@ public class BadCommandLineTests
         "case eis8 | 2 | interp case: unexpected argument 'eis8'",
         // tokens, generate, heads, norms, lens, case norms
         "tokens | 2 | interp tokens: give a text",
+        "tokens Hello --unknown | 2 | interp tokens: unexpected argument '--unknown'",
         "generate --tokens 1 | 2 | interp generate: --model is required",
         "heads --model {tmp}/none --length 1 | 2 | --length must be at least 2, got 1",
         "norms --model {tmp}/none | 2 | interp norms: no model at '{tmp}/none'",

@@ -16,6 +16,9 @@ public class CommandTests
         Assert.Contains("2 tokens", output);
         Assert.Contains(" 15496  Hello", output);   // GPT-2's ids for "Hello world" are [15496, 995]
         Assert.Contains("   995  ␣world", output);
+        var (dashed, dashedOutput, _) = Cli("tokens", "--", "--help", "-1");   // after --, dashes are text (and -1 is text anyway)
+        Assert.Equal(0, dashed);
+        Assert.Contains("help", dashedOutput);
         var (_, decoded, _) = Cli("tokens", "--decode", "15496", "995");
         Assert.Equal("Hello world", decoded.Trim());
     }
