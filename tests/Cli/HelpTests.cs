@@ -96,4 +96,16 @@ public class HelpTests
         var pytorchMnist = new Interp.Models.Cnn(new Interp.Models.CnnConfig(), new Generator(0)).StateDict();
         Assert.Equal(new Interp.Models.CnnConfig(), ModelFiles.InferCnnConfig(pytorchMnist, "y.pt"));
     }
+
+    [Theory]
+    [InlineData(new[] { 16, 1, 5, 5 })]   // conv1's kernel 5 against conv2's 3
+    [InlineData(new[] { 8, 1, 3, 3 })]    // 8 channels out of conv1, conv2 takes 16
+    [InlineData(new[] { 16, 1, 3, 2 })]   // not square
+    public void ACnnWhoseConv1DoesNotFitConv2IsRefusedNamingBoth(int[] conv1)
+    {
+        var state = new Interp.Models.Cnn(new Interp.Models.CnnConfig(Conv1Channels: 16, Conv2Channels: 32), new Generator(0)).StateDict();
+        state["conv1.weight"] = Tensor.Zeros(conv1);
+        var e = Assert.Throws<InvalidDataException>(() => ModelFiles.InferCnnConfig(state, "z.pt"));
+        Assert.Contains($"conv1.weight [{string.Join(", ", conv1)}] and conv2.weight [32, 16, 3, 3] do not fit together", e.Message);
+    }
 }

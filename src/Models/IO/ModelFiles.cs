@@ -155,6 +155,10 @@ public static class ModelFiles
         Tensor Get(string name, int rank) => state.TryGetValue(name, out var t) && t.Rank == rank ? t
             : throw new InvalidDataException($"'{file}' is not a CNN state dict of conv1/conv2/fc1/fc2: '{name}' is missing or not {rank}-D");
         var (c1, c2, fc1, fc2) = (Get("conv1.weight", 4), Get("conv2.weight", 4), Get("fc1.weight", 2), Get("fc2.weight", 2));
+        // the layout comes from conv1: a conv2 that does not fit it is named with both shapes, not blamed alone later
+        if (c2.Size(1) != c1.Size(0) || c2.Size(2) != c1.Size(2) || c2.Size(3) != c1.Size(3) || c1.Size(2) != c1.Size(3))
+            throw new InvalidDataException($"'{file}': conv1.weight {ShapeUtil.Format(c1.ShapeArray)} and conv2.weight {ShapeUtil.Format(c2.ShapeArray)} " +
+                                           "do not fit together (conv2 [out, conv1's out, k, k] with conv1's square kernel k)");
         foreach (bool pool in new[] { false, true })
             foreach (int size in new[] { 28, 32, 64 })
             {
