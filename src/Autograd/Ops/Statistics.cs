@@ -68,15 +68,11 @@ public static class Statistics
     }
 
     /// <summary>√var with the gradient g/(2·std), taken as 0 where std = 0 (torch's std_backward).</summary>
-    static Tensor SqrtOfVariance(Tensor v)
+    static Tensor SqrtOfVariance(Tensor v) => Unary.Apply("std", UnaryOp.Sqrt, v, 0, 0, Unary.Saves.Output, (_, std, g) =>
     {
-        var y = v.Backend.Unary(UnaryOp.Sqrt, v, 0, 0);
-        return Graph.RecordSavingOutput("std", y, [v], (std, g) =>
-        {
-            var zero = std.Eq(0.0);
-            return [Tensor.Where(zero, std.ScalarLike(0), g / (2.0 * Tensor.Where(zero, std.ScalarLike(1), std)))];
-        });
-    }
+        var zero = std.Eq(0.0);
+        return Tensor.Where(zero, std.ScalarLike(0), g / (2.0 * Tensor.Where(zero, std.ScalarLike(1), std)));
+    });
 
     /// <summary>The number of nonzero elements (torch.norm with p = 0); its gradient is 0.</summary>
     static Tensor CountNonZero(Tensor x, int[] d, bool keepDim)
