@@ -66,7 +66,7 @@ public static class Eis7Rules
             (_testX, _testY) = (Eis7Transformer.Tokens(test, p), Eis7Transformer.Targets(labels, test));
             _model = new HookedTransformer(o.ModelConfig(p));
             if (o.InitFrom is string file) _model.LoadSafeTensors(file);
-            else if (o.Init == "grokking") Eis7Transformer.GrokkingInit(_model, new Generator(o.Seed));
+            else if (o.Init == "grokking") Eis7Transformer.GrokkingInit(_model, o.Seed);
             _evalModel = new HookedTransformer(o.ModelConfig(p));
             var optimizer = new AdamW(_model.Parameters(), o.LearningRate, betas: (0.9, 0.98), weightDecay: o.WeightDecay);
             _trainer = new Trainer(_model, optimizer, train.Length, _ => Eis7Transformer.Loss(Eis7Transformer.AnswerLogits(_model, _trainX), _trainY),

@@ -232,6 +232,8 @@ def run(args):
     train_y, test_y = label(train, truth), label(test, truth)
     theirs_test = (label(test, theirs) == test_y).double().mean().item()
     theirs_train = (label(train, theirs) == train_y).double().mean().item()
+    all_x = torch.tensor([(i, j, P) for i in range(P) for j in range(P)][: args.max_pairs])
+    theirs_all = label(all_x.tolist(), theirs)
 
     torch.manual_seed(args.seed)
     model = Transformer(args.d_model, args.heads, args.d_mlp)
@@ -247,7 +249,8 @@ def run(args):
         with torch.no_grad():
             tr, te = forward(train_x), forward(test_x)
             return {"epoch": epoch, "train_loss": cross_entropy_high_precision(tr, train_y).item(), "train_acc": accuracy(tr, train_y),
-                    "test_loss": cross_entropy_high_precision(te, test_y).item(), "test_acc": accuracy(te, test_y)}
+                    "test_loss": cross_entropy_high_precision(te, test_y).item(), "test_acc": accuracy(te, test_y),
+                    "agree_challenge": accuracy(forward(all_x), theirs_all)}
 
     losses, curve, start = [], [], time.time()
     for epoch in range(args.epochs):

@@ -6,15 +6,12 @@ namespace Interp;
 /// CPython's <c>random.Random</c> (Modules/_randommodule.c and Lib/random.py), bit for bit: the Mersenne Twister
 /// MT19937 seeded from an integer as <c>random.seed(n)</c> does, <c>random()</c>, <c>getrandbits(k)</c>,
 /// <c>randrange</c> and <c>shuffle</c>. It exists to reproduce splits and orders that Python scripts made with the
-/// <c>random</c> module (e.g. the EIS VII challenge's train/test split); Interp's own randomness is <see cref="Generator"/>.
+/// <c>random</c> module (e.g. the EIS VII challenge's train/test split); Interp's own randomness is <see cref="Generator"/>,
+/// PyTorch's is <see cref="TorchRandom"/>.
 /// </summary>
 public sealed class PythonRandom
 {
-    const int N = 624, M = 397;
-    const uint MatrixA = 0x9908b0dfU, UpperMask = 0x80000000U, LowerMask = 0x7fffffffU;
-
-    readonly uint[] mt = new uint[N];
-    int index = N + 1;
+    readonly Mt19937 mt = new();
 
     /// <summary>A generator in the state <c>random.seed(seed)</c> leaves it in.</summary>
     public PythonRandom(BigInteger seed) => Seed(seed);
@@ -28,7 +25,7 @@ public sealed class PythonRandom
         var n = BigInteger.Abs(seed);
         var words = new List<uint>();
         do { words.Add((uint)(n & uint.MaxValue)); n >>= 32; } while (n > 0);
-        InitByArray(words.ToArray());
+        mt.InitByArray(words.ToArray());
     }
 
     /// <summary><c>random.random()</c>: a double in [0, 1) from 53 random bits (27 + 26 from two outputs).</summary>
@@ -94,52 +91,7 @@ public sealed class PythonRandom
     }
 
     /// <summary>The next raw 32-bit output of MT19937 (genrand_uint32).</summary>
-    public uint NextUInt32()
-    {
-        if (index >= N) Twist();
-        uint y = mt[index++];
-        y ^= y >> 11;
-        y ^= (y << 7) & 0x9d2c5680U;
-        y ^= (y << 15) & 0xefc60000U;
-        return y ^ (y >> 18);
-    }
+    public uint NextUInt32() => mt.NextUInt32();
 
     uint GetRandBits32(int k) => k == 0 ? 0 : NextUInt32() >> (32 - k);
-
-    void Twist()
-    {
-        for (int kk = 0; kk < N; kk++)
-        {
-            uint y = (mt[kk] & UpperMask) | (mt[(kk + 1) % N] & LowerMask);
-            mt[kk] = mt[(kk + M) % N] ^ (y >> 1) ^ ((y & 1) != 0 ? MatrixA : 0);
-        }
-        index = 0;
-    }
-
-    void InitGenrand(uint s)
-    {
-        mt[0] = s;
-        for (int i = 1; i < N; i++) mt[i] = 1812433253U * (mt[i - 1] ^ (mt[i - 1] >> 30)) + (uint)i;
-        index = N;
-    }
-
-    void InitByArray(uint[] key)
-    {
-        InitGenrand(19650218U);
-        int i = 1, j = 0;
-        for (int k = Math.Max(N, key.Length); k > 0; k--)
-        {
-            mt[i] = (mt[i] ^ ((mt[i - 1] ^ (mt[i - 1] >> 30)) * 1664525U)) + key[j] + (uint)j;   // non-linear
-            i++; j++;
-            if (i >= N) { mt[0] = mt[N - 1]; i = 1; }
-            if (j >= key.Length) j = 0;
-        }
-        for (int k = N - 1; k > 0; k--)
-        {
-            mt[i] = (mt[i] ^ ((mt[i - 1] ^ (mt[i - 1] >> 30)) * 1566083941U)) - (uint)i;   // non-linear
-            i++;
-            if (i >= N) { mt[0] = mt[N - 1]; i = 1; }
-        }
-        mt[0] = 0x80000000U;   // MSB is 1, assuring a non-zero initial array
-    }
 }

@@ -124,17 +124,40 @@ public static class Eis7Transformer
     }
 
     /// <summary>
-    /// Nanda's initialisation in the grokking code the challenge trains with: every weight ~ N(0, 1/d_model), except
-    /// the unembedding ~ N(0, 1/d_vocab); biases zero. (PyTorch's random stream itself cannot be reproduced here.)
+    /// Nanda's initialisation in the grokking code the challenge trains with, drawn as that code draws it after
+    /// <c>torch.manual_seed(seed)</c> (<see cref="TorchRandom"/>), so the weights are PyTorch's for the same seed, bit for
+    /// bit: each weight is <c>torch.randn(shape) / sqrt(d_model)</c> (the unembedding <c>/ sqrt(d_vocab)</c>), in the
+    /// order and layouts his modules create them — W_E [d_model, d_vocab], W_pos [n_ctx, d_model], then per block W_K,
+    /// W_Q, W_V [heads, d_head, d_model], W_O [d_model, heads · d_head], W_in [d_mlp, d_model], W_out [d_model, d_mlp],
+    /// and W_U [d_model, d_vocab] — then moved into TransformerLens's layouts. Biases are zero.
     /// </summary>
-    public static void GrokkingInit(HookedTransformer model, Generator gen)
+    public static void GrokkingInit(HookedTransformer model, ulong seed)
     {
-        var cfg = model.Config;
+        var c = model.Config;
+        var rng = new TorchRandom(seed);
+        Tensor Draw(int fanScale, params int[] shape) => rng.Randn(shape) / Math.Sqrt(fanScale);
+        var weights = new Dictionary<string, Tensor>
+        {
+            ["embed.W_E"] = Draw(c.DModel, c.DModel, c.DVocab).T,
+            ["pos_embed.W_pos"] = Draw(c.DModel, c.NCtx, c.DModel),
+        };
+        for (int l = 0; l < c.NLayers; l++)
+        {
+            string b = $"blocks.{l}.";
+            weights[b + "attn.W_K"] = Draw(c.DModel, c.NHeads, c.DHead, c.DModel).Transpose(1, 2);
+            weights[b + "attn.W_Q"] = Draw(c.DModel, c.NHeads, c.DHead, c.DModel).Transpose(1, 2);
+            weights[b + "attn.W_V"] = Draw(c.DModel, c.NHeads, c.DHead, c.DModel).Transpose(1, 2);
+            weights[b + "attn.W_O"] = Draw(c.DModel, c.DModel, c.NHeads * c.DHead).T.Contiguous().Reshape(c.NHeads, c.DHead, c.DModel);
+            weights[b + "mlp.W_in"] = Draw(c.DModel, c.DMlp, c.DModel).T;
+            weights[b + "mlp.W_out"] = Draw(c.DModel, c.DModel, c.DMlp).T;
+        }
+        weights["unembed.W_U"] = Draw(c.DVocab, c.DModel, c.DVocab);
         foreach (var (name, param) in model.NamedParameters())
         {
-            var value = name.Contains(".b_") ? Tensor.Zeros(param.ShapeArray, param.DType)
-                : Tensor.Randn(param.ShapeArray, gen, param.DType) * (1 / Math.Sqrt(name == "unembed.W_U" ? cfg.DVocab : cfg.DModel));
-            param.Backend.Copy(value, param);
+            var value = weights.GetValueOrDefault(name)
+                ?? (name.Contains(".b_") ? Tensor.Zeros(param.ShapeArray, param.DType)
+                    : throw new InvalidOperationException($"Eis7Transformer.GrokkingInit: Nanda's model has no weight for {name}"));
+            param.Backend.Copy(value.To(param.DType).Contiguous(), param);
         }
     }
 
@@ -161,7 +184,7 @@ public static class Eis7Transformer
         var (validX, validY) = (Tokens(validation, p), Targets(labels, validation));
         var model = new HookedTransformer(o.ModelConfig(p));
         if (o.InitFrom is string file) model.LoadSafeTensors(file);
-        else if (o.Init == "grokking") GrokkingInit(model, new Generator(o.Seed));
+        else if (o.Init == "grokking") GrokkingInit(model, o.Seed);
         var optimizer = new AdamW(model.Parameters(), o.LearningRate, betas: (0.9, 0.98), weightDecay: o.WeightDecay);
         // full batch: one "epoch" per step over all training rows (their order does not change the mean loss)
         var trainer = new Trainer(model, optimizer, train.Length, _ => Loss(AnswerLogits(model, trainX), trainY),

@@ -117,10 +117,27 @@ public class Eis7TransformerTests
     }
 
     [Fact]
+    public void GrokkingInitIsPyTorchsInitialWeightsForTheSameSeed()
+    {
+        // tests/fixtures/eis7_grokking.safetensors holds the initial weights Nanda's model got from torch.manual_seed(0)
+        // in PyTorch (bench/peers/eis7_grokking.py --save-init), in TransformerLens's names: the same bits, not just the scales
+        var model = new HookedTransformer(new Eis7TransformerOptions(DModel: 16, NHeads: 2, DHead: 8, DMlp: 64).ModelConfig(113));
+        Eis7Transformer.GrokkingInit(model, 0);
+        var torch = SafeTensorsDict.Load(FixtureFiles.PathOf("eis7_grokking.safetensors"));
+        Assert.Equal(torch.Keys.Order(), model.NamedParameters().Select(p => p.Name).Order());
+        foreach (var (name, param) in model.NamedParameters())
+            Assert.True(torch[name].ToFloatArray().SequenceEqual(param.ToFloatArray()), $"{name} differs from PyTorch's");
+        // another seed draws other weights
+        var other = new HookedTransformer(model.Config);
+        Eis7Transformer.GrokkingInit(other, 1);
+        Assert.False(other.StateDict()["embed.W_E"].ToFloatArray().SequenceEqual(model.StateDict()["embed.W_E"].ToFloatArray()));
+    }
+
+    [Fact]
     public void GrokkingInitDrawsNandasScales()
     {
         var model = new HookedTransformer(new Eis7TransformerOptions(DModel: 64, NHeads: 4, DHead: 16, DMlp: 256).ModelConfig(113));
-        Eis7Transformer.GrokkingInit(model, new Generator(0));
+        Eis7Transformer.GrokkingInit(model, 0);
         foreach (var (name, param) in model.NamedParameters())
         {
             var v = param.To(DType.Float64).ToDoubleArray();
