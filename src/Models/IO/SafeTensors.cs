@@ -143,9 +143,9 @@ public sealed class SafeTensorsFile : IDisposable
             ReadExactly(full, file, 0, prefix, "the header length prefix");
             ulong headerLen = BinaryPrimitives.ReadUInt64LittleEndian(prefix);
             if (headerLen > MaxHeaderBytes)
-                throw Fail(full, $"header length {headerLen} exceeds the {MaxHeaderBytes}-byte limit");
+                throw Fail(full, $"header length {headerLen} exceeds the {MaxHeaderBytes}-byte limit{OtherFormat(prefix)}");
             if ((long)headerLen > fileLength - 8)
-                throw Fail(full, $"header length {headerLen} is larger than the {fileLength - 8} bytes that follow the length prefix");
+                throw Fail(full, $"header length {headerLen} is larger than the {fileLength - 8} bytes that follow the length prefix{OtherFormat(prefix)}");
 
             long dataStart = 8 + (long)headerLen;
             var header = new byte[headerLen];
@@ -172,6 +172,14 @@ public sealed class SafeTensorsFile : IDisposable
             done += n;
         }
     }
+
+    /// <summary>What the first bytes say the file is when it is not safetensors: a pickle, a zip (torch.save), NumPy, HDF5.</summary>
+    private static string OtherFormat(ReadOnlySpan<byte> head) =>
+        head[0] == 0x80 && head[1] is >= 2 and <= 5 ? " (the file starts like a Python pickle, not a safetensors file)"
+        : head.StartsWith((ReadOnlySpan<byte>)[0x50, 0x4B, 0x03, 0x04]) ? " (the file starts like a zip archive, as torch.save writes, not a safetensors file)"
+        : head.StartsWith((ReadOnlySpan<byte>)[0x93, 0x4E, 0x55, 0x4D, 0x50, 0x59]) ? " (the file starts like a NumPy .npy file, not a safetensors file)"
+        : head.StartsWith((ReadOnlySpan<byte>)[0x89, 0x48, 0x44, 0x46]) ? " (the file starts like an HDF5 file, not a safetensors file)"
+        : "";
 
     private static SafeTensorsFormatException Fail(string path, string problem, Exception? inner = null) =>
         new($"Invalid safetensors file '{path}': {problem}", inner);

@@ -26,6 +26,20 @@ public sealed class SafeTensorsTests : IDisposable
     // Round trips
     // ------------------------------------------------------------------------------------------
 
+    [Theory]
+    [InlineData(new byte[] { 0x80, 0x04, 0x95, 0x10, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x7d, 0x94 }, "Python pickle")]
+    [InlineData(new byte[] { 0x50, 0x4B, 0x03, 0x04, 0x00, 0x00, 0x08, 0x08, 0x00, 0x00, 0x00, 0x00 }, "zip archive, as torch.save writes")]
+    [InlineData(new byte[] { 0x93, 0x4E, 0x55, 0x4D, 0x50, 0x59, 0x01, 0x00, 0x76, 0x00 }, "NumPy .npy")]
+    public void AFileOfAnotherFormatIsNamedAsSuch(byte[] head, string format)
+    {
+        // the real EIS VII label pickle starts 80 04 95: read as a length prefix that is 2.4 GB; the error says what the file is
+        string path = _tmp.File("other.safetensors");
+        File.WriteAllBytes(path, [.. head, .. new byte[64]]);
+        var e = Assert.Throws<SafeTensorsFormatException>(() => SafeTensorsFile.Open(path));
+        Assert.Contains(path, e.Message);
+        Assert.Contains($"starts like a {format}", e.Message);
+    }
+
     [Fact]
     public void RoundTrip_AllDTypes_RawBytesShapesAndMetadata()
     {
