@@ -117,7 +117,7 @@ public sealed class Eis7TransformerCaseCommand : Command
         try
         {
             return Eis7Transformer.Train(labels, options, progress.Report,
-                e => progress.Note($"step {e.Step}: train loss {e.TrainLoss:F4} acc {100 * e.TrainAccuracy:F2} %, " +
+                e => progress.Note($"step {e.Step}: train loss {Progress.FormatLoss(e.TrainLoss)} acc {100 * e.TrainAccuracy:F2} %, " +
                     (double.IsNaN(e.ValidationLoss) ? "" : $"validation loss {e.ValidationLoss:F4} acc {100 * e.ValidationAccuracy:F2} %, ") +
                     $"test loss {e.TestLoss:F4} acc {100 * e.TestAccuracy:F2} %"),
                 stop.Requested);

@@ -121,12 +121,12 @@ public sealed class TrainModAddCommand() : ToyTrainingCommand("modadd", """
             $"full-batch AdamW lr {options.LearningRate}, wd {options.WeightDecay}, at most {options.MaxSteps} steps, seed {options.Seed}" +
             $" on {device}" + (checkpoints.Resume ? $"; resuming from '{outDir}'" : ""));
         var result = ToyModels.TrainModularAddition(options, progress.Report,
-            e => progress.Note($"step {e.Step}: train loss {e.TrainLoss:F4} acc {e.TrainAccuracy:P1}, test loss {e.TestLoss:F4} acc {e.TestAccuracy:P1}"),
+            e => progress.Note($"step {e.Step}: train loss {Progress.FormatLoss(e.TrainLoss)} acc {e.TrainAccuracy:P1}, test loss {e.TestLoss:F4} acc {e.TestAccuracy:P1}"),
             stop, checkpoints, device);
         progress.Finish();
         Save(outDir, result.Model, options, result.Final);
         var f = result.Final;
-        Console.WriteLine($"train accuracy: {f.TrainAccuracy:P2}, test accuracy: {f.TestAccuracy:P2} (loss {f.TrainLoss:F4} / {f.TestLoss:F4})");
+        Console.WriteLine($"train accuracy: {f.TrainAccuracy:P2}, test accuracy: {f.TestAccuracy:P2} (loss {Progress.FormatLoss(f.TrainLoss)} / {f.TestLoss:F4})");
         Console.WriteLine($"steps: {f.Step}{(result.Reached ? "" : $" (did not reach {options.TargetAccuracy:P0} test accuracy)")}, wall time: {result.Wall.TotalSeconds:F1} s, saved to {outDir}");
         if (result.Stopped) Console.Error.WriteLine($"interrupted: checkpoint at step {f.Step}/{options.MaxSteps} saved in '{outDir}' (continue with --resume {outDir})");
         return result.Reached || result.Stopped ? 0 : ExitStatus.NotReached;

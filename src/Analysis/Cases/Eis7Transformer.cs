@@ -135,7 +135,7 @@ public static class Eis7Transformer
     {
         var c = model.Config;
         var rng = new TorchRandom(seed);
-        Tensor Draw(int fanScale, params int[] shape) => rng.Randn(shape) / Math.Sqrt(fanScale);
+        Tensor Draw(int sqrtOf, params int[] shape) => rng.Randn(shape) / Math.Sqrt(sqrtOf);   // torch.randn(shape) / math.sqrt(sqrtOf)
         var weights = new Dictionary<string, Tensor>
         {
             ["embed.W_E"] = Draw(c.DModel, c.DModel, c.DVocab).T,

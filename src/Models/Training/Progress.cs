@@ -23,11 +23,17 @@ public sealed class Progress(bool quiet = false, TextWriter? output = null)
         var every = terminal ? TimeSpan.FromMilliseconds(100) : TimeSpan.FromSeconds(10);
         if (!last && lastShown is { } shown && r.Elapsed - shown < every) return;
         lastShown = r.Elapsed;
-        string line = $"epoch {r.Epoch}/{r.Epochs}  step {r.Step}/{r.TotalSteps}  loss {r.Loss:F4}  {r.ExamplesPerSecond:F0} ex/s  " +
+        string line = $"epoch {r.Epoch}/{r.Epochs}  step {r.Step}/{r.TotalSteps}  loss {FormatLoss(r.Loss)}  {r.ExamplesPerSecond:F0} ex/s  " +
                       $"elapsed {Format(r.Elapsed)}  remaining {Remaining(r)}";
         if (terminal) { output.Write($"\r{line}\u001b[K"); drawn = true; }
         else output.WriteLine(line);
     }
+
+    /// <summary>Four decimals, or three significant digits below 0.001, so that a small loss still shows how small (not "0.0000").</summary>
+    public static string FormatLoss(double loss) =>
+        loss == 0 || !double.IsFinite(loss) || Math.Abs(loss) >= 1e-3
+            ? loss.ToString("F4", System.Globalization.CultureInfo.InvariantCulture)
+            : loss.ToString("0.00e+00", System.Globalization.CultureInfo.InvariantCulture);
 
     /// <summary>Ends a redrawn line (call once training stops).</summary>
     public void Finish()

@@ -155,6 +155,20 @@ public sealed class CheckpointTests : IDisposable
         Assert.Equal("", quiet.ToString());
     }
 
+    [Theory]
+    [InlineData(2.5, "2.5000")]
+    [InlineData(0.0012345, "0.0012")]
+    [InlineData(3.2e-5, "3.20e-05")]
+    [InlineData(0.0, "0.0000")]
+    [InlineData(double.NaN, "NaN")]
+    public void ASmallLossShowsHowSmallItIs(double loss, string shown)
+    {
+        Assert.Equal(shown, Progress.FormatLoss(loss));
+        var text = new StringWriter();
+        new Progress(output: text).Report(new StepReport(1, 2, 1, 1, loss, 8, 1, TimeSpan.FromSeconds(1)));
+        Assert.Contains($"  loss {shown}  ", text.ToString());
+    }
+
     [Fact]
     public void RemainingTimeLeavesOutTheFirstStepsOneOffWork()
     {
