@@ -23,6 +23,11 @@ if (args.Length > 0 && args[0] == "conv-parts")
     Interp.Bench.ConvParts.Run(args[1..]);
     return 0;
 }
+if (args.Length > 0 && args[0] == "code-lm-step")
+{
+    Interp.Bench.CodeLmStep.Run(args[1..]);
+    return 0;
+}
 if (args.Length > 0 && args[0] == "gpt-step")
 {
     Interp.Bench.GptStep.Run(args[1..]);

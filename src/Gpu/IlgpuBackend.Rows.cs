@@ -302,37 +302,52 @@ public sealed partial class IlgpuBackend
         dw[j] = e.Store(sw); db[j] = e.Store(sb);
     }
 
-    public Tensor CrossEntropyRows(Tensor logits, Tensor targets, int ignoreIndex, double labelSmoothing)
+    public Tensor CrossEntropyRows(Tensor logits, Tensor targets, int ignoreIndex, double labelSmoothing) =>
+        CrossEntropyForward(logits, targets, ignoreIndex, labelSmoothing, keepStats: false).Loss;
+
+    public (Tensor Loss, Tensor Stats) CrossEntropyRowsKeepingStats(Tensor logits, Tensor targets, int ignoreIndex, double labelSmoothing)
+    {
+        var (loss, stats) = CrossEntropyForward(logits, targets, ignoreIndex, labelSmoothing, keepStats: true);
+        return (loss, stats!);
+    }
+
+    (Tensor Loss, Tensor? Stats) CrossEntropyForward(Tensor logits, Tensor targets, int ignoreIndex, double labelSmoothing, bool keepStats)
     {
         RequireFloat("cross_entropy", logits);
         var x = Contig("cross_entropy", logits);
         var o = New([x.shape[0]], x.DType);
-        CrossEntropy(x, Contig("cross_entropy", targets), null, o, ignoreIndex, labelSmoothing);
-        return o;
+        var stats = keepStats ? New([x.shape[0], 2], x.DType) : null;
+        CrossEntropy(x, Contig("cross_entropy", targets), null, o, stats, ignoreIndex, labelSmoothing);
+        return (o, stats);
     }
 
-    public Tensor CrossEntropyRowsBackward(Tensor logits, Tensor targets, Tensor scale, int ignoreIndex, double labelSmoothing)
+    public Tensor CrossEntropyRowsBackward(Tensor logits, Tensor targets, Tensor scale, int ignoreIndex, double labelSmoothing, Tensor? stats = null)
     {
         RequireFloat("cross_entropy", logits);
         var x = Contig("cross_entropy", logits);
+        if (stats is not null && (stats.DType != x.DType || stats.Rank != 2 || stats.shape[0] != x.shape[0] || stats.shape[1] != 2))
+            throw new ArgumentException($"cross_entropy: the row stats must be [{x.shape[0]}, 2] {x.DType.Name()} (from CrossEntropyRowsKeepingStats), got {stats.DType.Name()} {ShapeUtil.Format(stats.shape)}");
         var o = New(x.ShapeArray, x.DType);
-        CrossEntropy(x, Contig("cross_entropy", targets), Contig("cross_entropy", ToDType(scale, x.DType)), o, ignoreIndex, labelSmoothing);
+        CrossEntropy(x, Contig("cross_entropy", targets), Contig("cross_entropy", ToDType(scale, x.DType)), o,
+            stats is null ? null : Contig("cross_entropy", stats), ignoreIndex, labelSmoothing);
         return o;
     }
 
-    void CrossEntropy(Tensor x, Tensor targets, Tensor? scale, Tensor o, int ignoreIndex, double eps)
+    /// <summary>stats: written by the forward (scale null) when given, read by the backward when given; [N, 2] (m, log Σ exp(x − m)).</summary>
+    void CrossEntropy(Tensor x, Tensor targets, Tensor? scale, Tensor o, Tensor? stats, int ignoreIndex, double eps)
     {
         if (x.shape[0] == 0) return;
-        if (x.DType == DType.Float32) CrossEntropyTyped<float, F32>(x, targets, scale, o, ignoreIndex, eps);
-        else CrossEntropyTyped<double, F64>(x, targets, scale, o, ignoreIndex, eps);
+        if (x.DType == DType.Float32) CrossEntropyTyped<float, F32>(x, targets, scale, o, stats, ignoreIndex, eps);
+        else CrossEntropyTyped<double, F64>(x, targets, scale, o, stats, ignoreIndex, eps);
     }
 
-    void CrossEntropyTyped<T, E>(Tensor x, Tensor targets, Tensor? scale, Tensor o, int ignoreIndex, double eps) where T : unmanaged where E : struct, IElem<T>
+    void CrossEntropyTyped<T, E>(Tensor x, Tensor targets, Tensor? scale, Tensor o, Tensor? stats, int ignoreIndex, double eps) where T : unmanaged where E : struct, IElem<T>
     {
         var k = Kernel($"cross_entropy/{typeof(T).Name}", a =>
-            a.LoadStreamKernel<ArrayView<T>, ArrayView<int>, ArrayView<T>, int, ArrayView<T>, int, int, double, RowSplit>(CrossEntropyKernel<T, E>));
+            a.LoadStreamKernel<ArrayView<T>, ArrayView<int>, ArrayView<T>, int, ArrayView<T>, ArrayView<T>, int, int, int, double, RowSplit>(CrossEntropyKernel<T, E>));
         var (config, split) = RowLaunch(x.shape[0], x.shape[1]);
-        k(config, Dense<T>(x), Dense<int>(targets), DenseOr<T>(scale, x), scale is null ? 0 : 1, Dense<T>(o), x.shape[1], ignoreIndex, eps, split);
+        k(config, Dense<T>(x), Dense<int>(targets), DenseOr<T>(scale, x), scale is null ? 0 : 1, Dense<T>(o), DenseOr<T>(stats, x),
+            stats is null ? 0 : 1, x.shape[1], ignoreIndex, eps, split);
     }
 
     /// <summary>
@@ -340,7 +355,7 @@ public sealed partial class IlgpuBackend
     /// gx = (exp(x − lse) − q)·scale[r] with q = (1−ε)·onehot(t) + ε/C. Ignored rows give 0.
     /// </summary>
     static void CrossEntropyKernel<T, E>(ArrayView<T> x, ArrayView<int> targets, ArrayView<T> scale, int hasScale,
-        ArrayView<T> o, int c, int ignoreIndex, double eps, RowSplit split) where T : unmanaged where E : struct, IElem<T>
+        ArrayView<T> o, ArrayView<T> stats, int hasStats, int c, int ignoreIndex, double eps, RowSplit split) where T : unmanaged where E : struct, IElem<T>
     {
         E e = default;
         var rt = RowThread.Of(split);
@@ -350,21 +365,36 @@ public sealed partial class IlgpuBackend
         int t = targets[r];
         if (t == ignoreIndex)   // all the row's threads take this branch
         {
-            if (hasScale == 0) { if (t0 == 0) o[r] = e.Store(0); }
-            else for (int j = t0; j < c; j += step) o[s0 + j] = e.Store(0);
+            if (hasScale == 0 && t0 == 0)
+            {
+                o[r] = e.Store(0);
+                if (hasStats != 0) { stats[2 * r] = e.Store(0); stats[2 * r + 1] = e.Store(0); }
+            }
+            else if (hasScale != 0) for (int j = t0; j < c; j += step) o[s0 + j] = e.Store(0);
             return;
         }
-        double m = double.NegativeInfinity, sumX = 0, s = 0;
-        for (int j = t0; j < c; j += step) { double v = e.Load(x[s0 + j]); m = v > m ? v : m; sumX += v; }
-        m = rt.Max(m); sumX = rt.Sum(sumX);
-        for (int j = t0; j < c; j += step) s += Math.Exp(e.Load(x[s0 + j]) - m);
-        double logSum = Math.Log(rt.Sum(s));   // −log p_t = (m − x_t) + log s, m − x_t first
-        if (hasScale == 0)
+        double m, logSum;
+        if (hasScale != 0 && hasStats != 0)   // the backward with the forward's max and log-sum: one pass over the row
+            (m, logSum) = (e.Load(stats[2 * r]), e.Load(stats[2 * r + 1]));
+        else
         {
-            // without smoothing the mean term is left out, not 0·(m − Σx/C + log s), which a −∞ logit makes NaN (as the CPU)
-            double smoothed = eps == 0 ? 0 : eps * (m - sumX / c + logSum);
-            if (t0 == 0) o[r] = e.Store((1 - eps) * (m - e.Load(x[s0 + t]) + logSum) + smoothed);
-            return;
+            double sumX = 0, s = 0;
+            m = double.NegativeInfinity;
+            for (int j = t0; j < c; j += step) { double v = e.Load(x[s0 + j]); m = v > m ? v : m; sumX += v; }
+            m = rt.Max(m); sumX = rt.Sum(sumX);
+            for (int j = t0; j < c; j += step) s += Math.Exp(e.Load(x[s0 + j]) - m);
+            logSum = Math.Log(rt.Sum(s));   // −log p_t = (m − x_t) + log s, m − x_t first
+            if (hasScale == 0)
+            {
+                // without smoothing the mean term is left out, not 0·(m − Σx/C + log s), which a −∞ logit makes NaN (as the CPU)
+                double smoothed = eps == 0 ? 0 : eps * (m - sumX / c + logSum);
+                if (t0 == 0)
+                {
+                    o[r] = e.Store((1 - eps) * (m - e.Load(x[s0 + t]) + logSum) + smoothed);
+                    if (hasStats != 0) { stats[2 * r] = e.Store(m); stats[2 * r + 1] = e.Store(logSum); }
+                }
+                return;
+            }
         }
         double g = e.Load(scale[r]);
         for (int j = t0; j < c; j += step)

@@ -170,6 +170,11 @@ public class IlgpuBackendTests
                 var targets = Tensor.FromArray(new[] { 2, -100, 0, 4, 1 });
                 Same(dev, t => t[0].Backend.CrossEntropyRows(t[0], t[1], -100, 0.1), R(dt, 30, 5, 6), targets);
                 Same(dev, t => t[0].Backend.CrossEntropyRowsBackward(t[0].MT, t[1], t[2], -100, 0.1), R(dt, 31, 6, 5), targets, Positive(dt, 32, 5));
+                Same(dev, t => // the forward's row stats, and the backward that reads them
+                {
+                    var (loss, stats) = t[0].Backend.CrossEntropyRowsKeepingStats(t[0], t[1], -100, 0.1);
+                    return [loss, stats, t[0].Backend.CrossEntropyRowsBackward(t[0], t[1], t[2], -100, 0.1, stats)];
+                }, R(dt, 33, 5, 6), targets, Positive(dt, 34, 5));
             }
         },
         ["long_rows"] = dev =>   // rows longer than a group: threads stride over the row
@@ -183,6 +188,11 @@ public class IlgpuBackendTests
                 var targets = Tensor.FromArray(new[] { 5, 699 });
                 Same(dev, t => [t[0].Backend.CrossEntropyRows(t[0], t[1], -100, 0.0), t[0].Backend.CrossEntropyRowsBackward(t[0], t[1], t[2], -100, 0.2)],
                     R(dt, 67, 2, 700), targets, Positive(dt, 68, 2));
+                Same(dev, t =>
+                {
+                    var (loss, stats) = t[0].Backend.CrossEntropyRowsKeepingStats(t[0], t[1], -100, 0.0);
+                    return [loss, stats, t[0].Backend.CrossEntropyRowsBackward(t[0], t[1], t[2], -100, 0.0, stats)];
+                }, R(dt, 67, 2, 700), targets, Positive(dt, 68, 2));
             }
         },
         ["short_rows"] = dev =>   // a warp per row, several rows a group, the last group part empty; and both sides of the warp/group switch

@@ -82,6 +82,54 @@ public class SoftmaxRowLanesTests
             }
     }
 
+    /// <summary>
+    /// The row stats the forward keeps are each row's max and log Σ exp(x − max) (float64 reference), and the backward
+    /// that reads them writes the same gradient, bit for bit, as the one that finds them again (ignored rows included).
+    /// </summary>
+    [Fact]
+    public void CrossEntropyRowStatsAreTheMaxAndLogSumAndGiveTheSameGradient()
+    {
+        var rng = new Random(7);
+        var cpu = Device.Cpu.Backend;
+        foreach (var dtype in new[] { DType.Float32, DType.Float64 })
+            foreach (int n in Lengths)
+                for (int kind = 0; kind < 4; kind++)
+                {
+                    var rows = Enumerable.Range(0, 4).SelectMany(_ => Row(n, kind, rng)).ToArray();
+                    var x = Tensor.FromArray(rows, [4, n]).To(dtype);
+                    var targets = Tensor.FromArray(new[] { rng.Next(n), -100, rng.Next(n), rng.Next(n) }, [4]);
+                    var scale = Tensor.FromArray([0.5f, 1f, 2f, 0.25f], [4]).To(dtype);
+                    BothFamilies(() =>
+                    {
+                        string what = $"{dtype.Name()} n={n} kind={kind} wide={Backends.CpuBackend.WideElementwise}";
+                        var (loss, stats) = cpu.CrossEntropyRowsKeepingStats(x, targets, -100, 0.1);
+                        Assert.Equal(cpu.CrossEntropyRows(x, targets, -100, 0.1).ToDoubleArray(), loss.ToDoubleArray());
+                        var st = stats.ToDoubleArray();
+                        foreach (int r in new[] { 0, 2, 3 })
+                        {
+                            var row = rows.Skip(r * n).Take(n).Select(v => (double)v).ToArray();
+                            double m = row.Max();
+                            Assert.Equal(m, st[2 * r]);
+                            AssertClose("log-sum " + what, [Math.Log(row.Sum(v => Math.Exp(v - m)))], [(float)st[2 * r + 1]], 2e-6, 2e-6);
+                        }
+                        var without = cpu.CrossEntropyRowsBackward(x, targets, scale, -100, 0.1).ToDoubleArray();
+                        Assert.Equal(without, cpu.CrossEntropyRowsBackward(x, targets, scale, -100, 0.1, stats).ToDoubleArray());
+                    });
+                }
+    }
+
+    [Fact]
+    public void CrossEntropyRowStatsOfTheWrongShapeAreRefused()
+    {
+        var x = Tensor.FromArray([1f, 2f, 3f, 4f, 5f, 6f], [2, 3]);
+        var targets = Tensor.FromArray(new[] { 0, 2 }, [2]);
+        var scale = Tensor.FromArray([1f, 1f], [2]);
+        var e = Assert.Throws<ArgumentException>(() => x.Backend.CrossEntropyRowsBackward(x, targets, scale, -100, 0, Tensor.Zeros([3, 2])));
+        Assert.Contains("cross_entropy", e.Message);
+        Assert.Contains("[2, 2]", e.Message);
+        Assert.Throws<ArgumentException>(() => x.Backend.CrossEntropyRowsBackward(x, targets, scale, -100, 0, Tensor.Zeros([2, 2], DType.Float64)));
+    }
+
     [Fact]
     public void ANaNSpoilsItsSoftmaxRowOnly()
     {

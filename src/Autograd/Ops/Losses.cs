@@ -84,12 +84,17 @@ public static class LossOps
         }
     }
 
-    /// <summary>The per-row losses [N] of rows [N, C]; backward scales each row's (softmax − q) by its incoming gradient.</summary>
+    /// <summary>
+    /// The per-row losses [N] of rows [N, C]; backward scales each row's (softmax − q) by its incoming gradient. When a
+    /// gradient will be wanted, the forward keeps each row's max and log-sum ([N, 2]) so the backward reads the logits once.
+    /// </summary>
     static Tensor RowLoss(Tensor rows, Tensor targets, int ignoreIndex, double eps)
     {
-        var loss = rows.Backend.CrossEntropyRows(rows, targets, ignoreIndex, eps);
+        if (!GradMode.IsEnabled || !rows.RequiresGrad)
+            return rows.Backend.CrossEntropyRows(rows, targets, ignoreIndex, eps);
+        var (loss, stats) = rows.Backend.CrossEntropyRowsKeepingStats(rows, targets, ignoreIndex, eps);
         return Graph.Record("cross_entropy", loss, [rows], g =>
-            [Graph.FusedBackward("cross_entropy", rows.Backend.CrossEntropyRowsBackward(rows.Detach(), targets, g, ignoreIndex, eps), g, rows)]);
+            [Graph.FusedBackward("cross_entropy", rows.Backend.CrossEntropyRowsBackward(rows.Detach(), targets, g, ignoreIndex, eps, stats), g, rows)]);
     }
 
     static void CheckReduction(string op, string reduction)

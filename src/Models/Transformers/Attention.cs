@@ -74,11 +74,14 @@ public sealed class Attention : HookedModule
         return Output(z);
     }
 
-    /// <summary>out = Σ_h z[h]·W_O[h] + b_O from z [batch, pos, head, d_head] (through hook_z and, when used, hook_result).</summary>
+    /// <summary>
+    /// out = Σ_h z[h]·W_O[h] + b_O from z [batch, pos, head, d_head] (through hook_z, and hook_result when something hooks
+    /// it: the per-head results [batch, pos, head, d_model] are materialised only then).
+    /// </summary>
     Tensor Output(Tensor z)
     {
         z = hookZ.Run(z);
-        if (hookResult is not null)
+        if (hookResult is { HasHooks: true })
         {
             var result = hookResult.Run(Tensor.Einsum("bqhe,hem->bqhm", z, W_O)).Sum(2);
             return b_O is null ? result : result + b_O;

@@ -27,7 +27,10 @@ public sealed record TransformerConfig
     public bool TiedUnembed { get; init; }
     public bool UseAttnBias { get; init; } = true;
     public bool UseUnembedBias { get; init; } = true;
-    /// <summary>Computes each head's output in the residual basis (hook_result) before summing them, as use_attn_result.</summary>
+    /// <summary>
+    /// Offers hook_result, each head's output in the residual basis before they are summed, as use_attn_result; the
+    /// per-head outputs are computed only while something hooks it (a cache, a patcher), else the heads' sum is one product.
+    /// </summary>
     public bool UseAttnResult { get; init; } = true;
     public double Eps { get; init; } = 1e-5;
     public ulong Seed { get; init; }

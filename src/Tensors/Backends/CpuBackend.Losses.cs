@@ -7,38 +7,54 @@ namespace Interp.Backends;
 
 public sealed unsafe partial class CpuBackend
 {
-    public Tensor CrossEntropyRows(Tensor logits, Tensor targets, int ignoreIndex, double labelSmoothing)
+    public Tensor CrossEntropyRows(Tensor logits, Tensor targets, int ignoreIndex, double labelSmoothing) =>
+        CrossEntropyForward(logits, targets, ignoreIndex, labelSmoothing, keepStats: false).Loss;
+
+    public (Tensor Loss, Tensor Stats) CrossEntropyRowsKeepingStats(Tensor logits, Tensor targets, int ignoreIndex, double labelSmoothing)
+    {
+        var (loss, stats) = CrossEntropyForward(logits, targets, ignoreIndex, labelSmoothing, keepStats: true);
+        return (loss, stats!);
+    }
+
+    (Tensor Loss, Tensor? Stats) CrossEntropyForward(Tensor logits, Tensor targets, int ignoreIndex, double labelSmoothing, bool keepStats)
     {
         RequireFloat("cross_entropy", logits);
         var x = Contig(logits);
         var o = Tensor.Empty([x.shape[0]], x.DType);
-        if (x.DType == DType.Float32) CrossEntropyTyped<float>(x, Contig(targets), null, o, ignoreIndex, labelSmoothing);
-        else CrossEntropyTyped<double>(x, Contig(targets), null, o, ignoreIndex, labelSmoothing);
-        return o;
+        var stats = keepStats ? Tensor.Empty([x.shape[0], 2], x.DType) : null;
+        if (x.DType == DType.Float32) CrossEntropyTyped<float>(x, Contig(targets), null, o, stats, ignoreIndex, labelSmoothing);
+        else CrossEntropyTyped<double>(x, Contig(targets), null, o, stats, ignoreIndex, labelSmoothing);
+        return (o, stats);
     }
 
-    public Tensor CrossEntropyRowsBackward(Tensor logits, Tensor targets, Tensor scale, int ignoreIndex, double labelSmoothing)
+    public Tensor CrossEntropyRowsBackward(Tensor logits, Tensor targets, Tensor scale, int ignoreIndex, double labelSmoothing, Tensor? stats = null)
     {
         RequireFloat("cross_entropy", logits);
         var x = Contig(logits);
+        if (stats is not null && (stats.DType != x.DType || stats.Rank != 2 || stats.shape[0] != x.shape[0] || stats.shape[1] != 2))
+            throw new ArgumentException($"cross_entropy: the row stats must be [{x.shape[0]}, 2] {x.DType.Name()} (from CrossEntropyRowsKeepingStats), got {stats.DType.Name()} {ShapeUtil.Format(stats.shape)}");
         var o = Tensor.Empty(x.ShapeArray, x.DType);
-        if (x.DType == DType.Float32) CrossEntropyTyped<float>(x, Contig(targets), Contig(scale), o, ignoreIndex, labelSmoothing);
-        else CrossEntropyTyped<double>(x, Contig(targets), Contig(scale), o, ignoreIndex, labelSmoothing);
+        var s = stats is null ? null : Contig(stats);
+        if (x.DType == DType.Float32) CrossEntropyTyped<float>(x, Contig(targets), Contig(scale), o, s, ignoreIndex, labelSmoothing);
+        else CrossEntropyTyped<double>(x, Contig(targets), Contig(scale), o, s, ignoreIndex, labelSmoothing);
         return o;
     }
 
     /// <summary>
-    /// Per row (SIMD): m = max x, s = Σ exp(x − m), lse = m + log s. Forward (scale null) writes the row's loss;
-    /// backward writes (exp(x − lse) − q)·scale[n] with q the smoothed one-hot target. Sums are added in double.
+    /// Per row (SIMD): m = max x, s = Σ exp(x − m), lse = m + log s. Forward (scale null) writes the row's loss, and with
+    /// <paramref name="stats"/> the row's (m, log s) [N, 2]; backward writes (exp(x − lse) − q)·scale[n] with q the
+    /// smoothed one-hot target, taking m and log s from <paramref name="stats"/> when given (the same values the forward
+    /// found, without two more passes over the row). Sums are added in double.
     /// </summary>
-    static void CrossEntropyTyped<T>(Tensor x, Tensor targets, Tensor? scale, Tensor o, int ignoreIndex, double eps)
+    static void CrossEntropyTyped<T>(Tensor x, Tensor targets, Tensor? scale, Tensor o, Tensor? stats, int ignoreIndex, double eps)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         int n = x.shape[0], c = x.shape[1];
         T* px = Ptr<T>(x) + x.Offset, po = Ptr<T>(o);
         int* pt = Ptr<int>(targets) + targets.Offset;
         T* ps = scale is null ? null : Ptr<T>(scale) + scale.Offset;
-        using var alive = new KeepAlive(x, o, targets, scale);
+        T* pst = stats is null ? null : Ptr<T>(stats) + stats.Offset;
+        using var alive = new KeepAlive(x, o, targets, scale, stats);
         // optimised at its first call: at tier 0 (calls 1024 a step, each with a whole row's work) its vector exp stayed
         // unoptimised through the first seconds of a training run, 3-4x the row's optimised time
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -50,6 +66,12 @@ public sealed unsafe partial class CpuBackend
             {
                 if (ps is null) po[r] = T.Zero;
                 else new Span<T>(po + (long)r * c, c).Clear();
+                if (ps is null && pst is not null) pst[2 * r] = pst[2 * r + 1] = T.Zero;
+                return;
+            }
+            if (ps is not null && pst is not null)
+            {
+                Gradient(row, r, t, pst[2 * r], double.CreateChecked(pst[2 * r + 1]));
                 return;
             }
             T mT = MaxRow(row, c);
@@ -59,8 +81,15 @@ public sealed unsafe partial class CpuBackend
             {
                 // −log p_t = (m − x_t) + log Σ: m − x_t first, exact near the max (see LogSoftmaxRow)
                 po[r] = T.CreateChecked((1 - eps) * (m - double.CreateChecked(row[t]) + logSum) + eps * (m - sumX / c + logSum));
+                if (pst is not null) (pst[2 * r], pst[2 * r + 1]) = (mT, T.CreateChecked(logSum));
                 return;
             }
+            Gradient(row, r, t, mT, logSum);
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        void Gradient(T* row, int r, int t, T mT, double logSum)
+        {
             double g = double.CreateChecked(ps[r]);
             T* dst = po + (long)r * c;
             var vM = Vector256.Create(mT);

@@ -9,6 +9,16 @@ public partial interface IBackend
     /// </summary>
     Tensor CrossEntropyRows(Tensor logits, Tensor targets, int ignoreIndex, double labelSmoothing);
 
-    /// <summary>d loss / d logits: (softmax(x) − ((1−ε)·onehot(t) + ε/C))·scale[n]; zero rows where the target is ignored.</summary>
-    Tensor CrossEntropyRowsBackward(Tensor logits, Tensor targets, Tensor scale, int ignoreIndex, double labelSmoothing);
+    /// <summary>
+    /// <see cref="CrossEntropyRows"/> and each row's (m, log Σ exp(x − m)) with m = max x, [N, 2] in the logits' dtype, for
+    /// <see cref="CrossEntropyRowsBackward"/> to reuse: the backward then reads the logits once instead of three times.
+    /// </summary>
+    (Tensor Loss, Tensor Stats) CrossEntropyRowsKeepingStats(Tensor logits, Tensor targets, int ignoreIndex, double labelSmoothing);
+
+    /// <summary>
+    /// d loss / d logits: (softmax(x) − ((1−ε)·onehot(t) + ε/C))·scale[n]; zero rows where the target is ignored. With
+    /// <paramref name="stats"/> (from <see cref="CrossEntropyRowsKeepingStats"/> on the same logits) the softmax takes
+    /// its max and log-sum from there.
+    /// </summary>
+    Tensor CrossEntropyRowsBackward(Tensor logits, Tensor targets, Tensor scale, int ignoreIndex, double labelSmoothing, Tensor? stats = null);
 }

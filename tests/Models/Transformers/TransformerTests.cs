@@ -192,9 +192,33 @@ public class TransformerTests
         Assert.Equal(seen.Keys.Order(), cache.Names.Order());
         foreach (var (name, act) in seen) Close(act, cache[name], tol);
         Close(hooked, logits, tol);
-        // without grad, as the cached run: the same path to the bit (with grad, q, k, v come packed from one product)
-        using (GradMode.NoGrad()) Assert.Equal(model.Forward(tokens).ToDoubleArray(), logits.ToDoubleArray());
+        // the per-head results are computed only when something hooks hook_result (the cache does); without, the forward
+        // makes Σ_h z[h]·W_O[h] one product: the same sum in another order
         Close(model.Forward(tokens), logits, tol);
+        // without grad and with the cache leaving hook_result out, as the cached run: the same path to the bit (with grad,
+        // q, k, v come packed from one product)
+        var (unhookedLogits, _) = model.RunWithCache(tokens, name => !name.EndsWith("hook_result"));
+        using (GradMode.NoGrad()) Assert.Equal(model.Forward(tokens).ToDoubleArray(), unhookedLogits.ToDoubleArray());
+    }
+
+    [Theory]
+    [InlineData(DType.Float32, 2e-5)]
+    [InlineData(DType.Float64, 1e-12)]
+    public void PerHeadResultsAreMadeOnlyWhenHookedAndSumToTheSameOutput(DType dtype, double tol)
+    {
+        // hook_result hooked: [batch, pos, head, d_model] per head, summed; not hooked: one [b·q, h·e]·[h·e, d] product
+        var model = Model(Cfg(dtype: dtype));
+        var tokens = Tokens();
+        var plain = model.Forward(tokens);
+        Tensor? seen = null;
+        using (model.HookPoints["blocks.0.attn.hook_result"].AddForwardHook((a, _) => { seen = a; return null; }))
+        {
+            var hooked = model.Forward(tokens);
+            Close(hooked, plain, tol);
+        }
+        Assert.NotNull(seen);
+        Assert.Equal([tokens.Size(0), tokens.Size(1), model.Config.NHeads, model.Config.DModel], seen!.ShapeArray);
+        Assert.NotEqual(plain.ToDoubleArray(), model.RunWithCache(tokens).Logits.ToDoubleArray());   // the two orders of the sum differ in the last bits
     }
 
     [Theory]
