@@ -55,12 +55,9 @@ public static class CodeLmStep
         }
         var ms = Timing.MinLaps(reps, Step, warmup: 10);
         Console.WriteLine($"  step: forward {ms[0],7:F2} ms, backward {ms[1],7:F2} ms, adamw {ms[2],6:F2} ms (min of {reps})");
-        long faults0 = MinorFaults();
+        long faults0 = ProcessStats.MinorFaults();
         var (wall, cpu) = Timing.Median(reps, () => Step(() => { }), warmup: 0);
         Console.WriteLine($"  step: {wall:F1} ms wall (median of {reps}), {cpu:F1} ms CPU, {o.TokensPerStep / wall * 1e3:F0} tokens/s, " +
-                          $"{(MinorFaults() - faults0) / reps} minor faults");
+                          $"{(ProcessStats.MinorFaults() - faults0) / reps} minor faults");
     }
-
-    /// <summary>Minor page faults of this process so far (field 10 of /proc/self/stat).</summary>
-    static long MinorFaults() => long.Parse(File.ReadAllText("/proc/self/stat").Split(") ")[1].Split(' ')[7]);
 }

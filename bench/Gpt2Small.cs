@@ -35,12 +35,12 @@ public static class Gpt2Small
         if (Option(args, "--batch") is { } batch) { Forwards(path, int.Parse(batch), samples); return; }
         if (args.Contains("--hot-weights")) { HotWeights(path, samples); return; }
 
-        long t0 = Stopwatch.GetTimestamp(), faults0 = MinorFaults(), disk0 = DiskReadBytes();
+        long t0 = Stopwatch.GetTimestamp(), faults0 = ProcessStats.MinorFaults(), disk0 = DiskReadBytes();
         double cpu0 = CpuClock.ProcessMs();
         var model = Pretrained.LoadGpt2(path);
         long loadDisk = DiskReadBytes() - disk0;
         double loadMs = Stopwatch.GetElapsedTime(t0).TotalMilliseconds, loadCpuMs = CpuClock.ProcessMs() - cpu0;
-        long loadFaults = MinorFaults() - faults0;
+        long loadFaults = ProcessStats.MinorFaults() - faults0;
         long loadPeakKb = Proc("VmHWM"), loadRssKb = Proc("VmRSS");
 
         var gen = new Generator(5);
@@ -71,10 +71,10 @@ public static class Gpt2Small
     /// </summary>
     static void Parts(string path, int samples)
     {
-        long f0 = MinorFaults();
+        long f0 = ProcessStats.MinorFaults();
         long t0 = Stopwatch.GetTimestamp();
         var model = Pretrained.LoadGpt2(path);
-        Console.WriteLine($"load: {Stopwatch.GetElapsedTime(t0).TotalMilliseconds:F0} ms, {MinorFaults() - f0} minor faults, peak RSS {Proc("VmHWM") / 1e3:F0} MB");
+        Console.WriteLine($"load: {Stopwatch.GetElapsedTime(t0).TotalMilliseconds:F0} ms, {ProcessStats.MinorFaults() - f0} minor faults, peak RSS {Proc("VmHWM") / 1e3:F0} MB");
         var b8 = Tensor.RandInt(0, model.Config.DVocab, [8, 128], new Generator(5));
         using var noGrad = GradMode.NoGrad();
         static bool AttnCore(string n) => n.EndsWith("hook_attn_scores") || n.EndsWith("hook_pattern");
@@ -90,9 +90,9 @@ public static class Gpt2Small
         for (int round = 0; round < 2; round++)
             foreach (var (name, run) in parts)
             {
-                long faults = MinorFaults();
+                long faults = ProcessStats.MinorFaults();
                 var (wall, cpu) = Timing.Median(samples, run);
-                Console.WriteLine($"{name,-45} {wall,8:F0} ms wall {cpu,8:F0} ms CPU {(MinorFaults() - faults) / (samples + 1),8} faults/run");
+                Console.WriteLine($"{name,-45} {wall,8:F0} ms wall {cpu,8:F0} ms CPU {(ProcessStats.MinorFaults() - faults) / (samples + 1),8} faults/run");
             }
         Console.WriteLine($"peak RSS {Proc("VmHWM") / 1e3:F0} MB");
     }
@@ -105,10 +105,10 @@ public static class Gpt2Small
     {
         for (int i = 0; i < n; i++)
         {
-            long t0 = Stopwatch.GetTimestamp(), faults0 = MinorFaults(), disk0 = DiskReadBytes();
+            long t0 = Stopwatch.GetTimestamp(), faults0 = ProcessStats.MinorFaults(), disk0 = DiskReadBytes();
             double cpu0 = CpuClock.ProcessMs();
             var model = Pretrained.LoadGpt2(path);
-            Console.WriteLine($"load {i + 1}: {Stopwatch.GetElapsedTime(t0).TotalMilliseconds:F0} ms wall, {CpuClock.ProcessMs() - cpu0:F0} ms CPU, {MinorFaults() - faults0} minor faults, " +
+            Console.WriteLine($"load {i + 1}: {Stopwatch.GetElapsedTime(t0).TotalMilliseconds:F0} ms wall, {CpuClock.ProcessMs() - cpu0:F0} ms CPU, {ProcessStats.MinorFaults() - faults0} minor faults, " +
                 $"{(DiskReadBytes() - disk0) / 1e6:F0} MB read from disk (not the page cache), peak RSS {Proc("VmHWM") / 1e3:F0} MB");
             GC.KeepAlive(model);
         }
@@ -127,13 +127,13 @@ public static class Gpt2Small
         for (int i = 0; i < 2; i++) model.Forward(tokens);
         var pause0 = GC.GetTotalPauseDuration(); long pool0 = PinnedArrayPool.CollectTicks;
         int[] gc0 = [GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2)];
-        long bytes0 = GC.GetTotalAllocatedBytes(precise: true), faults0 = MinorFaults();
+        long bytes0 = GC.GetTotalAllocatedBytes(precise: true), faults0 = ProcessStats.MinorFaults();
         GemmThreads.Stats.Reset();
         var (wall, cpu) = Timing.Median(samples, () => model.Forward(tokens), warmup: 0);
         double runs = samples;
         string PerRun(int gen) => $"{(GC.CollectionCount(gen) - gc0[gen]) / runs:F1}";
         Console.WriteLine($"forward {batch} x 128: {wall:F0} ms wall, {cpu:F0} ms CPU (median of {samples}); per forward: GC pauses {(GC.GetTotalPauseDuration() - pause0).TotalMilliseconds / runs:F1} ms, " +
-            $"collections gen0/1/2 {PerRun(0)}/{PerRun(1)}/{PerRun(2)}, {(GC.GetTotalAllocatedBytes(precise: true) - bytes0) / runs / 1e6:F1} MB allocated, {(MinorFaults() - faults0) / runs:F0} minor faults, " +
+            $"collections gen0/1/2 {PerRun(0)}/{PerRun(1)}/{PerRun(2)}, {(GC.GetTotalAllocatedBytes(precise: true) - bytes0) / runs / 1e6:F1} MB allocated, {(ProcessStats.MinorFaults() - faults0) / runs:F0} minor faults, " +
             $"{(PinnedArrayPool.CollectTicks - pool0) * 1e3 / Stopwatch.Frequency / runs:F1} ms in the pool's collections");
         var stats = (Jobs: GemmThreads.Stats.Jobs, Join: GemmThreads.Stats.JoinTicks * 1e3 / Stopwatch.Frequency, Slept: GemmThreads.Stats.SleepPickups,
                      Spun: GemmThreads.Stats.SpinPickups, Wake: GemmThreads.Stats.WakeTicks * 1e6 / Stopwatch.Frequency);
@@ -246,10 +246,10 @@ public static class Gpt2Small
         using var noGrad = GradMode.NoGrad();
         for (int i = 0; i < n; i++)
         {
-            long t0 = Stopwatch.GetTimestamp(), f0 = MinorFaults(), b0 = GC.GetTotalAllocatedBytes(true); double c0 = CpuClock.ProcessMs(); int g = GC.CollectionCount(2);
+            long t0 = Stopwatch.GetTimestamp(), f0 = ProcessStats.MinorFaults(), b0 = GC.GetTotalAllocatedBytes(true); double c0 = CpuClock.ProcessMs(); int g = GC.CollectionCount(2);
             var pause0 = GC.GetTotalPauseDuration(); long ct = PinnedArrayPool.CollectTicks;
             model.Forward(tokens);
-            Console.WriteLine($"forward {i + 1,2}: {Stopwatch.GetElapsedTime(t0).TotalMilliseconds,6:F0} ms wall {CpuClock.ProcessMs() - c0,6:F0} ms CPU {MinorFaults() - f0,6} faults {(GC.GetTotalAllocatedBytes(true) - b0) / 1e6,6:F1} MB {GC.CollectionCount(2) - g} gen2 {(GC.GetTotalPauseDuration() - pause0).TotalMilliseconds:F1} ms pause, {(PinnedArrayPool.CollectTicks - ct) * 1e3 / Stopwatch.Frequency:F1} ms in the pool's collections");
+            Console.WriteLine($"forward {i + 1,2}: {Stopwatch.GetElapsedTime(t0).TotalMilliseconds,6:F0} ms wall {CpuClock.ProcessMs() - c0,6:F0} ms CPU {ProcessStats.MinorFaults() - f0,6} faults {(GC.GetTotalAllocatedBytes(true) - b0) / 1e6,6:F1} MB {GC.CollectionCount(2) - g} gen2 {(GC.GetTotalPauseDuration() - pause0).TotalMilliseconds:F1} ms pause, {(PinnedArrayPool.CollectTicks - ct) * 1e3 / Stopwatch.Frequency:F1} ms in the pool's collections");
         }
     }
 
@@ -259,9 +259,6 @@ public static class Gpt2Small
     /// </summary>
     internal static long DiskReadBytes() =>
         File.ReadLines("/proc/self/io").Where(l => l.StartsWith("read_bytes:")).Select(l => long.Parse(l.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1])).FirstOrDefault();
-
-    /// <summary>Minor page faults of this process so far (field 10 of /proc/self/stat).</summary>
-    static long MinorFaults() => long.Parse(File.ReadAllText("/proc/self/stat").Split(") ")[1].Split(' ')[7]);
 
     static void Write(string path)
     {

@@ -58,7 +58,7 @@ public static class GptStep
         }
 
         // what a steady-state step costs beyond its arithmetic: fresh memory (page faults) and collections
-        long faults0 = MinorFaults(), gcs0 = GC.CollectionCount(2);
+        long faults0 = ProcessStats.MinorFaults(), gcs0 = GC.CollectionCount(2);
         var pause0 = GC.GetTotalPauseDuration();
         double cpu0 = CpuClock.ProcessMs();
         for (int r = 0; r < reps; r++)
@@ -67,10 +67,7 @@ public static class GptStep
             opt.Step();
             opt.ZeroGrad();
         }
-        Console.WriteLine($"steady-state step: {(CpuClock.ProcessMs() - cpu0) / reps:F1} ms CPU, {(MinorFaults() - faults0) / reps} minor faults, " +
+        Console.WriteLine($"steady-state step: {(CpuClock.ProcessMs() - cpu0) / reps:F1} ms CPU, {(ProcessStats.MinorFaults() - faults0) / reps} minor faults, " +
                           $"{(GC.CollectionCount(2) - gcs0) / (double)reps:F1} full collections pausing {(GC.GetTotalPauseDuration() - pause0).TotalMilliseconds / reps:F2} ms (mean of {reps})");
     }
-
-    /// <summary>Minor page faults of this process so far (field 10 of /proc/self/stat).</summary>
-    static long MinorFaults() => long.Parse(File.ReadAllText("/proc/self/stat").Split(") ")[1].Split(' ')[7]);
 }

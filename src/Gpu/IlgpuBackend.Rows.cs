@@ -1,5 +1,6 @@
 using ILGPU;
 using ILGPU.Runtime;
+using Interp.Backends;
 
 namespace Interp.Gpu;
 
@@ -325,8 +326,7 @@ public sealed partial class IlgpuBackend
     {
         RequireFloat("cross_entropy", logits);
         var x = Contig("cross_entropy", logits);
-        if (stats is not null && (stats.DType != x.DType || stats.Rank != 2 || stats.shape[0] != x.shape[0] || stats.shape[1] != 2))
-            throw new ArgumentException($"cross_entropy: the row stats must be [{x.shape[0]}, 2] {x.DType.Name()} (from CrossEntropyRowsKeepingStats), got {stats.DType.Name()} {ShapeUtil.Format(stats.shape)}");
+        IBackend.CheckRowStats(x, stats);
         var o = New(x.ShapeArray, x.DType);
         CrossEntropy(x, Contig("cross_entropy", targets), Contig("cross_entropy", ToDType(scale, x.DType)), o,
             stats is null ? null : Contig("cross_entropy", stats), ignoreIndex, labelSmoothing);

@@ -147,18 +147,14 @@ public static class Eis7Transformer
             weights[b + "attn.W_K"] = Draw(c.DModel, c.NHeads, c.DHead, c.DModel).Transpose(1, 2);
             weights[b + "attn.W_Q"] = Draw(c.DModel, c.NHeads, c.DHead, c.DModel).Transpose(1, 2);
             weights[b + "attn.W_V"] = Draw(c.DModel, c.NHeads, c.DHead, c.DModel).Transpose(1, 2);
-            weights[b + "attn.W_O"] = Draw(c.DModel, c.DModel, c.NHeads * c.DHead).T.Contiguous().Reshape(c.NHeads, c.DHead, c.DModel);
+            weights[b + "attn.W_O"] = Draw(c.DModel, c.DModel, c.NHeads * c.DHead).T.Reshape(c.NHeads, c.DHead, c.DModel);
             weights[b + "mlp.W_in"] = Draw(c.DModel, c.DMlp, c.DModel).T;
             weights[b + "mlp.W_out"] = Draw(c.DModel, c.DModel, c.DMlp).T;
         }
         weights["unembed.W_U"] = Draw(c.DVocab, c.DModel, c.DVocab);
         foreach (var (name, param) in model.NamedParameters())
-        {
-            var value = weights.GetValueOrDefault(name)
-                ?? (name.Contains(".b_") ? Tensor.Zeros(param.ShapeArray, param.DType)
-                    : throw new InvalidOperationException($"Eis7Transformer.GrokkingInit: Nanda's model has no weight for {name}"));
-            param.Backend.Copy(value.To(param.DType).Contiguous(), param);
-        }
+            if (name.Contains(".b_")) weights[name] = Tensor.Zeros(param.ShapeArray, param.DType);
+        model.LoadStateDict(weights);   // a parameter Nanda's model lacks (a LayerNorm) is named as missing
     }
 
     /// <summary>Logits at the <c>=</c> position over the whole vocabulary, [n, p + 1].</summary>

@@ -31,8 +31,7 @@ public sealed unsafe partial class CpuBackend
     {
         RequireFloat("cross_entropy", logits);
         var x = Contig(logits);
-        if (stats is not null && (stats.DType != x.DType || stats.Rank != 2 || stats.shape[0] != x.shape[0] || stats.shape[1] != 2))
-            throw new ArgumentException($"cross_entropy: the row stats must be [{x.shape[0]}, 2] {x.DType.Name()} (from CrossEntropyRowsKeepingStats), got {stats.DType.Name()} {ShapeUtil.Format(stats.shape)}");
+        IBackend.CheckRowStats(x, stats);
         var o = Tensor.Empty(x.ShapeArray, x.DType);
         var s = stats is null ? null : Contig(stats);
         if (x.DType == DType.Float32) CrossEntropyTyped<float>(x, Contig(targets), Contig(scale), o, s, ignoreIndex, labelSmoothing);

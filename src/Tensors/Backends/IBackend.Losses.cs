@@ -21,4 +21,11 @@ public partial interface IBackend
     /// its max and log-sum from there.
     /// </summary>
     Tensor CrossEntropyRowsBackward(Tensor logits, Tensor targets, Tensor scale, int ignoreIndex, double labelSmoothing, Tensor? stats = null);
+
+    /// <summary>Refuses row stats that are not [N, 2] in the logits' dtype, as <see cref="CrossEntropyRowsKeepingStats"/> makes them.</summary>
+    static void CheckRowStats(Tensor logits, Tensor? stats)
+    {
+        if (stats is not null && (stats.DType != logits.DType || stats.Rank != 2 || stats.Size(0) != logits.Size(0) || stats.Size(1) != 2))
+            throw new ArgumentException($"cross_entropy: the row stats must be [{logits.Size(0)}, 2] {logits.DType.Name()} (from CrossEntropyRowsKeepingStats), got {stats.DType.Name()} {ShapeUtil.Format(stats.ShapeArray)}");
+    }
 }
